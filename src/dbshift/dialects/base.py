@@ -1,0 +1,119 @@
+"""The contract every dialect implements: one open connection to a target database.
+
+A dialect file (``sqlite.py``, ``postgresql.py``, ``mysql.py``) subclasses :class:`Database`
+and overrides what differs; the runner, history and project code never branch on the dialect.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
+
+from dbshift.urls import DatabaseURL
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One SQL statement of a script and the 1-based line of the file where it starts."""
+
+    sql: str
+    line: int
+
+
+class Database(ABC):
+    """A connection to the database being migrated, with its dialect's behaviour."""
+
+    dialect: str = ""
+    #: DDL runs inside a transaction and rolls back with it.
+    transactional_ddl: bool = True
+    #: The DB-API placeholder for a bound parameter.
+    placeholder: str = "?"
+    #: Column definition of the auto-numbered primary key of ``dbshift_log``.
+    autoincrement_pk: str = "INTEGER PRIMARY KEY"
+
+    def __init__(self, url: DatabaseURL):
+        self.url = url
+
+    # -- connection and transactions -------------------------------------------------
+    @property
+    @abstractmethod
+    def connection(self) -> Any:
+        """The underlying DB-API connection (for Python migrations and inspectors)."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Close the connection."""
+
+    @abstractmethod
+    def begin(self) -> None:
+        """Start a transaction."""
+
+    @abstractmethod
+    def commit(self) -> None:
+        """Commit the current transaction."""
+
+    @abstractmethod
+    def rollback(self) -> None:
+        """Roll the current transaction back (a no-op when none is open)."""
+
+    @abstractmethod
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        """Run one statement with bound parameters; returns its rows (empty for DDL/DML)."""
+
+    def run_statement(self, sql: str) -> None:
+        """Run one statement of a user's migration (dialects add their own checks)."""
+        self.execute(sql)
+
+    @abstractmethod
+    def split_script(self, text: str, first_line: int = 1) -> list[Statement]:
+        """Split a SQL script into statements, keeping the line where each starts."""
+
+    @abstractmethod
+    def quote(self, identifier: str) -> str:
+        """Quote an identifier for this dialect."""
+
+    @abstractmethod
+    def table_exists(self, name: str) -> bool:
+        """Whether a table of this name exists in the current database/schema."""
+
+    # -- locking and safety ------------------------------------------------------------
+    @abstractmethod
+    def lock(self, timeout: float, holder: dict) -> contextlib.AbstractContextManager:
+        """Hold the migration lock for the ``with`` block; raise LockHeld after ``timeout``."""
+
+    @abstractmethod
+    def backup(self, destination: Path, progress: Callable[[int, int], None] | None = None) -> None:
+        """Write a consistent copy of the database to ``destination``."""
+
+    #: File-name suffix of this dialect's backups.
+    backup_suffix: str = ".backup"
+
+    def verify_backup(self, path: Path) -> str | None:
+        """Check a backup file; return a problem description, or None when it is sound."""
+        return None
+
+    def backup_details(self, path: Path) -> dict:
+        """Dialect facts for a backup's manifest (page count, server version...)."""
+        return {}
+
+    def describe_error(self, exc: BaseException) -> str:
+        """A one-line message for a driver error."""
+        return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+    def is_driver_error(self, exc: BaseException) -> bool:
+        """Whether ``exc`` came from the database driver (a failed statement)."""
+        return False
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Run the block in a transaction, committing on success and rolling back on error."""
+        self.begin()
+        try:
+            yield
+        except BaseException:
+            self.rollback()
+            raise
+        self.commit()

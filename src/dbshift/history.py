@@ -1,0 +1,180 @@
+"""The two bookkeeping tables dbshift keeps in the target database.
+
+``dbshift_history``: one row per applied (or half-applied) migration.
+``dbshift_log``: every apply, rollback, repair and restore, with time and who.
+The SQL here is plain and portable; the dialect supplies placeholders and the log's key.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import socket
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from dbshift.dialects.base import Database
+
+HISTORY_TABLE = "dbshift_history"
+LOG_TABLE = "dbshift_log"
+BOOKKEEPING_TABLES = (HISTORY_TABLE, LOG_TABLE)
+
+APPLIED = "applied"
+RUNNING = "running"
+
+
+@dataclass
+class AppliedMigration:
+    """A row of ``dbshift_history``."""
+
+    version: int
+    name: str
+    checksum: str
+    status: str
+    applied_at: str
+    duration_ms: int | None
+    applied_by: str | None
+    host: str | None
+    backup: str | None
+    record: dict
+
+    def as_json(self) -> dict:
+        """A JSON-friendly dict."""
+        return dict(self.__dict__)
+
+
+@dataclass
+class LogEntry:
+    """A row of ``dbshift_log``."""
+
+    id: int
+    at: str
+    action: str
+    version: int | None
+    name: str | None
+    actor: str | None
+    host: str | None
+    duration_ms: int | None
+    detail: str | None
+
+    def as_json(self) -> dict:
+        """A JSON-friendly dict."""
+        return dict(self.__dict__)
+
+
+def now_iso() -> str:
+    """The current UTC time, ISO 8601 with milliseconds."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def current_actor() -> str:
+    """Who runs dbshift: the OS user name."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return str(os.getuid())
+
+
+def lock_holder() -> dict:
+    """What the lock records about its holder."""
+    return {"pid": os.getpid(), "host": socket.gethostname(), "user": current_actor(), "since": now_iso()}
+
+
+class History:
+    """Reads and writes the bookkeeping tables through a dialect's :class:`Database`."""
+
+    def __init__(self, db: Database):
+        self.db = db
+        self._host = socket.gethostname()
+        self._actor = current_actor()
+
+    def ensure_tables(self) -> None:
+        """Create the bookkeeping tables if they are missing (idempotent)."""
+        if not self.db.table_exists(HISTORY_TABLE):
+            self.db.execute(
+                f"CREATE TABLE {HISTORY_TABLE} ("
+                "version BIGINT NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL, "
+                "checksum VARCHAR(64) NOT NULL, status VARCHAR(16) NOT NULL, "
+                "applied_at VARCHAR(40) NOT NULL, duration_ms INTEGER, applied_by VARCHAR(255), "
+                "host VARCHAR(255), backup TEXT, record TEXT)"
+            )
+        if not self.db.table_exists(LOG_TABLE):
+            self.db.execute(
+                f"CREATE TABLE {LOG_TABLE} (id {self.db.autoincrement_pk}, at VARCHAR(40) NOT NULL, "
+                "action VARCHAR(32) NOT NULL, version BIGINT, name VARCHAR(255), actor VARCHAR(255), "
+                "host VARCHAR(255), duration_ms INTEGER, detail TEXT)"
+            )
+
+    def applied(self) -> dict[int, AppliedMigration]:
+        """All history rows by version (empty when the table does not exist yet)."""
+        if not self.db.table_exists(HISTORY_TABLE):
+            return {}
+        rows = self.db.execute(
+            "SELECT version, name, checksum, status, applied_at, duration_ms, applied_by, host, backup, record "
+            f"FROM {HISTORY_TABLE} ORDER BY version"
+        )
+        return {
+            int(row[0]): AppliedMigration(
+                int(row[0]), row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8],
+                json.loads(row[9]) if row[9] else {},
+            )
+            for row in rows
+        }
+
+    def record(
+        self,
+        version: int,
+        name: str,
+        checksum: str,
+        status: str,
+        duration_ms: int | None = None,
+        backup: str | None = None,
+        record: dict | None = None,
+    ) -> None:
+        """Insert or replace the history row of ``version``."""
+        p = self.db.placeholder
+        self.db.execute(f"DELETE FROM {HISTORY_TABLE} WHERE version = {p}", (version,))
+        self.db.execute(
+            f"INSERT INTO {HISTORY_TABLE} (version, name, checksum, status, applied_at, duration_ms, "
+            f"applied_by, host, backup, record) VALUES ({', '.join([p] * 10)})",
+            (
+                version, name, checksum, status, now_iso(), duration_ms, self._actor, self._host, backup,
+                json.dumps(record) if record else None,
+            ),
+        )
+
+    def remove(self, version: int) -> None:
+        """Delete the history row of ``version`` (after its down ran)."""
+        self.db.execute(f"DELETE FROM {HISTORY_TABLE} WHERE version = {self.db.placeholder}", (version,))
+
+    def set_checksum(self, version: int, checksum: str) -> None:
+        """Accept a changed file on purpose (``dbshift repair``)."""
+        p = self.db.placeholder
+        self.db.execute(f"UPDATE {HISTORY_TABLE} SET checksum = {p} WHERE version = {p}", (checksum, version))
+
+    def log(
+        self,
+        action: str,
+        version: int | None = None,
+        name: str | None = None,
+        detail: str | None = None,
+        duration_ms: int | None = None,
+    ) -> None:
+        """Append one line to ``dbshift_log``."""
+        p = self.db.placeholder
+        self.db.execute(
+            f"INSERT INTO {LOG_TABLE} (at, action, version, name, actor, host, duration_ms, detail) "
+            f"VALUES ({', '.join([p] * 8)})",
+            (now_iso(), action, version, name, self._actor, self._host, duration_ms, detail),
+        )
+
+    def log_entries(self, limit: int = 200) -> list[LogEntry]:
+        """The newest ``limit`` log lines, oldest first."""
+        if not self.db.table_exists(LOG_TABLE):
+            return []
+        rows = self.db.execute(
+            f"SELECT id, at, action, version, name, actor, host, duration_ms, detail FROM {LOG_TABLE} "
+            f"ORDER BY id DESC LIMIT {int(limit)}"
+        )
+        return [LogEntry(*row) for row in reversed(rows)]

@@ -1,0 +1,440 @@
+"""Migration files: discovery, parsing, checksums, dependencies and templates.
+
+Two file-name forms are accepted, ``YYYYMMDDHHMMSS_name.{sql,py}`` and
+``YYYYMMDD_HHMMSS_name.{sql,py}``; the version is the 14-digit integer. Files that do not
+start with a digit are ignored; a file that starts with a digit and ends in ``.sql``/``.py``
+but does not fit the pattern is an error, so a typo never silently skips a migration.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from dbshift.errors import MigrationFileError
+
+FILE_NAME = re.compile(r"^(?P<date>\d{8})_?(?P<time>\d{6})_(?P<name>[A-Za-z0-9][A-Za-z0-9_\-]*)\.(?P<ext>sql|py)$")
+MARKER = re.compile(r"^--\s*migrate:(?P<section>\S+)(?P<options>.*)$", re.IGNORECASE)
+FLAG = re.compile(r"^--\s*(?P<flag>[a-z][a-z0-9_-]*)\s*(?::\s*(?P<value>.*?))?\s*$")
+VERSION = re.compile(r"^(\d{14}|\d{8}_\d{6})$")
+
+SQL_FLAGS = {"description", "depends", "destructive", "risky", "no-transaction"}
+VALUE_FLAGS = {"description", "depends"}
+PY_CONSTANTS = {"DESCRIPTION", "DEPENDS", "DESTRUCTIVE", "RISKY", "TRANSACTION"}
+
+
+@dataclass
+class Migration:
+    """One migration file, parsed. SQL bodies keep the line where their section starts."""
+
+    version: int
+    name: str
+    path: Path
+    kind: str  # "sql" or "py"
+    checksum: str
+    description: str = ""
+    depends: tuple[int, ...] = ()
+    destructive: bool = False
+    risky: bool = False
+    transaction: bool = True
+    up_sql: str = ""
+    up_line: int = 0
+    down_sql: str | None = None
+    down_line: int = 0
+    has_down: bool = False
+    extras: dict = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        """``version_name``, as the user sees it."""
+        return f"{self.version}_{self.name}"
+
+    @property
+    def file(self) -> str:
+        """The file name inside the migrations directory."""
+        return self.path.name
+
+
+def file_checksum(path: Path) -> str:
+    """sha256 of the file's bytes, hex."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def parse_version(text: str) -> int:
+    """Accept ``20261121093000``, ``20261121_093000`` or ``0``; raise otherwise."""
+    text = text.strip()
+    if text == "0":
+        return 0
+    if not VERSION.match(text):
+        raise MigrationFileError(
+            f"not a migration version: {text!r}",
+            hint="versions look like 20261121093000 (or 20261121_093000); 0 means before any",
+        )
+    return int(text.replace("_", ""))
+
+
+def discover(directory: Path) -> list[Migration]:
+    """All migrations in ``directory``, sorted by version, each parsed and checked."""
+    if not directory.is_dir():
+        return []
+    migrations: dict[int, Migration] = {}
+    for path in sorted(directory.iterdir()):
+        if not _looks_like_migration(path):
+            continue
+        migration = load_migration(path)
+        if migration.version in migrations:
+            other = migrations[migration.version].path.name
+            raise MigrationFileError(
+                f"{path.name}: duplicate version {migration.version} (also {other})",
+                hint="give one of them a new timestamp; versions must be unique",
+            )
+        migrations[migration.version] = migration
+    ordered = [migrations[v] for v in sorted(migrations)]
+    check_dependencies(ordered)
+    return ordered
+
+
+def _looks_like_migration(path: Path) -> bool:
+    return path.is_file() and path.name[:1].isdigit() and path.suffix in (".sql", ".py")
+
+
+def load_migration(path: Path) -> Migration:
+    """Parse one migration file; raise MigrationFileError naming the file and line."""
+    match = FILE_NAME.match(path.name)
+    if not match:
+        raise MigrationFileError(
+            f"{path}: file name does not fit YYYYMMDDHHMMSS_name.sql|py",
+            hint="rename it (e.g. 20261121093000_add_phone.sql) or move it out of the migrations folder",
+        )
+    _check_timestamp(path, match["date"] + match["time"])
+    data = path.read_bytes()
+    migration = Migration(
+        version=int(match["date"] + match["time"]),
+        name=match["name"],
+        path=path,
+        kind=match["ext"],
+        checksum=hashlib.sha256(data).hexdigest(),
+    )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MigrationFileError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    if migration.kind == "sql":
+        _parse_sql(migration, text)
+    else:
+        _parse_python(migration, text)
+    return migration
+
+
+def _check_timestamp(path: Path, digits: str) -> None:
+    try:
+        datetime.strptime(digits, "%Y%m%d%H%M%S")
+    except ValueError:
+        raise MigrationFileError(
+            f"{path}: {digits} is not a valid timestamp",
+            hint="the version is the creation time, YYYYMMDDHHMMSS",
+        ) from None
+
+
+def _parse_sql(migration: Migration, text: str) -> None:
+    path = migration.path
+    lines = text.splitlines()
+    sections: dict[str, tuple[int, int]] = {}  # name -> (marker line index, end index)
+    current = None
+    for index, line in enumerate(lines):
+        marker = MARKER.match(line.strip())
+        if marker:
+            section = marker["section"].lower()
+            if section not in ("up", "down"):
+                raise MigrationFileError(
+                    f"{path}:{index + 1}: unknown section marker {line.strip()!r}",
+                    hint="sections are `-- migrate:up` and `-- migrate:down`",
+                )
+            if section in sections:
+                raise MigrationFileError(f"{path}:{index + 1}: second `-- migrate:{section}` section")
+            if section == "down" and "up" not in sections:
+                raise MigrationFileError(f"{path}:{index + 1}: `-- migrate:down` comes before `-- migrate:up`")
+            if current is not None:
+                sections[current] = (sections[current][0], index)
+            sections[section] = (index, len(lines))
+            current = section
+            _apply_marker_options(migration, marker["options"], index + 1)
+        elif current is None:
+            _parse_header_line(migration, line, index + 1)
+    if "up" not in sections:
+        raise MigrationFileError(
+            f"{path}: no `-- migrate:up` section",
+            hint="a SQL migration needs `-- migrate:up` (and usually `-- migrate:down`); see `dbshift new`",
+        )
+    up_start, up_end = sections["up"]
+    migration.up_sql = "\n".join(lines[up_start + 1 : up_end])
+    migration.up_line = up_start + 2
+    if "down" in sections:
+        down_start, down_end = sections["down"]
+        migration.down_sql = "\n".join(lines[down_start + 1 : down_end])
+        migration.down_line = down_start + 2
+        migration.has_down = True
+
+
+def _apply_marker_options(migration: Migration, options: str, line: int) -> None:
+    for option in options.split():
+        if option.lower() == "transaction:false":
+            migration.transaction = False
+        else:
+            raise MigrationFileError(
+                f"{migration.path}:{line}: unknown section option {option!r}",
+                hint="the only option is transaction:false (or the header flag `-- no-transaction`)",
+            )
+
+
+def _parse_header_line(migration: Migration, line: str, number: int) -> None:
+    stripped = line.strip()
+    if not stripped or stripped == "--":
+        return
+    if not stripped.startswith("--"):
+        raise MigrationFileError(
+            f"{migration.path}:{number}: SQL before `-- migrate:up`",
+            hint="put statements inside the `-- migrate:up` section",
+        )
+    flag = FLAG.match(stripped)
+    if not flag:
+        return  # a free-text comment
+    name, value = flag["flag"], flag["value"]
+    if name not in SQL_FLAGS:
+        raise MigrationFileError(
+            f"{migration.path}:{number}: unknown header flag {name!r}",
+            hint="known flags: " + ", ".join(sorted(SQL_FLAGS)) + "; free comments need more than one word",
+        )
+    if (value is not None) != (name in VALUE_FLAGS) or (name in VALUE_FLAGS and not value):
+        form = f"-- {name}: VALUE" if name in VALUE_FLAGS else f"-- {name}"
+        raise MigrationFileError(f"{migration.path}:{number}: write the flag as `{form}`")
+    if name == "description":
+        migration.description = value
+    elif name == "depends":
+        migration.depends = _parse_depends(migration, re.split(r"[,\s]+", value.strip()), number)
+    elif name == "destructive":
+        migration.destructive = True
+    elif name == "risky":
+        migration.risky = True
+    elif name == "no-transaction":
+        migration.transaction = False
+
+
+def _parse_depends(migration: Migration, items, line: int) -> tuple[int, ...]:
+    versions = []
+    for item in items:
+        if not item:
+            continue
+        try:
+            versions.append(parse_version(str(item)))
+        except MigrationFileError:
+            raise MigrationFileError(
+                f"{migration.path}:{line}: depends names {item!r}, which is not a version",
+                hint="depends takes versions such as 20261120110000, separated by commas",
+            ) from None
+    return tuple(versions)
+
+
+def _parse_python(migration: Migration, text: str) -> None:
+    path = migration.path
+    try:
+        tree = ast.parse(text, filename=str(path))
+    except SyntaxError as exc:
+        raise MigrationFileError(f"{path}:{exc.lineno}: Python syntax error: {exc.msg}") from None
+    functions = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+    if "up" not in functions:
+        raise MigrationFileError(
+            f"{path}: no `def up(ctx)` function", hint="a Python migration defines up(ctx) and usually down(ctx)"
+        )
+    migration.has_down = "down" in functions
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            _read_constant(migration, node.targets[0].id, node.value, node.lineno)
+
+
+def _read_constant(migration: Migration, name: str, value_node: ast.expr, line: int) -> None:
+    if name not in PY_CONSTANTS:
+        return
+    try:
+        value = ast.literal_eval(value_node)
+    except ValueError:
+        raise MigrationFileError(f"{migration.path}:{line}: {name} must be a literal value") from None
+    if name == "DESCRIPTION":
+        migration.description = str(value)
+    elif name == "DEPENDS":
+        items = [value] if isinstance(value, (str, int)) else list(value)
+        migration.depends = _parse_depends(migration, [str(i) for i in items], line)
+    elif name in ("DESTRUCTIVE", "RISKY", "TRANSACTION"):
+        if not isinstance(value, bool):
+            raise MigrationFileError(f"{migration.path}:{line}: {name} must be True or False")
+        setattr(migration, name.lower(), value)
+
+
+def check_dependencies(migrations: list[Migration]) -> None:
+    """Unknown or cyclic ``depends`` are errors naming the file."""
+    by_version = {m.version: m for m in migrations}
+    for migration in migrations:
+        for dependency in migration.depends:
+            if dependency not in by_version:
+                raise MigrationFileError(
+                    f"{migration.path}: depends on {dependency}, which no migration has",
+                    hint="fix the version in `depends`, or add the missing migration",
+                )
+            if dependency == migration.version:
+                raise MigrationFileError(f"{migration.path}: depends on itself")
+    _check_cycles(migrations, by_version)
+
+
+def _check_cycles(migrations: list[Migration], by_version: dict[int, Migration]) -> None:
+    state: dict[int, int] = {}  # 1 = visiting, 2 = done
+
+    def visit(version: int, trail: list[int]) -> None:
+        if state.get(version) == 2:
+            return
+        if state.get(version) == 1:
+            cycle = " -> ".join(str(v) for v in trail[trail.index(version) :] + [version])
+            raise MigrationFileError(
+                f"{by_version[version].path}: dependency cycle {cycle}",
+                hint="remove one of the `depends` entries in the cycle",
+            )
+        state[version] = 1
+        for dependency in by_version[version].depends:
+            visit(dependency, trail + [version])
+        state[version] = 2
+
+    for migration in migrations:
+        visit(migration.version, [])
+
+
+def order_for_apply(pending: list[Migration]) -> list[Migration]:
+    """Pending migrations in version order, moved later only where a dependency needs it."""
+    pending_versions = {m.version for m in pending}
+    placed: set[int] = set()
+    result: list[Migration] = []
+    remaining = sorted(pending, key=lambda m: m.version)
+    while remaining:
+        for index, migration in enumerate(remaining):
+            waits_for = [d for d in migration.depends if d in pending_versions and d not in placed]
+            if not waits_for:
+                result.append(migration)
+                placed.add(migration.version)
+                del remaining[index]
+                break
+        else:  # pragma: no cover - cycles are rejected by check_dependencies
+            raise MigrationFileError("dependency cycle among pending migrations")
+    return result
+
+
+# -- writing new migrations -------------------------------------------------------------
+
+SQL_TEMPLATE = """\
+-- description: {description}
+{flags}-- migrate:up
+{up}
+-- migrate:down
+{down}
+"""
+
+PY_TEMPLATE = '''\
+"""{description}"""
+
+DESCRIPTION = {description!r}
+DEPENDS: list[str] = []
+DESTRUCTIVE = False
+RISKY = False
+TRANSACTION = True
+
+
+def up(ctx):
+    """Apply the change. ctx.execute(sql, params) runs a statement in the migration's transaction."""
+    ctx.execute("SELECT 1")
+
+
+def down(ctx):
+    """Revert the change made by up()."""
+    ctx.execute("SELECT 1")
+'''
+
+
+def new_version(now: datetime | None = None, taken: set[int] | None = None) -> int:
+    """A version from the current UTC time, bumped by a second until it is free."""
+    moment = now or datetime.now(timezone.utc)
+    version = int(moment.strftime("%Y%m%d%H%M%S"))
+    taken = taken or set()
+    while version in taken:
+        version = _next_second(version)
+    return version
+
+
+def _next_second(version: int) -> int:
+    from datetime import timedelta
+
+    moment = datetime.strptime(str(version), "%Y%m%d%H%M%S") + timedelta(seconds=1)
+    return int(moment.strftime("%Y%m%d%H%M%S"))
+
+
+def slug(name: str) -> str:
+    """A file-name-safe form of a migration name."""
+    cleaned = re.sub(r"[^A-Za-z0-9_\-]+", "_", name.strip()).strip("_-")
+    if not cleaned:
+        raise MigrationFileError(f"not a usable migration name: {name!r}", hint="use letters, digits and _")
+    return cleaned.lower()
+
+
+def write_sql_migration(
+    directory: Path,
+    name: str,
+    up: str,
+    down: str | None,
+    description: str = "",
+    depends: tuple[int, ...] = (),
+    destructive: bool = False,
+    risky: bool = False,
+    transaction: bool = True,
+    version: int | None = None,
+) -> Path:
+    """Write a SQL migration in the standard format and return its path.
+
+    ``down=None`` writes no down section (the migration cannot be rolled back).
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    taken = {m.version for m in discover(directory)}
+    version = version or new_version(taken=taken)
+    flags = ""
+    if depends:
+        flags += "-- depends: " + ", ".join(str(v) for v in depends) + "\n"
+    if destructive:
+        flags += "-- destructive\n"
+    if risky:
+        flags += "-- risky\n"
+    if not transaction:
+        flags += "-- no-transaction\n"
+    text = SQL_TEMPLATE.format(
+        description=description or name.replace("_", " "),
+        flags=flags,
+        up=up.rstrip(),
+        down="" if down is None else down.rstrip(),
+    )
+    if down is None:
+        text = text.replace("-- migrate:down\n", "")
+    path = directory / f"{version}_{slug(name)}.sql"
+    path.write_text(text.rstrip() + "\n", encoding="utf-8")
+    return path
+
+
+def write_template(directory: Path, name: str, python: bool = False) -> Path:
+    """Write an empty migration from the template (``dbshift new``)."""
+    description = name.replace("_", " ")
+    if not python:
+        return write_sql_migration(
+            directory, name, up="-- write the change here", down="-- write its reverse here", description=description
+        )
+    directory.mkdir(parents=True, exist_ok=True)
+    version = new_version(taken={m.version for m in discover(directory)})
+    path = directory / f"{version}_{slug(name)}.py"
+    path.write_text(PY_TEMPLATE.format(description=description), encoding="utf-8")
+    return path

@@ -1,0 +1,381 @@
+"""The library API: a :class:`Project` is a config, a migrations folder and a database.
+
+Every CLI command is one call here; the CLI only parses arguments and renders results.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+from dbshift import sumfile
+from dbshift.backup import BackupInfo, create_backup
+from dbshift.config import Config, load_config, write_config
+from dbshift.dialects import Database, open_database
+from dbshift.errors import (
+    ChecksumMismatch,
+    ConfigError,
+    DirtyState,
+    MigrationFileError,
+    SafetyRefusal,
+    UnknownVersionError,
+)
+from dbshift.history import APPLIED, RUNNING, AppliedMigration, History, LogEntry, lock_holder
+from dbshift.migrations import Migration, discover, order_for_apply, parse_version, write_template
+from dbshift.runner import Runner, StepResult, down_is_lossy, statements_of
+
+Confirm = Callable[[str], bool]
+
+
+@dataclass
+class Status:
+    """Where the database stands against the migrations folder."""
+
+    url: str
+    current_version: int
+    applied: list[AppliedMigration]
+    pending: list[Migration]
+    changed: list[Migration]
+    missing_files: list[AppliedMigration]
+    dirty: list[AppliedMigration]
+    sum_check: sumfile.SumCheck
+
+    @property
+    def ok(self) -> bool:
+        """No changed files and no dirty state."""
+        return not (self.changed or self.dirty)
+
+    def as_json(self) -> dict:
+        """A JSON-friendly dict."""
+        return {
+            "database": self.url,
+            "current_version": self.current_version,
+            "applied": [a.as_json() for a in self.applied],
+            "pending": [{"version": m.version, "name": m.name, "file": m.file} for m in self.pending],
+            "changed": [{"version": m.version, "file": m.file} for m in self.changed],
+            "missing_files": [{"version": a.version, "name": a.name} for a in self.missing_files],
+            "dirty": [{"version": a.version, "name": a.name} for a in self.dirty],
+            "sum_file": {
+                "exists": self.sum_check.exists,
+                "up_to_date": self.sum_check.ok,
+                "changed": self.sum_check.changed,
+                "not_in_sum": self.sum_check.missing_from_sum,
+            },
+        }
+
+
+@dataclass
+class RunResult:
+    """What an apply or rollback did (or, with dry_run, would do)."""
+
+    steps: list[StepResult] = field(default_factory=list)
+    backups: list[BackupInfo] = field(default_factory=list)
+    dry_run: bool = False
+
+    def as_json(self) -> dict:
+        """A JSON-friendly dict."""
+        return {
+            "dry_run": self.dry_run,
+            "steps": [s.as_json() for s in self.steps],
+            "backups": [str(b.path) for b in self.backups],
+        }
+
+
+class Project:
+    """A dbshift project: ``dbshift.toml``, its migrations folder and its database."""
+
+    def __init__(
+        self,
+        root: Path | str | None = None,
+        db: str | None = None,
+        env: str | None = None,
+        lock_timeout: float | None = None,
+        on_event: Callable[..., None] | None = None,
+        confirm: Confirm | None = None,
+    ):
+        self.config: Config = load_config(root, db=db, env=env)
+        if lock_timeout is not None:
+            self.config.lock_timeout = lock_timeout
+        self.on_event = on_event or (lambda *args, **kwargs: None)
+        self.confirm = confirm
+
+    # -- set-up ---------------------------------------------------------------------------
+    @staticmethod
+    def init(root: Path | str = ".", url: str = "sqlite:///app.db") -> "Project":
+        """Write ``dbshift.toml`` and an empty ``migrations/`` in ``root``."""
+        root = Path(root)
+        root.mkdir(parents=True, exist_ok=True)
+        from dbshift.urls import parse_url
+
+        parse_url(url, root)  # refuse a bad URL before writing anything
+        write_config(root, url)
+        project = Project(root)
+        project.config.migrations_dir.mkdir(parents=True, exist_ok=True)
+        sumfile.write(project.config.migrations_dir, [])
+        return project
+
+    def migrations(self) -> list[Migration]:
+        """Every migration file, parsed and checked, in version order."""
+        return discover(self.config.migrations_dir)
+
+    def new(self, name: str, python: bool = False) -> Path:
+        """Write a migration from the template and update ``dbshift.sum``."""
+        path = write_template(self.config.migrations_dir, name, python=python)
+        self.hash()
+        return path
+
+    def hash(self) -> Path:
+        """Rewrite ``dbshift.sum`` from the files as they are now."""
+        return sumfile.write(self.config.migrations_dir, self.migrations())
+
+    @contextlib.contextmanager
+    def connect(self) -> Iterator[Database]:
+        """An open connection to the project's database."""
+        db = open_database(self.config.require_url(), busy_timeout=self.config.lock_timeout)
+        try:
+            yield db
+        finally:
+            db.close()
+
+    # -- reading --------------------------------------------------------------------------
+    def status(self) -> Status:
+        """Current version, applied, pending, changed files and dirty state."""
+        migrations = self.migrations()
+        with self.connect() as db:
+            applied = History(db).applied()
+        return self._status(migrations, applied)
+
+    def _status(self, migrations: list[Migration], applied: dict[int, AppliedMigration]) -> Status:
+        by_version = {m.version: m for m in migrations}
+        done = [a for a in applied.values() if a.status == APPLIED]
+        return Status(
+            url=self.config.require_url().masked(),
+            current_version=max((a.version for a in done), default=0),
+            applied=sorted(applied.values(), key=lambda a: a.version),
+            pending=[m for m in migrations if m.version not in applied],
+            changed=[by_version[v] for v, a in applied.items() if v in by_version and by_version[v].checksum != a.checksum],
+            missing_files=[a for v, a in applied.items() if v not in by_version],
+            dirty=[a for a in applied.values() if a.status == RUNNING],
+            sum_check=sumfile.check(self.config.migrations_dir, migrations),
+        )
+
+    def history(self, limit: int = 200) -> tuple[list[AppliedMigration], list[LogEntry]]:
+        """Applied migrations and the newest ``limit`` log entries."""
+        with self.connect() as db:
+            history = History(db)
+            return sorted(history.applied().values(), key=lambda a: a.version), history.log_entries(limit)
+
+    # -- changing -------------------------------------------------------------------------
+    def apply(self, to: str | int | None = None, dry_run: bool = False, atomic: bool = False) -> RunResult:
+        """Apply pending migrations (up to version ``to``), each in its own transaction."""
+        migrations = self.migrations()
+        target = self._target_version(to, migrations)
+        with self.connect() as db:
+            if dry_run:
+                status = self._status(migrations, History(db).applied())
+                self._refuse_unsafe_state(status)
+                plan = self._apply_plan(status, target)
+                return RunResult([StepResult(m, "up", statements=_preview(db, m, "up"), dry_run=True) for m in plan], dry_run=True)
+            with db.lock(self.config.lock_timeout, lock_holder()):
+                history = History(db)
+                with db.transaction():
+                    history.ensure_tables()
+                status = self._status(migrations, history.applied())
+                self._refuse_unsafe_state(status)
+                plan = self._apply_plan(status, target)
+                if atomic and any(not m.transaction for m in plan):
+                    names = ", ".join(m.file for m in plan if not m.transaction)
+                    raise ConfigError(f"--atomic cannot include no-transaction migrations: {names}")
+                return self._run_apply(db, history, plan, status.current_version, atomic)
+
+    def _run_apply(self, db: Database, history: History, plan: list[Migration], version: int, atomic: bool) -> RunResult:
+        runner = Runner(db, history, self.on_event)
+        result = RunResult()
+        if atomic:
+            if any(m.risky or m.destructive for m in plan):
+                result.backups.append(self._backup(db, f"before-{plan[0].version}", version))
+            result.steps = runner.apply(plan, atomic=True, backups={m.version: str(result.backups[0].path) for m in plan} if result.backups else None)
+            return result
+        for migration in plan:
+            backups = {}
+            if migration.risky or migration.destructive:
+                info = self._backup(db, f"before-{migration.version}", version)
+                result.backups.append(info)
+                backups[migration.version] = str(info.path)
+            result.steps += runner.apply([migration], backups=backups)
+            version = max(version, migration.version)
+        return result
+
+    def rollback(
+        self,
+        steps: int | None = None,
+        to: str | int | None = None,
+        dry_run: bool = False,
+        force: bool = False,
+    ) -> RunResult:
+        """Run downs newest first: ``steps`` migrations (default 1) or all above version ``to``."""
+        if steps is not None and to is not None:
+            raise ConfigError("give either --steps or --to, not both")
+        migrations = self.migrations()
+        target = self._target_version(to, migrations, allow_applied_only=True) if to is not None else None
+        with self.connect() as db:
+            if dry_run:
+                status = self._status(migrations, History(db).applied())
+                plan = self._rollback_plan(db, status, migrations, steps, target)
+                return RunResult([StepResult(m, "down", statements=_preview(db, m, "down"), dry_run=True) for m in plan], dry_run=True)
+            with db.lock(self.config.lock_timeout, lock_holder()):
+                history = History(db)
+                status = self._status(migrations, history.applied())
+                self._refuse_unsafe_state(status)
+                plan = self._rollback_plan(db, status, migrations, steps, target)
+                if not plan:
+                    return RunResult()
+                self._confirm_lossy_downs(db, plan, force)
+                backup = self._backup(db, f"before-rollback-{plan[0].version}", status.current_version)
+                steps_done = Runner(db, history, self.on_event).rollback(plan, str(backup.path))
+                return RunResult(steps_done, [backup])
+
+    def repair(self, dirty: str | None = None) -> list[str]:
+        """Accept changed files on purpose; resolve dirty migrations as ``applied`` or ``pending``."""
+        migrations = self.migrations()
+        by_version = {m.version: m for m in migrations}
+        actions: list[str] = []
+        with self.connect() as db, db.lock(self.config.lock_timeout, lock_holder()):
+            history = History(db)
+            with db.transaction():
+                history.ensure_tables()
+            status = self._status(migrations, history.applied())
+            if status.dirty and dirty not in ("applied", "pending"):
+                names = ", ".join(f"{a.version}_{a.name}" for a in status.dirty)
+                raise ConfigError(
+                    f"dirty migration(s) {names}: say how to resolve them",
+                    hint="check the database, then `dbshift repair --dirty applied` (it did run) or `--dirty pending` (it did not)",
+                )
+            with db.transaction():
+                for migration in status.changed:
+                    old = status.applied and next(a for a in status.applied if a.version == migration.version).checksum
+                    history.set_checksum(migration.version, migration.checksum)
+                    history.log("repair", migration.version, migration.name, detail=f"checksum {old[:12]} -> {migration.checksum[:12]}")
+                    actions.append(f"accepted the edited file {migration.file}")
+                for row in status.dirty:
+                    if dirty == "applied":
+                        checksum = by_version[row.version].checksum if row.version in by_version else row.checksum
+                        history.record(row.version, row.name, checksum, APPLIED, row.duration_ms, row.backup)
+                    else:
+                        history.remove(row.version)
+                    history.log("repair", row.version, row.name, detail=f"dirty -> {dirty}")
+                    actions.append(f"marked {row.version}_{row.name} as {dirty}")
+        self.hash()
+        return actions
+
+    # -- helpers --------------------------------------------------------------------------
+    def _backup(self, db: Database, reason: str, version: int) -> BackupInfo:
+        self.on_event("backup-start", reason=reason)
+        info = create_backup(db, self.config.backups_dir, reason, version, keep=self.config.keep_backups,
+                             progress=lambda done, total: self.on_event("backup-progress", done=done, total=total))
+        self.on_event("backup-done", path=info.path)
+        return info
+
+    def _target_version(self, to, migrations: list[Migration], allow_applied_only: bool = False) -> int | None:
+        if to is None:
+            return None
+        version = parse_version(str(to)) if not isinstance(to, int) else to
+        if version != 0 and version not in {m.version for m in migrations}:
+            if allow_applied_only:
+                with self.connect() as db:
+                    if version in History(db).applied():
+                        return version
+            raise UnknownVersionError(
+                f"unknown version {to}: no migration has it",
+                hint="`dbshift status` lists the versions; 0 means before the first migration",
+            )
+        return version
+
+    @staticmethod
+    def _refuse_unsafe_state(status: Status) -> None:
+        if status.dirty:
+            names = ", ".join(f"{a.version}_{a.name}" for a in status.dirty)
+            raise DirtyState(
+                f"migration {names} was left half-applied (dirty)",
+                hint="check the database, then `dbshift repair --dirty applied` or `--dirty pending`",
+            )
+        if status.changed:
+            names = ", ".join(str(m.path) for m in status.changed)
+            raise ChecksumMismatch(
+                f"applied migration changed since it was applied: {names}",
+                hint="restore the file from version control, or accept the edit with `dbshift repair`",
+            )
+
+    @staticmethod
+    def _apply_plan(status: Status, target: int | None) -> list[Migration]:
+        pending = [m for m in status.pending if target is None or m.version <= target]
+        chosen = {m.version for m in pending}
+        applied = {a.version for a in status.applied if a.status == APPLIED}
+        for migration in pending:
+            for dependency in migration.depends:
+                if dependency not in applied and dependency not in chosen:
+                    raise MigrationFileError(
+                        f"{migration.path}: depends on {dependency}, which is neither applied nor in this run",
+                        hint=f"apply up to {dependency} too (drop --to, or raise it)",
+                    )
+        return order_for_apply(pending)
+
+    @staticmethod
+    def _rollback_plan(db, status: Status, migrations, steps: int | None, target: int | None) -> list[Migration]:
+        applied = [a for a in status.applied if a.status == APPLIED]
+        applied.sort(key=lambda a: a.version, reverse=True)
+        if target is not None:
+            chosen = [a for a in applied if a.version > target]
+        else:
+            count = 1 if steps is None else steps
+            if count < 0:
+                raise ConfigError("--steps must be 0 or more")
+            chosen = applied[:count]
+        by_version = {m.version: m for m in migrations}
+        missing = [a for a in chosen if a.version not in by_version]
+        if missing:
+            raise SafetyRefusal(
+                f"cannot roll back {missing[0].version}_{missing[0].name}: its migration file is gone",
+                hint="restore the file from version control, or restore a backup instead",
+            )
+        plan = [by_version[a.version] for a in chosen]
+        no_down = [m for m in plan if not m.has_down]
+        if no_down:
+            raise SafetyRefusal(
+                f"{no_down[0].path} has no down section, so it cannot be rolled back",
+                hint="write its `-- migrate:down`, or restore a backup taken before it",
+            )
+        chosen_versions = {m.version for m in plan}
+        for a in applied:
+            if a.version in chosen_versions or a.version not in by_version:
+                continue
+            blocking = set(by_version[a.version].depends) & chosen_versions
+            if blocking:
+                raise SafetyRefusal(
+                    f"{by_version[a.version].path} depends on {min(blocking)}, which this rollback would revert",
+                    hint="roll back further (it too), or keep that migration",
+                )
+        return plan
+
+    def _confirm_lossy_downs(self, db: Database, plan: list[Migration], force: bool) -> None:
+        lossy = [m for m in plan if down_is_lossy(db, m)]
+        if not lossy or force:
+            return
+        names = ", ".join(m.label for m in lossy)
+        question = f"The down of {names} drops or deletes data. A backup is taken first."
+        if self.confirm is not None and self.confirm(question):
+            return
+        raise SafetyRefusal(
+            f"refusing a lossy rollback: the down of {names} drops or deletes data",
+            hint="see `dbshift rollback --dry-run`; pass --force to run it (a backup is taken first)",
+        )
+
+
+def _preview(db: Database, migration: Migration, direction: str):
+    from dbshift.dialects.base import Statement
+
+    if migration.kind == "py":
+        return [Statement(f"-- Python migration {migration.file}: {direction}(ctx) runs code; its SQL is known when it runs", 0)]
+    return statements_of(db, migration, direction)

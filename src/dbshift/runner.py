@@ -1,0 +1,286 @@
+"""The runner: executes ups and downs, one transaction per migration, with history rows.
+
+It knows nothing of dialects beyond the :class:`Database` contract, and nothing of the CLI:
+progress goes out through an ``on_event(name, **data)`` callback.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+from dbshift.dialects.base import Database, Statement
+from dbshift.errors import DbshiftError, MigrationFailed, MigrationFileError
+from dbshift.history import APPLIED, RUNNING, History
+from dbshift.migrations import Migration
+
+EventSink = Callable[..., None]
+
+LOSSY_STATEMENT = re.compile(
+    r"^\s*(DROP\s+TABLE|DROP\s+COLUMN|TRUNCATE|DELETE\s+FROM|ALTER\s+TABLE\s+.*?\bDROP\s+(COLUMN\s+)?(?!CONSTRAINT|INDEX|KEY|DEFAULT|NOT|PRIMARY|FOREIGN|CHECK)\S)",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+@dataclass
+class StepResult:
+    """What happened to one migration in an apply or rollback."""
+
+    migration: Migration
+    direction: str  # "up" or "down"
+    duration_ms: int = 0
+    statements: list[Statement] = field(default_factory=list)
+    dry_run: bool = False
+
+    def as_json(self) -> dict:
+        """A JSON-friendly summary."""
+        return {
+            "version": self.migration.version,
+            "name": self.migration.name,
+            "direction": self.direction,
+            "duration_ms": self.duration_ms,
+            "dry_run": self.dry_run,
+            "sql": [s.sql for s in self.statements] if self.dry_run else None,
+        }
+
+
+class MigrationContext:
+    """What a Python migration's ``up(ctx)``/``down(ctx)`` receives."""
+
+    def __init__(self, db: Database, migration: Migration):
+        self.db = db
+        self.migration = migration
+        self.dialect = db.dialect
+        self.connection = db.connection
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        """Run one statement with bound parameters in the migration's transaction."""
+        return self.db.execute(sql, params)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        """Run a query and return all rows."""
+        return self.db.execute(sql, params)
+
+    def executescript(self, sql: str) -> None:
+        """Run several statements, split by the dialect."""
+        for statement in self.db.split_script(sql):
+            self.db.run_statement(statement.sql)
+
+    def quote(self, identifier: str) -> str:
+        """Quote an identifier for this dialect."""
+        return self.db.quote(identifier)
+
+
+def statements_of(db: Database, migration: Migration, direction: str) -> list[Statement]:
+    """The SQL statements of a SQL migration's up or down section."""
+    if direction == "up":
+        return db.split_script(migration.up_sql, migration.up_line)
+    return db.split_script(migration.down_sql or "", migration.down_line)
+
+
+def down_is_lossy(db: Database, migration: Migration) -> bool:
+    """Whether running the down may lose data (a drop, delete or truncate; any Python down)."""
+    if migration.kind == "py":
+        return True
+    return any(LOSSY_STATEMENT.match(s.sql) for s in statements_of(db, migration, "down"))
+
+
+class Runner:
+    """Runs migrations against one database, recording them in the history."""
+
+    def __init__(self, db: Database, history: History, on_event: EventSink | None = None):
+        self.db = db
+        self.history = history
+        self.on_event = on_event or (lambda *args, **kwargs: None)
+
+    def apply(self, migrations: list[Migration], atomic: bool = False, backups: dict[int, str] | None = None) -> list[StepResult]:
+        """Apply ``migrations`` in the given order (already validated and ordered)."""
+        backups = backups or {}
+        if atomic:
+            return self._apply_atomically(migrations, backups)
+        return [self._apply_one(m, backups.get(m.version)) for m in migrations]
+
+    def rollback(self, migrations: list[Migration], backup: str | None = None) -> list[StepResult]:
+        """Run the downs of ``migrations`` in the given order (newest first)."""
+        return [self._revert_one(m, backup) for m in migrations]
+
+    # -- one migration ----------------------------------------------------------------
+    def _apply_one(self, migration: Migration, backup: str | None) -> StepResult:
+        self.on_event("start", migration=migration, direction="up")
+        started = time.perf_counter()
+        if not migration.transaction or not self.db.transactional_ddl:
+            return self._apply_outside_transaction(migration, backup, started)
+        self.db.begin()
+        try:
+            self._run(migration, "up")
+            duration = _elapsed_ms(started)
+            self.history.record(migration.version, migration.name, migration.checksum, APPLIED, duration, backup)
+            self.history.log("apply", migration.version, migration.name, duration_ms=duration)
+            self.db.commit()
+        except BaseException as exc:
+            self.db.rollback()
+            self._log_failure("apply-failed", migration, exc)
+            raise
+        self.on_event("done", migration=migration, direction="up", duration_ms=duration)
+        return StepResult(migration, "up", duration)
+
+    def _apply_outside_transaction(self, migration: Migration, backup: str | None, started: float) -> StepResult:
+        """Record ``running`` first, so a crash leaves a dirty state that status reports."""
+        with self.db.transaction():
+            self.history.record(migration.version, migration.name, migration.checksum, RUNNING, None, backup)
+        try:
+            self._run(migration, "up")
+        except BaseException as exc:
+            self._log_failure("apply-failed", migration, exc, dirty=True)
+            raise
+        duration = _elapsed_ms(started)
+        with self.db.transaction():
+            self.history.record(migration.version, migration.name, migration.checksum, APPLIED, duration, backup)
+            self.history.log("apply", migration.version, migration.name, duration_ms=duration)
+        self.on_event("done", migration=migration, direction="up", duration_ms=duration)
+        return StepResult(migration, "up", duration)
+
+    def _apply_atomically(self, migrations: list[Migration], backups: dict[int, str]) -> list[StepResult]:
+        results = []
+        self.db.begin()
+        current = None
+        try:
+            for migration in migrations:
+                current = migration
+                self.on_event("start", migration=migration, direction="up")
+                started = time.perf_counter()
+                self._run(migration, "up")
+                duration = _elapsed_ms(started)
+                self.history.record(
+                    migration.version, migration.name, migration.checksum, APPLIED, duration, backups.get(migration.version)
+                )
+                self.history.log("apply", migration.version, migration.name, detail="atomic", duration_ms=duration)
+                self.on_event("done", migration=migration, direction="up", duration_ms=duration)
+                results.append(StepResult(migration, "up", duration))
+            self.db.commit()
+        except BaseException as exc:
+            self.db.rollback()
+            if current is not None:
+                self._log_failure("apply-failed", current, exc, detail="atomic run rolled back")
+            raise
+        return results
+
+    def _revert_one(self, migration: Migration, backup: str | None) -> StepResult:
+        self.on_event("start", migration=migration, direction="down")
+        started = time.perf_counter()
+        transactional = migration.transaction and self.db.transactional_ddl
+        if transactional:
+            self.db.begin()
+        else:
+            with self.db.transaction():
+                self.history.record(migration.version, migration.name, migration.checksum, RUNNING, None, backup)
+        try:
+            self._run(migration, "down")
+            duration = _elapsed_ms(started)
+            if not transactional:
+                self.db.begin()
+            self.history.remove(migration.version)
+            self.history.log("rollback", migration.version, migration.name, detail=_backup_note(backup), duration_ms=duration)
+            self.db.commit()
+        except BaseException as exc:
+            self.db.rollback()
+            self._log_failure("rollback-failed", migration, exc, dirty=not transactional)
+            raise
+        self.on_event("done", migration=migration, direction="down", duration_ms=duration)
+        return StepResult(migration, "down", duration)
+
+    # -- executing a section ------------------------------------------------------------
+    def _run(self, migration: Migration, direction: str) -> None:
+        if migration.kind == "py":
+            self._run_python(migration, direction)
+            return
+        statements = statements_of(self.db, migration, direction)
+        if direction == "up" and not statements:
+            raise MigrationFileError(
+                f"{migration.path}:{migration.up_line}: the up section has no statements",
+                hint="write the change under `-- migrate:up`, or delete the file",
+            )
+        for statement in statements:
+            try:
+                self.db.run_statement(statement.sql)
+            except DbshiftError as exc:
+                raise MigrationFailed(
+                    f"{migration.path}:{statement.line}: {exc.message}",
+                    hint=f"the {direction} of {migration.label} was rolled back; the database is as it was before it",
+                ) from exc
+            except Exception as exc:
+                if not self.db.is_driver_error(exc):
+                    raise
+                raise MigrationFailed(
+                    f"{migration.path}:{statement.line}: {self.db.describe_error(exc)} in `{_first_line(statement.sql)}`",
+                    hint=f"the {direction} of {migration.label} was rolled back; the database is as it was before it",
+                ) from exc
+
+    def _run_python(self, migration: Migration, direction: str) -> None:
+        module = load_python_migration(migration)
+        function = getattr(module, direction, None)
+        if function is None:
+            raise MigrationFileError(f"{migration.path}: no `def {direction}(ctx)`")
+        try:
+            function(MigrationContext(self.db, migration))
+        except DbshiftError:
+            raise
+        except Exception as exc:
+            line = _line_in_file(exc, str(migration.path))
+            raise MigrationFailed(
+                f"{migration.path}:{line}: {type(exc).__name__}: {_one_line(exc)}",
+                hint=f"the {direction} of {migration.label} was rolled back; the database is as it was before it",
+            ) from exc
+
+    def _log_failure(self, action: str, migration: Migration, exc: BaseException, dirty: bool = False, detail: str = "") -> None:
+        message = detail or _one_line(exc)
+        if dirty:
+            message += " (left in running state: run `dbshift status` and `dbshift repair`)"
+        try:
+            with self.db.transaction():
+                self.history.log(action, migration.version, migration.name, detail=message)
+        except Exception:  # the log is best effort; the original error matters more
+            pass
+        self.on_event("failed", migration=migration, error=message)
+
+
+def load_python_migration(migration: Migration):
+    """Import a Python migration file as a fresh module."""
+    module_name = f"dbshift_migration_{migration.version}"
+    spec = importlib.util.spec_from_file_location(module_name, migration.path)
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        line = _line_in_file(exc, str(migration.path))
+        raise MigrationFileError(f"{migration.path}:{line}: cannot import: {type(exc).__name__}: {_one_line(exc)}") from None
+    sys.modules.pop(module_name, None)
+    return module
+
+
+def _line_in_file(exc: BaseException, filename: str) -> int | str:
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == filename]
+    return frames[-1].lineno if frames else "?"
+
+
+def _first_line(sql: str, width: int = 80) -> str:
+    line = " ".join(sql.split())
+    return line if len(line) <= width else line[: width - 3] + "..."
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _elapsed_ms(started: float) -> int:
+    return int(round((time.perf_counter() - started) * 1000))
+
+
+def _backup_note(backup: str | None) -> str | None:
+    return f"backup: {backup}" if backup else None

@@ -1,0 +1,101 @@
+"""Database URLs: parsing, dialect detection and password masking."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from dbshift.errors import ConfigError
+
+DIALECT_OF_SCHEME = {
+    "sqlite": "sqlite",
+    "postgresql": "postgresql",
+    "postgres": "postgresql",
+    "mysql": "mysql",
+    "mariadb": "mysql",
+}
+
+
+@dataclass(frozen=True)
+class DatabaseURL:
+    """A parsed database URL. ``path`` is the file of a SQLite database (None for :memory:)."""
+
+    raw: str
+    dialect: str
+    scheme: str
+    user: str | None = None
+    password: str | None = None
+    host: str | None = None
+    port: int | None = None
+    database: str | None = None
+    path: Path | None = None
+
+    def masked(self) -> str:
+        """The URL with any password replaced by ``***``; safe for output, logs and manifests."""
+        if self.password is None:
+            return self.raw
+        parts = urlsplit(self.raw)
+        netloc = parts.netloc.rsplit("@", 1)
+        userinfo = netloc[0].split(":", 1)[0]
+        return self.raw.replace(parts.netloc, f"{userinfo}:***@{netloc[1]}", 1)
+
+    def with_database(self, database: str) -> "DatabaseURL":
+        """The same server with another database name (server dialects only)."""
+        parts = urlsplit(self.raw)
+        raw = parts._replace(path="/" + database).geturl()
+        return replace(self, raw=raw, database=database)
+
+    def __str__(self) -> str:
+        return self.masked()
+
+
+def parse_url(url: str, base_dir: Path | None = None) -> DatabaseURL:
+    """Parse ``url``; a relative SQLite path is taken relative to ``base_dir`` (the project)."""
+    if not url or "://" not in url:
+        raise ConfigError(
+            f"not a database URL: {url!r}",
+            hint="use sqlite:///file.db, postgresql://user@host/db or mysql://user@host/db",
+        )
+    scheme = url.split("://", 1)[0].lower()
+    scheme_base = scheme.split("+", 1)[0]
+    dialect = DIALECT_OF_SCHEME.get(scheme_base)
+    if dialect is None:
+        raise ConfigError(
+            f"unsupported database URL scheme {scheme!r} in {url.split('://')[0]}://...",
+            hint="dbshift supports sqlite://, postgresql://, mysql:// and mariadb://",
+        )
+    if dialect == "sqlite":
+        return _parse_sqlite(url, scheme, base_dir)
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise ConfigError(f"bad port in database URL: {exc}") from None
+    database = unquote(parts.path.lstrip("/")) or None
+    return DatabaseURL(
+        raw=url,
+        dialect=dialect,
+        scheme=scheme,
+        user=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password is not None else None,
+        host=parts.hostname,
+        port=port,
+        database=database,
+    )
+
+
+def _parse_sqlite(url: str, scheme: str, base_dir: Path | None) -> DatabaseURL:
+    rest = url.split("://", 1)[1]
+    if not rest.startswith("/"):
+        raise ConfigError(
+            f"bad SQLite URL {url!r}",
+            hint="use sqlite:///relative.db or sqlite:////absolute/path.db",
+        )
+    rest = rest[1:].split("?", 1)[0]
+    if rest in ("", ":memory:"):
+        return DatabaseURL(raw=url, dialect="sqlite", scheme=scheme, database=":memory:")
+    path = Path(unquote(rest))
+    if not path.is_absolute():
+        path = (base_dir or Path.cwd()) / path
+    return DatabaseURL(raw=url, dialect="sqlite", scheme=scheme, database=str(path), path=path)
