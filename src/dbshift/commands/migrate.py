@@ -1,0 +1,183 @@
+"""Commands for versioned migrations: init, new, hash, status, history, apply, rollback, repair, demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from dbshift.cli import app
+from dbshift.commands import console, print_json, table
+
+
+def _state(ctx: typer.Context):
+    return ctx.obj
+
+
+@app.command()
+def init(
+    ctx: typer.Context,
+    url: str = typer.Option(None, "--url", help="Database URL to write (default: --db, or sqlite:///app.db)."),
+) -> None:
+    """Write dbshift.toml and an empty migrations/ folder here."""
+    from dbshift.project import Project
+
+    state = _state(ctx)
+    project = Project.init(Path(state.root or "."), url or state.db or "sqlite:///app.db")
+    if state.json:
+        print_json({"config": str(project.config.config_file), "migrations_dir": str(project.config.migrations_dir)})
+        return
+    console().print(f"wrote {project.config.config_file} and {project.config.migrations_dir}/")
+
+
+@app.command()
+def new(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="What the migration does, e.g. add_phone."),
+    python: bool = typer.Option(False, "--py", help="Write a Python migration with up(ctx)/down(ctx)."),
+) -> None:
+    """Write a new migration from the template."""
+    path = _state(ctx).project().new(name, python=python)
+    if _state(ctx).json:
+        print_json({"path": str(path)})
+    else:
+        console().print(f"wrote {path}")
+
+
+@app.command("hash")
+def hash_command(ctx: typer.Context) -> None:
+    """Rewrite migrations/dbshift.sum from the files as they are now."""
+    path = _state(ctx).project().hash()
+    if _state(ctx).json:
+        print_json({"path": str(path)})
+    else:
+        console().print(f"wrote {path}")
+
+
+@app.command()
+def status(ctx: typer.Context) -> None:
+    """Current version, applied and pending migrations, changed files, dirty state."""
+    state = _state(ctx)
+    result = state.project().status()
+    if state.json:
+        print_json(result.as_json())
+        return
+    _render_status(result)
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+def _render_status(result) -> None:
+    out = console()
+    out.print(f"database: {result.url}")
+    out.print(f"current version: [bold]{result.current_version or 'none'}[/bold]")
+    applied = {a.version for a in result.applied}
+    changed = {m.version for m in result.changed}
+    dirty = {a.version for a in result.dirty}
+    rows = []
+    for a in result.applied:
+        state = "dirty" if a.version in dirty else ("changed" if a.version in changed else "applied")
+        rows.append([a.version, a.name, state, a.applied_at, a.applied_by])
+    for m in result.pending:
+        if m.version not in applied:
+            rows.append([m.version, m.name, "pending", "", ""])
+    rows.sort(key=lambda r: r[0])
+    out.print(table(None, ["version", "name", "state", "applied at", "by"], rows))
+    for m in result.changed:
+        out.print(f"[red]changed since applied:[/red] {m.path} (restore it, or `dbshift repair`)")
+    for a in result.dirty:
+        out.print(f"[red]dirty:[/red] {a.version}_{a.name} was left half-applied (`dbshift repair`)")
+    for a in result.missing_files:
+        out.print(f"[yellow]applied but no file:[/yellow] {a.version}_{a.name}")
+    if not result.sum_check.ok:
+        out.print("[yellow]migrations/dbshift.sum is out of date:[/yellow] run `dbshift hash` and commit it")
+    out.print(f"{len(result.pending)} pending")
+
+
+@app.command()
+def history(ctx: typer.Context, limit: int = typer.Option(50, help="How many log entries to show.")) -> None:
+    """Applied migrations (who, when, how long) and the log of applies, rollbacks and repairs."""
+    state = _state(ctx)
+    applied, log = state.project().history(limit)
+    if state.json:
+        print_json({"applied": [a.as_json() for a in applied], "log": [e.as_json() for e in log]})
+        return
+    out = console()
+    out.print(table("applied migrations", ["version", "name", "status", "applied at", "by", "host", "ms", "backup"],
+                    [[a.version, a.name, a.status, a.applied_at, a.applied_by, a.host, a.duration_ms, a.backup] for a in applied]))
+    out.print(table("log", ["at", "action", "version", "name", "by", "ms", "detail"],
+                    [[e.at, e.action, e.version, e.name, e.actor, e.duration_ms, e.detail] for e in log]))
+
+
+@app.command()
+def apply(
+    ctx: typer.Context,
+    to: str = typer.Option(None, "--to", help="Apply up to and including this version."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the SQL; change nothing."),
+    atomic: bool = typer.Option(False, "--atomic", help="All pending migrations in one transaction."),
+) -> None:
+    """Apply pending migrations, each in its own transaction with its history row."""
+    state = _state(ctx)
+    result = state.project().apply(to=to, dry_run=dry_run, atomic=atomic)
+    _render_run(state, result, "applied", "nothing to apply: the database is up to date")
+
+
+@app.command()
+def rollback(
+    ctx: typer.Context,
+    steps: int = typer.Option(None, "--steps", help="How many migrations to revert (default 1)."),
+    to: str = typer.Option(None, "--to", help="Revert everything above this version (0 = all)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the SQL; change nothing."),
+    force: bool = typer.Option(False, "--force", help="Run downs that drop or delete data (a backup is taken first)."),
+) -> None:
+    """Revert applied migrations newest first, after a backup."""
+    state = _state(ctx)
+    result = state.project().rollback(steps=steps, to=to, dry_run=dry_run, force=force)
+    _render_run(state, result, "reverted", "nothing to roll back")
+
+
+def _render_run(state, result, verb: str, nothing: str) -> None:
+    if state.json:
+        print_json(result.as_json())
+        return
+    out = console()
+    if result.dry_run:
+        from rich.markup import escape
+
+        for step in result.steps:
+            out.print(f"[bold]-- {step.direction}: {escape(step.migration.label)}[/bold]")
+            for statement in step.statements:
+                out.print(escape(statement.sql))
+        out.print(f"[dim]dry run: {len(result.steps)} migration(s) would be {verb}; nothing changed[/dim]")
+        return
+    if not result.steps:
+        out.print(nothing)
+        return
+    out.print(f"{len(result.steps)} migration(s) {verb}")
+
+
+@app.command()
+def repair(
+    ctx: typer.Context,
+    dirty: str = typer.Option(None, "--dirty", help="Resolve a half-applied migration as 'applied' or 'pending'."),
+) -> None:
+    """Accept edited migration files on purpose, or resolve a dirty state; both are logged."""
+    state = _state(ctx)
+    actions = state.project().repair(dirty=dirty)
+    if state.json:
+        print_json({"actions": actions})
+        return
+    for action in actions or ["nothing to repair"]:
+        console().print(action)
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    folder: str = typer.Option(None, "--dir", help="Folder for the demo project (default: a new temporary folder)."),
+    rows: int = typer.Option(5000, "--orders", help="How many orders the demo database starts with."),
+) -> None:
+    """The whole story on an embedded SQLite file: create, apply, inspect, roll back, check."""
+    from dbshift.demo import run_demo
+
+    run_demo(Path(folder) if folder else None, orders=rows, say=console().print)
