@@ -53,7 +53,7 @@ def run_cli(tmp_path):
         full_env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
         full_env.update({"COLUMNS": "200", "NO_COLOR": "1", **(env or {})})
         proc = subprocess.run(
-            [sys.executable, "-m", "dbshift.cli", *args],
+            [sys.executable, "-m", "dbshift", *args],
             cwd=cwd or tmp_path,
             env=full_env,
             input=input,

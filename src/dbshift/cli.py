@@ -77,25 +77,19 @@ def main(argv: list[str] | None = None) -> None:
     _load_commands()
     args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
     try:
-        app(args=args, prog_name="dbshift", standalone_mode=False)
+        code = app(args=args, prog_name="dbshift", standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except DbshiftError as exc:
         sys.exit(report_error(exc))
     except KeyboardInterrupt:
         sys.stderr.write("dbshift: interrupted; the current migration was rolled back\n")
         sys.exit(130)
-    except Exception as exc:  # click's usage errors and aborts
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Exit):
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
-            sys.stderr.write("dbshift: aborted\n")
-            sys.exit(1)
-        raise
-
-
-if __name__ == "__main__":
-    main()
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.stderr.write("dbshift: aborted\n")
+        sys.exit(1)
+    except typer.TyperException as exc:  # usage errors: bad option, missing argument
+        exc.show()
+        sys.exit(getattr(exc, "exit_code", 2))

@@ -1,0 +1,214 @@
+"""Stories about applying migrations on SQLite."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from conftest import write_migration
+from dbshift import Project
+from dbshift.errors import ChecksumMismatch, ConfigError, DirtyState, MigrationFailed, UnknownVersionError
+
+
+def schema_of(project) -> list[tuple]:
+    """The user's schema (without dbshift's own tables), as SQLite stores it."""
+    conn = sqlite3.connect(project.config.url.path)
+    try:
+        return conn.execute(
+            "SELECT type, name, sql FROM sqlite_schema WHERE tbl_name NOT LIKE 'dbshift_%' ORDER BY type, name"
+        ).fetchall()
+    finally:
+        conn.close()
+
+
+def rows_of(project, sql: str) -> list[tuple]:
+    conn = sqlite3.connect(project.config.url.path)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def shop(project):
+    """A project with three migrations: users, orders, and an index."""
+    write_migration(project, 20260101090000, "users",
+                    "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL);\n"
+                    "INSERT INTO users (name) VALUES ('ada'), ('bob');", "DROP TABLE users;")
+    write_migration(project, 20260102090000, "orders",
+                    "CREATE TABLE orders (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users(id), cents INTEGER);",
+                    "DROP TABLE orders;")
+    write_migration(project, 20260103090000, "orders_index", "CREATE INDEX orders_user ON orders(user_id);",
+                    "DROP INDEX orders_user;")
+    return project
+
+
+def test_apply_runs_pending_migrations_in_order_and_records_who_when_how_long(shop):
+    result = shop.apply()
+    assert [s.migration.version for s in result.steps] == [20260101090000, 20260102090000, 20260103090000]
+    status = shop.status()
+    assert status.current_version == 20260103090000 and not status.pending
+    applied, log = shop.history()
+    assert [a.status for a in applied] == ["applied"] * 3
+    assert all(a.applied_by and a.host and a.duration_ms is not None and a.applied_at for a in applied)
+    assert all(a.checksum == m.checksum for a, m in zip(applied, shop.migrations()))
+    assert [e.action for e in log] == ["apply"] * 3
+
+
+def test_a_second_apply_has_nothing_to_do(shop):
+    shop.apply()
+    assert shop.apply().steps == []
+
+
+def test_apply_to_a_version_stops_there(shop):
+    shop.apply(to="20260102_090000")
+    assert shop.status().current_version == 20260102090000
+    assert [m.version for m in shop.status().pending] == [20260103090000]
+
+
+def test_apply_to_an_unknown_version_is_refused(shop):
+    with pytest.raises(UnknownVersionError, match="unknown version 20990101000000"):
+        shop.apply(to=20990101000000)
+    assert shop.status().current_version == 0
+
+
+def test_a_failing_migration_leaves_no_trace(shop):
+    shop.apply(to=20260101090000)
+    before = (schema_of(shop), rows_of(shop, "SELECT * FROM users"))
+    write_migration(shop, 20260102090000, "orders",
+                    "CREATE TABLE orders (id INTEGER PRIMARY KEY);\nINSERT INTO users (name) VALUES ('eve');\n"
+                    "UPDATE users SET name = 'x';\n\nINSERT INTO no_such_table VALUES (1);", "DROP TABLE orders;")
+    with pytest.raises(MigrationFailed) as caught:
+        shop.apply()
+    message = str(caught.value)
+    assert "20260102090000_orders.sql:6:" in message
+    assert "no such table: no_such_table" in message and "INSERT INTO no_such_table" in message
+    assert "rolled back" in caught.value.hint
+    assert (schema_of(shop), rows_of(shop, "SELECT * FROM users")) == before
+    assert shop.status().current_version == 20260101090000
+    assert shop.history()[1][-1].action == "apply-failed"
+
+
+def test_dry_run_prints_the_sql_and_changes_nothing(shop):
+    db_file = shop.config.url.path
+    result = shop.apply(dry_run=True)
+    assert [s.statements[0].sql.split()[0] for s in result.steps] == ["CREATE", "CREATE", "CREATE"]
+    assert result.steps[0].statements[1].sql.startswith("INSERT INTO users")
+    assert not db_file.exists() or schema_of(shop) == []
+    assert rows_of(shop, "SELECT name FROM sqlite_schema") == []
+
+
+def test_atomic_apply_rolls_everything_back_when_one_fails(shop):
+    write_migration(shop, 20260104090000, "broken", "CREATE TABLE fine (x);\nSELECT * FROM missing;")
+    with pytest.raises(MigrationFailed, match="20260104090000_broken.sql:3"):
+        shop.apply(atomic=True)
+    assert schema_of(shop) == [] and shop.status().current_version == 0
+
+
+def test_each_migration_is_its_own_transaction_without_atomic(shop):
+    write_migration(shop, 20260104090000, "broken", "SELECT * FROM missing;")
+    with pytest.raises(MigrationFailed):
+        shop.apply()
+    assert shop.status().current_version == 20260103090000
+
+
+def test_an_edited_applied_migration_is_caught_and_repair_accepts_it(shop, run_cli):
+    shop.apply()
+    path = shop.config.migrations_dir / "20260102090000_orders.sql"
+    path.write_text(path.read_text().replace("cents INTEGER", "cents BIGINT"))
+    status = shop.status()
+    assert [m.path for m in status.changed] == [path]
+    write_migration(shop, 20260104090000, "more", "CREATE TABLE more (x);", "DROP TABLE more;")
+    with pytest.raises(ChecksumMismatch, match="20260102090000_orders.sql"):
+        shop.apply()
+    cli = run_cli("apply", cwd=shop.config.root)
+    assert cli.returncode == 3 and "changed since it was applied" in cli.stderr and "dbshift repair" in cli.stderr
+    assert run_cli("status", cwd=shop.config.root).returncode == 1
+    assert shop.repair() == ["accepted the edited file 20260102090000_orders.sql"]
+    assert shop.history()[1][-1].action == "repair"
+    assert len(shop.apply().steps) == 1
+
+
+def test_a_no_transaction_migration_that_fails_leaves_a_dirty_state_that_repair_resolves(shop):
+    write_migration(shop, 20260104090000, "vacuum", "CREATE TABLE half (x);\nSELECT * FROM missing;",
+                    "DROP TABLE half;", header="-- no-transaction\n")
+    with pytest.raises(MigrationFailed):
+        shop.apply()
+    status = shop.status()
+    assert [a.version for a in status.dirty] == [20260104090000]
+    with pytest.raises(DirtyState, match="20260104090000_vacuum"):
+        shop.apply()
+    with pytest.raises(ConfigError, match="say how to resolve"):
+        shop.repair()
+    assert shop.repair(dirty="pending") == ["marked 20260104090000_vacuum as pending"]
+    assert not shop.status().dirty and shop.status().pending[0].version == 20260104090000
+
+
+def test_python_migrations_run_in_the_migration_transaction(shop):
+    shop.apply()
+    (shop.config.migrations_dir / "20260104090000_backfill.py").write_text(
+        "def up(ctx):\n"
+        "    for (user_id,) in ctx.query('SELECT id FROM users'):\n"
+        "        ctx.execute('INSERT INTO orders (user_id, cents) VALUES (?, ?)', (user_id, 100))\n"
+        "def down(ctx):\n"
+        "    ctx.execute('DELETE FROM orders')\n"
+    )
+    shop.apply()
+    assert rows_of(shop, "SELECT user_id, cents FROM orders ORDER BY user_id") == [(1, 100), (2, 100)]
+    (shop.config.migrations_dir / "20260105090000_broken.py").write_text(
+        "def up(ctx):\n    ctx.execute('DELETE FROM orders')\n    raise ValueError('bad data')\n"
+    )
+    with pytest.raises(MigrationFailed, match=r"20260105090000_broken.py:3: ValueError: bad data"):
+        shop.apply()
+    assert len(rows_of(shop, "SELECT * FROM orders")) == 2
+
+
+def test_a_risky_migration_gets_a_usable_backup_first(shop):
+    shop.apply()
+    write_migration(shop, 20260104090000, "drop_orders", "DROP TABLE orders;", header="-- destructive\n")
+    result = shop.apply()
+    backup = result.backups[0]
+    assert backup.path.exists() and backup.manifest["schema_version"] == 20260103090000
+    conn = sqlite3.connect(backup.path)
+    assert conn.execute("SELECT count(*) FROM sqlite_schema WHERE name = 'orders'").fetchone() == (1,)
+    assert conn.execute("SELECT name FROM users ORDER BY id").fetchall() == [("ada",), ("bob",)]
+    conn.close()
+    assert shop.history()[0][-1].backup == str(backup.path)
+
+
+def test_a_foreign_key_check_statement_fails_the_migration_when_rows_violate(shop):
+    shop.apply()
+    write_migration(shop, 20260104090000, "orphans",
+                    "INSERT INTO orders (user_id, cents) VALUES (99, 1);\nPRAGMA foreign_key_check(orders);")
+    with pytest.raises(MigrationFailed, match=r"_orphans.sql:3: foreign key check failed"):
+        shop.apply()
+    assert rows_of(shop, "SELECT count(*) FROM orders") == [(0,)]
+
+
+def test_out_of_order_dependencies_are_applied_after_what_they_need(project):
+    write_migration(project, 20260101090000, "needs_later", "INSERT INTO t VALUES (1);", header="-- depends: 20260102090000\n")
+    write_migration(project, 20260102090000, "table", "CREATE TABLE t (x);")
+    result = project.apply()
+    assert [s.migration.version for s in result.steps] == [20260102090000, 20260101090000]
+
+
+def test_an_unmet_dependency_is_refused(project):
+    write_migration(project, 20260101090000, "a", "CREATE TABLE a (x);")
+    write_migration(project, 20260102090000, "b", "CREATE TABLE b (x);", header="-- depends: 20260103090000\n")
+    write_migration(project, 20260103090000, "c", "CREATE TABLE c (x);")
+    with pytest.raises(Exception, match="depends on 20260103090000, which is neither applied nor in this run"):
+        project.apply(to=20260102090000)
+    assert project.status().current_version == 0
+
+
+def test_db_env_and_database_url_override_the_config_file(project, tmp_path, monkeypatch):
+    config = project.config.config_file
+    config.write_text(config.read_text() + '\n[environments.staging]\nurl = "sqlite:///staging.db"\n')
+    assert Project(tmp_path).config.url.path == tmp_path / "app.db"
+    monkeypatch.setenv("DATABASE_URL", "sqlite:///from_env.db")
+    assert Project(tmp_path).config.url.path == tmp_path / "from_env.db"
+    assert Project(tmp_path, env="staging").config.url.path == tmp_path / "staging.db"
+    assert Project(tmp_path, db="sqlite:////tmp/abs.db", env="staging").config.url.path.as_posix() == "/tmp/abs.db"
+    with pytest.raises(ConfigError, match="unknown environment 'prod'"):
+        Project(tmp_path, env="prod")
