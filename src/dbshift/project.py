@@ -324,37 +324,36 @@ class Project:
 
     @staticmethod
     def _rollback_plan(db, status: Status, migrations, steps: int | None, target: int | None) -> list[Migration]:
+        """Applied migrations to revert, in reverse apply order (dependents before what they need)."""
+        by_version = {m.version: m for m in migrations}
         applied = [a for a in status.applied if a.status == APPLIED]
-        applied.sort(key=lambda a: a.version, reverse=True)
+        newest_first = list(reversed(order_for_apply([by_version[a.version] for a in applied if a.version in by_version])))
         if target is not None:
-            chosen = [a for a in applied if a.version > target]
+            plan = [m for m in newest_first if m.version > target]
         else:
             count = 1 if steps is None else steps
             if count < 0:
                 raise ConfigError("--steps must be 0 or more")
-            chosen = applied[:count]
-        by_version = {m.version: m for m in migrations}
-        missing = [a for a in chosen if a.version not in by_version]
+            plan = newest_first[:count]
+        lowest = min((m.version for m in plan), default=None)
+        missing = [a for a in applied if a.version not in by_version and lowest is not None and a.version > min(lowest, target if target is not None else lowest)]
         if missing:
             raise SafetyRefusal(
                 f"cannot roll back {missing[0].version}_{missing[0].name}: its migration file is gone",
                 hint="restore the file from version control, or restore a backup instead",
             )
-        plan = [by_version[a.version] for a in chosen]
         no_down = [m for m in plan if not m.has_down]
         if no_down:
             raise SafetyRefusal(
                 f"{no_down[0].path} has no down section, so it cannot be rolled back",
                 hint="write its `-- migrate:down`, or restore a backup taken before it",
             )
-        chosen_versions = {m.version for m in plan}
-        for a in applied:
-            if a.version in chosen_versions or a.version not in by_version:
-                continue
-            blocking = set(by_version[a.version].depends) & chosen_versions
-            if blocking:
+        chosen = {m.version for m in plan}
+        for migration in newest_first:
+            blocking = set(migration.depends) & chosen
+            if migration.version not in chosen and blocking:
                 raise SafetyRefusal(
-                    f"{by_version[a.version].path} depends on {min(blocking)}, which this rollback would revert",
+                    f"{migration.path} depends on {min(blocking)}, which this rollback would revert",
                     hint="roll back further (it too), or keep that migration",
                 )
         return plan
