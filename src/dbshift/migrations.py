@@ -211,7 +211,10 @@ def _parse_header_line(migration: Migration, line: str, number: int) -> None:
         )
     if (value is not None) != (name in VALUE_FLAGS) or (name in VALUE_FLAGS and not value):
         form = f"-- {name}: VALUE" if name in VALUE_FLAGS else f"-- {name}"
-        raise MigrationFileError(f"{migration.path}:{number}: write the flag as `{form}`")
+        raise MigrationFileError(
+            f"{migration.path}:{number}: write the flag as `{form}`",
+            hint="flags with a value: description, depends; flags without: destructive, risky, no-transaction",
+        )
     if name == "description":
         migration.description = value
     elif name == "depends":

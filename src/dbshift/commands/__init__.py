@@ -83,10 +83,17 @@ def report_error(exc) -> int:
     """Print a dbshift error as one line plus a hint; return its exit code."""
     from rich.markup import escape
 
-    error_console().print(f"[bold red]error:[/bold red] {escape(exc.message)}")
+    error_console().print(f"[bold red]error:[/bold red] {escape(shorten_paths(exc.message))}", soft_wrap=True)
     if exc.hint:
-        error_console().print(f"[dim]hint:[/dim] {escape(exc.hint)}")
+        error_console().print(f"[dim]hint:[/dim] {escape(shorten_paths(exc.hint))}", soft_wrap=True)
     return exc.exit_code
+
+
+def shorten_paths(text: str) -> str:
+    """Show paths under the current folder relative to it."""
+    import os
+
+    return text.replace(os.getcwd().rstrip("/") + "/", "")
 
 
 def table(title: str | None, columns: list[str], rows: list[list[Any]]):
