@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import sys
 
+import click
 import typer
 
 from dbshift.commands import GLOBAL_FLAGS, GLOBAL_OPTIONS, State, report_error
@@ -85,11 +86,11 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         sys.stderr.write("dbshift: interrupted; the current migration was rolled back\n")
         sys.exit(130)
-    except typer.Exit as exc:
+    except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
-    except typer.Abort:
+    except click.exceptions.Abort:
         sys.stderr.write("dbshift: aborted\n")
         sys.exit(1)
-    except typer.TyperException as exc:  # usage errors: bad option, missing argument
+    except click.exceptions.ClickException as exc:  # usage errors: bad option, missing argument
         exc.show()
-        sys.exit(getattr(exc, "exit_code", 2))
+        sys.exit(exc.exit_code)

@@ -7,7 +7,6 @@ The SQL here is plain and portable; the dialect supplies placeholders and the lo
 
 from __future__ import annotations
 
-import getpass
 import json
 import os
 import socket
@@ -70,6 +69,8 @@ def now_iso() -> str:
 
 def current_actor() -> str:
     """Who runs dbshift: the OS user name."""
+    import getpass
+
     try:
         return getpass.getuser()
     except (KeyError, OSError):

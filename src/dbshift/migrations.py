@@ -8,7 +8,6 @@ but does not fit the pattern is an error, so a typo never silently skips a migra
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -132,7 +131,7 @@ def load_migration(path: Path) -> Migration:
 
 def _check_timestamp(path: Path, digits: str) -> None:
     try:
-        datetime.strptime(digits, "%Y%m%d%H%M%S")
+        datetime(*(int(digits[i:j]) for i, j in ((0, 4), (4, 6), (6, 8), (8, 10), (10, 12), (12, 14))))
     except ValueError:
         raise MigrationFileError(
             f"{path}: {digits} is not a valid timestamp",
@@ -243,6 +242,8 @@ def _parse_depends(migration: Migration, items, line: int) -> tuple[int, ...]:
 
 
 def _parse_python(migration: Migration, text: str) -> None:
+    import ast  # only Python migrations need it; keeps `dbshift status` quick
+
     path = migration.path
     try:
         tree = ast.parse(text, filename=str(path))
@@ -259,7 +260,9 @@ def _parse_python(migration: Migration, text: str) -> None:
             _read_constant(migration, node.targets[0].id, node.value, node.lineno)
 
 
-def _read_constant(migration: Migration, name: str, value_node: ast.expr, line: int) -> None:
+def _read_constant(migration: Migration, name: str, value_node, line: int) -> None:
+    import ast
+
     if name not in PY_CONSTANTS:
         return
     try:

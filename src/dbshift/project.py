@@ -8,10 +8,9 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from dbshift import sumfile
-from dbshift.backup import BackupInfo, create_backup
 from dbshift.config import Config, load_config, write_config
 from dbshift.dialects import Database, open_database
 from dbshift.errors import (
@@ -24,7 +23,10 @@ from dbshift.errors import (
 )
 from dbshift.history import APPLIED, RUNNING, AppliedMigration, History, LogEntry, lock_holder
 from dbshift.migrations import Migration, discover, order_for_apply, parse_version, write_template
-from dbshift.runner import Runner, StepResult, down_is_lossy, statements_of
+
+if TYPE_CHECKING:  # the runner and backups load only when something runs
+    from dbshift.backup import BackupInfo
+    from dbshift.runner import StepResult
 
 Confirm = Callable[[str], bool]
 
@@ -172,6 +174,8 @@ class Project:
         """Apply pending migrations (up to version ``to``), each in its own transaction."""
         migrations = self.migrations()
         target = self._target_version(to, migrations)
+        from dbshift.runner import StepResult
+
         with self.connect() as db:
             if dry_run:
                 status = self._status(migrations, History(db).applied())
@@ -191,6 +195,8 @@ class Project:
                 return self._run_apply(db, history, plan, status.current_version, atomic)
 
     def _run_apply(self, db: Database, history: History, plan: list[Migration], version: int, atomic: bool) -> RunResult:
+        from dbshift.runner import Runner
+
         runner = Runner(db, history, self.on_event)
         result = RunResult()
         if atomic:
@@ -220,6 +226,8 @@ class Project:
             raise ConfigError("give either --steps or --to, not both")
         migrations = self.migrations()
         target = self._target_version(to, migrations, allow_applied_only=True) if to is not None else None
+        from dbshift.runner import Runner, StepResult
+
         with self.connect() as db:
             if dry_run:
                 status = self._status(migrations, History(db).applied())
@@ -272,6 +280,8 @@ class Project:
 
     # -- helpers --------------------------------------------------------------------------
     def _backup(self, db: Database, reason: str, version: int) -> BackupInfo:
+        from dbshift.backup import create_backup
+
         self.on_event("backup-start", reason=reason)
         info = create_backup(db, self.config.backups_dir, reason, version, keep=self.config.keep_backups,
                              progress=lambda done, total: self.on_event("backup-progress", done=done, total=total))
@@ -359,6 +369,8 @@ class Project:
         return plan
 
     def _confirm_lossy_downs(self, db: Database, plan: list[Migration], force: bool) -> None:
+        from dbshift.runner import down_is_lossy
+
         lossy = [m for m in plan if down_is_lossy(db, m)]
         if not lossy or force:
             return
@@ -374,6 +386,7 @@ class Project:
 
 def _preview(db: Database, migration: Migration, direction: str):
     from dbshift.dialects.base import Statement
+    from dbshift.runner import statements_of
 
     if migration.kind == "py":
         return [Statement(f"-- Python migration {migration.file}: {direction}(ctx) runs code; its SQL is known when it runs", 0)]

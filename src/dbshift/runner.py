@@ -6,11 +6,9 @@ progress goes out through an ``on_event(name, **data)`` callback.
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import sys
 import time
-import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -251,6 +249,8 @@ class Runner:
 
 def load_python_migration(migration: Migration):
     """Import a Python migration file as a fresh module."""
+    import importlib.util
+
     module_name = f"dbshift_migration_{migration.version}"
     spec = importlib.util.spec_from_file_location(module_name, migration.path)
     module = importlib.util.module_from_spec(spec)
@@ -264,6 +264,8 @@ def load_python_migration(migration: Migration):
 
 
 def _line_in_file(exc: BaseException, filename: str) -> int | str:
+    import traceback
+
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == filename]
     return frames[-1].lineno if frames else "?"
 
