@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import cached_property
 
 from dbshift.dialects.base import Database
 
@@ -77,9 +77,16 @@ def current_actor() -> str:
         return str(os.getuid())
 
 
+def current_host() -> str:
+    """This machine's host name."""
+    import socket
+
+    return socket.gethostname()
+
+
 def lock_holder() -> dict:
     """What the lock records about its holder."""
-    return {"pid": os.getpid(), "host": socket.gethostname(), "user": current_actor(), "since": now_iso()}
+    return {"pid": os.getpid(), "host": current_host(), "user": current_actor(), "since": now_iso()}
 
 
 class History:
@@ -87,8 +94,14 @@ class History:
 
     def __init__(self, db: Database):
         self.db = db
-        self._host = socket.gethostname()
-        self._actor = current_actor()
+
+    @cached_property
+    def _host(self) -> str:
+        return current_host()
+
+    @cached_property
+    def _actor(self) -> str:
+        return current_actor()
 
     def ensure_tables(self) -> None:
         """Create the bookkeeping tables if they are missing (idempotent)."""

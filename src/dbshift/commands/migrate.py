@@ -55,19 +55,25 @@ def hash_command(ctx: typer.Context) -> None:
 
 
 @app.command()
-def status(ctx: typer.Context) -> None:
+def status(
+    ctx: typer.Context,
+    show_all: bool = typer.Option(False, "--all", help="List every applied migration, not just the newest."),
+) -> None:
     """Current version, applied and pending migrations, changed files, dirty state."""
     state = _state(ctx)
     result = state.project().status()
     if state.json:
         print_json(result.as_json())
         return
-    _render_status(result)
+    _render_status(result, None if show_all else RECENT_APPLIED)
     if not result.ok:
         raise typer.Exit(1)
 
 
-def _render_status(result) -> None:
+RECENT_APPLIED = 10
+
+
+def _render_status(result, recent: int | None) -> None:
     out = console()
     out.print(f"database: {result.url}")
     out.print(f"current version: [bold]{result.current_version or 'none'}[/bold]")
@@ -82,6 +88,11 @@ def _render_status(result) -> None:
         if m.version not in applied:
             rows.append([m.version, m.name, "pending", "", ""])
     rows.sort(key=lambda r: r[0])
+    hidden = [r for r in rows if r[2] == "applied"][:-recent] if recent else []
+    if hidden:
+        hidden_versions = {r[0] for r in hidden}
+        rows = [r for r in rows if r[0] not in hidden_versions]
+        out.print(f"[dim]{len(hidden)} older applied migration(s) not shown (--all lists them)[/dim]")
     out.print(table(None, ["version", "name", "state", "applied at", "by"], rows))
     for m in result.changed:
         out.print(f"[red]changed since applied:[/red] {m.path} (restore it, or `dbshift repair`)")
