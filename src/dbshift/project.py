@@ -133,9 +133,9 @@ class Project:
         return sumfile.write(self.config.migrations_dir, self.migrations())
 
     @contextlib.contextmanager
-    def connect(self) -> Iterator[Database]:
-        """An open connection to the project's database."""
-        db = open_database(self.config.require_url(), busy_timeout=self.config.lock_timeout)
+    def connect(self, readonly: bool = False) -> Iterator[Database]:
+        """An open connection to the project's database (``readonly``: for reading only)."""
+        db = open_database(self.config.require_url(), busy_timeout=self.config.lock_timeout, readonly=readonly)
         try:
             yield db
         finally:
@@ -145,7 +145,7 @@ class Project:
     def status(self) -> Status:
         """Current version, applied, pending, changed files and dirty state."""
         migrations = self.migrations()
-        with self.connect() as db:
+        with self.connect(readonly=True) as db:
             applied = History(db).applied()
         return self._status(migrations, applied)
 
@@ -165,7 +165,7 @@ class Project:
 
     def history(self, limit: int = 200) -> tuple[list[AppliedMigration], list[LogEntry]]:
         """Applied migrations and the newest ``limit`` log entries."""
-        with self.connect() as db:
+        with self.connect(readonly=True) as db:
             history = History(db)
             return sorted(history.applied().values(), key=lambda a: a.version), history.log_entries(limit)
 
@@ -176,7 +176,7 @@ class Project:
         target = self._target_version(to, migrations)
         from dbshift.runner import StepResult
 
-        with self.connect() as db:
+        with self.connect(readonly=dry_run) as db:
             if dry_run:
                 status = self._status(migrations, History(db).applied())
                 self._refuse_unsafe_state(status)
@@ -228,7 +228,7 @@ class Project:
         target = self._target_version(to, migrations, allow_applied_only=True) if to is not None else None
         from dbshift.runner import Runner, StepResult
 
-        with self.connect() as db:
+        with self.connect(readonly=dry_run) as db:
             if dry_run:
                 status = self._status(migrations, History(db).applied())
                 plan = self._rollback_plan(db, status, migrations, steps, target)

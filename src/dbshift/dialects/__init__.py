@@ -8,12 +8,16 @@ from dbshift.urls import DatabaseURL
 __all__ = ["Database", "Statement", "open_database"]
 
 
-def open_database(url: DatabaseURL, busy_timeout: float = 30.0) -> Database:
-    """Open a connection to ``url`` with the dialect's own class (imported lazily)."""
+def open_database(url: DatabaseURL, busy_timeout: float = 30.0, readonly: bool = False) -> Database:
+    """Open a connection to ``url`` with the dialect's own class (imported lazily).
+
+    ``readonly`` promises that nothing will be written; SQLite then opens the file read-only
+    and does not create a missing one.
+    """
     if url.dialect == "sqlite":
         from dbshift.dialects.sqlite import SQLiteDatabase
 
-        return SQLiteDatabase(url, busy_timeout=busy_timeout)
+        return SQLiteDatabase(url, busy_timeout=busy_timeout, readonly=readonly)
     if url.dialect == "postgresql":
         from dbshift.dialects.postgresql import PostgreSQLDatabase
 

@@ -31,18 +31,16 @@ class SQLiteDatabase(Database):
     placeholder = "?"
     autoincrement_pk = "INTEGER PRIMARY KEY"
 
-    def __init__(self, url, busy_timeout: float = 30.0, create: bool = True):
+    def __init__(self, url, busy_timeout: float = 30.0, readonly: bool = False):
         super().__init__(url)
-        target = url.database or ":memory:"
-        if url.path is not None:
-            if not create and not url.path.exists():
-                raise ConfigError(
-                    f"SQLite database {url.path} does not exist",
-                    hint="check the URL; relative paths are relative to the project folder",
-                )
+        target, uri = url.database or ":memory:", False
+        if url.path is not None and readonly:
+            # Reading never creates or changes the file; a missing file reads as an empty database.
+            target, uri = (f"file:{url.path}?mode=ro", True) if url.path.exists() else (":memory:", False)
+        elif url.path is not None:
             url.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._conn = sqlite3.connect(target, timeout=busy_timeout, isolation_level=None)
+            self._conn = sqlite3.connect(target, timeout=busy_timeout, isolation_level=None, uri=uri)
         except sqlite3.Error as exc:
             raise ConfigError(f"cannot open SQLite database {target}: {exc}") from None
         self._conn.execute("PRAGMA foreign_keys=OFF")
