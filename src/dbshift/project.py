@@ -200,19 +200,22 @@ class Project:
         runner = Runner(db, history, self.on_event)
         result = RunResult()
         if atomic:
-            if any(m.risky or m.destructive for m in plan):
-                result.backups.append(self._backup(db, f"before-{plan[0].version}", version))
-            result.steps = runner.apply(plan, atomic=True, backups={m.version: str(result.backups[0].path) for m in plan} if result.backups else None)
+            backup = self._backup_if_risky(db, plan, version, result)
+            result.steps = runner.apply_atomically(plan, backup)
             return result
         for migration in plan:
-            backups = {}
-            if migration.risky or migration.destructive:
-                info = self._backup(db, f"before-{migration.version}", version)
-                result.backups.append(info)
-                backups[migration.version] = str(info.path)
-            result.steps += runner.apply([migration], backups=backups)
+            backup = self._backup_if_risky(db, [migration], version, result)
+            result.steps.append(runner.apply_one(migration, backup))
             version = max(version, migration.version)
         return result
+
+    def _backup_if_risky(self, db: Database, plan: list[Migration], version: int, result: RunResult) -> str | None:
+        """Back up before a plan that holds a risky or destructive migration; the backup's path."""
+        if not any(m.risky or m.destructive for m in plan):
+            return None
+        info = self._backup(db, f"before-{plan[0].version}", version)
+        result.backups.append(info)
+        return str(info.path)
 
     def rollback(
         self,
@@ -261,9 +264,10 @@ class Project:
                     f"dirty migration(s) {names}: say how to resolve them",
                     hint="check the database, then `dbshift repair --dirty applied` (it did run) or `--dirty pending` (it did not)",
                 )
+            recorded = {a.version: a for a in status.applied}
             with db.transaction():
                 for migration in status.changed:
-                    old = status.applied and next(a for a in status.applied if a.version == migration.version).checksum
+                    old = recorded[migration.version].checksum
                     history.set_checksum(migration.version, migration.checksum)
                     history.log("repair", migration.version, migration.name, detail=f"checksum {old[:12]} -> {migration.checksum[:12]}")
                     actions.append(f"accepted the edited file {migration.file}")

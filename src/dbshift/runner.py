@@ -96,19 +96,12 @@ class Runner:
         self.history = history
         self.on_event = on_event or (lambda *args, **kwargs: None)
 
-    def apply(self, migrations: list[Migration], atomic: bool = False, backups: dict[int, str] | None = None) -> list[StepResult]:
-        """Apply ``migrations`` in the given order (already validated and ordered)."""
-        backups = backups or {}
-        if atomic:
-            return self._apply_atomically(migrations, backups)
-        return [self._apply_one(m, backups.get(m.version)) for m in migrations]
-
     def rollback(self, migrations: list[Migration], backup: str | None = None) -> list[StepResult]:
         """Run the downs of ``migrations`` in the given order (newest first)."""
-        return [self._revert_one(m, backup) for m in migrations]
+        return [self.revert_one(m, backup) for m in migrations]
 
-    # -- one migration ----------------------------------------------------------------
-    def _apply_one(self, migration: Migration, backup: str | None) -> StepResult:
+    def apply_one(self, migration: Migration, backup: str | None = None) -> StepResult:
+        """Apply one migration in its own transaction, together with its history row."""
         self.on_event("start", migration=migration, direction="up")
         started = time.perf_counter()
         if not migration.transaction or not self.db.transactional_ddl:
@@ -143,7 +136,8 @@ class Runner:
         self.on_event("done", migration=migration, direction="up", duration_ms=duration)
         return StepResult(migration, "up", duration)
 
-    def _apply_atomically(self, migrations: list[Migration], backups: dict[int, str]) -> list[StepResult]:
+    def apply_atomically(self, migrations: list[Migration], backup: str | None = None) -> list[StepResult]:
+        """Apply all ``migrations`` in one transaction: all of them or none."""
         results = []
         self.db.begin()
         current = None
@@ -154,9 +148,7 @@ class Runner:
                 started = time.perf_counter()
                 self._run(migration, "up")
                 duration = _elapsed_ms(started)
-                self.history.record(
-                    migration.version, migration.name, migration.checksum, APPLIED, duration, backups.get(migration.version)
-                )
+                self.history.record(migration.version, migration.name, migration.checksum, APPLIED, duration, backup)
                 self.history.log("apply", migration.version, migration.name, detail="atomic", duration_ms=duration)
                 self.on_event("done", migration=migration, direction="up", duration_ms=duration)
                 results.append(StepResult(migration, "up", duration))
@@ -168,7 +160,8 @@ class Runner:
             raise
         return results
 
-    def _revert_one(self, migration: Migration, backup: str | None) -> StepResult:
+    def revert_one(self, migration: Migration, backup: str | None = None) -> StepResult:
+        """Run one migration's down and remove its history row, in one transaction."""
         self.on_event("start", migration=migration, direction="down")
         started = time.perf_counter()
         transactional = migration.transaction and self.db.transactional_ddl
