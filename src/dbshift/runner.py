@@ -96,6 +96,10 @@ class Runner:
         self.history = history
         self.on_event = on_event or (lambda *args, **kwargs: None)
 
+    def apply(self, migrations: list[Migration]) -> list[StepResult]:
+        """Apply ``migrations`` in the given order, each in its own transaction."""
+        return [self.apply_one(m) for m in migrations]
+
     def rollback(self, migrations: list[Migration], backup: str | None = None) -> list[StepResult]:
         """Run the downs of ``migrations`` in the given order (newest first)."""
         return [self.revert_one(m, backup) for m in migrations]
