@@ -225,9 +225,9 @@ def _from_json(cls, data: dict):
         value = data[f.name]
         if f.name == "primary_key" and value is not None:
             value = _from_json(PrimaryKey, value)
-        elif f.name in _NESTED and isinstance(value, list) and all(isinstance(i, dict) for i in value):
+        elif f.name in _NESTED and isinstance(value, (list, tuple)) and all(isinstance(i, dict) for i in value):
             value = tuple(_from_json(_NESTED[f.name], item) for item in value)
-        elif isinstance(value, list):
+        elif isinstance(value, (list, tuple)):
             value = tuple(value)
         kwargs[f.name] = value
     return cls(**kwargs)
