@@ -25,6 +25,7 @@ app = typer.Typer(
 
 COMMAND_MODULES = [
     "dbshift.commands.migrate",
+    "dbshift.commands.safety",
 ]
 
 

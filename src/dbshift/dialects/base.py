@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
@@ -21,6 +21,18 @@ class Statement:
 
     sql: str
     line: int
+
+
+@dataclass
+class TableWatch:
+    """Tables touched by statements run while watching (see :meth:`Database.watch_tables`)."""
+
+    known: bool = True
+    written: set[str] = field(default_factory=set)
+    #: Tables whose row count the statements change on purpose (direct INSERT or DELETE).
+    row_changes: set[str] = field(default_factory=set)
+    created: set[str] = field(default_factory=set)
+    dropped: set[str] = field(default_factory=set)
 
 
 class Database(ABC):
@@ -98,6 +110,66 @@ class Database(ABC):
     def backup_details(self, path: Path) -> dict:
         """Dialect facts for a backup's manifest (page count, server version...)."""
         return {}
+
+    # -- safety net: fingerprints, checks, copies, restore ----------------------------------
+    def user_tables(self) -> list[str]:
+        """Names of the tables holding data (not the dialect's own catalog tables), sorted."""
+        raise NotImplementedError(f"{self.dialect}: user_tables")
+
+    def table_definition(self, table: str) -> str:
+        """The table's schema as text (columns, constraints, indexes), for comparisons."""
+        raise NotImplementedError(f"{self.dialect}: table_definition")
+
+    def schema_snapshot(self) -> list[tuple[str, str]]:
+        """Every schema object as (name, definition), sorted; equal snapshots mean equal schemas."""
+        return [(table, self.table_definition(table)) for table in self.user_tables()]
+
+    def row_texts(self, table: str, batch: int = 20000) -> Iterator[list[bytes]]:
+        """The table's rows, each serialized to bytes unambiguously, in batches (any order)."""
+        cursor = self.connection.cursor()
+        cursor.execute(f"SELECT * FROM {self.quote(table)}")
+        while rows := cursor.fetchmany(batch):
+            yield [repr(row).encode() for row in rows]
+
+    def integrity_problems(self) -> list[str]:
+        """Storage-level corruption found by the database's own check (empty when sound)."""
+        return []
+
+    def foreign_key_problems(self) -> list[str]:
+        """Rows that violate a foreign key (empty when none do)."""
+        return []
+
+    def size_estimate(self) -> dict:
+        """``{"database_bytes", "largest_table_bytes", "largest_table"}`` for disk-space checks."""
+        raise NotImplementedError(f"{self.dialect}: size_estimate")
+
+    def free_space_path(self) -> Path | None:
+        """A path on the file system that holds the database (None when it is on a server)."""
+        return None
+
+    def scratch_copy(self, folder: Path) -> "Database":
+        """A consistent writable copy of this database in ``folder`` (for rehearsals)."""
+        raise NotImplementedError(f"{self.dialect}: scratch_copy")
+
+    def open_backup(self, path: Path) -> "Database":
+        """A read-only view of a backup made by :meth:`backup` (for ``verify --against``)."""
+        raise NotImplementedError(f"{self.dialect}: open_backup")
+
+    def restore(self, backup: Path, keep_current_as: Path | None, checks: Callable[[Path, str], None]) -> dict:
+        """Replace the database with ``backup``; ``checks(copy, sha256)`` vets the copy before it goes live.
+
+        With ``keep_current_as`` the database as it was is first kept at that path.
+        Returns facts for the log (e.g. ``{"sha256": ..., "kept_by": "hard link"}``).
+        """
+        raise NotImplementedError(f"{self.dialect}: restore")
+
+    @contextlib.contextmanager
+    def watch_tables(self) -> Iterator["TableWatch"]:
+        """Record which tables the statements run inside the block write to.
+
+        Dialects that cannot tell leave ``known`` False and the sets empty.
+        """
+        yield TableWatch(known=False)
 
     def describe_error(self, exc: BaseException) -> str:
         """A one-line message for a driver error."""

@@ -11,10 +11,11 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-from dbshift.dialects.base import Database, Statement
+from dbshift.dialects.base import Database, Statement, TableWatch
 from dbshift.errors import CheckFailed, ConfigError, LockHeld
 
 LOCK_POLL_SECONDS = 0.05
+BACKUP_STEP_PAGES = 16384  # pages per backup step (progress granularity)
 
 
 class SQLiteDatabase(Database):
@@ -98,10 +99,18 @@ class SQLiteDatabase(Database):
     def backup(self, destination: Path, progress: Callable[[int, int], None] | None = None) -> None:
         destination.parent.mkdir(parents=True, exist_ok=True)
         target = sqlite3.connect(destination)
+        # One read transaction over all steps: other processes' writes cannot restart the copy
+        # (journal mode: they wait; WAL mode: they go on, and the copy is the snapshot).
+        own_transaction = not self._conn.in_transaction
         try:
+            if own_transaction:
+                self._conn.execute("BEGIN")
+                self._conn.execute("SELECT count(*) FROM sqlite_schema").fetchall()
             callback = (lambda status, remaining, total: progress(total - remaining, total)) if progress else None
-            self._conn.backup(target, pages=4096, progress=callback)
+            self._conn.backup(target, pages=BACKUP_STEP_PAGES, progress=callback)
         finally:
+            if own_transaction and self._conn.in_transaction:
+                self._conn.execute("COMMIT")
             target.close()
 
     backup_suffix = ".sqlite3"
@@ -124,6 +133,200 @@ class SQLiteDatabase(Database):
         finally:
             check.close()
         return {"page_count": page_count, "page_size": page_size, "sqlite_version": sqlite3.sqlite_version}
+
+
+    # -- safety net -------------------------------------------------------------------------
+    def user_tables(self) -> list[str]:
+        rows = self._conn.execute(
+            "SELECT name FROM sqlite_schema WHERE type='table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name"
+        ).fetchall()
+        return [row[0] for row in rows]
+
+    def table_definition(self, table: str) -> str:
+        rows = self._conn.execute(
+            "SELECT type, sql FROM sqlite_schema WHERE tbl_name = ? AND sql IS NOT NULL ORDER BY type <> 'table', sql",
+            (table,),
+        ).fetchall()
+        return "\n".join(_normalize_sql(sql, body_only=kind == "table") for kind, sql in rows)
+
+    def schema_snapshot(self) -> list[tuple[str, str]]:
+        tables = [(name, self.table_definition(name)) for name in self.user_tables()]
+        views = self._conn.execute("SELECT name, sql FROM sqlite_schema WHERE type='view' ORDER BY name").fetchall()
+        return tables + [(name, _normalize_sql(sql)) for name, sql in views]
+
+    def row_texts(self, table: str, batch: int = 20000) -> Iterator[list[bytes]]:
+        columns = [row[1] for row in self._conn.execute(f"PRAGMA table_info({self.quote(table)})")]
+        if not columns:
+            return
+        row_sql = " || ',' || ".join(f"quote({self.quote(c)})" for c in columns)
+        cursor = self._conn.cursor()
+        # Raw bytes: no UTF-8 decoding per row; the hash only needs the bytes.
+        previous, self._conn.text_factory = self._conn.text_factory, bytes
+        try:
+            cursor.execute(f"SELECT {row_sql} FROM {self.quote(table)}")
+            while rows := cursor.fetchmany(batch):
+                yield [row[0] for row in rows]
+        finally:
+            self._conn.text_factory = previous
+            cursor.close()
+
+    def integrity_problems(self) -> list[str]:
+        rows = self._conn.execute("PRAGMA integrity_check").fetchall()
+        return [] if rows == [("ok",)] else [row[0] for row in rows]
+
+    def foreign_key_problems(self) -> list[str]:
+        rows = self._conn.execute("PRAGMA foreign_key_check").fetchall()
+        return [f"{table} rowid {rowid} -> {parent}" for table, rowid, parent, _ in rows]
+
+    def size_estimate(self) -> dict:
+        page_size = self._conn.execute("PRAGMA page_size").fetchone()[0]
+        total = self._conn.execute("PRAGMA page_count").fetchone()[0] * page_size
+        if self.url.path is not None:
+            wal = Path(str(self.url.path) + "-wal")
+            total += wal.stat().st_size if wal.exists() else 0
+        largest, largest_bytes = None, total
+        try:
+            row = self._conn.execute(
+                "SELECT s.tbl_name, sum(d.pgsize) AS size FROM dbstat d JOIN sqlite_schema s ON s.name = d.name "
+                "GROUP BY s.tbl_name ORDER BY size DESC LIMIT 1"
+            ).fetchone()
+            if row:
+                largest, largest_bytes = row
+        except sqlite3.Error:  # dbstat is optional; without it assume the whole file is one table
+            pass
+        return {"database_bytes": total, "largest_table": largest, "largest_table_bytes": largest_bytes}
+
+    def free_space_path(self) -> Path | None:
+        return self.url.path.parent if self.url.path is not None else None
+
+    def scratch_copy(self, folder: Path) -> "SQLiteDatabase":
+        destination = folder / "rehearsal.sqlite3"
+        self.backup(destination)
+        return SQLiteDatabase(_file_url(destination))
+
+    def open_backup(self, path: Path) -> "SQLiteDatabase":
+        if not path.is_file():
+            raise ConfigError(f"no backup file at {path}", hint="`dbshift backups` lists them")
+        return SQLiteDatabase(_file_url(path), readonly=True)
+
+    def restore(self, backup: Path, keep_current_as: Path | None, checks: Callable[[Path, str], None]) -> dict:
+        if self.url.path is None:
+            raise ConfigError("an in-memory database cannot be restored", hint="restore into a file database")
+        target = self.url.path
+        staged = target.with_name(f".{target.name}.dbshift-restore")
+        facts = {"sha256": copy_with_sha256(backup, staged)}
+        try:
+            checks(staged, facts["sha256"])
+            if keep_current_as is not None:
+                facts["kept_by"] = self._keep_current(keep_current_as)
+            _fsync_file(staged)
+            self._conn.close()
+            os.replace(staged, target)  # atomic: readers see the old file or the new one
+            _fsync_dir(target.parent)
+        finally:
+            staged.unlink(missing_ok=True)
+        # A -wal left from the old file would be replayed onto the new one: remove it with -shm.
+        for suffix in ("-wal", "-shm", "-journal"):
+            Path(str(target) + suffix).unlink(missing_ok=True)
+        self._conn = sqlite3.connect(target, timeout=30.0, isolation_level=None)
+        self._conn.execute("PRAGMA foreign_keys=OFF")
+        return facts
+
+    def _keep_current(self, destination: Path) -> str:
+        """Keep the live file at ``destination``: a hard link when everything is in the main file."""
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        busy, _, _ = self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if not busy:
+            try:
+                os.link(self.url.path, destination)
+                return "hard link"
+            except OSError:  # another file system, or links not allowed: copy instead
+                pass
+        self.backup(destination)
+        return "online backup"
+
+    @contextlib.contextmanager
+    def watch_tables(self) -> Iterator[TableWatch]:
+        watch = TableWatch()
+        just_dropped: list[str] = []
+
+        def authorize(action, arg1, arg2, _db, _trigger):
+            _note_action(watch, just_dropped, action, arg1, arg2)
+            return sqlite3.SQLITE_OK
+
+        self._conn.set_authorizer(authorize)
+        try:
+            yield watch
+        finally:
+            self._conn.set_authorizer(None)
+
+
+_WRITE_ON_ARG1 = {sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE, sqlite3.SQLITE_CREATE_TABLE,
+                  sqlite3.SQLITE_DROP_TABLE}
+_WRITE_ON_ARG2 = {sqlite3.SQLITE_ALTER_TABLE, sqlite3.SQLITE_CREATE_INDEX, sqlite3.SQLITE_DROP_INDEX,
+                  sqlite3.SQLITE_CREATE_TRIGGER, sqlite3.SQLITE_DROP_TRIGGER}
+
+
+def _note_action(watch: TableWatch, just_dropped: list[str], action: int, arg1, arg2) -> None:
+    """Sort one authorizer callback into the watch's sets."""
+    table = arg1 if action in _WRITE_ON_ARG1 else arg2 if action in _WRITE_ON_ARG2 else None
+    if not table or table.startswith("sqlite_"):
+        return
+    watch.written.add(table)
+    if action == sqlite3.SQLITE_CREATE_TABLE:
+        watch.created.add(table)
+    elif action == sqlite3.SQLITE_DROP_TABLE:
+        watch.dropped.add(table)
+        just_dropped.append(table)  # DROP TABLE also authorizes a DELETE on it: not a row change
+    elif action == sqlite3.SQLITE_DELETE and table in just_dropped:
+        just_dropped.remove(table)
+    elif action in (sqlite3.SQLITE_INSERT, sqlite3.SQLITE_DELETE):
+        watch.row_changes.add(table)
+
+
+def _normalize_sql(sql: str, body_only: bool = False) -> str:
+    """Collapse white space; with ``body_only`` drop ``CREATE TABLE name`` (renames quote it)."""
+    text = " ".join(sql.split())
+    if body_only:
+        text = text[text.find("(") :] if "(" in text else text
+    return text.replace("( ", "(").replace(" )", ")")
+
+
+def _file_url(path: Path):
+    from dbshift.urls import parse_url
+
+    return parse_url(f"sqlite:///{path.resolve()}")
+
+
+COPY_CHUNK = 4 << 20
+
+
+def copy_with_sha256(source: Path, destination: Path) -> str:
+    """Copy ``source`` to ``destination`` (mode 0600) and return the sha256 of the bytes copied."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(source, "rb") as reader, open(os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as writer:
+        while block := reader.read(COPY_CHUNK):
+            digest.update(block)
+            writer.write(block)
+    return digest.hexdigest()
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _is_foreign_key_check(sql: str) -> bool:
