@@ -189,6 +189,8 @@ class Project:
                 status = self._status(migrations, history.applied())
                 self._refuse_unsafe_state(status)
                 plan = self._apply_plan(status, target)
+                if plan:
+                    self._preflight(db, any(m.risky or m.destructive for m in plan), "apply")
                 if atomic and any(not m.transaction for m in plan):
                     names = ", ".join(m.file for m in plan if not m.transaction)
                     raise ConfigError(f"--atomic cannot include no-transaction migrations: {names}")
@@ -243,6 +245,7 @@ class Project:
                 plan = self._rollback_plan(db, status, migrations, steps, target)
                 if not plan:
                     return RunResult()
+                self._preflight(db, True, "rollback")
                 self._confirm_lossy_downs(db, plan, force)
                 backup = self._backup(db, f"before-rollback-{plan[0].version}", status.current_version)
                 steps_done = Runner(db, history, self.on_event).rollback(plan, str(backup.path))
@@ -282,13 +285,85 @@ class Project:
         self.hash()
         return actions
 
+    # -- safety net (dbshift.safety, dbshift.backup) -----------------------------------------
+    def backup(self, out: Path | str | None = None, csv_tables: list[str] | None = None) -> BackupInfo:
+        """A verified backup with its manifest (``out``: where; default the backups folder)."""
+        self._require_database()
+        with self.connect(readonly=True) as db:
+            version = self._current_version(db)
+            return self._backup(db, "manual", version, csv_tables=csv_tables, path=Path(out) if out else None)
+
+    def backups(self) -> list[BackupInfo]:
+        """The backups in the backups folder, oldest first."""
+        from dbshift.backup import list_backups
+
+        return list_backups(self.config.backups_dir)
+
+    def restore(self, path: Path | str, force: bool = False, expect_version: int | None = None):
+        """Replace the database with a checked backup; the current one is kept as a backup first."""
+        from dbshift.backup import restore_backup
+
+        with self.connect() as db, db.lock(self.config.lock_timeout, lock_holder()):
+            try:
+                current = self._current_version(db)
+            except Exception:  # a damaged database is what restores are for
+                current = None
+            result = restore_backup(db, Path(path), self.config.backups_dir, current, expect_version, force)
+            history = History(db)
+            with db.transaction():
+                history.ensure_tables()
+                kept = f"; the replaced database is kept at {result.safety_backup.path}" if result.safety_backup else ""
+                history.log("restore", result.schema_version, None, detail=f"from {result.restored_from}{kept}")
+            return result
+
+    def verify(self, against: Path | str | None = None):
+        """Integrity, foreign keys and per-table fingerprints (compared with backup ``against``)."""
+        from dbshift.safety.verify import verify
+
+        self._require_database()
+        return verify(lambda: self.connect(readonly=True), Path(against) if against else None)
+
+    def rehearse(self):
+        """Apply the pending migrations to a copy, check it, roll back and compare with the original."""
+        from dbshift.safety.rehearse import rehearse
+
+        migrations = self.migrations()
+        self._require_database()
+        with self.connect(readonly=True) as db:
+            status = self._status(migrations, History(db).applied())
+            self._refuse_unsafe_state(status)
+            return rehearse(db, self._apply_plan(status, None), self.config.root / "checks")
+
+    def preflight(self, with_backup: bool = True):
+        """The checks apply and rollback run first, as a list (for ``--json`` and tests)."""
+        from dbshift.safety.preflight import run_preflight
+
+        with self.connect(readonly=True) as db:
+            return run_preflight(db, self.config.backups_dir, with_backup)
+
+    def _preflight(self, db: Database, with_backup: bool, action: str) -> None:
+        from dbshift.safety.preflight import require_preflight
+
+        require_preflight(db, self.config.backups_dir, with_backup, action)
+
+    def _require_database(self) -> None:
+        url = self.config.require_url()
+        if url.path is not None and not url.path.exists():
+            raise ConfigError(f"no database file at {url.path}", hint="check --db / dbshift.toml, or run `dbshift apply` first")
+
+    @staticmethod
+    def _current_version(db: Database) -> int:
+        applied = History(db).applied().values()
+        return max((a.version for a in applied if a.status == APPLIED), default=0)
+
     # -- helpers --------------------------------------------------------------------------
-    def _backup(self, db: Database, reason: str, version: int) -> BackupInfo:
+    def _backup(self, db: Database, reason: str, version: int, **options) -> BackupInfo:
         from dbshift.backup import create_backup
 
         self.on_event("backup-start", reason=reason)
         info = create_backup(db, self.config.backups_dir, reason, version, keep=self.config.keep_backups,
-                             progress=lambda done, total: self.on_event("backup-progress", done=done, total=total))
+                             progress=lambda done, total: self.on_event("backup-progress", done=done, total=total),
+                             **options)
         self.on_event("backup-done", path=info.path)
         return info
 
