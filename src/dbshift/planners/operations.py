@@ -1,0 +1,95 @@
+"""Operations: what a planner turns changes into. Each carries its SQL, its reverse and flags."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Operation:
+    """One step of a plan: SQL statements, the statements that undo them, and what it risks."""
+
+    description: str
+    sql: list[str]
+    #: Statements that undo this operation; None when it cannot be undone (see ``irreversible``).
+    reverse: list[str] | None
+    #: Loses data when run (a dropped table or column, a conversion that cannot be undone).
+    destructive: bool = False
+    #: Copies the whole table (time and disk space scale with its size).
+    rewrites_table: bool = False
+    #: Why the reverse cannot restore everything (the down is lossy), or "".
+    lossy_reverse: str = ""
+    transactional: bool = True
+    #: Extra lines to show the user (rename candidates, warnings).
+    notes: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict:
+        """A JSON-friendly dict."""
+        return {
+            "description": self.description,
+            "sql": self.sql,
+            "reverse": self.reverse,
+            "destructive": self.destructive,
+            "rewrites_table": self.rewrites_table,
+            "lossy_reverse": self.lossy_reverse,
+            "transactional": self.transactional,
+            "notes": self.notes,
+        }
+
+
+@dataclass
+class Plan:
+    """Operations in the order they run; the down runs their reverses in the opposite order."""
+
+    operations: list[Operation] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        """Nothing to do."""
+        return not self.operations
+
+    @property
+    def destructive(self) -> bool:
+        """Some step loses data, or the down cannot bring everything back."""
+        return any(op.destructive or op.lossy_reverse for op in self.operations)
+
+    @property
+    def rewrites_tables(self) -> bool:
+        """Some step copies a whole table."""
+        return any(op.rewrites_table for op in self.operations)
+
+    def up_statements(self) -> list[str]:
+        """Every statement of the up, in order."""
+        return [s for op in self.operations for s in op.sql]
+
+    def down_statements(self) -> list[str]:
+        """Every statement of the down: reverses in reverse order (lossy ones included)."""
+        return [s for op in reversed(self.operations) for s in (op.reverse or [])]
+
+    def up_sql(self) -> str:
+        """The up as a script."""
+        return _script(self.up_statements())
+
+    def down_sql(self) -> str:
+        """The down as a script, lossy steps marked with a comment."""
+        lines = [f"-- lossy: {op.lossy_reverse}" for op in self.operations if op.lossy_reverse]
+        return "\n".join(lines + ([_script(self.down_statements())] if self.down_statements() else []))
+
+    @property
+    def reversible(self) -> bool:
+        """Every operation has a reverse."""
+        return all(op.reverse is not None for op in self.operations)
+
+    def as_json(self) -> dict:
+        """A JSON-friendly dict."""
+        return {
+            "operations": [op.as_json() for op in self.operations],
+            "destructive": self.destructive,
+            "rewrites_tables": self.rewrites_tables,
+            "notes": self.notes,
+        }
+
+
+def _script(statements: list[str]) -> str:
+    return "\n".join(s.rstrip().rstrip(";") + ";" for s in statements)

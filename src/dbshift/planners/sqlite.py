@@ -1,0 +1,376 @@
+"""SQLite planner: changes -> operations, with native ALTER TABLE where SQLite allows it.
+
+Anything native ALTER cannot express is done with SQLite's documented table rebuild
+(https://sqlite.org/lang_altertable.html#otheralter): one rebuild per table for all of its
+changes, indexes recreated, the views and triggers around it dropped first and recreated after,
+and ``PRAGMA foreign_key_check`` on the table and on the tables that reference it. Migrations
+run with ``foreign_keys=OFF`` (the runner guarantees it), so dropping the old copy of a parent
+table never fires ON DELETE CASCADE on its children. ``secure_delete`` is never touched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from dbshift.inspectors.sqlite_tokens import tokenize
+from dbshift.planners.operations import Operation, Plan
+from dbshift.schema import diff as d
+from dbshift.schema.model import Column, ForeignKey, Index, Schema, Table
+
+REBUILD_PREFIX = "_dbshift_new_"
+NO_ACTION = "NO ACTION"
+
+
+def quote(name: str) -> str:
+    """SQLite's quoted identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def literal(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+# -- rendering ----------------------------------------------------------------------------
+def create_table_sql(table: Table, name: str | None = None) -> str:
+    """``CREATE TABLE`` for ``table`` (under ``name`` when given), without its indexes."""
+    inline_pk = _inline_pk_column(table)
+    parts = [column_sql(c, table, c.name == inline_pk) for c in table.columns]
+    if table.primary_key and inline_pk is None:
+        parts.append(_constraint_name(table.primary_key.name) + "PRIMARY KEY (" + _names(table.primary_key.columns) + ")")
+    parts += [_constraint_name(u.name) + "UNIQUE (" + _names(u.columns) + ")" for u in table.uniques]
+    parts += [_constraint_name(c.name) + f"CHECK ({c.expression})" for c in table.checks]
+    parts += [foreign_key_sql(k) for k in table.foreign_keys]
+    suffix = ", ".join(word for flag, word in (("without_rowid", "WITHOUT ROWID"), ("strict", "STRICT"))
+                       if table.options.get(flag))
+    body = ",\n  ".join(parts)
+    return f"CREATE TABLE {quote(name or table.name)} (\n  {body}\n){(' ' + suffix) if suffix else ''}"
+
+
+def _inline_pk_column(table: Table) -> str | None:
+    pk = table.primary_key
+    if pk and len(pk.columns) == 1 and (pk.autoincrement or pk.name is None):
+        return pk.columns[0]
+    return None
+
+
+def column_sql(column: Column, table: Table | None = None, inline_pk: bool = False) -> str:
+    """One column definition."""
+    words = [quote(column.name)]
+    if column.type:
+        words.append(column.type)
+    if inline_pk and table is not None and table.primary_key is not None:
+        words.append("PRIMARY KEY" + (" AUTOINCREMENT" if table.primary_key.autoincrement else ""))
+    if not column.nullable:
+        words.append("NOT NULL")
+    if column.default is not None:
+        words.append("DEFAULT " + default_sql(column.default))
+    if column.collation:
+        words.append("COLLATE " + column.collation)
+    if column.generated is not None:
+        words.append(f"GENERATED ALWAYS AS ({column.generated}) " + ("STORED" if column.generated_stored else "VIRTUAL"))
+    return " ".join(words)
+
+
+def default_sql(expression: str) -> str:
+    """A DEFAULT value: literals as they are, anything else in parentheses."""
+    tokens = tokenize(expression)
+    simple = len(tokens) == 1 or (len(tokens) == 2 and tokens[0].text in "+-" and tokens[1].kind == "num")
+    return expression if simple else f"({expression})"
+
+
+def foreign_key_sql(key: ForeignKey) -> str:
+    """A table-level FOREIGN KEY clause."""
+    sql = _constraint_name(key.name) + f"FOREIGN KEY ({_names(key.columns)}) REFERENCES {quote(key.ref_table)}"
+    if key.ref_columns:
+        sql += f" ({_names(key.ref_columns)})"
+    if key.on_update != NO_ACTION:
+        sql += f" ON UPDATE {key.on_update}"
+    if key.on_delete != NO_ACTION:
+        sql += f" ON DELETE {key.on_delete}"
+    if key.deferrable:
+        sql += " " + key.deferrable
+    return sql
+
+
+def create_index_sql(index: Index, table: str | None = None) -> str:
+    """``CREATE INDEX`` for ``index``."""
+    keys = []
+    for key in index.keys:
+        text = quote(key.column) if key.column is not None else f"({key.expression})"
+        if key.collation:
+            text += f" COLLATE {key.collation}"
+        if key.descending:
+            text += " DESC"
+        keys.append(text)
+    sql = f"CREATE {'UNIQUE ' if index.unique else ''}INDEX {quote(index.name)} ON {quote(table or index.table)} ({', '.join(keys)})"
+    return sql + (f" WHERE {index.where}" if index.where else "")
+
+
+def _names(names) -> str:
+    return ", ".join(quote(n) for n in names)
+
+
+def _constraint_name(name: str | None) -> str:
+    return f"CONSTRAINT {quote(name)} " if name else ""
+
+
+def schema_sql(schema: Schema) -> list[str]:
+    """Statements that create ``schema`` from nothing (tables by foreign keys, then indexes, views, triggers)."""
+    statements = []
+    for table in d.order_by_foreign_keys(list(schema.tables)):
+        statements.append(create_table_sql(table))
+        statements += [create_index_sql(i) for i in table.indexes]
+    statements += [v.sql for v in schema.views]
+    statements += [t.sql for t in schema.triggers]
+    return statements
+
+
+# -- planning -----------------------------------------------------------------------------
+def plan_diff(diff: d.Diff) -> Plan:
+    """The operations that carry out ``diff`` on SQLite."""
+    rebuilt = {c.name.lower() for c in diff.changes if isinstance(c, d.AlterTable) and not _native_steps(c)}
+    dropped = {c.table.name.lower() for c in diff.changes if isinstance(c, d.DropTable)}
+    renamed_to = {c.old.lower(): c.new.lower() for c in diff.changes if isinstance(c, d.RenameTable)}
+    changes = _with_dependents_recreated(diff, rebuilt)
+    operations = []
+    for change in changes:
+        operation = _plan_change(change, diff, rebuilt, dropped, renamed_to)
+        if operation is not None:
+            operations.append(operation)
+    notes = [f"{c.question[:-6]}? not assumed; if it was, add {c.hint}" for c in diff.unconfirmed]
+    return Plan(operations=operations, notes=notes)
+
+
+def _with_dependents_recreated(diff: d.Diff, rebuilt: set[str]) -> list:
+    """The changes plus a drop/create pair for each untouched view and trigger a rebuild disturbs."""
+    if not rebuilt:
+        return list(diff.changes)
+    touched = {(type(c).__name__, getattr(c, "view", getattr(c, "trigger", None)).name.lower())
+               for c in diff.changes if isinstance(c, (d.DropView, d.DropTrigger))}
+    drops, creates = [], []
+    for view in diff.desired.views:
+        old = diff.current.view(view.name)
+        if old == view and ("DropView", view.name.lower()) not in touched:
+            drops.append(d.DropView(old))
+            creates.append(d.CreateView(view))
+    for trigger in diff.desired.triggers:
+        old = diff.current.trigger(trigger.name)
+        if old == trigger and ("DropTrigger", trigger.name.lower()) not in touched and _mentions(trigger, rebuilt):
+            drops.append(d.DropTrigger(old))
+            creates.append(d.CreateTrigger(trigger))
+    return drops + list(diff.changes) + creates
+
+
+def _mentions(trigger, tables: set[str]) -> bool:
+    if trigger.table.lower() in tables:
+        return True
+    return any(t.kind in ("word", "id") and t.text.lower() in tables for t in tokenize(trigger.sql))
+
+
+def _plan_change(change, diff: d.Diff, rebuilt: set[str], dropped: set[str], renamed_to: dict) -> Operation | None:
+    if isinstance(change, d.CreateTable):
+        create = [create_table_sql(change.table)] + [create_index_sql(i) for i in change.table.indexes]
+        return Operation(f"create table {change.table.name}", create, [f"DROP TABLE {quote(change.table.name)}"])
+    if isinstance(change, d.DropTable):
+        create = [create_table_sql(change.table)] + [create_index_sql(i) for i in change.table.indexes]
+        return Operation(f"drop table {change.table.name}", [f"DROP TABLE {quote(change.table.name)}"], create,
+                         destructive=True, lossy_reverse=f"the rows of table {change.table.name} are not brought back")
+    if isinstance(change, d.RenameTable):
+        return Operation(f"rename table {change.old} to {change.new}",
+                         [f"ALTER TABLE {quote(change.old)} RENAME TO {quote(change.new)}"],
+                         [f"ALTER TABLE {quote(change.new)} RENAME TO {quote(change.old)}"])
+    if isinstance(change, d.AlterTable):
+        return plan_alter_table(change, diff.current, diff.desired)
+    if isinstance(change, d.CreateIndex):
+        if change.index.table.lower() in rebuilt:
+            return None
+        return Operation(f"create index {change.index.name}", [create_index_sql(change.index)],
+                         [f"DROP INDEX {quote(change.index.name)}"])
+    if isinstance(change, d.DropIndex):
+        table = change.index.table.lower()
+        if table in dropped or renamed_to.get(table, table) in rebuilt:
+            return None
+        return Operation(f"drop index {change.index.name}", [f"DROP INDEX {quote(change.index.name)}"],
+                         [create_index_sql(change.index)])
+    return _plan_view_or_trigger(change)
+
+
+def _plan_view_or_trigger(change) -> Operation:
+    if isinstance(change, d.CreateView):
+        return Operation(f"create view {change.view.name}", [change.view.sql], [f"DROP VIEW {quote(change.view.name)}"])
+    if isinstance(change, d.DropView):
+        return Operation(f"drop view {change.view.name}", [f"DROP VIEW {quote(change.view.name)}"], [change.view.sql])
+    if isinstance(change, d.CreateTrigger):
+        return Operation(f"create trigger {change.trigger.name}", [change.trigger.sql],
+                         [f"DROP TRIGGER {quote(change.trigger.name)}"])
+    if isinstance(change, d.DropTrigger):
+        return Operation(f"drop trigger {change.trigger.name}", [f"DROP TRIGGER {quote(change.trigger.name)}"],
+                         [change.trigger.sql])
+    raise TypeError(f"unknown change {change!r}")
+
+
+# -- altering one table -------------------------------------------------------------------
+def plan_alter_table(change: d.AlterTable, current: Schema, desired: Schema) -> Operation:
+    """Native ALTER TABLE statements when they reach the new definition exactly, else one rebuild."""
+    up = _native_steps(change) or rebuild_sql(change, desired)
+    down = _native_steps(change.inverse()) or rebuild_sql(change.inverse(), current)
+    rewrites = not _native_steps(change)
+    lossy = ", ".join(f"{change.name}.{c}" for c in change.lossy_down)
+    dropped = [c.name for c in change.dropped]
+    return Operation(
+        description=_describe(change) + (" (table rebuild)" if rewrites else ""),
+        sql=up,
+        reverse=down,
+        destructive=bool(dropped),
+        rewrites_table=rewrites,
+        lossy_reverse=(f"no reverse conversion for {lossy}" if lossy else "")
+        or (f"dropped column(s) {', '.join(change.name + '.' + c for c in dropped)} come back empty" if dropped else ""),
+    )
+
+
+def _describe(change: d.AlterTable) -> str:
+    parts = [f"rename column {o} to {n}" for o, n in change.renamed.items()]
+    parts += [f"add column {c.name}" for c in change.added]
+    parts += [f"drop column {c.name}" for c in change.dropped]
+    parts += [f"alter column {new.name}" + (f" ({old.type} -> {new.type})" if old.type != new.type else "")
+              for old, new in change.altered]
+    parts += change.constraint_changes()
+    return f"alter table {change.name}: " + ", ".join(parts or ["definition changed"])
+
+
+def _native_steps(change: d.AlterTable) -> list[str]:
+    """ALTER TABLE statements that turn ``old`` into ``new`` exactly, or [] when none can."""
+    if change.up_values or change.old.options != change.new.options:
+        return []
+    table = change.old
+    statements = []
+    for old_name, new_name in change.renamed.items():
+        table = _rename_column(table, old_name, new_name)
+        statements.append(f"ALTER TABLE {quote(table.name)} RENAME COLUMN {quote(old_name)} TO {quote(new_name)}")
+    for column in change.dropped:
+        if not _can_drop(table, column):
+            return []
+        table = replace(table, columns=tuple(c for c in table.columns if c.name != column.name))
+        statements.append(f"ALTER TABLE {quote(table.name)} DROP COLUMN {quote(column.name)}")
+    for column in change.added:
+        key = next((k for k in change.new.foreign_keys if k.columns == (column.name,)), None)
+        if not _can_add(column, key, change.new):
+            return []
+        table = replace(table, columns=table.columns + (column,),
+                        foreign_keys=tuple(sorted(table.foreign_keys + ((key,) if key else ()),
+                                                  key=lambda k: (k.columns, k.ref_table, k.ref_columns))))
+        definition = column_sql(column)
+        if key is not None:
+            definition += f" REFERENCES {quote(key.ref_table)}" + (f" ({_names(key.ref_columns)})" if key.ref_columns else "")
+            definition += _fk_actions(key)
+        statements.append(f"ALTER TABLE {quote(table.name)} ADD COLUMN {definition}")
+    if replace(table, indexes=()) != change.new.definition():
+        return []
+    return statements
+
+
+def _fk_actions(key: ForeignKey) -> str:
+    text = ""
+    if key.on_update != NO_ACTION:
+        text += f" ON UPDATE {key.on_update}"
+    if key.on_delete != NO_ACTION:
+        text += f" ON DELETE {key.on_delete}"
+    if key.deferrable:
+        text += " " + key.deferrable
+    return text
+
+
+def _rename_column(table: Table, old: str, new: str) -> Table:
+    def swap(names):
+        return tuple(new if n.lower() == old.lower() else n for n in names)
+
+    columns = tuple(replace(c, name=new) if c.name.lower() == old.lower() else c for c in table.columns)
+    pk = replace(table.primary_key, columns=swap(table.primary_key.columns)) if table.primary_key else None
+    uniques = tuple(replace(u, columns=swap(u.columns)) for u in table.uniques)
+    keys = tuple(replace(k, columns=swap(k.columns)) for k in table.foreign_keys)
+    return replace(table, columns=columns, primary_key=pk, uniques=uniques, foreign_keys=keys)
+
+
+def _can_drop(table: Table, column: Column) -> bool:
+    """SQLite's DROP COLUMN rules: not a key, not indexed, not used by a CHECK or generated column."""
+    name = column.name.lower()
+    in_keys = (table.primary_key and name in _lower(table.primary_key.columns)) or any(
+        name in _lower(u.columns) for u in table.uniques) or any(name in _lower(k.columns) for k in table.foreign_keys)
+    in_indexes = any(name in _lower(i.columns) or any(k.expression for k in i.keys) or i.where for i in table.indexes)
+    expressions = [c.expression for c in table.checks] + [c.generated for c in table.columns if c.generated]
+    used = any(_uses(e, name) for e in expressions)
+    return not (in_keys or in_indexes or used)
+
+
+def _can_add(column: Column, key: ForeignKey | None, new: Table) -> bool:
+    """SQLite's ADD COLUMN rules: no key, a constant default when NOT NULL, no STORED generation."""
+    name = column.name.lower()
+    if (new.primary_key and name in _lower(new.primary_key.columns)) or any(name in _lower(u.columns) for u in new.uniques):
+        return False
+    if column.generated is not None and column.generated_stored:
+        return False
+    constant = column.default is None or _is_constant(column.default)
+    if not constant or (not column.nullable and column.default is None and column.generated is None):
+        return False
+    if key is not None and column.default not in (None, "NULL"):
+        return False
+    return not any(_uses(c.expression, name) for c in new.checks)
+
+
+def _is_constant(expression: str) -> bool:
+    tokens = tokenize(expression)
+    return all(t.kind in ("num", "str", "blob") or t.is_word("NULL", "TRUE", "FALSE") or t.text in "+-" for t in tokens)
+
+
+def _uses(expression: str, name: str) -> bool:
+    return any(t.kind in ("word", "id") and t.text.lower() == name for t in tokenize(expression))
+
+
+def _lower(names) -> set[str]:
+    return {n.lower() for n in names}
+
+
+def rebuild_sql(change: d.AlterTable, schema_after: Schema) -> list[str]:
+    """SQLite's table rebuild: create the new shape, copy, drop, rename, recreate indexes, check keys."""
+    new, old = change.new, change.old
+    temporary = REBUILD_PREFIX + new.name
+    targets, values = [], []
+    for column in new.columns:
+        if column.generated is not None:
+            continue
+        value = change.up_values.get(column.name)
+        source = change.sources.get(column.name)
+        if value is None and source is None:
+            continue
+        targets.append(quote(column.name))
+        values.append(value if value is not None else quote(source))
+    statements = [create_table_sql(new, temporary)]
+    if targets:
+        statements.append(f"INSERT INTO {quote(temporary)} ({', '.join(targets)})\n"
+                          f"  SELECT {', '.join(values)} FROM {quote(old.name)}")
+    if _autoincrement(old) and _autoincrement(new):
+        statements.append(
+            f"UPDATE sqlite_sequence SET seq = max(seq, coalesce((SELECT seq FROM sqlite_sequence WHERE name = "
+            f"{literal(old.name)}), 0)) WHERE name = {literal(temporary)}")
+    statements.append(f"DROP TABLE {quote(old.name)}")
+    statements.append(f"ALTER TABLE {quote(temporary)} RENAME TO {quote(new.name)}")
+    statements += [create_index_sql(i, new.name) for i in new.indexes]
+    statements += [f"PRAGMA foreign_key_check({quote(t)})" for t in _tables_to_check(new, schema_after)]
+    return statements
+
+
+def _autoincrement(table: Table) -> bool:
+    return bool(table.primary_key and table.primary_key.autoincrement)
+
+
+def _tables_to_check(table: Table, schema: Schema) -> list[str]:
+    """The rebuilt table when it has foreign keys, and every table whose foreign keys point at it."""
+    names = [table.name] if table.foreign_keys else []
+    for other in schema.tables:
+        if other.name.lower() != table.name.lower() and any(
+                k.ref_table.lower() == table.name.lower() for k in other.foreign_keys):
+            names.append(other.name)
+    return names
+
+

@@ -1,0 +1,350 @@
+"""The differ: two :class:`Schema` values -> an ordered list of changes.
+
+Order: views and triggers that go or change are dropped first, then indexes that go, table
+renames, new tables (parents before children), altered tables, dropped tables (children
+before parents), new indexes, and last the new views and triggers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from dbshift.schema.conversions import Conversions
+from dbshift.schema.model import Column, Index, Schema, Table, Trigger, View
+from dbshift.schema.renames import Candidate, RenamePolicy
+
+
+# -- changes -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CreateTable:
+    """A new table."""
+
+    table: Table
+
+
+@dataclass(frozen=True)
+class DropTable:
+    """A table that goes, with its data."""
+
+    table: Table
+
+
+@dataclass(frozen=True)
+class RenameTable:
+    """A table renamed (its definition may change too, in a following AlterTable)."""
+
+    old: str
+    new: str
+
+
+@dataclass
+class AlterTable:
+    """One table's changes, all together. ``old`` carries the table's name after any rename."""
+
+    old: Table
+    new: Table
+    #: new column name -> old column name, for every column that keeps its data.
+    sources: dict[str, str]
+    #: old column name -> new column name, for renamed columns.
+    renamed: dict[str, str] = field(default_factory=dict)
+    added: tuple[Column, ...] = ()
+    dropped: tuple[Column, ...] = ()
+    altered: tuple[tuple[Column, Column], ...] = ()
+    #: new column -> SQL over the old row; old column -> SQL over the new row.
+    up_values: dict[str, str] = field(default_factory=dict)
+    down_values: dict[str, str] = field(default_factory=dict)
+    #: old columns whose value cannot be computed back on the way down.
+    lossy_down: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        """The table's name (after any rename)."""
+        return self.new.name
+
+    def constraint_changes(self) -> list[str]:
+        """Human-readable constraint differences (primary key, unique, checks, foreign keys, options)."""
+        notes = []
+        for label, old, new in (
+            ("primary key", self.old.primary_key, self.new.primary_key),
+            ("unique constraints", self.old.uniques, self.new.uniques),
+            ("checks", self.old.checks, self.new.checks),
+            ("foreign keys", self.old.foreign_keys, self.new.foreign_keys),
+            ("table options", self.old.options, self.new.options),
+        ):
+            if old != new:
+                notes.append(f"{label} changed")
+        return notes
+
+    def inverse(self) -> "AlterTable":
+        """The same change run backwards."""
+        return AlterTable(
+            old=self.new,
+            new=self.old,
+            sources={old: new for new, old in self.sources.items()},
+            renamed={new: old for old, new in self.renamed.items()},
+            added=self.dropped,
+            dropped=self.added,
+            altered=tuple((b, a) for a, b in self.altered),
+            up_values=dict(self.down_values),
+            down_values=dict(self.up_values),
+            lossy_down=(),
+        )
+
+
+@dataclass(frozen=True)
+class CreateIndex:
+    """A new index."""
+
+    index: Index
+
+
+@dataclass(frozen=True)
+class DropIndex:
+    """An index that goes."""
+
+    index: Index
+
+
+@dataclass(frozen=True)
+class CreateView:
+    """A new (or redefined) view."""
+
+    view: View
+
+
+@dataclass(frozen=True)
+class DropView:
+    """A view that goes (or is redefined)."""
+
+    view: View
+
+
+@dataclass(frozen=True)
+class CreateTrigger:
+    """A new (or redefined) trigger."""
+
+    trigger: Trigger
+
+
+@dataclass(frozen=True)
+class DropTrigger:
+    """A trigger that goes (or is redefined)."""
+
+    trigger: Trigger
+
+
+@dataclass
+class Diff:
+    """The changes from one schema to another, with the rename decisions behind them."""
+
+    current: Schema
+    desired: Schema
+    changes: list
+    table_renames: dict[str, str] = field(default_factory=dict)
+    column_renames: dict[tuple[str, str], str] = field(default_factory=dict)
+    unconfirmed: list[Candidate] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        """No differences."""
+        return not self.changes
+
+
+# -- differ ------------------------------------------------------------------------------
+def diff_schemas(current: Schema, desired: Schema, renames: RenamePolicy | None = None,
+                 conversions: Conversions | None = None) -> Diff:
+    """The ordered changes that turn ``current`` into ``desired``."""
+    renames = renames or RenamePolicy()
+    conversions = conversions or Conversions()
+    table_renames = _match_tables(current, desired, renames)
+    renamed_current = _apply_table_renames(current, table_renames)
+    result = Diff(current, desired, [], table_renames=table_renames)
+    old_tables = {t.name.lower(): t for t in renamed_current.tables}
+    new_tables = {t.name.lower(): t for t in desired.tables}
+
+    views_out, views_in = _changed_objects(current.views, desired.views)
+    triggers_out, triggers_in = _changed_objects(current.triggers, desired.triggers)
+    result.changes += [DropView(v) for v in views_out] + [DropTrigger(t) for t in triggers_out]
+
+    indexes_out, indexes_in = _changed_objects(
+        [i for t in renamed_current.tables for i in t.indexes], [i for t in desired.tables for i in t.indexes])
+    result.changes += [DropIndex(_original_index(i, table_renames)) for i in indexes_out
+                       if i.table.lower() in new_tables]
+    result.changes += [RenameTable(old, new) for old, new in table_renames.items()]
+
+    created = [new_tables[n] for n in new_tables if n not in old_tables]
+    result.changes += [CreateTable(t) for t in order_by_foreign_keys(created)]
+    for key, new in new_tables.items():
+        old = old_tables.get(key)
+        if old is not None and old.definition() != new.definition():
+            change = _alter_table(old, new, renames, conversions, result)
+            if change is not None:
+                result.changes.append(change)
+    dropped = [old_tables[n] for n in old_tables if n not in new_tables]
+    result.changes += [DropTable(t) for t in reversed(order_by_foreign_keys(dropped))]
+
+    created_names = {t.name.lower() for t in created}
+    result.changes += [CreateIndex(i) for i in indexes_in if i.table.lower() not in created_names]
+    result.changes += [CreateView(v) for v in views_in] + [CreateTrigger(t) for t in triggers_in]
+    result.unconfirmed = list(renames.unconfirmed)
+    return result
+
+
+def _changed_objects(old_items, new_items) -> tuple[list, list]:
+    """Objects to drop (gone or redefined) and to create (new or redefined), matched by name."""
+    old_by_name = {o.name.lower(): o for o in old_items}
+    new_by_name = {o.name.lower(): o for o in new_items}
+    out = [o for k, o in old_by_name.items() if new_by_name.get(k) != o]
+    into = [o for k, o in new_by_name.items() if old_by_name.get(k) != o]
+    return out, into
+
+
+def _original_index(index: Index, table_renames: dict[str, str]) -> Index:
+    back = {new.lower(): old for old, new in table_renames.items()}
+    return replace(index, table=back.get(index.table.lower(), index.table))
+
+
+# -- tables ------------------------------------------------------------------------------
+def _match_tables(current: Schema, desired: Schema, renames: RenamePolicy) -> dict[str, str]:
+    new_names = {t.name.lower() for t in desired.tables}
+    old_names = {t.name.lower() for t in current.tables}
+    gone = [t for t in current.tables if t.name.lower() not in new_names]
+    appeared = [t for t in desired.tables if t.name.lower() not in old_names]
+    decided: dict[str, str] = {}
+    for table in list(gone):
+        target = renames.table_hint(table.name)
+        match = next((a for a in appeared if target and a.name.lower() == target.lower()), None)
+        if match is not None:
+            decided[table.name] = match.name
+            gone.remove(table)
+            appeared.remove(match)
+    for table in gone:
+        similar = [a for a in appeared if _similar_tables(table, a)]
+        if len(similar) == 1 and renames.decide(Candidate(None, table.name, similar[0].name)):
+            decided[table.name] = similar[0].name
+            appeared.remove(similar[0])
+    return decided
+
+
+def _similar_tables(old: Table, new: Table) -> bool:
+    """Same column names (in any order): a rename candidate."""
+    return {c.name.lower() for c in old.columns} == {c.name.lower() for c in new.columns}
+
+
+def _apply_table_renames(schema: Schema, renames: dict[str, str]) -> Schema:
+    if not renames:
+        return schema
+    lowered = {old.lower(): new for old, new in renames.items()}
+
+    def rename(table: Table) -> Table:
+        name = lowered.get(table.name.lower(), table.name)
+        keys = tuple(replace(k, ref_table=lowered.get(k.ref_table.lower(), k.ref_table)) for k in table.foreign_keys)
+        indexes = tuple(replace(i, table=name) for i in table.indexes)
+        return replace(table, name=name, foreign_keys=keys, indexes=indexes)
+
+    return replace(schema, tables=tuple(rename(t) for t in schema.tables))
+
+
+def _alter_table(old: Table, new: Table, renames: RenamePolicy, conversions: Conversions, result: Diff) -> AlterTable | None:
+    renamed = _match_columns(old, new, renames)
+    for old_name, new_name in renamed.items():
+        result.column_renames[(new.name, old_name)] = new_name
+    new_by_key = {c.name.lower(): c for c in new.columns}
+    old_by_key = {c.name.lower(): c for c in old.columns}
+    sources, altered, added = {}, [], []
+    for column in new.columns:
+        source_name = next((o for o, n in renamed.items() if n.lower() == column.name.lower()), None)
+        source = old_by_key.get((source_name or column.name).lower())
+        if source is None:
+            added.append(column)
+            continue
+        sources[column.name] = source.name
+        if replace(source, name=column.name) != column:
+            altered.append((source, column))
+    kept = {s.lower() for s in sources.values()}
+    dropped = tuple(c for c in old.columns if c.name.lower() not in kept)
+    up_values = {c.name: v for c in new.columns if (v := _up_value(conversions, old, new, c)) is not None}
+    down_values = {c.name: v for c in old.columns if (v := conversions.down_for(old.name, c.name)) is not None}
+    lossy = tuple(sources[n] for n in up_values if n in sources and sources[n] not in down_values)
+    del new_by_key
+    return AlterTable(old=old, new=new, sources=sources, renamed=renamed, added=tuple(added), dropped=dropped,
+                      altered=tuple(altered), up_values=up_values, down_values=down_values, lossy_down=lossy)
+
+
+def _up_value(conversions: Conversions, old: Table, new: Table, column: Column) -> str | None:
+    value = conversions.up_for(new.name, column.name)
+    backfill = conversions.default_for(new.name, column.name)
+    if value is not None or backfill is None:
+        return value
+    source = old.column(column.name)
+    if source is None:
+        return backfill
+    return f"COALESCE({_quote(source.name)}, {backfill})"
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _match_columns(old: Table, new: Table, renames: RenamePolicy) -> dict[str, str]:
+    new_names = {c.name.lower() for c in new.columns}
+    old_names = {c.name.lower() for c in old.columns}
+    gone = [c for c in old.columns if c.name.lower() not in new_names]
+    appeared = [c for c in new.columns if c.name.lower() not in old_names]
+    decided: dict[str, str] = {}
+    for column in list(gone):
+        target = renames.column_hint(new.name, column.name) or renames.column_hint(old.name, column.name)
+        match = next((a for a in appeared if target and a.name.lower() == target.lower()), None)
+        if match is not None:
+            decided[column.name] = match.name
+            gone.remove(column)
+            appeared.remove(match)
+    if len(gone) == 1 and len(appeared) == 1 and compatible_types(gone[0].type, appeared[0].type):
+        detail = f"{gone[0].type or 'no type'} -> {appeared[0].type or 'no type'}" if gone[0].type != appeared[0].type else ""
+        if renames.decide(Candidate(new.name, gone[0].name, appeared[0].name, detail)):
+            decided[gone[0].name] = appeared[0].name
+    return decided
+
+
+def type_affinity(declared: str) -> str:
+    """SQLite's affinity rules (https://sqlite.org/datatype3.html), used to judge compatibility."""
+    upper = declared.upper()
+    if "INT" in upper:
+        return "INTEGER"
+    if any(word in upper for word in ("CHAR", "CLOB", "TEXT")):
+        return "TEXT"
+    if "BLOB" in upper or not upper:
+        return "BLOB"
+    if any(word in upper for word in ("REAL", "FLOA", "DOUB")):
+        return "REAL"
+    return "NUMERIC"
+
+
+def compatible_types(old: str, new: str) -> bool:
+    """Whether a value of ``old`` type may plausibly be the same data as ``new``: numbers with numbers..."""
+    numeric = {"INTEGER", "NUMERIC", "REAL"}
+    a, b = type_affinity(old), type_affinity(new)
+    return a == b or (a in numeric and b in numeric)
+
+
+def order_by_foreign_keys(tables: list[Table]) -> list[Table]:
+    """``tables`` with referenced tables before the tables that reference them (cycles keep input order)."""
+    by_name = {t.name.lower(): t for t in tables}
+    ordered: list[Table] = []
+    state: dict[str, str] = {}
+
+    def visit(table: Table) -> None:
+        key = table.name.lower()
+        if state.get(key):
+            return
+        state[key] = "visiting"
+        for fk in table.foreign_keys:
+            parent = by_name.get(fk.ref_table.lower())
+            if parent is not None and parent is not table:
+                visit(parent)
+        state[key] = "done"
+        ordered.append(table)
+
+    for table in sorted(tables, key=lambda t: t.name.lower()):
+        visit(table)
+    return ordered

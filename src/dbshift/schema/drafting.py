@@ -1,0 +1,125 @@
+"""Drafting a migration: resolve both sources, diff, plan, check, and write the file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from dbshift.errors import ConfigError
+from dbshift.planners import planner_for
+from dbshift.planners.operations import Plan
+from dbshift.schema import sources
+from dbshift.schema.conversions import Conversions
+from dbshift.schema.diff import AlterTable, Diff, diff_schemas
+from dbshift.schema.model import Schema
+from dbshift.schema.renames import Ask, RenamePolicy
+
+
+@dataclass
+class Draft:
+    """A diff, the plan that carries it out, and the file written for it (if any)."""
+
+    diff: Diff
+    plan: Plan
+    source: str
+    target: str
+    path: Path | None = None
+
+    @property
+    def empty(self) -> bool:
+        """The two schemas are the same."""
+        return self.plan.empty
+
+    def as_json(self) -> dict:
+        """A JSON-friendly dict."""
+        return {
+            "from": self.source,
+            "to": self.target,
+            "differs": not self.empty,
+            "plan": self.plan.as_json(),
+            "up": self.plan.up_sql(),
+            "down": self.plan.down_sql(),
+            "rename_candidates": [{"question": c.question, "hint": c.hint} for c in self.diff.unconfirmed],
+            "path": str(self.path) if self.path else None,
+        }
+
+
+def load_source(project, spec: str | None, default: str) -> tuple[str, Schema]:
+    """The schema a ``--from``/``--to`` value names: ``db``, ``migrations``, a ``.sql`` path or a URL."""
+    spec = spec or default
+    dialect = project.config.require_url().dialect
+    if spec in sources.LIVE:
+        with project.connect(readonly=True) as db:
+            return spec, sources.inspect_database(db)
+    if spec in sources.MIGRATIONS:
+        return spec, sources.schema_from_migrations(project.migrations(), dialect)
+    if "://" in spec:
+        return spec, sources.schema_from_url(spec, project.config.root)
+    path = Path(spec)
+    path = path if path.is_absolute() else project.config.root / path
+    return spec, sources.schema_from_file(path, dialect)
+
+
+def draft(project, source: str | None = None, target: str | None = None, renames=(), convert=(), reverse=(),
+          defaults=(), maps=(), ask: Ask | None = None) -> Draft:
+    """Diff ``source`` (default: the migrations' end state) against ``target`` (default: schema.sql) and plan it."""
+    source_name, current = load_source(project, source, "migrations")
+    target_name, desired = load_source(project, target, sources.DEFAULT_DESIRED)
+    return draft_schemas(current, desired, project.config.require_url().dialect, renames, convert, reverse,
+                         defaults, maps, ask, source_name, target_name, live=project)
+
+
+def draft_schemas(current: Schema, desired: Schema, dialect: str = "sqlite", renames=(), convert=(), reverse=(),
+                  defaults=(), maps=(), ask: Ask | None = None, source: str = "current", target: str = "desired",
+                  live=None) -> Draft:
+    """Diff two schemas and plan the change for ``dialect``; ``live`` (a Project) is checked for rows."""
+    planner = planner_for(dialect)
+    policy = RenamePolicy.from_hints(list(renames), ask=ask)
+    conversions = Conversions.parse(convert, reverse, defaults, maps, quote=planner.quote)
+    diff = diff_schemas(current, desired, policy, conversions)
+    if live is not None:
+        refuse_missing_backfills(live, diff)
+    return Draft(diff=diff, plan=planner.plan_diff(diff), source=source, target=target)
+
+
+def refuse_missing_backfills(project, diff: Diff) -> None:
+    """A NOT NULL column without default or backfill, on a table that has rows in the live database, is an error."""
+    needs = []
+    for change in diff.changes:
+        if not isinstance(change, AlterTable):
+            continue
+        for column in change.added:
+            if not column.nullable and column.default is None and column.generated is None \
+                    and column.name not in change.up_values:
+                needs.append((change, column.name, None))
+        for old, new in change.altered:
+            if old.nullable and not new.nullable and new.name not in change.up_values:
+                needs.append((change, new.name, old.name))
+    if not needs:
+        return
+    try:
+        connection = project.connect(readonly=True)
+        db = connection.__enter__()
+    except ConfigError:
+        return
+    try:
+        for change, column, old_column in needs:
+            _check_rows(db, change, column, old_column)
+    finally:
+        connection.__exit__(None, None, None)
+
+
+def _check_rows(db, change: AlterTable, column: str, old_column: str | None) -> None:
+    table = change.old.name
+    original = next((t for t in (change.old.name,) if db.table_exists(t)), None)
+    if original is None:
+        return
+    condition = f" WHERE {db.quote(old_column)} IS NULL" if old_column else ""
+    rows = db.execute(f"SELECT 1 FROM {db.quote(table)}{condition} LIMIT 1")
+    if rows:
+        what = "has NULLs in" if old_column else "has rows and no value for"
+        raise ConfigError(
+            f"{table}.{column} becomes NOT NULL without a default, and {table} {what} it",
+            hint=f"give a value: --default \"{change.name}.{column}=<SQL expression>\" "
+                 f"(a constant, or another column such as {change.name}.{column}=other_column)",
+        )

@@ -1,0 +1,87 @@
+"""Where a schema comes from: the live database, a ``.sql`` file, another URL, the migrations.
+
+A ``.sql`` file and the migrations directory are never parsed by hand: they are executed in a
+scratch in-memory database and read back by the same inspector as a live database, so both
+sides of a diff are normalized by the database itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Iterator
+
+from dbshift.errors import ConfigError
+from dbshift.schema.model import Schema
+
+LIVE = ("db", "database", "live")
+MIGRATIONS = ("migrations", "migrations-dir")
+DEFAULT_DESIRED = "schema.sql"
+
+
+@contextlib.contextmanager
+def scratch_database(dialect: str) -> Iterator:
+    """An empty throw-away database of ``dialect`` (SQLite: ``:memory:``)."""
+    if dialect != "sqlite":
+        raise ConfigError(f"no scratch database for {dialect} yet", hint="dbshift diff works on SQLite today")
+    from dbshift.dialects.sqlite import SQLiteDatabase
+    from dbshift.urls import parse_url
+
+    db = SQLiteDatabase(parse_url("sqlite:///:memory:"))
+    try:
+        yield db
+    finally:
+        db.close()
+
+
+def inspect_database(db) -> Schema:
+    """The schema of an open database."""
+    from dbshift.inspectors import inspect
+
+    return inspect(db)
+
+
+def schema_from_sql(text: str, dialect: str = "sqlite", origin: str = "schema") -> Schema:
+    """Execute ``text`` in a scratch database and inspect the result."""
+    with scratch_database(dialect) as db:
+        for statement in db.split_script(text):
+            try:
+                db.execute(statement.sql)
+            except Exception as exc:  # noqa: BLE001 - driver errors differ per dialect
+                if not db.is_driver_error(exc):
+                    raise
+                raise ConfigError(f"{origin}:{statement.line}: {db.describe_error(exc)}",
+                                  hint="the desired schema must run as-is on an empty database") from None
+        return inspect_database(db)
+
+
+def schema_from_file(path: Path, dialect: str = "sqlite") -> Schema:
+    """The schema a ``.sql`` file creates."""
+    if not path.is_file():
+        raise ConfigError(f"schema file not found: {path}", hint="write the desired schema there, or pass --to FILE")
+    return schema_from_sql(path.read_text(encoding="utf-8"), dialect, origin=str(path))
+
+
+def schema_from_migrations(migrations: list, dialect: str = "sqlite") -> Schema:
+    """The schema after applying every migration to an empty scratch database."""
+    from dbshift.history import History
+    from dbshift.runner import Runner
+
+    with scratch_database(dialect) as db:
+        history = History(db)
+        history.ensure_tables()
+        Runner(db, history).apply(migrations)
+        return inspect_database(db)
+
+
+def schema_from_url(url: str, base_dir: Path | None = None) -> Schema:
+    """The schema of the database at ``url`` (opened read-only)."""
+    from dbshift.dialects import open_database
+    from dbshift.urls import parse_url
+
+    db = open_database(parse_url(url, base_dir), readonly=True)
+    try:
+        return inspect_database(db)
+    finally:
+        db.close()
+
