@@ -191,6 +191,11 @@ class Project:
                 plan = self._apply_plan(status, target)
                 if plan:
                     self._preflight(db, any(m.risky or m.destructive for m in plan), "apply")
+                if atomic and not db.transactional_ddl:
+                    raise ConfigError(
+                        f"--atomic needs transactional DDL, and {db.dialect} commits each DDL statement on its own",
+                        hint="apply without --atomic; each migration is then recorded and recoverable on its own",
+                    )
                 if atomic and any(not m.transaction for m in plan):
                     names = ", ".join(m.file for m in plan if not m.transaction)
                     raise ConfigError(f"--atomic cannot include no-transaction migrations: {names}")

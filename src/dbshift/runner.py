@@ -206,14 +206,14 @@ class Runner:
             except DbshiftError as exc:
                 raise MigrationFailed(
                     f"{migration.path}:{statement.line}: {exc.message}",
-                    hint=f"the {direction} of {migration.label} was rolled back; the database is as it was before it",
+                    hint=self._failure_hint(migration, direction),
                 ) from exc
             except Exception as exc:
                 if not self.db.is_driver_error(exc):
                     raise
                 raise MigrationFailed(
                     f"{migration.path}:{statement.line}: {self.db.describe_error(exc)} in `{_first_line(statement.sql)}`",
-                    hint=f"the {direction} of {migration.label} was rolled back; the database is as it was before it",
+                    hint=self._failure_hint(migration, direction),
                 ) from exc
 
     def _run_python(self, migration: Migration, direction: str) -> None:
@@ -229,8 +229,15 @@ class Runner:
             line = _line_in_file(exc, str(migration.path))
             raise MigrationFailed(
                 f"{migration.path}:{line}: {type(exc).__name__}: {_one_line(exc)}",
-                hint=f"the {direction} of {migration.label} was rolled back; the database is as it was before it",
+                hint=self._failure_hint(migration, direction),
             ) from exc
+
+    def _failure_hint(self, migration: Migration, direction: str) -> str:
+        """What a failure left behind: nothing inside a transaction, a dirty state outside one."""
+        if migration.transaction and self.db.transactional_ddl:
+            return f"the {direction} of {migration.label} was rolled back; the database is as it was before it"
+        return (f"the {direction} of {migration.label} ran outside a transaction, so the statements before the "
+                "failing one stayed; check the database, then `dbshift repair --dirty applied` or `--dirty pending`")
 
     def _log_failure(self, action: str, migration: Migration, exc: BaseException, dirty: bool = False, detail: str = "") -> None:
         message = detail or _one_line(exc)

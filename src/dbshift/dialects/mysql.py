@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
@@ -50,6 +51,8 @@ class MySQLDatabase(Database):
                 f"cannot connect to {url.masked()}: {describe_mysql_error(exc)}",
                 hint="check that the server is running and the URL's user, host, port and database are right",
             ) from None
+        #: The URL of the database to connect to when this scratch database is dropped on close.
+        self._drop_via = None
 
     @property
     def connection(self):
@@ -58,6 +61,8 @@ class MySQLDatabase(Database):
     def close(self) -> None:
         if self._conn.open:
             self._conn.close()
+        if self._drop_via is not None:
+            drop_database(self._drop_via, self.url.database)
 
     def begin(self) -> None:
         self._conn.begin()
@@ -180,8 +185,144 @@ class MySQLDatabase(Database):
             "tables": len(re.findall(r"^CREATE TABLE ", text, re.MULTILINE)),
         }
 
+    # -- safety net: fingerprints, checks, copies, restore ---------------------------------
+    def user_tables(self) -> list[str]:
+        rows = self.execute(
+            "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'"
+        )
+        return sorted(r[0] for r in rows)
+
+    def table_definition(self, table: str) -> str:
+        create = self.execute(f"SHOW CREATE TABLE {self.quote(table)}")[0][1]
+        return re.sub(r" AUTO_INCREMENT=\d+", "", create)
+
+    def _columns(self, table: str) -> list[str]:
+        rows = self.execute(
+            "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s "
+            "ORDER BY ORDINAL_POSITION",
+            (table,),
+        )
+        return [r[0] for r in rows]
+
+    def row_texts(self, table: str, batch: int = 20000) -> Iterator[list[bytes]]:
+        """Each row's MD5, computed in the server from QUOTE() of every column (32 bytes a row travel)."""
+        quoted = ", ".join(f"QUOTE({self.quote(c)})" for c in self._columns(table))
+        with self._conn.cursor(self._pymysql.cursors.SSCursor) as cursor:
+            cursor.execute(f"SELECT MD5(CONCAT_WS(',', {quoted})) FROM {self.quote(table)}")
+            while rows := cursor.fetchmany(batch):
+                yield [row[0].encode() for row in rows]
+
+    def integrity_problems(self) -> list[str]:
+        tables = self.user_tables()
+        if not tables:
+            return []
+        rows = self.execute("CHECK TABLE " + ", ".join(self.quote(t) for t in tables))
+        return [f"{table}: {text}" for table, _op, kind, text in rows
+                if kind.lower() == "error" or (kind.lower() == "status" and text != "OK")]
+
+    def foreign_key_problems(self) -> list[str]:
+        rows = self.execute(
+            "SELECT CONSTRAINT_NAME, TABLE_NAME, REFERENCED_TABLE_NAME, COLUMN_NAME, REFERENCED_COLUMN_NAME "
+            "FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = DATABASE() "
+            "AND REFERENCED_TABLE_NAME IS NOT NULL ORDER BY TABLE_NAME, CONSTRAINT_NAME, ORDINAL_POSITION"
+        )
+        keys: dict[tuple, tuple[list, list]] = {}
+        for name, child, parent, column, target in rows:
+            columns, targets = keys.setdefault((name, child, parent), ([], []))
+            columns.append(column)
+            targets.append(target)
+        from dbshift.dialects.postgresql import foreign_key_violations
+
+        return foreign_key_violations(self, [(*key, *value) for key, value in keys.items()])
+
+    def size_estimate(self) -> dict:
+        rows = self.execute(
+            "SELECT TABLE_NAME, COALESCE(DATA_LENGTH, 0) + COALESCE(INDEX_LENGTH, 0) FROM information_schema.TABLES "
+            "WHERE TABLE_SCHEMA = DATABASE() ORDER BY 2 DESC"
+        )
+        name, size = rows[0] if rows else (None, 0)
+        return {"database_bytes": int(sum(r[1] for r in rows)), "largest_table_bytes": int(size), "largest_table": name}
+
+    def scratch_copy(self, folder: Path) -> "MySQLDatabase":
+        """A scratch database on the same server, loaded from a dump (dropped when closed)."""
+        dump = folder / "copy.sql"
+        self.backup(dump)
+        return self.open_backup(dump)
+
+    def open_backup(self, path: Path) -> "MySQLDatabase":
+        """The backup loaded into a scratch database on the same server (dropped when closed)."""
+        name = f"dbshift_scratch_{uuid.uuid4().hex[:12]}"
+        self.execute(f"CREATE DATABASE {self.quote(name)}")
+        scratch = MySQLDatabase(self.url.with_database(name))
+        scratch._drop_via = self.url
+        try:
+            load_dump(scratch.url, path)
+        except BaseException:
+            scratch.close()
+            raise
+        return scratch
+
+    def restore(self, backup: Path, keep_current_as: Path | None, checks: Callable[[Path, str], None]) -> dict:
+        """Load the backup into a scratch database first; only if that works, replace this database's tables.
+
+        MySQL commits DDL statement by statement, so the replacement itself is not atomic: the
+        current database is kept as a verified dump first.
+        """
+        from dbshift.backup import sha256_file
+
+        checks(backup, sha256_file(backup))
+        self.open_backup(backup).close()
+        if keep_current_as is not None:
+            self.backup(keep_current_as)
+            problem = self.verify_backup(keep_current_as)
+            if problem:
+                raise CheckFailed(f"the copy of the current database failed its check: {problem}",
+                                  hint="the database was not changed")
+        self._drop_everything()
+        load_dump(self.url, backup)
+        return {"sha256": sha256_file(backup), "kept_by": Path(dump_tool()).name if keep_current_as else None}
+
+    def _drop_everything(self) -> None:
+        rows = self.execute(
+            "SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()"
+        )
+        routines = self.execute(
+            "SELECT ROUTINE_NAME, ROUTINE_TYPE FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE()"
+        )
+        self.execute("SET FOREIGN_KEY_CHECKS = 0")
+        try:
+            for name, kind in rows:
+                self.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} IF EXISTS {self.quote(name)}")
+            for name, kind in routines:
+                self.execute(f"DROP {kind} IF EXISTS {self.quote(name)}")
+        finally:
+            self.execute("SET FOREIGN_KEY_CHECKS = 1")
+
 
 DUMP_OPTIONS = ("--single-transaction", "--routines", "--triggers", "--hex-blob", "--no-tablespaces")
+
+
+def drop_database(via, name: str) -> None:
+    """Drop database ``name`` through a connection to the database of URL ``via``."""
+    admin = MySQLDatabase(via)
+    try:
+        admin.execute(f"DROP DATABASE IF EXISTS {admin.quote(name)}")
+    finally:
+        admin.close()
+
+
+def load_dump(url, path: Path) -> None:
+    """Load a SQL dump into the database of ``url`` with the ``mariadb``/``mysql`` client."""
+    client = shutil.which("mariadb") or shutil.which("mysql")
+    if client is None:
+        raise ConfigError("neither mariadb nor mysql (the client) was found on PATH",
+                          hint="install the client tools (e.g. `apt install mariadb-client`)")
+    with option_file(url) as options, open(path, "rb") as dump:
+        result = subprocess.run([client, f"--defaults-extra-file={options}", *client_arguments(url), url.database],
+                                stdin=dump, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise CheckFailed(f"loading {path.name} failed: {first_line(result.stderr)}",
+                          hint="the database was not changed")
 
 
 def connection_kwargs(url) -> dict:

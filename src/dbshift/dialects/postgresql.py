@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import time
+import uuid
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
@@ -51,6 +52,8 @@ class PostgreSQLDatabase(Database):
                 hint="check that the server is running and the URL's user, host, port and database are right",
             ) from None
         self._in_transaction = False
+        #: The URL of the database to connect to when this scratch database is dropped on close.
+        self._drop_via = None
 
     @property
     def connection(self):
@@ -58,6 +61,8 @@ class PostgreSQLDatabase(Database):
 
     def close(self) -> None:
         self._conn.close()
+        if self._drop_via is not None:
+            drop_database(self._drop_via, self.url.database)
 
     def begin(self) -> None:
         self._conn.execute("BEGIN")
@@ -171,6 +176,180 @@ class PostgreSQLDatabase(Database):
             "entries": len(entries),
             "tables": sum(1 for line in entries if " TABLE " in line and " TABLE DATA " not in line),
         }
+
+    # -- safety net: fingerprints, checks, copies, restore ---------------------------------
+    def user_tables(self) -> list[str]:
+        rows = self.execute(
+            "SELECT c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')"
+        )
+        return sorted(r[0] for r in rows)
+
+    def _regclass(self, table: str) -> int:
+        return self.execute("SELECT %s::regclass::oid", (f"{self.quote(self._schema())}.{self.quote(table)}",))[0][0]
+
+    def _schema(self) -> str:
+        return self.execute("SELECT current_schema()")[0][0]
+
+    def table_definition(self, table: str) -> str:
+        oid = self._regclass(table)
+        columns = self.execute(
+            "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, pg_get_expr(d.adbin, d.adrelid), "
+            "a.attidentity, a.attgenerated, a.attcollation <> t.typcollation "
+            "FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid = a.atttypid "
+            "LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
+            "WHERE a.attrelid = %s AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+            (oid,),
+        )
+        constraints = self.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_catalog.pg_constraint WHERE conrelid = %s ORDER BY 1",
+            (oid,),
+        )
+        indexes = self.execute(
+            "SELECT pg_get_indexdef(indexrelid) FROM pg_catalog.pg_index WHERE indrelid = %s ORDER BY 1", (oid,)
+        )
+        lines = [_column_line(*column) for column in columns]
+        lines += [f"CONSTRAINT {name} {definition}" for name, definition in constraints]
+        return "\n".join(lines + [row[0] for row in indexes])
+
+    def row_texts(self, table: str, batch: int = 20000) -> Iterator[list[bytes]]:
+        """Each row's md5, computed in the server from its text form (only 32 bytes a row travel)."""
+        with self._conn.cursor(name=f"dbshift_rows_{uuid.uuid4().hex[:8]}", withhold=True) as cursor:
+            cursor.execute(f"SELECT md5(t::text) FROM {self.quote(table)} t")
+            while rows := cursor.fetchmany(batch):
+                yield [row[0].encode() for row in rows]
+
+    def foreign_key_problems(self) -> list[str]:
+        rows = self.execute(
+            "SELECT c.conname, cl.relname, pl.relname, "
+            "ARRAY(SELECT a.attname FROM unnest(c.conkey) WITH ORDINALITY k(n, o) JOIN pg_catalog.pg_attribute a "
+            "ON a.attrelid = c.conrelid AND a.attnum = k.n ORDER BY k.o)::text[], "
+            "ARRAY(SELECT a.attname FROM unnest(c.confkey) WITH ORDINALITY k(n, o) JOIN pg_catalog.pg_attribute a "
+            "ON a.attrelid = c.confrelid AND a.attnum = k.n ORDER BY k.o)::text[] "
+            "FROM pg_catalog.pg_constraint c JOIN pg_catalog.pg_class cl ON cl.oid = c.conrelid "
+            "JOIN pg_catalog.pg_class pl ON pl.oid = c.confrelid JOIN pg_catalog.pg_namespace n ON n.oid = cl.relnamespace "
+            "WHERE c.contype = 'f' AND n.nspname = current_schema() ORDER BY 2, 1"
+        )
+        return foreign_key_violations(self, rows)
+
+    def size_estimate(self) -> dict:
+        total = self.execute("SELECT pg_database_size(current_database())")[0][0]
+        largest = self.execute(
+            "SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_catalog.pg_class c "
+            "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') ORDER BY 2 DESC LIMIT 1"
+        )
+        name, size = largest[0] if largest else (None, 0)
+        return {"database_bytes": int(total), "largest_table_bytes": int(size), "largest_table": name}
+
+    def scratch_copy(self, folder: Path) -> "PostgreSQLDatabase":
+        """A scratch database on the same server, loaded from ``pg_dump`` (dropped when closed).
+
+        ``CREATE DATABASE ... TEMPLATE`` would be faster, but it needs every session, this one
+        included, to leave the original database first.
+        """
+        scratch = self._create_scratch()
+        try:
+            dump = subprocess.Popen([require_tool("pg_dump"), "--format=custom", "--no-password",
+                                     *client_arguments(self.url)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    env=tool_env(self.url))
+            restore = subprocess.run([require_tool("pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error",
+                                      "--no-password", *client_arguments(scratch.url)], stdin=dump.stdout,
+                                     capture_output=True, text=True, env=tool_env(self.url))
+            dump.stdout.close()
+            dump_error = dump.stderr.read().decode(errors="replace")
+            if dump.wait() != 0 or restore.returncode != 0:
+                raise CheckFailed(f"copying the database failed: {first_line(dump_error or restore.stderr)}")
+        except BaseException:
+            scratch.close()
+            raise
+        return scratch
+
+    def open_backup(self, path: Path) -> "PostgreSQLDatabase":
+        """The backup restored into a scratch database on the same server (dropped when closed)."""
+        scratch = self._create_scratch()
+        try:
+            run_tool([require_tool("pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error", "--no-password",
+                      *client_arguments(scratch.url), str(path)], tool_env(self.url), "pg_restore")
+        except BaseException:
+            scratch.close()
+            raise
+        return scratch
+
+    def _create_scratch(self) -> "PostgreSQLDatabase":
+        name = f"dbshift_scratch_{uuid.uuid4().hex[:12]}"
+        self.execute(f"CREATE DATABASE {self.quote(name)}")
+        scratch = PostgreSQLDatabase(self.url.with_database(name))
+        scratch._drop_via = self.url
+        return scratch
+
+    def restore(self, backup: Path, keep_current_as: Path | None, checks: Callable[[Path, str], None]) -> dict:
+        """Replace the database's schemas with the backup's, in one transaction (psql --single-transaction)."""
+        from dbshift.backup import sha256_file
+
+        checks(backup, sha256_file(backup))
+        if keep_current_as is not None:
+            self.backup(keep_current_as)
+            problem = self.verify_backup(keep_current_as)
+            if problem:
+                raise CheckFailed(f"the copy of the current database failed its check: {problem}",
+                                  hint="the database was not changed")
+        script = subprocess.run([require_tool("pg_restore"), "--no-owner", "--no-privileges", "--file=-", str(backup)],
+                                capture_output=True)
+        if script.returncode != 0:
+            raise CheckFailed(f"pg_restore cannot read {backup}: {first_line(script.stderr.decode(errors='replace'))}",
+                              hint="the database was not changed")
+        self.rollback()
+        loaded = subprocess.run(
+            [require_tool("psql"), "--no-psqlrc", "--quiet", "--single-transaction", "-v", "ON_ERROR_STOP=1",
+             "--no-password", *client_arguments(self.url), "--file=-"],
+            input=self._drop_schemas_sql().encode() + script.stdout, capture_output=True, env=tool_env(self.url),
+        )
+        if loaded.returncode != 0:
+            raise CheckFailed(f"restore failed: {first_line(loaded.stderr.decode(errors='replace'))}",
+                              hint="it ran in one transaction, so the database was not changed")
+        return {"sha256": sha256_file(backup), "kept_by": "pg_dump" if keep_current_as is not None else None}
+
+    def _drop_schemas_sql(self) -> str:
+        """SQL that empties the database's own schemas, so nothing newer than the backup survives."""
+        schemas = [r[0] for r in self.execute(
+            "SELECT nspname FROM pg_catalog.pg_namespace WHERE nspname NOT LIKE 'pg\\_%' "
+            "AND nspname <> 'information_schema' ORDER BY 1")]
+        lines = [f"DROP SCHEMA {self.quote(name)} CASCADE;" for name in schemas]
+        if "public" in schemas:
+            lines.append("CREATE SCHEMA public AUTHORIZATION pg_database_owner; GRANT USAGE ON SCHEMA public TO PUBLIC;")
+        return "\n".join(lines) + "\n"
+
+
+def _column_line(name, type_, not_null, default, identity, generated, collated) -> str:
+    parts = [name, type_, "NOT NULL" if not_null else "", f"DEFAULT {default}" if default and not generated else "",
+             f"IDENTITY {identity}" if identity else "", f"GENERATED {default}" if generated else "",
+             "COLLATE (non-default)" if collated else ""]
+    return " ".join(part for part in parts if part)
+
+
+def drop_database(via, name: str) -> None:
+    """Drop database ``name`` through a connection to the database of URL ``via``."""
+    admin = PostgreSQLDatabase(via)
+    try:
+        admin.execute(f"DROP DATABASE IF EXISTS {admin.quote(name)} WITH (FORCE)")
+    finally:
+        admin.close()
+
+
+def foreign_key_violations(db: Database, keys: list[tuple]) -> list[str]:
+    """For each (name, child, parent, child columns, parent columns): rows whose parent is missing."""
+    problems = []
+    for name, child, parent, columns, targets in keys:
+        present = " AND ".join(f"c.{db.quote(c)} IS NOT NULL" for c in columns)
+        match = " AND ".join(f"p.{db.quote(t)} = c.{db.quote(c)}" for c, t in zip(columns, targets))
+        count = db.execute(
+            f"SELECT count(*) FROM {db.quote(child)} c WHERE {present} "
+            f"AND NOT EXISTS (SELECT 1 FROM {db.quote(parent)} p WHERE {match})"
+        )[0][0]
+        if count:
+            problems.append(f"{child}: {count} row(s) violate foreign key {name} -> {parent}")
+    return problems
 
 
 def connection_kwargs(url) -> dict:
