@@ -26,6 +26,7 @@ app = typer.Typer(
 COMMAND_MODULES = [
     "dbshift.commands.migrate",
     "dbshift.commands.safety",
+    "dbshift.commands.draft",
 ]
 
 

@@ -361,7 +361,27 @@ class Project:
         applied = History(db).applied().values()
         return max((a.version for a in applied if a.status == APPLIED), default=0)
 
-    # -- helpers --------------------------------------------------------------------------
+    # -- drafting (dbshift.schema) ------------------------------------------------------------
+    def inspect(self, source: str | None = None):
+        """The :class:`Schema` of ``source``: ``db`` (default), ``migrations``, a .sql file or a URL."""
+        from dbshift.schema.drafting import load_source
+
+        return load_source(self, source, "db")[1]
+
+    def diff(self, source: str | None = None, target: str | None = None, name: str | None = None, **options):
+        """Diff ``source`` (default: migrations end state) against ``target`` (default: schema.sql).
+
+        ``options``: renames, convert, reverse, defaults, maps (lists of option strings) and ``ask``
+        (a rename questioner). With ``name`` the migration file is written and dbshift.sum updated.
+        """
+        from dbshift.schema.drafting import draft, write_migration
+
+        result = draft(self, source, target, **options)
+        if name and not result.empty:
+            result.path = write_migration(self.config.migrations_dir, name, result)
+            self.hash()
+        return result
+
     def _backup(self, db: Database, reason: str, version: int, **options) -> BackupInfo:
         from dbshift.backup import create_backup
 

@@ -138,7 +138,7 @@ def plan_diff(diff: d.Diff) -> Plan:
         operation = _plan_change(change, diff, rebuilt, dropped, renamed_to)
         if operation is not None:
             operations.append(operation)
-    notes = [f"{c.question[:-6]}? not assumed; if it was, add {c.hint}" for c in diff.unconfirmed]
+    notes = [f"{c.question.removesuffix(' [y/N]')} Not assumed; if it was, add {c.hint}" for c in diff.unconfirmed]
     return Plan(operations=operations, notes=notes)
 
 

@@ -299,11 +299,21 @@ def _match_columns(old: Table, new: Table, renames: RenamePolicy) -> dict[str, s
             decided[column.name] = match.name
             gone.remove(column)
             appeared.remove(match)
-    if len(gone) == 1 and len(appeared) == 1 and compatible_types(gone[0].type, appeared[0].type):
-        detail = f"{gone[0].type or 'no type'} -> {appeared[0].type or 'no type'}" if gone[0].type != appeared[0].type else ""
-        if renames.decide(Candidate(new.name, gone[0].name, appeared[0].name, detail)):
-            decided[gone[0].name] = appeared[0].name
+    for column, match in _one_to_one(gone, appeared):
+        detail = f"{column.type or 'no type'} -> {match.type or 'no type'}" if column.type != match.type else ""
+        if renames.decide(Candidate(new.name, column.name, match.name, detail)):
+            decided[column.name] = match.name
     return decided
+
+
+def _one_to_one(gone: list[Column], appeared: list[Column]) -> list[tuple[Column, Column]]:
+    """Pairs where the gone column has exactly one compatible new column, and that one only it."""
+    pairs = []
+    for column in gone:
+        options = [a for a in appeared if compatible_types(column.type, a.type)]
+        if len(options) == 1 and [g for g in gone if compatible_types(g.type, options[0].type)] == [column]:
+            pairs.append((column, options[0]))
+    return pairs
 
 
 def type_affinity(declared: str) -> str:

@@ -123,3 +123,33 @@ def _check_rows(db, change: AlterTable, column: str, old_column: str | None) -> 
             hint=f"give a value: --default \"{change.name}.{column}=<SQL expression>\" "
                  f"(a constant, or another column such as {change.name}.{column}=other_column)",
         )
+
+
+def write_migration(directory: Path, name: str, result: Draft) -> Path:
+    """Write ``result`` as a SQL migration: up, down, and the destructive/risky flags it computed."""
+    from dbshift.migrations import write_sql_migration
+
+    plan = result.plan
+    up = "\n".join(f"-- {op.description}\n" + _statements(op.sql) for op in plan.operations)
+    down_parts = [f"-- lossy: {op.lossy_reverse}" for op in plan.operations if op.lossy_reverse]
+    down_parts += [f"-- undo: {op.description}\n" + _statements(op.reverse or []) for op in reversed(plan.operations)]
+    return write_sql_migration(
+        directory,
+        name,
+        up=up,
+        down="\n".join(down_parts) if plan.reversible else None,
+        description=describe(plan),
+        destructive=plan.destructive,
+        risky=plan.rewrites_tables,
+    )
+
+
+def describe(plan: Plan) -> str:
+    """A one-line description of a plan."""
+    first = plan.operations[0].description.split(" (")[0] if plan.operations else "no changes"
+    more = len(plan.operations) - 1
+    return first + (f" and {more} more change(s)" if more > 0 else "")
+
+
+def _statements(statements: list[str]) -> str:
+    return "\n".join(s.rstrip().rstrip(";") + ";" for s in statements)

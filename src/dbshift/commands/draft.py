@@ -1,0 +1,121 @@
+"""Commands for drafting migrations from a desired schema: diff, plan, inspect."""
+
+from __future__ import annotations
+
+from typing import List
+
+import typer
+
+from dbshift.cli import app
+from dbshift.commands import console, print_json, table
+
+FROM_HELP = "Schema to start from: migrations (default), db, a .sql file or a database URL."
+TO_HELP = "Desired schema: schema.sql (default), db, migrations, another .sql file or a URL."
+
+
+def _draft(ctx: typer.Context, source, target, rename, convert, reverse, default, value_map, name=None):
+    from dbshift.schema.renames import terminal_questioner
+
+    state = ctx.obj
+    ask = None if state.json else terminal_questioner()
+    return state.project().diff(source, target, name=name, renames=rename or [], convert=convert or [],
+                                reverse=reverse or [], defaults=default or [], maps=value_map or [], ask=ask)
+
+
+@app.command()
+def diff(
+    ctx: typer.Context,
+    source: str = typer.Option(None, "--from", help=FROM_HELP),
+    target: str = typer.Option(None, "--to", help=TO_HELP),
+    rename: List[str] = typer.Option(None, "--rename", help="A rename: old_table=new_table or table.old=new (repeatable)."),
+    convert: List[str] = typer.Option(None, "--convert", help="New value from the old row: table.column=SQL (repeatable)."),
+    reverse: List[str] = typer.Option(None, "--reverse", help="Old value back from the new row, for the down: table.column=SQL."),
+    default: List[str] = typer.Option(None, "--default", help="Backfill for a NOT NULL column: table.column=SQL."),
+    value_map: List[str] = typer.Option(None, "--map", help="Value map for a type change: table.column=OLD:NEW,OLD:NEW."),
+    name: str = typer.Option(None, "--name", help="Write the migration under this name and update dbshift.sum."),
+    check: bool = typer.Option(False, "--check", help="Exit 1 when the schemas differ (for CI); write nothing."),
+) -> None:
+    """Compare two schemas and draft the migration (up and down) between them."""
+    result = _draft(ctx, source, target, rename, convert, reverse, default, value_map, None if check else name)
+    if ctx.obj.json:
+        print_json(result.as_json())
+    else:
+        _render_diff(result)
+    if check and not result.empty:
+        raise typer.Exit(1)
+
+
+def _render_diff(result) -> None:
+    from rich.markup import escape
+
+    out = console()
+    if result.empty:
+        out.print(f"no differences between {escape(result.source)} and {escape(result.target)}")
+        return
+    _render_candidates(result)
+    out.print(f"[bold]-- up ({escape(result.source)} -> {escape(result.target)})[/bold]")
+    out.print(escape(result.plan.up_sql()), soft_wrap=True)
+    out.print("[bold]-- down[/bold]")
+    out.print(escape(result.plan.down_sql() if result.plan.reversible else "-- irreversible"), soft_wrap=True)
+    flags = [f for f, on in (("destructive", result.plan.destructive), ("rewrites tables", result.plan.rewrites_tables)) if on]
+    if flags:
+        out.print(f"[yellow]flags: {', '.join(flags)}[/yellow]")
+    if result.path:
+        out.print(f"wrote {escape(str(result.path))}")
+
+
+def _render_candidates(result) -> None:
+    from rich.markup import escape
+
+    for candidate in result.diff.unconfirmed:
+        console().print(f"[yellow]possible rename:[/yellow] {escape(candidate.question.removesuffix(' [y/N]'))} "
+                        f"Treated as drop + add (destructive). If it was, run again with [bold]{escape(candidate.hint)}[/bold]",
+                        soft_wrap=True)
+
+
+@app.command()
+def plan(
+    ctx: typer.Context,
+    source: str = typer.Option(None, "--from", help=FROM_HELP),
+    target: str = typer.Option(None, "--to", help=TO_HELP),
+    rename: List[str] = typer.Option(None, "--rename", help="A rename: old_table=new_table or table.old=new (repeatable)."),
+    convert: List[str] = typer.Option(None, "--convert", help="New value from the old row: table.column=SQL (repeatable)."),
+    reverse: List[str] = typer.Option(None, "--reverse", help="Old value back from the new row: table.column=SQL."),
+    default: List[str] = typer.Option(None, "--default", help="Backfill for a NOT NULL column: table.column=SQL."),
+    value_map: List[str] = typer.Option(None, "--map", help="Value map for a type change: table.column=OLD:NEW,OLD:NEW."),
+) -> None:
+    """Show the operations a diff would run, each with its reverse and flags."""
+    result = _draft(ctx, source, target, rename, convert, reverse, default, value_map)
+    if ctx.obj.json:
+        print_json(result.as_json())
+        return
+    if result.empty:
+        console().print("nothing to do: the schemas are the same")
+        return
+    _render_candidates(result)
+    rows = [[i + 1, op.description, "yes" if op.destructive else "", "yes" if op.rewrites_table else "",
+             "none" if op.reverse is None else ("lossy: " + op.lossy_reverse if op.lossy_reverse else "yes")]
+            for i, op in enumerate(result.plan.operations)]
+    console().print(table(None, ["#", "operation", "destructive", "rewrites table", "reverse"], rows))
+
+
+@app.command("inspect")
+def inspect_command(
+    ctx: typer.Context,
+    source: str = typer.Option(None, "--source", "--from", help="db (default), migrations, a .sql file or a URL."),
+    fmt: str = typer.Option("sql", "--format", "-f", help="sql, json or mermaid."),
+) -> None:
+    """Print a schema as SQL, JSON or a Mermaid ER diagram."""
+    import sys
+
+    from dbshift.errors import ConfigError
+    from dbshift.schema.render import FORMATS, render
+
+    state = ctx.obj
+    if state.json:
+        fmt = "json"
+    if fmt not in FORMATS:
+        raise ConfigError(f"unknown format {fmt!r}", hint="use --format sql, json or mermaid")
+    project = state.project()
+    schema = project.inspect(source)
+    sys.stdout.write(render(schema, fmt, project.config.require_url().dialect))
