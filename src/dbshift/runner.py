@@ -91,10 +91,12 @@ def down_is_lossy(db: Database, migration: Migration) -> bool:
 class Runner:
     """Runs migrations against one database, recording them in the history."""
 
-    def __init__(self, db: Database, history: History, on_event: EventSink | None = None):
+    def __init__(self, db: Database, history: History, on_event: EventSink | None = None, recorder=None):
         self.db = db
         self.history = history
         self.on_event = on_event or (lambda *args, **kwargs: None)
+        #: Optional :class:`dbshift.safety.records.Recorder`: a migration record per apply.
+        self.recorder = recorder
 
     def apply(self, migrations: list[Migration]) -> list[StepResult]:
         """Apply ``migrations`` in the given order, each in its own transaction."""
@@ -112,9 +114,9 @@ class Runner:
             return self._apply_outside_transaction(migration, backup, started)
         self.db.begin()
         try:
-            self._run(migration, "up")
+            record = self._run_up(migration)
             duration = _elapsed_ms(started)
-            self.history.record(migration.version, migration.name, migration.checksum, APPLIED, duration, backup)
+            self.history.record(migration.version, migration.name, migration.checksum, APPLIED, duration, backup, record=record)
             self.history.log("apply", migration.version, migration.name, duration_ms=duration)
             self.db.commit()
         except BaseException as exc:
@@ -129,13 +131,13 @@ class Runner:
         with self.db.transaction():
             self.history.record(migration.version, migration.name, migration.checksum, RUNNING, None, backup)
         try:
-            self._run(migration, "up")
+            record = self._run_up(migration)
         except BaseException as exc:
             self._log_failure("apply-failed", migration, exc, dirty=True)
             raise
         duration = _elapsed_ms(started)
         with self.db.transaction():
-            self.history.record(migration.version, migration.name, migration.checksum, APPLIED, duration, backup)
+            self.history.record(migration.version, migration.name, migration.checksum, APPLIED, duration, backup, record=record)
             self.history.log("apply", migration.version, migration.name, duration_ms=duration)
         self.on_event("done", migration=migration, direction="up", duration_ms=duration)
         return StepResult(migration, "up", duration)
@@ -150,9 +152,9 @@ class Runner:
                 current = migration
                 self.on_event("start", migration=migration, direction="up")
                 started = time.perf_counter()
-                self._run(migration, "up")
+                record = self._run_up(migration)
                 duration = _elapsed_ms(started)
-                self.history.record(migration.version, migration.name, migration.checksum, APPLIED, duration, backup)
+                self.history.record(migration.version, migration.name, migration.checksum, APPLIED, duration, backup, record=record)
                 self.history.log("apply", migration.version, migration.name, detail="atomic", duration_ms=duration)
                 self.on_event("done", migration=migration, direction="up", duration_ms=duration)
                 results.append(StepResult(migration, "up", duration))
@@ -190,6 +192,15 @@ class Runner:
         return StepResult(migration, "down", duration)
 
     # -- executing a section ------------------------------------------------------------
+    def _run_up(self, migration: Migration) -> dict | None:
+        """Run the up; with a recorder, return its record (tables touched, fingerprints)."""
+        if self.recorder is None:
+            self._run(migration, "up")
+            return None
+        with self.recorder.recording(self.db, migration) as record:
+            self._run(migration, "up")
+        return record
+
     def _run(self, migration: Migration, direction: str) -> None:
         if migration.kind == "py":
             self._run_python(migration, direction)
