@@ -1,4 +1,4 @@
-"""Safety-net commands: backup, backups, restore, verify, rehearse."""
+"""Safety-net commands: backup, backups, restore, verify, rehearse, rollback-plan, report."""
 
 from __future__ import annotations
 
@@ -156,3 +156,40 @@ def _render_rehearsal(result) -> None:
             out.print(f"[{colour['fail']}]failed:[/{colour['fail']}] {escape(step.name)}: {escape(step.detail)}")
     out.print("[green]rehearsal passed; the real database was not touched[/green]" if result.ok
               else "[red]rehearsal failed; the real database was not touched[/red]")
+
+
+@app.command("rollback-plan")
+def rollback_plan(
+    ctx: typer.Context,
+    to: str = typer.Option(None, "--to", help="Plan the revert down to this version (default: all, 0)."),
+    out: str = typer.Option(None, "--out", help="Write the Markdown plan to this file."),
+) -> None:
+    """A Markdown plan for reverting applied migrations: lossless or lossy, what is lost, backups, steps."""
+    from pathlib import Path
+
+    from dbshift.safety.plan import render_markdown
+
+    state = _state(ctx)
+    plan = _project(state).rollback_plan(to=to)
+    if state.json:
+        print_json(plan.as_json())
+        return
+    text = render_markdown(plan)
+    if out:
+        Path(out).write_text(text, encoding="utf-8")
+        console().print(f"wrote {out}")
+    else:
+        import sys
+
+        sys.stdout.write(text)
+
+
+@app.command()
+def report(
+    ctx: typer.Context,
+    version: str = typer.Argument(..., help="An applied migration's version."),
+) -> None:
+    """The record of an applied migration as Markdown: what ran, when, how long, tables, way back."""
+    import sys
+
+    sys.stdout.write(_project(_state(ctx)).report(version))

@@ -163,6 +163,10 @@ class Database(ABC):
         """
         raise NotImplementedError(f"{self.dialect}: restore")
 
+    def tables_written_by(self, statements: list[str]) -> set[str] | None:
+        """Existing tables the statements would write, found without running them (None: cannot tell)."""
+        return None
+
     @contextlib.contextmanager
     def watch_tables(self) -> Iterator["TableWatch"]:
         """Record which tables the statements run inside the block write to.

@@ -245,6 +245,17 @@ class SQLiteDatabase(Database):
         self.backup(destination)
         return "online backup"
 
+    def tables_written_by(self, statements: list[str]) -> set[str] | None:
+        # EXPLAIN compiles a statement (the authorizer sees every table) without running it;
+        # statements that need an earlier one to have run do not compile and name new tables only.
+        with self.watch_tables() as watch:
+            for sql in statements:
+                try:
+                    self._conn.execute("EXPLAIN " + sql).fetchall()
+                except sqlite3.Error:
+                    pass
+        return watch.written
+
     @contextlib.contextmanager
     def watch_tables(self) -> Iterator[TableWatch]:
         watch = TableWatch()
