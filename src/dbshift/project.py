@@ -204,7 +204,9 @@ class Project:
     def _run_apply(self, db: Database, history: History, plan: list[Migration], version: int, atomic: bool) -> RunResult:
         from dbshift.runner import Runner
 
-        runner = Runner(db, history, self.on_event)
+        from dbshift.safety.records import Recorder
+
+        runner = Runner(db, history, self.on_event, recorder=Recorder())
         result = RunResult()
         if atomic:
             backup = self._backup_if_risky(db, plan, version, result)
@@ -339,6 +341,37 @@ class Project:
             self._refuse_unsafe_state(status)
             return rehearse(db, self._apply_plan(status, None), self.config.root / "checks")
 
+    def rollback_plan(self, to: str | int | None = None):
+        """The written plan for reverting applied migrations above ``to`` (default: all), newest first."""
+        from dbshift.safety.plan import build_plan
+
+        migrations = self.migrations()
+        target = self._target_version(to, migrations, allow_applied_only=True) if to is not None else 0
+        self._require_database()
+        with self.connect(readonly=True) as db:
+            applied = sorted((a for a in History(db).applied().values() if a.status == APPLIED),
+                             key=lambda a: a.version, reverse=True)
+            return build_plan(db, self.config.require_url().masked(), applied,
+                              {m.version: m for m in migrations}, self.backups(), target)
+
+    def report(self, version: str | int) -> str:
+        """The migration record of an applied version, as Markdown."""
+        from dbshift.safety.plan import analyse_down, choose_backup
+        from dbshift.safety.records import render_report
+
+        wanted = parse_version(str(version)) if not isinstance(version, int) else version
+        self._require_database()
+        by_version = {m.version: m for m in self.migrations()}
+        with self.connect(readonly=True) as db:
+            history = History(db)
+            row = history.applied().get(wanted)
+            if row is None:
+                raise UnknownVersionError(f"version {version} is not applied", hint="`dbshift history` lists applied versions")
+            log = [e for e in history.log_entries(10_000) if e.version == wanted]
+            step = analyse_down(db, by_version.get(wanted), row)
+            step.restore_instead = choose_backup(row, self.backups()) if step.verdict not in ("lossless", "rebuild") else None
+            return render_report(row, by_version.get(wanted), log, step)
+
     def preflight(self, with_backup: bool = True):
         """The checks apply and rollback run first, as a list (for ``--json`` and tests)."""
         from dbshift.safety.preflight import run_preflight
@@ -372,7 +405,8 @@ class Project:
         """Diff ``source`` (default: migrations end state) against ``target`` (default: schema.sql).
 
         ``options``: renames, convert, reverse, defaults, maps (lists of option strings) and ``ask``
-        (a rename questioner). With ``name`` the migration file is written and dbshift.sum updated.
+        (a rename questioner), ``check_rows`` (refuse NOT NULL columns without a value when the live
+        table has rows; default on). With ``name`` the file is written and dbshift.sum updated.
         """
         from dbshift.schema.drafting import draft, write_migration
 
