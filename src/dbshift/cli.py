@@ -45,9 +45,34 @@ def main_options(
     ctx.obj = State(db=db, env=env, json=json_output, yes=yes, verbose=verbose, root=project, lock_timeout=lock_timeout)
 
 
-def _load_commands() -> None:
+#: Everyday commands load only their own module, so that Typer builds a small command group;
+#: every other command (and --help) loads all of COMMAND_MODULES.
+EVERYDAY_COMMANDS = {
+    name: "dbshift.commands.migrate"
+    for name in ("init", "new", "hash", "status", "history", "apply", "rollback", "repair", "demo")
+}
+
+
+def _load_commands(command: str | None) -> None:
+    if command in EVERYDAY_COMMANDS:
+        importlib.import_module(EVERYDAY_COMMANDS[command])
+        return
     for module in COMMAND_MODULES:
         importlib.import_module(module)
+
+
+def _command_name(args: list[str]) -> str | None:
+    """The command in hoisted arguments: the first word after the global options."""
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg.split("=", 1)[0] in GLOBAL_OPTIONS:
+            index += 1 if "=" in arg else 2
+        elif arg in GLOBAL_FLAGS:
+            index += 1
+        else:
+            return None if arg.startswith("-") else arg
+    return None
 
 
 def hoist_global_options(argv: list[str]) -> list[str]:
@@ -77,8 +102,8 @@ def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the CLI and turn dbshift errors into exit codes."""
     from dbshift.errors import DbshiftError
 
-    _load_commands()
     args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
+    _load_commands(_command_name(args))
     try:
         code = app(args=args, prog_name="dbshift", standalone_mode=False)
         if isinstance(code, int) and code:
