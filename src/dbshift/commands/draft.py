@@ -13,13 +13,14 @@ FROM_HELP = "Schema to start from: migrations (default), db, a .sql file or a da
 TO_HELP = "Desired schema: schema.sql (default), db, migrations, another .sql file or a URL."
 
 
-def _draft(ctx: typer.Context, source, target, rename, convert, reverse, default, value_map, name=None):
+def _draft(ctx: typer.Context, source, target, rename, convert, reverse, default, value_map, name=None, check_rows=True):
     from dbshift.schema.renames import terminal_questioner
 
     state = ctx.obj
     ask = None if state.json else terminal_questioner()
     return state.project().diff(source, target, name=name, renames=rename or [], convert=convert or [],
-                                reverse=reverse or [], defaults=default or [], maps=value_map or [], ask=ask)
+                                reverse=reverse or [], defaults=default or [], maps=value_map or [], ask=ask,
+                                check_rows=check_rows)
 
 
 @app.command()
@@ -36,7 +37,8 @@ def diff(
     check: bool = typer.Option(False, "--check", help="Exit 1 when the schemas differ (for CI); write nothing."),
 ) -> None:
     """Compare two schemas and draft the migration (up and down) between them."""
-    result = _draft(ctx, source, target, rename, convert, reverse, default, value_map, None if check else name)
+    result = _draft(ctx, source, target, rename, convert, reverse, default, value_map, None if check else name,
+                    check_rows=not check)
     if ctx.obj.json:
         print_json(result.as_json())
     else:

@@ -61,12 +61,12 @@ def load_source(project, spec: str | None, default: str) -> tuple[str, Schema]:
 
 
 def draft(project, source: str | None = None, target: str | None = None, renames=(), convert=(), reverse=(),
-          defaults=(), maps=(), ask: Ask | None = None) -> Draft:
+          defaults=(), maps=(), ask: Ask | None = None, check_rows: bool = True) -> Draft:
     """Diff ``source`` (default: the migrations' end state) against ``target`` (default: schema.sql) and plan it."""
     source_name, current = load_source(project, source, "migrations")
     target_name, desired = load_source(project, target, sources.DEFAULT_DESIRED)
     return draft_schemas(current, desired, project.config.require_url().dialect, renames, convert, reverse,
-                         defaults, maps, ask, source_name, target_name, live=project)
+                         defaults, maps, ask, source_name, target_name, live=project if check_rows else None)
 
 
 def draft_schemas(current: Schema, desired: Schema, dialect: str = "sqlite", renames=(), convert=(), reverse=(),
@@ -104,12 +104,12 @@ def refuse_missing_backfills(project, diff: Diff) -> None:
         return
     try:
         for change, column, old_column in needs:
-            _check_rows(db, change, column, old_column)
+            _check_rows(db, change, column, old_column, diff.unconfirmed)
     finally:
         connection.__exit__(None, None, None)
 
 
-def _check_rows(db, change: AlterTable, column: str, old_column: str | None) -> None:
+def _check_rows(db, change: AlterTable, column: str, old_column: str | None, unconfirmed: list) -> None:
     table = change.old.name
     original = next((t for t in (change.old.name,) if db.table_exists(t)), None)
     if original is None:
@@ -118,11 +118,12 @@ def _check_rows(db, change: AlterTable, column: str, old_column: str | None) -> 
     rows = db.execute(f"SELECT 1 FROM {db.quote(table)}{condition} LIMIT 1")
     if rows:
         what = "has NULLs in" if old_column else "has rows and no value for"
-        raise ConfigError(
-            f"{table}.{column} becomes NOT NULL without a default, and {table} {what} it",
-            hint=f"give a value: --default \"{change.name}.{column}=<SQL expression>\" "
-                 f"(a constant, or another column such as {change.name}.{column}=other_column)",
-        )
+        hint = f"give a value: --default \"{change.name}.{column}=<SQL expression>\" " \
+               f"(a constant, or another column such as {change.name}.{column}=other_column)"
+        renamed = next((c for c in unconfirmed if c.table == change.name and c.new == column), None)
+        if renamed is not None:
+            hint = f"if it is a renamed column, say so: {renamed.hint}; otherwise {hint}"
+        raise ConfigError(f"{table}.{column} becomes NOT NULL without a default, and {table} {what} it", hint=hint)
 
 
 def write_migration(directory: Path, name: str, result: Draft) -> Path:
