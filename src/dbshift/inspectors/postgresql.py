@@ -1,0 +1,247 @@
+"""PostgreSQL inspector: a live connection -> :class:`Schema`, from ``pg_catalog``.
+
+The current schema (usually ``public``) is read: tables, columns (types as ``format_type``
+prints them, arrays, enums and domains included), defaults, identity and serial columns,
+constraints (deferrable, NOT VALID), foreign-key actions, indexes (partial, expression, access
+method, INCLUDE), views, materialized views and triggers. What the neutral model has no field
+for goes in ``options``: comments, identity, exclusion constraints, and on the schema the
+enums, domains, standalone sequences, functions and other schemas. Expressions are printed
+by the server itself (``pg_get_expr``/``pg_get_*def``), so both sides of a diff are
+normalized the same way.
+"""
+
+from __future__ import annotations
+
+from dbshift.history import BOOKKEEPING_TABLES
+from dbshift.schema.model import (
+    NO_ACTION,
+    Check,
+    Column,
+    ForeignKey,
+    Index,
+    IndexKey,
+    PrimaryKey,
+    Schema,
+    Table,
+    Trigger,
+    Unique,
+    View,
+)
+
+FK_ACTIONS = {"a": NO_ACTION, "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
+IDENTITY = {"a": "ALWAYS", "d": "BY DEFAULT"}
+INDEX_DESC = 1  # bit 0 of pg_index.indoption
+NAMESPACE = "(SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = current_schema())"
+
+
+def inspect_database(db) -> Schema:
+    """Read the current schema of a PostgreSQL :class:`Database`."""
+    tables = _tables(db)
+    constraints = _constraints(db)
+    indexes = _indexes(db)
+    built = [
+        _table(name, oid, comment, _columns(db, oid), constraints.get(oid, []), indexes.get(oid, ()))
+        for oid, name, comment in tables
+    ]
+    return Schema.build(built, _views(db), _triggers(db), dialect="postgresql", options=_schema_options(db))
+
+
+def _tables(db) -> list[tuple]:
+    skipped = set(BOOKKEEPING_TABLES)
+    rows = db.execute(
+        "SELECT c.oid, c.relname, obj_description(c.oid, 'pg_class') FROM pg_catalog.pg_class c "
+        f"WHERE c.relnamespace = {NAMESPACE} AND c.relkind IN ('r', 'p') AND NOT c.relispartition ORDER BY 2"
+    )
+    return [row for row in rows if row[1] not in skipped]
+
+
+def _columns(db, oid: int) -> list[Column]:
+    rows = db.execute(
+        "SELECT a.attname, format_type(a.atttypid, a.atttypmod), t.typnamespace = 'pg_catalog'::regnamespace, "
+        "NOT a.attnotnull, pg_get_expr(d.adbin, d.adrelid, true), a.attidentity, a.attgenerated, "
+        "CASE WHEN a.attcollation <> t.typcollation THEN co.collname END, col_description(a.attrelid, a.attnum) "
+        "FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid = a.atttypid "
+        "LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
+        "LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation "
+        "WHERE a.attrelid = %s AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+        (oid,),
+    )
+    return [_column(*row) for row in rows]
+
+
+def _column(name, type_, builtin, nullable, default, identity, generated, collation, comment) -> Column:
+    options = {}
+    if identity:
+        options["identity"] = IDENTITY[identity]
+    if comment:
+        options["comment"] = comment
+    return Column(
+        name=name,
+        type=type_.upper() if builtin else type_,
+        nullable=bool(nullable),
+        default=None if generated else default,
+        collation=collation,
+        generated=default if generated else None,
+        generated_stored=bool(generated),
+        options=options,
+    )
+
+
+def _constraints(db) -> dict[int, list[tuple]]:
+    rows = db.execute(
+        "SELECT c.conrelid, c.conname, c.contype, pg_get_constraintdef(c.oid, true), c.condeferrable, c.condeferred, "
+        "c.convalidated, c.confdeltype, c.confupdtype, rc.relname, "
+        "ARRAY(SELECT a.attname FROM unnest(c.conkey) WITH ORDINALITY k(n, o) JOIN pg_catalog.pg_attribute a "
+        "ON a.attrelid = c.conrelid AND a.attnum = k.n ORDER BY k.o)::text[], "
+        "ARRAY(SELECT a.attname FROM unnest(c.confkey) WITH ORDINALITY k(n, o) JOIN pg_catalog.pg_attribute a "
+        "ON a.attrelid = c.confrelid AND a.attnum = k.n ORDER BY k.o)::text[] "
+        "FROM pg_catalog.pg_constraint c JOIN pg_catalog.pg_class t ON t.oid = c.conrelid "
+        "LEFT JOIN pg_catalog.pg_class rc ON rc.oid = c.confrelid "
+        f"WHERE t.relnamespace = {NAMESPACE} AND c.contype IN ('p', 'u', 'c', 'f', 'x') ORDER BY c.conname"
+    )
+    found: dict[int, list[tuple]] = {}
+    for row in rows:
+        found.setdefault(row[0], []).append(row[1:])
+    return found
+
+
+def _deferrable(deferrable: bool, deferred: bool) -> str | None:
+    if not deferrable:
+        return None
+    return "DEFERRABLE INITIALLY DEFERRED" if deferred else "DEFERRABLE INITIALLY IMMEDIATE"
+
+
+def _table(name: str, oid: int, comment, columns: list[Column], constraints: list[tuple], indexes) -> Table:
+    primary_key, uniques, checks, foreign_keys = None, [], [], []
+    options: dict = {"comment": comment} if comment else {}
+    for cname, kind, definition, deferrable, deferred, validated, on_delete, on_update, ref_table, cols, ref_cols in constraints:
+        extra = {"not_valid": True} if not validated else {}
+        if kind == "p":
+            primary_key = PrimaryKey(tuple(cols), name=cname, autoincrement=_is_auto(columns, cols), options=extra)
+        elif kind == "u":
+            uniques.append(Unique(tuple(cols), name=cname, options=_with(extra, "deferrable", _deferrable(deferrable, deferred))))
+        elif kind == "c":
+            checks.append(Check(_check_expression(definition), name=cname, options=extra))
+        elif kind == "f":
+            foreign_keys.append(ForeignKey(
+                tuple(cols), ref_table, tuple(ref_cols), FK_ACTIONS[on_delete], FK_ACTIONS[on_update],
+                _deferrable(deferrable, deferred), cname, options=extra,
+            ))
+        else:
+            options.setdefault("exclusion_constraints", {})[cname] = definition
+    return Table(name, tuple(columns), primary_key, tuple(uniques), tuple(checks), tuple(foreign_keys),
+                 tuple(indexes), options)
+
+
+def _with(options: dict, key: str, value) -> dict:
+    return {**options, key: value} if value else options
+
+
+def _is_auto(columns: list[Column], key: list[str]) -> bool:
+    if len(key) != 1:
+        return False
+    column = next((c for c in columns if c.name == key[0]), None)
+    return column is not None and ("identity" in column.options or (column.default or "").startswith("nextval("))
+
+
+def _check_expression(definition: str) -> str:
+    """``CHECK ((x > 0)) NOT VALID`` -> ``x > 0``."""
+    text = definition.removesuffix(" NOT VALID").removesuffix(" NO INHERIT")
+    text = text[len("CHECK "):] if text.startswith("CHECK ") else text
+    while text.startswith("(") and text.endswith(")") and _balanced(text[1:-1]):
+        text = text[1:-1]
+    return text
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for char in text:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def _indexes(db) -> dict[int, tuple[Index, ...]]:
+    rows = db.execute(
+        "SELECT i.indrelid, ic.relname, t.relname, i.indisunique, i.indnkeyatts, i.indnatts, i.indkey::int2[], "
+        "i.indoption::int2[], pg_get_expr(i.indpred, i.indrelid, true), am.amname, i.indexrelid, "
+        "ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true) FROM generate_series(1, i.indnatts) k ORDER BY k), "
+        "ARRAY(SELECT COALESCE(a.attname, '') FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(n, o) "
+        "LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.n ORDER BY k.o)::text[] "
+        "FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
+        "JOIN pg_catalog.pg_class t ON t.oid = i.indrelid JOIN pg_catalog.pg_am am ON am.oid = ic.relam "
+        f"WHERE t.relnamespace = {NAMESPACE} AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint c "
+        "WHERE c.conindid = i.indexrelid AND c.contype IN ('p', 'u', 'x')) ORDER BY ic.relname"
+    )
+    found: dict[int, list[Index]] = {}
+    for table_oid, name, table, unique, key_count, _all, indkey, indoption, where, method, _oid, defs, names in rows:
+        keys = tuple(
+            IndexKey(column=names[i] if indkey[i] else None, expression=None if indkey[i] else defs[i],
+                     descending=bool(indoption[i] & INDEX_DESC))
+            for i in range(key_count)
+        )
+        options = {"method": method} if method != "btree" else {}
+        if len(defs) > key_count:
+            options["include"] = list(names[key_count:])
+        found.setdefault(table_oid, []).append(Index(name, table, keys, bool(unique), where, options))
+    return {oid: tuple(items) for oid, items in found.items()}
+
+
+def _views(db) -> list[View]:
+    rows = db.execute(
+        "SELECT c.relname, c.relkind, pg_get_viewdef(c.oid, true), obj_description(c.oid, 'pg_class') "
+        f"FROM pg_catalog.pg_class c WHERE c.relnamespace = {NAMESPACE} AND c.relkind IN ('v', 'm') ORDER BY 1"
+    )
+    views = []
+    for name, kind, definition, comment in rows:
+        materialized = kind == "m"
+        keyword = "MATERIALIZED VIEW" if materialized else "VIEW"
+        sql = f'CREATE {keyword} {_quote(name)} AS\n{definition.rstrip().rstrip(";")}'
+        options = {"materialized": True} if materialized else {}
+        if comment:
+            options["comment"] = comment
+        views.append(View(name, sql, options))
+    return views
+
+
+def _triggers(db) -> list[Trigger]:
+    rows = db.execute(
+        "SELECT tg.tgname, c.relname, pg_get_triggerdef(tg.oid, true) FROM pg_catalog.pg_trigger tg "
+        f"JOIN pg_catalog.pg_class c ON c.oid = tg.tgrelid WHERE c.relnamespace = {NAMESPACE} "
+        "AND NOT tg.tgisinternal ORDER BY 1"
+    )
+    return [Trigger(name, table, sql) for name, table, sql in rows]
+
+
+def _schema_options(db) -> dict:
+    options = {
+        "schema": db.execute("SELECT current_schema()")[0][0],
+        "enums": {name: list(labels) for name, labels in db.execute(
+            "SELECT t.typname, ARRAY(SELECT e.enumlabel FROM pg_catalog.pg_enum e WHERE e.enumtypid = t.oid "
+            f"ORDER BY e.enumsortorder)::text[] FROM pg_catalog.pg_type t WHERE t.typnamespace = {NAMESPACE} "
+            "AND t.typtype = 'e' ORDER BY 1")},
+        "domains": dict(db.execute(
+            "SELECT t.typname, format_type(t.typbasetype, t.typtypmod) || CASE WHEN t.typnotnull THEN ' NOT NULL' "
+            "ELSE '' END || COALESCE(' DEFAULT ' || t.typdefault, '') || COALESCE((SELECT ' ' || string_agg("
+            "pg_get_constraintdef(c.oid, true), ' ' ORDER BY c.conname) FROM pg_catalog.pg_constraint c "
+            f"WHERE c.contypid = t.oid), '') FROM pg_catalog.pg_type t WHERE t.typnamespace = {NAMESPACE} "
+            "AND t.typtype = 'd' ORDER BY 1")),
+        "sequences": {name: [str(v) for v in values] for name, *values in db.execute(
+            "SELECT c.relname, format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement, s.seqmin, s.seqmax, "
+            "s.seqcycle FROM pg_catalog.pg_sequence s JOIN pg_catalog.pg_class c ON c.oid = s.seqrelid "
+            f"WHERE c.relnamespace = {NAMESPACE} AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d "
+            "WHERE d.objid = c.oid AND d.deptype IN ('a', 'i')) ORDER BY 1")},
+        "functions": dict(db.execute(
+            "SELECT p.oid::regprocedure::text, pg_get_functiondef(p.oid) FROM pg_catalog.pg_proc p "
+            f"WHERE p.pronamespace = {NAMESPACE} AND p.prokind IN ('f', 'p') AND NOT EXISTS (SELECT 1 FROM "
+            "pg_catalog.pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e') ORDER BY 1")),
+        "other_schemas": [r[0] for r in db.execute(
+            "SELECT nspname FROM pg_catalog.pg_namespace WHERE nspname NOT LIKE 'pg\\_%' "
+            "AND nspname NOT IN ('information_schema', current_schema()) ORDER BY 1")],
+    }
+    return {key: value for key, value in options.items() if value}
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
