@@ -1,0 +1,210 @@
+"""MySQL/MariaDB inspector: a live connection -> :class:`Schema`, from ``information_schema``.
+
+Tables with their engine, collation and comment (in ``options``), AUTO_INCREMENT columns,
+columns (``COLUMN_TYPE`` as the server prints it, defaults, generated and invisible columns),
+primary keys, unique keys, CHECK constraints, foreign keys with their actions, indexes
+(prefix lengths, FULLTEXT/SPATIAL in ``options``), views and triggers. MariaDB and MySQL print
+column defaults differently; both are brought to one form: a SQL expression, strings quoted.
+"""
+
+from __future__ import annotations
+
+import re
+
+from dbshift.history import BOOKKEEPING_TABLES
+from dbshift.schema.model import (
+    Check,
+    Column,
+    ForeignKey,
+    Index,
+    IndexKey,
+    PrimaryKey,
+    Schema,
+    Table,
+    Trigger,
+    Unique,
+    View,
+)
+
+_LITERAL = re.compile(r"^-?\d+(\.\d+)?$")
+
+
+def inspect_database(db) -> Schema:
+    """Read the current database of a MySQL/MariaDB :class:`Database`."""
+    version, current = db.execute("SELECT VERSION(), DATABASE()")[0]
+    mariadb = "mariadb" in version.lower()
+    tables = _tables(db)
+    columns = _columns(db, mariadb)
+    keys = _keys(db)
+    checks = _checks(db)
+    foreign_keys = _foreign_keys(db)
+    built = [
+        _table(name, options, columns.get(name, []), keys.get(name, {}), checks.get(name, []), foreign_keys.get(name, []))
+        for name, options in tables
+    ]
+    return Schema.build(built, _views(db, current), _triggers(db), dialect="mysql", options={"flavour": "mariadb" if mariadb else "mysql"})
+
+
+def _tables(db) -> list[tuple[str, dict]]:
+    rows = db.execute(
+        "SELECT TABLE_NAME, ENGINE, TABLE_COLLATION, TABLE_COMMENT, CREATE_OPTIONS "
+        "FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' ORDER BY 1"
+    )
+    found = []
+    for name, engine, collation, comment, create_options in rows:
+        if name in BOOKKEEPING_TABLES:
+            continue
+        # AUTO_INCREMENT's next value is data, not schema, so it is left out.
+        options = {"engine": engine, "collation": collation}
+        if comment:
+            options["comment"] = comment
+        if create_options:
+            options["create_options"] = create_options
+        found.append((name, options))
+    return found
+
+
+def _columns(db, mariadb: bool) -> dict[str, list[Column]]:
+    rows = db.execute(
+        "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_DEFAULT, EXTRA, GENERATION_EXPRESSION, "
+        "CHARACTER_SET_NAME, COLLATION_NAME, COLUMN_COMMENT FROM information_schema.COLUMNS "
+        "WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, ORDINAL_POSITION"
+    )
+    found: dict[str, list[Column]] = {}
+    for table, name, type_, nullable, default, extra, expression, charset, collation, comment in rows:
+        extra = (extra or "").upper()
+        generated = expression if expression and "GENERATED" in extra else None
+        options = {"charset": charset} if charset else {}
+        if "AUTO_INCREMENT" in extra:
+            options["auto_increment"] = True
+        if "ON UPDATE" in extra:
+            options["on_update"] = extra[extra.index("ON UPDATE") + len("ON UPDATE "):].strip()
+        if comment:
+            options["comment"] = comment
+        found.setdefault(table, []).append(Column(
+            name=name,
+            type=_upper_outside_quotes(type_),
+            nullable=nullable == "YES",
+            default=None if generated else _default(default, extra, mariadb),
+            collation=collation,
+            generated=generated,
+            generated_stored="STORED" in extra or "PERSISTENT" in extra,
+            hidden="INVISIBLE" in extra,
+            options=options,
+        ))
+    return found
+
+
+def _default(value, extra: str, mariadb: bool) -> str | None:
+    """One form for both servers: a SQL expression, string literals quoted, no default -> None."""
+    if value is None:
+        return None
+    if mariadb:
+        return None if value == "NULL" else value
+    if "DEFAULT_GENERATED" in extra or _LITERAL.match(value) or value.upper().startswith("CURRENT_TIMESTAMP"):
+        return value
+    return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _keys(db) -> dict[str, dict[str, dict]]:
+    rows = db.execute(
+        "SELECT TABLE_NAME, INDEX_NAME, NON_UNIQUE, COLUMN_NAME, COLLATION, SUB_PART, INDEX_TYPE "
+        "FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() "
+        "ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX"
+    )
+    found: dict[str, dict[str, dict]] = {}
+    for table, name, non_unique, column, collation, sub_part, index_type in rows:
+        key = found.setdefault(table, {}).setdefault(name, {"unique": not int(non_unique), "keys": [], "type": index_type, "prefix": {}})
+        key["keys"].append(IndexKey(column=column, descending=collation == "D"))
+        if sub_part is not None:
+            key["prefix"][column] = int(sub_part)
+    return found
+
+
+def _checks(db) -> dict[str, list[Check]]:
+    rows = db.execute(
+        "SELECT TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS "
+        "WHERE CONSTRAINT_SCHEMA = DATABASE() ORDER BY TABLE_NAME, CONSTRAINT_NAME"
+    )
+    found: dict[str, list[Check]] = {}
+    for table, name, clause in rows:
+        found.setdefault(table, []).append(Check(clause, name=name))
+    return found
+
+
+def _foreign_keys(db) -> dict[str, list[ForeignKey]]:
+    rows = db.execute(
+        "SELECT k.TABLE_NAME, k.CONSTRAINT_NAME, k.COLUMN_NAME, k.REFERENCED_TABLE_NAME, k.REFERENCED_COLUMN_NAME, "
+        "r.DELETE_RULE, r.UPDATE_RULE FROM information_schema.KEY_COLUMN_USAGE k "
+        "JOIN information_schema.REFERENTIAL_CONSTRAINTS r ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA "
+        "AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND r.TABLE_NAME = k.TABLE_NAME "
+        "WHERE k.TABLE_SCHEMA = DATABASE() AND k.REFERENCED_TABLE_NAME IS NOT NULL "
+        "ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION"
+    )
+    grouped: dict[tuple, dict] = {}
+    for table, name, column, ref_table, ref_column, on_delete, on_update in rows:
+        entry = grouped.setdefault((table, name), {"columns": [], "refs": [], "ref_table": ref_table,
+                                                   "on_delete": on_delete, "on_update": on_update})
+        entry["columns"].append(column)
+        entry["refs"].append(ref_column)
+    found: dict[str, list[ForeignKey]] = {}
+    for (table, name), entry in grouped.items():
+        found.setdefault(table, []).append(ForeignKey(
+            tuple(entry["columns"]), entry["ref_table"], tuple(entry["refs"]),
+            entry["on_delete"], entry["on_update"], None, name,
+        ))
+    return found
+
+
+def _table(name: str, options: dict, columns: list[Column], keys: dict[str, dict], checks, foreign_keys) -> Table:
+    primary_key, uniques, indexes = None, [], []
+    auto = {c.name for c in columns if c.options.get("auto_increment")}
+    for key_name, key in sorted(keys.items()):
+        columns_of = tuple(k.column for k in key["keys"])
+        extra = {"prefix": key["prefix"]} if key["prefix"] else {}
+        if key["type"] not in ("BTREE", None):
+            extra["type"] = key["type"]
+        if key_name == "PRIMARY":
+            primary_key = PrimaryKey(columns_of, autoincrement=len(columns_of) == 1 and columns_of[0] in auto, options=extra)
+        elif key["unique"] and not extra and not any(k.descending for k in key["keys"]):
+            uniques.append(Unique(columns_of, name=key_name))
+        else:
+            indexes.append(Index(key_name, name, tuple(key["keys"]), key["unique"], None, extra))
+    return Table(name, tuple(columns), primary_key, tuple(uniques), tuple(checks), tuple(foreign_keys),
+                 tuple(indexes), options)
+
+
+def _views(db, database: str) -> list[View]:
+    rows = db.execute(
+        "SELECT TABLE_NAME, VIEW_DEFINITION, CHECK_OPTION FROM information_schema.VIEWS "
+        "WHERE TABLE_SCHEMA = DATABASE() ORDER BY 1"
+    )
+    views = []
+    for name, definition, check_option in rows:
+        options = {"check_option": check_option} if check_option and check_option != "NONE" else {}
+        # The server qualifies every name with the database's; without it, equal views compare equal.
+        definition = definition.replace(_quote(database) + ".", "")
+        views.append(View(name, f"CREATE VIEW {_quote(name)} AS {definition}", options))
+    return views
+
+
+def _triggers(db) -> list[Trigger]:
+    rows = db.execute(
+        "SELECT TRIGGER_NAME, EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, ACTION_STATEMENT, ACTION_ORDER "
+        "FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() ORDER BY 1"
+    )
+    return [
+        Trigger(name, table, f"CREATE TRIGGER {_quote(name)} {timing} {event} ON {_quote(table)} FOR EACH ROW {body}",
+                {"order": int(order)} if order and int(order) > 1 else {})
+        for name, table, timing, event, body, order in rows
+    ]
+
+
+def _upper_outside_quotes(text: str) -> str:
+    """``enum('a','b') unsigned`` -> ``ENUM('a','b') UNSIGNED``: the values keep their case."""
+    parts = re.split(r"('(?:[^'\\]|\\.|'')*')", text)
+    return "".join(part if part.startswith("'") else part.upper() for part in parts)
+
+
+def _quote(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"

@@ -1,0 +1,17 @@
+CREATE TABLE authors (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(100) NOT NULL UNIQUE, bio TEXT, mood ENUM('sad','ok') DEFAULT 'ok', created TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP, score DECIMAL(5,2) DEFAULT 1.50, note VARCHAR(20) DEFAULT NULL) ENGINE=InnoDB COMMENT='people';
+CREATE TABLE books (
+  id BIGINT NOT NULL AUTO_INCREMENT,
+  author_id INT,
+  title VARCHAR(200) NOT NULL COLLATE utf8mb4_bin,
+  pages INT CHECK (pages > 0),
+  title_len INT AS (CHAR_LENGTH(title)) VIRTUAL,
+  title_upper VARCHAR(200) AS (UPPER(title)) STORED,
+  PRIMARY KEY (id),
+  UNIQUE KEY title_author (author_id, title),
+  KEY title_prefix (title(10)),
+  FULLTEXT KEY ft (title),
+  CONSTRAINT pages_small CHECK (pages < 10000),
+  CONSTRAINT fk_author FOREIGN KEY (author_id) REFERENCES authors (id) ON DELETE CASCADE ON UPDATE SET NULL
+) ENGINE=InnoDB;
+CREATE VIEW long_books AS SELECT id, title FROM books WHERE pages > 500;
+CREATE TRIGGER books_bi BEFORE INSERT ON books FOR EACH ROW BEGIN IF NEW.pages IS NULL THEN SET NEW.pages = 1; END IF; END;

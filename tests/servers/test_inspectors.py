@@ -1,0 +1,85 @@
+"""Inspectors on the real servers: pg_catalog and information_schema -> the neutral schema model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dbshift.dialects import open_database
+from dbshift.inspectors import inspect
+from dbshift.schema.model import Schema
+from dbshift.urls import parse_url
+from servers.conftest import create_database, drop_database
+
+DATA = Path(__file__).parent / "data"
+
+
+def load_and_inspect(url: str, sql: str) -> Schema:
+    db = open_database(parse_url(url))
+    try:
+        for statement in db.split_script(sql):
+            db.execute(statement.sql)
+        return inspect(db)
+    finally:
+        db.close()
+
+
+def test_postgresql_inspector_reads_the_catalog(pg_url):
+    schema = load_and_inspect(pg_url, (DATA / "postgresql_rich.sql").read_text())
+    authors, books = schema.table("authors"), schema.table("books")
+    assert authors.column("tags").type == "TEXT[]" and authors.column("feeling").type == "mood"
+    assert authors.column("feeling").default == "'ok'::mood" and authors.primary_key.autoincrement
+    assert authors.column("name").options == {"comment": "full name"} and authors.options["comment"] == "people who write"
+    assert books.column("id").options["identity"] == "ALWAYS" and books.column("pages").type == "posint"
+    assert books.column("title").type == "CHARACTER VARYING(200)" and not books.column("title").nullable
+    assert books.column("title_lower").generated == "lower(title::text)" and books.column("title_lower").generated_stored
+    fk = books.foreign_keys[0]
+    assert (fk.columns, fk.ref_table, fk.on_delete, fk.deferrable) == (("author_id",), "authors", "CASCADE",
+                                                                       "DEFERRABLE INITIALLY DEFERRED")
+    checks = {c.name: c for c in books.checks}
+    assert checks["books_price_check"].expression == "price >= 0::numeric" and checks["pages_small"].options == {"not_valid": True}
+    assert [u.columns for u in books.uniques] == [("author_id", "title")]
+    indexes = {i.name: i for i in books.indexes + authors.indexes}
+    assert indexes["books_lower"].keys[0].expression == "lower(title::text)" and indexes["books_lower"].keys[0].descending
+    assert indexes["books_lower"].where == "pages::integer > 10"
+    assert indexes["books_tags"].options == {"method": "gin"} and indexes["books_cover"].options == {"include": ["title"]}
+    assert {v.name: v.options.get("materialized", False) for v in schema.views} == {"counts": True, "long_books": False}
+    assert schema.trigger("books_touch").sql.startswith("CREATE TRIGGER books_touch BEFORE UPDATE ON books")
+    assert schema.options["enums"] == {"mood": ["sad", "ok", "happy"]}
+    assert schema.options["domains"] == {"posint": "integer CHECK (VALUE > 0)"}
+    assert list(schema.options["sequences"]) == ["invoice_numbers"] and "touch()" in schema.options["functions"]
+    assert schema.table("dbshift_history") is None
+
+
+def test_mysql_inspector_reads_information_schema(my_url):
+    schema = load_and_inspect(my_url, (DATA / "mysql_rich.sql").read_text())
+    authors, books = schema.table("authors"), schema.table("books")
+    assert authors.options["engine"] == "InnoDB" and authors.options["comment"] == "people"
+    assert authors.primary_key.autoincrement and authors.column("mood").type == "ENUM('sad','ok')"
+    assert authors.column("mood").default == "'ok'" and authors.column("score").default == "1.50"
+    assert authors.column("note").default is None and authors.column("created").options["on_update"]
+    assert books.column("title").collation == "utf8mb4_bin"
+    assert books.column("title_len").generated and not books.column("title_len").generated_stored
+    assert books.column("title_upper").generated_stored
+    assert {c.name for c in books.checks} >= {"pages_small"}
+    fk = books.foreign_keys[0]
+    assert (fk.name, fk.columns, fk.ref_table, fk.on_delete, fk.on_update) == (
+        "fk_author", ("author_id",), "authors", "CASCADE", "SET NULL")
+    assert [u.name for u in books.uniques] == ["title_author"]
+    indexes = {i.name: i for i in books.indexes}
+    assert indexes["ft"].options == {"type": "FULLTEXT"} and indexes["title_prefix"].options == {"prefix": {"title": 10}}
+    assert "`books`" in schema.view("long_books").sql and "dbshift_t_" not in schema.view("long_books").sql
+    assert schema.trigger("books_bi").table == "books"
+
+
+@pytest.mark.parametrize("dialect", ["postgresql", "mysql"])
+def test_the_same_sql_in_two_databases_inspects_equal(dialect, request):
+    base = request.getfixturevalue("postgres_url" if dialect == "postgresql" else "mysql_url")
+    sql = (DATA / f"{dialect}_rich.sql").read_text()
+    first, second = create_database(base), create_database(base)
+    try:
+        assert load_and_inspect(first, sql) == load_and_inspect(second, sql)
+    finally:
+        drop_database(base, first)
+        drop_database(base, second)
