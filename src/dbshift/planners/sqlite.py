@@ -130,14 +130,7 @@ def schema_sql(schema: Schema) -> list[str]:
 def plan_diff(diff: d.Diff) -> Plan:
     """The operations that carry out ``diff`` on SQLite."""
     rebuilt = {c.name.lower() for c in diff.changes if isinstance(c, d.AlterTable) and not _native_steps(c)}
-    dropped = {c.table.name.lower() for c in diff.changes if isinstance(c, d.DropTable)}
-    renamed_to = {c.old.lower(): c.new.lower() for c in diff.changes if isinstance(c, d.RenameTable)}
-    changes = _with_dependents_recreated(diff, rebuilt)
-    operations = []
-    for change in changes:
-        operation = _plan_change(change, diff, rebuilt, dropped, renamed_to)
-        if operation is not None:
-            operations.append(operation)
+    operations = [_plan_change(change, diff) for change in _with_dependents_recreated(diff, rebuilt)]
     notes = [f"{c.question.removesuffix(' [y/N]')} Not assumed; if it was, add {c.hint}" for c in diff.unconfirmed]
     return Plan(operations=operations, notes=notes)
 
@@ -168,7 +161,7 @@ def _mentions(trigger, tables: set[str]) -> bool:
     return any(t.kind in ("word", "id") and t.text.lower() in tables for t in tokenize(trigger.sql))
 
 
-def _plan_change(change, diff: d.Diff, rebuilt: set[str], dropped: set[str], renamed_to: dict) -> Operation | None:
+def _plan_change(change, diff: d.Diff) -> Operation:
     if isinstance(change, d.CreateTable):
         create = [create_table_sql(change.table)] + [create_index_sql(i) for i in change.table.indexes]
         return Operation(f"create table {change.table.name}", create, [f"DROP TABLE {quote(change.table.name)}"])
@@ -183,14 +176,9 @@ def _plan_change(change, diff: d.Diff, rebuilt: set[str], dropped: set[str], ren
     if isinstance(change, d.AlterTable):
         return plan_alter_table(change, diff.current, diff.desired)
     if isinstance(change, d.CreateIndex):
-        if change.index.table.lower() in rebuilt:
-            return None
         return Operation(f"create index {change.index.name}", [create_index_sql(change.index)],
                          [f"DROP INDEX {quote(change.index.name)}"])
     if isinstance(change, d.DropIndex):
-        table = change.index.table.lower()
-        if table in dropped or renamed_to.get(table, table) in rebuilt:
-            return None
         return Operation(f"drop index {change.index.name}", [f"DROP INDEX {quote(change.index.name)}"],
                          [create_index_sql(change.index)])
     return _plan_view_or_trigger(change)
@@ -243,7 +231,7 @@ def _native_steps(change: d.AlterTable) -> list[str]:
     """ALTER TABLE statements that turn ``old`` into ``new`` exactly, or [] when none can."""
     if change.up_values or change.old.options != change.new.options:
         return []
-    table = change.old
+    table = change.old.definition()  # indexes are dropped and created by their own operations
     statements = []
     for old_name, new_name in change.renamed.items():
         table = _rename_column(table, old_name, new_name)
@@ -293,14 +281,13 @@ def _rename_column(table: Table, old: str, new: str) -> Table:
 
 
 def _can_drop(table: Table, column: Column) -> bool:
-    """SQLite's DROP COLUMN rules: not a key, not indexed, not used by a CHECK or generated column."""
+    """SQLite's DROP COLUMN rules: not a key, not used by a CHECK or generated column (indexes go first)."""
     name = column.name.lower()
     in_keys = (table.primary_key and name in _lower(table.primary_key.columns)) or any(
         name in _lower(u.columns) for u in table.uniques) or any(name in _lower(k.columns) for k in table.foreign_keys)
-    in_indexes = any(name in _lower(i.columns) or any(k.expression for k in i.keys) or i.where for i in table.indexes)
     expressions = [c.expression for c in table.checks] + [c.generated for c in table.columns if c.generated]
     used = any(_uses(e, name) for e in expressions)
-    return not (in_keys or in_indexes or used)
+    return not (in_keys or used)
 
 
 def _can_add(column: Column, key: ForeignKey | None, new: Table) -> bool:
@@ -355,7 +342,8 @@ def rebuild_sql(change: d.AlterTable, schema_after: Schema) -> list[str]:
             f"{literal(old.name)}), 0)) WHERE name = {literal(temporary)}")
     statements.append(f"DROP TABLE {quote(old.name)}")
     statements.append(f"ALTER TABLE {quote(temporary)} RENAME TO {quote(new.name)}")
-    statements += [create_index_sql(i, new.name) for i in new.indexes]
+    # Indexes that change are dropped before and created after the rebuild by their own operations.
+    statements += [create_index_sql(i, new.name) for i in new.indexes if i in old.indexes]
     statements += [f"PRAGMA foreign_key_check({quote(t)})" for t in _tables_to_check(new, schema_after)]
     return statements
 
