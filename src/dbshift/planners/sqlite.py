@@ -206,11 +206,16 @@ def plan_alter_table(change: d.AlterTable, current: Schema, desired: Schema) -> 
     rewrites = not _native_steps(change)
     lossy = ", ".join(f"{change.name}.{c}" for c in change.lossy_down)
     dropped = [c.name for c in change.dropped]
+    coerced = [new.name for old, new in change.altered
+               if not d.compatible_types(old.type, new.type) and new.name not in change.up_values]
+    notes = [f"{change.name}.{c}: values are copied as they are and SQLite converts them to the new type's "
+             f"affinity; give --convert to say how" for c in coerced]
     return Operation(
         description=_describe(change) + (" (table rebuild)" if rewrites else ""),
         sql=up,
         reverse=down,
-        destructive=bool(dropped),
+        destructive=bool(dropped or coerced),
+        notes=notes,
         rewrites_table=rewrites,
         lossy_reverse=(f"no reverse conversion for {lossy}" if lossy else "")
         or (f"dropped column(s) {', '.join(change.name + '.' + c for c in dropped)} come back empty" if dropped else ""),
