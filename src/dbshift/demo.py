@@ -138,12 +138,42 @@ def run_demo(folder: Path | None = None, orders: int = 5000, say: Say = print) -
 
 
 def draft_amount_migration(project: Project) -> Path:
-    """Write the migration that turns integer cents into REAL dollars (a table rebuild)."""
-    return write_sql_migration(
-        project.config.migrations_dir, "orders_amount_in_dollars", AMOUNT_UP, AMOUNT_DOWN,
-        description="orders.amount_cents (integer cents) becomes orders.amount (REAL dollars)",
-        risky=True, version=V_AMOUNT,
+    """Draft the cents -> dollars migration with ``dbshift diff`` from a desired schema.
+
+    The desired schema is written to ``schema.sql``; the rename and the conversion in both
+    directions are given the way a user gives them on the command line:
+    ``dbshift diff --name orders_amount_in_dollars --rename orders.amount_cents=amount
+    --convert "orders.amount=amount_cents / 100.0" --reverse "orders.amount_cents=CAST(ROUND(amount * 100) AS INTEGER)"``.
+    """
+    desired = project.config.root / "schema.sql"
+    desired.write_text(DESIRED_SCHEMA, encoding="utf-8")
+    result = project.diff(
+        target=str(desired),
+        name="orders_amount_in_dollars",
+        version=V_AMOUNT,
+        renames=["orders.amount_cents=amount"],
+        convert=["orders.amount=amount_cents / 100.0"],
+        reverse=["orders.amount_cents=CAST(ROUND(amount * 100) AS INTEGER)"],
     )
+    return result.path
+
+
+DESIRED_SCHEMA = """\
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY,
+    email TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    phone TEXT
+);
+CREATE TABLE orders (
+    id INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    amount REAL NOT NULL,
+    status TEXT NOT NULL DEFAULT 'new',
+    created_at TEXT NOT NULL
+);
+CREATE INDEX orders_user_id ON orders(user_id);
+"""
 
 
 def _fill_shop(database: Path, orders: int) -> None:

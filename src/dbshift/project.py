@@ -401,7 +401,8 @@ class Project:
 
         return load_source(self, source, "db")[1]
 
-    def diff(self, source: str | None = None, target: str | None = None, name: str | None = None, **options):
+    def diff(self, source: str | None = None, target: str | None = None, name: str | None = None,
+             version: int | None = None, **options):
         """Diff ``source`` (default: migrations end state) against ``target`` (default: schema.sql).
 
         ``options``: renames, convert, reverse, defaults, maps (lists of option strings) and ``ask``
@@ -412,7 +413,7 @@ class Project:
 
         result = draft(self, source, target, **options)
         if name and not result.empty:
-            result.path = write_migration(self.config.migrations_dir, name, result)
+            result.path = write_migration(self.config.migrations_dir, name, result, version=version)
             self.hash()
         return result
 

@@ -126,7 +126,7 @@ def _check_rows(db, change: AlterTable, column: str, old_column: str | None, unc
         raise ConfigError(f"{table}.{column} becomes NOT NULL without a default, and {table} {what} it", hint=hint)
 
 
-def write_migration(directory: Path, name: str, result: Draft) -> Path:
+def write_migration(directory: Path, name: str, result: Draft, version: int | None = None) -> Path:
     """Write ``result`` as a SQL migration: up, down, and the destructive/risky flags it computed."""
     from dbshift.migrations import write_sql_migration
 
@@ -142,12 +142,13 @@ def write_migration(directory: Path, name: str, result: Draft) -> Path:
         description=describe(plan),
         destructive=plan.destructive,
         risky=plan.rewrites_tables,
+        version=version,
     )
 
 
 def describe(plan: Plan) -> str:
     """A one-line description of a plan."""
-    first = plan.operations[0].description.split(" (")[0] if plan.operations else "no changes"
+    first = plan.operations[0].description.removesuffix(" (table rebuild)") if plan.operations else "no changes"
     more = len(plan.operations) - 1
     return first + (f" and {more} more change(s)" if more > 0 else "")
 
