@@ -47,7 +47,8 @@ def test_postgresql_inspector_reads_the_catalog(pg_url):
     assert {v.name: v.options.get("materialized", False) for v in schema.views} == {"counts": True, "long_books": False}
     assert schema.trigger("books_touch").sql.startswith("CREATE TRIGGER books_touch BEFORE UPDATE ON books")
     assert schema.options["enums"] == {"mood": ["sad", "ok", "happy"]}
-    assert schema.options["domains"] == {"posint": "integer CHECK (VALUE > 0)"}
+    assert schema.options["domains"] == {"posint": {"type": "integer", "not_null": False, "default": None,
+                                                   "checks": {"posint_check": "CHECK (VALUE > 0)"}}}
     assert list(schema.options["sequences"]) == ["invoice_numbers"] and "touch()" in schema.options["functions"]
     assert schema.table("dbshift_history") is None
 

@@ -221,12 +221,7 @@ def _schema_options(db) -> dict:
             "SELECT t.typname, ARRAY(SELECT e.enumlabel FROM pg_catalog.pg_enum e WHERE e.enumtypid = t.oid "
             f"ORDER BY e.enumsortorder)::text[] FROM pg_catalog.pg_type t WHERE t.typnamespace = {NAMESPACE} "
             "AND t.typtype = 'e' ORDER BY 1")},
-        "domains": dict(db.execute(
-            "SELECT t.typname, format_type(t.typbasetype, t.typtypmod) || CASE WHEN t.typnotnull THEN ' NOT NULL' "
-            "ELSE '' END || COALESCE(' DEFAULT ' || t.typdefault, '') || COALESCE((SELECT ' ' || string_agg("
-            "pg_get_constraintdef(c.oid, true), ' ' ORDER BY c.conname) FROM pg_catalog.pg_constraint c "
-            f"WHERE c.contypid = t.oid), '') FROM pg_catalog.pg_type t WHERE t.typnamespace = {NAMESPACE} "
-            "AND t.typtype = 'd' ORDER BY 1")),
+        "domains": _domains(db),
         "sequences": {name: [str(v) for v in values] for name, *values in db.execute(
             "SELECT c.relname, format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement, s.seqmin, s.seqmax, "
             "s.seqcycle FROM pg_catalog.pg_sequence s JOIN pg_catalog.pg_class c ON c.oid = s.seqrelid "
@@ -241,6 +236,18 @@ def _schema_options(db) -> dict:
             "AND nspname NOT IN ('information_schema', current_schema()) ORDER BY 1")],
     }
     return {key: value for key, value in options.items() if value}
+
+
+def _domains(db) -> dict[str, dict]:
+    """Each domain: base type, NOT NULL, default and named CHECK constraints."""
+    rows = db.execute(
+        "SELECT t.typname, format_type(t.typbasetype, t.typtypmod), t.typnotnull, t.typdefault, "
+        "COALESCE((SELECT json_object_agg(c.conname, pg_get_constraintdef(c.oid, true)) "
+        "FROM pg_catalog.pg_constraint c WHERE c.contypid = t.oid), '{}'::json) "
+        f"FROM pg_catalog.pg_type t WHERE t.typnamespace = {NAMESPACE} AND t.typtype = 'd' ORDER BY 1"
+    )
+    return {name: {"type": base, "not_null": bool(not_null), "default": default, "checks": dict(sorted(checks.items()))}
+            for name, base, not_null, default, checks in rows}
 
 
 def _quote(name: str) -> str:

@@ -1,0 +1,254 @@
+"""The peer corpora (sqldef postgres/mysql, migra) as oracles on the real servers.
+
+For each applicable case: load ``current`` into a target database and ``desired`` into a scratch
+database on the same server, inspect both, draft the migration, run its up on the target and
+compare the inspection with ``desired``, then run its down and compare with ``current``.
+Features dbshift does not model are excluded by a named reason, never silently.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dbshift.dialects import open_database
+from dbshift.inspectors import inspect
+from dbshift.schema.drafting import draft_schemas
+from dbshift.urls import parse_url
+
+NAME = r'(?:"([^"]+)"|`([^`]+)`|(\w+))'
+RENAMED_TABLE = re.compile(r"CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(?:\w+\.)?" + NAME + r"[^\n]*@renamed\s+from=" + NAME,
+                           re.IGNORECASE)
+RENAMED_COLUMN = re.compile(r"^\s*" + NAME + r"\s+[^\n]*--\s*@renamed\s+from=" + NAME)
+CREATE_TABLE = re.compile(r"CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(?:\w+\.)?" + NAME, re.IGNORECASE)
+
+#: Features dbshift's model does not cover: (pattern over current+desired SQL, reason).
+POSTGRES_UNCOVERED = [
+    (r"\bCREATE\s+POLICY\b|\bROW\s+LEVEL\s+SECURITY\b", "row-level security policies are not modelled"),
+    (r"\bGRANT\b|\bREVOKE\b|\bCREATE\s+ROLE\b|\bOWNER\s+TO\b", "privileges and roles are not modelled"),
+    (r"\bPARTITION\s+(BY|OF)\b", "partitioned tables are not modelled"),
+    (r"\bINHERITS\b", "table inheritance is not modelled"),
+    (r"\bCREATE\s+(EXTENSION|SCHEMA)\b|\bSEARCH_PATH\b", "only the current schema is inspected; extensions and other schemas are not managed"),
+    (r"\b(?!public\b)[a-z_]+\.\"?[a-z_]+\"?\s*\(", None),  # placeholder, replaced below
+    (r"\bCREATE\s+(AGGREGATE|OPERATOR|RULE|CAST|COLLATION|EVENT\s+TRIGGER|FOREIGN|SERVER|PUBLICATION|SUBSCRIPTION|STATISTICS|TEXT\s+SEARCH|CONVERSION|LANGUAGE)\b",
+     "this kind of object is not modelled"),
+    (r"\bCREATE\s+TYPE\s+\S+\s+AS\s*\(|\bCREATE\s+TYPE\s+\S+\s+AS\s+RANGE\b", "composite and range types are not modelled"),
+    (r"\bCOMMENT\s+ON\s+(?!TABLE|COLUMN)", "comments on objects other than tables and columns are not modelled"),
+    (r"\bUNLOGGED\b|\bTABLESPACE\b|\bWITH\s*\(\s*fillfactor", "storage parameters are not modelled"),
+]
+POSTGRES_UNCOVERED = [(p, r) for p, r in POSTGRES_UNCOVERED if r is not None]
+QUALIFIED = re.compile(r"\b(CREATE|ALTER|TABLE|VIEW|INDEX|ON|REFERENCES|INTO|TYPE|DOMAIN)\s+\"?(?!public\b)(\w+)\"?\.\"?\w+",
+                       re.IGNORECASE)
+
+
+@dataclass
+class Outcome:
+    """Counts and reasons of one corpus run."""
+
+    passed: list[str] = field(default_factory=list)
+    #: Up verified; the down is declared lossy by the plan (and did not restore everything).
+    lossy_down: dict[str, str] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+    excluded: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def applicable(self) -> int:
+        """Cases run to a verdict (passed, lossy down, failed)."""
+        return len(self.passed) + len(self.lossy_down) + len(self.failed)
+
+    def summary(self, label: str) -> str:
+        """One line of counts."""
+        return (f"{label}: {len(self.passed)} passed, {len(self.lossy_down)} up-only (down declared lossy), "
+                f"{len(self.failed)} failed, {len(self.excluded)} excluded")
+
+
+def rename_hints(sql: str) -> list[str]:
+    """sqldef's ``@renamed from=`` annotations as dbshift rename hints."""
+    hints = []
+    for match in RENAMED_TABLE.finditer(sql):
+        new, old = _pick(match.groups()[:3]), _pick(match.groups()[3:])
+        hints.append(f"{old}={new}")
+    table = None
+    for line in sql.splitlines():
+        create = CREATE_TABLE.search(line)
+        if create:
+            table = _pick(create.groups())
+            continue
+        match = RENAMED_COLUMN.match(line)
+        if match and table:
+            hints.append(f"{table}.{_pick(match.groups()[3:])}={_pick(match.groups()[:3])}")
+    return hints
+
+
+def _pick(groups) -> str:
+    return next(g for g in groups if g)
+
+
+class Workbench:
+    """A target and a scratch database on one server, emptied between cases."""
+
+    def __init__(self, target_url: str, scratch_url: str):
+        self.target = open_database(parse_url(target_url))
+        self.scratch = open_database(parse_url(scratch_url))
+
+    def close(self) -> None:
+        self.target.close()
+        self.scratch.close()
+
+    def reset(self) -> None:
+        for db in (self.target, self.scratch):
+            db.rollback()
+            empty(db)
+
+    def run_case(self, case: dict, dialect: str) -> None:
+        """Raises AssertionError (a failure) or SetupError (the case's SQL does not load here)."""
+        self.reset()
+        current_sql, desired_sql = case.get("current") or "", case.get("desired") or ""
+        load(self.target, current_sql)
+        load(self.scratch, desired_sql)
+        current, desired = inspect(self.target), inspect(self.scratch)
+        draft = draft_schemas(current, desired, dialect, renames=rename_hints(desired_sql))
+        run(self.target, draft.plan.up_statements(), "up")
+        after_up = inspect(self.target)
+        assert after_up == desired, f"up did not reach desired: {first_difference(after_up, desired)}"
+        run(self.target, draft.plan.down_statements(), "down")
+        after_down = inspect(self.target)
+        if after_down != current and any(op.lossy_reverse for op in draft.plan.operations):
+            raise LossyDown("; ".join(op.lossy_reverse for op in draft.plan.operations if op.lossy_reverse))
+        assert after_down == current, f"down did not get back to current: {first_difference(after_down, current)}"
+
+
+class LossyDown(Exception):
+    """The up reached ``desired``; the down, declared lossy by the plan, did not get all the way back."""
+
+
+class SetupError(Exception):
+    """The case's own SQL does not run on this server."""
+
+
+def load(db, sql: str) -> None:
+    """Run a case's schema SQL; a failure is a SetupError."""
+    for statement in db.split_script(sql):
+        try:
+            db.execute(statement.sql)
+        except Exception as exc:  # noqa: BLE001 - any driver error
+            if not db.is_driver_error(exc):
+                raise
+            db.rollback()
+            raise SetupError(db.describe_error(exc)) from None
+
+
+def run(db, statements: list[str], direction: str) -> None:
+    """Run generated statements; a failure is an AssertionError naming the statement."""
+    if db.transactional_ddl:
+        db.begin()
+    for sql in statements:
+        try:
+            db.execute(sql)
+        except Exception as exc:  # noqa: BLE001 - any driver error
+            if not db.is_driver_error(exc):
+                raise
+            db.rollback()
+            raise AssertionError(f"{direction} failed: {db.describe_error(exc)} in {' '.join(sql.split())[:160]}") from None
+    db.commit()
+
+
+def empty(db) -> None:
+    """Drop everything in the database (PostgreSQL: its non-system schemas; MySQL: every object)."""
+    if db.dialect == "postgresql":
+        schemas = [r[0] for r in db.execute(
+            "SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema'")]
+        for name in schemas:
+            db.execute(f"DROP SCHEMA {db.quote(name)} CASCADE")
+        db.execute("CREATE SCHEMA public")
+        return
+    db._drop_everything()
+    for name, in db.execute("SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = DATABASE()"):
+        db.execute(f"DROP EVENT {db.quote(name)}")
+
+
+def first_difference(left, right) -> str:
+    """A short description of where two schemas differ."""
+    for kind in ("tables", "views", "triggers"):
+        a = {o.name: o for o in getattr(left, kind)}
+        b = {o.name: o for o in getattr(right, kind)}
+        for name in sorted(set(a) | set(b)):
+            if a.get(name) != b.get(name):
+                return f"{kind[:-1]} {name}: got {a.get(name)!r:.300} want {b.get(name)!r:.300}"
+    if left.options != right.options:
+        keys = [k for k in set(left.options) | set(right.options) if left.options.get(k) != right.options.get(k)]
+        return f"schema options {keys}: got {[left.options.get(k) for k in keys]!r:.300} want {[right.options.get(k) for k in keys]!r:.300}"
+    return "unknown"
+
+
+def uncovered_reason(case: dict, patterns: list[tuple[str, str]]) -> str | None:
+    """Why a case's features are outside dbshift's model, or None."""
+    text = (case.get("current") or "") + "\n" + (case.get("desired") or "")
+    for pattern, reason in patterns:
+        if re.search(pattern, text, re.IGNORECASE):
+            return reason
+    if QUALIFIED.search(text):
+        return "objects outside the current schema are not managed"
+    return None
+
+
+def version_excluded(case: dict, server: tuple[int, ...]) -> str | None:
+    """The case's version range or flavour does not match this server."""
+    def parse(text):
+        return tuple(int(re.match(r"\d+", part).group()) for part in str(text).split("."))
+
+    for key, compare in (("min_version", lambda v: server[: len(v)] < v), ("max_version", lambda v: server[: len(v)] > v)):
+        if key in case and compare(parse(case[key])):
+            return f"{key} {case[key]} excludes server {'.'.join(map(str, server))}"
+    return None
+
+
+def sqldef_cases(folder: Path):
+    """(name, case) of every sqldef YAML file in ``folder``."""
+    import yaml
+
+    for path in sorted(folder.glob("tests*.yml")):
+        for name, case in (yaml.safe_load(path.read_text()) or {}).items():
+            yield f"{path.stem}/{name}", case
+
+
+def sqldef_exclusion(case: dict, flavour: str, server: tuple[int, ...], patterns) -> str | None:
+    """Why a sqldef case is not run, or None."""
+    if "error" in case:
+        return "expects sqldef's own error message"
+    if case.get("offline"):
+        return "offline text comparison (no database)"
+    for key in ("user", "managed_roles", "manage"):
+        if key in case:
+            return f"sqldef option `{key}` (roles/privileges/managed objects)"
+    wanted = case.get("flavor")
+    if wanted and (wanted.startswith("!") and wanted[1:] == flavour or not wanted.startswith("!") and wanted != flavour):
+        return f"flavour {wanted}"
+    return version_excluded(case, server) or uncovered_reason(case, patterns)
+
+
+def run_corpus(bench: Workbench, cases, dialect: str, exclusion) -> Outcome:
+    """Run every case, sorting each into passed, failed or excluded (with its reason)."""
+    outcome = Outcome()
+    for name, case in cases:
+        reason = exclusion(case)
+        if reason:
+            outcome.excluded[name] = reason
+            continue
+        try:
+            bench.run_case(case, dialect)
+            outcome.passed.append(name)
+        except LossyDown as exc:
+            outcome.lossy_down[name] = str(exc)
+        except SetupError as exc:
+            outcome.excluded[name] = f"its SQL does not load on this server: {exc}"
+        except Exception as exc:  # noqa: BLE001 - every failure is reported
+            outcome.failed[name] = f"{type(exc).__name__}: {str(exc)[:400]}"
+    return outcome
+
+
+def migra_cases(folder: Path):
+    """(name, case) for each migra fixture folder: a.sql is current, b.sql desired."""
+    for case in sorted(p for p in folder.iterdir() if p.is_dir()):
+        yield f"migra/{case.name}", {"current": (case / "a.sql").read_text(), "desired": (case / "b.sql").read_text()}
