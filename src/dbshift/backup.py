@@ -63,11 +63,12 @@ def create_backup(
         raise ConfigError(f"{path} already exists", hint="choose another --out path; backups never overwrite")
     db.backup(path, progress=progress)
     os.chmod(path, 0o600)
+    digest = FileHash(path)  # hashing runs beside the integrity check (both release the GIL)
     problem = db.verify_backup(path)
     if problem:
         raise CheckFailed(f"backup {path} failed its check: {problem}", hint="the database was not changed")
     extra = {"csv": export_tables(db, path, csv_tables)} if csv_tables else {}
-    manifest_path, manifest = write_manifest(db, path, reason, schema_version, extra)
+    manifest_path, manifest = write_manifest(db, path, reason, schema_version, extra, sha256=digest.result())
     if keep:
         prune(backups_dir, keep)
     return BackupInfo(path, manifest_path, manifest)
@@ -79,14 +80,46 @@ def backup_path_for(db: Database, backups_dir: Path, reason: str) -> Path:
     return backups_dir / f"{_database_stem(db)}-{stamp}-{_safe(reason)}{db.backup_suffix}"
 
 
-def write_manifest(db: Database, path: Path, reason: str, schema_version: int | None, extra: dict | None = None):
+class FileHash:
+    """The sha256 of a file, computed in a background thread from construction on."""
+
+    def __init__(self, path: Path):
+        import threading
+
+        self.path, self.stat = path, path.stat()
+        self._value: str | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="dbshift-sha256", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._value = sha256_file(self.path)
+        except BaseException as exc:  # re-raised in the caller's thread
+            self._error = exc
+
+    def result(self) -> str:
+        """Wait for the hash and return it."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+    def still_matches(self, path: Path) -> bool:
+        """Whether ``path`` is still the same unchanged file (inode, size, modification time)."""
+        now = path.stat()
+        return (now.st_ino, now.st_size, now.st_mtime_ns) == (self.stat.st_ino, self.stat.st_size, self.stat.st_mtime_ns)
+
+
+def write_manifest(db: Database, path: Path, reason: str, schema_version: int | None, extra: dict | None = None,
+                   sha256: str | None = None):
     """Write the JSON manifest beside backup ``path`` (mode 0600); returns (its path, its data)."""
     manifest = {
         "database_url": db.url.masked(),
         "dialect": db.dialect,
         "schema_version": schema_version,
         "reason": reason,
-        "sha256": sha256_file(path),
+        "sha256": sha256 or sha256_file(path),
         "size": path.stat().st_size,
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "dbshift_version": __version__,
@@ -258,11 +291,15 @@ def restore_backup(
                               hint="the database was not changed; restore another backup (`dbshift backups`)")
 
     keep_path = backup_path_for(db, backups_dir, "before-restore")
+    # The live file is hashed beside the copy and checks; a hard link keeps exactly that file.
+    live = FileHash(db.url.path) if db.url.path is not None and db.url.path.is_file() else None
     facts = db.restore(path, keep_path, vet)
     safety = None
     if keep_path.exists():
         os.chmod(keep_path, 0o600)
-        manifest_path, data = write_manifest(db, keep_path, "before-restore", current, {"kept_by": facts.get("kept_by")})
+        known = live.result() if live is not None and live.still_matches(keep_path) else None
+        manifest_path, data = write_manifest(db, keep_path, "before-restore", current,
+                                             {"kept_by": facts.get("kept_by")}, sha256=known)
         safety = BackupInfo(keep_path, manifest_path, data)
     return RestoreResult(path, manifest.get("schema_version") if manifest else None, safety, facts.get("kept_by"))
 
