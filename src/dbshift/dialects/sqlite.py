@@ -332,14 +332,32 @@ COPY_CHUNK = 4 << 20
 
 
 def copy_with_sha256(source: Path, destination: Path) -> str:
-    """Copy ``source`` to ``destination`` (mode 0600) and return the sha256 of the bytes copied."""
+    """Copy ``source`` to ``destination`` (mode 0600) and return the sha256 of the bytes copied.
+
+    A second thread hashes each block while the next one is read and written.
+    """
     import hashlib
+    import queue
+    import threading
 
     digest = hashlib.sha256()
-    with open(source, "rb") as reader, open(os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as writer:
-        while block := reader.read(COPY_CHUNK):
+    blocks: queue.Queue = queue.Queue(maxsize=8)
+
+    def hash_blocks() -> None:
+        while (block := blocks.get()) is not None:
             digest.update(block)
-            writer.write(block)
+
+    worker = threading.Thread(target=hash_blocks, name="dbshift-copy-sha256", daemon=True)
+    worker.start()
+    try:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+        with open(source, "rb") as reader, open(os.open(destination, flags, 0o600), "wb") as writer:
+            while block := reader.read(COPY_CHUNK):
+                blocks.put(block)
+                writer.write(block)
+    finally:
+        blocks.put(None)
+        worker.join()
     return digest.hexdigest()
 
 
