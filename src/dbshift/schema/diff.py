@@ -249,7 +249,6 @@ def _alter_table(old: Table, new: Table, renames: RenamePolicy, conversions: Con
     renamed = _match_columns(old, new, renames)
     for old_name, new_name in renamed.items():
         result.column_renames[(new.name, old_name)] = new_name
-    new_by_key = {c.name.lower(): c for c in new.columns}
     old_by_key = {c.name.lower(): c for c in old.columns}
     sources, altered, added = {}, [], []
     for column in new.columns:
@@ -266,7 +265,6 @@ def _alter_table(old: Table, new: Table, renames: RenamePolicy, conversions: Con
     up_values = {c.name: v for c in new.columns if (v := _up_value(conversions, old, new, c)) is not None}
     down_values = {c.name: v for c in old.columns if (v := conversions.down_for(old.name, c.name)) is not None}
     lossy = tuple(sources[n] for n in up_values if n in sources and sources[n] not in down_values)
-    del new_by_key
     return AlterTable(old=old, new=new, sources=sources, renamed=renamed, added=tuple(added), dropped=dropped,
                       altered=tuple(altered), up_values=up_values, down_values=down_values, lossy_down=lossy)
 

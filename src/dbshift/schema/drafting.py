@@ -97,33 +97,26 @@ def refuse_missing_backfills(project, diff: Diff) -> None:
                 needs.append((change, new.name, old.name))
     if not needs:
         return
-    try:
-        connection = project.connect(readonly=True)
-        db = connection.__enter__()
-    except ConfigError:
-        return
-    try:
+    original_names = {new.lower(): old for old, new in diff.table_renames.items()}
+    with project.connect(readonly=True) as db:
         for change, column, old_column in needs:
-            _check_rows(db, change, column, old_column, diff.unconfirmed)
-    finally:
-        connection.__exit__(None, None, None)
+            table = original_names.get(change.name.lower(), change.name)
+            _check_rows(db, table, change.name, column, old_column, diff.unconfirmed)
 
 
-def _check_rows(db, change: AlterTable, column: str, old_column: str | None, unconfirmed: list) -> None:
-    table = change.old.name
-    original = next((t for t in (change.old.name,) if db.table_exists(t)), None)
-    if original is None:
+def _check_rows(db, table: str, new_table: str, column: str, old_column: str | None, unconfirmed: list) -> None:
+    if not db.table_exists(table):
         return
     condition = f" WHERE {db.quote(old_column)} IS NULL" if old_column else ""
-    rows = db.execute(f"SELECT 1 FROM {db.quote(table)}{condition} LIMIT 1")
-    if rows:
-        what = "has NULLs in" if old_column else "has rows and no value for"
-        hint = f"give a value: --default \"{change.name}.{column}=<SQL expression>\" " \
-               f"(a constant, or another column such as {change.name}.{column}=other_column)"
-        renamed = next((c for c in unconfirmed if c.table == change.name and c.new == column), None)
-        if renamed is not None:
-            hint = f"if it is a renamed column, say so: {renamed.hint}; otherwise {hint}"
-        raise ConfigError(f"{table}.{column} becomes NOT NULL without a default, and {table} {what} it", hint=hint)
+    if not db.execute(f"SELECT 1 FROM {db.quote(table)}{condition} LIMIT 1"):
+        return
+    what = "has NULLs in" if old_column else "has rows and no value for"
+    hint = f"give a value: --default \"{new_table}.{column}=<SQL expression>\" " \
+           f"(a constant, or another column such as {new_table}.{column}=other_column)"
+    renamed = next((c for c in unconfirmed if c.table == new_table and c.new == column), None)
+    if renamed is not None:
+        hint = f"if it is a renamed column, say so: {renamed.hint}; otherwise {hint}"
+    raise ConfigError(f"{new_table}.{column} becomes NOT NULL without a default, and {table} {what} it", hint=hint)
 
 
 def write_migration(directory: Path, name: str, result: Draft, version: int | None = None) -> Path:
