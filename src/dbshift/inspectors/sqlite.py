@@ -291,8 +291,18 @@ def _read_references(item: list[Token], index: int, columns: tuple, name: str | 
     ref_table = item[index + 1].name
     index += 2
     deferrable = None
-    while index < len(item) and not (_starts_constraint(item[index]) and not item[index].is_word("NOT")):
-        if item[index].is_word("DEFERRABLE"):
+    while index < len(item):
+        token = item[index]
+        following = item[index + 1] if index + 1 < len(item) else None
+        if token.is_word("SET"):  # ON DELETE SET NULL / SET DEFAULT
+            index += 2
+            continue
+        if token.is_word("NOT") and following is not None and following.is_word("DEFERRABLE"):
+            index += 1
+            continue
+        if _starts_constraint(token):
+            break
+        if token.is_word("DEFERRABLE"):
             negated = item[index - 1].is_word("NOT")
             rest = [t.upper for t in item[index + 1 : index + 3]]
             initially = " ".join(rest) if rest[:1] == ["INITIALLY"] else ""

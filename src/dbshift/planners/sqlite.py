@@ -97,7 +97,7 @@ def create_index_sql(index: Index, table: str | None = None) -> str:
     """``CREATE INDEX`` for ``index``."""
     keys = []
     for key in index.keys:
-        text = quote(key.column) if key.column is not None else f"({key.expression})"
+        text = quote(key.column) if key.column is not None else key.expression
         if key.collation:
             text += f" COLLATE {key.collation}"
         if key.descending:
