@@ -255,7 +255,7 @@ def plan_diff(diff: d.Diff) -> Plan:
     create = _create_extras(desired, current)
     if create:
         operations.append(_create_extras_operation(create, desired, current))
-    for change in _views_in_dependency_order(_with_views_recreated(diff)):
+    for change in views_in_dependency_order(_with_views_recreated(diff)):
         operation = _plan_change(change)
         if operation is not None:
             operations.append(operation)
@@ -279,7 +279,7 @@ def _create_extras_operation(create: list[str], desired: dict, current: dict) ->
                      lossy_reverse=f"values added to enum(s) {', '.join(appended)} cannot be removed" if appended else "")
 
 
-def _views_in_dependency_order(changes: list) -> list:
+def views_in_dependency_order(changes: list) -> list:
     """Views created after the views they read, and dropped before them."""
     creates = [c for c in changes if isinstance(c, d.CreateView)]
     drops = [c for c in changes if isinstance(c, d.DropView)]
