@@ -243,14 +243,35 @@ def alter_table_sql(change: d.AlterTable, fk_indexes=frozenset()) -> list[str]:
     old, new = change.old, change.new
     renamed = change.renamed
     statements = _drop_constraints(old, new, renamed, table)
-    statements += _modify_columns(change, table)
+    changed = {} if change.up_values else {o.name: n for o, n in change.altered if o.name in renamed and
+                                           (o.generated, o.generated_stored) == (n.generated, n.generated_stored)}
+    statements += [f"ALTER TABLE {table} CHANGE COLUMN {quote(o)} {column_sql(n)}" for o, n in changed.items()]
+    statements += _modify_columns(replace(change, altered=tuple(p for p in change.altered if p[0].name not in changed)), table)
     statements += _add_columns(change, table)
     statements += [f"ALTER TABLE {table} DROP COLUMN {quote(c.name)}" for c in change.dropped]
-    statements += [f"ALTER TABLE {table} RENAME COLUMN {quote(o)} TO {quote(n)}" for o, n in renamed.items()]
+    statements += [f"ALTER TABLE {table} RENAME COLUMN {quote(o)} TO {quote(n)}" for o, n in renamed.items()
+                   if o not in changed]
     statements += _add_constraints(old, new, renamed, table, fk_indexes)
     if old.options != new.options:
         statements.append(f"ALTER TABLE {table} {_table_options(new, explicit_comment=True)}")
-    return statements
+    return statements if change.up_values else _combined(statements, table)
+
+
+def _combined(statements: list[str], table: str) -> list[str]:
+    """Foreign-key drops, then every other clause in one ALTER TABLE, then foreign-key adds.
+
+    One statement lets MySQL check the table once at the end: an AUTO_INCREMENT column may
+    lose its key and get another in the same step, which separate statements refuse.
+    """
+    prefix = f"ALTER TABLE {table} "
+    drops = [s for s in statements if s.startswith(prefix + "DROP FOREIGN KEY ")]
+    adds = [s for s in statements if s.startswith(prefix + "ADD CONSTRAINT ") and " FOREIGN KEY " in s
+            or s.startswith(prefix + "ADD FOREIGN KEY ")]
+    middle = [s for s in statements if s not in drops and s not in adds]
+    if len(middle) <= 1:
+        return drops + middle + adds
+    clauses = [s[len(prefix):].replace(", ALGORITHM=INSTANT", "") for s in middle]
+    return drops + [prefix + ",\n  ".join(clauses)] + adds
 
 
 def _swap(names, renamed: dict[str, str]):
