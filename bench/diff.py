@@ -31,7 +31,7 @@ def table_sql(i: int, changed: bool) -> str:
     for c in range(1, 9):
         kind = TYPES[c] if not (changed and c == 3) else "TEXT"
         columns.append(f"c{c} {kind}{' NOT NULL DEFAULT 0' if c == 1 else ''}")
-    parent = f"t{i - 1}" if i > 0 else f"t{TABLES - 1}"
+    parent = f"t{i - 1}" if i > 0 else "t0"  # t0 refers to itself: one foreign key each, no cycle
     columns.append(f"parent_id INTEGER REFERENCES {parent}(id)")
     if changed:
         columns.append("extra TEXT")
@@ -59,7 +59,7 @@ for i in range({tables}):
         kind = "TEXT" if changed and c == 3 else TYPES[c]
         sa_type = {{"INTEGER": sa.Integer, "TEXT": sa.Text, "REAL": sa.REAL}}[kind]
         columns.append(sa.Column(f"c{{c}}", sa_type, nullable=c != 1, server_default="0" if c == 1 else None))
-    parent = f"t{{i - 1}}" if i > 0 else "t{last}"
+    parent = f"t{{i - 1}}" if i > 0 else "t0"
     columns.append(sa.Column("parent_id", sa.Integer, sa.ForeignKey(f"{{parent}}.id")))
     if changed:
         columns.append(sa.Column("extra", sa.Text))
@@ -89,7 +89,7 @@ def build() -> None:
     (ROOT / "schema.sql").write_text(schema(True))
     (ROOT / "dbshift.toml").write_text('[database]\nurl = "sqlite:///app.db"\n')
     (ROOT / "migrations").mkdir()
-    (ROOT / "models.py").write_text(MODELS.format(types=TYPES, tables=TABLES, changed=CHANGED, last=TABLES - 1))
+    (ROOT / "models.py").write_text(MODELS.format(types=TYPES, tables=TABLES, changed=CHANGED))
     alembic = ROOT / "alembic"
     (alembic / "versions").mkdir(parents=True)
     (alembic / "env.py").write_text(ENV_PY)

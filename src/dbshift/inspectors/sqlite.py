@@ -7,6 +7,8 @@ dbshift's bookkeeping tables and SQLite's internal tables are left out.
 
 from __future__ import annotations
 
+import functools
+import re
 from dataclasses import dataclass, field
 
 from dbshift.history import BOOKKEEPING_TABLES
@@ -47,6 +49,7 @@ def inspect_sqlite(connection) -> Schema:
         "SELECT type, name, tbl_name, sql FROM sqlite_schema WHERE sql IS NOT NULL ORDER BY name"
     ).fetchall()
     skipped = {name.lower() for name in BOOKKEEPING_TABLES}
+    catalog = _Catalog.read(connection)
     tables, views, triggers = [], [], []
     indexes: dict[str, list[Index]] = {}
     for kind, name, table_name, sql in rows:
@@ -55,36 +58,58 @@ def inspect_sqlite(connection) -> Schema:
         if kind == "table":
             tables.append((name, sql))
         elif kind == "index":
-            indexes.setdefault(table_name.lower(), []).append(_index(name, table_name, sql))
+            indexes.setdefault(table_name.lower(), []).append(_index(name, table_name, sql, catalog))
         elif kind == "view":
             views.append(View(name=name, sql=normalize(sql)))
         elif kind == "trigger":
             triggers.append(Trigger(name=name, table=table_name, sql=normalize(sql)))
-    flags = _table_flags(connection)
     built = [
-        _table(connection, name, sql, flags.get(name, {}), tuple(indexes.get(name.lower(), ())))
+        _table(catalog, name, sql, tuple(indexes.get(name.lower(), ())))
         for name, sql in tables
         if not _is_virtual(sql)
     ]
     return Schema.build(built, views, triggers, dialect="sqlite")
 
 
+_VIRTUAL = re.compile(r"^\s*CREATE\s+VIRTUAL\s", re.IGNORECASE)
+
+
 def _is_virtual(sql: str) -> bool:
-    tokens = tokenize(sql[:64])
-    return len(tokens) > 1 and tokens[1].is_word("VIRTUAL")
+    return bool(_VIRTUAL.match(sql))
 
 
-def _table_flags(connection) -> dict[str, dict]:
-    rows = connection.execute("SELECT name, wr, strict FROM pragma_table_list WHERE schema = 'main'").fetchall()
-    flags = {}
-    for name, without_rowid, strict in rows:
-        options = {}
-        if without_rowid:
-            options["without_rowid"] = True
-        if strict:
-            options["strict"] = True
-        flags[name] = options
-    return flags
+@dataclass
+class _Catalog:
+    """Every table's PRAGMA rows, read with one query per PRAGMA (table-valued functions)."""
+
+    columns: dict[str, list] = field(default_factory=dict)
+    foreign_keys: dict[str, list] = field(default_factory=dict)
+    unique_columns: dict[str, dict[str, list]] = field(default_factory=dict)
+    options: dict[str, dict] = field(default_factory=dict)
+    index_keys: dict[str, list] = field(default_factory=dict)
+
+    @staticmethod
+    def read(connection) -> "_Catalog":
+        catalog = _Catalog()
+        tables = "FROM sqlite_schema AS m, {pragma} AS p WHERE m.type = 'table'"
+        for row in connection.execute(
+                "SELECT m.name, p.cid, p.name, p.type, p.\"notnull\", p.dflt_value, p.pk, p.hidden "
+                + tables.format(pragma="pragma_table_xinfo(m.name)") + " ORDER BY m.name, p.cid"):
+            catalog.columns.setdefault(row[0], []).append(row[1:])
+        for row in connection.execute("SELECT m.name, p.* " + tables.format(pragma="pragma_foreign_key_list(m.name)")):
+            catalog.foreign_keys.setdefault(row[0], []).append(row[1:])
+        for table, index, seqno, column in connection.execute(
+                "SELECT m.name, p.name, i.seqno, i.name FROM sqlite_schema AS m, pragma_index_list(m.name) AS p, "
+                "pragma_index_info(p.name) AS i WHERE m.type = 'table' AND p.origin = 'u' ORDER BY m.name, p.name, i.seqno"):
+            catalog.unique_columns.setdefault(table, {}).setdefault(index, []).append(column)
+        for index, _seqno, column, descending in connection.execute(
+                "SELECT m.name, p.seqno, p.name, p.desc " + tables.replace("'table'", "'index'").format(
+                    pragma="pragma_index_xinfo(m.name)") + " AND p.key = 1 ORDER BY m.name, p.seqno"):
+            catalog.index_keys.setdefault(index, []).append((column, bool(descending)))
+        for name, without_rowid, strict in connection.execute(
+                "SELECT name, wr, strict FROM pragma_table_list WHERE schema = 'main'"):
+            catalog.options[name] = {k: True for k, on in (("without_rowid", without_rowid), ("strict", strict)) if on}
+        return catalog
 
 
 # -- tables -------------------------------------------------------------------------------
@@ -108,16 +133,15 @@ class _TableText:
     pk_name: str | None = None
 
 
-def _table(connection, name: str, sql: str, options: dict, indexes: tuple[Index, ...]) -> Table:
+def _table(catalog: _Catalog, name: str, sql: str, indexes: tuple[Index, ...]) -> Table:
     text = _read_create_table(sql)
-    quoted = _quote(name)
-    info = connection.execute(f"PRAGMA table_xinfo({quoted})").fetchall()
+    info = catalog.columns.get(name, [])
     columns, pk_columns = [], []
     for _cid, column_name, declared, notnull, default, pk, hidden in info:
         extra = text.columns.get(column_name.lower(), _ColumnText())
         columns.append(Column(
             name=column_name,
-            type=normalize(declared).upper() if declared else "",
+            type=normalize_type(declared),
             nullable=not notnull,
             default=normalize(default),
             collation=extra.collation,
@@ -140,29 +164,22 @@ def _table(connection, name: str, sql: str, options: dict, indexes: tuple[Index,
         name=name,
         columns=tuple(columns),
         primary_key=primary_key,
-        uniques=_uniques(connection, quoted, text),
+        uniques=_uniques(catalog.unique_columns.get(name, {}), text),
         checks=tuple(sorted(text.checks, key=lambda c: (c.name or "", c.expression))),
-        foreign_keys=_foreign_keys(connection, quoted, text),
+        foreign_keys=_foreign_keys(catalog.foreign_keys.get(name, []), text),
         indexes=tuple(sorted(indexes, key=lambda i: i.name.lower())),
-        options=options,
+        options=catalog.options.get(name, {}),
     )
 
 
-def _uniques(connection, quoted: str, text: _TableText) -> tuple[Unique, ...]:
-    uniques = []
-    for _seq, index_name, _unique, origin, _partial in connection.execute(f"PRAGMA index_list({quoted})").fetchall():
-        if origin != "u":
-            continue
-        columns = tuple(
-            row[2] for row in connection.execute(f"PRAGMA index_info({_quote(index_name)})").fetchall()
-        )
-        uniques.append(Unique(columns=columns, name=text.uniques.get(_key(columns))))
-    return tuple(sorted(set(uniques), key=lambda u: (u.columns, u.name or "")))
+def _uniques(unique_indexes: dict[str, list], text: _TableText) -> tuple[Unique, ...]:
+    uniques = {Unique(columns=tuple(columns), name=text.uniques.get(_key(columns))) for columns in unique_indexes.values()}
+    return tuple(sorted(uniques, key=lambda u: (u.columns, u.name or "")))
 
 
-def _foreign_keys(connection, quoted: str, text: _TableText) -> tuple[ForeignKey, ...]:
+def _foreign_keys(key_rows: list, text: _TableText) -> tuple[ForeignKey, ...]:
     grouped: dict[int, list] = {}
-    for row in connection.execute(f"PRAGMA foreign_key_list({quoted})").fetchall():
+    for row in key_rows:
         grouped.setdefault(row[0], []).append(row)
     keys = []
     for rows in grouped.values():
@@ -187,11 +204,20 @@ def _key(columns) -> tuple:
     return tuple(c.lower() for c in columns)
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+@functools.lru_cache(maxsize=512)
+def normalize_type(declared: str | None) -> str:
+    """A declared type in upper case with normalized spacing (types repeat, hence the cache)."""
+    return normalize(declared).upper() if declared else ""
+
+
+# Words that introduce what only the CREATE text says (a name inside a string or identifier only
+# makes the reader look closer; it never makes it miss anything).
+_TEXT_ONLY_FACTS = re.compile(r"\b(?:CHECK|COLLATE|AS|GENERATED|CONSTRAINT|AUTOINCREMENT|DEFERRABLE)\b", re.IGNORECASE)
 
 
 def _read_create_table(sql: str) -> _TableText:
+    if not _TEXT_ONLY_FACTS.search(sql):
+        return _TableText()
     tokens = tokenize(sql)
     start = next(i for i, t in enumerate(tokens) if t.kind == "op" and t.text == "(")
     end = matching_paren(tokens, start)
@@ -335,7 +361,15 @@ def _skip_clause(item: list[Token], index: int) -> int:
 
 
 # -- indexes --------------------------------------------------------------------------------
-def _index(name: str, table: str, sql: str) -> Index:
+_UNIQUE_INDEX = re.compile(r"^\s*CREATE\s+UNIQUE\s", re.IGNORECASE)
+_BEYOND_PRAGMAS = re.compile(r"\b(?:COLLATE|WHERE)\b", re.IGNORECASE)
+
+
+def _index(name: str, table: str, sql: str, catalog: _Catalog) -> Index:
+    if sql.count("(") == 1 and not _BEYOND_PRAGMAS.search(sql):
+        # Plain columns only: PRAGMA index_xinfo says all there is.
+        keys = tuple(IndexKey(column=column, descending=desc) for column, desc in catalog.index_keys.get(name, []))
+        return Index(name=name, table=table, keys=keys, unique=bool(_UNIQUE_INDEX.match(sql)))
     tokens = tokenize(sql)
     unique = tokens[1].is_word("UNIQUE")
     open_paren = next(i for i, t in enumerate(tokens) if t.kind == "op" and t.text == "(")

@@ -9,6 +9,7 @@ never parses a user's file: desired schemas are executed in a scratch database f
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -31,13 +32,13 @@ UNIQUE UPDATE USING VACUUM VALUES VIEW VIRTUAL WHEN WHERE WINDOW WITH WITHOUT
 _TOKEN = re.compile(
     r"""
     (?P<space>\s+|--[^\n]*(?:\n|$)|/\*.*?(?:\*/|$))
+  | (?P<blob>[xX]'[0-9A-Fa-f]*')
+  | (?P<word>[A-Za-z_\x80-\U0010ffff][A-Za-z0-9_$\x80-\U0010ffff]*)
   | (?P<str>'(?:[^']|'')*')
   | (?P<dq>"(?:[^"]|"")*")
   | (?P<bq>`(?:[^`]|``)*`)
   | (?P<br>\[[^\]]*\])
-  | (?P<blob>[xX]'[0-9A-Fa-f]*')
   | (?P<num>(?:0[xX][0-9A-Fa-f]+)|(?:\d+\.?\d*(?:[eE][+-]?\d+)?)|(?:\.\d+(?:[eE][+-]?\d+)?))
-  | (?P<word>[A-Za-z_\x80-\U0010ffff][A-Za-z0-9_$\x80-\U0010ffff]*)
   | (?P<var>[?:@$][A-Za-z0-9_]*)
   | (?P<op>\|\||->>|->|<<|>>|<=|>=|==|!=|<>|.)
     """,
@@ -128,6 +129,7 @@ def _glued(previous: Token | None, token: Token) -> bool:
     return token.kind == "op" and token.text == "(" and previous.kind in ("word", "id") and previous.upper not in KEYWORDS
 
 
+@functools.lru_cache(maxsize=4096)
 def normalize(sql: str | None) -> str | None:
     """Normalized text of an SQL fragment (None stays None)."""
     if sql is None:

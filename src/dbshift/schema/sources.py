@@ -44,6 +44,28 @@ def inspect_database(db) -> Schema:
 def schema_from_sql(text: str, dialect: str = "sqlite", origin: str = "schema") -> Schema:
     """Execute ``text`` in a scratch database and inspect the result."""
     with scratch_database(dialect) as db:
+        try:
+            _run_script(db, text)
+        except Exception as exc:  # noqa: BLE001 - driver errors differ per dialect
+            if not db.is_driver_error(exc):
+                raise
+            _raise_with_line(dialect, text, origin)
+        return inspect_database(db)
+
+
+def _run_script(db, text: str) -> None:
+    """Run a whole script: in one call where the driver can (sqlite3), else statement by statement."""
+    executescript = getattr(db.connection, "executescript", None)
+    if executescript is not None:
+        executescript(text)
+        return
+    for statement in db.split_script(text):
+        db.execute(statement.sql)
+
+
+def _raise_with_line(dialect: str, text: str, origin: str) -> None:
+    """Run ``text`` again statement by statement to name the line that fails."""
+    with scratch_database(dialect) as db:
         for statement in db.split_script(text):
             try:
                 db.execute(statement.sql)
@@ -52,7 +74,6 @@ def schema_from_sql(text: str, dialect: str = "sqlite", origin: str = "schema") 
                     raise
                 raise ConfigError(f"{origin}:{statement.line}: {db.describe_error(exc)}",
                                   hint="the desired schema must run as-is on an empty database") from None
-        return inspect_database(db)
 
 
 def schema_from_file(path: Path, dialect: str = "sqlite") -> Schema:
