@@ -19,7 +19,7 @@ from dataclasses import replace
 from dbshift.planners.operations import Operation, Plan
 from dbshift.planners.postgresql import views_in_dependency_order
 from dbshift.schema import diff as d
-from dbshift.schema.model import NO_ACTION, Column, ForeignKey, Index, IndexKey, Schema, Table
+from dbshift.schema.model import Column, ForeignKey, Index, IndexKey, Schema, Table
 
 _LITERAL = re.compile(r"^(NULL|-?\d+(\.\d+)?|'(?:[^'\\]|\\.|'')*'|b'[01]*'|x'[0-9a-f]*')$", re.IGNORECASE)
 _NOW = re.compile(r"^(current_timestamp|now|localtimestamp|localtime)(\(\d*\))?$", re.IGNORECASE)
@@ -71,9 +71,10 @@ def foreign_key_sql(key: ForeignKey) -> str:
     """``CONSTRAINT name FOREIGN KEY (...) REFERENCES t (...) [actions]``."""
     sql = f"CONSTRAINT {quote(key.name)} " if key.name else ""
     sql += f"FOREIGN KEY ({_names(key.columns)}) REFERENCES {quote(key.ref_table)} ({_names(key.ref_columns)})"
-    if key.on_delete not in (NO_ACTION, "RESTRICT"):
+    # Left out, an action is RESTRICT; NO ACTION is reported apart from it, so it is written.
+    if key.on_delete != "RESTRICT":
         sql += f" ON DELETE {key.on_delete}"
-    if key.on_update not in (NO_ACTION, "RESTRICT"):
+    if key.on_update != "RESTRICT":
         sql += f" ON UPDATE {key.on_update}"
     return sql
 
