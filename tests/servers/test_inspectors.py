@@ -84,3 +84,28 @@ def test_the_same_sql_in_two_databases_inspects_equal(dialect, request):
     finally:
         drop_database(base, first)
         drop_database(base, second)
+
+
+def _databases(db) -> set[str]:
+    if db.dialect == "postgresql":
+        return {r[0] for r in db.execute("SELECT datname FROM pg_database")}
+    return {r[0] for r in db.execute("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA")}
+
+
+def test_a_desired_state_runs_in_a_scratch_database_dropped_afterwards_even_on_error(server_url):
+    db = open_database(parse_url(server_url))
+    try:
+        before = _databases(db)
+        with db.empty_scratch() as scratch:
+            assert scratch.url.database not in before and scratch.user_tables() == []
+            scratch.execute("CREATE TABLE wanted (id INTEGER PRIMARY KEY, note VARCHAR(20) NOT NULL)")
+            desired = inspect(scratch)
+        assert [c.name for c in desired.table("wanted").columns] == ["id", "note"]
+        assert _databases(db) == before and db.user_tables() == []
+        with pytest.raises(ZeroDivisionError):
+            with db.empty_scratch() as scratch:
+                scratch.execute("CREATE TABLE t (x INTEGER)")
+                1 / 0
+        assert _databases(db) == before
+    finally:
+        db.close()

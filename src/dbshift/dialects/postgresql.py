@@ -276,6 +276,15 @@ class PostgreSQLDatabase(Database):
             raise
         return scratch
 
+    @contextlib.contextmanager
+    def empty_scratch(self) -> Iterator["PostgreSQLDatabase"]:
+        """An empty database on the same server, for a desired state; dropped afterwards, even on error."""
+        scratch = self._create_scratch()
+        try:
+            yield scratch
+        finally:
+            scratch.close()
+
     def _create_scratch(self) -> "PostgreSQLDatabase":
         name = f"dbshift_scratch_{uuid.uuid4().hex[:12]}"
         self.execute(f"CREATE DATABASE {self.quote(name)}")
