@@ -4,7 +4,8 @@ Each table has 10 columns, 2 indexes and 1 foreign key. The 50 changed tables ea
 column, lose an index and change a column's type. In-process: dbshift reads the live database,
 executes the desired schema.sql in a scratch database, inspects both, diffs and plans; Alembic
 runs `compare_metadata` against SQLAlchemy models of the desired schema (building the models
-is not timed); the floor reads the live schema with PRAGMAs alone. Whole processes:
+is not timed; the like-for-like dbshift row likewise reads the desired schema beforehand);
+the floor reads the live schema with PRAGMAs alone. Whole processes:
 `dbshift diff --from db` vs `alembic revision --autogenerate`.
 Run: ./dev bench bench/diff.py [--rounds 7]
 """
@@ -108,6 +109,21 @@ def dbshift_in_process() -> int:
     return len(result.plan.operations)
 
 
+def dbshift_like_alembic(desired):
+    """Inspect the live database, diff and plan against a desired schema read beforehand
+    (as Alembic's models are imported before compare_metadata is timed)."""
+    from dbshift.inspectors.sqlite import inspect_sqlite
+    from dbshift.schema.drafting import draft_schemas
+
+    def run() -> int:
+        conn = sqlite3.connect(ROOT / "app.db")
+        current = inspect_sqlite(conn)
+        conn.close()
+        return len(draft_schemas(current, desired).plan.operations)
+
+    return run
+
+
 def pragmas_floor() -> int:
     conn = sqlite3.connect(ROOT / "app.db")
     count = 0
@@ -147,9 +163,13 @@ def main() -> None:
     operations, alembic_diffs = dbshift_in_process(), alembic_compare(metadata)()
     assert operations >= CHANGED, operations
     assert alembic_diffs >= CHANGED, alembic_diffs
+    from dbshift.schema.sources import schema_from_file
+
+    desired = schema_from_file(ROOT / "schema.sql")
     in_process = {
         "floor: PRAGMAs only (live schema)": pragmas_floor,
-        "dbshift: inspect both + diff + plan": dbshift_in_process,
+        "dbshift: run schema.sql in scratch, inspect both, diff, plan": dbshift_in_process,
+        "dbshift: inspect live, diff, plan (desired read beforehand)": dbshift_like_alembic(desired),
         "Alembic compare_metadata": alembic_compare(metadata),
     }
     times = interleaved(in_process, args.rounds)
