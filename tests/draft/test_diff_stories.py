@@ -225,3 +225,43 @@ def test_a_desired_schema_that_does_not_run_is_an_error_naming_the_line(shop, ru
     result = run_cli("diff")
     assert result.returncode == 2
     assert "schema.sql:3" in result.output and "Traceback" not in result.output
+
+
+def _diff_in_terminal(project, args: list[str], answer: str) -> tuple[int, str]:
+    """Run `dbshift diff ARGS` on a pseudo-terminal and answer the first [y/N] question."""
+    import os
+    import pty
+    import subprocess
+    import sys
+    import time
+
+    leader, follower = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    proc = subprocess.Popen([sys.executable, "-m", "dbshift", "diff", *args], cwd=project.config.root, env=env,
+                            stdin=follower, stdout=follower, stderr=follower)
+    os.close(follower)
+    output, answered, deadline = b"", False, time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+        if not answered and b"[y/N]" in output:
+            os.write(leader, answer.encode() + b"\n")
+            answered = True
+    proc.wait(timeout=60)
+    os.close(leader)
+    return proc.returncode, output.decode(errors="replace")
+
+
+def test_on_a_terminal_dbshift_asks_about_the_rename_and_a_yes_keeps_the_data(shop, run_cli):
+    """The question names both columns and the type change; answering y makes it a rename."""
+    code, output = _diff_in_terminal(shop, ["--name", "asked", "--convert", "orders.amount=amount_cents / 100.0",
+                                            "--reverse", "orders.amount_cents=CAST(ROUND(amount * 100) AS INTEGER)"], "y")
+    assert code == 0, output
+    assert "Was orders.amount_cents renamed to orders.amount (INTEGER -> REAL)? [y/N]" in output
+    assert run_cli("apply").returncode == 0
+    assert _rows(shop, "SELECT amount FROM orders ORDER BY id") == [(19.99,), (0.05,), (0.0,)]

@@ -59,6 +59,9 @@ def _render_diff(result) -> None:
     out.print(escape(result.plan.up_sql()), soft_wrap=True)
     out.print("[bold]-- down[/bold]")
     out.print(escape(result.plan.down_sql() if result.plan.reversible else "-- irreversible"), soft_wrap=True)
+    for op in result.plan.operations:
+        for note in op.notes:
+            out.print(f"[yellow]note:[/yellow] {escape(note)}", soft_wrap=True)
     flags = [f for f, on in (("destructive", result.plan.destructive), ("rewrites tables", result.plan.rewrites_tables)) if on]
     if flags:
         out.print(f"[yellow]flags: {', '.join(flags)}[/yellow]")
@@ -99,6 +102,9 @@ def plan(
              "none" if op.reverse is None else ("lossy: " + op.lossy_reverse if op.lossy_reverse else "yes")]
             for i, op in enumerate(result.plan.operations)]
     console().print(table(None, ["#", "operation", "destructive", "rewrites table", "reverse"], rows))
+    for op in result.plan.operations:
+        for note in op.notes:
+            console().print(f"note: {note}", soft_wrap=True, markup=False)
 
 
 @app.command("inspect")
