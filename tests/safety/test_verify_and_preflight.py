@@ -89,3 +89,13 @@ def test_preflight_refuses_a_rollback_when_the_backups_folder_is_not_writable(pr
     with pytest.raises(SafetyRefusal, match="backups folder writable"):
         project.rollback(force=True)
     assert project.status().current_version == 20260102090000
+
+
+def test_a_missing_backup_path_is_a_clear_error_for_verify_and_restore(project, run_cli):
+    database = make_shop(project)
+    before = database.read_bytes()
+    for args in (("verify", "--against", "backups/nope.sqlite3"), ("restore", "backups/nope.sqlite3")):
+        result = run_cli(*args)
+        assert result.returncode == 2, result.output
+        assert "no backup file at" in result.stderr and "Traceback" not in result.output
+    assert database.read_bytes() == before

@@ -52,15 +52,14 @@ def verify(open_db: OpenDatabase, against: Path | None = None) -> VerifyReport:
     started = time.perf_counter()
     with open_db() as db:
         backup = db.open_backup(against) if against is not None else None
-        with _in_background(open_db, lambda d: d.integrity_problems()) as integrity:
-            foreign_keys = db.foreign_key_problems()
-            fingerprints = fingerprint_tables(db)
-            comparison = {}
+        try:
+            with _in_background(open_db, lambda d: d.integrity_problems()) as integrity:
+                foreign_keys = db.foreign_key_problems()
+                fingerprints = fingerprint_tables(db)
+                comparison = compare(fingerprints, fingerprint_tables(backup)) if backup is not None else {}
+        finally:
             if backup is not None:
-                try:
-                    comparison = compare(fingerprints, fingerprint_tables(backup))
-                finally:
-                    backup.close()
+                backup.close()
     return VerifyReport(integrity.result, foreign_keys, fingerprints, str(against) if against else None,
                         comparison, time.perf_counter() - started)
 
