@@ -265,3 +265,31 @@ def test_on_a_terminal_dbshift_asks_about_the_rename_and_a_yes_keeps_the_data(sh
     assert "Was orders.amount_cents renamed to orders.amount (INTEGER -> REAL)? [y/N]" in output
     assert run_cli("apply").returncode == 0
     assert _rows(shop, "SELECT amount FROM orders ORDER BY id") == [(19.99,), (0.05,), (0.0,)]
+
+
+def test_all_changes_to_one_table_are_one_rebuild_with_its_foreign_key_check():
+    """Rename + conversion, a new column, a dropped column and a new index: one copy of orders."""
+    current, desired = schema_from_sql(SHOP), schema_from_sql(DESIRED.replace("    created_at TEXT NOT NULL,\n", ""))
+    draft = draft_schemas(current, desired, renames=["orders.amount_cents=amount"],
+                          convert=["orders.amount=amount_cents / 100.0"],
+                          reverse=["orders.amount_cents=CAST(ROUND(amount * 100) AS INTEGER)"])
+    up = draft.plan.up_statements()
+    assert sum(s.startswith("CREATE TABLE") for s in up) == 1
+    assert sum(s.startswith("INSERT INTO") for s in up) == 1
+    assert up[-1] == 'CREATE INDEX "orders_user_status" ON "orders" ("user_id", "status")'
+    assert 'PRAGMA foreign_key_check("orders")' in up
+    assert sum(s.startswith("CREATE TABLE") for s in draft.plan.down_statements()) == 1
+
+
+def test_a_rebuild_keeps_the_autoincrement_high_water_mark():
+    """Ids handed out before the rebuild are never handed out again, even after the newest row was deleted."""
+    conn = sqlite3.connect(":memory:")
+    conn.executescript("CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, a TEXT);"
+                       "INSERT INTO t (a) VALUES ('x'), ('y'), ('z'); DELETE FROM t WHERE id = 3;")
+    current = schema_from_sql("CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, a TEXT);")
+    desired = schema_from_sql("CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, a TEXT NOT NULL DEFAULT '');")
+    draft = draft_schemas(current, desired)
+    assert draft.plan.rewrites_tables
+    conn.executescript(draft.plan.up_sql())
+    conn.execute("INSERT INTO t (a) VALUES ('new')")
+    assert conn.execute("SELECT max(id) FROM t").fetchone() == (4,)
