@@ -51,13 +51,20 @@ def load_source(project, spec: str | None, default: str) -> tuple[str, Schema]:
     if spec in sources.LIVE:
         with project.connect(readonly=True) as db:
             return spec, sources.inspect_database(db)
-    if spec in sources.MIGRATIONS:
-        return spec, sources.schema_from_migrations(project.migrations(), dialect)
     if "://" in spec:
         return spec, sources.schema_from_url(spec, project.config.root)
+    if spec in sources.MIGRATIONS:
+        with _server(project, dialect) as server:
+            return spec, sources.schema_from_migrations(project.migrations(), dialect, server)
     path = Path(spec)
     path = path if path.is_absolute() else project.config.root / path
-    return spec, sources.schema_from_file(path, dialect)
+    with _server(project, dialect) as server:
+        return spec, sources.schema_from_file(path, dialect, server)
+
+
+def _server(project, dialect: str):
+    """The project's database, on whose server scratch databases are made (SQLite uses :memory:)."""
+    return project.connect(readonly=True)
 
 
 def draft(project, source: str | None = None, target: str | None = None, renames=(), convert=(), reverse=(),

@@ -20,18 +20,23 @@ DEFAULT_DESIRED = "schema.sql"
 
 
 @contextlib.contextmanager
-def scratch_database(dialect: str) -> Iterator:
-    """An empty throw-away database of ``dialect`` (SQLite: ``:memory:``)."""
-    if dialect != "sqlite":
-        raise ConfigError(f"no scratch database for {dialect} yet", hint="dbshift diff works on SQLite today")
-    from dbshift.dialects.sqlite import SQLiteDatabase
-    from dbshift.urls import parse_url
+def scratch_database(dialect: str, server=None) -> Iterator:
+    """An empty throw-away database: SQLite ``:memory:``, or ``server.empty_scratch()`` on a server."""
+    if dialect == "sqlite":
+        from dbshift.dialects.sqlite import SQLiteDatabase
+        from dbshift.urls import parse_url
 
-    db = SQLiteDatabase(parse_url("sqlite:///:memory:"))
-    try:
+        db = SQLiteDatabase(parse_url("sqlite:///:memory:"))
+        try:
+            yield db
+        finally:
+            db.close()
+        return
+    empty_scratch = getattr(server, "empty_scratch", None)
+    if empty_scratch is None:
+        raise ConfigError(f"no scratch database for {dialect}", hint="pass --from/--to db or a database URL")
+    with empty_scratch() as db:
         yield db
-    finally:
-        db.close()
 
 
 def inspect_database(db) -> Schema:
@@ -41,15 +46,15 @@ def inspect_database(db) -> Schema:
     return inspect(db)
 
 
-def schema_from_sql(text: str, dialect: str = "sqlite", origin: str = "schema") -> Schema:
-    """Execute ``text`` in a scratch database and inspect the result."""
-    with scratch_database(dialect) as db:
+def schema_from_sql(text: str, dialect: str = "sqlite", origin: str = "schema", server=None) -> Schema:
+    """Execute ``text`` in a scratch database (on ``server`` for server dialects) and inspect the result."""
+    with scratch_database(dialect, server) as db:
         try:
             _run_script(db, text)
         except Exception as exc:  # noqa: BLE001 - driver errors differ per dialect
             if not db.is_driver_error(exc):
                 raise
-            _raise_with_line(dialect, text, origin)
+            _raise_with_line(dialect, text, origin, server)
         return inspect_database(db)
 
 
@@ -63,9 +68,9 @@ def _run_script(db, text: str) -> None:
         db.execute(statement.sql)
 
 
-def _raise_with_line(dialect: str, text: str, origin: str) -> None:
+def _raise_with_line(dialect: str, text: str, origin: str, server=None) -> None:
     """Run ``text`` again statement by statement to name the line that fails."""
-    with scratch_database(dialect) as db:
+    with scratch_database(dialect, server) as db:
         for statement in db.split_script(text):
             try:
                 db.execute(statement.sql)
@@ -76,19 +81,19 @@ def _raise_with_line(dialect: str, text: str, origin: str) -> None:
                                   hint="the desired schema must run as-is on an empty database") from None
 
 
-def schema_from_file(path: Path, dialect: str = "sqlite") -> Schema:
+def schema_from_file(path: Path, dialect: str = "sqlite", server=None) -> Schema:
     """The schema a ``.sql`` file creates."""
     if not path.is_file():
         raise ConfigError(f"schema file not found: {path}", hint="write the desired schema there, or pass --to FILE")
-    return schema_from_sql(path.read_text(encoding="utf-8"), dialect, origin=str(path))
+    return schema_from_sql(path.read_text(encoding="utf-8"), dialect, origin=str(path), server=server)
 
 
-def schema_from_migrations(migrations: list, dialect: str = "sqlite") -> Schema:
+def schema_from_migrations(migrations: list, dialect: str = "sqlite", server=None) -> Schema:
     """The schema after applying every migration to an empty scratch database."""
     from dbshift.history import History
     from dbshift.runner import Runner
 
-    with scratch_database(dialect) as db:
+    with scratch_database(dialect, server) as db:
         history = History(db)
         history.ensure_tables()
         Runner(db, history).apply(migrations)
