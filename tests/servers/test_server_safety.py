@@ -77,3 +77,27 @@ def test_restore_brings_back_the_backup_and_keeps_the_current_database(server_pr
     assert server_project.status().current_version == V1
     assert result.safety_backup is not None and result.safety_backup.path.exists()
     assert server_project.history()[1][-1].action == "restore"
+
+
+def test_postgresql_copies_by_template_when_alone_and_by_pg_dump_when_not(pg_url, tmp_path):
+    from dbshift.dialects import open_database
+    from dbshift.safety.fingerprint import compare, fingerprint_tables
+    from dbshift.urls import parse_url
+
+    query(pg_url, "CREATE TABLE t (id INTEGER PRIMARY KEY, note TEXT)")
+    query(pg_url, "INSERT INTO t VALUES (1, 'a'), (2, 'b')")
+    db = open_database(parse_url(pg_url))
+    try:
+        original = fingerprint_tables(db)
+        for expected in ("template", "pg_dump"):
+            other = open_database(parse_url(pg_url)) if expected == "pg_dump" else None
+            copy = db.scratch_copy(tmp_path)
+            try:
+                assert copy.copy_method == expected and compare(original, fingerprint_tables(copy)) == {"t": "same"}
+            finally:
+                copy.close()
+                if other is not None:
+                    other.close()
+        assert db.execute("SELECT count(*) FROM t") == [(2,)]  # the connection came back
+    finally:
+        db.close()

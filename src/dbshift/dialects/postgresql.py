@@ -41,19 +41,24 @@ class PostgreSQLDatabase(Database):
         import psycopg
 
         self._psycopg = psycopg
-        try:
-            self._conn = psycopg.connect(
-                **connection_kwargs(url), autocommit=True,
-                connect_timeout=max(1, min(int(busy_timeout), 30)), application_name=APPLICATION_PREFIX,
-            )
-        except psycopg.Error as exc:
-            raise ConfigError(
-                f"cannot connect to {url.masked()}: {first_line(exc)}",
-                hint="check that the server is running and the URL's user, host, port and database are right",
-            ) from None
+        self._connect_timeout = max(1, min(int(busy_timeout), 30))
+        self._conn = self._connect()
         self._in_transaction = False
+        self._lock_held = False
+        #: How a scratch copy was made ("template" or "pg_dump"), for reports and tests.
+        self.copy_method: str | None = None
         #: The URL of the database to connect to when this scratch database is dropped on close.
         self._drop_via = None
+
+    def _connect(self):
+        try:
+            return self._psycopg.connect(**connection_kwargs(self.url), autocommit=True,
+                                         connect_timeout=self._connect_timeout, application_name=APPLICATION_PREFIX)
+        except self._psycopg.Error as exc:
+            raise ConfigError(
+                f"cannot connect to {self.url.masked()}: {first_line(exc)}",
+                hint="check that the server is running and the URL's user, host, port and database are right",
+            ) from None
 
     @property
     def connection(self):
@@ -123,9 +128,11 @@ class PostgreSQLDatabase(Database):
                 )
             time.sleep(LOCK_POLL_SECONDS)
         self.execute("SELECT set_config('application_name', %s, false)", (holder_tag(holder),))
+        self._lock_held = True
         try:
             yield
         finally:
+            self._lock_held = False
             if not self._conn.closed:
                 self.rollback()
                 self.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
@@ -243,12 +250,49 @@ class PostgreSQLDatabase(Database):
         return {"database_bytes": int(total), "largest_table_bytes": int(size), "largest_table": name}
 
     def scratch_copy(self, folder: Path) -> "PostgreSQLDatabase":
-        """A scratch database on the same server, loaded from ``pg_dump`` (dropped when closed).
+        """A scratch database on the same server (dropped when closed).
 
-        ``CREATE DATABASE ... TEMPLATE`` would be faster, but it needs every session, this one
-        included, to leave the original database first.
+        ``CREATE DATABASE ... TEMPLATE`` when no other session is connected to the original
+        (this one steps out for the moment of the copy); otherwise ``pg_dump | pg_restore``.
         """
+        return self._template_copy() or self._dump_copy()
+
+    def _template_copy(self) -> "PostgreSQLDatabase | None":
+        if self._in_transaction or self._lock_held:
+            return None  # stepping out would end the transaction or release the lock
+        others = self.execute("SELECT count(*) FROM pg_catalog.pg_stat_activity "
+                              "WHERE datname = current_database() AND pid <> pg_backend_pid()")[0][0]
+        if others:
+            return None  # CREATE DATABASE would wait 5 s for them and then refuse
+        name = f"dbshift_scratch_{uuid.uuid4().hex[:12]}"
+        self._conn.close()
+        try:
+            copied = self._create_from_template(name)
+        finally:
+            self._conn = self._connect()
+        if not copied:
+            return None
+        scratch = PostgreSQLDatabase(self.url.with_database(name))
+        scratch._drop_via, scratch.copy_method = self.url, "template"
+        return scratch
+
+    def _create_from_template(self, name: str) -> bool:
+        """CREATE DATABASE ``name`` TEMPLATE this one, from the maintenance database; False if refused."""
+        try:
+            admin = PostgreSQLDatabase(self.url.with_database("postgres"))
+        except ConfigError:
+            return False
+        try:
+            admin.execute(f"CREATE DATABASE {self.quote(name)} TEMPLATE {self.quote(self.url.database)}")
+        except self._psycopg.Error:  # another session is connected: copy with pg_dump instead
+            return False
+        finally:
+            admin.close()
+        return True
+
+    def _dump_copy(self) -> "PostgreSQLDatabase":
         scratch = self._create_scratch()
+        scratch.copy_method = "pg_dump"
         try:
             dump = subprocess.Popen([require_tool("pg_dump"), "--format=custom", "--no-password",
                                      *client_arguments(self.url)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
