@@ -293,3 +293,19 @@ def test_a_rebuild_keeps_the_autoincrement_high_water_mark():
     conn.executescript(draft.plan.up_sql())
     conn.execute("INSERT INTO t (a) VALUES ('new')")
     assert conn.execute("SELECT max(id) FROM t").fetchone() == (4,)
+
+
+def test_a_renamed_table_with_a_changed_column_is_a_candidate_and_a_hint_keeps_its_rows():
+    """customers -> clients with one more column: asked about, never assumed; with the hint the rows stay."""
+    current = schema_from_sql("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT, email TEXT);")
+    desired = schema_from_sql("CREATE TABLE clients (id INTEGER PRIMARY KEY, name TEXT, email TEXT, phone TEXT);")
+    guessed = draft_schemas(current, desired)
+    assert [c.hint for c in guessed.diff.unconfirmed] == ["--rename customers=clients"]
+    assert guessed.plan.destructive
+    hinted = draft_schemas(current, desired, renames=["customers=clients"])
+    conn = sqlite3.connect(":memory:")
+    conn.executescript("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT, email TEXT);"
+                       "INSERT INTO customers VALUES (1, 'Ada', 'ada@x');")
+    conn.executescript(hinted.plan.up_sql())
+    assert conn.execute("SELECT * FROM clients").fetchall() == [(1, "Ada", "ada@x", None)]
+    assert not hinted.plan.destructive

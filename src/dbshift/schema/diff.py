@@ -227,8 +227,9 @@ def _match_tables(current: Schema, desired: Schema, renames: RenamePolicy) -> di
 
 
 def _similar_tables(old: Table, new: Table) -> bool:
-    """Same column names (in any order): a rename candidate."""
-    return {c.name.lower() for c in old.columns} == {c.name.lower() for c in new.columns}
+    """At least half of the columns (of the wider table) have the same names: a rename candidate."""
+    old_names, new_names = {c.name.lower() for c in old.columns}, {c.name.lower() for c in new.columns}
+    return 2 * len(old_names & new_names) >= max(len(old_names), len(new_names))
 
 
 def _apply_table_renames(schema: Schema, renames: dict[str, str]) -> Schema:
