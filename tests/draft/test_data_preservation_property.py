@@ -3,7 +3,8 @@
 Edits: add/drop/rename column, INTEGER -> TEXT with a conversion and its reverse, add/drop index,
 add/drop CHECK, add/drop foreign key, rename table, several of them on one table at once. After
 the up the schema is the desired one and every kept value is there (converted where asked);
-after the down the schema is the original again and every kept value is identical.
+after the down the schema is the original again and every kept value is identical. A view
+over the table and a trigger on it must survive every rebuild, in both directions.
 """
 
 from __future__ import annotations
@@ -55,6 +56,9 @@ def create_sql(spec: Spec) -> str:
     sql = "CREATE TABLE p (id INTEGER PRIMARY KEY);\n"
     sql += f"CREATE TABLE {spec.table} ({', '.join(parts)});\n"
     sql += "".join(f"CREATE INDEX {spec.table}_{c.name} ON {spec.table}({c.name});\n" for c in spec.cols if c.indexed)
+    # A view and a trigger that every rebuild of the table must recreate.
+    sql += f"CREATE VIEW ids AS SELECT id FROM {spec.table};\n"
+    sql += f"CREATE TRIGGER touch AFTER UPDATE ON {spec.table} BEGIN UPDATE p SET id = id WHERE 0; END;\n"
     return sql
 
 
@@ -174,6 +178,8 @@ def test_up_then_down_keeps_every_retained_value_and_the_schema(scenario):
         kept = [c for c in desired.cols if c.origin]
         expected = [tuple([r[0]] + [_converted(r[names.index(c.origin) + 1], c) for c in kept]) for r in before]
         assert select(db, desired, [c.name for c in kept]) == expected
+
+        assert db.execute("SELECT count(*) FROM ids") == [(len(rows),)]
 
         run(db, draft.plan.down_sql())
         assert inspect_database(db) == current

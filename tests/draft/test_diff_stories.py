@@ -8,6 +8,7 @@ import sqlite3
 import pytest
 
 from dbshift.errors import ConfigError
+from dbshift.inspectors.sqlite import inspect_sqlite
 from dbshift.schema.drafting import draft_schemas
 from dbshift.schema.renames import RenamePolicy
 from dbshift.schema.sources import schema_from_sql
@@ -309,3 +310,24 @@ def test_a_renamed_table_with_a_changed_column_is_a_candidate_and_a_hint_keeps_i
     conn.executescript(hinted.plan.up_sql())
     assert conn.execute("SELECT * FROM clients").fetchall() == [(1, "Ada", "ada@x", None)]
     assert not hinted.plan.destructive
+
+
+def test_views_and_triggers_survive_a_down_that_rebuilds_when_the_up_did_not():
+    """Dropping a middle column is native; putting it back in the middle is a rebuild, around which the
+    table's trigger and the view over it are recreated."""
+    base = ("CREATE TABLE log (id INTEGER PRIMARY KEY, n INTEGER);"
+            "CREATE VIEW named AS SELECT id, b FROM t;"
+            "CREATE TRIGGER t_log AFTER INSERT ON t BEGIN INSERT INTO log (n) VALUES (NEW.id); END;")
+    current_sql = "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b TEXT);" + base
+    current = schema_from_sql(current_sql)
+    desired = schema_from_sql("CREATE TABLE t (id INTEGER PRIMARY KEY, b TEXT);" + base)
+    draft = draft_schemas(current, desired)
+    assert not draft.plan.rewrites_tables  # the up is a native DROP COLUMN
+    conn = sqlite3.connect(":memory:")
+    conn.executescript(current_sql + "INSERT INTO t VALUES (1, 'a', 'b');")
+    conn.executescript(draft.plan.up_sql())
+    conn.executescript(draft.plan.down_sql())
+    assert inspect_sqlite(conn) == current
+    conn.execute("INSERT INTO t VALUES (2, 'x', 'y')")
+    assert conn.execute("SELECT n FROM log").fetchall() == [(1,), (2,)]
+    assert conn.execute("SELECT * FROM named ORDER BY id").fetchall() == [(1, "b"), (2, "y")]

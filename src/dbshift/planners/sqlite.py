@@ -129,7 +129,9 @@ def schema_sql(schema: Schema) -> list[str]:
 # -- planning -----------------------------------------------------------------------------
 def plan_diff(diff: d.Diff) -> Plan:
     """The operations that carry out ``diff`` on SQLite."""
-    rebuilt = {c.name.lower() for c in diff.changes if isinstance(c, d.AlterTable) and not _native_steps(c)}
+    # A table rebuilt in either direction gets its views and triggers recreated around it in both.
+    rebuilt = {c.name.lower() for c in diff.changes
+               if isinstance(c, d.AlterTable) and not (_native_steps(c) and _native_steps(c.inverse()))}
     operations = [_plan_change(change, diff) for change in _with_dependents_recreated(diff, rebuilt)]
     notes = [f"{c.question.removesuffix(' [y/N]')} Not assumed; if it was, add {c.hint}" for c in diff.unconfirmed]
     return Plan(operations=operations, notes=notes)
