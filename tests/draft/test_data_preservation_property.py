@@ -4,7 +4,8 @@ Edits: add/drop/rename column, INTEGER -> TEXT with a conversion and its reverse
 add/drop CHECK, add/drop foreign key, rename table, several of them on one table at once. After
 the up the schema is the desired one and every kept value is there (converted where asked);
 after the down the schema is the original again and every kept value is identical. A view
-over the table and a trigger on it must survive every rebuild, in both directions.
+over the table and a trigger on it must survive every rebuild, in both directions, and a child
+table with ON DELETE CASCADE keeps every row.
 """
 
 from __future__ import annotations
@@ -56,6 +57,8 @@ def create_sql(spec: Spec) -> str:
     sql = "CREATE TABLE p (id INTEGER PRIMARY KEY);\n"
     sql += f"CREATE TABLE {spec.table} ({', '.join(parts)});\n"
     sql += "".join(f"CREATE INDEX {spec.table}_{c.name} ON {spec.table}({c.name});\n" for c in spec.cols if c.indexed)
+    # A child whose rows a rebuild of the table must never cascade-delete.
+    sql += f"CREATE TABLE child (id INTEGER PRIMARY KEY, t_id INTEGER REFERENCES {spec.table}(id) ON DELETE CASCADE);\n"
     # A view and a trigger that every rebuild of the table must recreate.
     sql += f"CREATE VIEW ids AS SELECT id FROM {spec.table};\n"
     sql += f"CREATE TRIGGER touch AFTER UPDATE ON {spec.table} BEGIN UPDATE p SET id = id WHERE 0; END;\n"
@@ -169,7 +172,9 @@ def test_up_then_down_keeps_every_retained_value_and_the_schema(scenario):
             values = [DEFAULTS_VALUE[c.type] if v is None and c.not_null else v for c, v in zip(original.cols, row)]
             db.execute(f"INSERT INTO t (id, {', '.join(names)}) VALUES ({', '.join('?' * (len(names) + 1))})",
                        [number, *values])
+        db.execute("INSERT INTO child (t_id) SELECT id FROM t")
         before = select(db, original, names)
+        children = db.execute("SELECT * FROM child ORDER BY id")
         current = inspect_database(db)
         draft = draft_schemas(current, schema_from_sql(create_sql(desired)), **options_for(original, desired))
 
@@ -180,10 +185,12 @@ def test_up_then_down_keeps_every_retained_value_and_the_schema(scenario):
         assert select(db, desired, [c.name for c in kept]) == expected
 
         assert db.execute("SELECT count(*) FROM ids") == [(len(rows),)]
+        assert db.execute("SELECT * FROM child ORDER BY id") == children
 
         run(db, draft.plan.down_sql())
         assert inspect_database(db) == current
         origins = [c.origin for c in kept]
+        assert db.execute("SELECT * FROM child ORDER BY id") == children
         assert select(db, original, origins) == [tuple([r[0]] + [r[names.index(o) + 1] for o in origins]) for r in before]
     finally:
         db.close()
