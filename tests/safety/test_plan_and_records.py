@@ -71,3 +71,17 @@ def test_report_of_a_version_that_is_not_applied_is_a_clear_error(project, run_c
     make_shop(project)
     result = run_cli("report", "20991231000000")
     assert result.returncode == 2 and "is not applied" in result.stderr and "Traceback" not in result.output
+
+
+def test_a_record_of_a_big_table_keeps_its_row_counts_without_hashing_it(project, monkeypatch):
+    from dbshift.safety import records
+
+    monkeypatch.setattr(records, "RECORD_CONTENT_ROW_LIMIT", 180)
+    make_shop(project, orders=200)
+    add(project, 20260102090000, "purge_free", "DELETE FROM orders WHERE note IS NULL;", "SELECT 1;")
+    project.apply()
+    record = project.history()[0][-1].record
+    assert record["before"]["orders"] == {"rows": 200, "content": None}
+    assert record["after"]["orders"]["rows"] == 160 and record["after"]["orders"]["content"] is not None
+    report = project.report(20260102090000)
+    assert "| orders | 200 | 160 | not hashed (over 180 rows) |" in report
