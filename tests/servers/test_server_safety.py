@@ -79,6 +79,20 @@ def test_restore_brings_back_the_backup_and_keeps_the_current_database(server_pr
     assert server_project.history()[1][-1].action == "restore"
 
 
+def wait_until_alone(db, seconds: float = 10.0) -> None:
+    """Wait until no other session is connected to ``db``'s database."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        others = db.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                            "AND pid <> pg_backend_pid()")[0][0]
+        if not others:
+            return
+        time.sleep(0.05)
+    raise AssertionError("other sessions stayed connected to the test database")
+
+
 def test_postgresql_copies_by_template_when_alone_and_by_pg_dump_when_not(pg_url, tmp_path):
     from dbshift.dialects import open_database
     from dbshift.safety.fingerprint import compare, fingerprint_tables
@@ -89,6 +103,7 @@ def test_postgresql_copies_by_template_when_alone_and_by_pg_dump_when_not(pg_url
     db = open_database(parse_url(pg_url))
     try:
         original = fingerprint_tables(db)
+        wait_until_alone(db)  # a closed session leaves pg_stat_activity a moment after close()
         for expected in ("template", "pg_dump"):
             other = open_database(parse_url(pg_url)) if expected == "pg_dump" else None
             copy = db.scratch_copy(tmp_path)
