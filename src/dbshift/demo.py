@@ -42,36 +42,22 @@ CREATE TABLE orders (
 CREATE INDEX orders_user_id ON orders(user_id);
 """
 
-AMOUNT_UP = """\
-CREATE TABLE orders_new (
+#: schema.sql for `dbshift diff`: orders.amount_cents (integer cents) becomes orders.amount (REAL dollars).
+DESIRED_SCHEMA = """\
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY,
+    email TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    phone TEXT
+);
+CREATE TABLE orders (
     id INTEGER PRIMARY KEY,
     user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     amount REAL NOT NULL,
     status TEXT NOT NULL DEFAULT 'new',
     created_at TEXT NOT NULL
 );
-INSERT INTO orders_new (id, user_id, amount, status, created_at)
-    SELECT id, user_id, amount_cents / 100.0, status, created_at FROM orders;
-DROP TABLE orders;
-ALTER TABLE orders_new RENAME TO orders;
 CREATE INDEX orders_user_id ON orders(user_id);
-PRAGMA foreign_key_check(orders);
-"""
-
-AMOUNT_DOWN = """\
-CREATE TABLE orders_old (
-    id INTEGER PRIMARY KEY,
-    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-    amount_cents INTEGER NOT NULL,
-    status TEXT NOT NULL DEFAULT 'new',
-    created_at TEXT NOT NULL
-);
-INSERT INTO orders_old (id, user_id, amount_cents, status, created_at)
-    SELECT id, user_id, CAST(ROUND(amount * 100) AS INTEGER), status, created_at FROM orders;
-DROP TABLE orders;
-ALTER TABLE orders_old RENAME TO orders;
-CREATE INDEX orders_user_id ON orders(user_id);
-PRAGMA foreign_key_check(orders);
 """
 
 
@@ -107,7 +93,8 @@ def run_demo(folder: Path | None = None, orders: int = 5000, say: Say = print) -
     for migration in project.migrations()[1:]:
         flags = " [yellow](risky: a backup is taken first)[/yellow]" if migration.destructive or migration.risky else ""
         say(f"   {migration.file}: {migration.description}{flags}")
-    say(f"   the conversion is a table rebuild: {amount_file.name}")
+    say(f"   {amount_file.name} was drafted by `dbshift diff` from schema.sql with --rename "
+        "orders.amount_cents=amount and a conversion each way; it is one table rebuild, up and down")
 
     status = project.status()
     say(f"[bold]3. dbshift status[/bold]: current version {status.current_version}, {len(status.pending)} pending")
@@ -156,24 +143,6 @@ def draft_amount_migration(project: Project) -> Path:
         reverse=["orders.amount_cents=CAST(ROUND(amount * 100) AS INTEGER)"],
     )
     return result.path
-
-
-DESIRED_SCHEMA = """\
-CREATE TABLE users (
-    id INTEGER PRIMARY KEY,
-    email TEXT NOT NULL UNIQUE,
-    name TEXT NOT NULL,
-    phone TEXT
-);
-CREATE TABLE orders (
-    id INTEGER PRIMARY KEY,
-    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-    amount REAL NOT NULL,
-    status TEXT NOT NULL DEFAULT 'new',
-    created_at TEXT NOT NULL
-);
-CREATE INDEX orders_user_id ON orders(user_id);
-"""
 
 
 def _fill_shop(database: Path, orders: int) -> None:
