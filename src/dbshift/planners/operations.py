@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from dbshift.schema import diff as d
+
 
 @dataclass
 class Operation:
@@ -93,3 +95,18 @@ class Plan:
 
 def _script(statements: list[str]) -> str:
     return "\n".join(s.rstrip().rstrip(";") + ";" for s in statements)
+
+
+def plan_view_or_trigger(change, quote) -> Operation:
+    """Create or drop a view or trigger with its stored SQL (SQLite, MySQL; PostgreSQL overrides)."""
+    if isinstance(change, d.CreateView):
+        return Operation(f"create view {change.view.name}", [change.view.sql], [f"DROP VIEW {quote(change.view.name)}"])
+    if isinstance(change, d.DropView):
+        return Operation(f"drop view {change.view.name}", [f"DROP VIEW {quote(change.view.name)}"], [change.view.sql])
+    if isinstance(change, d.CreateTrigger):
+        return Operation(f"create trigger {change.trigger.name}", [change.trigger.sql],
+                         [f"DROP TRIGGER {quote(change.trigger.name)}"])
+    if isinstance(change, d.DropTrigger):
+        return Operation(f"drop trigger {change.trigger.name}", [f"DROP TRIGGER {quote(change.trigger.name)}"],
+                         [change.trigger.sql])
+    raise TypeError(f"unknown change {change!r}")

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from dbshift.inspectors.sqlite_tokens import tokenize
-from dbshift.planners.operations import Operation, Plan
+from dbshift.planners.operations import Operation, Plan, plan_view_or_trigger
 from dbshift.schema import diff as d
 from dbshift.schema.model import Column, ForeignKey, Index, Schema, Table
 
@@ -183,21 +183,7 @@ def _plan_change(change, diff: d.Diff) -> Operation:
     if isinstance(change, d.DropIndex):
         return Operation(f"drop index {change.index.name}", [f"DROP INDEX {quote(change.index.name)}"],
                          [create_index_sql(change.index)])
-    return _plan_view_or_trigger(change)
-
-
-def _plan_view_or_trigger(change) -> Operation:
-    if isinstance(change, d.CreateView):
-        return Operation(f"create view {change.view.name}", [change.view.sql], [f"DROP VIEW {quote(change.view.name)}"])
-    if isinstance(change, d.DropView):
-        return Operation(f"drop view {change.view.name}", [f"DROP VIEW {quote(change.view.name)}"], [change.view.sql])
-    if isinstance(change, d.CreateTrigger):
-        return Operation(f"create trigger {change.trigger.name}", [change.trigger.sql],
-                         [f"DROP TRIGGER {quote(change.trigger.name)}"])
-    if isinstance(change, d.DropTrigger):
-        return Operation(f"drop trigger {change.trigger.name}", [f"DROP TRIGGER {quote(change.trigger.name)}"],
-                         [change.trigger.sql])
-    raise TypeError(f"unknown change {change!r}")
+    return plan_view_or_trigger(change, quote)
 
 
 # -- altering one table -------------------------------------------------------------------
