@@ -147,6 +147,19 @@ class Database(ABC):
         """A path on the file system that holds the database (None when it is on a server)."""
         return None
 
+    def create_scratch(self) -> "Database":
+        """A new empty database of this dialect, gone when the returned connection closes."""
+        raise NotImplementedError(f"{self.dialect}: create_scratch")
+
+    @contextlib.contextmanager
+    def empty_scratch(self) -> Iterator["Database"]:
+        """An empty throw-away database (for a desired state), dropped afterwards, even on error."""
+        scratch = self.create_scratch()
+        try:
+            yield scratch
+        finally:
+            scratch.close()
+
     def scratch_copy(self, folder: Path) -> "Database":
         """A consistent writable copy of this database in ``folder`` (for rehearsals)."""
         raise NotImplementedError(f"{self.dialect}: scratch_copy")

@@ -249,16 +249,8 @@ class MySQLDatabase(Database):
         self.backup(dump)
         return self.open_backup(dump)
 
-    @contextlib.contextmanager
-    def empty_scratch(self) -> Iterator["MySQLDatabase"]:
-        """An empty database on the same server, for a desired state; dropped afterwards, even on error."""
-        scratch = self._create_scratch()
-        try:
-            yield scratch
-        finally:
-            scratch.close()
-
-    def _create_scratch(self) -> "MySQLDatabase":
+    def create_scratch(self) -> "MySQLDatabase":
+        """A new empty database on the same server, dropped when the returned connection closes."""
         name = f"dbshift_scratch_{uuid.uuid4().hex[:12]}"
         self.execute(f"CREATE DATABASE {self.quote(name)}")
         scratch = MySQLDatabase(self.url.with_database(name))
@@ -267,7 +259,7 @@ class MySQLDatabase(Database):
 
     def open_backup(self, path: Path) -> "MySQLDatabase":
         """The backup loaded into a scratch database on the same server (dropped when closed)."""
-        scratch = self._create_scratch()
+        scratch = self.create_scratch()
         try:
             load_dump(scratch.url, path)
         except BaseException:

@@ -291,7 +291,7 @@ class PostgreSQLDatabase(Database):
         return True
 
     def _dump_copy(self) -> "PostgreSQLDatabase":
-        scratch = self._create_scratch()
+        scratch = self.create_scratch()
         scratch.copy_method = "pg_dump"
         try:
             dump = subprocess.Popen([require_tool("pg_dump"), "--format=custom", "--no-password",
@@ -311,7 +311,7 @@ class PostgreSQLDatabase(Database):
 
     def open_backup(self, path: Path) -> "PostgreSQLDatabase":
         """The backup restored into a scratch database on the same server (dropped when closed)."""
-        scratch = self._create_scratch()
+        scratch = self.create_scratch()
         try:
             run_tool([require_tool("pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error", "--no-password",
                       *client_arguments(scratch.url), str(path)], tool_env(self.url), "pg_restore")
@@ -320,16 +320,8 @@ class PostgreSQLDatabase(Database):
             raise
         return scratch
 
-    @contextlib.contextmanager
-    def empty_scratch(self) -> Iterator["PostgreSQLDatabase"]:
-        """An empty database on the same server, for a desired state; dropped afterwards, even on error."""
-        scratch = self._create_scratch()
-        try:
-            yield scratch
-        finally:
-            scratch.close()
-
-    def _create_scratch(self) -> "PostgreSQLDatabase":
+    def create_scratch(self) -> "PostgreSQLDatabase":
+        """A new empty database on the same server, dropped when the returned connection closes."""
         name = f"dbshift_scratch_{uuid.uuid4().hex[:12]}"
         self.execute(f"CREATE DATABASE {self.quote(name)}")
         scratch = PostgreSQLDatabase(self.url.with_database(name))

@@ -13,6 +13,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 from dbshift.dialects.base import Database, Statement, TableWatch
 from dbshift.errors import CheckFailed, ConfigError, LockHeld
+from dbshift.urls import parse_url
 
 LOCK_POLL_SECONDS = 0.05
 #: Page cache for ``PRAGMA foreign_key_check`` in a migration: it probes the parent's key once per
@@ -217,6 +218,10 @@ class SQLiteDatabase(Database):
 
     def free_space_path(self) -> Path | None:
         return self.url.path.parent if self.url.path is not None else None
+
+    def create_scratch(self) -> "SQLiteDatabase":
+        """A new empty in-memory database."""
+        return SQLiteDatabase(parse_url("sqlite:///:memory:"))
 
     def scratch_copy(self, folder: Path) -> "SQLiteDatabase":
         destination = folder / "rehearsal.sqlite3"

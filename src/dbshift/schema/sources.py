@@ -21,22 +21,21 @@ DEFAULT_DESIRED = "schema.sql"
 
 @contextlib.contextmanager
 def scratch_database(dialect: str, server=None) -> Iterator:
-    """An empty throw-away database: SQLite ``:memory:``, or ``server.empty_scratch()`` on a server."""
-    if dialect == "sqlite":
-        from dbshift.dialects.sqlite import SQLiteDatabase
-        from dbshift.urls import parse_url
-
-        db = SQLiteDatabase(parse_url("sqlite:///:memory:"))
-        try:
+    """An empty throw-away database like ``server``; without a server, an in-memory SQLite one."""
+    if server is not None:
+        with server.empty_scratch() as db:
             yield db
-        finally:
-            db.close()
         return
-    empty_scratch = getattr(server, "empty_scratch", None)
-    if empty_scratch is None:
+    if dialect != "sqlite":
         raise ConfigError(f"no scratch database for {dialect}", hint="pass --from/--to db or a database URL")
-    with empty_scratch() as db:
+    from dbshift.dialects.sqlite import SQLiteDatabase
+    from dbshift.urls import parse_url
+
+    db = SQLiteDatabase(parse_url("sqlite:///:memory:"))
+    try:
         yield db
+    finally:
+        db.close()
 
 
 def inspect_database(db) -> Schema:
