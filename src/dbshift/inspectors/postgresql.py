@@ -37,10 +37,11 @@ NAMESPACE = "(SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = current_sc
 def inspect_database(db) -> Schema:
     """Read the current schema of a PostgreSQL :class:`Database`."""
     tables = _tables(db)
+    columns = _columns(db)
     constraints = _constraints(db)
     indexes = _indexes(db)
     built = [
-        _table(name, oid, comment, _columns(db, oid), constraints.get(oid, []), indexes.get(oid, ()))
+        _table(name, oid, comment, columns.get(oid, []), constraints.get(oid, []), indexes.get(oid, ()))
         for oid, name, comment in tables
     ]
     return Schema.build(built, _views(db), _triggers(db), dialect="postgresql", options=_schema_options(db))
@@ -55,18 +56,24 @@ def _tables(db) -> list[tuple]:
     return [row for row in rows if row[1] not in skipped]
 
 
-def _columns(db, oid: int) -> list[Column]:
+def _columns(db) -> dict[int, list[Column]]:
+    """The columns of every table in the schema, read with one query (not one per table)."""
     rows = db.execute(
-        "SELECT a.attname, format_type(a.atttypid, a.atttypmod), t.typnamespace = 'pg_catalog'::regnamespace, "
+        "SELECT a.attrelid, a.attname, format_type(a.atttypid, a.atttypmod), "
+        "t.typnamespace = 'pg_catalog'::regnamespace, "
         "NOT a.attnotnull, pg_get_expr(d.adbin, d.adrelid, true), a.attidentity, a.attgenerated, "
         "CASE WHEN a.attcollation <> t.typcollation THEN co.collname END, col_description(a.attrelid, a.attnum) "
-        "FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid = a.atttypid "
+        "FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
+        "JOIN pg_catalog.pg_type t ON t.oid = a.atttypid "
         "LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
         "LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation "
-        "WHERE a.attrelid = %s AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
-        (oid,),
+        f"WHERE c.relnamespace = {NAMESPACE} AND c.relkind IN ('r', 'p') AND NOT c.relispartition "
+        "AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attrelid, a.attnum"
     )
-    return [_column(*row) for row in rows]
+    found: dict[int, list[Column]] = {}
+    for oid, *row in rows:
+        found.setdefault(oid, []).append(_column(*row))
+    return found
 
 
 def _column(name, type_, builtin, nullable, default, identity, generated, collation, comment) -> Column:
@@ -89,7 +96,9 @@ def _column(name, type_, builtin, nullable, default, identity, generated, collat
 
 def _constraints(db) -> dict[int, list[tuple]]:
     rows = db.execute(
-        "SELECT c.conrelid, c.conname, c.contype, pg_get_constraintdef(c.oid, true), c.condeferrable, c.condeferred, "
+        "SELECT c.conrelid, c.conname, c.contype, "
+        # Only CHECK and EXCLUDE constraints need their definition text (the others are read from columns).
+        "CASE WHEN c.contype IN ('c', 'x') THEN pg_get_constraintdef(c.oid, true) END, c.condeferrable, c.condeferred, "
         "c.convalidated, c.confdeltype, c.confupdtype, rc.relname, "
         "ARRAY(SELECT a.attname FROM unnest(c.conkey) WITH ORDINALITY k(n, o) JOIN pg_catalog.pg_attribute a "
         "ON a.attrelid = c.conrelid AND a.attnum = k.n ORDER BY k.o)::text[], "
@@ -166,7 +175,9 @@ def _indexes(db) -> dict[int, tuple[Index, ...]]:
     rows = db.execute(
         "SELECT i.indrelid, ic.relname, t.relname, i.indisunique, i.indnkeyatts, i.indnatts, i.indkey::int2[], "
         "i.indoption::int2[], pg_get_expr(i.indpred, i.indrelid, true), am.amname, i.indexrelid, "
-        "ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true) FROM generate_series(1, i.indnatts) k ORDER BY k), "
+        # Each key's text is needed only for expression keys (indkey 0); plain indexes skip pg_get_indexdef.
+        "CASE WHEN 0 = ANY(i.indkey::int2[]) THEN ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true) "
+        "FROM generate_series(1, i.indnatts) k ORDER BY k) END, "
         "ARRAY(SELECT COALESCE(a.attname, '') FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(n, o) "
         "LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.n ORDER BY k.o)::text[] "
         "FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
@@ -175,14 +186,14 @@ def _indexes(db) -> dict[int, tuple[Index, ...]]:
         "WHERE c.conindid = i.indexrelid AND c.contype IN ('p', 'u', 'x')) ORDER BY ic.relname"
     )
     found: dict[int, list[Index]] = {}
-    for table_oid, name, table, unique, key_count, _all, indkey, indoption, where, method, _oid, defs, names in rows:
+    for table_oid, name, table, unique, key_count, all_count, indkey, indoption, where, method, _oid, defs, names in rows:
         keys = tuple(
             IndexKey(column=names[i] if indkey[i] else None, expression=None if indkey[i] else defs[i],
                      descending=bool(indoption[i] & INDEX_DESC))
             for i in range(key_count)
         )
         options = {"method": method} if method != "btree" else {}
-        if len(defs) > key_count:
+        if all_count > key_count:
             options["include"] = list(names[key_count:])
         found.setdefault(table_oid, []).append(Index(name, table, keys, bool(unique), where, options))
     return {oid: tuple(items) for oid, items in found.items()}
