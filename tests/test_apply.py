@@ -170,6 +170,7 @@ def test_a_risky_migration_gets_a_usable_backup_first(shop):
     result = shop.apply()
     backup = result.backups[0]
     assert backup.path.exists() and backup.manifest["schema_version"] == 20260103090000
+    assert backup.manifest["check"] == "quick"  # PRAGMA quick_check; `dbshift backup` runs the full one
     conn = sqlite3.connect(backup.path)
     assert conn.execute("SELECT count(*) FROM sqlite_schema WHERE name = 'orders'").fetchone() == (1,)
     assert conn.execute("SELECT name FROM users ORDER BY id").fetchall() == [("ada",), ("bob",)]

@@ -50,10 +50,12 @@ def create_backup(
     progress=None,
     csv_tables: list[str] | None = None,
     path: Path | None = None,
+    thorough: bool = True,
 ) -> BackupInfo:
     """Back the database up (into ``backups_dir``, or to ``path``), verify the copy, write its manifest.
 
-    ``csv_tables`` are also exported as CSV files beside the backup.
+    ``csv_tables`` are also exported as CSV files beside the backup. ``thorough=False`` checks the
+    copy with the dialect's quicker check (the automatic backups before risky migrations).
     """
     if csv_tables:
         check_tables_exist(db, csv_tables)
@@ -64,10 +66,11 @@ def create_backup(
     db.backup(path, progress=progress)
     os.chmod(path, 0o600)
     digest = FileHash(path)  # hashing runs beside the integrity check (both release the GIL)
-    problem = db.verify_backup(path)
+    problem = db.verify_backup(path, thorough=thorough)
     if problem:
         raise CheckFailed(f"backup {path} failed its check: {problem}", hint="the database was not changed")
     extra = {"csv": export_tables(db, path, csv_tables)} if csv_tables else {}
+    extra["check"] = "full" if thorough else "quick"
     manifest_path, manifest = write_manifest(db, path, reason, schema_version, extra, sha256=digest.result())
     if keep:
         prune(backups_dir, keep)

@@ -222,7 +222,7 @@ class Project:
         """Back up before a plan that holds a risky or destructive migration; the backup's path."""
         if not any(m.risky or m.destructive for m in plan):
             return None
-        info = self._backup(db, f"before-{plan[0].version}", version)
+        info = self._backup(db, f"before-{plan[0].version}", version, thorough=False)
         result.backups.append(info)
         return str(info.path)
 
@@ -254,7 +254,7 @@ class Project:
                     return RunResult()
                 self._preflight(db, True, "rollback")
                 self._confirm_lossy_downs(db, plan, force)
-                backup = self._backup(db, f"before-rollback-{plan[0].version}", status.current_version)
+                backup = self._backup(db, f"before-rollback-{plan[0].version}", status.current_version, thorough=False)
                 steps_done = Runner(db, history, self.on_event).rollback(plan, str(backup.path))
                 return RunResult(steps_done, [backup])
 

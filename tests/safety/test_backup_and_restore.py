@@ -26,6 +26,7 @@ def test_a_backup_has_a_private_manifest_with_a_masked_url_and_a_matching_sha256
     assert manifest["sha256"] == sha256_file(info.path)
     assert manifest["schema_version"] == 20260101090000
     assert manifest["size"] == info.path.stat().st_size and manifest["page_count"] > 0
+    assert manifest["check"] == "full"  # PRAGMA integrity_check
     assert oct(info.path.stat().st_mode & 0o777) == "0o600"
     assert oct(info.manifest_path.stat().st_mode & 0o777) == "0o600"
     assert [b.path for b in project.backups()] == [info.path]

@@ -103,8 +103,11 @@ class Database(ABC):
     #: File-name suffix of this dialect's backups.
     backup_suffix: str = ".backup"
 
-    def verify_backup(self, path: Path) -> str | None:
-        """Check a backup file; return a problem description, or None when it is sound."""
+    def verify_backup(self, path: Path, thorough: bool = True) -> str | None:
+        """Check a backup file; return a problem description, or None when it is sound.
+
+        ``thorough=False`` allows a quicker check where the dialect has one.
+        """
         return None
 
     def backup_details(self, path: Path) -> dict:

@@ -170,7 +170,7 @@ class MySQLDatabase(Database):
         if progress:
             progress(1, 1)
 
-    def verify_backup(self, path: Path) -> str | None:
+    def verify_backup(self, path: Path, thorough: bool = True) -> str | None:
         tail = _tail(path)
         if DUMP_COMPLETED not in tail:
             return f"the dump does not end with '{DUMP_COMPLETED}' (it was cut short)"

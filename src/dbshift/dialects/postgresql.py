@@ -167,7 +167,7 @@ class PostgreSQLDatabase(Database):
         if progress:
             progress(1, 1)
 
-    def verify_backup(self, path: Path) -> str | None:
+    def verify_backup(self, path: Path, thorough: bool = True) -> str | None:
         result = subprocess.run([require_tool("pg_restore"), "--list", str(path)], capture_output=True, text=True)
         if result.returncode != 0:
             return first_line(result.stderr) or f"pg_restore --list exited {result.returncode}"
