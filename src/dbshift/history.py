@@ -62,6 +62,11 @@ class LogEntry:
         return dict(self.__dict__)
 
 
+def current_version(applied: dict[int, "AppliedMigration"]) -> int:
+    """The newest fully applied version (0 when none is)."""
+    return max((v for v, a in applied.items() if a.status == APPLIED), default=0)
+
+
 def now_iso() -> str:
     """The current UTC time, ISO 8601 with milliseconds."""
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")

@@ -21,7 +21,7 @@ from dbshift.errors import (
     SafetyRefusal,
     UnknownVersionError,
 )
-from dbshift.history import APPLIED, RUNNING, AppliedMigration, History, LogEntry, lock_holder
+from dbshift.history import APPLIED, RUNNING, AppliedMigration, History, LogEntry, current_version, lock_holder
 from dbshift.migrations import Migration, discover, order_for_apply, parse_version, write_template
 
 if TYPE_CHECKING:  # the runner and backups load only when something runs
@@ -151,10 +151,9 @@ class Project:
 
     def _status(self, migrations: list[Migration], applied: dict[int, AppliedMigration]) -> Status:
         by_version = {m.version: m for m in migrations}
-        done = [a for a in applied.values() if a.status == APPLIED]
         return Status(
             url=self.config.require_url().masked(),
-            current_version=max((a.version for a in done), default=0),
+            current_version=current_version(applied),
             applied=sorted(applied.values(), key=lambda a: a.version),
             pending=[m for m in migrations if m.version not in applied],
             changed=[by_version[v] for v, a in applied.items() if v in by_version and by_version[v].checksum != a.checksum],
@@ -391,8 +390,7 @@ class Project:
 
     @staticmethod
     def _current_version(db: Database) -> int:
-        applied = History(db).applied().values()
-        return max((a.version for a in applied if a.status == APPLIED), default=0)
+        return current_version(History(db).applied())
 
     # -- drafting (dbshift.schema) ------------------------------------------------------------
     def inspect(self, source: str | None = None):

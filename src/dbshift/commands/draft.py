@@ -12,6 +12,13 @@ from dbshift.commands import console, print_json, table
 FROM_HELP = "Schema to start from: migrations (default), db, a .sql file or a database URL."
 TO_HELP = "Desired schema: schema.sql (default), db, migrations, another .sql file or a URL."
 
+#: Options shared by `diff` and `plan`.
+RENAME_OPTION = typer.Option(None, "--rename", help="A rename: old_table=new_table or table.old=new (repeatable).")
+CONVERT_OPTION = typer.Option(None, "--convert", help="New value from the old row: table.column=SQL (repeatable).")
+REVERSE_OPTION = typer.Option(None, "--reverse", help="Old value back from the new row, for the down: table.column=SQL.")
+DEFAULT_OPTION = typer.Option(None, "--default", help="Backfill for a NOT NULL column: table.column=SQL.")
+MAP_OPTION = typer.Option(None, "--map", help="Value map for a type change: table.column=OLD:NEW,OLD:NEW.")
+
 
 def _draft(ctx: typer.Context, source, target, rename, convert, reverse, default, value_map, name=None, check_rows=True):
     from dbshift.schema.renames import terminal_questioner
@@ -28,11 +35,11 @@ def diff(
     ctx: typer.Context,
     source: str = typer.Option(None, "--from", help=FROM_HELP),
     target: str = typer.Option(None, "--to", help=TO_HELP),
-    rename: List[str] = typer.Option(None, "--rename", help="A rename: old_table=new_table or table.old=new (repeatable)."),
-    convert: List[str] = typer.Option(None, "--convert", help="New value from the old row: table.column=SQL (repeatable)."),
-    reverse: List[str] = typer.Option(None, "--reverse", help="Old value back from the new row, for the down: table.column=SQL."),
-    default: List[str] = typer.Option(None, "--default", help="Backfill for a NOT NULL column: table.column=SQL."),
-    value_map: List[str] = typer.Option(None, "--map", help="Value map for a type change: table.column=OLD:NEW,OLD:NEW."),
+    rename: List[str] = RENAME_OPTION,
+    convert: List[str] = CONVERT_OPTION,
+    reverse: List[str] = REVERSE_OPTION,
+    default: List[str] = DEFAULT_OPTION,
+    value_map: List[str] = MAP_OPTION,
     name: str = typer.Option(None, "--name", help="Write the migration under this name and update dbshift.sum."),
     check: bool = typer.Option(False, "--check", help="Exit 1 when the schemas differ (for CI); write nothing."),
 ) -> None:
@@ -83,11 +90,11 @@ def plan(
     ctx: typer.Context,
     source: str = typer.Option(None, "--from", help=FROM_HELP),
     target: str = typer.Option(None, "--to", help=TO_HELP),
-    rename: List[str] = typer.Option(None, "--rename", help="A rename: old_table=new_table or table.old=new (repeatable)."),
-    convert: List[str] = typer.Option(None, "--convert", help="New value from the old row: table.column=SQL (repeatable)."),
-    reverse: List[str] = typer.Option(None, "--reverse", help="Old value back from the new row: table.column=SQL."),
-    default: List[str] = typer.Option(None, "--default", help="Backfill for a NOT NULL column: table.column=SQL."),
-    value_map: List[str] = typer.Option(None, "--map", help="Value map for a type change: table.column=OLD:NEW,OLD:NEW."),
+    rename: List[str] = RENAME_OPTION,
+    convert: List[str] = CONVERT_OPTION,
+    reverse: List[str] = REVERSE_OPTION,
+    default: List[str] = DEFAULT_OPTION,
+    value_map: List[str] = MAP_OPTION,
 ) -> None:
     """Show the operations a diff would run, each with its reverse and flags."""
     result = _draft(ctx, source, target, rename, convert, reverse, default, value_map)

@@ -212,7 +212,7 @@ def plan_alter_table(change: d.AlterTable, fk_indexes=frozenset()) -> Operation:
     lossy = ", ".join(f"{change.name}.{c}" for c in change.lossy_down)
     dropped = [c.name for c in change.dropped]
     return Operation(
-        description=f"alter table {change.name}",
+        description=change.describe(),
         sql=alter_table_sql(change, fk_indexes),
         reverse=alter_table_sql(change.inverse()) + [
             f"ALTER TABLE {quote(change.name)} DROP INDEX {quote(i.name)}" for i in _added_fk_indexes(change, fk_indexes)],

@@ -376,7 +376,7 @@ def plan_alter_table(change: d.AlterTable) -> Operation:
     lossy = ", ".join(f"{change.name}.{c}" for c in change.lossy_down)
     dropped = [c.name for c in change.dropped]
     return Operation(
-        description=_describe(change),
+        description=change.describe(),
         sql=alter_table_sql(change),
         reverse=alter_table_sql(change.inverse()),
         destructive=bool(dropped),
@@ -390,16 +390,6 @@ def _rewrites(old: str, new: str) -> bool:
     if old == new:
         return False
     return (old.split("(")[0], new.split("(")[0]) not in NO_REWRITE
-
-
-def _describe(change: d.AlterTable) -> str:
-    parts = [f"rename column {o} to {n}" for o, n in change.renamed.items()]
-    parts += [f"add column {c.name}" for c in change.added]
-    parts += [f"drop column {c.name}" for c in change.dropped]
-    parts += [f"alter column {new.name}" + (f" ({old.type} -> {new.type})" if old.type != new.type else "")
-              for old, new in change.altered]
-    parts += change.constraint_changes()
-    return f"alter table {change.name}: " + ", ".join(parts or ["definition changed"])
 
 
 def alter_table_sql(change: d.AlterTable) -> list[str]:

@@ -199,7 +199,7 @@ def plan_alter_table(change: d.AlterTable, current: Schema, desired: Schema) -> 
     notes = [f"{change.name}.{c}: values are copied as they are and SQLite converts them to the new type's "
              f"affinity; give --convert to say how" for c in coerced]
     return Operation(
-        description=_describe(change) + (" (table rebuild)" if rewrites else ""),
+        description=change.describe() + (" (table rebuild)" if rewrites else ""),
         sql=up,
         reverse=down,
         destructive=bool(dropped or coerced),
@@ -208,16 +208,6 @@ def plan_alter_table(change: d.AlterTable, current: Schema, desired: Schema) -> 
         lossy_reverse=(f"no reverse conversion for {lossy}" if lossy else "")
         or (f"dropped column(s) {', '.join(change.name + '.' + c for c in dropped)} come back empty" if dropped else ""),
     )
-
-
-def _describe(change: d.AlterTable) -> str:
-    parts = [f"rename column {o} to {n}" for o, n in change.renamed.items()]
-    parts += [f"add column {c.name}" for c in change.added]
-    parts += [f"drop column {c.name}" for c in change.dropped]
-    parts += [f"alter column {new.name}" + (f" ({old.type} -> {new.type})" if old.type != new.type else "")
-              for old, new in change.altered]
-    parts += change.constraint_changes()
-    return f"alter table {change.name}: " + ", ".join(parts or ["definition changed"])
 
 
 def _native_steps(change: d.AlterTable) -> list[str]:

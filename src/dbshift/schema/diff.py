@@ -61,6 +61,16 @@ class AlterTable:
         """The table's name (after any rename)."""
         return self.new.name
 
+    def describe(self) -> str:
+        """One line for humans: what the change does to the table."""
+        parts = [f"rename column {o} to {n}" for o, n in self.renamed.items()]
+        parts += [f"add column {c.name}" for c in self.added]
+        parts += [f"drop column {c.name}" for c in self.dropped]
+        parts += [f"alter column {new.name}" + (f" ({old.type} -> {new.type})" if old.type != new.type else "")
+                  for old, new in self.altered]
+        parts += self.constraint_changes()
+        return f"alter table {self.name}: " + ", ".join(parts or ["definition changed"])
+
     def constraint_changes(self) -> list[str]:
         """Human-readable constraint differences (primary key, unique, checks, foreign keys, options)."""
         notes = []
