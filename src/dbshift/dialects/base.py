@@ -7,10 +7,11 @@ and overrides what differs; the runner, history and project code never branch on
 from __future__ import annotations
 
 import contextlib
+import zlib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from dbshift.urls import DatabaseURL
 
@@ -33,6 +34,16 @@ class TableWatch:
     row_changes: set[str] = field(default_factory=set)
     created: set[str] = field(default_factory=set)
     dropped: set[str] = field(default_factory=set)
+
+
+def sum_row_hashes(batches: Iterable[list[bytes]]) -> tuple[int, int, int]:
+    """Row count and the sums of each row's CRC-32 and Adler-32: sums do not depend on row order."""
+    crc_sum = adler_sum = rows = 0
+    for batch in batches:
+        crc_sum += sum(map(zlib.crc32, batch))
+        adler_sum += sum(map(zlib.adler32, batch))
+        rows += len(batch)
+    return rows, crc_sum, adler_sum
 
 
 class Database(ABC):
@@ -133,6 +144,10 @@ class Database(ABC):
         cursor.execute(f"SELECT * FROM {self.quote(table)}")
         while rows := cursor.fetchmany(batch):
             yield [repr(row).encode() for row in rows]
+
+    def row_hash_sums(self, table: str) -> tuple[int, int, int]:
+        """(rows, sum of CRC-32s, sum of Adler-32s) of the table's serialized rows, in any order."""
+        return sum_row_hashes(self.row_texts(table))
 
     def integrity_problems(self) -> list[str]:
         """Storage-level corruption found by the database's own check (empty when sound)."""

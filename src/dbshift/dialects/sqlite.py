@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import itertools
 import json
+import marshal
 import os
 import sqlite3
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-from dbshift.dialects.base import Database, Statement, TableWatch
+from dbshift.dialects.base import Database, Statement, TableWatch, sum_row_hashes
 from dbshift.errors import CheckFailed, ConfigError, LockHeld
 from dbshift.urls import parse_url
 
@@ -21,6 +23,13 @@ LOCK_POLL_SECONDS = 0.05
 #: (bench/rebuild.py). Pages are allocated only as used; the setting is restored afterwards.
 FOREIGN_KEY_CHECK_CACHE_KIB = 65536
 BACKUP_STEP_PAGES = 16384  # pages per backup step (progress granularity)
+#: Whole-database reads (integrity and foreign key checks, fingerprints) memory-map the file: their
+#: page lookups then cost no system call each. On bench/verify.py's 1 GB file foreign_key_check took
+#: 6.5 s instead of 12.5 s and integrity_check 9.5 s instead of 15.5 s. SQLite caps it at its own limit.
+READ_MMAP_BYTES = 1 << 40
+#: marshal format 2 writes every value by type and content only (no object references, no
+#: interning marks), so equal rows give equal bytes in every process and Python version.
+ROW_MARSHAL_VERSION = 2
 
 
 class SQLiteDatabase(Database):
@@ -140,6 +149,7 @@ class SQLiteDatabase(Database):
         # tables: 0.3 s instead of 3 s on a 100 MB file, enough to prove a fresh copy sound.
         check = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
+            check.execute(f"PRAGMA mmap_size={READ_MMAP_BYTES}")
             result = check.execute("PRAGMA integrity_check" if thorough else "PRAGMA quick_check").fetchall()
         except sqlite3.Error as exc:
             return str(exc)
@@ -176,7 +186,28 @@ class SQLiteDatabase(Database):
         views = self._conn.execute("SELECT name, sql FROM sqlite_schema WHERE type='view' ORDER BY name").fetchall()
         return tables + [(name, _normalize_sql(sql)) for name, sql in views]
 
+    def row_hash_sums(self, table: str) -> tuple[int, int, int]:
+        with self._memory_mapped():
+            try:
+                return sum_row_hashes(self._marshalled_rows(table))
+            except sqlite3.OperationalError as exc:
+                if "decode" not in str(exc):
+                    raise
+            # TEXT that is not valid UTF-8 cannot become a Python str: hash SQLite's own quoting instead.
+            return sum_row_hashes(self.row_texts(table))
+
+    def _marshalled_rows(self, table: str, batch: int = 20000) -> Iterator[list[bytes]]:
+        """Each row's values marshalled (type-tagged, so 1, 1.0, '1' and x'31' differ), in batches."""
+        cursor = self._conn.cursor()
+        try:
+            cursor.execute(f"SELECT * FROM {self.quote(table)}")
+            while rows := cursor.fetchmany(batch):
+                yield list(map(marshal.dumps, rows, itertools.repeat(ROW_MARSHAL_VERSION, len(rows))))
+        finally:
+            cursor.close()
+
     def row_texts(self, table: str, batch: int = 20000) -> Iterator[list[bytes]]:
+        """Each row as SQLite's ``quote()`` of every column, comma-joined (slower, but takes any bytes)."""
         columns = [row[1] for row in self._conn.execute(f"PRAGMA table_info({self.quote(table)})")]
         if not columns:
             return
@@ -193,12 +224,28 @@ class SQLiteDatabase(Database):
             cursor.close()
 
     def integrity_problems(self) -> list[str]:
-        rows = self._conn.execute("PRAGMA integrity_check").fetchall()
+        with self._memory_mapped():
+            rows = self._conn.execute("PRAGMA integrity_check").fetchall()
         return [] if rows == [("ok",)] else [row[0] for row in rows]
 
     def foreign_key_problems(self) -> list[str]:
-        rows = self._conn.execute("PRAGMA foreign_key_check").fetchall()
+        with self._memory_mapped():
+            rows = self._conn.execute("PRAGMA foreign_key_check").fetchall()
         return [f"{table} rowid {rowid} -> {parent}" for table, rowid, parent, _ in rows]
+
+    @contextlib.contextmanager
+    def _memory_mapped(self) -> Iterator[None]:
+        """Memory-map the file for the block (see READ_MMAP_BYTES), then restore the setting."""
+        setting = self._conn.execute("PRAGMA mmap_size").fetchone()  # None for :memory:
+        if setting is None:
+            yield
+            return
+        previous = setting[0]
+        self._conn.execute(f"PRAGMA mmap_size={READ_MMAP_BYTES}")
+        try:
+            yield
+        finally:
+            self._conn.execute(f"PRAGMA mmap_size={previous}")
 
     def size_estimate(self) -> dict:
         page_size = self._conn.execute("PRAGMA page_size").fetchone()[0]

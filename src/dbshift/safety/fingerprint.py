@@ -1,16 +1,15 @@
 """Table fingerprints: a row count and an order-independent content hash, computed streaming.
 
-Each row is serialized by the dialect (SQLite: ``quote()`` of every column, comma-joined),
-hashed with CRC-32 and Adler-32, and the per-row hashes are summed modulo 2**64 (the two sums
-are then hashed into one hex string). A sum does
-not depend on the order rows come back in, so a rebuilt or vacuumed table with the same rows
+Each row is serialized by the dialect (SQLite: ``marshal`` of the row's values; the servers:
+an MD5 of the row's text computed in the server), hashed with CRC-32 and Adler-32, and the
+per-row hashes are summed modulo 2**64 (the two sums are then hashed into one hex string).
+A sum does not depend on the order rows come back in, so a rebuilt or vacuumed table with the same rows
 has the same fingerprint; any changed, added or removed row changes it.
 """
 
 from __future__ import annotations
 
 import hashlib
-import zlib
 from dataclasses import dataclass
 
 from dbshift.dialects.base import Database
@@ -45,11 +44,7 @@ def data_tables(db: Database) -> list[str]:
 
 def fingerprint_table(db: Database, table: str) -> Fingerprint:
     """Fingerprint one table in a single streaming pass."""
-    crc_sum = adler_sum = rows = 0
-    for batch in db.row_texts(table):
-        crc_sum += sum(map(zlib.crc32, batch))
-        adler_sum += sum(map(zlib.adler32, batch))
-        rows += len(batch)
+    rows, crc_sum, adler_sum = db.row_hash_sums(table)
     content = hashlib.blake2b(f"{crc_sum & MASK}:{adler_sum & MASK}".encode(), digest_size=16).hexdigest()
     return Fingerprint(table, rows, content, db.table_definition(table))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import queue
 import threading
 import time
 from dataclasses import dataclass, field
@@ -10,7 +11,7 @@ from pathlib import Path
 from typing import Callable, ContextManager
 
 from dbshift.dialects.base import Database
-from dbshift.safety.fingerprint import SAME, Fingerprint, compare, fingerprint_tables
+from dbshift.safety.fingerprint import SAME, Fingerprint, compare, data_tables, fingerprint_table, fingerprint_tables
 
 OpenDatabase = Callable[[], ContextManager[Database]]
 
@@ -48,43 +49,68 @@ class VerifyReport:
 
 
 def verify(open_db: OpenDatabase, against: Path | None = None) -> VerifyReport:
-    """Check the database; the storage check runs on its own connection beside the fingerprints."""
+    """Check the database: two connections share the checks and the per-table fingerprints."""
     started = time.perf_counter()
     with open_db() as db:
         backup = db.open_backup(against) if against is not None else None
         try:
-            with _in_background(open_db, lambda d: d.integrity_problems()) as integrity:
-                foreign_keys = db.foreign_key_problems()
-                fingerprints = fingerprint_tables(db)
-                comparison = compare(fingerprints, fingerprint_tables(backup)) if backup is not None else {}
+            jobs: queue.SimpleQueue = queue.SimpleQueue()
+            # The two whole-database checks first: they are the longest jobs, so the tables'
+            # fingerprints fill in around them on whichever connection is free.
+            tables = data_tables(db)
+            for job in [INTEGRITY, FOREIGN_KEYS, *[(FINGERPRINT, table) for table in tables]]:
+                jobs.put(job)
+            results: dict[tuple[str, str], object] = {}
+            with _in_background(open_db, lambda second: _run_jobs(second, jobs, results)):
+                _run_jobs(db, jobs, results)
+            fingerprints = {table: results[FINGERPRINT, table] for table in tables}
+            comparison = compare(fingerprints, fingerprint_tables(backup)) if backup is not None else {}
         finally:
             if backup is not None:
                 backup.close()
-    return VerifyReport(integrity.result, foreign_keys, fingerprints, str(against) if against else None,
+    return VerifyReport(results[INTEGRITY], results[FOREIGN_KEYS], fingerprints, str(against) if against else None,
                         comparison, time.perf_counter() - started)
 
 
+FINGERPRINT = "fingerprint"
+INTEGRITY, FOREIGN_KEYS = ("check", "integrity"), ("check", "foreign keys")
+
+
+def _run_jobs(db: Database, jobs: queue.SimpleQueue, results: dict[tuple[str, str], object]) -> None:
+    """Take jobs until none are left: the two checks, then one table's fingerprint per job."""
+    while True:
+        try:
+            job = jobs.get_nowait()
+        except queue.Empty:
+            return
+        if job == INTEGRITY:
+            results[job] = db.integrity_problems()
+        elif job == FOREIGN_KEYS:
+            results[job] = db.foreign_key_problems()
+        else:
+            results[job] = fingerprint_table(db, job[1])
+
+
 class _Background:
-    result = None
     error: BaseException | None = None
 
 
 @contextlib.contextmanager
 def _in_background(open_db: OpenDatabase, work: Callable[[Database], object]):
-    """Run ``work`` on a second connection in a thread; its result is ready after the block."""
+    """Run ``work`` on a second connection in a thread; it has finished when the block ends."""
     box = _Background()
 
     def run():
         try:
             with open_db() as db:
-                box.result = work(db)
+                work(db)
         except BaseException as exc:  # handed to the caller's thread below
             box.error = exc
 
     thread = threading.Thread(target=run, name="dbshift-verify", daemon=True)
     thread.start()
     try:
-        yield box
+        yield
     finally:
         thread.join()
     if box.error is not None:
