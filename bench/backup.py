@@ -3,7 +3,9 @@
 Run: ./dev bench bench/backup.py [--rounds 3]   (or .venv/bin/python bench/backup.py)
 
 Backup peers: `sqlite3 db ".backup out"` (no check), and the same followed by
-`PRAGMA integrity_check` on the copy (what `dbshift backup` also does, plus sha256 + manifest).
+`PRAGMA integrity_check` on the copy (what `dbshift backup` also does, plus sha256 + manifest),
+or by `PRAGMA quick_check` (what the automatic backup before a risky migration does, timed
+in-process through the same `create_backup` call).
 Restore peer: `cp backup db` + `sqlite3 db "PRAGMA integrity_check"`; dbshift restore also
 checks the sha256, keeps the replaced file, fsyncs and renames. Whole processes, interleaved.
 """
@@ -14,10 +16,11 @@ import argparse
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 from _bigdb import big_database
-from _timing import VENV_BIN, WORK, interleaved, report, run_quiet
+from _timing import BENCH_DIR, VENV_BIN, WORK, interleaved, report, run_quiet
 
 FOLDER = WORK / "safety"
 
@@ -51,8 +54,25 @@ def bench_backup(source: Path, rounds: int) -> str:
         "sqlite3 .backup + integrity_check": lambda: sh(
             f"sqlite3 {source} '.backup peer/out.db' && sqlite3 peer/out.db 'PRAGMA integrity_check'", folder),
         "dbshift backup": lambda: run_quiet([dbshift, "--json", "backup"], folder),
+        "sqlite3 .backup + quick_check": lambda: sh(
+            f"sqlite3 {source} '.backup peer/out.db' && sqlite3 peer/out.db 'PRAGMA quick_check'", folder),
+        "dbshift automatic backup (quick_check, in-process)": lambda: automatic_backup(source, folder),
     }
     return report(interleaved(jobs, rounds, setup=lambda name: clean_outputs()), "sqlite3 .backup")
+
+
+def automatic_backup(source: Path, folder: Path) -> None:
+    """The backup `apply` takes before a risky migration: the same copy, checked with quick_check."""
+    sys.path.insert(0, str(BENCH_DIR.parent / "src"))
+    from dbshift.backup import create_backup
+    from dbshift.dialects.sqlite import SQLiteDatabase
+    from dbshift.urls import parse_url
+
+    db = SQLiteDatabase(parse_url(f"sqlite:///{source}"), readonly=True)
+    try:
+        create_backup(db, folder / "backups", "before", 0, thorough=False)
+    finally:
+        db.close()
 
 
 def bench_restore(source: Path, rounds: int) -> str:
