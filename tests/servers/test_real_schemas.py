@@ -19,6 +19,7 @@ SCHEMAS = [
     ("postgresql", "chinook/schema-only/Chinook_PostgreSql.schema.sql"),
     ("postgresql", "chinook/schema-only/Chinook_PostgreSql_AutoIncrementPKs.schema.sql"),
     ("postgresql", "chinook/schema-only/Chinook_PostgreSql_SerialPKs.schema.sql"),
+    ("postgresql", "sakila/postgres-sakila-schema.sql"),
     ("mysql", "chinook/schema-only/Chinook_MySql.schema.sql"),
     ("mysql", "chinook/schema-only/Chinook_MySql_AutoIncrementPKs.schema.sql"),
     ("mysql", "sakila/mysql-sakila-schema.sql"),

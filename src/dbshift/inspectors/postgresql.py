@@ -5,12 +5,16 @@ prints them, arrays, enums and domains included), defaults, identity and serial 
 constraints (deferrable, NOT VALID), foreign-key actions, indexes (partial, expression, access
 method, INCLUDE), views, materialized views and triggers. What the neutral model has no field
 for goes in ``options``: comments, identity, exclusion constraints, and on the schema the
-enums, domains, standalone sequences, functions and other schemas. Expressions are printed
+enums, domains, standalone sequences, functions, aggregates, rules and other schemas. A table
+that inherits from others (``INHERITS``) lists its parents in ``options["inherits"]``; its
+columns and CHECKs include the inherited ones, as the catalog shows them. Expressions are printed
 by the server itself (``pg_get_expr``/``pg_get_*def``), so both sides of a diff are
 normalized the same way.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from dbshift.history import BOOKKEEPING_TABLES
 from dbshift.schema.model import (
@@ -40,8 +44,10 @@ def inspect_database(db) -> Schema:
     columns = _columns(db)
     constraints = _constraints(db)
     indexes = _indexes(db)
+    parents = _parents(db)
     built = [
-        _table(name, oid, comment, columns.get(oid, []), constraints.get(oid, []), indexes.get(oid, ()))
+        _with_parents(_table(name, oid, comment, columns.get(oid, []), constraints.get(oid, []), indexes.get(oid, ())),
+                      parents.get(oid))
         for oid, name, comment in tables
     ]
     return Schema.build(built, _views(db), _triggers(db), dialect="postgresql", options=_schema_options(db))
@@ -54,6 +60,23 @@ def _tables(db) -> list[tuple]:
         f"WHERE c.relnamespace = {NAMESPACE} AND c.relkind IN ('r', 'p') AND NOT c.relispartition ORDER BY 2"
     )
     return [row for row in rows if row[1] not in skipped]
+
+
+def _parents(db) -> dict[int, list[str]]:
+    """Each inheriting table's parents, in INHERITS order (declarative partitions are not listed)."""
+    rows = db.execute(
+        "SELECT i.inhrelid, p.relname FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid "
+        f"JOIN pg_catalog.pg_class p ON p.oid = i.inhparent WHERE c.relnamespace = {NAMESPACE} AND c.relkind = 'r' "
+        "AND NOT c.relispartition ORDER BY i.inhrelid, i.inhseqno"
+    )
+    found: dict[int, list[str]] = {}
+    for oid, parent in rows:
+        found.setdefault(oid, []).append(parent)
+    return found
+
+
+def _with_parents(table: Table, parents: list[str] | None) -> Table:
+    return replace(table, options={**table.options, "inherits": parents}) if parents else table
 
 
 def _columns(db) -> dict[int, list[Column]]:
@@ -130,7 +153,8 @@ def _table(name: str, oid: int, comment, columns: list[Column], constraints: lis
         elif kind == "u":
             uniques.append(Unique(tuple(cols), name=cname, options=_with(extra, "deferrable", _deferrable(deferrable, deferred))))
         elif kind == "c":
-            checks.append(Check(_check_expression(definition), name=cname, options=extra))
+            no_inherit = {"no_inherit": True} if definition.removesuffix(" NOT VALID").endswith(" NO INHERIT") else {}
+            checks.append(Check(_check_expression(definition), name=cname, options={**extra, **no_inherit}))
         elif kind == "f":
             foreign_keys.append(ForeignKey(
                 tuple(cols), ref_table, tuple(ref_cols), FK_ACTIONS[on_delete], FK_ACTIONS[on_update],
@@ -220,7 +244,7 @@ def _triggers(db) -> list[Trigger]:
     rows = db.execute(
         "SELECT tg.tgname, c.relname, pg_get_triggerdef(tg.oid, true) FROM pg_catalog.pg_trigger tg "
         f"JOIN pg_catalog.pg_class c ON c.oid = tg.tgrelid WHERE c.relnamespace = {NAMESPACE} "
-        "AND NOT tg.tgisinternal ORDER BY 1"
+        "AND NOT tg.tgisinternal ORDER BY 1, 2"
     )
     return [Trigger(name, table, sql) for name, table, sql in rows]
 
@@ -242,11 +266,53 @@ def _schema_options(db) -> dict:
             "SELECT p.oid::regprocedure::text, pg_get_functiondef(p.oid) FROM pg_catalog.pg_proc p "
             f"WHERE p.pronamespace = {NAMESPACE} AND p.prokind IN ('f', 'p') AND NOT EXISTS (SELECT 1 FROM "
             "pg_catalog.pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e') ORDER BY 1")),
+        "aggregates": _aggregates(db),
+        "rules": _rules(db),
         "other_schemas": [r[0] for r in db.execute(
             "SELECT nspname FROM pg_catalog.pg_namespace WHERE nspname NOT LIKE 'pg\\_%' "
             "AND nspname NOT IN ('information_schema', current_schema()) ORDER BY 1")],
     }
     return {key: value for key, value in options.items() if value}
+
+
+def _aggregates(db) -> dict[str, str]:
+    """Each aggregate's CREATE AGGREGATE, rebuilt from ``pg_aggregate`` (there is no pg_get_aggregatedef)."""
+    rows = db.execute(
+        "SELECT p.oid::regprocedure::text, quote_ident(p.proname), pg_get_function_arguments(p.oid), "
+        "a.aggtransfn::regproc::text, format_type(a.aggtranstype, NULL), "
+        "NULLIF(a.aggfinalfn, 0)::regproc::text, a.aggfinalextra, NULLIF(a.aggcombinefn, 0)::regproc::text, "
+        "a.agginitval, NULLIF(a.aggsortop, 0)::regoperator::text, a.aggkind "
+        "FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_aggregate a ON a.aggfnoid = p.oid "
+        f"WHERE p.pronamespace = {NAMESPACE} AND p.prokind = 'a' ORDER BY 1"
+    )
+    return {signature: _aggregate_sql(*row) for signature, *row in rows}
+
+
+def _aggregate_sql(name, arguments, transition, state_type, final, final_extra, combine, initial, sort_operator,
+                   kind) -> str:
+    parts = [f"SFUNC = {transition}", f"STYPE = {state_type}"]
+    if final:
+        parts.append(f"FINALFUNC = {final}" + (", FINALFUNC_EXTRA" if final_extra else ""))
+    if combine:
+        parts.append(f"COMBINEFUNC = {combine}")
+    if initial is not None:
+        parts.append("INITCOND = '" + initial.replace("'", "''") + "'")
+    if sort_operator:
+        parts.append(f"SORTOP = {sort_operator.split('(')[0]}")
+    if kind == "h":
+        parts.append("HYPOTHETICAL")
+    return f"CREATE AGGREGATE {name}({arguments}) ({', '.join(parts)})"
+
+
+def _rules(db) -> dict[str, dict[str, str]]:
+    """Rewrite rules by table then name (a view's own ``_RETURN`` rule is the view, not a rule)."""
+    found: dict[str, dict[str, str]] = {}
+    for table, name, definition in db.execute(
+            "SELECT c.relname, r.rulename, pg_get_ruledef(r.oid, true) FROM pg_catalog.pg_rewrite r "
+            f"JOIN pg_catalog.pg_class c ON c.oid = r.ev_class WHERE c.relnamespace = {NAMESPACE} "
+            "AND r.rulename <> '_RETURN' ORDER BY 1, 2"):
+        found.setdefault(table, {})[name] = definition.rstrip().rstrip(";")
+    return found
 
 
 def _domains(db) -> dict[str, dict]:

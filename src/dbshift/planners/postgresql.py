@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from dbshift.planners import postgresql_objects as o
 from dbshift.planners.operations import Operation, Plan
 from dbshift.schema import diff as d
 from dbshift.schema.model import NO_ACTION, Check, Column, ForeignKey, Index, PrimaryKey, Schema, Table, Unique
@@ -39,10 +40,11 @@ def _names(names) -> str:
 
 
 # -- rendering ----------------------------------------------------------------------------
-def column_sql(column: Column, table: Table | None = None) -> str:
-    """One column definition (serial columns of a new table as SERIAL)."""
+def column_sql(column: Column, table: Table | None = None, sequences: dict | None = None) -> str:
+    """One column definition (serial columns of a new table as SERIAL, unless the sequence is a
+    standalone one of ``sequences`` that the column only draws from)."""
     type_, default = column.type, column.default
-    if table is not None and _is_serial(column, table.name):
+    if table is not None and _is_serial(column, table.name) and _sequence_name(table.name, column.name).strip('"') not in (sequences or {}):
         type_, default = SERIAL_TYPES[column.type], None
     words = [quote(column.name), type_]
     if column.collation:
@@ -91,7 +93,7 @@ def constraint_sql(item) -> str:
     if isinstance(item, Unique):
         deferrable = item.options.get("deferrable")
         return named + f"UNIQUE ({_names(item.columns)})" + (f" {deferrable}" if deferrable else "")
-    return named + f"CHECK ({item.expression})"
+    return named + f"CHECK ({item.expression})" + (" NO INHERIT" if item.options.get("no_inherit") else "")
 
 
 def _constraints(table: Table) -> list:
@@ -99,16 +101,50 @@ def _constraints(table: Table) -> list:
         table.foreign_keys)
 
 
-def create_table_sql(table: Table, with_foreign_keys: bool = True) -> list[str]:
-    """CREATE TABLE (constraints inline; NOT VALID ones added after), indexes and comments."""
+def create_table_sql(table: Table, with_foreign_keys: bool = True, schema: Schema | None = None) -> list[str]:
+    """CREATE TABLE (constraints inline; NOT VALID ones added after), indexes and comments.
+
+    A table that inherits (``INHERITS``) leaves out the columns and CHECKs its parents in
+    ``schema`` give it, and then sets the defaults and NOT NULLs where it differs from them.
+    """
+    parents = _parents(table, schema)
+    inherited = {c.name: c for p in reversed(parents) for c in p.columns}
+    inherited_checks = {c.name for p in parents for c in p.checks if not c.options.get("no_inherit")}
     inline = [c for c in _constraints(table) if not c.options.get("not_valid")
-              and (with_foreign_keys or not isinstance(c, ForeignKey))]
-    parts = [column_sql(c, table) for c in table.columns] + [constraint_sql(c) for c in inline]
+              and (with_foreign_keys or not isinstance(c, ForeignKey))
+              and not (isinstance(c, Check) and c.name in inherited_checks)]
+    sequences = schema.options.get("sequences", {}) if schema is not None else {}
+    parts = [column_sql(c, table, sequences) for c in table.columns if c.name not in inherited] + [constraint_sql(c) for c in inline]
     parts += [f"CONSTRAINT {quote(n)} {definition}" for n, definition in table.options.get("exclusion_constraints", {}).items()]
-    statements = [f"CREATE TABLE {quote(table.name)} (\n  " + ",\n  ".join(parts) + "\n)"]
-    statements += [_add_constraint(table.name, c) for c in _constraints(table) if c.options.get("not_valid")]
+    sql = f"CREATE TABLE {quote(table.name)} (\n  " + ",\n  ".join(parts) + "\n)"
+    if table.options.get("inherits"):
+        sql += f" INHERITS ({_names(table.options['inherits'])})"
+    statements = [sql] + _inherited_column_fixes(table, inherited)
+    statements += [_add_constraint(table.name, c) for c in _constraints(table) if c.options.get("not_valid")
+                   and not (isinstance(c, Check) and c.name in inherited_checks)]
     statements += [create_index_sql(i) for i in table.indexes]
     return statements + _comments(table, None)
+
+
+def _parents(table: Table, schema: Schema | None) -> list[Table]:
+    if schema is None:
+        return []
+    return [p for p in (schema.table(name) for name in table.options.get("inherits", [])) if p is not None]
+
+
+def _inherited_column_fixes(table: Table, inherited: dict[str, Column]) -> list[str]:
+    """Defaults and NOT NULLs of inherited columns where the child differs from its parent."""
+    statements = []
+    for column in table.columns:
+        parent = inherited.get(column.name)
+        if parent is None:
+            continue
+        target = f"ALTER TABLE ONLY {quote(table.name)} ALTER COLUMN {quote(column.name)}"
+        if column.default != parent.default:
+            statements.append(f"{target} SET DEFAULT {column.default}" if column.default is not None else f"{target} DROP DEFAULT")
+        if not column.nullable and parent.nullable:
+            statements.append(f"{target} SET NOT NULL")
+    return statements
 
 
 def _add_constraint(table: str, item) -> str:
@@ -161,89 +197,107 @@ def _view_sql(view) -> list[str]:
 
 def schema_sql(schema: Schema) -> list[str]:
     """Statements that create ``schema`` from nothing: types, tables, foreign keys, indexes, views, triggers."""
-    statements = _create_extras(schema.options, {})
-    tables = d.order_by_foreign_keys(list(schema.tables))
+    objects = o.dependency_order(list(o.schema_objects(schema.options, _relations(schema)).values()))
+    statements = [s for item in objects if item.phase == o.BEFORE_TABLES for s in item.create]
+    tables = parents_first(list(schema.tables))
     for table in tables:
-        statements += create_table_sql(table, with_foreign_keys=False)
+        statements += create_table_sql(table, with_foreign_keys=False, schema=schema)
     for table in tables:
         statements += [_add_constraint(table.name, k) for k in table.foreign_keys if not k.options.get("not_valid")]
-    for view in schema.views:
-        statements += _view_sql(view)
+    statements += [s for item in objects if item.phase == o.AFTER_TABLES for s in item.create]
+    for view in _order_views([d.CreateView(v) for v in schema.views]):
+        statements += _view_sql(view.view)
+    statements += [sql for sql in _rules(schema.options).values()]
     return statements + [t.sql for t in schema.triggers]
 
 
-# -- schema extras: enums, domains, sequences, functions ----------------------------------
-def _create_extras(new: dict, old: dict) -> list[str]:
-    statements = []
+def parents_first(tables: list[Table]) -> list[Table]:
+    """``tables`` with every table after the tables it inherits from (otherwise in the given order)."""
+    names = {t.name for t in tables}
+    ordered, placed, pending = [], set(), list(tables)
+    while pending:
+        ready = next((t for t in pending if all(p in placed or p not in names for p in t.options.get("inherits", []))),
+                     pending[0])
+        ordered.append(ready)
+        placed.add(ready.name)
+        pending.remove(ready)
+    return ordered
+
+
+def _inheritance_order(changes: list) -> list:
+    """New tables created after their parents; dropped tables dropped before them (positions kept)."""
+    creates = [c for c in changes if isinstance(c, d.CreateTable)]
+    drops = [c for c in changes if isinstance(c, d.DropTable)]
+    by_table = {id(c.table): c for c in creates + drops}
+    created = iter([by_table[id(t)] for t in parents_first([c.table for c in creates])])
+    dropped = iter([by_table[id(t)] for t in reversed(parents_first([c.table for c in reversed(drops)]))])
+    return [next(created) if isinstance(c, d.CreateTable) else next(dropped) if isinstance(c, d.DropTable) else c
+            for c in changes]
+
+
+# -- schema-level objects: enums, domains, sequences, functions, aggregates, rules ---------
+def _relations(schema: Schema) -> set[str]:
+    return {t.name for t in schema.tables} | {v.name for v in schema.views}
+
+
+def _object_transitions(current: Schema, desired: Schema) -> dict[str, list[tuple[str, o.Transition]]]:
+    """Each object's transition, grouped: creates and changes before/after the tables, drops before/after them.
+
+    Changes follow the order of the desired schema's dependencies; drops the reverse order of the current one's.
+    """
+    old = o.schema_objects(current.options, _relations(current))
+    new = o.schema_objects(desired.options, _relations(desired))
+    groups: dict[str, list] = {"create before": [], "create after": [], "drop before": [], "drop after": []}
+    for item in o.dependency_order(list(new.values())):
+        step = o.transition(old.get((item.kind, item.key)), item)
+        if step is not None:
+            groups["create before" if item.phase == o.BEFORE_TABLES else "create after"].append((item.key, step))
+    for item in reversed(o.dependency_order(list(old.values()))):
+        if (item.kind, item.key) not in new:
+            # Drop late objects before the tables change (they may name a table's row type), early ones after.
+            groups["drop before" if item.phase == o.AFTER_TABLES else "drop after"].append((item.key, o.transition(item, None)))
+    return groups
+
+
+def _objects_operation(description: str, steps: list[tuple[str, o.Transition]]) -> Operation:
+    lossy = "; ".join(step.lossy for _, step in steps if step.lossy)
+    return Operation(f"{description}: {', '.join(key for key, _ in steps)}",
+                     [s for _, step in steps for s in step.up],
+                     [s for _, step in reversed(steps) for s in step.down], lossy_reverse=lossy)
+
+
+def _rules(options: dict) -> dict[tuple[str, str], str]:
+    return {(table, name): sql for table, rules in options.get("rules", {}).items() for name, sql in rules.items()}
+
+
+def _rule_operations(current: Schema, desired: Schema) -> tuple[list[Operation], list[Operation]]:
+    """Rules that go or change are dropped before everything else; new and changed ones created last."""
+    old, new = _rules(current.options), _rules(desired.options)
+    out = [(key, sql) for key, sql in old.items() if new.get(key) != sql]
+    into = [(key, sql) for key, sql in new.items() if old.get(key) != sql]
+
+    def drop(key):
+        return f"DROP RULE {quote(key[1])} ON {quote(key[0])}"
+
+    first = [Operation(f"drop rules {', '.join(k[1] for k, _ in out)}", [drop(k) for k, _ in out],
+                       [sql for _, sql in out])] if out else []
+    last = [Operation(f"create rules {', '.join(k[1] for k, _ in into)}", [sql for _, sql in into],
+                      [drop(k) for k, _ in into])] if into else []
+    return first, last
+
+
+def _changed_domains(new: dict, old: dict) -> list[str]:
+    """Domains whose base type changed: not planned, only reported."""
+    return [f"domain {n} changed its base type: alter it by hand" for n, v in new.get("domains", {}).items()
+            if n in old.get("domains", {}) and old["domains"][n]["type"] != v["type"]]
+
+
+def _enum_rename_notes(new: dict, old: dict) -> list[str]:
+    notes = []
     for name, labels in new.get("enums", {}).items():
-        before = old.get("enums", {}).get(name)
-        if before is None:
-            statements.append(f"CREATE TYPE {quote(name)} AS ENUM ({', '.join(literal(v) for v in labels)})")
-        elif before != labels and labels[: len(before)] == before:
-            statements += [f"ALTER TYPE {quote(name)} ADD VALUE {literal(v)}" for v in labels[len(before):]]
-    for name, domain in new.get("domains", {}).items():
-        statements += _domain_sql(name, domain, old.get("domains", {}).get(name))
-    for name, (type_, start, increment, low, high, cycle) in new.get("sequences", {}).items():
-        if name not in old.get("sequences", {}):
-            statements.append(f"CREATE SEQUENCE {quote(name)} AS {type_} INCREMENT {increment} MINVALUE {low} "
-                              f"MAXVALUE {high} START {start}{' CYCLE' if cycle == 'True' else ''}")
-    return statements + _function_sql(new.get("functions", {}), old.get("functions", {}))
-
-
-def _function_sql(new: dict, old: dict) -> list[str]:
-    """CREATE OR REPLACE for new and changed functions (dropped first when the result type changes)."""
-    statements = []
-    for signature, definition in new.items():
-        before = old.get(signature)
-        if before is not None and before != definition and _returns(before) != _returns(definition):
-            statements.append(f"DROP FUNCTION {signature}")  # CREATE OR REPLACE cannot change the result type
-        if before != definition:
-            statements.append(definition.strip())
-    return statements
-
-
-def _domain_sql(name: str, new: dict, old: dict | None) -> list[str]:
-    """CREATE DOMAIN, or the ALTER DOMAIN steps from ``old`` to ``new`` (same base type)."""
-    target = quote(name)
-    if old is None:
-        sql = f"CREATE DOMAIN {target} AS {new['type']}"
-        sql += f" DEFAULT {new['default']}" if new["default"] is not None else ""
-        sql += " NOT NULL" if new["not_null"] else ""
-        return [sql + "".join(f" CONSTRAINT {quote(c)} {check}" for c, check in new["checks"].items())]
-    statements = [f"ALTER DOMAIN {target} DROP CONSTRAINT {quote(c)}" for c, check in old["checks"].items()
-                  if new["checks"].get(c) != check]
-    if old["default"] != new["default"]:
-        statements.append(f"ALTER DOMAIN {target} " + (f"SET DEFAULT {new['default']}" if new["default"] is not None
-                                                         else "DROP DEFAULT"))
-    if old["not_null"] != new["not_null"]:
-        statements.append(f"ALTER DOMAIN {target} {'SET' if new['not_null'] else 'DROP'} NOT NULL")
-    statements += [f"ALTER DOMAIN {target} ADD CONSTRAINT {quote(c)} {check}" for c, check in new["checks"].items()
-                   if old["checks"].get(c) != check]
-    return statements
-
-
-def _returns(definition: str) -> str:
-    match = re.search(r"^\s*RETURNS\s+(.*)$", definition, re.MULTILINE)
-    return match.group(1).strip() if match else ""
-
-
-def _drop_extras(new: dict, old: dict) -> list[str]:
-    statements = [f"DROP FUNCTION {signature}" for signature in old.get("functions", {})
-                  if signature not in new.get("functions", {})]
-    statements += [f"DROP SEQUENCE {quote(n)}" for n in old.get("sequences", {}) if n not in new.get("sequences", {})]
-    statements += [f"DROP DOMAIN {quote(n)}" for n in old.get("domains", {}) if n not in new.get("domains", {})]
-    statements += [f"DROP TYPE {quote(n)}" for n in old.get("enums", {}) if n not in new.get("enums", {})]
-    return statements
-
-
-def _changed_domains_and_enums(new: dict, old: dict) -> list[str]:
-    """Domains redefined and enums changed other than by appending: not planned, only reported."""
-    notes = [f"domain {n} changed its base type: alter it by hand" for n, v in new.get("domains", {}).items()
-             if n in old.get("domains", {}) and old["domains"][n]["type"] != v["type"]]
-    for name, labels in new.get("enums", {}).items():
-        before = old.get("enums", {}).get(name)
-        if before is not None and labels[: len(before)] != before:
-            notes.append(f"enum {name} changed other than by appending values: alter it by hand")
+        renames = o.enum_renames(old.get("enums", {}).get(name, labels), labels) or {}
+        notes += [f"enum {name}: value '{a}' taken as renamed to '{b}' (same position); rows keep their value"
+                  for a, b in renames.items()]
     return notes
 
 
@@ -251,32 +305,31 @@ def _changed_domains_and_enums(new: dict, old: dict) -> list[str]:
 def plan_diff(diff: d.Diff) -> Plan:
     """The operations that carry out ``diff`` on PostgreSQL."""
     current, desired = diff.current.options, diff.desired.options
-    operations = []
-    create = _create_extras(desired, current)
-    if create:
-        operations.append(_create_extras_operation(create, desired, current))
-    for change in views_in_dependency_order(_with_views_recreated(diff)):
-        operation = _plan_change(change)
-        if operation is not None:
-            operations.append(operation)
-    drop = _drop_extras(desired, current)
-    if drop:
-        operations.append(Operation("drop types, sequences and functions", drop, _create_extras(current, desired)))
+    objects = _object_transitions(diff.current, diff.desired)
+    rules_first, rules_last = _rule_operations(diff.current, diff.desired)
+    changes = _inheritance_order(views_in_dependency_order(_with_views_recreated(diff)))
+    leading = next((i for i, c in enumerate(changes) if not isinstance(c, (d.DropView, d.DropTrigger))), len(changes))
+    trailing = next((i for i in range(len(changes), leading, -1)
+                     if not isinstance(changes[i - 1], (d.CreateView, d.CreateTrigger))), leading)
+    operations = list(rules_first)
+    operations += _planned(changes[:leading], diff)
+    if objects["drop before"]:
+        operations.append(_objects_operation("drop functions that read tables", objects["drop before"]))
+    if objects["create before"]:
+        operations.append(_objects_operation("create or change types, sequences and functions", objects["create before"]))
+    operations += _planned(_without_inherited_steps(changes[leading:trailing], diff), diff)
+    if objects["create after"]:
+        operations.append(_objects_operation("create or change functions that read tables", objects["create after"]))
+    operations += _planned(changes[trailing:], diff) + rules_last
+    if objects["drop after"]:
+        operations.append(_objects_operation("drop types, sequences and functions", objects["drop after"]))
     notes = [f"{c.question.removesuffix(' [y/N]')} Not assumed; if it was, add {c.hint}" for c in diff.unconfirmed]
-    return Plan(operations=operations, notes=notes + _changed_domains_and_enums(desired, current))
+    notes += _enum_rename_notes(desired, current) + _changed_domains(desired, current) + o.enum_notes(desired, current)
+    return Plan(operations=operations, notes=notes)
 
 
-def _create_extras_operation(create: list[str], desired: dict, current: dict) -> Operation:
-    """Create types/sequences/functions; the reverse drops them and puts changed functions back."""
-    reverse = _drop_extras(current, desired)
-    reverse += _function_sql({s: f for s, f in current.get("functions", {}).items() if s in desired.get("functions", {})},
-                             desired.get("functions", {}))
-    reverse += [s for name, domain in current.get("domains", {}).items() if name in desired.get("domains", {})
-                for s in _domain_sql(name, domain, desired["domains"][name])]
-    appended = [n for n, labels in desired.get("enums", {}).items()
-                if n in current.get("enums", {}) and labels != current["enums"][n]]
-    return Operation("create types, sequences and functions", create, reverse,
-                     lossy_reverse=f"values added to enum(s) {', '.join(appended)} cannot be removed" if appended else "")
+def _planned(changes: list, diff: d.Diff) -> list[Operation]:
+    return [op for op in (_plan_change(c, diff) for c in changes) if op is not None]
 
 
 def views_in_dependency_order(changes: list) -> list:
@@ -334,13 +387,13 @@ def _mentions(view, name: str) -> bool:
     return re.search(rf"\b{re.escape(name)}\b", view.sql.split(" AS", 1)[-1].lower()) is not None
 
 
-def _plan_change(change) -> Operation | None:
+def _plan_change(change, diff: d.Diff) -> Operation | None:
     if isinstance(change, d.CreateTable):
-        return Operation(f"create table {change.table.name}", create_table_sql(change.table),
+        return Operation(f"create table {change.table.name}", create_table_sql(change.table, schema=diff.desired),
                          [f"DROP TABLE {quote(change.table.name)}"])
     if isinstance(change, d.DropTable):
         return Operation(f"drop table {change.table.name}", [f"DROP TABLE {quote(change.table.name)}"],
-                         create_table_sql(change.table), destructive=True,
+                         create_table_sql(change.table, schema=diff.current), destructive=True,
                          lossy_reverse=f"the rows of table {change.table.name} are not brought back")
     if isinstance(change, d.RenameTable):
         return Operation(f"rename table {change.old} to {change.new}",
@@ -368,6 +421,51 @@ def _plan_view_or_trigger(change) -> Operation:
     if isinstance(change, d.DropTrigger):
         return Operation(f"drop trigger {change.trigger.name}", [drop], [change.trigger.sql])
     raise TypeError(f"unknown change {change!r}")
+
+
+# -- inheritance: what a parent's ALTER TABLE already does to its children -----------------
+def _without_inherited_steps(changes: list, diff: d.Diff) -> list:
+    """Each child's AlterTable without the steps its parent's AlterTable makes on it already.
+
+    ALTER TABLE on a parent recurses to the tables that inherit from it: added, dropped and
+    renamed columns, type, default and NOT NULL changes, and CHECK constraints. Parents are
+    altered before their children (and reverted after them).
+    """
+    alters = {c.name: c for c in changes if isinstance(c, d.AlterTable)}
+    result = []
+    for change in changes:
+        if isinstance(change, d.AlterTable):
+            for parent in change.old.options.get("inherits", []):
+                if parent in alters and parent in change.new.options.get("inherits", []):
+                    change = _after_parent(change, alters[parent])
+        result.append(change)
+    return [c for c in result if not isinstance(c, d.AlterTable) or _still_changes(c)]
+
+
+def _after_parent(child: d.AlterTable, parent: d.AlterTable) -> d.AlterTable:
+    """``child`` as it stands once ``parent``'s change has recursed into it."""
+    parent_new = {b.name: b for _, b in parent.altered}
+    altered = []
+    for a, b in child.altered:
+        if b.name in parent_new:
+            p = parent_new[b.name]
+            a = replace(a, type=p.type, collation=p.collation, default=p.default, nullable=a.nullable and p.nullable)
+        if replace(a, name=b.name) != b:
+            altered.append((a, b))
+    gone_checks = {c.name for c in parent.old.checks} - {c.name for c in parent.new.checks}
+    new_checks = [c for c in parent.new.checks if c not in parent.old.checks and not c.options.get("no_inherit")]
+    checks = [c for c in child.old.checks if c.name not in gone_checks and c.name not in {n.name for n in new_checks}]
+    old = replace(child.old, checks=tuple(checks + new_checks))
+    return replace(
+        child, old=old, altered=tuple(altered),
+        added=tuple(c for c in child.added if c.name not in {p.name for p in parent.added}),
+        dropped=tuple(c for c in child.dropped if c.name not in {p.name for p in parent.dropped}),
+        renamed={a: b for a, b in child.renamed.items() if parent.renamed.get(a) != b},
+    )
+
+
+def _still_changes(change: d.AlterTable) -> bool:
+    return bool(alter_table_sql(change) or alter_table_sql(change.inverse()))
 
 
 # -- altering one table -------------------------------------------------------------------
@@ -399,6 +497,8 @@ def alter_table_sql(change: d.AlterTable) -> list[str]:
     statements = [f"ALTER TABLE {table} DROP CONSTRAINT {quote(name)}" for name, item in old_items.items()
                   if new_items.get(name) != item]
     statements += [f"ALTER TABLE {table} DROP CONSTRAINT {quote(name)}" for name in _exclusions_out(change)]
+    old_parents, new_parents = change.old.options.get("inherits", []), change.new.options.get("inherits", [])
+    statements += [f"ALTER TABLE {table} NO INHERIT {quote(p)}" for p in old_parents if p not in new_parents]
     statements += _column_changes(change, table)
     for column in change.added:
         statements += _add_column(change, table, column)
@@ -409,6 +509,7 @@ def alter_table_sql(change: d.AlterTable) -> list[str]:
             statements += _add_constraint_validated(change.new.name, item)
     new_exclusions = change.new.options.get("exclusion_constraints", {})
     statements += [f"ALTER TABLE {table} ADD CONSTRAINT {quote(n)} {new_exclusions[n]}" for n in _exclusions_in(change)]
+    statements += [f"ALTER TABLE {table} INHERIT {quote(p)}" for p in new_parents if p not in old_parents]
     return statements + _comments(change.new, _renamed_table(change.old, change.renamed))
 
 

@@ -1,0 +1,229 @@
+"""PostgreSQL schema-level objects (schema ``options``): enums, domains, sequences, functions, aggregates.
+
+Each object is created in dependency order (a domain after the function its CHECK calls, an
+aggregate after its state function) and dropped in the opposite order. Objects fall in two
+phases: most are created *before* the tables (a column's type, default or CHECK may use them);
+a function whose signature names a table's row type, or a ``LANGUAGE sql`` function whose
+body reads a table or view (PostgreSQL checks such a body when it is created), is created
+*after* the tables and dropped before them, and so is an aggregate built on such a function.
+Dependencies are found by the object names each definition mentions, as the planner does for
+views.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+BEFORE_TABLES, AFTER_TABLES = "before tables", "after tables"
+#: Kinds in the order they are created when nothing else decides.
+KINDS = ("enum", "domain", "sequence", "function", "aggregate")
+
+
+@dataclass(frozen=True)
+class SchemaObject:
+    """One enum, domain, sequence, function or aggregate with the SQL that creates and drops it."""
+
+    kind: str
+    key: str
+    #: The bare name other definitions use to refer to it.
+    name: str
+    definition: object
+    create: tuple[str, ...]
+    drop: str
+    phase: str = BEFORE_TABLES
+
+    @property
+    def text(self) -> str:
+        """The SQL searched for the names of other objects."""
+        return " ".join(self.create)
+
+
+@dataclass
+class Transition:
+    """How one object goes from the current to the desired schema: its up and down statements."""
+
+    up: list[str]
+    down: list[str]
+    #: Why the down cannot undo the up completely, or "".
+    lossy: str = ""
+
+
+def quote(name: str) -> str:
+    """PostgreSQL's quoted identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def literal(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+# -- reading the options ------------------------------------------------------------------
+def schema_objects(options: dict, relations: set[str]) -> dict[tuple[str, str], SchemaObject]:
+    """The objects of a schema's ``options`` by (kind, key); ``relations`` are its table and view names."""
+    found = {}
+    for name, labels in options.get("enums", {}).items():
+        found[("enum", name)] = SchemaObject("enum", name, name, labels, (_enum_sql(name, labels),),
+                                             f"DROP TYPE {quote(name)}")
+    for name, domain in options.get("domains", {}).items():
+        found[("domain", name)] = SchemaObject("domain", name, name, domain, tuple(domain_sql(name, domain, None)),
+                                               f"DROP DOMAIN {quote(name)}")
+    for name, values in options.get("sequences", {}).items():
+        found[("sequence", name)] = SchemaObject("sequence", name, name, values, (_sequence_sql(name, values),),
+                                                 f"DROP SEQUENCE {quote(name)}")
+    relation_pattern = _mention_pattern(relations)
+    for signature, definition in options.get("functions", {}).items():
+        phase = AFTER_TABLES if _reads_relations(definition, relation_pattern) else BEFORE_TABLES
+        found[("function", signature)] = SchemaObject("function", signature, _bare(signature), definition,
+                                                      (definition.strip(),), f"DROP ROUTINE {signature}", phase)
+    late = _mention_pattern({o.name for o in found.values() if o.phase == AFTER_TABLES})
+    for signature, definition in options.get("aggregates", {}).items():
+        phase = AFTER_TABLES if late and late.search(definition) else BEFORE_TABLES
+        found[("aggregate", signature)] = SchemaObject("aggregate", signature, _bare(signature), definition,
+                                                       (definition,), f"DROP AGGREGATE {signature}", phase)
+    return found
+
+
+def _bare(signature: str) -> str:
+    """``public."My f"(integer)`` -> ``My f``."""
+    name = signature.split("(", 1)[0].rsplit(".", 1)[-1]
+    return name[1:-1].replace('""', '"') if name.startswith('"') else name
+
+
+def _mention_pattern(names) -> re.Pattern | None:
+    names = sorted({n for n in names if n}, key=len, reverse=True)
+    if not names:
+        return None
+    return re.compile(r'(?<![\w$])"?(?:' + "|".join(re.escape(n) for n in names) + r')"?(?![\w$])', re.IGNORECASE)
+
+
+def _reads_relations(definition: str, relations: re.Pattern | None) -> bool:
+    """The function's signature names a relation, or its SQL-language body reads one."""
+    if relations is None:
+        return False
+    body_start = re.search(r"^(AS |BEGIN ATOMIC)", definition, re.MULTILINE)
+    header = definition[: body_start.start()] if body_start else definition
+    body = definition[body_start.start():] if body_start else ""
+    arguments = header.splitlines()[0].split("(", 1)[-1] if header.strip() else ""
+    if relations.search(arguments) or relations.search(_returns(header)):
+        return True
+    return re.search(r"^\s*LANGUAGE sql\b", header, re.MULTILINE | re.IGNORECASE) is not None \
+        and relations.search(body) is not None
+
+
+def _enum_sql(name: str, labels: list[str]) -> str:
+    return f"CREATE TYPE {quote(name)} AS ENUM ({', '.join(literal(v) for v in labels)})"
+
+
+def _sequence_sql(name: str, values: list[str], verb: str = "CREATE") -> str:
+    type_, start, increment, low, high, cycle = values
+    cycle_sql = " CYCLE" if cycle == "True" else (" NO CYCLE" if verb == "ALTER" else "")
+    return (f"{verb} SEQUENCE {quote(name)} AS {type_} INCREMENT {increment} MINVALUE {low} "
+            f"MAXVALUE {high} START {start}{cycle_sql}")
+
+
+def domain_sql(name: str, new: dict, old: dict | None) -> list[str]:
+    """CREATE DOMAIN, or the ALTER DOMAIN steps from ``old`` to ``new`` (same base type)."""
+    target = quote(name)
+    if old is None:
+        sql = f"CREATE DOMAIN {target} AS {new['type']}"
+        sql += f" DEFAULT {new['default']}" if new["default"] is not None else ""
+        sql += " NOT NULL" if new["not_null"] else ""
+        return [sql + "".join(f" CONSTRAINT {quote(c)} {check}" for c, check in new["checks"].items())]
+    statements = [f"ALTER DOMAIN {target} DROP CONSTRAINT {quote(c)}" for c, check in old["checks"].items()
+                  if new["checks"].get(c) != check]
+    if old["default"] != new["default"]:
+        statements.append(f"ALTER DOMAIN {target} " + (f"SET DEFAULT {new['default']}" if new["default"] is not None
+                                                         else "DROP DEFAULT"))
+    if old["not_null"] != new["not_null"]:
+        statements.append(f"ALTER DOMAIN {target} {'SET' if new['not_null'] else 'DROP'} NOT NULL")
+    statements += [f"ALTER DOMAIN {target} ADD CONSTRAINT {quote(c)} {check}" for c, check in new["checks"].items()
+                   if old["checks"].get(c) != check]
+    return statements
+
+
+# -- enum changes -------------------------------------------------------------------------
+def enum_renames(old: list[str], new: list[str]) -> dict[str, str] | None:
+    """Old label -> new label when ``new`` is ``old`` with some labels renamed in place (and maybe
+    labels appended); None when the change is anything else.
+
+    A label that sits at the same position in both lists and is not itself a label of the other
+    list was renamed (sqldef's rule); a position-preserving substitution is the only change a
+    rename can be told apart from, since a rename keeps the value's sort order.
+    """
+    if len(new) < len(old):
+        return None
+    renames = {}
+    for before, after in zip(old, new):
+        if before == after:
+            continue
+        if before in new or after in old:
+            return None
+        renames[before] = after
+    return renames
+
+
+def _enum_transition(name: str, old: list[str], new: list[str]) -> Transition | None:
+    renames = enum_renames(old, new)
+    if renames is None:
+        return None
+    target = quote(name)
+    up = [f"ALTER TYPE {target} RENAME VALUE {literal(a)} TO {literal(b)}" for a, b in renames.items()]
+    up += [f"ALTER TYPE {target} ADD VALUE {literal(v)}" for v in new[len(old):]]
+    down = [f"ALTER TYPE {target} RENAME VALUE {literal(b)} TO {literal(a)}" for a, b in renames.items()]
+    added = new[len(old):]
+    lossy = f"values {', '.join(added)} added to enum {name} cannot be removed" if added else ""
+    return Transition(up, down, lossy)
+
+
+def enum_notes(new: dict, old: dict) -> list[str]:
+    """Enums changed other than by renaming values in place or appending values: not planned, reported."""
+    return [f"enum {name} changed other than by renaming or appending values: alter it by hand"
+            for name, labels in new.get("enums", {}).items()
+            if name in old.get("enums", {}) and enum_renames(old["enums"][name], labels) is None]
+
+
+# -- transitions --------------------------------------------------------------------------
+def transition(old: SchemaObject | None, new: SchemaObject | None) -> Transition | None:
+    """The statements that take one object from ``old`` to ``new`` and back (None: nothing to do)."""
+    if old is not None and new is not None and old.definition == new.definition:
+        return None
+    if old is None:
+        return Transition(list(new.create), [new.drop])
+    if new is None:
+        return Transition([old.drop], list(old.create))
+    if new.kind == "enum":
+        return _enum_transition(new.key, old.definition, new.definition)
+    if new.kind == "domain":
+        if old.definition["type"] != new.definition["type"]:
+            return None  # reported as a note
+        return Transition(domain_sql(new.key, new.definition, old.definition),
+                          domain_sql(new.key, old.definition, new.definition))
+    if new.kind == "sequence":
+        return Transition([_sequence_sql(new.key, new.definition, "ALTER")],
+                          [_sequence_sql(new.key, old.definition, "ALTER")])
+    if new.kind == "function" and _returns(old.definition) == _returns(new.definition):
+        return Transition(list(new.create), list(old.create))
+    # CREATE OR REPLACE cannot change a function's result type; an aggregate is simplest redone.
+    return Transition([new.drop, *new.create], [old.drop, *old.create])
+
+
+def _returns(definition: str) -> str:
+    match = re.search(r"^\s*RETURNS\s+(.*)$", definition, re.MULTILINE)
+    return match.group(1).strip() if match else ""
+
+
+# -- order --------------------------------------------------------------------------------
+def dependency_order(objects: list[SchemaObject]) -> list[SchemaObject]:
+    """``objects`` with each one after the others of the list its definition mentions (cycles: input order)."""
+    patterns = {id(o): _mention_pattern({o.name}) for o in objects}
+    needs = {id(o): [p for p in objects if p is not o and p.name != o.name and patterns[id(p)].search(o.text)]
+             for o in objects}
+    ordered, placed, pending = [], set(), sorted(objects, key=lambda o: KINDS.index(o.kind))
+    while pending:
+        ready = next((o for o in pending if all(id(p) in placed for p in needs[id(o)])), pending[0])
+        ordered.append(ready)
+        placed.add(id(ready))
+        pending.remove(ready)
+    return ordered
