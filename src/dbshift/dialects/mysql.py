@@ -13,7 +13,7 @@ import uuid
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-from dbshift.dialects.base import Database, Statement
+from dbshift.dialects.base import Database, Statement, TableWatch
 from dbshift.errors import CheckFailed, ConfigError, LockHeld
 
 LOCK_POLL_SECONDS = 0.05
@@ -53,6 +53,8 @@ class MySQLDatabase(Database):
             ) from None
         #: The URL of the database to connect to when this scratch database is dropped on close.
         self._drop_via = None
+        #: Open :meth:`watch_tables` blocks.
+        self._watchers: list = []
 
     @property
     def connection(self):
@@ -75,6 +77,12 @@ class MySQLDatabase(Database):
             self._conn.rollback()
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        for watcher in self._watchers:
+            watcher.note(sql)
+        return self._catalog(sql, params)
+
+    def _catalog(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        """Run ``sql`` unwatched (dbshift's own queries; :meth:`execute` also notes the user's)."""
         # Without parameters PyMySQL sends the SQL as written, so a literal % needs no escaping.
         with self._conn.cursor() as cursor:
             cursor.execute(sql, tuple(params) if params else None)
@@ -287,6 +295,33 @@ class MySQLDatabase(Database):
         load_dump(self.url, backup)
         return {"sha256": sha256_file(backup), "kept_by": Path(dump_tool()).name if keep_current_as else None}
 
+    def tables_written_by(self, statements: list[str]) -> set[str] | None:
+        from dbshift.dialects.postgresql import WriteWatcher
+
+        watcher = WriteWatcher(fold_case=False, tables=set(self.user_tables()))
+        for sql in statements:
+            watcher.note(sql)
+        return watcher.finish(*_side_effects(self._catalog)).written
+
+    @contextlib.contextmanager
+    def watch_tables(self) -> Iterator[TableWatch]:
+        """Statements are read as they run (MySQL keeps no per-transaction row counters); what their
+        triggers, stored routines and ON DELETE CASCADE keys write is read from the definitions."""
+        from dbshift.dialects.postgresql import WriteWatcher
+
+        watcher = WriteWatcher(fold_case=False, tables=set(self.user_tables()))
+        before = _side_effects(self._catalog)
+        self._watchers.append(watcher)
+        try:
+            yield watcher.watch
+        except BaseException:
+            watcher.watch.known = False
+            raise
+        finally:
+            self._watchers.remove(watcher)
+        after = _side_effects(self._catalog)
+        watcher.finish(*(b | a for b, a in zip(before, after)))
+
     def _drop_everything(self) -> None:
         rows = self.execute(
             "SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()"
@@ -302,6 +337,17 @@ class MySQLDatabase(Database):
                 self.execute(f"DROP {kind} IF EXISTS {self.quote(name)}")
         finally:
             self.execute("SET FOREIGN_KEY_CHECKS = 1")
+
+
+def _side_effects(catalog: Callable[..., list[tuple]]) -> tuple[set, set, set]:
+    """ON DELETE CASCADE (parent, child) pairs, (table, trigger body) and (routine, body) pairs."""
+    cascades = catalog("SELECT REFERENCED_TABLE_NAME, TABLE_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS "
+                       "WHERE CONSTRAINT_SCHEMA = DATABASE() AND DELETE_RULE = 'CASCADE'")
+    triggers = catalog("SELECT EVENT_OBJECT_TABLE, ACTION_STATEMENT FROM information_schema.TRIGGERS "
+                       "WHERE TRIGGER_SCHEMA = DATABASE()")
+    routines = catalog("SELECT ROUTINE_NAME, ROUTINE_DEFINITION FROM information_schema.ROUTINES "
+                       "WHERE ROUTINE_SCHEMA = DATABASE()")
+    return set(cascades), set(triggers), set(routines)
 
 
 DUMP_OPTIONS = ("--single-transaction", "--routines", "--triggers", "--hex-blob", "--no-tablespaces")

@@ -9,10 +9,11 @@ import shutil
 import subprocess
 import time
 import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-from dbshift.dialects.base import Database, Statement
+from dbshift.dialects.base import Database, Statement, TableWatch
 from dbshift.errors import CheckFailed, ConfigError, LockHeld
 
 LOCK_POLL_SECONDS = 0.05
@@ -49,6 +50,8 @@ class PostgreSQLDatabase(Database):
         self.copy_method: str | None = None
         #: The URL of the database to connect to when this scratch database is dropped on close.
         self._drop_via = None
+        #: Open :meth:`watch_tables` blocks (see :class:`_PostgreSQLWatch`).
+        self._watches: list[_PostgreSQLWatch] = []
 
     def _connect(self):
         try:
@@ -75,6 +78,8 @@ class PostgreSQLDatabase(Database):
 
     def commit(self) -> None:
         if self._in_transaction:
+            for watch in self._watches:  # the transaction's counters are gone after COMMIT
+                watch.count_rows(self._catalog)
             self._in_transaction = False
             self._conn.execute("COMMIT")
 
@@ -84,6 +89,12 @@ class PostgreSQLDatabase(Database):
             self._conn.execute("ROLLBACK")
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        for watch in self._watches:
+            watch.note(sql, self._in_transaction)
+        return self._catalog(sql, params)
+
+    def _catalog(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        """Run ``sql`` unwatched (dbshift's own queries; :meth:`execute` also notes the user's)."""
         # Without parameters the SQL goes out as written, so a literal % needs no escaping.
         cursor = self._conn.execute(sql, tuple(params) if params else None)
         return cursor.fetchall() if cursor.description is not None else []
@@ -355,6 +366,29 @@ class PostgreSQLDatabase(Database):
                               hint="it ran in one transaction, so the database was not changed")
         return {"sha256": sha256_file(backup), "kept_by": "pg_dump" if keep_current_as is not None else None}
 
+    def tables_written_by(self, statements: list[str]) -> set[str] | None:
+        watcher = WriteWatcher(fold_case=True, tables=set(self.user_tables()))
+        for sql in statements:
+            watcher.note(sql)
+        return watcher.finish(*_pg_side_effects(self._catalog)).written
+
+    @contextlib.contextmanager
+    def watch_tables(self) -> Iterator[TableWatch]:
+        """Statements are read as they run; inside a transaction the server's own per-transaction
+        counters (``pg_stat_xact_user_tables``) add what triggers, cascades and functions changed."""
+        watch = _PostgreSQLWatch(self._catalog)
+        self._watches.append(watch)
+        try:
+            yield watch.watcher.watch
+        except BaseException:
+            watch.watcher.watch.known = False  # an aborted transaction cannot be asked anything
+            raise
+        finally:
+            self._watches.remove(watch)
+        if self._in_transaction:
+            watch.count_rows(self._catalog)
+        watch.finish(self._catalog)
+
     def _drop_schemas_sql(self) -> str:
         """SQL that empties the database's own schemas, so nothing newer than the backup survives."""
         schemas = [r[0] for r in self.execute(
@@ -364,6 +398,74 @@ class PostgreSQLDatabase(Database):
         if "public" in schemas:
             lines.append("CREATE SCHEMA public AUTHORIZATION pg_database_owner; GRANT USAGE ON SCHEMA public TO PUBLIC;")
         return "\n".join(lines) + "\n"
+
+
+class _PostgreSQLWatch:
+    """One :meth:`PostgreSQLDatabase.watch_tables` block."""
+
+    def __init__(self, catalog: Callable[..., list[tuple]]):
+        relations = catalog(
+            "SELECT c.oid, c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+            "ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')")
+        #: Names by oid when the block started: a table renamed or rebuilt inside it keeps its old name.
+        self.names = dict(relations)
+        self.watcher = WriteWatcher(fold_case=True, tables=set(self.names.values()))
+        self.partitions = _pg_partitions(catalog)
+        self.outside_transaction = False
+
+    def note(self, sql: str, in_transaction: bool) -> None:
+        """Read one statement about to run."""
+        self.watcher.note(sql)
+        self.outside_transaction |= not in_transaction
+
+    def count_rows(self, catalog: Callable[..., list[tuple]]) -> None:
+        """Tables whose rows this transaction inserted or deleted, however (triggers, cascades, functions)."""
+        rows = catalog("SELECT relid FROM pg_catalog.pg_stat_xact_user_tables "
+                       "WHERE schemaname = current_schema() AND (n_tup_ins > 0 OR n_tup_del > 0)")
+        changed = {self.names[oid] for (oid,) in rows if oid in self.names}
+        self.watcher.watch.row_changes |= changed
+        self.watcher.watch.written |= changed
+
+    def finish(self, catalog: Callable[..., list[tuple]]) -> None:
+        """Add partitions' parents and children; outside a transaction also triggers, routines, cascades."""
+        partitions = self.partitions | _pg_partitions(catalog)
+        watch = self.watcher.watch
+        watch.row_changes |= {parent for child, parent in partitions if child in watch.dropped}
+        edges = partitions | {(parent, child) for child, parent in partitions}
+        if self.outside_transaction:
+            cascades, triggers, routines = _pg_side_effects(catalog)
+            self.watcher.finish(cascades | edges, triggers, routines)
+        else:
+            self.watcher.finish(edges, set(), set())
+
+
+def _pg_partitions(catalog: Callable[..., list[tuple]]) -> set[tuple[str, str]]:
+    """(partition, parent) pairs of the current schema."""
+    return set(catalog(
+        "SELECT c.relname, p.relname FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid "
+        "JOIN pg_catalog.pg_class p ON p.oid = i.inhparent JOIN pg_catalog.pg_namespace n ON n.oid = p.relnamespace "
+        "WHERE n.nspname = current_schema()"))
+
+
+def _pg_side_effects(catalog: Callable[..., list[tuple]]) -> tuple[set, set, set]:
+    """ON DELETE CASCADE (parent, child) pairs, (table, trigger function) and (routine, definition) pairs.
+
+    A definition is None when it is not SQL or PL/pgSQL (its writes cannot be read).
+    """
+    cascades = catalog(
+        "SELECT p.relname, c.relname FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_class c ON c.oid = k.conrelid "
+        "JOIN pg_catalog.pg_class p ON p.oid = k.confrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE k.contype = 'f' AND k.confdeltype = 'c' AND n.nspname = current_schema()")
+    readable = "CASE WHEN l.lanname IN ('sql', 'plpgsql') THEN pg_catalog.pg_get_functiondef(f.oid) END"
+    triggers = catalog(
+        f"SELECT c.relname, {readable} FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid "
+        "JOIN pg_catalog.pg_proc f ON f.oid = t.tgfoid JOIN pg_catalog.pg_language l ON l.oid = f.prolang "
+        "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE NOT t.tgisinternal AND n.nspname = current_schema()")
+    routines = catalog(
+        f"SELECT f.proname, {readable} FROM pg_catalog.pg_proc f JOIN pg_catalog.pg_language l ON l.oid = f.prolang "
+        "JOIN pg_catalog.pg_namespace n ON n.oid = f.pronamespace "
+        "WHERE f.prokind IN ('f', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')")
+    return set(cascades), set(triggers), set(routines)
 
 
 def _column_line(name, type_, not_null, default, identity, generated, collated) -> str:
@@ -622,3 +724,179 @@ def _first_code_offset(chunk: str) -> int | None:
         else:
             return i
     return None
+
+
+# -- which tables a statement writes (shared with mysql.py) --------------------------------
+# Found from the statement's text, conservatively: a statement that may write a table marks it,
+# and one whose effect the text cannot show (CALL, DO, EXECUTE...) is "opaque".
+_NAME = r'(?:"(?:[^"]|"")+"|`(?:[^`]|``)+`|[A-Za-z_\u0080-\uffff][\w$\u0080-\uffff]*)'
+_TARGET = rf"(?P<table>{_NAME}(?:\s*\.\s*{_NAME}){{0,2}})"
+_LIST = rf"(?P<tables>{_NAME}(?:\s*\.\s*{_NAME}){{0,2}}(?:\s*,\s*{_NAME}(?:\s*\.\s*{_NAME}){{0,2}})*)"
+_FLAGS = re.IGNORECASE | re.DOTALL
+
+
+def _patterns(*texts: str) -> list[re.Pattern]:
+    return [re.compile(text, _FLAGS) for text in texts]
+
+
+#: Statements that add or remove rows of their target (its row count may change on purpose).
+_ROW_CHANGES = _patterns(
+    rf"\bINSERT\s+(?:(?:LOW_PRIORITY|DELAYED|HIGH_PRIORITY|IGNORE)\s+)*(?:INTO\s+)?{_TARGET}",
+    rf"\bREPLACE\s+(?:(?:LOW_PRIORITY|DELAYED)\s+)*INTO\s+{_TARGET}",
+    rf"^\s*REPLACE\s+(?:(?:LOW_PRIORITY|DELAYED)\s+)*{_TARGET}",
+    rf"\bDELETE\s+(?:(?:LOW_PRIORITY|QUICK|IGNORE)\s+)*FROM\s+(?:ONLY\s+)?{_TARGET}",
+    rf"\bMERGE\s+INTO\s+(?:ONLY\s+)?{_TARGET}",
+    rf"\bTRUNCATE\s+(?:TABLE\s+)?(?:ONLY\s+)?{_LIST}",
+    rf"\bCOPY\s+{_TARGET}\s*(?:\([^)]*\)\s*)?FROM\b",
+    rf"\bLOAD\s+(?:DATA|XML)\b.*?\bINTO\s+TABLE\s+{_TARGET}",
+    rf"\b(?:ATTACH|DETACH)\s+PARTITION\s+{_TARGET}",
+)
+#: Statements that change a table's rows or definition but not its row count.
+_WRITES = _patterns(
+    rf"\bUPDATE\s+(?:(?:LOW_PRIORITY|IGNORE)\s+)*(?:ONLY\s+)?{_TARGET}",
+    rf"\bALTER\s+(?:ONLINE\s+)?(?:IGNORE\s+)?TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?{_TARGET}",
+    rf"\bRENAME\s+(?:TO|AS)\s+{_TARGET}",
+    rf"\bCREATE\s+(?:UNIQUE\s+)?INDEX\b.*?\bON\s+(?:ONLY\s+)?{_TARGET}",
+    rf"\bDROP\s+INDEX\b.*?\bON\s+{_TARGET}",
+    rf"\bCREATE\s+(?:OR\s+REPLACE\s+)?(?:DEFINER\s*=\s*\S+\s+)?(?:CONSTRAINT\s+)?TRIGGER\b.*?\bON\s+{_TARGET}",
+)
+_CREATES = _patterns(rf"\bCREATE\s+(?:OR\s+REPLACE\s+)?(?:(?:GLOBAL|LOCAL|TEMPORARY|TEMP|UNLOGGED)\s+)*"
+                     rf"TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?{_TARGET}",
+                     rf"^\s*SELECT\b.*?\bINTO\s+(?:(?:TEMPORARY|TEMP|UNLOGGED)\s+)?(?:TABLE\s+)?{_TARGET}")
+_DROPS = _patterns(rf"\bDROP\s+(?:TEMPORARY\s+)?TABLE\s+(?:IF\s+EXISTS\s+)?{_LIST}")
+_RENAME_TABLE = re.compile(rf"^\s*RENAME\s+TABLES?\s+(?P<pairs>.*)$", _FLAGS)
+#: An ALTER that can drop rows: MySQL's ALTER IGNORE (drops duplicates) and partition changes.
+_LOSSY_ALTER = re.compile(rf"^\s*ALTER\s+(?:ONLINE\s+)?(?:IGNORE\s+TABLE\b|TABLE\b.*\bPARTITION\b)", _FLAGS)
+#: Statements whose writes the text does not show.
+_OPAQUE = re.compile(r"^\s*(?:CALL|DO|EXECUTE|PREPARE|HANDLER|IMPORT)\b|\bTRUNCATE\b.*\bCASCADE\b", _FLAGS)
+#: The same inside a routine or trigger body, where statements follow each other.
+_OPAQUE_IN_BODY = re.compile(r"\b(?:CALL|EXECUTE|PREPARE)\b|\bTRUNCATE\b.*\bCASCADE\b", _FLAGS)
+_DELETE_HEAD = re.compile(r"^\s*DELETE\s+(?:(?:LOW_PRIORITY|QUICK|IGNORE)\s+)*(?P<from>FROM\s+)?", _FLAGS)
+_DELETE_TAIL = re.compile(r"\b(?:WHERE|ORDER|LIMIT|RETURNING)\b", _FLAGS)
+#: Words the patterns above may catch that are never a table (``AFTER INSERT OR UPDATE ON``...).
+_NOT_TABLES = {"on", "or", "of", "into", "select", "values", "value", "set", "from", "where", "cascade", "restrict",
+               "no", "nowait", "skip", "only", "table", "if", "default", "null", "to", "as", "current_timestamp",
+               "partition", "with", "returning", "outfile", "dumpfile"}
+_STRINGS_AND_COMMENTS = re.compile(r"'(?:[^'\\]|''|\\.)*'|--[^\n]*|#[^\n]*|/\*.*?\*/|\$(\w*)\$.*?\$\1\$", re.DOTALL)
+
+
+@dataclass
+class StatementWrites:
+    """What one statement may write, by table name (see :func:`statement_writes`)."""
+
+    written: set[str] = field(default_factory=set)
+    row_changes: set[str] = field(default_factory=set)
+    created: set[str] = field(default_factory=set)
+    dropped: set[str] = field(default_factory=set)
+    #: The text cannot show what it writes (a procedure call, dynamic SQL...).
+    opaque: bool = False
+
+
+def statement_writes(sql: str, fold_case: bool, tables: set[str] = frozenset()) -> StatementWrites:
+    """The tables ``sql`` may write, from its text; ``fold_case`` lowercases unquoted names (PostgreSQL).
+
+    ``tables`` (the existing tables) is what a multi-table DELETE is checked against: every one
+    it mentions counts as losing rows.
+    """
+    text = _STRINGS_AND_COMMENTS.sub(" ", sql)
+    found = StatementWrites(opaque=bool(_OPAQUE.match(text)))
+
+    def names(patterns: list[re.Pattern]) -> set[str]:
+        return {name for pattern in patterns for match in pattern.finditer(text) if not _after_key_word(text, match)
+                for name in _names_in(match, fold_case)}
+
+    found.row_changes = names(_ROW_CHANGES)
+    found.created, found.dropped = names(_CREATES), names(_DROPS)
+    found.written = names(_WRITES) | found.row_changes | found.created | found.dropped
+    if rename := _RENAME_TABLE.match(text):
+        found.written |= {_unquote(n, fold_case) for n in re.findall(_NAME, rename["pairs"]) if n.upper() != "TO"}
+    if _LOSSY_ALTER.match(text):
+        found.row_changes |= names(_WRITES[1:2])
+    if _is_multi_table_delete(text):
+        found.row_changes |= {n for n in (_unquote(w, fold_case) for w in re.findall(_NAME, text)) if n in tables}
+    found.written |= found.row_changes
+    return found
+
+
+def _is_multi_table_delete(text: str) -> bool:
+    """MySQL's ``DELETE a, b FROM ...`` and ``DELETE FROM a USING ...`` (PostgreSQL's too)."""
+    head = _DELETE_HEAD.match(text)
+    if head is None:
+        return False
+    tail = _DELETE_TAIL.search(text, head.end())
+    tables = text[head.end() : tail.start() if tail else len(text)]
+    return not head["from"] or bool(re.search(r"\bUSING\b|\bJOIN\b|,", tables, re.IGNORECASE))
+
+
+def _after_key_word(text: str, match: re.Match) -> bool:
+    """``ON DUPLICATE KEY UPDATE col``, ``FOR UPDATE OF t``: an UPDATE that writes no table."""
+    return bool(re.search(r"\b(?:KEY|FOR)\s*$", text[: match.start()], re.IGNORECASE))
+
+
+def _names_in(match: re.Match, fold_case: bool) -> set[str]:
+    group = match.groupdict().get("tables") or match.group("table")
+    qualified = re.findall(rf"{_NAME}(?:\s*\.\s*{_NAME}){{0,2}}", group)
+    names = {_unquote(re.findall(_NAME, q)[-1], fold_case) for q in qualified}
+    return {n for n in names if n.lower() not in _NOT_TABLES}
+
+
+def _unquote(name: str, fold_case: bool) -> str:
+    if name[0] in '"`':
+        return name[1:-1].replace(name[0] * 2, name[0])
+    return name.lower() if fold_case else name
+
+
+class WriteWatcher:
+    """What the statements run while watching may write, with what their triggers, routines and
+    ON DELETE CASCADE keys write (the servers' :meth:`Database.watch_tables`)."""
+
+    def __init__(self, fold_case: bool, tables: set[str]):
+        self.watch = TableWatch()
+        self.fold_case, self.tables = fold_case, tables
+        self.texts: list[str] = []
+        self.opaque = False
+
+    def note(self, sql: str) -> None:
+        """Add one statement that ran."""
+        self.texts.append(sql)
+        self._add(statement_writes(sql, self.fold_case, self.tables))
+
+    def _add(self, found: StatementWrites) -> None:
+        watch = self.watch
+        watch.written |= found.written
+        watch.row_changes |= found.row_changes
+        watch.created |= found.created
+        watch.dropped |= found.dropped
+        self.opaque |= found.opaque
+
+    def _follow(self, body: str | None) -> None:
+        """Add what a trigger or routine body writes; a body the catalog does not show is opaque."""
+        if body is None or _OPAQUE_IN_BODY.search(_STRINGS_AND_COMMENTS.sub(" ", body)):
+            self.opaque = True
+            return
+        self.texts.append(body)
+        self._add(statement_writes(body, self.fold_case, self.tables))
+
+    def finish(self, cascades: set[tuple[str, str]], triggers: set[tuple[str, str | None]],
+               routines: set[tuple[str, str | None]]) -> TableWatch:
+        """Follow (parent, child) cascading deletes, (table, body) triggers and (name, body) routines
+        until nothing more is written; ``known`` is False when something stayed opaque."""
+        followed: set = set()
+        scanned = 0
+        while True:
+            before = (len(self.watch.written), len(self.watch.row_changes), scanned, len(self.texts))
+            new_texts, scanned = self.texts[scanned:], len(self.texts)
+            for routine in routines - followed:
+                if any(re.search(rf"(?<![\w$]){re.escape(routine[0])}\s*\(", t, re.IGNORECASE) for t in new_texts):
+                    followed.add(routine)
+                    self._follow(routine[1])
+            for trigger in triggers - followed:
+                if trigger[0] in self.watch.written:
+                    followed.add(trigger)
+                    self._follow(trigger[1])
+            self.watch.row_changes |= {child for parent, child in cascades if parent in self.watch.row_changes}
+            self.watch.written |= self.watch.row_changes
+            if before == (len(self.watch.written), len(self.watch.row_changes), scanned, len(self.texts)):
+                break
+        self.watch.known = not self.opaque
+        return self.watch

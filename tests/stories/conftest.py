@@ -1,0 +1,41 @@
+"""The shared story suite: every story runs on SQLite, PostgreSQL and MariaDB, each on a fresh database.
+
+``project`` here is a fresh project on a fresh database of the test's ``dialect``. A story that
+only makes sense on some databases says so with ``@pytest.mark.dialects("postgresql", ...)``
+(it is then not generated for the others, rather than skipped). Servers that are down skip
+with the reason, and fail under ``CI=true`` (the ``postgres_url``/``mysql_url`` fixtures).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from dbshift import Project
+from servers.conftest import create_database, drop_database
+
+DIALECTS = ("sqlite", "postgresql", "mysql")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "dialects(*names): run this story only on these databases")
+
+
+def pytest_generate_tests(metafunc):
+    if "dialect" in metafunc.fixturenames:
+        marker = metafunc.definition.get_closest_marker("dialects")
+        metafunc.parametrize("dialect", marker.args if marker else DIALECTS)
+
+
+@pytest.fixture
+def project(request, dialect, tmp_path, monkeypatch) -> Project:
+    """A fresh dbshift project on a fresh, empty database of ``dialect`` (a server's is dropped after)."""
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    if dialect == "sqlite":
+        yield Project.init(tmp_path, "sqlite:///app.db")
+        return
+    base = request.getfixturevalue("postgres_url" if dialect == "postgresql" else "mysql_url")
+    url = create_database(base)
+    try:
+        yield Project.init(tmp_path, url)
+    finally:
+        drop_database(base, url)
