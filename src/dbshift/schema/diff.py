@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from dbshift.schema.conversions import Conversions
-from dbshift.schema.model import Column, Index, Schema, Table, Trigger, View
+from dbshift.schema.model import Column, Index, NameRule, Schema, Table, Trigger, View
 from dbshift.schema.renames import Candidate, RenamePolicy
 
 
@@ -163,129 +163,164 @@ class Diff:
 # -- differ ------------------------------------------------------------------------------
 def diff_schemas(current: Schema, desired: Schema, renames: RenamePolicy | None = None,
                  conversions: Conversions | None = None) -> Diff:
-    """The ordered changes that turn ``current`` into ``desired``."""
+    """The ordered changes that turn ``current`` into ``desired``, names matched by the dialect's rule."""
     renames = renames or RenamePolicy()
     conversions = conversions or Conversions()
-    table_renames = _match_tables(current, desired, renames)
-    renamed_current = _apply_table_renames(current, table_renames)
+    names = desired.names if desired.dialect else current.names
+    table_renames = _match_tables(current, desired, renames, names)
+    renamed_current = _apply_table_renames(current, table_renames, names)
     result = Diff(current, desired, [], table_renames=table_renames)
-    old_tables = {t.name.lower(): t for t in renamed_current.tables}
-    new_tables = {t.name.lower(): t for t in desired.tables}
+    old_tables = {names.table(t.name): t for t in renamed_current.tables}
+    new_tables = {names.table(t.name): t for t in desired.tables}
 
-    views_out, views_in = _changed_objects(current.views, desired.views)
-    triggers_out, triggers_in = _changed_objects(current.triggers, desired.triggers)
+    views_out, views_in = _changed_objects(current.views, desired.views, _view_key(names))
+    triggers_out, triggers_in = _changed_objects(current.triggers, desired.triggers, _trigger_key(names))
     result.changes += [DropView(v) for v in views_out] + [DropTrigger(t) for t in triggers_out]
 
     indexes_out, indexes_in = _changed_objects(
-        [i for t in renamed_current.tables for i in t.indexes], [i for t in desired.tables for i in t.indexes])
-    result.changes += [DropIndex(_original_index(i, table_renames)) for i in indexes_out
-                       if i.table.lower() in new_tables]
+        [i for t in renamed_current.tables for i in t.indexes], [i for t in desired.tables for i in t.indexes],
+        _index_key(names))
+    result.changes += [DropIndex(_original_index(i, table_renames, names)) for i in indexes_out
+                       if names.table(i.table) in new_tables]
     result.changes += [RenameTable(old, new) for old, new in table_renames.items()]
 
     created = [new_tables[n] for n in new_tables if n not in old_tables]
-    result.changes += [CreateTable(t) for t in order_by_foreign_keys(created)]
+    result.changes += [CreateTable(t) for t in order_by_foreign_keys(created, names.table)]
     for key, new in new_tables.items():
         old = old_tables.get(key)
         if old is not None and old.definition() != new.definition():
-            change = _alter_table(old, new, renames, conversions, result)
+            change = _alter_table(old, new, renames, conversions, result, names)
             if change is not None:
                 result.changes.append(change)
     dropped = [old_tables[n] for n in old_tables if n not in new_tables]
-    result.changes += [DropTable(t) for t in reversed(order_by_foreign_keys(dropped))]
+    result.changes += [DropTable(t) for t in reversed(order_by_foreign_keys(dropped, names.table))]
 
-    created_names = {t.name.lower() for t in created}
-    result.changes += [CreateIndex(i) for i in indexes_in if i.table.lower() not in created_names]
+    created_names = {names.table(t.name) for t in created}
+    result.changes += [CreateIndex(i) for i in indexes_in if names.table(i.table) not in created_names]
     result.changes += [CreateView(v) for v in views_in] + [CreateTrigger(t) for t in triggers_in]
     result.unconfirmed = list(renames.unconfirmed)
     return result
 
 
-def _changed_objects(old_items, new_items) -> tuple[list, list]:
-    """Objects to drop (gone or redefined) and to create (new or redefined), matched by name."""
-    old_by_name = {o.name.lower(): o for o in old_items}
-    new_by_name = {o.name.lower(): o for o in new_items}
-    out = [o for k, o in old_by_name.items() if new_by_name.get(k) != o]
-    into = [o for k, o in new_by_name.items() if old_by_name.get(k) != o]
+def _view_key(names: NameRule):
+    return lambda view: names.table(view.name)
+
+
+def _trigger_key(names: NameRule):
+    """Triggers by table and name: PostgreSQL lets two tables each have a trigger of one name."""
+    return lambda trigger: (names.table(trigger.table), names.table(trigger.name))
+
+
+def _index_key(names: NameRule):
+    """Indexes by table and name: MySQL lets two tables each have an index of one name."""
+    return lambda index: (names.table(index.table), names.index(index.name))
+
+
+def _changed_objects(old_items, new_items, key) -> tuple[list, list]:
+    """Objects to drop (gone or redefined) and to create (new or redefined), matched by ``key``."""
+    old_by_key = {key(o): o for o in old_items}
+    new_by_key = {key(o): o for o in new_items}
+    out = [o for k, o in old_by_key.items() if new_by_key.get(k) != o]
+    into = [o for k, o in new_by_key.items() if old_by_key.get(k) != o]
     return out, into
 
 
-def _original_index(index: Index, table_renames: dict[str, str]) -> Index:
-    back = {new.lower(): old for old, new in table_renames.items()}
-    return replace(index, table=back.get(index.table.lower(), index.table))
+def _original_index(index: Index, table_renames: dict[str, str], names: NameRule) -> Index:
+    back = {names.table(new): old for old, new in table_renames.items()}
+    return replace(index, table=back.get(names.table(index.table), index.table))
 
 
 # -- tables ------------------------------------------------------------------------------
-def _match_tables(current: Schema, desired: Schema, renames: RenamePolicy) -> dict[str, str]:
-    new_names = {t.name.lower() for t in desired.tables}
-    old_names = {t.name.lower() for t in current.tables}
-    gone = [t for t in current.tables if t.name.lower() not in new_names]
-    appeared = [t for t in desired.tables if t.name.lower() not in old_names]
+def _match_tables(current: Schema, desired: Schema, renames: RenamePolicy, names: NameRule) -> dict[str, str]:
+    new_names = {names.table(t.name) for t in desired.tables}
+    old_names = {names.table(t.name) for t in current.tables}
+    gone = [t for t in current.tables if names.table(t.name) not in new_names]
+    appeared = [t for t in desired.tables if names.table(t.name) not in old_names]
     decided: dict[str, str] = {}
     for table in list(gone):
         target = renames.table_hint(table.name)
-        match = next((a for a in appeared if target and a.name.lower() == target.lower()), None)
+        match = _spelled(appeared, target)
         if match is not None:
             decided[table.name] = match.name
             gone.remove(table)
             appeared.remove(match)
     for table in gone:
-        similar = [a for a in appeared if _similar_tables(table, a)]
+        similar = [a for a in appeared if _similar_tables(table, a, names)]
         if len(similar) == 1 and renames.decide(Candidate(None, table.name, similar[0].name)):
             decided[table.name] = similar[0].name
             appeared.remove(similar[0])
     return decided
 
 
-def _similar_tables(old: Table, new: Table) -> bool:
+def _spelled(items, target: str | None):
+    """The item a rename hint names: spelled exactly, else ignoring case (people type hints), else None."""
+    if not target:
+        return None
+    return next((i for i in items if i.name == target), None) or \
+        next((i for i in items if i.name.lower() == target.lower()), None)
+
+
+def _similar_tables(old: Table, new: Table, names: NameRule) -> bool:
     """At least half of the columns (of the wider table) have the same names: a rename candidate."""
-    old_names, new_names = {c.name.lower() for c in old.columns}, {c.name.lower() for c in new.columns}
+    old_names, new_names = {names.column(c.name) for c in old.columns}, {names.column(c.name) for c in new.columns}
     return 2 * len(old_names & new_names) >= max(len(old_names), len(new_names))
 
 
-def _apply_table_renames(schema: Schema, renames: dict[str, str]) -> Schema:
+def _apply_table_renames(schema: Schema, renames: dict[str, str], names: NameRule) -> Schema:
     if not renames:
         return schema
-    lowered = {old.lower(): new for old, new in renames.items()}
+    by_key = {names.table(old): new for old, new in renames.items()}
 
     def rename(table: Table) -> Table:
-        name = lowered.get(table.name.lower(), table.name)
-        keys = tuple(replace(k, ref_table=lowered.get(k.ref_table.lower(), k.ref_table)) for k in table.foreign_keys)
+        name = by_key.get(names.table(table.name), table.name)
+        keys = tuple(replace(k, ref_table=by_key.get(names.table(k.ref_table), k.ref_table)) for k in table.foreign_keys)
         indexes = tuple(replace(i, table=name) for i in table.indexes)
         return replace(table, name=name, foreign_keys=keys, indexes=indexes)
 
     return replace(schema, tables=tuple(rename(t) for t in schema.tables))
 
 
-def _alter_table(old: Table, new: Table, renames: RenamePolicy, conversions: Conversions, result: Diff) -> AlterTable | None:
-    renamed = _match_columns(old, new, renames)
+def _alter_table(old: Table, new: Table, renames: RenamePolicy, conversions: Conversions, result: Diff,
+                 names: NameRule) -> AlterTable | None:
+    renamed = _match_columns(old, new, renames, names)
     for old_name, new_name in renamed.items():
         result.column_renames[(new.name, old_name)] = new_name
-    old_by_key = {c.name.lower(): c for c in old.columns}
+    renamed.update(_respelled(old, new, renamed, names))
+    old_by_key = {names.column(c.name): c for c in old.columns}
     sources, altered, added = {}, [], []
     for column in new.columns:
-        source_name = next((o for o, n in renamed.items() if n.lower() == column.name.lower()), None)
-        source = old_by_key.get((source_name or column.name).lower())
+        source_name = next((o for o, n in renamed.items() if names.column(n) == names.column(column.name)), None)
+        source = old_by_key.get(names.column(source_name or column.name))
         if source is None:
             added.append(column)
             continue
         sources[column.name] = source.name
         if replace(source, name=column.name) != column:
             altered.append((source, column))
-    kept = {s.lower() for s in sources.values()}
-    dropped = tuple(c for c in old.columns if c.name.lower() not in kept)
-    up_values = {c.name: v for c in new.columns if (v := _up_value(conversions, old, new, c)) is not None}
+    kept = {names.column(s) for s in sources.values()}
+    dropped = tuple(c for c in old.columns if names.column(c.name) not in kept)
+    up_values = {c.name: v for c in new.columns if (v := _up_value(conversions, old, new, c, names)) is not None}
     down_values = {c.name: v for c in old.columns if (v := conversions.down_for(old.name, c.name)) is not None}
     lossy = tuple(sources[n] for n in up_values if n in sources and sources[n] not in down_values)
     return AlterTable(old=old, new=new, sources=sources, renamed=renamed, added=tuple(added), dropped=dropped,
                       altered=tuple(altered), up_values=up_values, down_values=down_values, lossy_down=lossy)
 
 
-def _up_value(conversions: Conversions, old: Table, new: Table, column: Column) -> str | None:
+def _respelled(old: Table, new: Table, renamed: dict[str, str], names: NameRule) -> dict[str, str]:
+    """Columns that stay the same column under the dialect's rule but change spelling: renamed in place."""
+    spelling = {names.column(c.name): c.name for c in new.columns}
+    taken = {names.column(n) for n in renamed.values()}
+    return {c.name: spelling[key] for c in old.columns
+            if c.name not in renamed and (key := names.column(c.name)) in spelling
+            and spelling[key] != c.name and key not in taken}
+
+
+def _up_value(conversions: Conversions, old: Table, new: Table, column: Column, names: NameRule) -> str | None:
     value = conversions.up_for(new.name, column.name)
     backfill = conversions.default_for(new.name, column.name)
     if value is not None or backfill is None:
         return value
-    source = old.column(column.name)
+    source = old.column(column.name, names.column)
     if source is None:
         return backfill
     return f"COALESCE({_quote(source.name)}, {backfill})"
@@ -295,15 +330,15 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _match_columns(old: Table, new: Table, renames: RenamePolicy) -> dict[str, str]:
-    new_names = {c.name.lower() for c in new.columns}
-    old_names = {c.name.lower() for c in old.columns}
-    gone = [c for c in old.columns if c.name.lower() not in new_names]
-    appeared = [c for c in new.columns if c.name.lower() not in old_names]
+def _match_columns(old: Table, new: Table, renames: RenamePolicy, names: NameRule) -> dict[str, str]:
+    new_names = {names.column(c.name) for c in new.columns}
+    old_names = {names.column(c.name) for c in old.columns}
+    gone = [c for c in old.columns if names.column(c.name) not in new_names]
+    appeared = [c for c in new.columns if names.column(c.name) not in old_names]
     decided: dict[str, str] = {}
     for column in list(gone):
         target = renames.column_hint(new.name, column.name) or renames.column_hint(old.name, column.name)
-        match = next((a for a in appeared if target and a.name.lower() == target.lower()), None)
+        match = _spelled(appeared, target)
         if match is not None:
             decided[column.name] = match.name
             gone.remove(column)
@@ -346,24 +381,27 @@ def compatible_types(old: str, new: str) -> bool:
     return a == b or (a in numeric and b in numeric)
 
 
-def order_by_foreign_keys(tables: list[Table]) -> list[Table]:
-    """``tables`` with referenced tables before the tables that reference them (cycles keep input order)."""
-    by_name = {t.name.lower(): t for t in tables}
+def order_by_foreign_keys(tables: list[Table], key=str.lower) -> list[Table]:
+    """``tables`` with referenced tables before the tables that reference them (cycles keep input order).
+
+    ``key`` is the dialect's rule for table names; a reference spelled exactly like a table is that table.
+    """
+    by_name = {t.name: t for t in tables}
+    by_key = {key(t.name): t for t in tables}
     ordered: list[Table] = []
     state: dict[str, str] = {}
 
     def visit(table: Table) -> None:
-        key = table.name.lower()
-        if state.get(key):
+        if state.get(table.name):
             return
-        state[key] = "visiting"
+        state[table.name] = "visiting"
         for fk in table.foreign_keys:
-            parent = by_name.get(fk.ref_table.lower())
+            parent = by_name.get(fk.ref_table) or by_key.get(key(fk.ref_table))
             if parent is not None and parent is not table:
                 visit(parent)
-        state[key] = "done"
+        state[table.name] = "done"
         ordered.append(table)
 
-    for table in sorted(tables, key=lambda t: t.name.lower()):
+    for table in sorted(tables, key=lambda t: (t.name.lower(), t.name)):
         visit(table)
     return ordered

@@ -12,9 +12,39 @@ equal.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields, replace
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 NO_ACTION = "NO ACTION"
+
+
+def _exact(name: str) -> str:
+    return name
+
+
+def _folded(name: str) -> str:
+    return name.lower()
+
+
+@dataclass(frozen=True)
+class NameRule:
+    """When two names are the same object, per kind: each function maps a name to its comparison key."""
+
+    #: Tables, views and triggers.
+    table: Callable[[str], str] = _folded
+    column: Callable[[str], str] = _folded
+    #: Index and constraint names.
+    index: Callable[[str], str] = _folded
+
+
+#: SQLite ignores case in every name; PostgreSQL keeps every name as stored (unquoted names are
+#: already folded to lower case by its parser); MySQL/MariaDB ignore case in column and index names,
+#: and table, view and trigger names follow ``lower_case_table_names``: 0 (Linux) compares them
+#: exactly and 1 stores them in lower case, so an exact comparison is right for both.
+NAME_RULES = {
+    "sqlite": NameRule(),
+    "postgresql": NameRule(_exact, _exact, _exact),
+    "mysql": NameRule(table=_exact),
+}
 
 
 def _options() -> Any:
@@ -126,10 +156,10 @@ class Table:
     indexes: tuple[Index, ...] = ()
     options: dict = _options()
 
-    def column(self, name: str) -> Column | None:
-        """The column called ``name`` (case-insensitive, as SQL identifiers mostly are), or None."""
-        lowered = name.lower()
-        return next((c for c in self.columns if c.name.lower() == lowered), None)
+    def column(self, name: str, key: Callable[[str], str] = _folded) -> Column | None:
+        """The column spelled ``name``, else the one equal under ``key`` (default: ignoring case), or None."""
+        exact = next((c for c in self.columns if c.name == name), None)
+        return exact or next((c for c in self.columns if key(c.name) == key(name)), None)
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -175,27 +205,29 @@ class Schema:
               dialect: str = "", options: dict | None = None) -> "Schema":
         """A schema with its objects sorted by name."""
         return Schema(
-            tables=tuple(sorted(tables, key=lambda t: t.name.lower())),
-            views=tuple(sorted(views, key=lambda v: v.name.lower())),
-            triggers=tuple(sorted(triggers, key=lambda t: t.name.lower())),
+            tables=tuple(sorted(tables, key=_by_name)),
+            views=tuple(sorted(views, key=_by_name)),
+            triggers=tuple(sorted(triggers, key=_by_name)),
             dialect=dialect,
             options=options or {},
         )
 
+    @property
+    def names(self) -> NameRule:
+        """How this schema's dialect compares names (a schema without a dialect: ignoring case)."""
+        return NAME_RULES.get(self.dialect, NameRule())
+
     def table(self, name: str) -> Table | None:
-        """The table called ``name`` (case-insensitive), or None."""
-        lowered = name.lower()
-        return next((t for t in self.tables if t.name.lower() == lowered), None)
+        """The table called ``name`` under the dialect's rule, or None."""
+        return _named(self.tables, name, self.names.table)
 
     def view(self, name: str) -> View | None:
-        """The view called ``name`` (case-insensitive), or None."""
-        lowered = name.lower()
-        return next((v for v in self.views if v.name.lower() == lowered), None)
+        """The view called ``name`` under the dialect's rule, or None."""
+        return _named(self.views, name, self.names.table)
 
     def trigger(self, name: str) -> Trigger | None:
-        """The trigger called ``name`` (case-insensitive), or None."""
-        lowered = name.lower()
-        return next((t for t in self.triggers if t.name.lower() == lowered), None)
+        """The trigger called ``name`` under the dialect's rule, or None."""
+        return _named(self.triggers, name, self.names.table)
 
     def without_names(self) -> "Schema":
         """The schema with dialect/options dropped: for comparing two databases' content only."""
@@ -209,6 +241,15 @@ class Schema:
     def from_json(data: dict) -> "Schema":
         """Rebuild a schema from :meth:`to_json` output."""
         return _from_json(Schema, data)
+
+
+def _by_name(item) -> tuple[str, str]:
+    return item.name.lower(), item.name
+
+
+def _named(items, name: str, key: Callable[[str], str]):
+    wanted = key(name)
+    return next((i for i in items if key(i.name) == wanted), None)
 
 
 _NESTED = {

@@ -59,18 +59,22 @@ class RenamePolicy:
                 raise ConfigError(f"bad --rename {hint!r}", hint="write --rename old_table=new_table or --rename table.old=new")
             if "." in left:
                 table, _, column = left.partition(".")
-                policy.columns[(table.lower(), column.lower())] = right.split(".")[-1]
+                policy.columns[(table, column)] = right.split(".")[-1]
             else:
-                policy.tables[left.lower()] = right
+                policy.tables[left] = right
         return policy
 
     def table_hint(self, old: str) -> str | None:
-        """The new name the hints give table ``old``, if any."""
-        return self.tables.get(old.lower())
+        """The new name the hints give table ``old``: a hint spelled exactly like it, else one ignoring case."""
+        return _hinted(self.tables, old)
 
     def column_hint(self, table: str, old: str) -> str | None:
-        """The new name the hints give ``table.old``, if any (``table`` is the old or new name)."""
-        return self.columns.get((table.lower(), old.lower()))
+        """The new name the hints give ``table.old``, if any (``table`` is the old or new name).
+
+        A hint spelled exactly like the names wins over one that matches them only ignoring case
+        (PostgreSQL's ``"Users"`` and ``users`` are two tables).
+        """
+        return _hinted(self.columns, (table, old))
 
     def decide(self, candidate: Candidate) -> bool:
         """Whether ``candidate`` is a rename: asks when it can, otherwise records it and says no."""
@@ -82,9 +86,20 @@ class RenamePolicy:
     def inverse(self, table_renames: dict[str, str], column_renames: dict[tuple[str, str], str]) -> "RenamePolicy":
         """A policy for the reverse diff that repeats exactly the renames decided forwards."""
         policy = RenamePolicy()
-        policy.tables = {new.lower(): old for old, new in table_renames.items()}
-        policy.columns = {(table.lower(), new.lower()): old for (table, old), new in column_renames.items()}
+        policy.tables = {new: old for old, new in table_renames.items()}
+        policy.columns = {(table, new): old for (table, old), new in column_renames.items()}
         return policy
+
+
+def _hinted(hints: dict, key):
+    """``hints[key]``, else the hint whose key equals ``key`` ignoring case."""
+    if key in hints:
+        return hints[key]
+    return next((new for written, new in hints.items() if _folded(written) == _folded(key)), None)
+
+
+def _folded(key):
+    return tuple(part.lower() for part in key) if isinstance(key, tuple) else key.lower()
 
 
 def terminal_questioner(stream_in=None, stream_out=None) -> Ask | None:

@@ -1,0 +1,130 @@
+"""Names follow each server's rule, and MySQL/MariaDB changes a user hits, on the real servers.
+
+PostgreSQL keeps every name as stored ("Users" and users are two tables); MySQL/MariaDB ignores
+case in column and index names and, with lower_case_table_names=0 (Linux), not in table names.
+Each story drafts a migration with ``project.diff`` from the migrations to schema.sql, applies it
+and rolls it back, and checks the live database (rows included) at each step.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import write_migration
+from servers.conftest import make_project, query, user_tables
+
+V1 = 20260101090000
+
+
+def project_with(tmp_path, url: str, first_migration: str):
+    """A project whose first migration (already applied) is ``first_migration``."""
+    project = make_project(tmp_path, url)
+    write_migration(project, V1, "start", first_migration)
+    project.hash()
+    project.apply()
+    return project
+
+
+def draft_and_apply(project, desired_sql: str, **options):
+    """Write schema.sql, draft the migration into migrations/, apply it; the draft."""
+    (project.config.root / "schema.sql").write_text(desired_sql)
+    draft = project.diff(name="change", **options)
+    assert not draft.empty
+    project.apply()
+    return draft
+
+
+def columns_of(url: str, table: str) -> list[str]:
+    """Column names of ``table`` in table order, as the server stores them."""
+    if url.startswith("postgresql"):
+        sql = ("SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped "
+               "ORDER BY attnum")
+        return [r[0] for r in query(url, sql, ('"' + table.replace('"', '""') + '"',))]
+    sql = ("SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s "
+           "ORDER BY ORDINAL_POSITION")
+    return [r[0] for r in query(url, sql, (table,))]
+
+
+# -- PostgreSQL: every name as stored ---------------------------------------------------------------
+def test_a_table_named_Users_and_one_named_users_are_two_tables_on_postgresql(tmp_path, pg_url):
+    project = project_with(tmp_path, pg_url, "CREATE TABLE users (id int PRIMARY KEY, name text);\n"
+                                             "INSERT INTO users VALUES (1, 'ada');")
+    draft = draft_and_apply(project, 'CREATE TABLE users (id int PRIMARY KEY, name text);\n'
+                                     'CREATE TABLE "Users" (id int PRIMARY KEY, login text);')
+    assert [op.description for op in draft.plan.operations] == ["create table Users"]
+    assert user_tables(pg_url) == ["Users", "users"]
+    assert query(pg_url, "SELECT id, name FROM users") == [(1, "ada")]
+    project.rollback(steps=1, force=True)
+    assert user_tables(pg_url) == ["users"]
+    assert query(pg_url, "SELECT id, name FROM users") == [(1, "ada")]
+
+
+def test_dropping_the_quoted_table_keeps_the_unquoted_one_and_its_rows_on_postgresql(tmp_path, pg_url):
+    project = project_with(tmp_path, pg_url, 'CREATE TABLE users (id int);\nCREATE TABLE "Users" (id int);\n'
+                                             "INSERT INTO users VALUES (7);")
+    draft = draft_and_apply(project, "CREATE TABLE users (id int);")
+    assert [op.description for op in draft.plan.operations] == ["drop table Users"]
+    assert draft.plan.destructive
+    assert user_tables(pg_url) == ["users"]
+    assert query(pg_url, "SELECT id FROM users") == [(7,)]
+
+
+def test_a_column_named_Name_next_to_name_is_a_new_column_on_postgresql(tmp_path, pg_url):
+    project = project_with(tmp_path, pg_url, "CREATE TABLE users (id int, name text);\n"
+                                             "INSERT INTO users VALUES (1, 'ada');")
+    draft = draft_and_apply(project, 'CREATE TABLE users (id int, name text, "Name" text NOT NULL DEFAULT \'?\');')
+    assert not draft.plan.destructive
+    assert columns_of(pg_url, "users") == ["id", "name", "Name"]
+    assert query(pg_url, 'SELECT name, "Name" FROM users') == [("ada", "?")]
+    project.rollback(steps=1, force=True)
+    assert columns_of(pg_url, "users") == ["id", "name"]
+    assert query(pg_url, "SELECT name FROM users") == [("ada",)]
+
+
+def test_a_rename_hint_spelled_exactly_picks_the_quoted_column_on_postgresql(tmp_path, pg_url):
+    project = project_with(tmp_path, pg_url, 'CREATE TABLE users (id int, "UserName" text);\n'
+                                             "INSERT INTO users VALUES (1, 'ada');")
+    draft = draft_and_apply(project, "CREATE TABLE users (id int, username text);",
+                            renames=["users.UserName=username"])
+    assert draft.diff.column_renames == {("users", "UserName"): "username"}
+    assert query(pg_url, "SELECT username FROM users") == [("ada",)]
+    project.rollback(steps=1, force=True)
+    assert query(pg_url, 'SELECT "UserName" FROM users') == [("ada",)]
+
+
+# -- MySQL/MariaDB: columns and indexes ignore case, tables do not ---------------------------------------
+def test_renaming_a_mysql_column_only_by_case_is_a_rename_not_a_drop(tmp_path, my_url):
+    project = project_with(tmp_path, my_url, "CREATE TABLE users (id int PRIMARY KEY, Name varchar(100));\n"
+                                             "INSERT INTO users VALUES (1, 'ada');")
+    draft = draft_and_apply(project, "CREATE TABLE users (id int PRIMARY KEY, name varchar(100));")
+    assert "RENAME COLUMN `Name` TO `name`" in draft.plan.up_sql()
+    assert not draft.plan.destructive
+    assert columns_of(my_url, "users") == ["id", "name"]
+    assert query(my_url, "SELECT id, name FROM users") == [(1, "ada")]
+    project.rollback(steps=1, force=True)
+    assert columns_of(my_url, "users") == ["id", "Name"]
+    assert query(my_url, "SELECT id, Name FROM users") == [(1, "ada")]
+
+
+def test_two_mysql_tables_may_each_have_an_index_of_one_name(tmp_path, my_url):
+    project = project_with(tmp_path, my_url, "CREATE TABLE a (id int, created int, KEY idx_created (created));\n"
+                                             "CREATE TABLE b (id int, created int, KEY idx_created (created));")
+    draft_and_apply(project, "CREATE TABLE a (id int, created int, KEY idx_created (created, id));\n"
+                             "CREATE TABLE b (id int, created int, KEY idx_created (created));")
+    index_columns = ("SELECT TABLE_NAME, GROUP_CONCAT(COLUMN_NAME ORDER BY SEQ_IN_INDEX) FROM information_schema.STATISTICS "
+                     "WHERE TABLE_SCHEMA = DATABASE() AND INDEX_NAME = 'idx_created' GROUP BY TABLE_NAME ORDER BY 1")
+    assert query(my_url, index_columns) == [("a", "created,id"), ("b", "created")]
+    project.rollback(steps=1, force=True)
+    assert query(my_url, index_columns) == [("a", "created"), ("b", "created")]
+
+
+def test_tables_Users_and_users_are_two_tables_on_mysql_with_case_sensitive_table_names(tmp_path, my_url):
+    if query(my_url, "SELECT @@lower_case_table_names")[0][0] != 0:
+        pytest.skip("this server folds table names (lower_case_table_names != 0)")
+    project = project_with(tmp_path, my_url, "CREATE TABLE users (id int);\nINSERT INTO users VALUES (7);")
+    draft = draft_and_apply(project, "CREATE TABLE users (id int);\nCREATE TABLE Users (id int, login text);")
+    assert [op.description for op in draft.plan.operations] == ["create table Users"]
+    assert user_tables(my_url) == ["Users", "users"]
+    assert query(my_url, "SELECT id FROM users") == [(7,)]
+    project.rollback(steps=1, force=True)
+    assert user_tables(my_url) == ["users"]
