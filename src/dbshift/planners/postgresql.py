@@ -317,7 +317,12 @@ def plan_diff(diff: d.Diff) -> Plan:
         operations.append(_objects_operation("drop functions that read tables", objects["drop before"]))
     if objects["create before"]:
         operations.append(_objects_operation("create or change types, sequences and functions", objects["create before"]))
+    drop_keys, add_keys = foreign_key_moves(diff)
+    if drop_keys:
+        operations.append(_foreign_keys_operation("drop foreign keys", drop_keys, add=False))
     operations += _planned(_without_inherited_steps(changes[leading:trailing], diff), diff)
+    if add_keys:
+        operations.append(_foreign_keys_operation("add foreign keys", add_keys, add=True))
     if objects["create after"]:
         operations.append(_objects_operation("create or change functions that read tables", objects["create after"]))
     operations += _planned(changes[trailing:], diff) + rules_last
@@ -389,11 +394,12 @@ def _mentions(view, name: str) -> bool:
 
 def _plan_change(change, diff: d.Diff) -> Operation | None:
     if isinstance(change, d.CreateTable):
-        return Operation(f"create table {change.table.name}", create_table_sql(change.table, schema=diff.desired),
+        return Operation(f"create table {change.table.name}",
+                         create_table_sql(change.table, with_foreign_keys=False, schema=diff.desired),
                          [f"DROP TABLE {quote(change.table.name)}"])
     if isinstance(change, d.DropTable):
         return Operation(f"drop table {change.table.name}", [f"DROP TABLE {quote(change.table.name)}"],
-                         create_table_sql(change.table, schema=diff.current), destructive=True,
+                         create_table_sql(change.table, with_foreign_keys=False, schema=diff.current), destructive=True,
                          lossy_reverse=f"the rows of table {change.table.name} are not brought back")
     if isinstance(change, d.RenameTable):
         return Operation(f"rename table {change.old} to {change.new}",
@@ -421,6 +427,71 @@ def _plan_view_or_trigger(change) -> Operation:
     if isinstance(change, d.DropTrigger):
         return Operation(f"drop trigger {change.trigger.name}", [drop], [change.trigger.sql])
     raise TypeError(f"unknown change {change!r}")
+
+
+# -- foreign keys: dropped before every table change, added after them ---------------------
+def foreign_key_moves(diff: d.Diff) -> tuple[list[tuple[str, ForeignKey]], list[tuple[str, ForeignKey]]]:
+    """(table, key) pairs to drop before the table changes, and to add after them.
+
+    Every foreign key that goes or changes is dropped first and every new or changed one added
+    last (so the order of the tables never matters, cycles included), and so is an unchanged key
+    that points at a primary key, UNIQUE constraint or unique index which the diff drops or
+    redefines (PostgreSQL refuses to drop a key a foreign key depends on). The keys of a dropped
+    table are dropped first too, so that on the way down the table comes back before the keys
+    it points at do, and gets its keys last.
+    """
+    renamed_to = {old.lower(): new for old, new in diff.table_renames.items()}
+    current = {(renamed_to.get(t.name.lower(), t.name).lower(), k.name): (t.name, _as_renamed(k, t, diff))
+               for t in diff.current.tables for k in t.foreign_keys}
+    desired = {(t.name.lower(), k.name): (t.name, k) for t in diff.desired.tables for k in t.foreign_keys}
+    surviving = {t.name.lower() for t in diff.desired.tables}
+    moved_keys = _changed_keys(diff)
+    drop, add = [], []
+    for key, (table, fk) in current.items():
+        wanted = desired.get(key) if key[0] in surviving else None
+        if wanted is None or wanted[1] != fk or (fk.ref_table.lower(), frozenset(fk.ref_columns)) in moved_keys:
+            original = diff.current.table(table)
+            drop.append((table, next(k for k in original.foreign_keys if k.name == fk.name)))
+    for key, (table, fk) in desired.items():
+        before = current.get(key)
+        if before is None or before[1] != fk or (fk.ref_table.lower(), frozenset(fk.ref_columns)) in moved_keys:
+            add.append((table, fk))
+    return drop, add
+
+
+def _as_renamed(key: ForeignKey, table: Table, diff: d.Diff) -> ForeignKey:
+    """A current foreign key as it reads after the diff's table and column renames."""
+    renamed_to = {old.lower(): new for old, new in diff.table_renames.items()}
+    own, target = renamed_to.get(table.name.lower(), table.name), renamed_to.get(key.ref_table.lower(), key.ref_table)
+
+    def column(table_name: str, name: str) -> str:
+        return diff.column_renames.get((table_name, name), name)
+
+    return replace(key, columns=tuple(column(own, c) for c in key.columns), ref_table=target,
+                   ref_columns=tuple(column(target, c) for c in key.ref_columns))
+
+
+def _changed_keys(diff: d.Diff) -> set[tuple[str, frozenset]]:
+    """(table, columns) of every primary key, UNIQUE constraint and unique index that goes, comes or changes."""
+    renamed_to = {old.lower(): new for old, new in diff.table_renames.items()}
+
+    def keys(table: Table, name: str) -> set:
+        found = {(name.lower(), replace(k, columns=tuple(diff.column_renames.get((name, c), c) for c in k.columns)))
+                 for k in [table.primary_key, *table.uniques] if k is not None}
+        return found | {(name.lower(), replace(i, table=name, keys=tuple(
+            replace(k, column=diff.column_renames.get((name, k.column), k.column)) for k in i.keys)))
+            for i in table.indexes if i.unique}
+
+    old = set().union(*[keys(t, renamed_to.get(t.name.lower(), t.name)) for t in diff.current.tables])
+    new = set().union(*[keys(t, t.name) for t in diff.desired.tables])
+    return {(table, frozenset(item.columns)) for table, item in old ^ new}
+
+
+def _foreign_keys_operation(description: str, keys: list[tuple[str, ForeignKey]], add: bool) -> Operation:
+    adds = [s for table, key in keys for s in _add_constraint_validated(table, key)]
+    drops = [f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(key.name)}" for table, key in keys]
+    names = ", ".join(f"{table}.{key.name}" for table, key in keys)
+    return Operation(f"{description}: {names}", adds if add else drops, drops if add else adds)
 
 
 # -- inheritance: what a parent's ALTER TABLE already does to its children -----------------
@@ -524,12 +595,15 @@ def _exclusions_in(change: d.AlterTable) -> list[str]:
 
 
 def _constraint_map(table: Table, renamed: dict[str, str]) -> dict[str, object]:
-    """Constraints by name, their column lists as they read after ``renamed`` (PostgreSQL follows renames)."""
+    """Constraints by name (foreign keys apart: see :func:`foreign_key_moves`), their column lists as
+    they read after ``renamed`` (PostgreSQL follows renames)."""
     def swap(names):
         return tuple(renamed.get(n, n) for n in names)
 
     items = {}
     for item in _constraints(table):
+        if isinstance(item, ForeignKey):
+            continue
         if isinstance(item, Check):
             items[item.name] = item
         else:
