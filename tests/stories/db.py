@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -70,16 +71,16 @@ def drop_index(project, index: str, table: str) -> str:
     return f"DROP INDEX {index} ON {table};" if dialect_of(project) == "mysql" else f"DROP INDEX {index};"
 
 
-def sleep(project, seconds: float) -> str:
-    """A statement that keeps the database busy for ``seconds`` (SQLite: a big recursive insert)."""
+def sleep(project, seconds: float, table: str = "busy") -> str:
+    """SQL that keeps the database busy for about ``seconds`` (SQLite: a big insert into a new ``table``)."""
     dialect = dialect_of(project)
     if dialect == "postgresql":
         return f"SELECT pg_sleep({seconds});"
     if dialect == "mysql":
         return f"SELECT SLEEP({seconds});"
     rows_needed = int(seconds * 4_000_000)
-    return ("CREATE TABLE busy (n INTEGER);\nWITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c "
-            f"WHERE n < {rows_needed})\nINSERT INTO busy SELECT n FROM c;")
+    return (f"CREATE TABLE {table} (n INTEGER);\nWITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c "
+            f"WHERE n < {rows_needed})\nINSERT INTO {table} SELECT n FROM c;")
 
 
 def spawn_cli(project, *args: str) -> subprocess.Popen:
@@ -130,3 +131,15 @@ def insert_rows(project, table: str, values: list[tuple]) -> None:
                        [value for row in values for value in row])
     finally:
         db.close()
+
+
+def witness(project) -> tuple:
+    """Evidence that nobody wrote to the real database: fingerprints and history; on SQLite also the
+    file's bytes, mtime and -wal/-journal companions; on a server no leftover scratch database."""
+    evidence = (fingerprints(project), rows(project, "SELECT version, status FROM dbshift_history ORDER BY version"),
+                scratch_databases(project))
+    path = project.config.url.path
+    if dialect_of(project) != "sqlite":
+        return evidence
+    files = sorted(p.name for p in path.parent.iterdir() if p.name.startswith(path.name))
+    return evidence + (hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_mtime_ns, files)
