@@ -320,7 +320,8 @@ def plan_diff(diff: d.Diff) -> Plan:
     drop_keys, add_keys = foreign_key_moves(diff)
     if drop_keys:
         operations.append(_foreign_keys_operation("drop foreign keys", drop_keys, add=False))
-    operations += _planned(_without_inherited_steps(changes[leading:trailing], diff), diff)
+    table_changes = _without_enum_rename_echoes(changes[leading:trailing], _enum_value_renames(diff))
+    operations += _planned(_without_inherited_steps(table_changes, diff), diff)
     if add_keys:
         operations.append(_foreign_keys_operation("add foreign keys", add_keys, add=True))
     if objects["create after"]:
@@ -427,6 +428,53 @@ def _plan_view_or_trigger(change) -> Operation:
     if isinstance(change, d.DropTrigger):
         return Operation(f"drop trigger {change.trigger.name}", [drop], [change.trigger.sql])
     raise TypeError(f"unknown change {change!r}")
+
+
+# -- enum value renames: expressions follow them by themselves ------------------------------
+def _enum_value_renames(diff: d.Diff) -> dict[str, str]:
+    """``'old'::type`` -> ``'new'::type`` for every enum value renamed in place."""
+    found = {}
+    for name, labels in diff.desired.options.get("enums", {}).items():
+        before = diff.current.options.get("enums", {}).get(name)
+        type_name = name if re.fullmatch(r"[a-z_][a-z0-9_]*", name) else quote(name)
+        for old, new in (o.enum_renames(before, labels) or {}).items() if before is not None else ():
+            found[f"{literal(old)}::{type_name}"] = f"{literal(new)}::{type_name}"
+    return found
+
+
+def _without_enum_rename_echoes(changes: list, renames: dict[str, str]) -> list:
+    """Changes without the default, CHECK and index differences that only echo an enum value rename.
+
+    PostgreSQL stores an enum value by its identity, so ``DEFAULT 'pending'::status`` reads
+    ``'waiting'::status`` once the value is renamed; re-setting it would fail on the way down.
+    """
+    if not renames:
+        return changes
+
+    def follow(text: str | None) -> str | None:
+        for old, new in renames.items():
+            text = text.replace(old, new) if text else text
+        return text
+
+    def index(i: Index) -> Index:
+        return replace(i, where=follow(i.where), keys=tuple(replace(k, expression=follow(k.expression)) for k in i.keys))
+
+    created = {index(c.index) for c in changes if isinstance(c, d.CreateIndex)}
+    echoed = {c.index for c in changes if isinstance(c, d.DropIndex) and index(c.index) in created}
+    result = []
+    for change in changes:
+        if isinstance(change, d.AlterTable):
+            old = replace(change.old, checks=tuple(replace(c, expression=follow(c.expression)) for c in change.old.checks))
+            altered = tuple((replace(a, default=follow(a.default)), b) for a, b in change.altered)
+            change = replace(change, old=old, altered=tuple((a, b) for a, b in altered if replace(a, name=b.name) != b))
+            if not _still_changes(change):
+                continue
+        elif isinstance(change, d.DropIndex) and change.index in echoed:
+            continue
+        elif isinstance(change, d.CreateIndex) and change.index in {index(i) for i in echoed}:
+            continue
+        result.append(change)
+    return result
 
 
 # -- foreign keys: dropped before every table change, added after them ---------------------
