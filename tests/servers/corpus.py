@@ -9,7 +9,7 @@ Features dbshift does not model are excluded by a named reason, never silently.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from dbshift.dialects import open_database
@@ -175,10 +175,25 @@ def first_difference(left, right) -> str:
         b = {o.name: o for o in getattr(right, kind)}
         for name in sorted(set(a) | set(b)):
             if a.get(name) != b.get(name):
-                return f"{kind[:-1]} {name}: got {a.get(name)!r:.300} want {b.get(name)!r:.300}"
+                return f"{kind[:-1]} {name}: {_differing_part(a.get(name), b.get(name))}"
     if left.options != right.options:
         keys = [k for k in set(left.options) | set(right.options) if left.options.get(k) != right.options.get(k)]
         return f"schema options {keys}: got {[left.options.get(k) for k in keys]!r:.300} want {[right.options.get(k) for k in keys]!r:.300}"
+    return "unknown"
+
+
+def _differing_part(got, want) -> str:
+    """The first field (a column, a key list, the options...) where two objects differ."""
+    if got is None or want is None:
+        return f"got {got!r:.300} want {want!r:.300}"
+    for f in fields(got):
+        left, right = getattr(got, f.name), getattr(want, f.name)
+        if left == right:
+            continue
+        if f.name == "columns" and len(left) == len(right):
+            pair = next((l, r) for l, r in zip(left, right) if l != r)
+            return f"column {pair[1].name}: got {pair[0]!r:.300} want {pair[1]!r:.300}"
+        return f"{f.name}: got {left!r:.300} want {right!r:.300}"
     return "unknown"
 
 

@@ -128,3 +128,44 @@ def test_tables_Users_and_users_are_two_tables_on_mysql_with_case_sensitive_tabl
     assert query(my_url, "SELECT id FROM users") == [(7,)]
     project.rollback(steps=1, force=True)
     assert user_tables(my_url) == ["users"]
+
+
+def rejects(url: str, sql: str) -> bool:
+    """Whether the server refuses ``sql`` (a CHECK violation, say)."""
+    from dbshift.dialects import open_database
+    from dbshift.urls import parse_url
+
+    db = open_database(parse_url(url))
+    try:
+        db.execute(sql)
+        return False
+    except Exception as exc:  # noqa: BLE001 - any driver error is a refusal
+        if not db.is_driver_error(exc):
+            raise
+        return True
+    finally:
+        db.close()
+
+
+# -- MySQL/MariaDB: what a user hits ---------------------------------------------------------------
+def test_changing_a_json_columns_default_on_mariadb_keeps_its_json_validation(tmp_path, my_url):
+    project = project_with(tmp_path, my_url, "CREATE TABLE docs (id int PRIMARY KEY, body JSON);\n"
+                                             "INSERT INTO docs VALUES (1, '{\"a\": 1}');")
+    draft_and_apply(project, "CREATE TABLE docs (id int PRIMARY KEY, body JSON DEFAULT '[]');")
+    assert rejects(my_url, "INSERT INTO docs VALUES (2, 'not json')")
+    assert query(my_url, "INSERT INTO docs (id) VALUES (3)") == [] and \
+        query(my_url, "SELECT body FROM docs WHERE id = 3") == [("[]",)]
+    project.rollback(steps=1, force=True)
+    assert rejects(my_url, "INSERT INTO docs VALUES (4, 'not json')")
+    assert query(my_url, "SELECT id FROM docs ORDER BY id") == [(1,), (3,)]
+
+
+def test_a_tables_row_format_and_key_block_size_are_created_and_reset_on_mysql(tmp_path, my_url):
+    options = ("SELECT TABLE_NAME, CREATE_OPTIONS FROM information_schema.TABLES "
+               "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME LIKE 'log%%' ORDER BY 1")
+    project = project_with(tmp_path, my_url, "CREATE TABLE log (id int) ROW_FORMAT=COMPRESSED KEY_BLOCK_SIZE=8;")
+    draft_and_apply(project, "CREATE TABLE log (id int);\n"
+                             "CREATE TABLE log_archive (id int) ROW_FORMAT=COMPRESSED KEY_BLOCK_SIZE=4;")
+    assert query(my_url, options) == [("log", ""), ("log_archive", "row_format=COMPRESSED key_block_size=4")]
+    project.rollback(steps=1, force=True)
+    assert query(my_url, options) == [("log", "row_format=COMPRESSED key_block_size=8")]

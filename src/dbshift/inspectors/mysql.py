@@ -10,6 +10,7 @@ column defaults differently; both are brought to one form: a SQL expression, str
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from dbshift.history import BOOKKEEPING_TABLES
 from dbshift.schema.model import (
@@ -36,7 +37,9 @@ def inspect_database(db) -> Schema:
     tables = _tables(db)
     columns = _columns(db, mariadb)
     keys = _keys(db)
-    checks = _checks(db)
+    checks, column_checks = _checks(db)
+    for table, clauses in column_checks.items():
+        columns[table] = _with_column_checks(db, table, columns.get(table, []), clauses)
     foreign_keys = _foreign_keys(db)
     built = [
         _table(name, options, columns.get(name, []), keys.get(name, {}), checks.get(name, []), foreign_keys.get(name, []))
@@ -121,14 +124,45 @@ def _keys(db) -> dict[str, dict[str, dict]]:
     return found
 
 
-def _checks(db) -> dict[str, list[Check]]:
+def _checks(db) -> tuple[dict[str, list[Check]], dict[str, list[str]]]:
+    """Table CHECK constraints, and the clauses of MariaDB's column-level ones, by table.
+
+    A column-level CHECK (MariaDB puts one on every JSON column) belongs to the column's definition:
+    ``MODIFY COLUMN`` without it drops it, so it is kept with the column (``options["check"]``).
+    """
+    level = "LEVEL" if _has_column(db, "CHECK_CONSTRAINTS", "LEVEL") else "'Table'"
     rows = db.execute(
-        "SELECT TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS "
+        f"SELECT TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE, {level} FROM information_schema.CHECK_CONSTRAINTS "
         "WHERE CONSTRAINT_SCHEMA = DATABASE() ORDER BY TABLE_NAME, CONSTRAINT_NAME"
     )
     found: dict[str, list[Check]] = {}
-    for table, name, clause in rows:
-        found.setdefault(table, []).append(Check(clause, name=name))
+    on_columns: dict[str, list[str]] = {}
+    for table, name, clause, kind in rows:
+        if kind == "Column":
+            on_columns.setdefault(table, []).append(clause)
+        else:
+            found.setdefault(table, []).append(Check(clause, name=name))
+    return found, on_columns
+
+
+def _has_column(db, table: str, column: str) -> bool:
+    return bool(db.execute(
+        "SELECT 1 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'information_schema' "
+        "AND TABLE_NAME = %s AND COLUMN_NAME = %s", (table, column)))
+
+
+def _with_column_checks(db, table: str, columns: list[Column], clauses: list[str]) -> list[Column]:
+    """Each column-level CHECK given to the column whose definition ends with it.
+
+    The constraint keeps the column's first name after a rename and may mention other columns,
+    so only the server's own ``SHOW CREATE TABLE`` line says which column it belongs to.
+    """
+    lines = [line.strip().rstrip(",") for line in db.execute(f"SHOW CREATE TABLE {_quote(table)}")[0][1].splitlines()]
+    found = []
+    for column in columns:
+        line = next((text for text in lines if text.startswith(_quote(column.name) + " ")), "")
+        clause = next((c for c in clauses if line.endswith(f" CHECK ({c})")), None)
+        found.append(column if clause is None else replace(column, options={**column.options, "check": clause}))
     return found
 
 

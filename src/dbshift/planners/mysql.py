@@ -64,6 +64,8 @@ def column_sql(column: Column) -> str:
         words.append("INVISIBLE")
     if column.options.get("comment"):
         words.append(f"COMMENT {literal(column.options['comment'])}")
+    if column.options.get("check"):
+        words.append(f"CHECK ({column.options['check']})")
     return " ".join(words)
 
 
@@ -123,7 +125,8 @@ def _plain_keys(columns):
     return [IndexKey(column=c) for c in columns]
 
 
-def _table_options(table: Table, explicit_comment: bool = False) -> str:
+def _table_options(table: Table, explicit_comment: bool = False, before: Table | None = None) -> str:
+    """ENGINE, COLLATE, COMMENT and the create options; ``before``'s create options that go are reset."""
     words = []
     if table.options.get("engine"):
         words.append(f"ENGINE={table.options['engine']}")
@@ -131,7 +134,31 @@ def _table_options(table: Table, explicit_comment: bool = False) -> str:
         words.append(f"COLLATE={table.options['collation']}")
     if table.options.get("comment") or explicit_comment:
         words.append(f"COMMENT={literal(table.options.get('comment') or '')}")
+    options = create_options(table)
+    gone = [name for name in create_options(before) if name not in options] if before is not None else []
+    words += [f"{_option_name(name)}={_reset_value(name)}" for name in gone]
+    words += [f"{_option_name(name)}={value}" for name, value in options.items()]
     return " ".join(words)
+
+
+_CREATE_OPTION = re.compile(r"(`[^`]+`|\w+)=('(?:[^'\\]|\\.|'')*'|\S+)")
+#: Create options that ``=DEFAULT`` resets; the numeric ones (KEY_BLOCK_SIZE, MAX_ROWS...) take 0.
+_RESET_BY_DEFAULT = {"row_format", "stats_persistent", "stats_auto_recalc", "stats_sample_pages", "pack_keys"}
+
+
+def create_options(table: Table | None) -> dict[str, str]:
+    """The table's create options (ROW_FORMAT, KEY_BLOCK_SIZE, engine-defined ones...) as name -> value."""
+    text = table.options.get("create_options", "") if table is not None else ""
+    return {name.lower() if not name.startswith("`") else name: value
+            for name, value in _CREATE_OPTION.findall(text)}
+
+
+def _option_name(name: str) -> str:
+    return name if name.startswith("`") else name.upper()
+
+
+def _reset_value(name: str) -> str:
+    return "DEFAULT" if name.startswith("`") or name in _RESET_BY_DEFAULT else "0"
 
 
 def create_table_sql(table: Table, with_foreign_keys: bool = True) -> str:
@@ -240,7 +267,7 @@ def alter_table_sql(change: d.AlterTable, fk_indexes=frozenset()) -> list[str]:
                    if o not in changed]
     statements += _add_constraints(old, new, renamed, table, fk_indexes)
     if old.options != new.options:
-        statements.append(f"ALTER TABLE {table} {_table_options(new, explicit_comment=True)}")
+        statements.append(f"ALTER TABLE {table} {_table_options(new, explicit_comment=True, before=old)}")
     return statements if change.up_values else _combined(statements, table)
 
 
