@@ -1,4 +1,5 @@
-"""Stories about applying migrations on SQLite."""
+"""Apply stories that are about SQLite or about the files, not the database (the stories every
+database shares are in ``tests/stories``)."""
 
 from __future__ import annotations
 
@@ -8,18 +9,7 @@ import pytest
 
 from conftest import write_migration
 from dbshift import Project
-from dbshift.errors import ChecksumMismatch, ConfigError, DirtyState, MigrationFailed, UnknownVersionError
-
-
-def schema_of(project) -> list[tuple]:
-    """The user's schema (without dbshift's own tables), as SQLite stores it."""
-    conn = sqlite3.connect(project.config.url.path)
-    try:
-        return conn.execute(
-            "SELECT type, name, sql FROM sqlite_schema WHERE tbl_name NOT LIKE 'dbshift_%' ORDER BY type, name"
-        ).fetchall()
-    finally:
-        conn.close()
+from dbshift.errors import ConfigError, DirtyState, MigrationFailed, UnknownVersionError
 
 
 def rows_of(project, sql: str) -> list[tuple]:
@@ -44,50 +34,10 @@ def shop(project):
     return project
 
 
-def test_apply_runs_pending_migrations_in_order_and_records_who_when_how_long(shop):
-    result = shop.apply()
-    assert [s.migration.version for s in result.steps] == [20260101090000, 20260102090000, 20260103090000]
-    status = shop.status()
-    assert status.current_version == 20260103090000 and not status.pending
-    applied, log = shop.history()
-    assert [a.status for a in applied] == ["applied"] * 3
-    assert all(a.applied_by and a.host and a.duration_ms is not None and a.applied_at for a in applied)
-    assert all(a.checksum == m.checksum for a, m in zip(applied, shop.migrations()))
-    assert [e.action for e in log] == ["apply"] * 3
-
-
-def test_a_second_apply_has_nothing_to_do(shop):
-    shop.apply()
-    assert shop.apply().steps == []
-
-
-def test_apply_to_a_version_stops_there(shop):
-    shop.apply(to="20260102_090000")
-    assert shop.status().current_version == 20260102090000
-    assert [m.version for m in shop.status().pending] == [20260103090000]
-
-
 def test_apply_to_an_unknown_version_is_refused(shop):
     with pytest.raises(UnknownVersionError, match="unknown version 20990101000000"):
         shop.apply(to=20990101000000)
     assert shop.status().current_version == 0
-
-
-def test_a_failing_migration_leaves_no_trace(shop):
-    shop.apply(to=20260101090000)
-    before = (schema_of(shop), rows_of(shop, "SELECT * FROM users"))
-    write_migration(shop, 20260102090000, "orders",
-                    "CREATE TABLE orders (id INTEGER PRIMARY KEY);\nINSERT INTO users (name) VALUES ('eve');\n"
-                    "UPDATE users SET name = 'x';\n\nINSERT INTO no_such_table VALUES (1);", "DROP TABLE orders;")
-    with pytest.raises(MigrationFailed) as caught:
-        shop.apply()
-    message = str(caught.value)
-    assert "20260102090000_orders.sql:6:" in message
-    assert "no such table: no_such_table" in message and "INSERT INTO no_such_table" in message
-    assert "rolled back" in caught.value.hint
-    assert (schema_of(shop), rows_of(shop, "SELECT * FROM users")) == before
-    assert shop.status().current_version == 20260101090000
-    assert shop.history()[1][-1].action == "apply-failed"
 
 
 def test_dry_run_prints_the_sql_and_changes_nothing(shop):
@@ -99,35 +49,11 @@ def test_dry_run_prints_the_sql_and_changes_nothing(shop):
     assert shop.status().current_version == 0 and not db_file.exists()
 
 
-def test_atomic_apply_rolls_everything_back_when_one_fails(shop):
-    write_migration(shop, 20260104090000, "broken", "CREATE TABLE fine (x);\nSELECT * FROM missing;")
-    with pytest.raises(MigrationFailed, match="20260104090000_broken.sql:3"):
-        shop.apply(atomic=True)
-    assert schema_of(shop) == [] and shop.status().current_version == 0
-
-
 def test_each_migration_is_its_own_transaction_without_atomic(shop):
     write_migration(shop, 20260104090000, "broken", "SELECT * FROM missing;")
     with pytest.raises(MigrationFailed):
         shop.apply()
     assert shop.status().current_version == 20260103090000
-
-
-def test_an_edited_applied_migration_is_caught_and_repair_accepts_it(shop, run_cli):
-    shop.apply()
-    path = shop.config.migrations_dir / "20260102090000_orders.sql"
-    path.write_text(path.read_text().replace("cents INTEGER", "cents BIGINT"))
-    status = shop.status()
-    assert [m.path for m in status.changed] == [path]
-    write_migration(shop, 20260104090000, "more", "CREATE TABLE more (x);", "DROP TABLE more;")
-    with pytest.raises(ChecksumMismatch, match="20260102090000_orders.sql"):
-        shop.apply()
-    cli = run_cli("apply", cwd=shop.config.root)
-    assert cli.returncode == 3 and "changed since it was applied" in cli.stderr and "dbshift repair" in cli.stderr
-    assert run_cli("status", cwd=shop.config.root).returncode == 1
-    assert shop.repair() == ["accepted the edited file 20260102090000_orders.sql"]
-    assert shop.history()[1][-1].action == "repair"
-    assert len(shop.apply().steps) == 1
 
 
 def test_a_no_transaction_migration_that_fails_leaves_a_dirty_state_that_repair_resolves(shop):

@@ -1,4 +1,4 @@
-"""Stories: the written rollback plan and the record of each apply."""
+"""SQLite stories: the rollback plan of the demo, and records of big tables (the shared ones are in ``tests/stories``)."""
 
 from __future__ import annotations
 
@@ -35,36 +35,6 @@ def test_the_rollback_plan_of_the_demo_migrations_names_the_lossy_steps(tmp_path
     assert "ALTER TABLE users DROP COLUMN phone;" in text
     assert f"`dbshift rollback --to {V_INITIAL} --force`" in text
     assert "lossless table rebuild" in text
-
-
-def test_a_lossy_step_names_the_backup_taken_before_it(project):
-    make_shop(project)
-    add(project, 20260102090000, "drop_notes", "ALTER TABLE orders DROP COLUMN note;",
-        "ALTER TABLE orders ADD COLUMN note BLOB;", header="-- destructive\n")
-    add(project, 20260103090000, "coupons", "CREATE TABLE coupons (code TEXT PRIMARY KEY);", "DROP TABLE coupons;")
-    project.apply()
-    before_drop = project.backups()[0]
-    plan = project.rollback_plan()
-    coupons, drop_notes, shop = plan.steps
-    assert coupons.verdict == "lossy"
-    assert drop_notes.verdict == "lossless"  # adding a column back loses nothing (the notes went on the way up)
-    assert shop.verdict == "lossy" and shop.restore_instead is None
-    assert str(before_drop.path) in coupons.restore_instead
-
-
-def test_each_apply_records_the_tables_it_touched_with_fingerprints_before_and_after(project, run_cli):
-    make_shop(project, orders=200)
-    add(project, 20260102090000, "purge_free", "DELETE FROM orders WHERE note IS NULL;", "SELECT 1;")
-    project.apply()
-    applied, _ = project.history()
-    record = applied[-1].record
-    assert record["tables"] == ["orders"]
-    assert record["before"]["orders"]["rows"] == 200 and record["after"]["orders"]["rows"] == 160
-    assert record["before"]["orders"]["content"] != record["after"]["orders"]["content"]
-    result = run_cli("report", "20260102090000")
-    assert result.returncode == 0, result.output
-    assert "| orders | 200 | 160 | changed |  |" in result.stdout
-    assert "- Checksum (sha256 of the file):" in result.stdout and "## Rollback" in result.stdout
 
 
 def test_report_of_a_version_that_is_not_applied_is_a_clear_error(project, run_cli):

@@ -1,10 +1,12 @@
-"""The foundation's stories on the real PostgreSQL and MariaDB servers (one fresh database each)."""
+"""Stories only the servers have: their dump tools, passwords, routines, CONCURRENTLY, template copies.
+
+The stories every database shares (apply, rollback, lock, crash, safety net) are in ``tests/stories``.
+"""
 
 from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -12,18 +14,10 @@ import time
 import pytest
 
 from conftest import write_migration
-from dbshift.dialects import open_database
-from dbshift.errors import ConfigError, DirtyState, MigrationFailed
-from dbshift.history import lock_holder
+from dbshift.errors import MigrationFailed
 from servers.conftest import query, user_tables
 
 V1, V2, V3 = 20260101090000, 20260102090000, 20260103090000
-
-
-def spawn_cli(project, *args) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    return subprocess.Popen([sys.executable, "-m", "dbshift", *args], cwd=project.config.root, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def url_of(project) -> str:
@@ -40,197 +34,6 @@ def write_shop(project) -> None:
     write_migration(project, V3, "orders_index", "CREATE INDEX orders_cents ON orders(cents);",
                     "DROP INDEX orders_cents ON orders;" if project.config.url.dialect == "mysql" else "DROP INDEX orders_cents;")
     project.hash()
-
-
-def test_apply_status_history_and_rollback(server_project, run_cli):
-    write_shop(server_project)
-    result = server_project.apply()
-    assert [s.migration.version for s in result.steps] == [V1, V2, V3]
-    assert user_tables(url_of(server_project)) == ["orders", "users"]
-    assert query(url_of(server_project), "SELECT name FROM users ORDER BY id") == [("ada",), ("bob;semicolon",)]
-    status = server_project.status()
-    assert status.current_version == V3 and not status.pending and not status.dirty
-    applied, log = server_project.history()
-    assert [a.status for a in applied] == ["applied"] * 3 and [e.action for e in log] == ["apply"] * 3
-    assert all(a.applied_by and a.host and a.duration_ms is not None for a in applied)
-    cli = run_cli("status", "--json", cwd=server_project.config.root)
-    assert cli.returncode == 0 and json.loads(cli.stdout)["current_version"] == V3
-
-    rolled = server_project.rollback(steps=2, force=True)
-    assert [s.migration.version for s in rolled.steps] == [V3, V2]
-    assert user_tables(url_of(server_project)) == ["users"]
-    assert server_project.status().current_version == V1
-    assert [e.action for e in server_project.history()[1]][-2:] == ["rollback", "rollback"]
-    assert server_project.apply().steps and server_project.status().current_version == V3
-
-
-def test_a_failing_migration_on_postgresql_leaves_no_trace(pg_url, tmp_path):
-    from servers.conftest import make_project
-
-    project = make_project(tmp_path, pg_url)
-    write_shop(project)
-    project.apply(to=V1)
-    write_migration(project, V2, "orders",
-                    "CREATE TABLE orders (id INTEGER PRIMARY KEY);\nINSERT INTO users (id, name) VALUES (3, 'eve');\n"
-                    "UPDATE users SET name = 'x';\n\nINSERT INTO no_such_table VALUES (1);", "DROP TABLE orders;")
-    with pytest.raises(MigrationFailed) as caught:
-        project.apply()
-    assert "20260102090000_orders.sql:6:" in str(caught.value)
-    assert 'relation "no_such_table" does not exist' in str(caught.value) and "rolled back" in caught.value.hint
-    assert user_tables(pg_url) == ["users"]
-    assert query(pg_url, "SELECT id, name FROM users ORDER BY id") == [(1, "ada"), (2, "bob;semicolon")]
-    assert project.status().current_version == V1 and not project.status().dirty
-    assert project.history()[1][-1].action == "apply-failed"
-
-
-def test_a_failing_migration_on_mysql_leaves_a_dirty_state_that_repair_resolves(my_url, tmp_path, run_cli):
-    from servers.conftest import make_project
-
-    project = make_project(tmp_path, my_url)
-    write_shop(project)
-    project.apply(to=V1)
-    write_migration(project, V2, "orders",
-                    "CREATE TABLE orders (id INTEGER PRIMARY KEY);\nINSERT INTO no_such_table VALUES (1);",
-                    "DROP TABLE orders;")
-    with pytest.raises(MigrationFailed) as caught:
-        project.apply()
-    assert "20260102090000_orders.sql:3:" in str(caught.value) and "doesn't exist (error 1146)" in str(caught.value)
-    assert "outside a transaction" in caught.value.hint and "repair" in caught.value.hint
-    assert user_tables(my_url) == ["orders", "users"]  # the CREATE TABLE committed on its own
-    assert [a.version for a in project.status().dirty] == [V2]
-    cli = run_cli("status", cwd=project.config.root)
-    assert cli.returncode != 0 and "dirty" in cli.stdout and "20260102090000_orders" in cli.stdout
-    with pytest.raises(DirtyState):
-        project.apply()
-    assert run_cli("apply", cwd=project.config.root).returncode == 3
-    assert project.repair(dirty="applied") == ["marked 20260102090000_orders as applied"]
-    assert project.status().current_version == V2 and not project.status().dirty
-
-
-def test_atomic_apply_is_refused_on_mysql(my_url, tmp_path):
-    from servers.conftest import make_project
-
-    project = make_project(tmp_path, my_url)
-    write_shop(project)
-    with pytest.raises(ConfigError, match="--atomic needs transactional DDL"):
-        project.apply(atomic=True)
-    assert user_tables(my_url) == [] and project.status().current_version == 0
-
-
-def test_atomic_apply_on_postgresql_is_all_or_nothing(pg_url, tmp_path):
-    from servers.conftest import make_project
-
-    project = make_project(tmp_path, pg_url)
-    write_shop(project)
-    write_migration(project, 20260104090000, "broken", "CREATE TABLE fine (x int);\nSELECT * FROM missing;")
-    with pytest.raises(MigrationFailed, match="20260104090000_broken.sql:3"):
-        project.apply(atomic=True)
-    assert user_tables(pg_url) == [] and project.status().current_version == 0
-
-
-def _sleep_sql(project, seconds: float) -> str:
-    function = "SLEEP" if project.config.url.dialect == "mysql" else "pg_sleep"
-    return f"SELECT {function}({seconds});"
-
-
-def test_two_concurrent_applies_apply_each_migration_exactly_once(server_project):
-    versions = [V1 + index for index in range(1, 6)]
-    for index, version in enumerate(versions, 1):
-        write_migration(server_project, version, f"step{index}",
-                        f"CREATE TABLE t{index} (n INTEGER);\n{_sleep_sql(server_project, 0.2)}\n"
-                        f"INSERT INTO t{index} (n) VALUES ({index});", f"DROP TABLE t{index};")
-    first, second = spawn_cli(server_project, "apply"), spawn_cli(server_project, "apply")
-    outputs = [p.communicate(timeout=120) for p in (first, second)]
-    assert first.returncode == 0 and second.returncode == 0, outputs
-    applied, log = server_project.history()
-    assert [a.version for a in applied] == versions
-    assert sorted(e.version for e in log if e.action == "apply") == versions
-    assert user_tables(url_of(server_project)) == [f"t{i}" for i in range(1, 6)]
-
-
-def test_a_held_lock_exits_4_naming_the_holder(server_project):
-    write_migration(server_project, V1, "t", "CREATE TABLE t (x INTEGER);", "DROP TABLE t;")
-    holder = open_database(server_project.config.url)
-    try:
-        with holder.lock(5, lock_holder()):
-            result = spawn_cli(server_project, "apply", "--lock-timeout", "0.3")
-            _, stderr = result.communicate(timeout=60)
-            if holder.dialect == "postgresql":
-                expected = f"pid {os.getpid()} on "
-            else:
-                expected = f"connection {holder.execute('SELECT CONNECTION_ID()')[0][0]} "
-    finally:
-        holder.close()
-    assert result.returncode == 4, stderr
-    assert "lock is held by" in stderr and expected in stderr and "Traceback" not in stderr
-    assert server_project.status().current_version == 0 and user_tables(url_of(server_project)) == []
-
-
-def test_the_lock_is_released_when_the_holder_finishes(server_project):
-    write_migration(server_project, V1, "t", "CREATE TABLE t (x INTEGER);", "DROP TABLE t;")
-    holder = open_database(server_project.config.url)
-    try:
-        with holder.lock(5, lock_holder()):
-            pass
-        server_project.config.lock_timeout = 0.5
-        assert [s.migration.version for s in server_project.apply().steps] == [V1]
-    finally:
-        holder.close()
-
-
-def _wait_for(condition, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting"
-        time.sleep(0.05)
-
-
-def _kill_halfway(project, table_visible: bool):
-    """Start an apply whose migration sleeps halfway, and SIGKILL it there."""
-    write_migration(project, V2, "long",
-                    f"CREATE TABLE half (x INTEGER);\nINSERT INTO half (x) VALUES (1);\n{_sleep_sql(project, 2)}\n"
-                    "CREATE TABLE never (x INTEGER);", "DROP TABLE half;")
-    victim = spawn_cli(project, "apply")
-    url = url_of(project)
-    if table_visible:
-        _wait_for(lambda: "half" in user_tables(url))
-    else:  # inside the transaction: wait until the server runs the sleep
-        _wait_for(lambda: query(url, "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%%'")[0][0] > 0)
-    os.kill(victim.pid, signal.SIGKILL)
-    victim.wait(timeout=30)
-    assert victim.returncode == -signal.SIGKILL
-
-
-def test_a_migration_killed_halfway_on_mysql_leaves_a_dirty_state(my_url, tmp_path, run_cli):
-    from servers.conftest import make_project
-
-    project = make_project(tmp_path, my_url)
-    write_migration(project, V1, "users", "CREATE TABLE users (id INTEGER PRIMARY KEY);", "DROP TABLE users;")
-    project.apply()
-    _kill_halfway(project, table_visible=True)
-    cli = run_cli("status", cwd=project.config.root)
-    assert cli.returncode != 0 and "dirty" in cli.stdout and "20260102090000_long" in cli.stdout
-    assert user_tables(my_url) == ["half", "users"]
-    repaired = run_cli("repair", "--dirty", "pending", cwd=project.config.root)
-    assert repaired.returncode == 0, repaired.output
-    assert not project.status().dirty and [m.version for m in project.status().pending] == [V2]
-    query(my_url, "DROP TABLE half")
-    assert [s.migration.version for s in project.apply().steps] == [V2]
-    assert user_tables(my_url) == ["half", "never", "users"]
-
-
-def test_a_migration_killed_halfway_on_postgresql_leaves_no_trace(pg_url, tmp_path, run_cli):
-    from servers.conftest import make_project
-
-    project = make_project(tmp_path, pg_url)
-    write_migration(project, V1, "users", "CREATE TABLE users (id INTEGER PRIMARY KEY);", "DROP TABLE users;")
-    project.apply()
-    _kill_halfway(project, table_visible=False)
-    cli = run_cli("status", cwd=project.config.root)
-    assert "dirty" not in cli.stdout and user_tables(pg_url) == ["users"]
-    status = project.status()
-    assert status.current_version == V1 and not status.dirty and [m.version for m in status.pending] == [V2]
-    assert [s.migration.version for s in project.apply().steps] == [V2]
 
 
 def test_create_index_concurrently_in_a_no_transaction_migration(pg_url, tmp_path):
@@ -356,3 +159,40 @@ def test_an_unreachable_server_is_a_one_line_error(run_cli, tmp_path, server_url
     url = f"{parsed.scheme}://{parsed.user}@127.0.0.1:1/{parsed.database}"
     cli = run_cli("--db", url, "status", cwd=tmp_path)
     assert cli.returncode == 2 and "cannot connect to" in cli.stderr and "Traceback" not in cli.stderr
+
+
+def wait_until_alone(db, seconds: float = 10.0) -> None:
+    """Wait until no other session is connected to ``db``'s database."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        others = db.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                            "AND pid <> pg_backend_pid()")[0][0]
+        if not others:
+            return
+        time.sleep(0.05)
+    raise AssertionError("other sessions stayed connected to the test database")
+
+
+def test_postgresql_copies_by_template_when_alone_and_by_pg_dump_when_not(pg_url, tmp_path):
+    from dbshift.dialects import open_database
+    from dbshift.safety.fingerprint import compare, fingerprint_tables
+    from dbshift.urls import parse_url
+
+    query(pg_url, "CREATE TABLE t (id INTEGER PRIMARY KEY, note TEXT)")
+    query(pg_url, "INSERT INTO t VALUES (1, 'a'), (2, 'b')")
+    db = open_database(parse_url(pg_url))
+    try:
+        original = fingerprint_tables(db)
+        wait_until_alone(db)  # a closed session leaves pg_stat_activity a moment after close()
+        for expected in ("template", "pg_dump"):
+            other = open_database(parse_url(pg_url)) if expected == "pg_dump" else None
+            copy = db.scratch_copy(tmp_path)
+            try:
+                assert copy.copy_method == expected and compare(original, fingerprint_tables(copy)) == {"t": "same"}
+            finally:
+                copy.close()
+                if other is not None:
+                    other.close()
+        assert db.execute("SELECT count(*) FROM t") == [(2,)]  # the connection came back
+    finally:
+        db.close()
