@@ -194,3 +194,37 @@ def test_each_apply_records_the_tables_it_touched_with_fingerprints_before_and_a
     assert result.returncode == 0, result.output
     assert "| orders | 200 | 160 | changed |  |" in result.stdout
     assert "- Checksum (sha256 of the file):" in result.stdout and "## Rollback" in result.stdout
+
+
+AUDIT_TRIGGER = {
+    "sqlite": ["CREATE TRIGGER users_audit AFTER UPDATE ON users BEGIN INSERT INTO audit (user_id) VALUES (new.id); END"],
+    "postgresql": ["CREATE FUNCTION audit_user() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                   "INSERT INTO audit (user_id) VALUES (NEW.id); RETURN NEW; END $$",
+                   "CREATE TRIGGER users_audit AFTER UPDATE ON users FOR EACH ROW EXECUTE FUNCTION audit_user()"],
+    "mysql": ["CREATE TRIGGER users_audit AFTER UPDATE ON users FOR EACH ROW INSERT INTO audit (user_id) VALUES (NEW.id)"],
+}
+
+
+@pytest.mark.parametrize("header", ["", "-- no-transaction\n"])
+def test_rows_an_audit_trigger_adds_to_another_table_are_not_a_row_count_failure(project, header):
+    make_shop(project)
+    rows(project, "CREATE TABLE audit (user_id INTEGER)")
+    for statement in AUDIT_TRIGGER[dialect_of(project)]:
+        rows(project, statement)
+    add(project, V2, "rename_ada", "UPDATE users SET name = 'Ada' WHERE id = 1;", "UPDATE users SET name = 'User 1' WHERE id = 1;",
+        header=header)
+    step = next(s for s in project.rehearse().steps if s.name == "row counts of tables the migrations do not change")
+    assert (step.outcome, step.detail) == ("pass", "2 table(s) keep their row count")  # users, orders; not audit
+
+
+@pytest.mark.dialects("postgresql", "mysql")
+def test_rows_an_on_delete_cascade_removes_are_not_a_row_count_failure(project):
+    rows(project, "CREATE TABLE teams (id INTEGER PRIMARY KEY)")
+    rows(project, "CREATE TABLE members (id INTEGER PRIMARY KEY, team_id INTEGER NOT NULL, "
+                  "FOREIGN KEY (team_id) REFERENCES teams (id) ON DELETE CASCADE)")
+    rows(project, "CREATE TABLE notes (id INTEGER PRIMARY KEY)")
+    rows(project, "INSERT INTO teams VALUES (1), (2)")
+    rows(project, "INSERT INTO members VALUES (1, 1), (2, 1), (3, 2)")
+    add(project, V2, "drop_team", "DELETE FROM teams WHERE id = 1;", "INSERT INTO teams VALUES (1);")
+    step = next(s for s in project.rehearse().steps if s.name == "row counts of tables the migrations do not change")
+    assert (step.outcome, step.detail) == ("pass", "1 table(s) keep their row count")  # notes

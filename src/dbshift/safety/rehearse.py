@@ -139,7 +139,8 @@ def _check_row_counts(copy: Database, rehearsal: Rehearsal, original: dict, watc
     unknown = any(not w.known for w in watches)
     with _Timer(rehearsal, "row counts of tables the migrations do not change") as step:
         if unknown:
-            step.outcome, step.detail = SKIP, f"{copy.dialect} cannot tell which tables a migration writes"
+            step.outcome, step.detail = SKIP, ("cannot tell which tables the migrations write (a procedure call, "
+                                               "dynamic SQL or a routine whose body the catalog does not show)")
             return
         existing = set(copy.user_tables())
         compared = [t for t in original if t in existing and t not in declared]
