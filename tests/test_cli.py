@@ -1,27 +1,10 @@
-"""Stories about the command line: set-up, output, errors and exit codes."""
+"""Stories about the command line: options, errors and exit codes (set-up and a failed apply on every
+database are in ``tests/stories/test_command_line.py``)."""
 
 from __future__ import annotations
 
 import json
 
-from conftest import write_migration
-
-
-def test_init_new_apply_status_history_from_the_command_line(run_cli, tmp_path):
-    assert run_cli("init", "--db", "sqlite:///shop.db").returncode == 0
-    assert (tmp_path / "dbshift.toml").exists() and (tmp_path / "migrations" / "dbshift.sum").exists()
-    created = run_cli("new", "add users", "--json")
-    path = tmp_path / json.loads(created.stdout)["path"]
-    path.write_text("-- migrate:up\nCREATE TABLE users (id INTEGER PRIMARY KEY);\n-- migrate:down\nDROP TABLE users;\n")
-    assert run_cli("hash").returncode == 0
-    applied = run_cli("apply")
-    assert applied.returncode == 0 and "1 migration(s) applied" in applied.stdout
-    status = json.loads(run_cli("status", "--json").stdout)
-    assert status["current_version"] == int(path.name[:14]) and status["pending"] == []
-    assert status["sum_file"]["up_to_date"] is True
-    history = json.loads(run_cli("history", "--json").stdout)
-    assert [e["action"] for e in history["log"]] == ["apply"]
-    assert (tmp_path / "shop.db").exists()
 
 
 def test_global_options_work_after_the_command_name(run_cli, tmp_path):
@@ -38,14 +21,6 @@ def test_a_user_error_is_one_line_with_a_hint_and_no_traceback(run_cli, project)
     lines = result.stderr.strip().splitlines()
     assert lines[0].startswith("error: ") and "20260101090000_bad.sql:1" in lines[0]
     assert lines[1].startswith("hint: ") and len(lines) == 2
-    assert "Traceback" not in result.output
-
-
-def test_a_failed_migration_exits_1_naming_file_line_and_statement(run_cli, project):
-    write_migration(project, 20260101090000, "bad", "CREATE TABLE t (x);\nINSERT INTO nope VALUES (1);")
-    result = run_cli("apply", cwd=project.config.root)
-    assert result.returncode == 1
-    assert "20260101090000_bad.sql:3: no such table: nope in `INSERT INTO nope VALUES (1);`" in result.stderr
     assert "Traceback" not in result.output
 
 

@@ -1,6 +1,6 @@
 """The shared story suite: every story runs on SQLite, PostgreSQL and MariaDB, each on a fresh database.
 
-``project`` here is a fresh project on a fresh database of the test's ``dialect``. A story that
+``project`` here is a fresh project on a fresh database of the test's ``dialect`` (``database_url``). A story that
 only makes sense on some databases says so with ``@pytest.mark.dialects("postgresql", ...)``
 (it is then not generated for the others, rather than skipped). Servers that are down skip
 with the reason, and fail under ``CI=true`` (the ``postgres_url``/``mysql_url`` fixtures).
@@ -27,15 +27,22 @@ def pytest_generate_tests(metafunc):
 
 
 @pytest.fixture
-def project(request, dialect, tmp_path, monkeypatch) -> Project:
-    """A fresh dbshift project on a fresh, empty database of ``dialect`` (a server's is dropped after)."""
-    monkeypatch.delenv("DATABASE_URL", raising=False)
+def database_url(request, dialect) -> str:
+    """The URL of a fresh, empty database of ``dialect`` (SQLite: ``app.db`` in the project folder;
+    a server's database is dropped after the test)."""
     if dialect == "sqlite":
-        yield Project.init(tmp_path, "sqlite:///app.db")
+        yield "sqlite:///app.db"
         return
     base = request.getfixturevalue("postgres_url" if dialect == "postgresql" else "mysql_url")
     url = create_database(base)
     try:
-        yield Project.init(tmp_path, url)
+        yield url
     finally:
         drop_database(base, url)
+
+
+@pytest.fixture
+def project(database_url, tmp_path, monkeypatch) -> Project:
+    """A fresh dbshift project in ``tmp_path`` on a fresh database of ``dialect``."""
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    return Project.init(tmp_path, database_url)
