@@ -240,7 +240,7 @@ def _relations(schema: Schema) -> set[str]:
     return {t.name for t in schema.tables} | {v.name for v in schema.views}
 
 
-def _object_transitions(current: Schema, desired: Schema) -> dict[str, list[tuple[str, o.Transition]]]:
+def _object_transitions(current: Schema, desired: Schema) -> dict[str, list[tuple[o.SchemaObject, o.Transition]]]:
     """Each object's transition, grouped: creates and changes before/after the tables, drops before/after them.
 
     Changes follow the order of the desired schema's dependencies; drops the reverse order of the current one's.
@@ -251,17 +251,17 @@ def _object_transitions(current: Schema, desired: Schema) -> dict[str, list[tupl
     for item in o.dependency_order(list(new.values())):
         step = o.transition(old.get((item.kind, item.key)), item)
         if step is not None:
-            groups["create before" if item.phase == o.BEFORE_TABLES else "create after"].append((item.key, step))
+            groups["create before" if item.phase == o.BEFORE_TABLES else "create after"].append((item, step))
     for item in reversed(o.dependency_order(list(old.values()))):
         if (item.kind, item.key) not in new:
             # Drop late objects before the tables change (they may name a table's row type), early ones after.
-            groups["drop before" if item.phase == o.AFTER_TABLES else "drop after"].append((item.key, o.transition(item, None)))
+            groups["drop before" if item.phase == o.AFTER_TABLES else "drop after"].append((item, o.transition(item, None)))
     return groups
 
 
-def _objects_operation(description: str, steps: list[tuple[str, o.Transition]]) -> Operation:
+def _objects_operation(description: str, steps: list[tuple[o.SchemaObject, o.Transition]]) -> Operation:
     lossy = "; ".join(step.lossy for _, step in steps if step.lossy)
-    return Operation(f"{description}: {', '.join(key for key, _ in steps)}",
+    return Operation(f"{description}: {', '.join(item.key for item, _ in steps)}",
                      [s for _, step in steps for s in step.up],
                      [s for _, step in reversed(steps) for s in step.down], lossy_reverse=lossy)
 
@@ -312,9 +312,7 @@ def plan_diff(diff: d.Diff) -> Plan:
     trailing = next((i for i in range(len(changes), leading, -1)
                      if not isinstance(changes[i - 1], (d.CreateView, d.CreateTrigger))), leading)
     operations = list(rules_first)
-    operations += _planned(changes[:leading], diff)
-    if objects["drop before"]:
-        operations.append(_objects_operation("drop functions that read tables", objects["drop before"]))
+    operations += _with_late_functions(changes[:leading], objects["drop before"], diff, creating=False)
     if objects["create before"]:
         operations.append(_objects_operation("create or change types, sequences and functions", objects["create before"]))
     drop_keys, add_keys = foreign_key_moves(diff)
@@ -324,14 +322,32 @@ def plan_diff(diff: d.Diff) -> Plan:
     operations += _planned(_without_inherited_steps(table_changes, diff), diff)
     if add_keys:
         operations.append(_foreign_keys_operation("add foreign keys", add_keys, add=True))
-    if objects["create after"]:
-        operations.append(_objects_operation("create or change functions that read tables", objects["create after"]))
-    operations += _planned(changes[trailing:], diff) + rules_last
+    operations += _with_late_functions(changes[trailing:], objects["create after"], diff, creating=True) + rules_last
     if objects["drop after"]:
         operations.append(_objects_operation("drop types, sequences and functions", objects["drop after"]))
     notes = [f"{c.question.removesuffix(' [y/N]')} Not assumed; if it was, add {c.hint}" for c in diff.unconfirmed]
     notes += _enum_rename_notes(desired, current) + _changed_domains(desired, current) + o.enum_notes(desired, current)
     return Plan(operations=operations, notes=notes)
+
+
+def _with_late_functions(changes: list, steps: list, diff: d.Diff, creating: bool) -> list[Operation]:
+    """Views and the functions that read tables, in one dependency order (a view may call such a
+    function, and such a function may read a view): created dependencies first, dropped dependents
+    first. Triggers are dropped before them and created after them."""
+    views = [c for c in changes if isinstance(c, (d.CreateView, d.DropView))]
+    triggers = _planned([c for c in changes if c not in views], diff)
+    entries = [(o.SchemaObject("view", c.view.name, c.view.name, c.view.sql, (c.view.sql,), ""), c) for c in views]
+    entries += steps
+    order = o.dependency_order([item for item, _ in entries])
+    by_item = {id(item): thing for item, thing in entries}
+    operations = []
+    for item in (order if creating else reversed(order)):
+        thing = by_item[id(item)]
+        if isinstance(thing, o.Transition):
+            operations.append(_objects_operation(f"{'create or change' if creating else 'drop'} {item.kind}", [(item, thing)]))
+        else:
+            operations.append(_plan_change(thing, diff))
+    return operations + triggers if creating else triggers + operations
 
 
 def _planned(changes: list, diff: d.Diff) -> list[Operation]:
@@ -488,29 +504,29 @@ def foreign_key_moves(diff: d.Diff) -> tuple[list[tuple[str, ForeignKey]], list[
     table are dropped first too, so that on the way down the table comes back before the keys
     it points at do, and gets its keys last.
     """
-    renamed_to = {old.lower(): new for old, new in diff.table_renames.items()}
-    current = {(renamed_to.get(t.name.lower(), t.name).lower(), k.name): (t.name, _as_renamed(k, t, diff))
+    renamed_to = dict(diff.table_renames)
+    current = {(renamed_to.get(t.name, t.name), k.name): (t.name, _as_renamed(k, t, diff))
                for t in diff.current.tables for k in t.foreign_keys}
-    desired = {(t.name.lower(), k.name): (t.name, k) for t in diff.desired.tables for k in t.foreign_keys}
-    surviving = {t.name.lower() for t in diff.desired.tables}
+    desired = {(t.name, k.name): (t.name, k) for t in diff.desired.tables for k in t.foreign_keys}
+    surviving = {t.name for t in diff.desired.tables}
     moved_keys = _changed_keys(diff)
     drop, add = [], []
     for key, (table, fk) in current.items():
         wanted = desired.get(key) if key[0] in surviving else None
-        if wanted is None or wanted[1] != fk or (fk.ref_table.lower(), frozenset(fk.ref_columns)) in moved_keys:
+        if wanted is None or wanted[1] != fk or (fk.ref_table, frozenset(fk.ref_columns)) in moved_keys:
             original = diff.current.table(table)
             drop.append((table, next(k for k in original.foreign_keys if k.name == fk.name)))
     for key, (table, fk) in desired.items():
         before = current.get(key)
-        if before is None or before[1] != fk or (fk.ref_table.lower(), frozenset(fk.ref_columns)) in moved_keys:
+        if before is None or before[1] != fk or (fk.ref_table, frozenset(fk.ref_columns)) in moved_keys:
             add.append((table, fk))
     return drop, add
 
 
 def _as_renamed(key: ForeignKey, table: Table, diff: d.Diff) -> ForeignKey:
     """A current foreign key as it reads after the diff's table and column renames."""
-    renamed_to = {old.lower(): new for old, new in diff.table_renames.items()}
-    own, target = renamed_to.get(table.name.lower(), table.name), renamed_to.get(key.ref_table.lower(), key.ref_table)
+    renamed_to = dict(diff.table_renames)
+    own, target = renamed_to.get(table.name, table.name), renamed_to.get(key.ref_table, key.ref_table)
 
     def column(table_name: str, name: str) -> str:
         return diff.column_renames.get((table_name, name), name)
@@ -521,16 +537,16 @@ def _as_renamed(key: ForeignKey, table: Table, diff: d.Diff) -> ForeignKey:
 
 def _changed_keys(diff: d.Diff) -> set[tuple[str, frozenset]]:
     """(table, columns) of every primary key, UNIQUE constraint and unique index that goes, comes or changes."""
-    renamed_to = {old.lower(): new for old, new in diff.table_renames.items()}
+    renamed_to = dict(diff.table_renames)
 
     def keys(table: Table, name: str) -> set:
-        found = {(name.lower(), replace(k, columns=tuple(diff.column_renames.get((name, c), c) for c in k.columns)))
+        found = {(name, replace(k, columns=tuple(diff.column_renames.get((name, c), c) for c in k.columns)))
                  for k in [table.primary_key, *table.uniques] if k is not None}
-        return found | {(name.lower(), replace(i, table=name, keys=tuple(
+        return found | {(name, replace(i, table=name, keys=tuple(
             replace(k, column=diff.column_renames.get((name, k.column), k.column)) for k in i.keys)))
             for i in table.indexes if i.unique}
 
-    old = set().union(*[keys(t, renamed_to.get(t.name.lower(), t.name)) for t in diff.current.tables])
+    old = set().union(*[keys(t, renamed_to.get(t.name, t.name)) for t in diff.current.tables])
     new = set().union(*[keys(t, t.name) for t in diff.desired.tables])
     return {(table, frozenset(item.columns)) for table, item in old ^ new}
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 BEFORE_TABLES, AFTER_TABLES = "before tables", "after tables"
 #: Kinds in the order they are created when nothing else decides.
-KINDS = ("enum", "domain", "sequence", "function", "aggregate")
+KINDS = ("enum", "domain", "sequence", "function", "aggregate", "view")
 
 
 @dataclass(frozen=True)
