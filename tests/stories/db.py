@@ -55,17 +55,6 @@ def fingerprints(project) -> dict:
     return {name: (fp.rows, fp.content, fp.schema) for name, fp in project.verify().fingerprints.items()}
 
 
-def scratch_databases(project) -> int:
-    """How many ``dbshift_scratch_*`` databases exist on the project's server (0 on SQLite)."""
-    dialect = dialect_of(project)
-    if dialect == "postgresql":
-        return rows(project, "SELECT count(*) FROM pg_database WHERE datname LIKE 'dbshift\\_scratch%'")[0][0]
-    if dialect == "mysql":
-        return rows(project, "SELECT count(*) FROM information_schema.SCHEMATA "
-                             "WHERE SCHEMA_NAME LIKE 'dbshift\\_scratch%'")[0][0]
-    return 0
-
-
 def drop_index(project, index: str, table: str) -> str:
     """``DROP INDEX`` as the dialect writes it (MySQL names the table)."""
     return f"DROP INDEX {index} ON {table};" if dialect_of(project) == "mysql" else f"DROP INDEX {index};"
@@ -135,9 +124,8 @@ def insert_rows(project, table: str, values: list[tuple]) -> None:
 
 def witness(project) -> tuple:
     """Evidence that nobody wrote to the real database: fingerprints and history; on SQLite also the
-    file's bytes, mtime and -wal/-journal companions; on a server no leftover scratch database."""
-    evidence = (fingerprints(project), rows(project, "SELECT version, status FROM dbshift_history ORDER BY version"),
-                scratch_databases(project))
+    file's bytes, mtime and -wal/-journal companions."""
+    evidence = (fingerprints(project), rows(project, "SELECT version, status FROM dbshift_history ORDER BY version"))
     path = project.config.url.path
     if dialect_of(project) != "sqlite":
         return evidence

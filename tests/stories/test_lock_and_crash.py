@@ -84,9 +84,11 @@ def _busy_in_the_migration(project) -> bool:
     """Whether the apply has reached the long statement in the middle of its migration."""
     dialect = dialect_of(project)
     if dialect == "postgresql":
-        return rows(project, "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%'")[0][0] > 0
+        return rows(project, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                             "AND query LIKE 'SELECT pg_sleep%'")[0][0] > 0
     if dialect == "mysql":
-        return rows(project, "SELECT count(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP%'")[0][0] > 0
+        return rows(project, "SELECT count(*) FROM information_schema.PROCESSLIST WHERE DB = DATABASE() "
+                             "AND INFO LIKE 'SELECT SLEEP%'")[0][0] > 0
     return project.config.url.path.with_name("app.db-journal").exists()
 
 
