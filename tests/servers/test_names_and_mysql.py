@@ -169,3 +169,91 @@ def test_a_tables_row_format_and_key_block_size_are_created_and_reset_on_mysql(t
     assert query(my_url, options) == [("log", ""), ("log_archive", "row_format=COMPRESSED key_block_size=4")]
     project.rollback(steps=1, force=True)
     assert query(my_url, options) == [("log", "row_format=COMPRESSED key_block_size=8")]
+
+
+def indexes_of(url: str, table: str) -> list[tuple[str, str]]:
+    """(index name, its columns) of ``table``, sorted."""
+    return query(url, "SELECT INDEX_NAME, GROUP_CONCAT(COLUMN_NAME ORDER BY SEQ_IN_INDEX) FROM information_schema.STATISTICS "
+                      "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s GROUP BY INDEX_NAME ORDER BY 1", (table,))
+
+
+def foreign_keys_of(url: str, table: str) -> list[tuple[str, str, str]]:
+    """(constraint name, column, referenced table) of ``table``'s foreign keys, sorted."""
+    return query(url, "SELECT CONSTRAINT_NAME, COLUMN_NAME, REFERENCED_TABLE_NAME FROM information_schema.KEY_COLUMN_USAGE "
+                      "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s AND REFERENCED_TABLE_NAME IS NOT NULL "
+                      "ORDER BY 1, ORDINAL_POSITION", (table,))
+
+
+AUTHORS_AND_BOOKS = ("CREATE TABLE authors (id int PRIMARY KEY);\n"
+                     "CREATE TABLE books (id int PRIMARY KEY, author_id int, title varchar(50), "
+                     "FOREIGN KEY (author_id) REFERENCES authors (id));\n"
+                     "INSERT INTO authors VALUES (1);\nINSERT INTO books VALUES (10, 1, 'Emma');")
+
+
+def test_replacing_the_index_a_mysql_foreign_key_uses_is_one_step(tmp_path, my_url):
+    project = project_with(tmp_path, my_url, AUTHORS_AND_BOOKS)
+    assert indexes_of(my_url, "books") == [("author_id", "author_id"), ("PRIMARY", "id")]
+    draft = draft_and_apply(project, "CREATE TABLE authors (id int PRIMARY KEY);\n"
+                                     "CREATE TABLE books (id int PRIMARY KEY, author_id int, title varchar(50), "
+                                     "FOREIGN KEY (author_id) REFERENCES authors (id), KEY by_author (author_id, title));")
+    assert [op.description for op in draft.plan.operations] == ["drop index author_id, create index by_author on books"]
+    assert indexes_of(my_url, "books") == [("by_author", "author_id,title"), ("PRIMARY", "id")]
+    project.rollback(steps=1, force=True)
+    assert indexes_of(my_url, "books") == [("author_id", "author_id"), ("PRIMARY", "id")]
+    assert query(my_url, "SELECT id, author_id, title FROM books") == [(10, 1, "Emma")]
+
+
+def test_pointing_an_unnamed_mysql_foreign_key_elsewhere_keeps_its_index(tmp_path, my_url):
+    project = project_with(tmp_path, my_url, AUTHORS_AND_BOOKS + "\nCREATE TABLE editors (id int PRIMARY KEY);\n"
+                                                                "INSERT INTO editors VALUES (1);")
+    draft_and_apply(project, "CREATE TABLE authors (id int PRIMARY KEY);\nCREATE TABLE editors (id int PRIMARY KEY);\n"
+                             "CREATE TABLE books (id int PRIMARY KEY, author_id int, title varchar(50), "
+                             "FOREIGN KEY (author_id) REFERENCES editors (id));")
+    assert foreign_keys_of(my_url, "books") == [("books_ibfk_1", "author_id", "editors")]
+    assert indexes_of(my_url, "books") == [("author_id", "author_id"), ("PRIMARY", "id")]
+    assert project.diff().empty  # nothing left to do: the next diff does not churn the index
+    project.rollback(steps=1, force=True)
+    assert foreign_keys_of(my_url, "books") == [("books_ibfk_1", "author_id", "authors")]
+    assert indexes_of(my_url, "books") == [("author_id", "author_id"), ("PRIMARY", "id")]
+
+
+def test_a_mysql_primary_key_referenced_by_another_table_can_change(tmp_path, my_url):
+    project = project_with(tmp_path, my_url, "CREATE TABLE items (item_id int PRIMARY KEY, supplier_id int);\n"
+                                             "CREATE TABLE prices (id int PRIMARY KEY, item_id int, "
+                                             "CONSTRAINT prices_item FOREIGN KEY (item_id) REFERENCES items (item_id));\n"
+                                             "INSERT INTO items VALUES (1, 7);\nINSERT INTO prices VALUES (100, 1);")
+    draft_and_apply(project, "CREATE TABLE items (item_id int NOT NULL, supplier_id int NOT NULL, "
+                             "PRIMARY KEY (supplier_id, item_id));\n"
+                             "CREATE TABLE prices (id int PRIMARY KEY, item_id int, supplier_id int, "
+                             "CONSTRAINT prices_item FOREIGN KEY (supplier_id, item_id) REFERENCES items (supplier_id, item_id));",
+                    defaults=["prices.supplier_id=7"])
+    assert foreign_keys_of(my_url, "prices") == [("prices_item", "supplier_id", "items"), ("prices_item", "item_id", "items")]
+    assert query(my_url, "SELECT id, item_id, supplier_id FROM prices") == [(100, 1, 7)]
+    project.rollback(steps=1, force=True)
+    assert foreign_keys_of(my_url, "prices") == [("prices_item", "item_id", "items")]
+    assert query(my_url, "SELECT item_id, supplier_id FROM items") == [(1, 7)]
+
+
+def test_dropping_a_table_whose_foreign_key_holds_a_column_the_diff_drops_on_mysql(tmp_path, my_url):
+    project = project_with(tmp_path, my_url, "CREATE TABLE users (id int PRIMARY KEY);\n"
+                                             "CREATE TABLE taggings (user_id int NOT NULL, tag text, "
+                                             "FOREIGN KEY (user_id) REFERENCES users (id));")
+    draft = draft_and_apply(project, "CREATE TABLE users (user_id int PRIMARY KEY, name text);")
+    assert draft.plan.destructive
+    assert user_tables(my_url) == ["users"] and columns_of(my_url, "users") == ["user_id", "name"]
+    project.rollback(steps=1, force=True)
+    assert user_tables(my_url) == ["taggings", "users"]
+    assert foreign_keys_of(my_url, "taggings") == [("taggings_ibfk_1", "user_id", "users")]
+
+
+def test_reordering_columns_in_schema_sql_reorders_them_on_mysql_keeping_the_rows(tmp_path, my_url):
+    project = project_with(tmp_path, my_url, "CREATE TABLE users (id int PRIMARY KEY, name varchar(40), "
+                                             "nickname varchar(20), created_at datetime);\n"
+                                             "INSERT INTO users VALUES (1, 'Ada Lovelace', 'ada', '2026-01-01');")
+    draft = draft_and_apply(project, "CREATE TABLE users (id int PRIMARY KEY, nickname varchar(20), "
+                                     "name varchar(40), created_at datetime);")
+    assert not draft.plan.destructive and "MODIFY COLUMN" in draft.plan.up_sql()
+    assert columns_of(my_url, "users") == ["id", "nickname", "name", "created_at"]
+    assert query(my_url, "SELECT nickname, name FROM users") == [("ada", "Ada Lovelace")]
+    project.rollback(steps=1, force=True)
+    assert columns_of(my_url, "users") == ["id", "name", "nickname", "created_at"]

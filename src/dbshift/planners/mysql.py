@@ -14,7 +14,7 @@ with their key, never dropped while the key still needs them.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from dbshift.planners.operations import Operation, Plan, plan_view_or_trigger
 from dbshift.planners.postgresql import views_in_dependency_order
@@ -178,81 +178,233 @@ def schema_sql(schema: Schema) -> list[str]:
 
 # -- planning -----------------------------------------------------------------------------
 def plan_diff(diff: d.Diff) -> Plan:
-    """The operations that carry out ``diff`` on MySQL/MariaDB."""
-    fk_indexes = _foreign_key_indexes(diff.desired)
-    held = _foreign_key_indexes(diff.current)
-    early, late = [], []
-    for change in diff.changes:
-        if isinstance(change, d.DropIndex) and (change.index.table.lower(), change.index.name.lower()) in held:
-            late.append(change)  # the key that needs it goes first, in its AlterTable
-        else:
-            early.append(change)
-    operations = []
-    for change in views_in_dependency_order(early + late):
-        if isinstance(change, d.CreateIndex) and (change.index.table.lower(), change.index.name.lower()) in fk_indexes:
-            continue  # planned with its foreign key
-        operation = _plan_change(change, fk_indexes, diff)
-        if operation is not None:
-            operations.append(replace(operation, transactional=False))
+    """The operations that carry out ``diff`` on MySQL/MariaDB.
+
+    Foreign keys that go or change are dropped before any other step and added after all of them,
+    so the keys they reference may change in between and tables may reference each other.
+    Indexes that serve foreign keys are dropped and created together, in one ALTER TABLE per table:
+    InnoDB refuses to drop the last one and silently drops its own once another one serves.
+    """
+    keys = ForeignKeySteps.of(diff)
+    altered = {c.name for c in diff.changes if isinstance(c, d.AlterTable)}
+    index_swaps: dict[str, tuple[list[Index], list[Index]]] = {}
+    operations = keys.drop_operations()
+    for change in views_in_dependency_order(list(diff.changes)):
+        table = _foreign_key_index_table(change, diff)
+        if table is not None:
+            if table not in altered:  # an altered table does it in its own ALTER TABLE
+                gone, made = index_swaps.setdefault(table, ([], []))
+                (gone if isinstance(change, d.DropIndex) else made).append(change.index)
+            continue
+        operations.append(_plan_change(change, keys))
+    operations += [_swap_indexes(table, gone, made) for table, (gone, made) in index_swaps.items()]
+    operations += keys.add_operations()
     notes = [f"{c.question.removesuffix(' [y/N]')} Not assumed; if it was, add {c.hint}" for c in diff.unconfirmed]
-    return Plan(operations=operations, notes=notes)
+    return Plan(operations=[replace(op, transactional=False) for op in operations], notes=notes)
 
 
-def _foreign_key_indexes(schema: Schema) -> set[tuple[str, str]]:
-    """(table, index) of indexes whose columns start with a foreign key's columns."""
-    found = set()
-    for table in schema.tables:
-        for index in table.indexes:
-            if any(index.columns[: len(k.columns)] == k.columns for k in table.foreign_keys):
-                found.add((table.name.lower(), index.name.lower()))
-    return found
-
-
-def _plan_change(change, fk_indexes, diff: d.Diff) -> Operation | None:
+def _plan_change(change, keys: "ForeignKeySteps") -> Operation:
     if isinstance(change, d.CreateTable):
-        return Operation(f"create table {change.table.name}", [create_table_sql(change.table)],
-                         [f"DROP TABLE {quote(change.table.name)}"])
+        table = replace(change.table, foreign_keys=keys.inline(change.table))
+        return Operation(f"create table {table.name}", [create_table_sql(table)], [f"DROP TABLE {quote(table.name)}"])
     if isinstance(change, d.DropTable):
-        return Operation(f"drop table {change.table.name}", [f"DROP TABLE {quote(change.table.name)}"],
-                         [create_table_sql(change.table)], destructive=True,
-                         lossy_reverse=f"the rows of table {change.table.name} are not brought back")
+        # Keys dropped first come back last on the way down, not in its CREATE TABLE.
+        table = replace(change.table, foreign_keys=keys.kept_by_dropped_table(change.table))
+        return Operation(f"drop table {table.name}", [f"DROP TABLE {quote(table.name)}"],
+                         [create_table_sql(table)], destructive=True,
+                         lossy_reverse=f"the rows of table {table.name} are not brought back")
     if isinstance(change, d.RenameTable):
         return Operation(f"rename table {change.old} to {change.new}",
                          [f"RENAME TABLE {quote(change.old)} TO {quote(change.new)}"],
                          [f"RENAME TABLE {quote(change.new)} TO {quote(change.old)}"])
     if isinstance(change, d.AlterTable):
-        return plan_alter_table(change, fk_indexes)
+        return plan_alter_table(change)
     if isinstance(change, d.CreateIndex):
         return Operation(f"create index {change.index.name}", [create_index_sql(change.index)],
                          [drop_index_sql(change.index)])
     if isinstance(change, d.DropIndex):
-        if diff.desired.table(change.index.table) is None:
-            return None
         return Operation(f"drop index {change.index.name}", [drop_index_sql(change.index)],
                          [create_index_sql(change.index)])
     return plan_view_or_trigger(change, quote)
 
 
+# -- foreign keys -------------------------------------------------------------------------
+def serves_foreign_key(table: Table, index: Index) -> bool:
+    """The index starts with the columns of one of the table's foreign keys (InnoDB can use it for the key)."""
+    return any(index.columns[: len(k.columns)] == k.columns for k in table.foreign_keys)
+
+
+def _foreign_key_index_table(change, diff: d.Diff) -> str | None:
+    """The (new) name of the table whose foreign-key index ``change`` drops or creates, else None."""
+    if isinstance(change, d.DropIndex):
+        table, name = diff.current.table(change.index.table), diff.table_renames.get(change.index.table, change.index.table)
+    elif isinstance(change, d.CreateIndex):
+        table, name = diff.desired.table(change.index.table), change.index.table
+    else:
+        return None
+    return name if table is not None and serves_foreign_key(table, change.index) else None
+
+
+def _index_swap_sql(table: str, gone: list[Index], made: list[Index]) -> str:
+    clauses = [f"DROP INDEX {quote(i.name)}" for i in gone] + [f"ADD {index_clause(i)}" for i in made]
+    return f"ALTER TABLE {quote(table)} " + ", ".join(clauses)
+
+
+def _swap_indexes(table: str, gone: list[Index], made: list[Index]) -> Operation:
+    """Foreign-key indexes of a table that changes nothing else, swapped in one statement both ways."""
+    what = ", ".join([f"drop index {i.name}" for i in gone] + [f"create index {i.name}" for i in made])
+    return Operation(f"{what} on {table}", [_index_swap_sql(table, gone, made)], [_index_swap_sql(table, made, gone)])
+
+
+@dataclass(frozen=True)
+class KeyStep:
+    """A foreign key dropped or added on ``table``, and the table's indexes that stay through the diff."""
+
+    table: str
+    key: ForeignKey
+    kept_indexes: tuple[Index, ...] = ()
+
+    def drop_sql(self) -> str:
+        """``ALTER TABLE ... DROP FOREIGN KEY``."""
+        return f"ALTER TABLE {quote(self.table)} DROP FOREIGN KEY {quote(self.key.name)}"
+
+    def add_sql(self) -> str:
+        """``ALTER TABLE ... ADD FOREIGN KEY``; an index it can use that stays is re-created in the same statement.
+
+        InnoDB replaces an index it made for an earlier key by a new one named after the added key;
+        an index created explicitly is kept, so the table ends with the index it had.
+        """
+        index = next((i for i in self.kept_indexes if i.columns[: len(self.key.columns)] == self.key.columns), None)
+        recreate = f"DROP INDEX {quote(index.name)}, ADD {index_clause(index)}, " if index is not None else ""
+        return f"ALTER TABLE {quote(self.table)} {recreate}ADD {foreign_key_sql(self.key)}"
+
+
+@dataclass
+class ForeignKeySteps:
+    """Which foreign keys are dropped before every other step, which added after, which stay inline."""
+
+    #: Dropped first (the table as named now); added back last on the way down.
+    dropped: list[KeyStep]
+    #: Added last (the table as it will be named); dropped first on the way down.
+    added: list[KeyStep]
+    #: Name of a created table -> the keys its CREATE TABLE carries.
+    inline_keys: dict[str, tuple[ForeignKey, ...]]
+
+    @staticmethod
+    def of(diff: d.Diff) -> "ForeignKeySteps":
+        """Sort the keys of ``diff``: an unchanged key stays, unless the key it references changes shape."""
+        alters = {c.name: c for c in diff.changes if isinstance(c, d.AlterTable)}
+        dropped, added = [], []
+        for table in diff.current.tables:
+            new_name = diff.table_renames.get(table.name, table.name)
+            desired = diff.desired.table(new_name)
+            wanted = {k.name: k for k in desired.foreign_keys} if desired is not None else {}
+            if desired is None:  # a dropped table keeps its keys unless a table they reference changes first
+                gone = [k for k in table.foreign_keys if diff.table_renames.get(k.ref_table, k.ref_table) in alters]
+            else:
+                gone = [k for k in table.foreign_keys
+                        if wanted.get(k.name) != _as_desired(k, alters.get(new_name), diff, alters)
+                        or _references_reshaped(k, diff, alters)]
+            kept_indexes = tuple(i for i in desired.indexes if replace(i, table=table.name) in table.indexes) \
+                if desired is not None else ()
+            dropped += [KeyStep(table.name, k, kept_indexes) for k in gone]
+            if desired is not None:
+                kept = {k.name for k in table.foreign_keys if k not in gone}
+                added += [KeyStep(new_name, k, kept_indexes) for k in desired.foreign_keys if k.name not in kept]
+        inline_keys, ready = {}, set()
+        for table in (c.table for c in diff.changes if isinstance(c, d.CreateTable)):
+            ready.add(table.name)
+            inline_keys[table.name] = tuple(k for k in table.foreign_keys if _can_be_inline(k, ready, diff, alters))
+            added += [KeyStep(table.name, k) for k in table.foreign_keys if k not in inline_keys[table.name]]
+        return ForeignKeySteps(dropped, added, inline_keys)
+
+    def inline(self, table: Table) -> tuple[ForeignKey, ...]:
+        """The keys a created table's CREATE TABLE carries (the others are added last)."""
+        return self.inline_keys.get(table.name, table.foreign_keys)
+
+    def kept_by_dropped_table(self, table: Table) -> tuple[ForeignKey, ...]:
+        """The keys of a dropped table that are not dropped first (its CREATE TABLE on the way down carries them)."""
+        first = {s.key.name for s in self.dropped if s.table == table.name}
+        return tuple(k for k in table.foreign_keys if k.name not in first)
+
+    def drop_operations(self) -> list[Operation]:
+        """One operation per key dropped first."""
+        return [Operation(f"drop foreign key {s.key.name} on {s.table}", [s.drop_sql()], [s.add_sql()])
+                for s in self.dropped]
+
+    def add_operations(self) -> list[Operation]:
+        """One operation per key added last."""
+        return [Operation(f"add foreign key {s.key.name} on {s.table}", [s.add_sql()], [s.drop_sql()])
+                for s in self.added]
+
+
+def _can_be_inline(key: ForeignKey, ready: set[str], diff: d.Diff, alters: dict) -> bool:
+    """A created table's key goes in its CREATE TABLE when what it references is in its final shape by then."""
+    if key.ref_table in ready:  # the table itself, or one created before it
+        return True
+    if any(isinstance(c, d.CreateTable) and c.table.name == key.ref_table for c in diff.changes):
+        return False  # created after it (tables that reference each other)
+    change = alters.get(key.ref_table)
+    return change is None or not set(key.ref_columns) & reshaped_columns(change)
+
+
+def _as_desired(key: ForeignKey, change: d.AlterTable | None, diff: d.Diff, alters: dict) -> ForeignKey:
+    """``key`` as it reads after the diff's table and column renames (MySQL carries keys through renames)."""
+    ref_table = diff.table_renames.get(key.ref_table, key.ref_table)
+    ref_change = alters.get(ref_table)
+    return replace(key, columns=_swap(key.columns, change.renamed if change else {}), ref_table=ref_table,
+                   ref_columns=_swap(key.ref_columns, ref_change.renamed if ref_change else {}))
+
+
+def _references_reshaped(key: ForeignKey, diff: d.Diff, alters: dict) -> bool:
+    """The referenced table's key columns change (type, primary key, unique or index): drop and re-add the key."""
+    ref_change = alters.get(diff.table_renames.get(key.ref_table, key.ref_table))
+    if ref_change is None:
+        return False
+    return bool(set(_swap(key.ref_columns, ref_change.renamed)) & reshaped_columns(ref_change))
+
+
+def reshaped_columns(change: d.AlterTable) -> set[str]:
+    """Columns (old and new names) whose definition, or a key or index over them, changes: a key that
+    references one is dropped before and added after the change."""
+    renamed = change.renamed
+    columns = {new.name for old, new in change.altered} | {c.name for c in change.added + change.dropped}
+    columns |= set(renamed) | set(renamed.values())
+    old_pk, old_uniques, _, _ = _renamed_keys(change.old, renamed)
+    new_pk, new_uniques, _, _ = _renamed_keys(change.new, {})
+    if old_pk != new_pk:
+        columns |= set(old_pk.columns if old_pk else ()) | set(new_pk.columns if new_pk else ())
+    for name in set(old_uniques) | set(new_uniques):
+        if old_uniques.get(name) != new_uniques.get(name):
+            columns |= {c for u in (old_uniques.get(name), new_uniques.get(name)) if u for c in u.columns}
+    old_indexes = [replace(i, keys=tuple(replace(k, column=renamed.get(k.column, k.column)) for k in i.keys))
+                   for i in change.old.indexes]
+    for index in set(old_indexes) ^ set(change.new.indexes):
+        columns |= set(index.columns)
+    return columns
+
+
 # -- altering one table -------------------------------------------------------------------
-def plan_alter_table(change: d.AlterTable, fk_indexes=frozenset()) -> Operation:
-    """Native ALTER TABLE both ways; flags for drops, copies and lossy reverses."""
+def plan_alter_table(change: d.AlterTable) -> Operation:
+    """Native ALTER TABLE both ways; flags for drops, copies and lossy reverses (foreign keys are planned apart)."""
     lossy = ", ".join(f"{change.name}.{c}" for c in change.lossy_down)
     dropped = [c.name for c in change.dropped]
+    up = alter_table_sql(change)
     return Operation(
         description=change.describe(),
-        sql=alter_table_sql(change, fk_indexes),
-        reverse=alter_table_sql(change.inverse()) + [
-            f"ALTER TABLE {quote(change.name)} DROP INDEX {quote(i.name)}" for i in _added_fk_indexes(change, fk_indexes)],
+        sql=up,
+        reverse=alter_table_sql(change.inverse()),
         destructive=bool(dropped),
-        rewrites_table=any(a.type != b.type for a, b in change.altered) or bool(change.up_values),
+        rewrites_table=any(a.type != b.type for a, b in change.altered) or bool(change.up_values)
+        or bool(_reorder_sql(change)),
         lossy_reverse=(f"no reverse conversion for {lossy}" if lossy else "")
         or (f"dropped column(s) {', '.join(change.name + '.' + c for c in dropped)} come back empty" if dropped else ""),
         transactional=False,
     )
 
 
-def alter_table_sql(change: d.AlterTable, fk_indexes=frozenset()) -> list[str]:
-    """The statements that turn ``change.old`` into ``change.new``, in a safe order."""
+def alter_table_sql(change: d.AlterTable) -> list[str]:
+    """The statements that turn ``change.old`` into ``change.new`` (foreign keys aside), in a safe order."""
     table = quote(change.old.name)
     old, new = change.old, change.new
     renamed = change.renamed
@@ -265,27 +417,69 @@ def alter_table_sql(change: d.AlterTable, fk_indexes=frozenset()) -> list[str]:
     statements += [f"ALTER TABLE {table} DROP COLUMN {quote(c.name)}" for c in change.dropped]
     statements += [f"ALTER TABLE {table} RENAME COLUMN {quote(o)} TO {quote(n)}" for o, n in renamed.items()
                    if o not in changed]
-    statements += _add_constraints(old, new, renamed, table, fk_indexes)
+    statements += _add_constraints(old, new, renamed, table)
+    gone = [i for i in old.indexes if serves_foreign_key(old, i) and i not in new.indexes]
+    made = [i for i in new.indexes if serves_foreign_key(new, i) and i not in old.indexes]
+    if gone or made:
+        statements.append(_index_swap_sql(change.old.name, gone, made))
     if old.options != new.options:
         statements.append(f"ALTER TABLE {table} {_table_options(new, explicit_comment=True, before=old)}")
-    return statements if change.up_values else _combined(statements, table)
+    return (statements if change.up_values else _combined(statements, table)) + _reorder_sql(change)
 
 
 def _combined(statements: list[str], table: str) -> list[str]:
-    """Foreign-key drops, then every other clause in one ALTER TABLE, then foreign-key adds.
+    """Every clause in one ALTER TABLE.
 
     One statement lets MySQL check the table once at the end: an AUTO_INCREMENT column may
     lose its key and get another in the same step, which separate statements refuse.
     """
     prefix = f"ALTER TABLE {table} "
-    drops = [s for s in statements if s.startswith(prefix + "DROP FOREIGN KEY ")]
-    adds = [s for s in statements if s.startswith(prefix + "ADD CONSTRAINT ") and " FOREIGN KEY " in s
-            or s.startswith(prefix + "ADD FOREIGN KEY ")]
-    middle = [s for s in statements if s not in drops and s not in adds]
-    if len(middle) <= 1:
-        return drops + middle + adds
-    clauses = [s[len(prefix):].replace(", ALGORITHM=INSTANT", "") for s in middle]
-    return drops + [prefix + ",\n  ".join(clauses)] + adds
+    if len(statements) <= 1:
+        return statements
+    clauses = [s[len(prefix):].replace(", ALGORITHM=INSTANT", "") for s in statements]
+    return [prefix + ",\n  ".join(clauses)]
+
+
+def _reorder_sql(change: d.AlterTable) -> list[str]:
+    """MODIFY ... AFTER for the columns whose order changes, after every other step.
+
+    The columns already in the desired relative order (a longest increasing run) stay; each other
+    one moves after its desired predecessor, in desired order, so predecessors are in place first.
+    """
+    wanted = [c.name for c in change.new.columns]
+    now = _order_after_steps(change)
+    staying = _longest_increasing([wanted.index(n) for n in now])
+    statements = []
+    for at, name in enumerate(wanted):
+        if at in staying:
+            continue
+        place = f" AFTER {quote(wanted[at - 1])}" if at else " FIRST"
+        statements.append(f"ALTER TABLE {quote(change.new.name)} MODIFY COLUMN {column_sql(change.new.columns[at])}{place}")
+    return statements
+
+
+def _order_after_steps(change: d.AlterTable) -> list[str]:
+    """Column names (new) in the order the other statements leave them: added ones after their predecessor."""
+    regenerated = {new.name for old, new in change.altered
+                   if (old.generated, old.generated_stored) != (new.generated, new.generated_stored)}
+    new_name = {old: new for new, old in change.sources.items()}
+    order = [new_name[c.name] for c in change.old.columns if c.name in new_name and new_name[c.name] not in regenerated]
+    wanted = [c.name for c in change.new.columns]
+    for name in wanted:
+        if name in order:
+            continue
+        at = wanted.index(name)
+        order.insert(order.index(wanted[at - 1]) + 1 if at else 0, name)
+    return order
+
+
+def _longest_increasing(values: list[int]) -> set[int]:
+    """The values of one longest strictly increasing subsequence."""
+    best: list[list[int]] = []
+    for value in values:
+        candidates = [run for run in best if run[-1] < value]
+        best.append(max(candidates, key=len, default=[]) + [value])
+    return set(max(best, key=len, default=[]))
 
 
 def _swap(names, renamed: dict[str, str]):
@@ -302,15 +496,14 @@ def _renamed_keys(table: Table, renamed: dict[str, str]):
 def _drop_constraints(old: Table, new: Table, renamed: dict, table: str) -> list[str]:
     old_pk, old_uniques, old_checks, old_keys = _renamed_keys(old, renamed)
     new_pk, new_uniques, new_checks, new_keys = _renamed_keys(new, {})
-    statements = [f"ALTER TABLE {table} DROP FOREIGN KEY {quote(n)}" for n, k in old_keys.items() if new_keys.get(n) != k]
-    statements += [f"ALTER TABLE {table} DROP INDEX {quote(n)}" for n, u in old_uniques.items() if new_uniques.get(n) != u]
+    statements = [f"ALTER TABLE {table} DROP INDEX {quote(n)}" for n, u in old_uniques.items() if new_uniques.get(n) != u]
     statements += [f"ALTER TABLE {table} DROP CONSTRAINT {quote(n)}" for n, c in old_checks.items() if new_checks.get(n) != c]
     if old_pk is not None and old_pk != new_pk:
         statements.append(f"ALTER TABLE {table} DROP PRIMARY KEY")
     return statements
 
 
-def _add_constraints(old: Table, new: Table, renamed: dict, table: str, fk_indexes) -> list[str]:
+def _add_constraints(old: Table, new: Table, renamed: dict, table: str) -> list[str]:
     old_pk, old_uniques, old_checks, old_keys = _renamed_keys(old, renamed)
     new_pk, new_uniques, new_checks, new_keys = _renamed_keys(new, {})
     statements = []
@@ -320,8 +513,6 @@ def _add_constraints(old: Table, new: Table, renamed: dict, table: str, fk_index
                    for n, u in new_uniques.items() if old_uniques.get(n) != u]
     statements += [f"ALTER TABLE {table} ADD CONSTRAINT {quote(n)} CHECK ({c.expression})"
                    for n, c in new_checks.items() if old_checks.get(n) != c]
-    statements += [f"ALTER TABLE {table} ADD {index_clause(i)}" for i in _added_fk_indexes_of(old, new, fk_indexes)]
-    statements += [f"ALTER TABLE {table} ADD {foreign_key_sql(k)}" for n, k in new_keys.items() if old_keys.get(n) != k]
     return statements
 
 
@@ -356,16 +547,6 @@ def _add_columns(change: d.AlterTable, table: str) -> list[str]:
         if not column.nullable:
             statements.append(f"ALTER TABLE {table} MODIFY COLUMN {column_sql(column)}")
     return statements
-
-
-def _added_fk_indexes(change: d.AlterTable, fk_indexes) -> list[Index]:
-    return _added_fk_indexes_of(change.old, change.new, fk_indexes)
-
-
-def _added_fk_indexes_of(old: Table, new: Table, fk_indexes) -> list[Index]:
-    """Indexes for foreign keys that this change adds (planned here, not as separate CreateIndex)."""
-    existing = {i.name.lower() for i in old.indexes}
-    return [i for i in new.indexes if (new.name.lower(), i.name.lower()) in fk_indexes and i.name.lower() not in existing]
 
 
 def _position_after_renames(change: d.AlterTable, column: Column) -> str:

@@ -69,7 +69,15 @@ class AlterTable:
         parts += [f"alter column {new.name}" + (f" ({old.type} -> {new.type})" if old.type != new.type else "")
                   for old, new in self.altered]
         parts += self.constraint_changes()
+        if self.reordered:
+            parts.append("column order changed")
         return f"alter table {self.name}: " + ", ".join(parts or ["definition changed"])
+
+    @property
+    def reordered(self) -> bool:
+        """The columns that stay come in another order."""
+        kept = [c.name for c in self.new.columns if c.name in self.sources]
+        return [self.sources[n] for n in kept] != [c.name for c in self.old.columns if c.name in self.sources.values()]
 
     def constraint_changes(self) -> list[str]:
         """Human-readable constraint differences (primary key, unique, checks, foreign keys, options)."""
