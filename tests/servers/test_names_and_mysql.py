@@ -257,3 +257,31 @@ def test_reordering_columns_in_schema_sql_reorders_them_on_mysql_keeping_the_row
     assert query(my_url, "SELECT nickname, name FROM users") == [("ada", "Ada Lovelace")]
     project.rollback(steps=1, force=True)
     assert columns_of(my_url, "users") == ["id", "name", "nickname", "created_at"]
+
+
+# -- views with INSTEAD OF triggers ------------------------------------------------------------------
+VIEW_WITH_TRIGGER = {
+    "postgresql": ("CREATE TABLE notes (body text, created date);\n"
+                   "CREATE FUNCTION add_note() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                   "INSERT INTO notes (body) VALUES (NEW.body); RETURN NEW; END $$;\n"
+                   "CREATE VIEW recent AS SELECT {columns} FROM notes;\n"
+                   "CREATE TRIGGER add_recent INSTEAD OF INSERT ON recent FOR EACH ROW EXECUTE FUNCTION add_note();"),
+    "sqlite": ("CREATE TABLE notes (body text, created date);\n"
+               "CREATE VIEW recent AS SELECT {columns} FROM notes;\n"
+               "CREATE TRIGGER add_recent INSTEAD OF INSERT ON recent BEGIN "
+               "INSERT INTO notes (body) VALUES (NEW.body); END;"),
+}
+
+
+@pytest.mark.parametrize("dialect", ["postgresql", "sqlite"])
+def test_redefining_a_view_keeps_its_instead_of_trigger(tmp_path, dialect, request):
+    url = request.getfixturevalue("pg_url") if dialect == "postgresql" else f"sqlite:///{tmp_path / 'app.db'}"
+    sql = VIEW_WITH_TRIGGER[dialect]
+    project = project_with(tmp_path, url, sql.format(columns="body"))
+    draft = draft_and_apply(project, sql.format(columns="body, created"))
+    assert [op.description for op in draft.plan.operations][-1] == "create trigger add_recent"
+    query(url, "INSERT INTO recent (body) VALUES ('kept')")
+    assert query(url, "SELECT body FROM notes") == [("kept",)]
+    project.rollback(steps=1, force=True)
+    query(url, "INSERT INTO recent (body) VALUES ('again')")
+    assert query(url, "SELECT body FROM notes ORDER BY body") == [("again",), ("kept",)]

@@ -1,6 +1,7 @@
 """The differ: two :class:`Schema` values -> an ordered list of changes.
 
-Order: views and triggers that go or change are dropped first, then indexes that go, table
+Order: triggers and views that go or change are dropped first (a trigger on a view that is
+dropped goes with it, and comes back after it), then indexes that go, table
 renames, new tables (parents before children), altered tables, dropped tables (children
 before parents), new indexes, and last the new views and triggers.
 """
@@ -183,7 +184,8 @@ def diff_schemas(current: Schema, desired: Schema, renames: RenamePolicy | None 
 
     views_out, views_in = _changed_objects(current.views, desired.views, _view_key(names))
     triggers_out, triggers_in = _changed_objects(current.triggers, desired.triggers, _trigger_key(names))
-    result.changes += [DropView(v) for v in views_out] + [DropTrigger(t) for t in triggers_out]
+    _recreate_view_triggers(current, desired, views_out, triggers_out, triggers_in, names)
+    result.changes += [DropTrigger(t) for t in triggers_out] + [DropView(v) for v in views_out]
 
     indexes_out, indexes_in = _changed_objects(
         [i for t in renamed_current.tables for i in t.indexes], [i for t in desired.tables for i in t.indexes],
@@ -208,6 +210,21 @@ def diff_schemas(current: Schema, desired: Schema, renames: RenamePolicy | None 
     result.changes += [CreateView(v) for v in views_in] + [CreateTrigger(t) for t in triggers_in]
     result.unconfirmed = list(renames.unconfirmed)
     return result
+
+
+def _recreate_view_triggers(current: Schema, desired: Schema, views_out: list, triggers_out: list,
+                            triggers_in: list, names: NameRule) -> None:
+    """A trigger on a view that is dropped goes with it: drop it first, create it again after the view."""
+    dropped_views = {names.table(v.name) for v in views_out}
+    key = _trigger_key(names)
+    wanted = {key(t): t for t in desired.triggers}
+    for trigger in current.triggers:
+        if names.table(trigger.table) not in dropped_views or trigger in triggers_out:
+            continue
+        triggers_out.append(trigger)
+        again = wanted.get(key(trigger))
+        if again is not None and again not in triggers_in:
+            triggers_in.append(again)
 
 
 def _view_key(names: NameRule):
