@@ -190,6 +190,41 @@ def test_a_column_added_to_a_parent_table_reaches_its_children_and_their_rows_st
     assert query(url(project), "SELECT value::text FROM readings_2026 ORDER BY taken") == [("2.5",), ("3.5",)]
 
 
+def test_a_column_dropped_from_a_parent_but_kept_by_its_child_keeps_the_childs_values(project):
+    start(project, "CREATE TABLE base (created_at date, e integer);\nCREATE TABLE a (a1 integer) INHERITS (base);",
+          "INSERT INTO a VALUES ('2026-01-01', 5, 1);")
+    draft = draft_and_apply(project, "CREATE TABLE base (created_at date);\n"
+                                     "CREATE TABLE a (e integer, a1 integer) INHERITS (base);")
+    assert 'ALTER TABLE ONLY "base" DROP COLUMN "e"' in draft.plan.up_statements()
+    assert query(url(project), "SELECT e, a1 FROM a") == [(5, 1)]
+    roll_back(project, force=True)
+    assert query(url(project), "SELECT e, a1 FROM a") == [(5, 1)]
+
+
+PARTITIONED = """
+CREATE TABLE logs (id bigint NOT NULL, created_at date NOT NULL, message text) PARTITION BY RANGE (created_at);
+CREATE TABLE logs_2026_01 PARTITION OF logs FOR VALUES FROM ('2026-01-01') TO ('2026-02-01');
+CREATE INDEX logs_created_at ON logs (created_at);
+"""
+
+
+def test_a_new_partition_and_a_column_on_a_partitioned_table_keep_the_rows(project):
+    start(project, PARTITIONED, "INSERT INTO logs VALUES (1, '2026-01-05', 'hello');")
+    desired = PARTITIONED.replace("message text)", "message text, level text NOT NULL DEFAULT 'info')")
+    desired += "CREATE TABLE logs_2026_02 PARTITION OF logs FOR VALUES FROM ('2026-02-01') TO ('2026-03-01');\n"
+    draft = draft_and_apply(project, desired)
+    assert sum('ADD COLUMN "level"' in s for s in draft.plan.up_statements()) == 1
+    assert any("PARTITION OF \"logs\"" in s for s in draft.plan.up_statements())
+    query(url(project), "INSERT INTO logs (id, created_at) VALUES (2, '2026-02-10')")
+    assert query(url(project), "SELECT id, level FROM logs_2026_01 UNION ALL SELECT id, level FROM logs_2026_02") == [
+        (1, "info"), (2, "info")]
+    assert query(url(project), "SELECT count(*) FROM pg_indexes WHERE tablename = 'logs_2026_02'") == [(1,)], \
+        "the new partition got the partitioned index from its parent"
+    query(url(project), "DELETE FROM logs WHERE id = 2")
+    roll_back(project, force=True)
+    assert query(url(project), "SELECT id, message FROM logs") == [(1, "hello")]
+
+
 def test_functions_domains_and_aggregates_are_created_in_the_order_they_need(project):
     start(project, "CREATE TABLE placeholder (id integer);")
     draft_and_apply(project, """

@@ -7,7 +7,9 @@ method, INCLUDE), views, materialized views and triggers. What the neutral model
 for goes in ``options``: comments, identity, exclusion constraints, and on the schema the
 enums, domains, standalone sequences, functions, aggregates, rules and other schemas. A table
 that inherits from others (``INHERITS``) lists its parents in ``options["inherits"]``; its
-columns and CHECKs include the inherited ones, as the catalog shows them. Expressions are printed
+columns and CHECKs include the inherited ones, as the catalog shows them. A partitioned table
+has ``options["partition_by"]``, a partition ``partition_of`` and ``partition_bound``; the keys,
+indexes and triggers its parent gives it are the parent's and are not repeated on it. Expressions are printed
 by the server itself (``pg_get_expr``/``pg_get_*def``), so both sides of a diff are
 normalized the same way.
 """
@@ -57,26 +59,34 @@ def _tables(db) -> list[tuple]:
     skipped = set(BOOKKEEPING_TABLES)
     rows = db.execute(
         "SELECT c.oid, c.relname, obj_description(c.oid, 'pg_class') FROM pg_catalog.pg_class c "
-        f"WHERE c.relnamespace = {NAMESPACE} AND c.relkind IN ('r', 'p') AND NOT c.relispartition ORDER BY 2"
+        f"WHERE c.relnamespace = {NAMESPACE} AND c.relkind IN ('r', 'p') ORDER BY 2"
     )
     return [row for row in rows if row[1] not in skipped]
 
 
-def _parents(db) -> dict[int, list[str]]:
-    """Each inheriting table's parents, in INHERITS order (declarative partitions are not listed)."""
-    rows = db.execute(
-        "SELECT i.inhrelid, p.relname FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid "
-        f"JOIN pg_catalog.pg_class p ON p.oid = i.inhparent WHERE c.relnamespace = {NAMESPACE} AND c.relkind = 'r' "
-        "AND NOT c.relispartition ORDER BY i.inhrelid, i.inhseqno"
-    )
-    found: dict[int, list[str]] = {}
-    for oid, parent in rows:
-        found.setdefault(oid, []).append(parent)
+def _parents(db) -> dict[int, dict]:
+    """Table options from the catalog's inheritance: ``inherits`` (parents in INHERITS order),
+    ``partition_by`` of a partitioned table, ``partition_of`` and ``partition_bound`` of a partition."""
+    found: dict[int, dict] = {}
+    for oid, parent, is_partition, bound in db.execute(
+            "SELECT i.inhrelid, p.relname, c.relispartition, pg_get_expr(c.relpartbound, c.oid) "
+            "FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid "
+            f"JOIN pg_catalog.pg_class p ON p.oid = i.inhparent WHERE c.relnamespace = {NAMESPACE} "
+            "AND c.relkind IN ('r', 'p') ORDER BY i.inhrelid, i.inhseqno"):
+        options = found.setdefault(oid, {})
+        if is_partition:
+            options.update(partition_of=parent, partition_bound=bound)
+        else:
+            options.setdefault("inherits", []).append(parent)
+    for oid, key in db.execute(
+            "SELECT c.oid, pg_get_partkeydef(c.oid) FROM pg_catalog.pg_class c "
+            f"WHERE c.relnamespace = {NAMESPACE} AND c.relkind = 'p'"):
+        found.setdefault(oid, {})["partition_by"] = key
     return found
 
 
-def _with_parents(table: Table, parents: list[str] | None) -> Table:
-    return replace(table, options={**table.options, "inherits": parents}) if parents else table
+def _with_parents(table: Table, inheritance: dict | None) -> Table:
+    return replace(table, options={**table.options, **inheritance}) if inheritance else table
 
 
 def _columns(db) -> dict[int, list[Column]]:
@@ -90,7 +100,7 @@ def _columns(db) -> dict[int, list[Column]]:
         "JOIN pg_catalog.pg_type t ON t.oid = a.atttypid "
         "LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
         "LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation "
-        f"WHERE c.relnamespace = {NAMESPACE} AND c.relkind IN ('r', 'p') AND NOT c.relispartition "
+        f"WHERE c.relnamespace = {NAMESPACE} AND c.relkind IN ('r', 'p') "
         "AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attrelid, a.attnum"
     )
     found: dict[int, list[Column]] = {}
@@ -129,7 +139,9 @@ def _constraints(db) -> dict[int, list[tuple]]:
         "ON a.attrelid = c.confrelid AND a.attnum = k.n ORDER BY k.o)::text[] "
         "FROM pg_catalog.pg_constraint c JOIN pg_catalog.pg_class t ON t.oid = c.conrelid "
         "LEFT JOIN pg_catalog.pg_class rc ON rc.oid = c.confrelid "
-        f"WHERE t.relnamespace = {NAMESPACE} AND c.contype IN ('p', 'u', 'c', 'f', 'x') ORDER BY c.conname"
+        # A partition's copies of its partitioned parent's keys are the parent's (conparentid).
+        f"WHERE t.relnamespace = {NAMESPACE} AND c.contype IN ('p', 'u', 'c', 'f', 'x') AND c.conparentid = 0 "
+        "ORDER BY c.conname"
     )
     found: dict[int, list[tuple]] = {}
     for row in rows:
@@ -207,7 +219,9 @@ def _indexes(db) -> dict[int, tuple[Index, ...]]:
         "FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
         "JOIN pg_catalog.pg_class t ON t.oid = i.indrelid JOIN pg_catalog.pg_am am ON am.oid = ic.relam "
         f"WHERE t.relnamespace = {NAMESPACE} AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint c "
-        "WHERE c.conindid = i.indexrelid AND c.contype IN ('p', 'u', 'x')) ORDER BY ic.relname"
+        "WHERE c.conindid = i.indexrelid AND c.contype IN ('p', 'u', 'x')) "
+        # An index a partitioned parent's index made on a partition belongs to the parent's index.
+        "AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits h WHERE h.inhrelid = i.indexrelid) ORDER BY ic.relname"
     )
     found: dict[int, list[Index]] = {}
     for table_oid, name, table, unique, key_count, all_count, indkey, indoption, where, method, _oid, defs, names in rows:
@@ -244,7 +258,7 @@ def _triggers(db) -> list[Trigger]:
     rows = db.execute(
         "SELECT tg.tgname, c.relname, pg_get_triggerdef(tg.oid, true) FROM pg_catalog.pg_trigger tg "
         f"JOIN pg_catalog.pg_class c ON c.oid = tg.tgrelid WHERE c.relnamespace = {NAMESPACE} "
-        "AND NOT tg.tgisinternal ORDER BY 1, 2"
+        "AND NOT tg.tgisinternal AND tg.tgparentid = 0 ORDER BY 1, 2"
     )
     return [Trigger(name, table, sql) for name, table, sql in rows]
 

@@ -105,7 +105,8 @@ def create_table_sql(table: Table, with_foreign_keys: bool = True, schema: Schem
     """CREATE TABLE (constraints inline; NOT VALID ones added after), indexes and comments.
 
     A table that inherits (``INHERITS``) leaves out the columns and CHECKs its parents in
-    ``schema`` give it, and then sets the defaults and NOT NULLs where it differs from them.
+    ``schema`` give it, and then sets the defaults and NOT NULLs where it differs from them; a
+    partition (``PARTITION OF``) takes every column from its parent.
     """
     parents = _parents(table, schema)
     inherited = {c.name: c for p in reversed(parents) for c in p.columns}
@@ -113,12 +114,20 @@ def create_table_sql(table: Table, with_foreign_keys: bool = True, schema: Schem
     inline = [c for c in _constraints(table) if not c.options.get("not_valid")
               and (with_foreign_keys or not isinstance(c, ForeignKey))
               and not (isinstance(c, Check) and c.name in inherited_checks)]
+    partition_of = table.options.get("partition_of")
     sequences = schema.options.get("sequences", {}) if schema is not None else {}
-    parts = [column_sql(c, table, sequences) for c in table.columns if c.name not in inherited] + [constraint_sql(c) for c in inline]
+    parts = [] if partition_of else [column_sql(c, table, sequences) for c in table.columns if c.name not in inherited]
+    parts += [constraint_sql(c) for c in inline]
     parts += [f"CONSTRAINT {quote(n)} {definition}" for n, definition in table.options.get("exclusion_constraints", {}).items()]
-    sql = f"CREATE TABLE {quote(table.name)} (\n  " + ",\n  ".join(parts) + "\n)"
+    body = " (\n  " + ",\n  ".join(parts) + "\n)" if parts or not partition_of else ""
+    if partition_of:
+        sql = f"CREATE TABLE {quote(table.name)} PARTITION OF {quote(partition_of)}{body} {table.options['partition_bound']}"
+    else:
+        sql = f"CREATE TABLE {quote(table.name)}{body}"
     if table.options.get("inherits"):
         sql += f" INHERITS ({_names(table.options['inherits'])})"
+    if table.options.get("partition_by"):
+        sql += f" PARTITION BY {table.options['partition_by']}"
     statements = [sql] + _inherited_column_fixes(table, inherited)
     statements += [_add_constraint(table.name, c) for c in _constraints(table) if c.options.get("not_valid")
                    and not (isinstance(c, Check) and c.name in inherited_checks)]
@@ -126,10 +135,16 @@ def create_table_sql(table: Table, with_foreign_keys: bool = True, schema: Schem
     return statements + _comments(table, None)
 
 
+def parent_names(table: Table) -> list[str]:
+    """The tables ``table`` inherits from or is a partition of."""
+    partition_of = table.options.get("partition_of")
+    return list(table.options.get("inherits", [])) + ([partition_of] if partition_of else [])
+
+
 def _parents(table: Table, schema: Schema | None) -> list[Table]:
     if schema is None:
         return []
-    return [p for p in (schema.table(name) for name in table.options.get("inherits", [])) if p is not None]
+    return [p for p in (schema.table(name) for name in parent_names(table)) if p is not None]
 
 
 def _inherited_column_fixes(table: Table, inherited: dict[str, Column]) -> list[str]:
@@ -216,7 +231,7 @@ def parents_first(tables: list[Table]) -> list[Table]:
     names = {t.name for t in tables}
     ordered, placed, pending = [], set(), list(tables)
     while pending:
-        ready = next((t for t in pending if all(p in placed or p not in names for p in t.options.get("inherits", []))),
+        ready = next((t for t in pending if all(p in placed or p not in names for p in parent_names(t))),
                      pending[0])
         ordered.append(ready)
         placed.add(ready.name)
@@ -225,14 +240,35 @@ def parents_first(tables: list[Table]) -> list[Table]:
 
 
 def _inheritance_order(changes: list) -> list:
-    """New tables created after their parents; dropped tables dropped before them (positions kept)."""
+    """New tables created after their parents, dropped tables dropped before them; an altered
+    table altered after its parent, unless it leaves the parent (then before, so that the parent's
+    changes no longer reach it). Positions of each kind of change are kept."""
     creates = [c for c in changes if isinstance(c, d.CreateTable)]
     drops = [c for c in changes if isinstance(c, d.DropTable)]
+    alters = [c for c in changes if isinstance(c, d.AlterTable)]
     by_table = {id(c.table): c for c in creates + drops}
     created = iter([by_table[id(t)] for t in parents_first([c.table for c in creates])])
     dropped = iter([by_table[id(t)] for t in reversed(parents_first([c.table for c in reversed(drops)]))])
-    return [next(created) if isinstance(c, d.CreateTable) else next(dropped) if isinstance(c, d.DropTable) else c
-            for c in changes]
+    altered = iter(_alters_in_order(alters))
+    kinds = {d.CreateTable: created, d.DropTable: dropped, d.AlterTable: altered}
+    return [next(kinds[type(c)]) if type(c) in kinds else c for c in changes]
+
+
+def _alters_in_order(alters: list) -> list:
+    by_name = {c.name: c for c in alters}
+
+    def must_wait(change) -> bool:
+        stays = [p for p in parent_names(change.new) if p in by_name and by_name[p] in pending]
+        leaving = [c for c in pending if c is not change and change.name in parent_names(c.old)
+                   and change.name not in parent_names(c.new)]
+        return bool(stays or leaving)
+
+    ordered, pending = [], list(alters)
+    while pending:
+        ready = next((c for c in pending if not must_wait(c)), pending[0])
+        ordered.append(ready)
+        pending.remove(ready)
+    return ordered
 
 
 # -- schema-level objects: enums, domains, sequences, functions, aggregates, rules ---------
@@ -319,7 +355,8 @@ def plan_diff(diff: d.Diff) -> Plan:
     if drop_keys:
         operations.append(_foreign_keys_operation("drop foreign keys", drop_keys, add=False))
     table_changes = _without_enum_rename_echoes(changes[leading:trailing], _enum_value_renames(diff))
-    operations += _planned(_without_inherited_steps(table_changes, diff), diff)
+    kept = _kept_by_children(table_changes, diff)
+    operations += _planned(_without_inherited_steps(table_changes, diff), diff, kept)
     if add_keys:
         operations.append(_foreign_keys_operation("add foreign keys", add_keys, add=True))
     operations += _with_late_functions(changes[trailing:], objects["create after"], diff, creating=True) + rules_last
@@ -327,6 +364,7 @@ def plan_diff(diff: d.Diff) -> Plan:
         operations.append(_objects_operation("drop types, sequences and functions", objects["drop after"]))
     notes = [f"{c.question.removesuffix(' [y/N]')} Not assumed; if it was, add {c.hint}" for c in diff.unconfirmed]
     notes += _enum_rename_notes(desired, current) + _changed_domains(desired, current) + o.enum_notes(desired, current)
+    notes += _repartitioned_notes(changes)
     return Plan(operations=operations, notes=notes)
 
 
@@ -350,8 +388,16 @@ def _with_late_functions(changes: list, steps: list, diff: d.Diff, creating: boo
     return operations + triggers if creating else triggers + operations
 
 
-def _planned(changes: list, diff: d.Diff) -> list[Operation]:
-    return [op for op in (_plan_change(c, diff) for c in changes) if op is not None]
+def _repartitioned_notes(changes: list) -> list[str]:
+    """Tables whose partitioning scheme changes: PostgreSQL cannot alter it in place; not planned."""
+    return [f"table {c.name} changes its partitioning ({c.old.options.get('partition_by') or 'none'} -> "
+            f"{c.new.options.get('partition_by') or 'none'}): PostgreSQL cannot alter that in place; rebuild it by hand"
+            for c in changes if isinstance(c, d.AlterTable)
+            and c.old.options.get("partition_by") != c.new.options.get("partition_by")]
+
+
+def _planned(changes: list, diff: d.Diff, kept_by_children: dict | None = None) -> list[Operation]:
+    return [op for op in (_plan_change(c, diff, kept_by_children or {}) for c in changes) if op is not None]
 
 
 def views_in_dependency_order(changes: list) -> list:
@@ -409,7 +455,7 @@ def _mentions(view, name: str) -> bool:
     return re.search(rf"\b{re.escape(name)}\b", view.sql.split(" AS", 1)[-1].lower()) is not None
 
 
-def _plan_change(change, diff: d.Diff) -> Operation | None:
+def _plan_change(change, diff: d.Diff, kept_by_children: dict | None = None) -> Operation | None:
     if isinstance(change, d.CreateTable):
         return Operation(f"create table {change.table.name}",
                          create_table_sql(change.table, with_foreign_keys=False, schema=diff.desired),
@@ -423,7 +469,7 @@ def _plan_change(change, diff: d.Diff) -> Operation | None:
                          [f"ALTER TABLE {quote(change.old)} RENAME TO {quote(change.new)}"],
                          [f"ALTER TABLE {quote(change.new)} RENAME TO {quote(change.old)}"])
     if isinstance(change, d.AlterTable):
-        return plan_alter_table(change)
+        return plan_alter_table(change, (kept_by_children or {}).get(change.name, frozenset()))
     if isinstance(change, d.CreateIndex):
         return Operation(f"create index {change.index.name}", [create_index_sql(change.index)],
                          [f"DROP INDEX {quote(change.index.name)}"])
@@ -570,11 +616,23 @@ def _without_inherited_steps(changes: list, diff: d.Diff) -> list:
     result = []
     for change in changes:
         if isinstance(change, d.AlterTable):
-            for parent in change.old.options.get("inherits", []):
-                if parent in alters and parent in change.new.options.get("inherits", []):
+            for parent in parent_names(change.old):
+                if parent in alters and parent in parent_names(change.new):
                     change = _after_parent(change, alters[parent])
         result.append(change)
     return [c for c in result if not isinstance(c, d.AlterTable) or _still_changes(c)]
+
+
+def _kept_by_children(changes: list, diff: d.Diff) -> dict[str, set[str]]:
+    """Parent table -> columns it drops that a table staying its child keeps (altered or not)."""
+    kept: dict[str, set[str]] = {}
+    for parent in (c for c in changes if isinstance(c, d.AlterTable) and c.dropped):
+        dropped = {c.name for c in parent.dropped}
+        for child in diff.desired.tables:
+            before = diff.current.table(child.name)
+            if before is not None and parent.name in parent_names(child) and parent.name in parent_names(before):
+                kept.setdefault(parent.name, set()).update(c.name for c in child.columns if c.name in dropped)
+    return kept
 
 
 def _after_parent(child: d.AlterTable, parent: d.AlterTable) -> d.AlterTable:
@@ -604,13 +662,17 @@ def _still_changes(change: d.AlterTable) -> bool:
 
 
 # -- altering one table -------------------------------------------------------------------
-def plan_alter_table(change: d.AlterTable) -> Operation:
-    """Native ALTER TABLE statements both ways; flags for drops, rewrites and lossy reverses."""
+def plan_alter_table(change: d.AlterTable, kept_by_children=frozenset()) -> Operation:
+    """Native ALTER TABLE statements both ways; flags for drops, rewrites and lossy reverses.
+
+    ``kept_by_children``: columns this table drops that the tables inheriting from it keep (they
+    are dropped from this table ONLY, so the children keep their values).
+    """
     lossy = ", ".join(f"{change.name}.{c}" for c in change.lossy_down)
     dropped = [c.name for c in change.dropped]
     return Operation(
         description=change.describe(),
-        sql=alter_table_sql(change),
+        sql=alter_table_sql(change, kept_by_children),
         reverse=alter_table_sql(change.inverse()),
         destructive=bool(dropped),
         rewrites_table=any(_rewrites(a.type, b.type) for a, b in change.altered) or bool(change.up_values),
@@ -625,7 +687,7 @@ def _rewrites(old: str, new: str) -> bool:
     return (old.split("(")[0], new.split("(")[0]) not in NO_REWRITE
 
 
-def alter_table_sql(change: d.AlterTable) -> list[str]:
+def alter_table_sql(change: d.AlterTable, kept_by_children=frozenset()) -> list[str]:
     """The statements that turn ``change.old`` into ``change.new``."""
     table = quote(change.old.name)
     old_items, new_items = _constraint_map(change.old, change.renamed), _constraint_map(change.new, {})
@@ -634,10 +696,14 @@ def alter_table_sql(change: d.AlterTable) -> list[str]:
     statements += [f"ALTER TABLE {table} DROP CONSTRAINT {quote(name)}" for name in _exclusions_out(change)]
     old_parents, new_parents = change.old.options.get("inherits", []), change.new.options.get("inherits", [])
     statements += [f"ALTER TABLE {table} NO INHERIT {quote(p)}" for p in old_parents if p not in new_parents]
+    repartitioned = _partition(change.old) != _partition(change.new)
+    if repartitioned and change.old.options.get("partition_of"):
+        statements.append(f"ALTER TABLE {quote(change.old.options['partition_of'])} DETACH PARTITION {table}")
     statements += _column_changes(change, table)
     for column in change.added:
         statements += _add_column(change, table, column)
-    statements += [f"ALTER TABLE {table} DROP COLUMN {quote(c.name)}" for c in change.dropped]
+    statements += [f"ALTER TABLE {'ONLY ' if c.name in kept_by_children else ''}{table} DROP COLUMN {quote(c.name)}"
+                   for c in change.dropped]
     statements += [f"ALTER TABLE {table} RENAME COLUMN {quote(o)} TO {quote(n)}" for o, n in change.renamed.items()]
     for name, item in new_items.items():
         if old_items.get(name) != item:
@@ -645,7 +711,14 @@ def alter_table_sql(change: d.AlterTable) -> list[str]:
     new_exclusions = change.new.options.get("exclusion_constraints", {})
     statements += [f"ALTER TABLE {table} ADD CONSTRAINT {quote(n)} {new_exclusions[n]}" for n in _exclusions_in(change)]
     statements += [f"ALTER TABLE {table} INHERIT {quote(p)}" for p in new_parents if p not in old_parents]
+    if repartitioned and change.new.options.get("partition_of"):
+        statements.append(f"ALTER TABLE {quote(change.new.options['partition_of'])} ATTACH PARTITION {table} "
+                          f"{change.new.options['partition_bound']}")
     return statements + _comments(change.new, _renamed_table(change.old, change.renamed))
+
+
+def _partition(table: Table) -> tuple:
+    return table.options.get("partition_of"), table.options.get("partition_bound")
 
 
 def _exclusions_out(change: d.AlterTable) -> list[str]:
