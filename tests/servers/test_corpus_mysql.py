@@ -6,8 +6,6 @@ compared by inspection. The pass counts and exclusions are in docs/corpus-server
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from servers import corpus as c
@@ -28,12 +26,11 @@ def bench(mysql_url):
 
 
 def test_sqldef_mysql_cases_round_trip(bench, corpus):
-    version_text = bench.target.execute("SELECT VERSION()")[0][0]
-    flavour = "mariadb" if "mariadb" in version_text.lower() else "mysql"
-    version = tuple(int(part) for part in re.findall(r"\d+", version_text)[:2])
-    cases = list(c.sqldef_cases(corpus / "sqldef" / "mysql"))
-    assert len(cases) == 313
-    outcome = c.run_corpus(bench, cases, "mysql", lambda case: c.sqldef_exclusion(case, flavour, version, c.MYSQL_UNCOVERED))
-    print(outcome.summary(f"sqldef mysql ({flavour} {version_text})"))
+    assert len(list(c.sqldef_cases(corpus / "sqldef" / "mysql"))) == 313
+    outcome = c.run_sqldef_mysql(bench, corpus)
+    print(outcome.summary(f"sqldef mysql ({c.mysql_server(bench)[2]})"))
     assert outcome.applicable >= 190, outcome.summary("sqldef mysql")
     assert len(outcome.passed) >= 0.9 * outcome.applicable, "\n".join(f"{k}: {v}" for k, v in outcome.failed.items())
+    # Regressions show here: these pass today (foreign keys around a changed primary key, JSON checks, reordering).
+    assert {"tests_fk_deps/ForeignKeyDependenciesPrimaryKeyChange", "tests_datatypes/AddDefaultExpression",
+            "tests_tables/SwapColumn", "tests_tables/ModifyUnnamedForeignKey"} <= set(outcome.passed), outcome.failed
