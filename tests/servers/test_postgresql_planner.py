@@ -190,6 +190,16 @@ def test_a_column_added_to_a_parent_table_reaches_its_children_and_their_rows_st
     assert query(url(project), "SELECT value::text FROM readings_2026 ORDER BY taken") == [("2.5",), ("3.5",)]
 
 
+def test_a_type_change_under_a_rule_keeps_the_rule_and_the_rows(project):
+    start(project, READINGS.format(extra=""), "INSERT INTO readings (taken, value) VALUES ('2026-02-01', 2.5);")
+    draft = draft_and_apply(project, READINGS.format(extra="").replace("value numeric", "value double precision"))
+    assert draft.plan.up_statements()[0] == 'DROP RULE "readings_2026_insert" ON "readings"'
+    query(url(project), "INSERT INTO readings (taken, value) VALUES ('2026-03-01', 3.25)")
+    assert query(url(project), "SELECT value FROM ONLY readings_2026 ORDER BY taken") == [(2.5,), (3.25,)]
+    roll_back(project)
+    assert query(url(project), "SELECT value::text FROM readings ORDER BY taken") == [("2.5",), ("3.25",)]
+
+
 def test_a_column_dropped_from_a_parent_but_kept_by_its_child_keeps_the_childs_values(project):
     start(project, "CREATE TABLE base (created_at date, e integer);\nCREATE TABLE a (a1 integer) INHERITS (base);",
           "INSERT INTO a VALUES ('2026-01-01', 5, 1);")

@@ -6,8 +6,11 @@ constraints. A new foreign key or CHECK is added ``NOT VALID`` and then validate
 scan holds a lighter lock than the ALTER (SHARE UPDATE EXCLUSIVE instead of ACCESS EXCLUSIVE).
 The statements of one AlterTable run in this order: drop constraints that go, change types,
 defaults and values (expressions see the old row, old names), add columns, drop columns,
-rename, add constraints. Enums, domains, sequences and functions (schema ``options``) are
-created before the table steps and dropped after them.
+rename, add constraints. Foreign keys are dropped before every table step and added after
+them all (see :func:`foreign_key_moves`). Schema-level objects (``options``) are ordered by
+``postgresql_objects``; tables that inherit or are partitions come after their parents, and a
+parent's ALTER TABLE is not repeated on its children (PostgreSQL recurses). The whole order is
+in :func:`plan_diff`.
 """
 
 from __future__ import annotations
@@ -306,11 +309,18 @@ def _rules(options: dict) -> dict[tuple[str, str], str]:
     return {(table, name): sql for table, rules in options.get("rules", {}).items() for name, sql in rules.items()}
 
 
-def _rule_operations(current: Schema, desired: Schema) -> tuple[list[Operation], list[Operation]]:
-    """Rules that go or change are dropped before everything else; new and changed ones created last."""
-    old, new = _rules(current.options), _rules(desired.options)
-    out = [(key, sql) for key, sql in old.items() if new.get(key) != sql]
-    into = [(key, sql) for key, sql in new.items() if old.get(key) != sql]
+def _rule_operations(diff: d.Diff) -> tuple[list[Operation], list[Operation]]:
+    """Rules that go or change are dropped before everything else; new and changed ones created last.
+
+    An unchanged rule on (or naming) a table whose columns are dropped or change type is dropped
+    and created again too: PostgreSQL does not let a column under a rule change.
+    """
+    old, new = _rules(diff.current.options), _rules(diff.desired.options)
+    reshaped = _reshaped_tables(diff)
+    disturbed = {key for key, sql in old.items() if new.get(key) == sql
+                 and any(key[0] == name or re.search(rf"\b{re.escape(name)}\b", sql) for name in reshaped)}
+    out = [(key, sql) for key, sql in old.items() if new.get(key) != sql or key in disturbed]
+    into = [(key, sql) for key, sql in new.items() if old.get(key) != sql or key in disturbed]
 
     def drop(key):
         return f"DROP RULE {quote(key[1])} ON {quote(key[0])}"
@@ -320,6 +330,12 @@ def _rule_operations(current: Schema, desired: Schema) -> tuple[list[Operation],
     last = [Operation(f"create rules {', '.join(k[1] for k, _ in into)}", [sql for _, sql in into],
                       [drop(k) for k, _ in into])] if into else []
     return first, last
+
+
+def _reshaped_tables(diff: d.Diff) -> set[str]:
+    """Tables that lose columns or change a column's type (views and rules over them must be recreated)."""
+    return {c.name for c in diff.changes if isinstance(c, d.AlterTable)
+            and (c.dropped or any(a.type != b.type for a, b in c.altered))}
 
 
 def _changed_domains(new: dict, old: dict) -> list[str]:
@@ -339,33 +355,44 @@ def _enum_rename_notes(new: dict, old: dict) -> list[str]:
 
 # -- planning -----------------------------------------------------------------------------
 def plan_diff(diff: d.Diff) -> Plan:
-    """The operations that carry out ``diff`` on PostgreSQL."""
-    current, desired = diff.current.options, diff.desired.options
+    """The operations that carry out ``diff`` on PostgreSQL.
+
+    Order: rules that go or change are dropped; triggers, views and the functions that read
+    tables that go are dropped; types, domains, sequences and other functions are created or
+    changed; foreign keys that go or move are dropped; tables change; foreign keys are added;
+    functions that read tables, views, triggers and rules are created; and the types, domains,
+    sequences and functions that go are dropped last. The down runs the reverses backwards.
+    """
     objects = _object_transitions(diff.current, diff.desired)
-    rules_first, rules_last = _rule_operations(diff.current, diff.desired)
+    rules_first, rules_last = _rule_operations(diff)
     changes = _inheritance_order(views_in_dependency_order(_with_views_recreated(diff)))
     leading = next((i for i, c in enumerate(changes) if not isinstance(c, (d.DropView, d.DropTrigger))), len(changes))
     trailing = next((i for i in range(len(changes), leading, -1)
                      if not isinstance(changes[i - 1], (d.CreateView, d.CreateTrigger))), leading)
-    operations = list(rules_first)
-    operations += _with_late_functions(changes[:leading], objects["drop before"], diff, creating=False)
+    operations = rules_first + _with_late_functions(changes[:leading], objects["drop before"], diff, creating=False)
     if objects["create before"]:
         operations.append(_objects_operation("create or change types, sequences and functions", objects["create before"]))
-    drop_keys, add_keys = foreign_key_moves(diff)
-    if drop_keys:
-        operations.append(_foreign_keys_operation("drop foreign keys", drop_keys, add=False))
-    table_changes = _without_enum_rename_echoes(changes[leading:trailing], _enum_value_renames(diff))
-    kept = _kept_by_children(table_changes, diff)
-    operations += _planned(_without_inherited_steps(table_changes, diff), diff, kept)
-    if add_keys:
-        operations.append(_foreign_keys_operation("add foreign keys", add_keys, add=True))
+    operations += _table_operations(changes[leading:trailing], diff)
     operations += _with_late_functions(changes[trailing:], objects["create after"], diff, creating=True) + rules_last
     if objects["drop after"]:
         operations.append(_objects_operation("drop types, sequences and functions", objects["drop after"]))
+    return Plan(operations=operations, notes=_notes(diff, changes))
+
+
+def _table_operations(changes: list, diff: d.Diff) -> list[Operation]:
+    """Table, column, constraint and index changes, between the foreign keys' drop and add."""
+    drop_keys, add_keys = foreign_key_moves(diff)
+    operations = [_foreign_keys_operation("drop foreign keys", drop_keys, add=False)] if drop_keys else []
+    changes = _without_enum_rename_echoes(changes, _enum_value_renames(diff))
+    operations += _planned(_without_inherited_steps(changes, diff), diff, _kept_by_children(changes, diff))
+    return operations + ([_foreign_keys_operation("add foreign keys", add_keys, add=True)] if add_keys else [])
+
+
+def _notes(diff: d.Diff, changes: list) -> list[str]:
+    current, desired = diff.current.options, diff.desired.options
     notes = [f"{c.question.removesuffix(' [y/N]')} Not assumed; if it was, add {c.hint}" for c in diff.unconfirmed]
     notes += _enum_rename_notes(desired, current) + _changed_domains(desired, current) + o.enum_notes(desired, current)
-    notes += _repartitioned_notes(changes)
-    return Plan(operations=operations, notes=notes)
+    return notes + _repartitioned_notes(changes)
 
 
 def _with_late_functions(changes: list, steps: list, diff: d.Diff, creating: bool) -> list[Operation]:
@@ -436,8 +463,7 @@ def _with_views_recreated(diff: d.Diff) -> list:
     A view cannot outlive a column type change or drop under it, nor a view it reads being
     dropped and recreated.
     """
-    reshaped = {c.name.lower() for c in diff.changes if isinstance(c, d.AlterTable)
-                and (c.dropped or any(a.type != b.type for a, b in c.altered))}
+    reshaped = {name.lower() for name in _reshaped_tables(diff)}
     disturbed = reshaped | {c.view.name.lower() for c in diff.changes if isinstance(c, d.DropView)}
     touched = {c.view.name.lower() for c in diff.changes if isinstance(c, (d.DropView, d.CreateView))}
     unchanged = [v for v in diff.desired.views if diff.current.view(v.name) == v and v.name.lower() not in touched]
