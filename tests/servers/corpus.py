@@ -295,7 +295,7 @@ def migra_cases(folder: Path):
 
 
 MYSQL_UNCOVERED = [
-    (r"\bPARTITION\s+BY\b", "partitioned tables are not modelled"),
+    (r"\bPARTITION\s+BY\b", "MySQL partitioned tables are not modelled"),
     (r"\bCREATE\s+(DEFINER\s*=\s*\S+\s+)?EVENT\b", "events are not modelled"),
     (r"\bCREATE\s+(DEFINER\s*=\s*\S+\s+)?(PROCEDURE|FUNCTION)\b", "stored routines are not modelled"),
     (r"\bGRANT\b|\bREVOKE\b", "privileges are not modelled"),
