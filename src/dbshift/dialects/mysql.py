@@ -298,7 +298,7 @@ class MySQLDatabase(Database):
     def tables_written_by(self, statements: list[str]) -> set[str] | None:
         from dbshift.dialects.postgresql import WriteWatcher
 
-        watcher = WriteWatcher(fold_case=False, tables=set(self.user_tables()))
+        watcher = WriteWatcher(self.dialect, tables=set(self.user_tables()))
         for sql in statements:
             watcher.note(sql)
         return watcher.finish(*_side_effects(self._catalog)).written
@@ -309,7 +309,7 @@ class MySQLDatabase(Database):
         triggers, stored routines and ON DELETE CASCADE keys write is read from the definitions."""
         from dbshift.dialects.postgresql import WriteWatcher
 
-        watcher = WriteWatcher(fold_case=False, tables=set(self.user_tables()))
+        watcher = WriteWatcher(self.dialect, tables=set(self.user_tables()))
         before = _side_effects(self._catalog)
         self._watchers.append(watcher)
         try:

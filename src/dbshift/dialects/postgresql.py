@@ -75,6 +75,8 @@ class PostgreSQLDatabase(Database):
     def begin(self) -> None:
         self._conn.execute("BEGIN")
         self._in_transaction = True
+        for watch in self._watches:
+            watch.start_counting(self._catalog)
 
     def commit(self) -> None:
         if self._in_transaction:
@@ -367,7 +369,7 @@ class PostgreSQLDatabase(Database):
         return {"sha256": sha256_file(backup), "kept_by": "pg_dump" if keep_current_as is not None else None}
 
     def tables_written_by(self, statements: list[str]) -> set[str] | None:
-        watcher = WriteWatcher(fold_case=True, tables=set(self.user_tables()))
+        watcher = WriteWatcher(self.dialect, tables=set(self.user_tables()))
         for sql in statements:
             watcher.note(sql)
         return watcher.finish(*_pg_side_effects(self._catalog)).written
@@ -377,6 +379,8 @@ class PostgreSQLDatabase(Database):
         """Statements are read as they run; inside a transaction the server's own per-transaction
         counters (``pg_stat_xact_user_tables``) add what triggers, cascades and functions changed."""
         watch = _PostgreSQLWatch(self._catalog)
+        if self._in_transaction:
+            watch.start_counting(self._catalog)
         self._watches.append(watch)
         try:
             yield watch.watcher.watch
@@ -409,20 +413,26 @@ class _PostgreSQLWatch:
             "ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')")
         #: Names by oid when the block started: a table renamed or rebuilt inside it keeps its old name.
         self.names = dict(relations)
-        self.watcher = WriteWatcher(fold_case=True, tables=set(self.names.values()))
+        self.watcher = WriteWatcher("postgresql", tables=set(self.names.values()))
         self.partitions = _pg_partitions(catalog)
         self.outside_transaction = False
+        self.baseline: dict[int, int] = {}
 
     def note(self, sql: str, in_transaction: bool) -> None:
         """Read one statement about to run."""
         self.watcher.note(sql)
         self.outside_transaction |= not in_transaction
 
+    def start_counting(self, catalog: Callable[..., list[tuple]]) -> None:
+        """Note the counters as a transaction starts (they may still hold earlier transactions' counts:
+        PostgreSQL 15 moves them to the cumulative statistics only every second or so)."""
+        self.baseline = _pg_row_counters(catalog)
+
     def count_rows(self, catalog: Callable[..., list[tuple]]) -> None:
         """Tables whose rows this transaction inserted or deleted, however (triggers, cascades, functions)."""
-        rows = catalog("SELECT relid FROM pg_catalog.pg_stat_xact_user_tables "
-                       "WHERE schemaname = current_schema() AND (n_tup_ins > 0 OR n_tup_del > 0)")
-        changed = {self.names[oid] for (oid,) in rows if oid in self.names}
+        counters = _pg_row_counters(catalog)
+        changed = {self.names[oid] for oid, count in counters.items()
+                   if oid in self.names and count > self.baseline.get(oid, 0)}
         self.watcher.watch.row_changes |= changed
         self.watcher.watch.written |= changed
 
@@ -437,6 +447,13 @@ class _PostgreSQLWatch:
             self.watcher.finish(cascades | edges, triggers, routines)
         else:
             self.watcher.finish(edges, set(), set())
+
+
+def _pg_row_counters(catalog: Callable[..., list[tuple]]) -> dict[int, int]:
+    """Rows inserted plus deleted per table oid, as the current transaction's counters hold them."""
+    rows = catalog("SELECT relid, n_tup_ins + n_tup_del FROM pg_catalog.pg_stat_xact_user_tables "
+                   "WHERE schemaname = current_schema()")
+    return {oid: int(count) for oid, count in rows}
 
 
 def _pg_partitions(catalog: Callable[..., list[tuple]]) -> set[tuple[str, str]]:
@@ -456,7 +473,9 @@ def _pg_side_effects(catalog: Callable[..., list[tuple]]) -> tuple[set, set, set
         "SELECT p.relname, c.relname FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_class c ON c.oid = k.conrelid "
         "JOIN pg_catalog.pg_class p ON p.oid = k.confrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
         "WHERE k.contype = 'f' AND k.confdeltype = 'c' AND n.nspname = current_schema()")
-    readable = "CASE WHEN l.lanname IN ('sql', 'plpgsql') THEN pg_catalog.pg_get_functiondef(f.oid) END"
+    # The body as written (prosrc); a SQL-standard body (BEGIN ATOMIC) is only in the definition.
+    readable = ("CASE WHEN l.lanname IN ('sql', 'plpgsql') "
+                "THEN COALESCE(NULLIF(f.prosrc, ''), pg_catalog.pg_get_functiondef(f.oid)) END")
     triggers = catalog(
         f"SELECT c.relname, {readable} FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid "
         "JOIN pg_catalog.pg_proc f ON f.oid = t.tgfoid JOIN pg_catalog.pg_language l ON l.oid = f.prolang "
@@ -751,10 +770,11 @@ _ROW_CHANGES = _patterns(
     rf"\bLOAD\s+(?:DATA|XML)\b.*?\bINTO\s+TABLE\s+{_TARGET}",
     rf"\b(?:ATTACH|DETACH)\s+PARTITION\s+{_TARGET}",
 )
+_ALTER_TABLE = re.compile(rf"\bALTER\s+(?:ONLINE\s+)?(?:IGNORE\s+)?TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?{_TARGET}",
+                          _FLAGS)
 #: Statements that change a table's rows or definition but not its row count.
-_WRITES = _patterns(
+_WRITES = [_ALTER_TABLE] + _patterns(
     rf"\bUPDATE\s+(?:(?:LOW_PRIORITY|IGNORE)\s+)*(?:ONLY\s+)?{_TARGET}",
-    rf"\bALTER\s+(?:ONLINE\s+)?(?:IGNORE\s+)?TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?{_TARGET}",
     rf"\bRENAME\s+(?:TO|AS)\s+{_TARGET}",
     rf"\bCREATE\s+(?:UNIQUE\s+)?INDEX\b.*?\bON\s+(?:ONLY\s+)?{_TARGET}",
     rf"\bDROP\s+INDEX\b.*?\bON\s+{_TARGET}",
@@ -777,7 +797,11 @@ _DELETE_TAIL = re.compile(r"\b(?:WHERE|ORDER|LIMIT|RETURNING)\b", _FLAGS)
 _NOT_TABLES = {"on", "or", "of", "into", "select", "values", "value", "set", "from", "where", "cascade", "restrict",
                "no", "nowait", "skip", "only", "table", "if", "default", "null", "to", "as", "current_timestamp",
                "partition", "with", "returning", "outfile", "dumpfile"}
-_STRINGS_AND_COMMENTS = re.compile(r"'(?:[^'\\]|''|\\.)*'|--[^\n]*|#[^\n]*|/\*.*?\*/|\$(\w*)\$.*?\$\1\$", re.DOTALL)
+#: Strings and comments, whose text is not SQL that runs (MySQL's /*! ... */ comments do run).
+_NOT_CODE = {
+    "postgresql": re.compile(r"'(?:[^']|'')*'|--[^\n]*|/\*.*?\*/|\$(\w*)\$.*?\$\1\$", re.DOTALL),
+    "mysql": re.compile(r"'(?:[^'\\]|''|\\.)*'|--\s[^\n]*|#[^\n]*|/\*(?!!).*?\*/", re.DOTALL),
+}
 
 
 @dataclass
@@ -792,13 +816,14 @@ class StatementWrites:
     opaque: bool = False
 
 
-def statement_writes(sql: str, fold_case: bool, tables: set[str] = frozenset()) -> StatementWrites:
-    """The tables ``sql`` may write, from its text; ``fold_case`` lowercases unquoted names (PostgreSQL).
+def statement_writes(sql: str, dialect: str, tables: set[str] = frozenset()) -> StatementWrites:
+    """The tables ``sql`` may write, from its text, in ``dialect`` (``postgresql`` or ``mysql``).
 
     ``tables`` (the existing tables) is what a multi-table DELETE is checked against: every one
     it mentions counts as losing rows.
     """
-    text = _STRINGS_AND_COMMENTS.sub(" ", sql)
+    text = _NOT_CODE[dialect].sub(" ", sql)
+    fold_case = dialect == "postgresql"  # PostgreSQL lowercases unquoted names
     found = StatementWrites(opaque=bool(_OPAQUE.match(text)))
 
     def names(patterns: list[re.Pattern]) -> set[str]:
@@ -811,7 +836,7 @@ def statement_writes(sql: str, fold_case: bool, tables: set[str] = frozenset()) 
     if rename := _RENAME_TABLE.match(text):
         found.written |= {_unquote(n, fold_case) for n in re.findall(_NAME, rename["pairs"]) if n.upper() != "TO"}
     if _LOSSY_ALTER.match(text):
-        found.row_changes |= names(_WRITES[1:2])
+        found.row_changes |= names([_ALTER_TABLE])
     if _is_multi_table_delete(text):
         found.row_changes |= {n for n in (_unquote(w, fold_case) for w in re.findall(_NAME, text)) if n in tables}
     found.written |= found.row_changes
@@ -850,16 +875,16 @@ class WriteWatcher:
     """What the statements run while watching may write, with what their triggers, routines and
     ON DELETE CASCADE keys write (the servers' :meth:`Database.watch_tables`)."""
 
-    def __init__(self, fold_case: bool, tables: set[str]):
+    def __init__(self, dialect: str, tables: set[str]):
         self.watch = TableWatch()
-        self.fold_case, self.tables = fold_case, tables
+        self.dialect, self.tables = dialect, tables
         self.texts: list[str] = []
         self.opaque = False
 
     def note(self, sql: str) -> None:
         """Add one statement that ran."""
         self.texts.append(sql)
-        self._add(statement_writes(sql, self.fold_case, self.tables))
+        self._add(statement_writes(sql, self.dialect, self.tables))
 
     def _add(self, found: StatementWrites) -> None:
         watch = self.watch
@@ -871,11 +896,11 @@ class WriteWatcher:
 
     def _follow(self, body: str | None) -> None:
         """Add what a trigger or routine body writes; a body the catalog does not show is opaque."""
-        if body is None or _OPAQUE_IN_BODY.search(_STRINGS_AND_COMMENTS.sub(" ", body)):
+        if body is None or _OPAQUE_IN_BODY.search(_NOT_CODE[self.dialect].sub(" ", body)):
             self.opaque = True
             return
         self.texts.append(body)
-        self._add(statement_writes(body, self.fold_case, self.tables))
+        self._add(statement_writes(body, self.dialect, self.tables))
 
     def finish(self, cascades: set[tuple[str, str]], triggers: set[tuple[str, str | None]],
                routines: set[tuple[str, str | None]]) -> TableWatch:
