@@ -1,9 +1,11 @@
-"""The shared story suite: every story runs on SQLite, PostgreSQL and MariaDB, each on a fresh database.
+"""The shared story suite: every story runs on SQLite, PostgreSQL and MariaDB, each on an empty database.
 
-``project`` here is a fresh project on a fresh database of the test's ``dialect`` (``database_url``). A story that
-only makes sense on some databases says so with ``@pytest.mark.dialects("postgresql", ...)``
-(it is then not generated for the others, rather than skipped). Servers that are down skip
-with the reason, and fail under ``CI=true`` (the ``postgres_url``/``mysql_url`` fixtures).
+``project`` is a fresh project on an empty database of the test's ``dialect`` (``database_url``:
+a new SQLite file, a new MariaDB database, or the suite's PostgreSQL database emptied). A story
+that only makes sense on some databases says so with ``@pytest.mark.dialects("postgresql", ...)``
+(it is then not generated for the others, rather than skipped). Read the database with the
+helpers of ``stories/db.py`` (through dbshift's own ``open_database``). Servers that are down
+skip with the reason, and fail under ``CI=true`` (the ``postgres_url``/``mysql_url`` fixtures).
 """
 
 from __future__ import annotations
