@@ -71,25 +71,6 @@ def test_a_no_transaction_migration_that_fails_leaves_a_dirty_state_that_repair_
     assert not shop.status().dirty and shop.status().pending[0].version == 20260104090000
 
 
-def test_python_migrations_run_in_the_migration_transaction(shop):
-    shop.apply()
-    (shop.config.migrations_dir / "20260104090000_backfill.py").write_text(
-        "def up(ctx):\n"
-        "    for (user_id,) in ctx.query('SELECT id FROM users'):\n"
-        "        ctx.execute('INSERT INTO orders (user_id, cents) VALUES (?, ?)', (user_id, 100))\n"
-        "def down(ctx):\n"
-        "    ctx.execute('DELETE FROM orders')\n"
-    )
-    shop.apply()
-    assert rows_of(shop, "SELECT user_id, cents FROM orders ORDER BY user_id") == [(1, 100), (2, 100)]
-    (shop.config.migrations_dir / "20260105090000_broken.py").write_text(
-        "def up(ctx):\n    ctx.execute('DELETE FROM orders')\n    raise ValueError('bad data')\n"
-    )
-    with pytest.raises(MigrationFailed, match=r"20260105090000_broken.py:3: ValueError: bad data"):
-        shop.apply()
-    assert len(rows_of(shop, "SELECT * FROM orders")) == 2
-
-
 def test_a_risky_migration_gets_a_usable_backup_first(shop):
     shop.apply()
     write_migration(shop, 20260104090000, "drop_orders", "DROP TABLE orders;", header="-- destructive\n")

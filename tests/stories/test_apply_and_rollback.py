@@ -125,6 +125,28 @@ def test_an_atomic_apply_is_refused_on_mysql_before_anything_runs(shop):
     assert tables(shop) == [] and shop.status().current_version == 0
 
 
+@pytest.mark.dialects("sqlite", "postgresql")
+def test_python_migrations_run_in_the_migration_transaction(shop):
+    shop.apply()
+    mark = "?" if dialect_of(shop) == "sqlite" else "%s"  # each driver's own placeholder
+    (shop.config.migrations_dir / f"{V4}_backfill.py").write_text(
+        "def up(ctx):\n"
+        "    for (user_id,) in ctx.query('SELECT id FROM users'):\n"
+        f"        ctx.execute('INSERT INTO orders (id, user_id, cents) VALUES ({mark}, {mark}, 100)', (user_id, user_id))\n"
+        "def down(ctx):\n"
+        "    ctx.execute('DELETE FROM orders')\n"
+    )
+    shop.apply()
+    assert rows(shop, "SELECT user_id, cents FROM orders ORDER BY user_id") == [(1, 100), (2, 100)]
+    assert shop.history()[0][-1].record["tables"] == ["orders"]
+    (shop.config.migrations_dir / "20260105090000_broken.py").write_text(
+        "def up(ctx):\n    ctx.execute('DELETE FROM orders')\n    raise ValueError('bad data')\n"
+    )
+    with pytest.raises(MigrationFailed, match=r"20260105090000_broken.py:3: ValueError: bad data"):
+        shop.apply()
+    assert rows(shop, "SELECT count(*) FROM orders") == [(2,)]
+
+
 def test_an_edited_applied_migration_is_caught_and_repair_accepts_it(shop, run_cli):
     shop.apply()
     path = shop.config.migrations_dir / f"{V2}_orders.sql"
