@@ -47,7 +47,8 @@ def column_sql(column: Column, table: Table | None = None, sequences: dict | Non
     """One column definition (serial columns of a new table as SERIAL, unless the sequence is a
     standalone one of ``sequences`` that the column only draws from)."""
     type_, default = column.type, column.default
-    if table is not None and _is_serial(column, table.name) and _sequence_name(table.name, column.name).strip('"') not in (sequences or {}):
+    standalone = table is not None and _sequence_name(table.name, column.name).strip('"') in (sequences or {})
+    if table is not None and _is_serial(column, table.name) and not standalone:
         type_, default = SERIAL_TYPES[column.type], None
     words = [quote(column.name), type_]
     if column.collation:
@@ -404,14 +405,15 @@ def _with_late_functions(changes: list, steps: list, diff: d.Diff, creating: boo
     entries = [(o.SchemaObject("view", c.view.name, c.view.name, c.view.sql, (c.view.sql,), ""), c) for c in views]
     entries += steps
     order = o.dependency_order([item for item, _ in entries])
-    by_item = {id(item): thing for item, thing in entries}
+    change_or_step = {id(item): entry for item, entry in entries}
     operations = []
     for item in (order if creating else reversed(order)):
-        thing = by_item[id(item)]
-        if isinstance(thing, o.Transition):
-            operations.append(_objects_operation(f"{'create or change' if creating else 'drop'} {item.kind}", [(item, thing)]))
+        entry = change_or_step[id(item)]
+        if isinstance(entry, o.Transition):
+            verb = "create or change" if creating else "drop"
+            operations.append(_objects_operation(f"{verb} {item.kind}", [(item, entry)]))
         else:
-            operations.append(_plan_change(thing, diff))
+            operations.append(_plan_change(entry, diff))
     return operations + triggers if creating else triggers + operations
 
 
