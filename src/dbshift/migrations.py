@@ -21,7 +21,7 @@ MARKER = re.compile(r"^--\s*migrate:(?P<section>\S+)(?P<options>.*)$", re.IGNORE
 FLAG = re.compile(r"^--\s*(?P<flag>[a-z][a-z0-9_-]*)\s*(?::\s*(?P<value>.*?))?\s*$")
 VERSION = re.compile(r"^(\d{14}|\d{8}_\d{6})$")
 
-SQL_FLAGS = {"description", "depends", "destructive", "risky", "no-transaction"}
+SQL_FLAGS = {"description", "depends", "destructive", "risky", "no-transaction", "lossless-down"}
 VALUE_FLAGS = {"description", "depends"}
 PY_CONSTANTS = {"DESCRIPTION", "DEPENDS", "DESTRUCTIVE", "RISKY", "TRANSACTION"}
 
@@ -40,6 +40,8 @@ class Migration:
     destructive: bool = False
     risky: bool = False
     transaction: bool = True
+    #: The down's table rebuilds copy every row and column back (dbshift drafted and vouches for them).
+    lossless_down: bool = False
     up_sql: str = ""
     up_line: int = 0
     down_sql: str | None = None
@@ -212,7 +214,8 @@ def _parse_header_line(migration: Migration, line: str, number: int) -> None:
         form = f"-- {name}: VALUE" if name in VALUE_FLAGS else f"-- {name}"
         raise MigrationFileError(
             f"{migration.path}:{number}: write the flag as `{form}`",
-            hint="flags with a value: description, depends; flags without: destructive, risky, no-transaction",
+            hint="flags with a value: " + ", ".join(sorted(VALUE_FLAGS)) + "; flags without: "
+                 + ", ".join(sorted(SQL_FLAGS - VALUE_FLAGS)),
         )
     if name == "description":
         migration.description = value
@@ -224,6 +227,8 @@ def _parse_header_line(migration: Migration, line: str, number: int) -> None:
         migration.risky = True
     elif name == "no-transaction":
         migration.transaction = False
+    elif name == "lossless-down":
+        migration.lossless_down = True
 
 
 def _parse_depends(migration: Migration, items, line: int) -> tuple[int, ...]:
@@ -402,6 +407,7 @@ def write_sql_migration(
     risky: bool = False,
     transaction: bool = True,
     version: int | None = None,
+    lossless_down: bool = False,
 ) -> Path:
     """Write a SQL migration in the standard format and return its path.
 
@@ -419,6 +425,8 @@ def write_sql_migration(
         flags += "-- risky\n"
     if not transaction:
         flags += "-- no-transaction\n"
+    if lossless_down:
+        flags += "-- lossless-down\n"
     text = SQL_TEMPLATE.format(
         description=description or name.replace("_", " "),
         flags=flags,

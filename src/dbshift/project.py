@@ -506,7 +506,7 @@ class Project:
         return plan
 
     def _confirm_lossy_downs(self, db: Database, plan: list[Migration], force: bool) -> None:
-        from dbshift.runner import down_is_lossy
+        from dbshift.safety.plan import down_is_lossy
 
         lossy = [m for m in plan if down_is_lossy(db, m)]
         if not lossy or force:

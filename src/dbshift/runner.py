@@ -6,7 +6,6 @@ progress goes out through an ``on_event(name, **data)`` callback.
 
 from __future__ import annotations
 
-import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -18,12 +17,6 @@ from dbshift.history import APPLIED, RUNNING, History
 from dbshift.migrations import Migration
 
 EventSink = Callable[..., None]
-
-LOSSY_STATEMENT = re.compile(
-    r"^\s*(DROP\s+TABLE|DROP\s+COLUMN|TRUNCATE|DELETE\s+FROM|ALTER\s+TABLE\s+.*?\bDROP\s+(COLUMN\s+)?(?!CONSTRAINT|INDEX|KEY|DEFAULT|NOT|PRIMARY|FOREIGN|CHECK)\S)",
-    re.IGNORECASE | re.DOTALL,
-)
-
 
 @dataclass
 class StepResult:
@@ -79,13 +72,6 @@ def statements_of(db: Database, migration: Migration, direction: str) -> list[St
     if direction == "up":
         return db.split_script(migration.up_sql, migration.up_line)
     return db.split_script(migration.down_sql or "", migration.down_line)
-
-
-def down_is_lossy(db: Database, migration: Migration) -> bool:
-    """Whether running the down may lose data (a drop, delete or truncate; any Python down)."""
-    if migration.kind == "py":
-        return True
-    return any(LOSSY_STATEMENT.match(s.sql) for s in statements_of(db, migration, "down"))
 
 
 class Runner:

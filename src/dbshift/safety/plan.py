@@ -74,39 +74,61 @@ def analyse_down(db: Database, migration: Migration | None, applied: AppliedMigr
     if migration.kind == "py":
         return RevertStep(applied.version, label, UNKNOWN, "its down is Python code; review it and count by hand",
                           [f"-- {migration.file}: down(ctx)"])
-    from dbshift.runner import statements_of
-
-    statements = [s.sql for s in statements_of(db, migration, "down")]
-    renamed_to = {_name(m["table"]) for m in map(RENAME_TO.match, statements) if m}
+    statements = _down_statements(db, migration)
     step = RevertStep(applied.version, label, LOSSLESS, "nothing is dropped or deleted", statements)
-    for sql in statements:
-        _note_statement(db, step, sql, renamed_to)
+    step.losses, step.rebuilds = _scan_down(db, statements, count=True)
     if step.losses:
         step.verdict, step.reason = LOSSY, "drops or deletes data: " + "; ".join(l.describe() for l in step.losses)
-    elif step.rebuilds:
+    elif step.rebuilds and migration.lossless_down:
         step.verdict = REBUILD
         step.reason = (f"rebuilds {', '.join(step.rebuilds)} (rows are copied; time grows with the table; "
-                       "check the column conversions in the SQL)")
+                       "drafted by dbshift, which checked that every column comes back)")
+    elif step.rebuilds:
+        step.verdict = UNKNOWN
+        step.reason = (f"rebuilds {', '.join(step.rebuilds)} by hand: check that every column is copied back "
+                       "(a migration dbshift drafts says `-- lossless-down` when it is)")
     return step
 
 
-def _note_statement(db: Database, step: RevertStep, sql: str, renamed_to: set[str]) -> None:
-    if match := DROP_TABLE.match(sql):
-        table = _name(match["table"])
-        if table in renamed_to:
-            step.rebuilds.append(table)
-        else:
-            step.losses.append(Loss(f"table {table}", _count(db, table), sql))
-    elif match := DROP_COLUMN.match(sql):
-        table, column = _name(match["table"]), _name(match["column"])
-        step.losses.append(Loss(f"column {table}.{column}", _count(db, table, f"{db.quote(column)} IS NOT NULL"), sql))
-    elif match := DELETE.match(sql):
-        table, where = _name(match["table"]), (match["where"] or "").strip().rstrip(";")
-        condition = where[len("WHERE"):].strip() if where else None
-        step.losses.append(Loss(f"rows of {table}", _count(db, table, condition), sql))
-    elif match := TRUNCATE.match(sql):
-        table = _name(match["table"])
-        step.losses.append(Loss(f"every row of {table}", _count(db, table), sql))
+def down_is_lossy(db: Database, migration: Migration) -> bool:
+    """Whether running the down may lose data: any Python down, a drop, delete or truncate, or a
+    table rebuild that is not declared ``lossless-down`` (dbshift declares the ones it drafts)."""
+    if migration.kind == "py":
+        return True
+    losses, rebuilds = _scan_down(db, _down_statements(db, migration), count=False)
+    return bool(losses) or (bool(rebuilds) and not migration.lossless_down)
+
+
+def _down_statements(db: Database, migration: Migration) -> list[str]:
+    from dbshift.runner import statements_of
+
+    return [s.sql for s in statements_of(db, migration, "down")]
+
+
+def _scan_down(db: Database, statements: list[str], count: bool) -> tuple[list[Loss], list[str]]:
+    """What the down's statements remove (rows counted on ``db`` when ``count``) and which tables
+    they rebuild (a table dropped and another renamed into its place)."""
+    renamed_to = {_name(m["table"]) for m in map(RENAME_TO.match, statements) if m}
+    losses: list[Loss] = []
+    rebuilds: list[str] = []
+    counter = (lambda table, condition=None: _count(db, table, condition)) if count else (lambda *_: None)
+    for sql in statements:
+        if match := DROP_TABLE.match(sql):
+            table = _name(match["table"])
+            if table in renamed_to:
+                rebuilds.append(table)
+            else:
+                losses.append(Loss(f"table {table}", counter(table), sql))
+        elif match := DROP_COLUMN.match(sql):
+            table, column = _name(match["table"]), _name(match["column"])
+            losses.append(Loss(f"column {table}.{column}", counter(table, f"{db.quote(column)} IS NOT NULL"), sql))
+        elif match := DELETE.match(sql):
+            table, where = _name(match["table"]), (match["where"] or "").strip().rstrip(";")
+            losses.append(Loss(f"rows of {table}", counter(table, where[len("WHERE"):].strip() if where else None), sql))
+        elif match := TRUNCATE.match(sql):
+            table = _name(match["table"])
+            losses.append(Loss(f"every row of {table}", counter(table), sql))
+    return losses, rebuilds
 
 
 def _count(db: Database, table: str, condition: str | None = None) -> int | None:
@@ -170,7 +192,7 @@ def build_plan(db: Database, database: str, applied_newest_first: list[AppliedMi
 
 
 VERDICT_TITLES = {LOSSLESS: "lossless, fast revert", REBUILD: "lossless table rebuild", LOSSY: "LOSSY",
-                  UNKNOWN: "UNKNOWN (Python down)", IMPOSSIBLE: "CANNOT RUN"}
+                  UNKNOWN: "UNKNOWN (check by hand)", IMPOSSIBLE: "CANNOT RUN"}
 
 
 def render_markdown(plan: RollbackPlan) -> str:

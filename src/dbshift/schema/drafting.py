@@ -143,7 +143,16 @@ def write_migration(directory: Path, name: str, result: Draft, version: int | No
         destructive=plan.destructive,
         risky=plan.rewrites_tables,
         version=version,
+        lossless_down=plan.rewrites_tables and down_keeps_every_column(result),
     )
+
+
+def down_keeps_every_column(result: Draft) -> bool:
+    """Whether the down's table rebuilds bring every column back with its values: no column was
+    added (the down's rebuild would leave it out) and every conversion has a reverse."""
+    altered = [c for c in result.diff.changes if isinstance(c, AlterTable)]
+    return (result.plan.reversible and not any(op.lossy_reverse for op in result.plan.operations)
+            and not any(change.added or change.lossy_down for change in altered))
 
 
 def describe(plan: Plan) -> str:
