@@ -296,21 +296,9 @@ class ForeignKeySteps:
         alters = {c.name: c for c in diff.changes if isinstance(c, d.AlterTable)}
         dropped, added = [], []
         for table in diff.current.tables:
-            new_name = diff.table_renames.get(table.name, table.name)
-            desired = diff.desired.table(new_name)
-            wanted = {k.name: k for k in desired.foreign_keys} if desired is not None else {}
-            if desired is None:  # a dropped table keeps its keys unless a table they reference changes first
-                gone = [k for k in table.foreign_keys if diff.table_renames.get(k.ref_table, k.ref_table) in alters]
-            else:
-                gone = [k for k in table.foreign_keys
-                        if wanted.get(k.name) != _as_desired(k, alters.get(new_name), diff, alters)
-                        or _references_reshaped(k, diff, alters)]
-            kept_indexes = tuple(i for i in desired.indexes if replace(i, table=table.name) in table.indexes) \
-                if desired is not None else ()
-            dropped += [KeyStep(table.name, k, kept_indexes) for k in gone]
-            if desired is not None:
-                kept = {k.name for k in table.foreign_keys if k not in gone}
-                added += [KeyStep(new_name, k, kept_indexes) for k in desired.foreign_keys if k.name not in kept]
+            gone, new = _steps_of_existing_table(table, diff, alters)
+            dropped += gone
+            added += new
         inline_keys, ready = {}, set()
         for table in (c.table for c in diff.changes if isinstance(c, d.CreateTable)):
             ready.add(table.name)
@@ -336,6 +324,22 @@ class ForeignKeySteps:
         """One operation per key added last."""
         return [Operation(f"add foreign key {s.key.name} on {s.table}", [s.add_sql()], [s.drop_sql()])
                 for s in self.added]
+
+
+def _steps_of_existing_table(table: Table, diff: d.Diff, alters: dict) -> tuple[list[KeyStep], list[KeyStep]]:
+    """The keys of ``table`` (as it is now) dropped first, and those of its new shape added last."""
+    new_name = diff.table_renames.get(table.name, table.name)
+    desired = diff.desired.table(new_name)
+    if desired is None:  # a dropped table keeps its keys unless a table they reference changes first
+        gone = [k for k in table.foreign_keys if diff.table_renames.get(k.ref_table, k.ref_table) in alters]
+        return [KeyStep(table.name, k) for k in gone], []
+    wanted = {k.name: k for k in desired.foreign_keys}
+    gone = [k for k in table.foreign_keys if wanted.get(k.name) != _as_desired(k, alters.get(new_name), diff, alters)
+            or _references_reshaped(k, diff, alters)]
+    kept_indexes = tuple(i for i in desired.indexes if replace(i, table=table.name) in table.indexes)
+    kept = {k.name for k in table.foreign_keys if k not in gone}
+    return ([KeyStep(table.name, k, kept_indexes) for k in gone],
+            [KeyStep(new_name, k, kept_indexes) for k in desired.foreign_keys if k.name not in kept])
 
 
 def _can_be_inline(key: ForeignKey, ready: set[str], diff: d.Diff, alters: dict) -> bool:
