@@ -285,3 +285,27 @@ def test_redefining_a_view_keeps_its_instead_of_trigger(tmp_path, dialect, reque
     project.rollback(steps=1, force=True)
     query(url, "INSERT INTO recent (body) VALUES ('again')")
     assert query(url, "SELECT body FROM notes ORDER BY body") == [("again",), ("kept",)]
+
+
+def test_renaming_a_mysql_table_and_dropping_one_of_its_indexes_does_both(tmp_path, my_url):
+    project = project_with(tmp_path, my_url, "CREATE TABLE people (id int PRIMARY KEY, email varchar(80), "
+                                             "KEY by_email (email));\nINSERT INTO people VALUES (1, 'a@b.c');")
+    draft_and_apply(project, "CREATE TABLE persons (id int PRIMARY KEY, email varchar(80));",
+                    renames=["people=persons"])
+    assert user_tables(my_url) == ["persons"]
+    assert indexes_of(my_url, "persons") == [("PRIMARY", "id")]
+    project.rollback(steps=1, force=True)
+    assert indexes_of(my_url, "people") == [("by_email", "email"), ("PRIMARY", "id")]
+    assert query(my_url, "SELECT id, email FROM people") == [(1, "a@b.c")]
+
+
+def test_renaming_a_sqlite_column_only_by_case_is_a_rename_in_place(tmp_path):
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    project = project_with(tmp_path, url, "CREATE TABLE users (id integer PRIMARY KEY, Name text);\n"
+                                          "INSERT INTO users VALUES (1, 'ada');")
+    draft = draft_and_apply(project, "CREATE TABLE users (id integer PRIMARY KEY, name text);")
+    assert draft.plan.up_statements() == ['ALTER TABLE "users" RENAME COLUMN "Name" TO "name"']
+    assert query(url, "SELECT name FROM pragma_table_info('users') ORDER BY cid") == [("id",), ("name",)]
+    project.rollback(steps=1, force=True)
+    assert query(url, "SELECT name FROM pragma_table_info('users') ORDER BY cid") == [("id",), ("Name",)]
+    assert query(url, "SELECT id, Name FROM users") == [(1, "ada")]
