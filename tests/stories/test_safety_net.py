@@ -203,16 +203,25 @@ AUDIT_TRIGGER = {
 }
 
 
-@pytest.mark.parametrize("header", ["", "-- no-transaction\n"])
-def test_rows_an_audit_trigger_adds_to_another_table_are_not_a_row_count_failure(project, header):
+def _row_count_step_with_an_audit_trigger(project, header: str = ""):
     make_shop(project)
     rows(project, "CREATE TABLE audit (user_id INTEGER)")
     for statement in AUDIT_TRIGGER[dialect_of(project)]:
         rows(project, statement)
     add(project, V2, "rename_ada", "UPDATE users SET name = 'Ada' WHERE id = 1;", "UPDATE users SET name = 'User 1' WHERE id = 1;",
         header=header)
-    step = next(s for s in project.rehearse().steps if s.name == "row counts of tables the migrations do not change")
+    return next(s for s in project.rehearse().steps if s.name == "row counts of tables the migrations do not change")
+
+
+def test_rows_an_audit_trigger_adds_to_another_table_are_not_a_row_count_failure(project):
+    step = _row_count_step_with_an_audit_trigger(project)
     assert (step.outcome, step.detail) == ("pass", "2 table(s) keep their row count")  # users, orders; not audit
+
+
+@pytest.mark.dialects("postgresql")  # outside a transaction PostgreSQL's row counters cannot help: the trigger is read
+def test_rows_an_audit_trigger_adds_outside_a_transaction_are_not_a_row_count_failure_either(project):
+    step = _row_count_step_with_an_audit_trigger(project, header="-- no-transaction\n")
+    assert (step.outcome, step.detail) == ("pass", "2 table(s) keep their row count")
 
 
 @pytest.mark.dialects("postgresql", "mysql")
