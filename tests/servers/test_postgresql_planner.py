@@ -91,6 +91,17 @@ def test_an_enum_value_rename_keeps_the_rows_that_use_it(project):
         (1, "active"), (2, "pending"), (3, "inactive"), (4, "pending")]
 
 
+def test_an_enum_value_rename_under_a_domain_check_keeps_the_domain(project):
+    schema = TICKETS + "CREATE DOMAIN open_status AS status CHECK (VALUE <> 'inactive');\n" \
+                       "CREATE TABLE queue (id integer PRIMARY KEY, state open_status);\n"
+    start(project, schema, "INSERT INTO queue VALUES (1, 'pending');")
+    draft_and_apply(project, schema.replace("'inactive'", "'closed'"))
+    assert fails(project, "INSERT INTO queue VALUES (2, 'closed')")
+    roll_back(project)
+    assert fails(project, "INSERT INTO queue VALUES (2, 'inactive')")
+    assert query(url(project), "SELECT state::text FROM queue") == [("pending",)]
+
+
 def test_an_enum_value_renamed_and_one_added_applies_and_says_its_down_cannot_remove_the_new_value(project):
     start(project, TICKETS, "INSERT INTO tickets VALUES (1, 'pending');")
     desired = TICKETS.replace("'pending', 'inactive')", "'waiting', 'inactive', 'archived')")

@@ -285,7 +285,8 @@ def _object_transitions(current: Schema, desired: Schema) -> dict[str, list[tupl
 
     Changes follow the order of the desired schema's dependencies; drops the reverse order of the current one's.
     """
-    old = o.schema_objects(current.options, _relations(current))
+    old = o.schema_objects(_domains_after_renames(current.options, _enum_value_renames(current, desired)),
+                           _relations(current))
     new = o.schema_objects(desired.options, _relations(desired))
     groups: dict[str, list] = {"create before": [], "create after": [], "drop before": [], "drop after": []}
     for item in o.dependency_order(list(new.values())):
@@ -297,6 +298,22 @@ def _object_transitions(current: Schema, desired: Schema) -> dict[str, list[tupl
             # Drop late objects before the tables change (they may name a table's row type), early ones after.
             groups["drop before" if item.phase == o.AFTER_TABLES else "drop after"].append((item, o.transition(item, None)))
     return groups
+
+
+def _domains_after_renames(options: dict, renames: dict[str, str]) -> dict:
+    """``options`` with its domains' defaults and CHECKs as they read once enum values are renamed."""
+    if not renames or not options.get("domains"):
+        return options
+
+    def follow(text: str | None) -> str | None:
+        for before, after in renames.items():
+            text = text.replace(before, after) if text else text
+        return text
+
+    domains = {name: {**domain, "default": follow(domain["default"]),
+                      "checks": {c: follow(check) for c, check in domain["checks"].items()}}
+               for name, domain in options["domains"].items()}
+    return {**options, "domains": domains}
 
 
 def _objects_operation(description: str, steps: list[tuple[o.SchemaObject, o.Transition]]) -> Operation:
@@ -384,7 +401,7 @@ def _table_operations(changes: list, diff: d.Diff) -> list[Operation]:
     """Table, column, constraint and index changes, between the foreign keys' drop and add."""
     drop_keys, add_keys = foreign_key_moves(diff)
     operations = [_foreign_keys_operation("drop foreign keys", drop_keys, add=False)] if drop_keys else []
-    changes = _without_enum_rename_echoes(changes, _enum_value_renames(diff))
+    changes = _without_enum_rename_echoes(changes, _enum_value_renames(diff.current, diff.desired))
     operations += _planned(_without_inherited_steps(changes, diff), diff, _kept_by_children(changes, diff))
     return operations + ([_foreign_keys_operation("add foreign keys", add_keys, add=True)] if add_keys else [])
 
@@ -521,11 +538,11 @@ def _plan_view_or_trigger(change) -> Operation:
 
 
 # -- enum value renames: expressions follow them by themselves ------------------------------
-def _enum_value_renames(diff: d.Diff) -> dict[str, str]:
+def _enum_value_renames(current: Schema, desired: Schema) -> dict[str, str]:
     """``'old'::type`` -> ``'new'::type`` for every enum value renamed in place."""
     found = {}
-    for name, labels in diff.desired.options.get("enums", {}).items():
-        before = diff.current.options.get("enums", {}).get(name)
+    for name, labels in desired.options.get("enums", {}).items():
+        before = current.options.get("enums", {}).get(name)
         type_name = name if re.fullmatch(r"[a-z_][a-z0-9_]*", name) else quote(name)
         for old, new in (o.enum_renames(before, labels) or {}).items() if before is not None else ():
             found[f"{literal(old)}::{type_name}"] = f"{literal(new)}::{type_name}"
