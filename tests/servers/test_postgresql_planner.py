@@ -264,6 +264,17 @@ def test_functions_domains_and_aggregates_are_created_in_the_order_they_need(pro
     roll_back(project, force=True)
 
 
+def test_a_new_column_default_may_call_a_function_that_reads_an_existing_table(project):
+    counters = "CREATE TABLE counters (name text PRIMARY KEY, value integer NOT NULL);\n"
+    start(project, counters, "INSERT INTO counters VALUES ('orders', 41);")
+    draft_and_apply(project, counters + """
+        CREATE FUNCTION next_order_no() RETURNS integer LANGUAGE sql AS $$ SELECT value + 1 FROM counters WHERE name = 'orders' $$;
+        CREATE TABLE orders (id integer PRIMARY KEY, number integer NOT NULL DEFAULT next_order_no());
+    """)
+    assert query(url(project), "INSERT INTO orders (id) VALUES (1) RETURNING number") == [(42,)]
+    roll_back(project, force=True)
+
+
 def test_sakila_with_a_new_monthly_payment_table_diffs_applies_and_rolls_back(project, corpus):
     sakila = (corpus / "schemas" / "sakila" / "postgres-sakila-schema.sql").read_text()
     start(project, sakila)

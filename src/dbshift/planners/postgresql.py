@@ -280,14 +280,24 @@ def _relations(schema: Schema) -> set[str]:
     return {t.name for t in schema.tables} | {v.name for v in schema.views}
 
 
+def _changed_relations(schema: Schema, other: Schema) -> set[str]:
+    """Tables and views of ``schema`` that ``other`` lacks or defines otherwise: a function reading
+    only relations outside this set can be created before the table changes (where a column
+    default may need it) and dropped after them."""
+    return {t.name for t in schema.tables if other.table(t.name) != t} | {
+        v.name for v in schema.views if other.view(v.name) != v}
+
+
 def _object_transitions(current: Schema, desired: Schema) -> dict[str, list[tuple[o.SchemaObject, o.Transition]]]:
     """Each object's transition, grouped: creates and changes before/after the tables, drops before/after them.
 
-    Changes follow the order of the desired schema's dependencies; drops the reverse order of the current one's.
+    Changes follow the order of the desired schema's dependencies; drops the reverse order of the
+    current one's. A function that reads a table or view the diff creates, changes or drops is
+    created after the table changes and dropped before them.
     """
     old = o.schema_objects(_domains_after_renames(current.options, _enum_value_renames(current, desired)),
-                           _relations(current))
-    new = o.schema_objects(desired.options, _relations(desired))
+                           _changed_relations(current, desired))
+    new = o.schema_objects(desired.options, _changed_relations(desired, current))
     groups: dict[str, list] = {"create before": [], "create after": [], "drop before": [], "drop after": []}
     for item in o.dependency_order(list(new.values())):
         step = o.transition(old.get((item.kind, item.key)), item)

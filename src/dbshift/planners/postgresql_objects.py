@@ -104,7 +104,8 @@ def _reads_relations(definition: str, relations: re.Pattern | None) -> bool:
         return False
     body_start = re.search(r"^(AS |BEGIN ATOMIC)", definition, re.MULTILINE)
     header = definition[: body_start.start()] if body_start else definition
-    body = definition[body_start.start():] if body_start else ""
+    # String literals in the body name no relation ('orders' is a value, not the table).
+    body = re.sub(r"'(?:[^']|'')*'", "''", definition[body_start.start():]) if body_start else ""
     arguments = header.splitlines()[0].split("(", 1)[-1] if header.strip() else ""
     if relations.search(arguments) or relations.search(_returns(header)):
         return True
