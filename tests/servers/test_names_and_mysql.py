@@ -309,3 +309,17 @@ def test_renaming_a_sqlite_column_only_by_case_is_a_rename_in_place(tmp_path):
     project.rollback(steps=1, force=True)
     assert query(url, "SELECT name FROM pragma_table_info('users') ORDER BY cid") == [("id",), ("Name",)]
     assert query(url, "SELECT id, Name FROM users") == [(1, "ada")]
+
+
+def test_a_mysql_server_comparing_table_names_ignoring_case_matches_Users_with_users():
+    """``lower_case_table_names=2`` (macOS) cannot be set on this server: the inspector's flag, diffed and planned."""
+    from dbshift.schema.drafting import draft_schemas
+    from dbshift.schema.model import Column, Schema, Table
+
+    def schema(name: str, column: str) -> Schema:
+        return Schema.build([Table(name, (Column("id", "INT(11)"), Column(column, "TEXT")))], dialect="mysql",
+                            options={"flavour": "mariadb", "table_names": "case-insensitive"})
+
+    draft = draft_schemas(schema("Users", "Name"), schema("users", "name"), "mysql")
+    assert draft.plan.up_statements() == ["ALTER TABLE `Users` RENAME COLUMN `Name` TO `name`"]
+    assert draft_schemas(schema("Users", "name"), schema("users", "name"), "mysql").empty

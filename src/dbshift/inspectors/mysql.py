@@ -32,8 +32,11 @@ _LITERAL = re.compile(r"^-?\d+(\.\d+)?$")
 
 def inspect_database(db) -> Schema:
     """Read the current database of a MySQL/MariaDB :class:`Database`."""
-    version, current = db.execute("SELECT VERSION(), DATABASE()")[0]
+    version, current, table_names = db.execute("SELECT VERSION(), DATABASE(), @@lower_case_table_names")[0]
     mariadb = "mariadb" in version.lower()
+    options = {"flavour": "mariadb" if mariadb else "mysql"}
+    if int(table_names) == 2:  # names kept as written, compared ignoring case (macOS)
+        options["table_names"] = "case-insensitive"
     tables = _tables(db)
     columns = _columns(db, mariadb)
     keys = _keys(db)
@@ -45,7 +48,7 @@ def inspect_database(db) -> Schema:
         _table(name, options, columns.get(name, []), keys.get(name, {}), checks.get(name, []), foreign_keys.get(name, []))
         for name, options in tables
     ]
-    return Schema.build(built, _views(db, current), _triggers(db), dialect="mysql", options={"flavour": "mariadb" if mariadb else "mysql"})
+    return Schema.build(built, _views(db, current), _triggers(db), dialect="mysql", options=options)
 
 
 def _tables(db) -> list[tuple[str, dict]]:

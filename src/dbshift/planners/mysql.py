@@ -196,7 +196,9 @@ def plan_diff(diff: d.Diff) -> Plan:
                 gone, made = index_swaps.setdefault(table, ([], []))
                 (gone if isinstance(change, d.DropIndex) else made).append(change.index)
             continue
-        operations.append(_plan_change(change, keys))
+        operation = _plan_change(change, keys)
+        if operation.sql:  # a table that differs only in what MySQL ignores (the case of its name) needs nothing
+            operations.append(operation)
     operations += [_swap_indexes(table, gone, made) for table, (gone, made) in index_swaps.items()]
     operations += keys.add_operations()
     notes = [f"{c.question.removesuffix(' [y/N]')} Not assumed; if it was, add {c.hint}" for c in diff.unconfirmed]

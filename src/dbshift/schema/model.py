@@ -39,7 +39,8 @@ class NameRule:
 #: SQLite ignores case in every name; PostgreSQL keeps every name as stored (unquoted names are
 #: already folded to lower case by its parser); MySQL/MariaDB ignore case in column and index names,
 #: and table, view and trigger names follow ``lower_case_table_names``: 0 (Linux) compares them
-#: exactly and 1 stores them in lower case, so an exact comparison is right for both.
+#: exactly and 1 stores them in lower case, so an exact comparison is right for both (2: see
+#: :attr:`Schema.names`).
 NAME_RULES = {
     "sqlite": NameRule(),
     "postgresql": NameRule(_exact, _exact, _exact),
@@ -214,8 +215,13 @@ class Schema:
 
     @property
     def names(self) -> NameRule:
-        """How this schema's dialect compares names (a schema without a dialect: ignoring case)."""
-        return NAME_RULES.get(self.dialect, NameRule())
+        """How this schema's dialect compares names (a schema without a dialect: ignoring case).
+
+        A MySQL server that keeps table names as written but compares them ignoring case
+        (``lower_case_table_names=2``, macOS) says so in ``options["table_names"]``.
+        """
+        rule = NAME_RULES.get(self.dialect, NameRule())
+        return replace(rule, table=_folded) if self.options.get("table_names") == "case-insensitive" else rule
 
     def table(self, name: str) -> Table | None:
         """The table called ``name`` under the dialect's rule, or None."""
