@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from dbshift.dialects.postgresql import statement_writes
+from dbshift.dialects.statement_writes import statement_writes
 
 EXISTING = {"orders", "users"}
 PG, MY = "postgresql", "mysql"

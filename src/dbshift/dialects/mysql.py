@@ -296,7 +296,7 @@ class MySQLDatabase(Database):
         return {"sha256": sha256_file(backup), "kept_by": Path(dump_tool()).name if keep_current_as else None}
 
     def tables_written_by(self, statements: list[str]) -> set[str] | None:
-        from dbshift.dialects.postgresql import WriteWatcher
+        from dbshift.dialects.statement_writes import WriteWatcher
 
         watcher = WriteWatcher(self.dialect, tables=set(self.user_tables()))
         for sql in statements:
@@ -307,7 +307,7 @@ class MySQLDatabase(Database):
     def watch_tables(self) -> Iterator[TableWatch]:
         """Statements are read as they run (MySQL keeps no per-transaction row counters); what their
         triggers, stored routines and ON DELETE CASCADE keys write is read from the definitions."""
-        from dbshift.dialects.postgresql import WriteWatcher
+        from dbshift.dialects.statement_writes import WriteWatcher
 
         watcher = WriteWatcher(self.dialect, tables=set(self.user_tables()))
         before = _side_effects(self._catalog)
