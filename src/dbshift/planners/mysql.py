@@ -338,10 +338,13 @@ def _steps_of_existing_table(table: Table, diff: d.Diff, alters: dict) -> tuple[
     wanted = {k.name: k for k in desired.foreign_keys}
     gone = [k for k in table.foreign_keys if wanted.get(k.name) != _as_desired(k, alters.get(new_name), diff, alters)
             or _references_reshaped(k, diff, alters)]
-    kept_indexes = tuple(i for i in desired.indexes if replace(i, table=table.name) in table.indexes)
     kept = {k.name for k in table.foreign_keys if k not in gone}
-    return ([KeyStep(table.name, k, kept_indexes) for k in gone],
-            [KeyStep(new_name, k, kept_indexes) for k in desired.foreign_keys if k.name not in kept])
+    made = [k for k in desired.foreign_keys if k.name not in kept]
+    # Only a key re-made over the same columns can take over the index InnoDB made for the old one.
+    kept_indexes = tuple(i for i in desired.indexes if replace(i, table=table.name) in table.indexes)
+    remade = {k.columns for k in gone} & {k.columns for k in made}
+    return ([KeyStep(table.name, k, kept_indexes if k.columns in remade else ()) for k in gone],
+            [KeyStep(new_name, k, kept_indexes if k.columns in remade else ()) for k in made])
 
 
 def _can_be_inline(key: ForeignKey, ready: set[str], diff: d.Diff, alters: dict) -> bool:
