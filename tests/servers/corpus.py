@@ -165,7 +165,8 @@ def load(db, sql: str) -> None:
             if not db.is_driver_error(exc):
                 raise
             db.rollback()
-            raise SetupError(db.describe_error(exc)) from None
+            # The scratch database's random name would change the report on every run.
+            raise SetupError(db.describe_error(exc).replace(db.url.database, "<database>")) from None
 
 
 def run(db, statements: list[str], direction: str) -> None:
