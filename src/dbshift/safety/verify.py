@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Callable, ContextManager
 
 from dbshift.dialects.base import Database
-from dbshift.safety.fingerprint import SAME, Fingerprint, compare, data_tables, fingerprint_table, fingerprint_tables
+from dbshift.safety.fingerprint import SAME, Fingerprint, compare, fingerprint_tables
 
 OpenDatabase = Callable[[], ContextManager[Database]]
 
@@ -49,46 +49,43 @@ class VerifyReport:
 
 
 def verify(open_db: OpenDatabase, against: Path | None = None) -> VerifyReport:
-    """Check the database: two connections share the checks and the per-table fingerprints."""
+    """Check the database: the storage and foreign key checks on a second connection, beside the fingerprints."""
     started = time.perf_counter()
     with open_db() as db:
         backup = db.open_backup(against) if against is not None else None
         try:
-            jobs: queue.SimpleQueue = queue.SimpleQueue()
-            # The two whole-database checks first: they are the longest jobs, so the tables'
-            # fingerprints fill in around them on whichever connection is free.
-            tables = data_tables(db)
-            for job in [INTEGRITY, FOREIGN_KEYS, *[(FINGERPRINT, table) for table in tables]]:
-                jobs.put(job)
-            results: dict[tuple[str, str], object] = {}
-            with _in_background(open_db, lambda second: _run_jobs(second, jobs, results)):
-                _run_jobs(db, jobs, results)
-            fingerprints = {table: results[FINGERPRINT, table] for table in tables}
-            comparison = compare(fingerprints, fingerprint_tables(backup)) if backup is not None else {}
+            checks: queue.SimpleQueue = queue.SimpleQueue()
+            for name in CHECKS:
+                checks.put(name)
+            results: dict[str, list[str]] = {}
+            # The checks run inside the database without Python's GIL; fingerprints need it, and two
+            # threads hashing at once mostly wait for each other. So the second connection takes the
+            # checks, this one the fingerprints and then any check still waiting.
+            with _in_background(open_db, lambda second: _run_checks(second, checks, results)):
+                fingerprints = fingerprint_tables(db)
+                comparison = compare(fingerprints, fingerprint_tables(backup)) if backup is not None else {}
+                _run_checks(db, checks, results)
         finally:
             if backup is not None:
                 backup.close()
-    return VerifyReport(results[INTEGRITY], results[FOREIGN_KEYS], fingerprints, str(against) if against else None,
-                        comparison, time.perf_counter() - started)
+    return VerifyReport(results["integrity"], results["foreign keys"], fingerprints,
+                        str(against) if against else None, comparison, time.perf_counter() - started)
 
 
-FINGERPRINT = "fingerprint"
-INTEGRITY, FOREIGN_KEYS = ("check", "integrity"), ("check", "foreign keys")
+CHECKS: dict[str, Callable[[Database], list[str]]] = {
+    "integrity": lambda db: db.integrity_problems(),
+    "foreign keys": lambda db: db.foreign_key_problems(),
+}
 
 
-def _run_jobs(db: Database, jobs: queue.SimpleQueue, results: dict[tuple[str, str], object]) -> None:
-    """Take jobs until none are left: the two checks, then one table's fingerprint per job."""
+def _run_checks(db: Database, checks: queue.SimpleQueue, results: dict[str, list[str]]) -> None:
+    """Run the named checks still in the queue on ``db``, until none is left."""
     while True:
         try:
-            job = jobs.get_nowait()
+            name = checks.get_nowait()
         except queue.Empty:
             return
-        if job == INTEGRITY:
-            results[job] = db.integrity_problems()
-        elif job == FOREIGN_KEYS:
-            results[job] = db.foreign_key_problems()
-        else:
-            results[job] = fingerprint_table(db, job[1])
+        results[name] = CHECKS[name](db)
 
 
 class _Background:
