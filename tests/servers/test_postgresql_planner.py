@@ -292,3 +292,16 @@ def test_sakila_with_a_new_monthly_payment_table_diffs_applies_and_rolls_back(pr
     columns = query(url(project), "SELECT table_name FROM information_schema.columns WHERE column_name = 'note'")
     assert len(columns) == 8, "payment and its seven monthly tables have the new column"
     roll_back(project, force=True)
+
+
+def test_a_column_added_in_the_middle_goes_at_the_end_and_the_plan_says_so(project):
+    start(project, "CREATE TABLE users (id integer PRIMARY KEY, email text NOT NULL);",
+          "INSERT INTO users VALUES (1, 'a@x');")
+    desired = "CREATE TABLE users (id integer PRIMARY KEY, name text, email text NOT NULL);"
+    draft = draft_and_apply(project, desired)
+    assert any("new ones go at the end" in note for note in draft.plan.notes)
+    assert query(url(project), "SELECT * FROM users") == [(1, "a@x", None)]
+
+    again = project.diff(source="db", target="schema.sql", check_rows=False)
+    assert again.empty and any("PostgreSQL cannot move a column" in note for note in again.plan.notes)
+    roll_back(project, force=True)

@@ -420,7 +420,20 @@ def _notes(diff: d.Diff, changes: list) -> list[str]:
     current, desired = diff.current.options, diff.desired.options
     notes = [f"{c.question.removesuffix(' [y/N]')} Not assumed; if it was, add {c.hint}" for c in diff.unconfirmed]
     notes += _enum_rename_notes(desired, current) + _changed_domains(desired, current) + o.enum_notes(desired, current)
-    return notes + _repartitioned_notes(changes)
+    return notes + _repartitioned_notes(changes) + _column_order_notes(changes)
+
+
+def _column_order_notes(changes: list) -> list[str]:
+    """PostgreSQL cannot put a column anywhere but at the end; say so rather than leave it unexplained."""
+    notes = []
+    for change in changes:
+        if not isinstance(change, d.AlterTable):
+            continue
+        names, added = [c.name for c in change.new.columns], {c.name for c in change.added}
+        if change.reordered or (added and set(names[len(names) - len(added):]) != added):
+            notes.append(f"table {change.name}: columns keep their current order and new ones go at the end "
+                         "(PostgreSQL cannot move a column; only SELECT * and INSERT without column names see it)")
+    return notes
 
 
 def _with_late_functions(changes: list, steps: list, diff: d.Diff, creating: bool) -> list[Operation]:
