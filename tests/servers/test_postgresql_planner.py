@@ -305,3 +305,13 @@ def test_a_column_added_in_the_middle_goes_at_the_end_and_the_plan_says_so(proje
     again = project.diff(source="db", target="schema.sql", check_rows=False)
     assert again.empty and any("PostgreSQL cannot move a column" in note for note in again.plan.notes)
     roll_back(project, force=True)
+
+
+def test_dbshift_plan_and_diff_print_the_plans_notes(project, run_cli):
+    start(project, "CREATE TABLE users (id integer PRIMARY KEY, email text NOT NULL);")
+    (project.config.root / "schema.sql").write_text(
+        "CREATE TABLE users (id integer PRIMARY KEY, name text, email text NOT NULL);")
+    for command in ("plan", "diff"):
+        result = run_cli(command, "--from", "db", cwd=project.config.root)
+        assert result.returncode == 0, result.stderr
+        assert "new ones go at the end" in " ".join(result.stdout.split())

@@ -60,15 +60,14 @@ def _render_diff(result) -> None:
     out = console()
     if result.empty:
         out.print(f"no differences between {escape(result.source)} and {escape(result.target)}")
+        _render_notes(result)
         return
     _render_candidates(result)
     out.print(f"[bold]-- up ({escape(result.source)} -> {escape(result.target)})[/bold]")
     out.print(escape(result.plan.up_sql()), soft_wrap=True)
     out.print("[bold]-- down[/bold]")
     out.print(escape(result.plan.down_sql() if result.plan.reversible else "-- irreversible"), soft_wrap=True)
-    for op in result.plan.operations:
-        for note in op.notes:
-            out.print(f"[yellow]note:[/yellow] {escape(note)}", soft_wrap=True)
+    _render_notes(result)
     flags = [f for f, on in (("destructive", result.plan.destructive), ("rewrites tables", result.plan.rewrites_tables)) if on]
     if flags:
         out.print(f"[yellow]flags: {', '.join(flags)}[/yellow]")
@@ -103,15 +102,22 @@ def plan(
         return
     if result.empty:
         console().print("nothing to do: the schemas are the same")
+        _render_notes(result)
         return
     _render_candidates(result)
     rows = [[i + 1, op.description, "yes" if op.destructive else "", "yes" if op.rewrites_table else "",
              "none" if op.reverse is None else ("lossy: " + op.lossy_reverse if op.lossy_reverse else "yes")]
             for i, op in enumerate(result.plan.operations)]
     console().print(table(None, ["#", "operation", "destructive", "rewrites table", "reverse"], rows))
-    for op in result.plan.operations:
-        for note in op.notes:
-            console().print(f"note: {note}", soft_wrap=True, markup=False)
+    _render_notes(result)
+
+
+def _render_notes(result) -> None:
+    """The plan's notes (rename inferences, what a dialect cannot do), then each operation's."""
+    from rich.markup import escape
+
+    for note in result.plan.notes + [note for op in result.plan.operations for note in op.notes]:
+        console().print(f"[yellow]note:[/yellow] {escape(note)}", soft_wrap=True)
 
 
 @app.command("inspect")

@@ -201,8 +201,7 @@ def plan_diff(diff: d.Diff) -> Plan:
             operations.append(operation)
     operations += [_swap_indexes(table, gone, made) for table, (gone, made) in index_swaps.items()]
     operations += keys.add_operations()
-    notes = [f"{c.question.removesuffix(' [y/N]')} Not assumed; if it was, add {c.hint}" for c in diff.unconfirmed]
-    return Plan(operations=[replace(op, transactional=False) for op in operations], notes=notes)
+    return Plan(operations=[replace(op, transactional=False) for op in operations])
 
 
 def _plan_change(change, keys: "ForeignKeySteps") -> Operation:

@@ -417,9 +417,9 @@ def _table_operations(changes: list, diff: d.Diff) -> list[Operation]:
 
 
 def _notes(diff: d.Diff, changes: list) -> list[str]:
+    """What the plan infers or cannot do (rename candidates are the diff's, shown on their own)."""
     current, desired = diff.current.options, diff.desired.options
-    notes = [f"{c.question.removesuffix(' [y/N]')} Not assumed; if it was, add {c.hint}" for c in diff.unconfirmed]
-    notes += _enum_rename_notes(desired, current) + _changed_domains(desired, current) + o.enum_notes(desired, current)
+    notes = _enum_rename_notes(desired, current) + _changed_domains(desired, current) + o.enum_notes(desired, current)
     return notes + _repartitioned_notes(changes) + _column_order_notes(changes)
 
 

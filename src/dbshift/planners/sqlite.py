@@ -133,8 +133,7 @@ def plan_diff(diff: d.Diff) -> Plan:
     rebuilt = {c.name.lower() for c in diff.changes
                if isinstance(c, d.AlterTable) and not (_native_steps(c) and _native_steps(c.inverse()))}
     operations = [_plan_change(change, diff) for change in _with_dependents_recreated(diff, rebuilt)]
-    notes = [f"{c.question.removesuffix(' [y/N]')} Not assumed; if it was, add {c.hint}" for c in diff.unconfirmed]
-    return Plan(operations=operations, notes=notes)
+    return Plan(operations=operations)
 
 
 def _with_dependents_recreated(diff: d.Diff, rebuilt: set[str]) -> list:
