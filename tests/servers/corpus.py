@@ -33,7 +33,7 @@ POSTGRES_UNCOVERED = [
     (r"\bGRANT\b|\bREVOKE\b|\bCREATE\s+ROLE\b|\bOWNER\s+TO\b", "privileges and roles are not modelled"),
     (r"\bCREATE\s+(EXTENSION|SCHEMA)\b|\bSEARCH_PATH\b", "only the current schema is inspected; extensions and other schemas are not managed"),
     (r"\b(?!public\b)[a-z_]+\.\"?[a-z_]+\"?\s*\(", None),  # placeholder, replaced below
-    (r"\bCREATE\s+(AGGREGATE|OPERATOR|RULE|CAST|COLLATION|EVENT\s+TRIGGER|FOREIGN|SERVER|PUBLICATION|SUBSCRIPTION|STATISTICS|TEXT\s+SEARCH|CONVERSION|LANGUAGE)\b",
+    (r"\bCREATE\s+(OPERATOR|CAST|COLLATION|EVENT\s+TRIGGER|FOREIGN|SERVER|PUBLICATION|SUBSCRIPTION|STATISTICS|TEXT\s+SEARCH|CONVERSION|LANGUAGE)\b",
      "this kind of object is not modelled"),
     (r"\bCREATE\s+TYPE\s+\S+\s+AS\s*\(|\bCREATE\s+TYPE\s+\S+\s+AS\s+RANGE\b", "composite and range types are not modelled"),
     (r"\bCOMMENT\s+ON\s+(?!TABLE|COLUMN)", "comments on objects other than tables and columns are not modelled"),
