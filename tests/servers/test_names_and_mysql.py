@@ -323,3 +323,14 @@ def test_a_mysql_server_comparing_table_names_ignoring_case_matches_Users_with_u
     draft = draft_schemas(schema("Users", "Name"), schema("users", "name"), "mysql")
     assert draft.plan.up_statements() == ["ALTER TABLE `Users` RENAME COLUMN `Name` TO `name`"]
     assert draft_schemas(schema("Users", "name"), schema("users", "name"), "mysql").empty
+
+
+def test_a_mysql_schema_file_may_create_a_table_before_the_table_it_references(tmp_path, my_url):
+    project = project_with(tmp_path, my_url, "CREATE TABLE users (id INT PRIMARY KEY);\nINSERT INTO users VALUES (1);")
+    draft_and_apply(project, "CREATE TABLE orders (id INT PRIMARY KEY, user_id INT, "
+                             "FOREIGN KEY (user_id) REFERENCES users (id));\n"
+                             "CREATE TABLE users (id INT PRIMARY KEY);")
+    assert user_tables(my_url) == ["orders", "users"]
+    assert query(my_url, "SELECT REFERENCED_TABLE_NAME FROM information_schema.KEY_COLUMN_USAGE "
+                         "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'orders' AND REFERENCED_TABLE_NAME IS NOT NULL") \
+        == [("users",)]

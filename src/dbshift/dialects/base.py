@@ -178,6 +178,10 @@ class Database(ABC):
         finally:
             scratch.close()
 
+    def allow_forward_references(self) -> None:
+        """Let the statements that follow create a table before the tables its foreign keys name
+        (as a hand-written schema file may), where the dialect can; the default does nothing."""
+
     def scratch_copy(self, folder: Path) -> "Database":
         """A consistent writable copy of this database in ``folder`` (for rehearsals)."""
         raise NotImplementedError(f"{self.dialect}: scratch_copy")

@@ -268,6 +268,10 @@ class MySQLDatabase(Database):
         scratch._drop_via = self.url
         return scratch
 
+    def allow_forward_references(self) -> None:
+        """``FOREIGN_KEY_CHECKS=0`` for this session, as mysqldump's own files do."""
+        self.execute("SET SESSION FOREIGN_KEY_CHECKS = 0")
+
     def open_backup(self, path: Path) -> "MySQLDatabase":
         """The backup loaded into a scratch database on the same server (dropped when closed)."""
         scratch = self.create_scratch()

@@ -48,6 +48,7 @@ def inspect_database(db) -> Schema:
 def schema_from_sql(text: str, dialect: str = "sqlite", origin: str = "schema", server=None) -> Schema:
     """Execute ``text`` in a scratch database (on ``server`` for server dialects) and inspect the result."""
     with scratch_database(dialect, server) as db:
+        db.allow_forward_references()
         try:
             _run_script(db, text)
         except Exception as exc:  # noqa: BLE001 - driver errors differ per dialect
@@ -70,6 +71,7 @@ def _run_script(db, text: str) -> None:
 def _raise_with_line(dialect: str, text: str, origin: str, server=None) -> None:
     """Run ``text`` again statement by statement to name the line that fails."""
     with scratch_database(dialect, server) as db:
+        db.allow_forward_references()
         for statement in db.split_script(text):
             try:
                 db.execute(statement.sql)
