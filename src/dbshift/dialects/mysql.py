@@ -303,12 +303,9 @@ class MySQLDatabase(Database):
         return {"sha256": sha256_file(backup), "kept_by": Path(dump_tool()).name if keep_current_as else None}
 
     def tables_written_by(self, statements: list[str]) -> set[str] | None:
-        from dbshift.dialects.statement_writes import WriteWatcher
+        from dbshift.dialects.statement_writes import tables_written
 
-        watcher = WriteWatcher(self.dialect, tables=set(self.user_tables()))
-        for sql in statements:
-            watcher.note(sql)
-        return watcher.finish(*_side_effects(self._catalog)).written
+        return tables_written(statements, self.dialect, set(self.user_tables()), _side_effects(self._catalog))
 
     @contextlib.contextmanager
     def watch_tables(self) -> Iterator[TableWatch]:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 from dbshift.dialects.base import Database, Statement, TableWatch
-from dbshift.dialects.statement_writes import WriteWatcher
+from dbshift.dialects.statement_writes import WriteWatcher, tables_written
 from dbshift.errors import CheckFailed, ConfigError, LockHeld
 
 LOCK_POLL_SECONDS = 0.05
@@ -372,10 +372,7 @@ class PostgreSQLDatabase(Database):
         return {"sha256": sha256_file(backup), "kept_by": "pg_dump" if keep_current_as is not None else None}
 
     def tables_written_by(self, statements: list[str]) -> set[str] | None:
-        watcher = WriteWatcher(self.dialect, tables=set(self.user_tables()))
-        for sql in statements:
-            watcher.note(sql)
-        return watcher.finish(*_pg_side_effects(self._catalog)).written
+        return tables_written(statements, self.dialect, set(self.user_tables()), _pg_side_effects(self._catalog))
 
     @contextlib.contextmanager
     def watch_tables(self) -> Iterator[TableWatch]:

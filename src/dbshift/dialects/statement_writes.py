@@ -189,3 +189,11 @@ class WriteWatcher:
                 break
         self.watch.known = not self.opaque
         return self.watch
+
+
+def tables_written(statements: list[str], dialect: str, tables: set[str], side_effects: tuple[set, set, set]) -> set[str]:
+    """The tables ``statements`` may write, following the (cascades, triggers, routines) of ``side_effects``."""
+    watcher = WriteWatcher(dialect, tables)
+    for sql in statements:
+        watcher.note(sql)
+    return watcher.finish(*side_effects).written
