@@ -36,14 +36,22 @@ class TableWatch:
     dropped: set[str] = field(default_factory=set)
 
 
-def sum_row_hashes(batches: Iterable[list[bytes]]) -> tuple[int, int, int]:
-    """Row count and the sums of each row's CRC-32 and Adler-32: sums do not depend on row order."""
+SUM_MASK = (1 << 64) - 1
+
+
+def summed_digest(rows: int, first_sum: int, second_sum: int) -> tuple[int, bytes]:
+    """A content digest made of two per-row hash sums (modulo 2**64): the row order does not matter."""
+    return rows, f"{first_sum & SUM_MASK}:{second_sum & SUM_MASK}".encode()
+
+
+def sum_row_hashes(batches: Iterable[list[bytes]]) -> tuple[int, bytes]:
+    """Row count and digest from the sums of each serialized row's CRC-32 and Adler-32."""
     crc_sum = adler_sum = rows = 0
     for batch in batches:
         crc_sum += sum(map(zlib.crc32, batch))
         adler_sum += sum(map(zlib.adler32, batch))
         rows += len(batch)
-    return rows, crc_sum, adler_sum
+    return summed_digest(rows, crc_sum, adler_sum)
 
 
 class Database(ABC):
@@ -145,8 +153,9 @@ class Database(ABC):
         while rows := cursor.fetchmany(batch):
             yield [repr(row).encode() for row in rows]
 
-    def row_hash_sums(self, table: str) -> tuple[int, int, int]:
-        """(rows, sum of CRC-32s, sum of Adler-32s) of the table's serialized rows, in any order."""
+    def content_digest(self, table: str) -> tuple[int, bytes]:
+        """Row count and a digest of the table's rows: equal rows give equal digests whatever
+        order the database keeps them in, and any changed, added or removed row changes it."""
         return sum_row_hashes(self.row_texts(table))
 
     def integrity_problems(self) -> list[str]:

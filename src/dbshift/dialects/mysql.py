@@ -13,7 +13,7 @@ import uuid
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-from dbshift.dialects.base import Database, Statement, TableWatch
+from dbshift.dialects.base import Database, Statement, TableWatch, summed_digest
 from dbshift.errors import CheckFailed, ConfigError, LockHeld
 
 LOCK_POLL_SECONDS = 0.05
@@ -212,7 +212,7 @@ class MySQLDatabase(Database):
         )
         return [r[0] for r in rows]
 
-    def row_hash_sums(self, table: str) -> tuple[int, int, int]:
+    def content_digest(self, table: str) -> tuple[int, bytes]:
         """Computed in the server: each row's MD5 (of QUOTE() of every column) as two 64-bit halves,
         each summed over the table; only the row count and the two sums travel."""
         quoted = ", ".join(f"QUOTE({self.quote(c)})" for c in self._columns(table))
@@ -221,7 +221,7 @@ class MySQLDatabase(Database):
             f"SELECT COUNT(*), COALESCE(SUM({half.format(1)}), 0), COALESCE(SUM({half.format(17)}), 0) "
             f"FROM (SELECT MD5(CONCAT_WS(',', {quoted})) AS h FROM {self.quote(table)}) row_hashes"
         )[0]
-        return int(count), int(first), int(second)
+        return summed_digest(int(count), int(first), int(second))
 
     def integrity_problems(self) -> list[str]:
         tables = self.user_tables()

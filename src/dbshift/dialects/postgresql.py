@@ -12,7 +12,7 @@ import uuid
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-from dbshift.dialects.base import Database, Statement, TableWatch
+from dbshift.dialects.base import Database, Statement, TableWatch, summed_digest
 from dbshift.dialects.statement_writes import WriteWatcher, tables_written
 from dbshift.errors import CheckFailed, ConfigError, LockHeld
 
@@ -232,7 +232,7 @@ class PostgreSQLDatabase(Database):
         lines += [f"CONSTRAINT {name} {definition}" for name, definition in constraints]
         return "\n".join(lines + [row[0] for row in indexes])
 
-    def row_hash_sums(self, table: str) -> tuple[int, int, int]:
+    def content_digest(self, table: str) -> tuple[int, bytes]:
         """Computed in the server: each row's md5 (of its text form) as two 64-bit halves, each
         summed over the table; only the row count and the two sums travel."""
         half = "('x' || substr(h, {}, 16))::bit(64)::bigint"
@@ -240,7 +240,7 @@ class PostgreSQLDatabase(Database):
             f"SELECT count(*), coalesce(sum({half.format(1)}), 0), coalesce(sum({half.format(17)}), 0) "
             f"FROM (SELECT md5(ROW(t.*)::text) AS h FROM {self.quote(table)} t) row_hashes"
         )[0]
-        return int(count), int(first), int(second)
+        return summed_digest(int(count), int(first), int(second))
 
     def foreign_key_problems(self) -> list[str]:
         rows = self.execute(

@@ -1,10 +1,16 @@
 """Table fingerprints: a row count and an order-independent content hash, computed streaming.
 
-Each row is serialized by the dialect (SQLite: ``marshal`` of the row's values; the servers:
-an MD5 of the row's text computed in the server), hashed with CRC-32 and Adler-32, and the
-per-row hashes are summed modulo 2**64 (the two sums are then hashed into one hex string).
-A sum does not depend on the order rows come back in, so a rebuilt or vacuumed table with the same rows
-has the same fingerprint; any changed, added or removed row changes it.
+The dialect digests the rows (:meth:`Database.content_digest`) in one of two ways that do not
+depend on how the database stores them, so a rebuilt or vacuumed table with the same rows has
+the same fingerprint, and any changed, added or removed row changes it:
+
+- in key order: SQLite tables whose primary key is the rowid are read in key order, and their
+  rows' exact text forms hashed as one stream;
+- summed: otherwise each row is serialized (SQLite: ``marshal`` of its values; the servers: an
+  MD5 of its text, computed in the server) and hashed, and the per-row hashes are summed, which
+  does not depend on the order rows come back in.
+
+The dialect's digest is then hashed into one hex string.
 """
 
 from __future__ import annotations
@@ -14,9 +20,6 @@ from dataclasses import dataclass
 
 from dbshift.dialects.base import Database
 from dbshift.history import BOOKKEEPING_TABLES
-
-MASK = (1 << 64) - 1
-
 
 @dataclass(frozen=True)
 class Fingerprint:
@@ -44,8 +47,8 @@ def data_tables(db: Database) -> list[str]:
 
 def fingerprint_table(db: Database, table: str) -> Fingerprint:
     """Fingerprint one table in a single streaming pass."""
-    rows, crc_sum, adler_sum = db.row_hash_sums(table)
-    content = hashlib.blake2b(f"{crc_sum & MASK}:{adler_sum & MASK}".encode(), digest_size=16).hexdigest()
+    rows, digest = db.content_digest(table)
+    content = hashlib.blake2b(digest, digest_size=16).hexdigest()
     return Fingerprint(table, rows, content, db.table_definition(table))
 
 

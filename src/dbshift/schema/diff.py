@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from dbshift.dialects.sqlite import type_affinity
 from dbshift.schema.conversions import Conversions
 from dbshift.schema.model import Column, Index, NameRule, Schema, Table, Trigger, View
 from dbshift.schema.renames import Candidate, RenamePolicy
@@ -383,20 +384,6 @@ def _one_to_one(gone: list[Column], appeared: list[Column]) -> list[tuple[Column
         if len(options) == 1 and [g for g in gone if compatible_types(g.type, options[0].type)] == [column]:
             pairs.append((column, options[0]))
     return pairs
-
-
-def type_affinity(declared: str) -> str:
-    """SQLite's affinity rules (https://sqlite.org/datatype3.html), used to judge compatibility."""
-    upper = declared.upper()
-    if "INT" in upper:
-        return "INTEGER"
-    if any(word in upper for word in ("CHAR", "CLOB", "TEXT")):
-        return "TEXT"
-    if "BLOB" in upper or not upper:
-        return "BLOB"
-    if any(word in upper for word in ("REAL", "FLOA", "DOUB")):
-        return "REAL"
-    return "NUMERIC"
 
 
 def compatible_types(old: str, new: str) -> bool:
