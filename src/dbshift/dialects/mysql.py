@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 from dbshift.dialects.base import Database, Statement, TableWatch, summed_digest
+from dbshift.dialects.statement_writes import IDENTIFIER_PART, WriteWatcher, tables_written
 from dbshift.errors import CheckFailed, ConfigError, LockHeld
 
 LOCK_POLL_SECONDS = 0.05
@@ -303,16 +304,12 @@ class MySQLDatabase(Database):
         return {"sha256": sha256_file(backup), "kept_by": Path(dump_tool()).name if keep_current_as else None}
 
     def tables_written_by(self, statements: list[str]) -> set[str] | None:
-        from dbshift.dialects.statement_writes import tables_written
-
         return tables_written(statements, self.dialect, set(self.user_tables()), _side_effects(self._catalog))
 
     @contextlib.contextmanager
     def watch_tables(self) -> Iterator[TableWatch]:
         """Statements are read as they run (MySQL keeps no per-transaction row counters); what their
         triggers, stored routines and ON DELETE CASCADE keys write is read from the definitions."""
-        from dbshift.dialects.statement_writes import WriteWatcher
-
         watcher = WriteWatcher(self.dialect, tables=set(self.user_tables()))
         before = _side_effects(self._catalog)
         self._watchers.append(watcher)
@@ -441,7 +438,7 @@ def _tail(path: Path, size: int = 4096) -> str:
 
 
 # -- statement splitting ------------------------------------------------------------------
-_WORD = re.compile(r"[A-Za-z_0-9$\u0080-\uffff]+")
+_WORD = re.compile(f"{IDENTIFIER_PART}+")
 _DELIMITER = re.compile(r"DELIMITER[ \t]+(\S+)[ \t]*(?:\r?\n|$)", re.IGNORECASE)
 _ROUTINE_START = re.compile(
     r"CREATE\s+(OR\s+REPLACE\s+)?(DEFINER\s*=\s*\S+\s+)?(AGGREGATE\s+)?(TRIGGER|PROCEDURE|FUNCTION|EVENT)\b",

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 from dbshift.dialects.base import Database, Statement, TableWatch, summed_digest
-from dbshift.dialects.statement_writes import WriteWatcher, tables_written
+from dbshift.dialects.statement_writes import IDENTIFIER_PART, IDENTIFIER_START, WriteWatcher, tables_written
 from dbshift.errors import CheckFailed, ConfigError, LockHeld
 
 LOCK_POLL_SECONDS = 0.05
@@ -598,8 +598,8 @@ def first_line(exc_or_text) -> str:
 
 
 # -- statement splitting ------------------------------------------------------------------
-_DOLLAR_TAG = re.compile(r"\$([A-Za-z_\u0080-\uffff][A-Za-z_0-9\u0080-\uffff]*)?\$")
-_WORD = re.compile(r"[A-Za-z_\u0080-\uffff][A-Za-z_0-9$\u0080-\uffff]*")
+_DOLLAR_TAG = re.compile(rf"\$({IDENTIFIER_START}[^\x00-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]*)?\$")
+_WORD = re.compile(f"{IDENTIFIER_START}{IDENTIFIER_PART}*")
 _ROUTINE_START = re.compile(r"CREATE\s+(OR\s+REPLACE\s+)?(FUNCTION|PROCEDURE)\b", re.IGNORECASE)
 
 
