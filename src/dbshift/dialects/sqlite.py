@@ -33,7 +33,7 @@ READ_MMAP_BYTES = 1 << 40
 ROW_MARSHAL_VERSION = 2
 #: Rows per chunk of a key-order digest: a first chunk, then as many as make about
 #: KEY_ORDER_CHUNK_BYTES of text (at most KEY_ORDER_MAX_CHUNK). Chunking does not change the digest.
-KEY_ORDER_FIRST_CHUNK = 1000
+KEY_ORDER_FIRST_CHUNK = 16
 KEY_ORDER_MAX_CHUNK = 20000
 KEY_ORDER_CHUNK_BYTES = 4 << 20
 
@@ -222,7 +222,8 @@ class SQLiteDatabase(Database):
         order: SQLite builds the text and Python only hashes it (on bench/verify.py's 5.6M-row table
         ~4.8 s against ~9 s for marshalling each row). JSON is exact for NULL, INTEGER and TEXT; so
         None (use the summed digest) when the rowid is not the primary key (``VACUUM`` may renumber
-        it), or a value is REAL (JSON rounds it to 15 digits) or a BLOB (JSON refuses it)."""
+        it), or a value is REAL (JSON rounds it to 15 digits) or a BLOB (JSON refuses it), or a chunk of
+        rows would not fit in one SQLite string."""
         key = self._rowid_key(table)
         if key is None:
             return None
@@ -250,8 +251,9 @@ class SQLiteDatabase(Database):
                 total += count
                 limit = max(1, min(KEY_ORDER_MAX_CHUNK, KEY_ORDER_CHUNK_BYTES * count // (len(text) + 1)))
                 last, count, text, reals = self._conn.execute(rest, (last, limit)).fetchone()
-        except sqlite3.OperationalError as exc:
-            if "BLOB" not in str(exc):
+        except (sqlite3.OperationalError, sqlite3.DataError) as exc:
+            # A BLOB (JSON refuses it), or rows too long to join within SQLite's length limit.
+            if "BLOB" not in str(exc) and "too big" not in str(exc):
                 raise
             return None
         finally:
