@@ -48,9 +48,9 @@ def inspect_database(db) -> Schema:
     indexes = _indexes(db)
     parents = _parents(db)
     built = [
-        _with_parents(_table(name, oid, comment, columns.get(oid, []), constraints.get(oid, []), indexes.get(oid, ())),
-                      parents.get(oid))
-        for oid, name, comment in tables
+        _with_options(_table(name, oid, comment, columns.get(oid, []), constraints.get(oid, []), indexes.get(oid, ())),
+                      {**parents.get(oid, {}), **_row_security(enabled, forced)})
+        for oid, name, comment, enabled, forced in tables
     ]
     return Schema.build(built, _views(db), _triggers(db), dialect="postgresql", options=_schema_options(db))
 
@@ -58,7 +58,8 @@ def inspect_database(db) -> Schema:
 def _tables(db) -> list[tuple]:
     skipped = set(BOOKKEEPING_TABLES)
     rows = db.execute(
-        "SELECT c.oid, c.relname, obj_description(c.oid, 'pg_class') FROM pg_catalog.pg_class c "
+        "SELECT c.oid, c.relname, obj_description(c.oid, 'pg_class'), c.relrowsecurity, c.relforcerowsecurity "
+        "FROM pg_catalog.pg_class c "
         f"WHERE c.relnamespace = {NAMESPACE} AND c.relkind IN ('r', 'p') ORDER BY 2"
     )
     return [row for row in rows if row[1] not in skipped]
@@ -85,8 +86,13 @@ def _parents(db) -> dict[int, dict]:
     return found
 
 
-def _with_parents(table: Table, inheritance: dict | None) -> Table:
-    return replace(table, options={**table.options, **inheritance}) if inheritance else table
+def _row_security(enabled: bool, forced: bool) -> dict:
+    """Table options for row-level security: ``row_security`` (ENABLE) and ``force_row_security`` (FORCE)."""
+    return {key: True for key, on in (("row_security", enabled), ("force_row_security", forced)) if on}
+
+
+def _with_options(table: Table, options: dict) -> Table:
+    return replace(table, options={**table.options, **options}) if options else table
 
 
 def _columns(db) -> dict[int, list[Column]]:
@@ -136,7 +142,7 @@ def _constraints(db) -> dict[int, list[tuple]]:
         "ARRAY(SELECT a.attname FROM unnest(c.conkey) WITH ORDINALITY k(n, o) JOIN pg_catalog.pg_attribute a "
         "ON a.attrelid = c.conrelid AND a.attnum = k.n ORDER BY k.o)::text[], "
         "ARRAY(SELECT a.attname FROM unnest(c.confkey) WITH ORDINALITY k(n, o) JOIN pg_catalog.pg_attribute a "
-        "ON a.attrelid = c.confrelid AND a.attnum = k.n ORDER BY k.o)::text[] "
+        "ON a.attrelid = c.confrelid AND a.attnum = k.n ORDER BY k.o)::text[], obj_description(c.oid, 'pg_constraint') "
         "FROM pg_catalog.pg_constraint c JOIN pg_catalog.pg_class t ON t.oid = c.conrelid "
         "LEFT JOIN pg_catalog.pg_class rc ON rc.oid = c.confrelid "
         # A partition's copies of its partitioned parent's keys are the parent's (conparentid).
@@ -158,8 +164,9 @@ def _deferrable(deferrable: bool, deferred: bool) -> str | None:
 def _table(name: str, oid: int, comment, columns: list[Column], constraints: list[tuple], indexes) -> Table:
     primary_key, uniques, checks, foreign_keys = None, [], [], []
     options: dict = {"comment": comment} if comment else {}
-    for cname, kind, definition, deferrable, deferred, validated, on_delete, on_update, ref_table, cols, ref_cols in constraints:
-        extra = {"not_valid": True} if not validated else {}
+    for (cname, kind, definition, deferrable, deferred, validated, on_delete, on_update, ref_table, cols, ref_cols,
+         constraint_comment) in constraints:
+        extra = _with({"not_valid": True} if not validated else {}, "comment", constraint_comment)
         if kind == "p":
             primary_key = PrimaryKey(tuple(cols), name=cname, autoincrement=_is_auto(columns, cols), options=extra)
         elif kind == "u":
@@ -215,7 +222,8 @@ def _indexes(db) -> dict[int, tuple[Index, ...]]:
         "CASE WHEN 0 = ANY(i.indkey::int2[]) THEN ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true) "
         "FROM generate_series(1, i.indnatts) k ORDER BY k) END, "
         "ARRAY(SELECT COALESCE(a.attname, '') FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(n, o) "
-        "LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.n ORDER BY k.o)::text[] "
+        "LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.n ORDER BY k.o)::text[], "
+        "obj_description(i.indexrelid, 'pg_class') "
         "FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
         "JOIN pg_catalog.pg_class t ON t.oid = i.indrelid JOIN pg_catalog.pg_am am ON am.oid = ic.relam "
         f"WHERE t.relnamespace = {NAMESPACE} AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint c "
@@ -224,7 +232,8 @@ def _indexes(db) -> dict[int, tuple[Index, ...]]:
         "AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits h WHERE h.inhrelid = i.indexrelid) ORDER BY ic.relname"
     )
     found: dict[int, list[Index]] = {}
-    for table_oid, name, table, unique, key_count, all_count, indkey, indoption, where, method, _oid, defs, names in rows:
+    for table_oid, name, table, unique, key_count, all_count, indkey, indoption, where, method, _oid, defs, names, \
+            comment in rows:
         keys = tuple(
             IndexKey(column=names[i] if indkey[i] else None, expression=None if indkey[i] else defs[i],
                      descending=bool(indoption[i] & INDEX_DESC))
@@ -233,6 +242,8 @@ def _indexes(db) -> dict[int, tuple[Index, ...]]:
         options = {"method": method} if method != "btree" else {}
         if all_count > key_count:
             options["include"] = list(names[key_count:])
+        if comment:
+            options["comment"] = comment
         found.setdefault(table_oid, []).append(Index(name, table, keys, bool(unique), where, options))
     return {oid: tuple(items) for oid, items in found.items()}
 
@@ -256,11 +267,11 @@ def _views(db) -> list[View]:
 
 def _triggers(db) -> list[Trigger]:
     rows = db.execute(
-        "SELECT tg.tgname, c.relname, pg_get_triggerdef(tg.oid, true) FROM pg_catalog.pg_trigger tg "
-        f"JOIN pg_catalog.pg_class c ON c.oid = tg.tgrelid WHERE c.relnamespace = {NAMESPACE} "
+        "SELECT tg.tgname, c.relname, pg_get_triggerdef(tg.oid, true), obj_description(tg.oid, 'pg_trigger') "
+        f"FROM pg_catalog.pg_trigger tg JOIN pg_catalog.pg_class c ON c.oid = tg.tgrelid WHERE c.relnamespace = {NAMESPACE} "
         "AND NOT tg.tgisinternal AND tg.tgparentid = 0 ORDER BY 1, 2"
     )
-    return [Trigger(name, table, sql) for name, table, sql in rows]
+    return [Trigger(name, table, sql, {"comment": comment} if comment else {}) for name, table, sql, comment in rows]
 
 
 def _schema_options(db) -> dict:
@@ -282,11 +293,50 @@ def _schema_options(db) -> dict:
             "pg_catalog.pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e') ORDER BY 1")),
         "aggregates": _aggregates(db),
         "rules": _rules(db),
+        "policies": _policies(db),
         "other_schemas": [r[0] for r in db.execute(
             "SELECT nspname FROM pg_catalog.pg_namespace WHERE nspname NOT LIKE 'pg\\_%' "
             "AND nspname NOT IN ('information_schema', current_schema()) ORDER BY 1")],
     }
+    options["comments"] = _object_comments(db, options)
     return {key: value for key, value in options.items() if value}
+
+
+#: The kinds of schema-level objects a comment can be on, and the ``options`` entry that holds them.
+COMMENTED_KINDS = {"enum": "enums", "domain": "domains", "sequence": "sequences", "function": "functions",
+                   "aggregate": "aggregates"}
+
+
+def _object_comments(db, options: dict) -> dict[str, dict[str, str]]:
+    """Comments on the enums, domains, sequences, functions and aggregates of ``options``, by kind then key."""
+    found: dict[str, dict[str, str]] = {}
+    for kind, key, comment in db.execute(
+            "SELECT o.kind, o.key, d.description FROM ("
+            "SELECT CASE t.typtype WHEN 'e' THEN 'enum' ELSE 'domain' END, t.typname::text, t.oid, "
+            f"'pg_type'::regclass FROM pg_catalog.pg_type t WHERE t.typnamespace = {NAMESPACE} AND t.typtype IN ('e', 'd') "
+            "UNION ALL SELECT 'sequence', c.relname::text, c.oid, 'pg_class'::regclass FROM pg_catalog.pg_class c "
+            f"WHERE c.relnamespace = {NAMESPACE} AND c.relkind = 'S' "
+            "UNION ALL SELECT CASE p.prokind WHEN 'a' THEN 'aggregate' ELSE 'function' END, p.oid::regprocedure::text, "
+            f"p.oid, 'pg_proc'::regclass FROM pg_catalog.pg_proc p WHERE p.pronamespace = {NAMESPACE}"
+            ") o(kind, key, oid, catalog) JOIN pg_catalog.pg_description d "
+            "ON d.objoid = o.oid AND d.classoid = o.catalog AND d.objsubid = 0 ORDER BY 1, 2"):
+        if key in options.get(COMMENTED_KINDS[kind], {}):
+            found.setdefault(kind, {})[key] = comment
+    return found
+
+
+def _policies(db) -> dict[str, dict[str, dict]]:
+    """Row-level security policies by table then name: AS, FOR, TO (role names, sorted), USING, WITH CHECK, comment."""
+    found: dict[str, dict[str, dict]] = {}
+    for table, name, permissive, roles, command, using, check, comment in db.execute(
+            "SELECT pp.tablename, pp.policyname, pp.permissive, pp.roles::text[], pp.cmd, pp.qual, pp.with_check, "
+            "obj_description(p.oid, 'pg_policy') FROM pg_catalog.pg_policies pp "
+            f"JOIN pg_catalog.pg_class c ON c.relname = pp.tablename AND c.relnamespace = {NAMESPACE} "
+            "JOIN pg_catalog.pg_policy p ON p.polrelid = c.oid AND p.polname = pp.policyname "
+            "WHERE pp.schemaname = current_schema() ORDER BY 1, 2"):
+        policy = {"as": permissive, "for": command, "to": list(roles), "using": using, "with_check": check}
+        found.setdefault(table, {})[name] = _with(policy, "comment", comment)
+    return found
 
 
 def _aggregates(db) -> dict[str, str]:

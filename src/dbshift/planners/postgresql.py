@@ -132,7 +132,7 @@ def create_table_sql(table: Table, with_foreign_keys: bool = True, schema: Schem
         sql += f" INHERITS ({_names(table.options['inherits'])})"
     if table.options.get("partition_by"):
         sql += f" PARTITION BY {table.options['partition_by']}"
-    statements = [sql] + _inherited_column_fixes(table, inherited)
+    statements = [sql] + _inherited_column_fixes(table, inherited) + _row_security_sql(table.name, {}, table.options)
     statements += [_add_constraint(table.name, c) for c in _constraints(table) if c.options.get("not_valid")
                    and not (isinstance(c, Check) and c.name in inherited_checks)]
     statements += [create_index_sql(i) for i in table.indexes]
@@ -163,6 +163,15 @@ def _inherited_column_fixes(table: Table, inherited: dict[str, Column]) -> list[
             statements.append(f"{target} SET DEFAULT {column.default}" if column.default is not None else f"{target} DROP DEFAULT")
         if not column.nullable and parent.nullable:
             statements.append(f"{target} SET NOT NULL")
+    return statements
+
+
+def _row_security_sql(table: str, old: dict, new: dict) -> list[str]:
+    """ENABLE/DISABLE and FORCE/NO FORCE ROW LEVEL SECURITY where the table options ``new`` differ from ``old``."""
+    statements = []
+    for option, on, off in (("row_security", "ENABLE", "DISABLE"), ("force_row_security", "FORCE", "NO FORCE")):
+        if bool(old.get(option)) != bool(new.get(option)):
+            statements.append(f"ALTER TABLE {quote(table)} {on if new.get(option) else off} ROW LEVEL SECURITY")
     return statements
 
 
@@ -227,6 +236,8 @@ def schema_sql(schema: Schema) -> list[str]:
     for view in _order_views([d.CreateView(v) for v in schema.views]):
         statements += _view_sql(view.view)
     statements += [sql for sql in _rules(schema.options).values()]
+    statements += [s for (table, name), policy in o.policies(schema.options).items()
+                   for s in o.create_policy_sql(table, name, policy)]
     return statements + [t.sql for t in schema.triggers]
 
 
@@ -360,6 +371,57 @@ def _rule_operations(diff: d.Diff) -> tuple[list[Operation], list[Operation]]:
     return first, last
 
 
+def _policy_operations(diff: d.Diff) -> tuple[list[Operation], list[Operation]]:
+    """Policies that go are dropped before everything else, new ones created last.
+
+    A changed policy is altered last (ALTER POLICY) when ALTER POLICY can say the change both
+    ways and neither its table nor a table it names is altered (its old expression could name a
+    column the table renames or drops); otherwise it is dropped first and created last. An
+    unchanged policy over a table whose columns are dropped or change type is dropped and created
+    again too: PostgreSQL does not let a column under a policy change.
+    """
+    old, new = o.policies(diff.current.options), o.policies(diff.desired.options)
+    altered, reshaped = {c.name for c in diff.changes if isinstance(c, d.AlterTable)}, _reshaped_tables(diff)
+    out, into, alters = [], [], []
+    for key in sorted(old.keys() | new.keys()):
+        before, after = old.get(key), new.get(key)
+        if before == after and not _stands_on(key, before, reshaped):
+            continue
+        steps = _policy_alter(key, before, after) if not (_stands_on(key, before, altered)
+                                                          or _stands_on(key, after, altered)) else None
+        if steps is not None:
+            alters.append(Operation(f"alter policy {key[1]} on {key[0]}", *steps))
+            continue
+        out += [(key, before)] if before is not None else []
+        into += [(key, after)] if after is not None else []
+
+    def creates(items):
+        return [sql for (table, name), policy in items for sql in o.create_policy_sql(table, name, policy)]
+
+    def drops(items):
+        return [o.drop_policy_sql(table, name) for (table, name), _ in items]
+
+    first = [Operation(f"drop policies {', '.join(k[1] for k, _ in out)}", drops(out), creates(out))] if out else []
+    last = [Operation(f"create policies {', '.join(k[1] for k, _ in into)}", creates(into), drops(into))] if into else []
+    return first, last + alters
+
+
+def _policy_alter(key: tuple[str, str], before: dict | None, after: dict | None) -> tuple[list, list] | None:
+    """ALTER POLICY up and down, or None when a policy comes or goes or ALTER POLICY cannot say the change."""
+    if before is None or after is None:
+        return None
+    up, down = o.alter_policy_sql(*key, before, after), o.alter_policy_sql(*key, after, before)
+    return (up, down) if up is not None and down is not None else None
+
+
+def _stands_on(key: tuple[str, str], policy: dict | None, tables: set[str]) -> bool:
+    """The policy is on one of ``tables`` or its expressions name one."""
+    if policy is None:
+        return False
+    text = f"{policy['using'] or ''} {policy['with_check'] or ''}"
+    return key[0] in tables or any(re.search(rf"\b{re.escape(name)}\b", text) for name in tables)
+
+
 def _reshaped_tables(diff: d.Diff) -> set[str]:
     """Tables that lose columns or change a column's type (views and rules over them must be recreated)."""
     return {c.name for c in diff.changes if isinstance(c, d.AlterTable)
@@ -385,23 +447,26 @@ def _enum_rename_notes(new: dict, old: dict) -> list[str]:
 def plan_diff(diff: d.Diff) -> Plan:
     """The operations that carry out ``diff`` on PostgreSQL.
 
-    Order: rules that go or change are dropped; triggers, views and the functions that read
-    tables that go are dropped; types, domains, sequences and other functions are created or
-    changed; foreign keys that go or move are dropped; tables change; foreign keys are added;
-    functions that read tables, views, triggers and rules are created; and the types, domains,
-    sequences and functions that go are dropped last. The down runs the reverses backwards.
+    Order: rules and policies that go or change are dropped; triggers, views and the functions
+    that read tables that go are dropped; types, domains, sequences and other functions are
+    created or changed; foreign keys that go or move are dropped; tables change; foreign keys are
+    added; functions that read tables, views, triggers, rules and policies are created (or
+    policies altered); and the types, domains, sequences and functions that go are dropped last. The down runs the reverses backwards.
     """
     objects = _object_transitions(diff.current, diff.desired)
     rules_first, rules_last = _rule_operations(diff)
+    policies_first, policies_last = _policy_operations(diff)
     changes = _inheritance_order(views_in_dependency_order(_with_views_recreated(diff)))
     leading = next((i for i, c in enumerate(changes) if not isinstance(c, (d.DropView, d.DropTrigger))), len(changes))
     trailing = next((i for i in range(len(changes), leading, -1)
                      if not isinstance(changes[i - 1], (d.CreateView, d.CreateTrigger))), leading)
-    operations = rules_first + _with_late_functions(changes[:leading], objects["drop before"], diff, creating=False)
+    operations = rules_first + policies_first
+    operations += _with_late_functions(changes[:leading], objects["drop before"], diff, creating=False)
     if objects["create before"]:
         operations.append(_objects_operation("create or change types, sequences and functions", objects["create before"]))
     operations += _table_operations(changes[leading:trailing], diff)
-    operations += _with_late_functions(changes[trailing:], objects["create after"], diff, creating=True) + rules_last
+    operations += _with_late_functions(changes[trailing:], objects["create after"], diff, creating=True)
+    operations += rules_last + policies_last
     if objects["drop after"]:
         operations.append(_objects_operation("drop types, sequences and functions", objects["drop after"]))
     return Plan(operations=operations, notes=_notes(diff, changes))
@@ -782,6 +847,7 @@ def alter_table_sql(change: d.AlterTable, kept_by_children=frozenset()) -> list[
     if repartitioned and change.new.options.get("partition_of"):
         statements.append(f"ALTER TABLE {quote(change.new.options['partition_of'])} ATTACH PARTITION {table} "
                           f"{change.new.options['partition_bound']}")
+    statements += _row_security_sql(change.new.name, change.old.options, change.new.options)
     return statements + _comments(change.new, _renamed_table(change.old, change.renamed))
 
 

@@ -228,3 +228,48 @@ def dependency_order(objects: list[SchemaObject]) -> list[SchemaObject]:
         placed.add(id(ready))
         pending.remove(ready)
     return ordered
+
+
+# -- row-level security policies ------------------------------------------------------------
+def policies(options: dict) -> dict[tuple[str, str], dict]:
+    """The schema's policies by (table, policy name)."""
+    return {(table, name): policy for table, found in options.get("policies", {}).items()
+            for name, policy in found.items()}
+
+
+def _roles(roles: list[str]) -> str:
+    # PUBLIC is a keyword, not a role: quoted, it would name a role called "public".
+    return ", ".join("PUBLIC" if role == "public" else quote(role) for role in roles)
+
+
+def create_policy_sql(table: str, name: str, policy: dict) -> list[str]:
+    """CREATE POLICY (and its comment)."""
+    sql = f"CREATE POLICY {quote(name)} ON {quote(table)} AS {policy['as']} FOR {policy['for']} TO {_roles(policy['to'])}"
+    sql += f" USING ({policy['using']})" if policy["using"] is not None else ""
+    sql += f" WITH CHECK ({policy['with_check']})" if policy["with_check"] is not None else ""
+    comment = policy.get("comment")
+    return [sql] + ([_policy_comment(table, name, comment)] if comment else [])
+
+
+def drop_policy_sql(table: str, name: str) -> str:
+    """DROP POLICY."""
+    return f"DROP POLICY {quote(name)} ON {quote(table)}"
+
+
+def _policy_comment(table: str, name: str, comment: str | None) -> str:
+    return f"COMMENT ON POLICY {quote(name)} ON {quote(table)} IS {'NULL' if comment is None else literal(comment)}"
+
+
+def alter_policy_sql(table: str, name: str, old: dict, new: dict) -> list[str] | None:
+    """The ALTER POLICY (and COMMENT) that turns ``old`` into ``new``; None when ALTER POLICY cannot:
+    another AS or FOR, or a USING or WITH CHECK clause taken away."""
+    if (old["as"], old["for"]) != (new["as"], new["for"]) or any(
+            old[clause] is not None and new[clause] is None for clause in ("using", "with_check")):
+        return None
+    clauses = [f"TO {_roles(new['to'])}"] if old["to"] != new["to"] else []
+    clauses += [f"{word} ({new[clause]})" for clause, word in (("using", "USING"), ("with_check", "WITH CHECK"))
+                if old[clause] != new[clause]]
+    statements = [f"ALTER POLICY {quote(name)} ON {quote(table)} {' '.join(clauses)}"] if clauses else []
+    if old.get("comment") != new.get("comment"):
+        statements.append(_policy_comment(table, name, new.get("comment")))
+    return statements
