@@ -256,10 +256,20 @@ class MySQLDatabase(Database):
         return {"database_bytes": int(sum(r[1] for r in rows)), "largest_table_bytes": int(size), "largest_table": name}
 
     def scratch_copy(self, folder: Path) -> "MySQLDatabase":
-        """A scratch database on the same server, loaded from a dump (dropped when closed)."""
+        """A scratch database on the same server, loaded from a dump (dropped when closed).
+
+        Its events are disabled: with the event scheduler on, the copy would otherwise run the
+        real database's scheduled jobs on its own rows while it is being rehearsed on.
+        """
         dump = folder / "copy.sql"
         self.backup(dump)
-        return self.open_backup(dump)
+        copy = self.open_backup(dump)
+        for name in copy._event_names():
+            copy.execute(f"ALTER EVENT {copy.quote(name)} DISABLE")
+        return copy
+
+    def _event_names(self) -> list[str]:
+        return [r[0] for r in self.execute("SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = DATABASE()")]
 
     def create_scratch(self) -> "MySQLDatabase":
         """A new empty database on the same server, dropped when the returned connection closes."""
@@ -336,6 +346,8 @@ class MySQLDatabase(Database):
                 self.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} IF EXISTS {self.quote(name)}")
             for name, kind in routines:
                 self.execute(f"DROP {kind} IF EXISTS {self.quote(name)}")
+            for name in self._event_names():
+                self.execute(f"DROP EVENT IF EXISTS {self.quote(name)}")
         finally:
             self.execute("SET FOREIGN_KEY_CHECKS = 1")
 
@@ -351,7 +363,7 @@ def _side_effects(catalog: Callable[..., list[tuple]]) -> tuple[set, set, set]:
     return set(cascades), set(triggers), set(routines)
 
 
-DUMP_OPTIONS = ("--single-transaction", "--routines", "--triggers", "--hex-blob", "--no-tablespaces")
+DUMP_OPTIONS = ("--single-transaction", "--routines", "--triggers", "--events", "--hex-blob", "--no-tablespaces")
 
 
 def drop_database(via, name: str) -> None:
@@ -441,7 +453,8 @@ def _tail(path: Path, size: int = 4096) -> str:
 _WORD = re.compile(f"{IDENTIFIER_PART}+")
 _DELIMITER = re.compile(r"DELIMITER[ \t]+(\S+)[ \t]*(?:\r?\n|$)", re.IGNORECASE)
 _ROUTINE_START = re.compile(
-    r"CREATE\s+(OR\s+REPLACE\s+)?(DEFINER\s*=\s*\S+\s+)?(AGGREGATE\s+)?(TRIGGER|PROCEDURE|FUNCTION|EVENT)\b",
+    r"CREATE\s+(OR\s+REPLACE\s+)?(DEFINER\s*=\s*\S+\s+)?(AGGREGATE\s+)?(TRIGGER|PROCEDURE|FUNCTION|EVENT)\b"
+    r"|ALTER\s+(DEFINER\s*=\s*\S+\s+)?EVENT\b",  # ALTER EVENT ... DO BEGIN ... END
     re.IGNORECASE,
 )
 _NOT_BLOCK_ENDS = {"IF", "LOOP", "WHILE", "REPEAT"}
@@ -452,8 +465,8 @@ def split_mysql_script(text: str, first_line: int = 1) -> list[Statement]:
 
     Delimiters inside '...' and "..." strings (backslash escapes), `identifiers`, -- and #
     comments and /* */ comments do not count. ``DELIMITER $$`` lines change the delimiter;
-    without them, the BEGIN ... END body of a trigger, procedure, function or event is kept
-    whole.
+    without them, the BEGIN ... END body of a trigger, procedure, function or event (created
+    or altered) is kept whole.
     """
     scanner = _Scanner(text)
     statements: list[Statement] = []

@@ -3,7 +3,8 @@
 Tables with their engine, collation and comment (in ``options``), AUTO_INCREMENT columns,
 columns (``COLUMN_TYPE`` as the server prints it, defaults, generated and invisible columns),
 primary keys, unique keys, CHECK constraints, foreign keys with their actions, indexes
-(prefix lengths, FULLTEXT/SPATIAL in ``options``), views and triggers. MariaDB and MySQL print
+(prefix lengths, FULLTEXT/SPATIAL in ``options``), partitioning (``options["partitioning"]``),
+views, triggers and events (the schema's ``options["events"]``). MariaDB and MySQL print
 column defaults differently; both are brought to one form: a SQL expression, strings quoted.
 """
 
@@ -48,6 +49,9 @@ def inspect_database(db) -> Schema:
         _table(name, options, columns.get(name, []), keys.get(name, {}), checks.get(name, []), foreign_keys.get(name, []))
         for name, options in tables
     ]
+    events = _events(db)
+    if events:
+        options["events"] = events
     return Schema.build(built, _views(db, current), _triggers(db), dialect="mysql", options=options)
 
 
@@ -64,10 +68,105 @@ def _tables(db) -> list[tuple[str, dict]]:
         options = {"engine": engine, "collation": collation}
         if comment:
             options["comment"] = comment
+        # "partitioned" is what the partition clause says, read in full below.
+        partitioned = "partitioned" in (create_options or "").split()
+        create_options = " ".join(word for word in (create_options or "").split() if word != "partitioned")
         if create_options:
             options["create_options"] = create_options
+        if partitioned:
+            options["partitioning"] = _partitioning(db, name)
         found.append((name, options))
     return found
+
+
+# -- partitioning ---------------------------------------------------------------------------
+#: The partition clause after the table options: MySQL wraps it in a version comment, MariaDB does not.
+_PARTITION_CLAUSE = re.compile(r"^\)[^\n]*\n\s*(?:/\*!\d+\s*)?(PARTITION BY .*?)(?:\s*\*/)?\s*\Z", re.S | re.M)
+_PARTITION_HEAD = re.compile(
+    r"^PARTITION BY (?P<by>.+?)(?: PARTITIONS (?P<count>\d+))?"
+    r"(?: SUBPARTITION BY (?P<subpartition_by>.+?)(?: SUBPARTITIONS (?P<subpartition_count>\d+))?)?$")
+
+
+def _partitioning(db, table: str) -> dict:
+    """The table's partition clause as ``SHOW CREATE TABLE`` prints it, in parts.
+
+    ``by`` (``RANGE (year(`d`))``, ``KEY (`a`,`b`)``...), ``count`` (``PARTITIONS n``) and the
+    subpartition method and count when printed, and ``partitions``: each partition's definition
+    (name, values, options, subpartitions) in order, without the table's engine.
+    """
+    create = db.execute(f"SHOW CREATE TABLE {_quote(table)}")[0][1]
+    return parse_partition_clause(_PARTITION_CLAUSE.search(create).group(1))
+
+
+def parse_partition_clause(clause: str) -> dict:
+    """``PARTITION BY ... [PARTITIONS n] [SUBPARTITION BY ... [SUBPARTITIONS n]] [(definitions)]`` in parts."""
+    clause = _without_engines(_single_spaced(clause))
+    opening = _top_level(clause, "(PARTITION ")
+    head = clause[:opening].strip() if opening is not None else clause
+    found = {key: value for key, value in _PARTITION_HEAD.match(head).groupdict().items() if value is not None}
+    for key in ("count", "subpartition_count"):
+        if key in found:
+            found[key] = int(found[key])
+    if opening is not None:
+        found["partitions"] = [part.strip() for part in _split_top_level(clause[opening + 1:clause.rindex(")")])]
+    return found
+
+
+def _outside_quotes(text: str, change) -> str:
+    """``change`` applied to the parts of ``text`` outside quoted strings and names."""
+    parts = re.split(r"('(?:[^'\\]|\\.|'')*'|`(?:[^`]|``)*`)", text)
+    return "".join(part if part[:1] in ("'", "`") else change(part) for part in parts)
+
+
+def _single_spaced(text: str) -> str:
+    spaced = _outside_quotes(text, lambda part: re.sub(r"\s+", " ", part))
+    return _outside_quotes(spaced, lambda part: part.replace(" COLUMNS(", " COLUMNS (").replace("( ", "("))
+
+
+def _without_engines(text: str) -> str:
+    """Each partition's ``ENGINE = InnoDB``: always the table's own engine, so it says nothing."""
+    return _outside_quotes(text, lambda part: re.sub(r" ENGINE = \w+", "", part))
+
+
+def _top_level(text: str, needle: str) -> int | None:
+    """Where ``needle`` first starts outside parentheses and quotes, or None."""
+    depth = 0
+    for at, char, quoted in _characters(text):
+        if quoted:
+            continue
+        if depth == 0 and text.startswith(needle, at):
+            return at
+        depth += {"(": 1, ")": -1}.get(char, 0)
+    return None
+
+
+def _split_top_level(text: str) -> list[str]:
+    """``text`` split at the commas outside parentheses and quotes."""
+    parts, depth, start = [], 0, 0
+    for at, char, quoted in _characters(text):
+        if quoted:
+            continue
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            parts.append(text[start:at])
+            start = at + 1
+    return parts + [text[start:]]
+
+
+def _characters(text: str):
+    """(offset, character, inside quotes) for each character of ``text``."""
+    quote = None
+    for at, char in enumerate(text):
+        if quote is None and char in "'`":
+            quote = char
+            yield at, char, True
+        elif quote is not None:
+            # A doubled quote closes and reopens, which leaves the state as it was.
+            if char == quote:
+                quote = None
+            yield at, char, True
+        else:
+            yield at, char, False
 
 
 def _columns(db, mariadb: bool) -> dict[str, list[Column]]:
@@ -235,6 +334,35 @@ def _triggers(db) -> list[Trigger]:
                 {"order": int(order)} if order and int(order) > 1 else {})
         for name, table, timing, event, body, order in rows
     ]
+
+
+def _events(db) -> dict[str, dict]:
+    """Each event's schedule, completion, status, comment and body, by name (the definer is left out, as for views).
+
+    The server fills in ``STARTS`` with the time an EVERY schedule is created or re-scheduled;
+    only a ``STARTS`` other than that time was written by someone, so only that one is kept.
+    """
+    rows = db.execute(
+        "SELECT EVENT_NAME, EVENT_DEFINITION, EXECUTE_AT, INTERVAL_VALUE, INTERVAL_FIELD, STARTS, ENDS, STATUS, "
+        "ON_COMPLETION, EVENT_COMMENT, CREATED, LAST_ALTERED FROM information_schema.EVENTS "
+        "WHERE EVENT_SCHEMA = DATABASE() ORDER BY 1"
+    )
+    events = {}
+    for name, body, at, every, unit, starts, ends, status, completion, comment, created, altered in rows:
+        schedule = f"AT '{at}'" if at is not None else f"EVERY {every} {unit}"
+        if starts is not None and starts not in (created, altered):
+            schedule += f" STARTS '{starts}'"
+        if ends is not None:
+            schedule += f" ENDS '{ends}'"
+        event = {"schedule": schedule, "on_completion": completion, "status": _EVENT_STATUS.get(status, status),
+                 "body": body}
+        if comment:
+            event["comment"] = comment
+        events[name] = event
+    return events
+
+
+_EVENT_STATUS = {"ENABLED": "ENABLE", "DISABLED": "DISABLE", "SLAVESIDE_DISABLED": "DISABLE ON SLAVE"}
 
 
 def _upper_outside_quotes(text: str) -> str:

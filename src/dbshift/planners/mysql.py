@@ -8,7 +8,8 @@ copying if it cannot. DDL is not transactional here: every operation is marked
 ``transactional=False`` and the runner records the migration as ``running`` first.
 
 InnoDB creates an index for a foreign key that has none; such indexes are planned together
-with their key, never dropped while the key still needs them.
+with their key, never dropped while the key still needs them. Partitioning and events are
+planned in :mod:`dbshift.planners.mysql_objects`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+from dbshift.planners.mysql_objects import PartitionStep, create_event_sql, event_operations, partition_clause, \
+    partition_losses
 from dbshift.planners.operations import Operation, Plan, plan_view_or_trigger
 from dbshift.planners.postgresql import views_in_dependency_order
 from dbshift.schema import diff as d
@@ -162,10 +165,12 @@ def _reset_value(name: str) -> str:
 
 
 def create_table_sql(table: Table, with_foreign_keys: bool = True) -> str:
-    """CREATE TABLE with its keys, indexes, checks and (optionally) foreign keys."""
+    """CREATE TABLE with its keys, indexes, checks, (optionally) foreign keys, and partitions."""
     bare = table if with_foreign_keys else replace(table, foreign_keys=())
     parts = [column_sql(c) for c in table.columns] + _constraint_clauses(bare)
-    return f"CREATE TABLE {quote(table.name)} (\n  " + ",\n  ".join(parts) + f"\n) {_table_options(table)}".rstrip()
+    sql = f"CREATE TABLE {quote(table.name)} (\n  " + ",\n  ".join(parts) + f"\n) {_table_options(table)}".rstrip()
+    partitioning = table.options.get("partitioning")
+    return sql + (f"\n{partition_clause(partitioning)}" if partitioning else "")
 
 
 def schema_sql(schema: Schema) -> list[str]:
@@ -173,7 +178,8 @@ def schema_sql(schema: Schema) -> list[str]:
     tables = d.order_by_foreign_keys(list(schema.tables))
     statements = [create_table_sql(t, with_foreign_keys=False) for t in tables]
     statements += [f"ALTER TABLE {quote(t.name)} ADD {foreign_key_sql(k)}" for t in tables for k in t.foreign_keys]
-    return statements + [v.sql for v in schema.views] + [t.sql for t in schema.triggers]
+    statements += [v.sql for v in schema.views] + [t.sql for t in schema.triggers]
+    return statements + [create_event_sql(name, event) for name, event in schema.options.get("events", {}).items()]
 
 
 # -- planning -----------------------------------------------------------------------------
@@ -188,7 +194,9 @@ def plan_diff(diff: d.Diff) -> Plan:
     keys = ForeignKeySteps.of(diff)
     altered = {c.name for c in diff.changes if isinstance(c, d.AlterTable)}
     index_swaps: dict[str, tuple[list[Index], list[Index]]] = {}
-    operations = keys.drop_operations()
+    events_first, events_last = event_operations(diff.current.options.get("events", {}),
+                                                 diff.desired.options.get("events", {}))
+    operations = events_first + keys.drop_operations()
     for change in views_in_dependency_order(list(diff.changes)):
         table = _foreign_key_index_table(change, diff)
         if table is not None:
@@ -200,7 +208,7 @@ def plan_diff(diff: d.Diff) -> Plan:
         if operation.sql:  # a table that differs only in what MySQL ignores (the case of its name) needs nothing
             operations.append(operation)
     operations += [_swap_indexes(table, gone, made) for table, (gone, made) in index_swaps.items()]
-    operations += keys.add_operations()
+    operations += keys.add_operations() + events_last
     return Plan(operations=[replace(op, transactional=False) for op in operations])
 
 
@@ -397,18 +405,25 @@ def plan_alter_table(change: d.AlterTable) -> Operation:
     """Native ALTER TABLE both ways; flags for drops, copies and lossy reverses (foreign keys are planned apart)."""
     lossy = ", ".join(f"{change.name}.{c}" for c in change.lossy_down)
     dropped = [c.name for c in change.dropped]
+    partitions = _partition_step(change)
+    dropped_partitions, partitions_lossy = partition_losses(partitions)
     up = alter_table_sql(change)
+    lossy_reverse = (f"no reverse conversion for {lossy}" if lossy else "") or (
+        f"dropped column(s) {', '.join(change.name + '.' + c for c in dropped)} come back empty" if dropped else "")
     return Operation(
         description=change.describe(),
         sql=up,
         reverse=alter_table_sql(change.inverse()),
-        destructive=bool(dropped),
+        destructive=bool(dropped) or bool(dropped_partitions),
         rewrites_table=any(a.type != b.type for a, b in change.altered) or bool(change.up_values)
-        or bool(_reorder_sql(change)),
-        lossy_reverse=(f"no reverse conversion for {lossy}" if lossy else "")
-        or (f"dropped column(s) {', '.join(change.name + '.' + c for c in dropped)} come back empty" if dropped else ""),
+        or bool(_reorder_sql(change)) or partitions.rewrites_table(),
+        lossy_reverse="; ".join(text for text in (lossy_reverse, partitions_lossy) if text),
         transactional=False,
     )
+
+
+def _partition_step(change: d.AlterTable) -> PartitionStep:
+    return PartitionStep(change.old.name, change.old.options.get("partitioning"), change.new.options.get("partitioning"))
 
 
 def alter_table_sql(change: d.AlterTable) -> list[str]:
@@ -430,9 +445,16 @@ def alter_table_sql(change: d.AlterTable) -> list[str]:
     made = [i for i in new.indexes if serves_foreign_key(new, i) and i not in old.indexes]
     if gone or made:
         statements.append(_index_swap_sql(change.old.name, gone, made))
-    if old.options != new.options:
+    if _without_partitioning(old.options) != _without_partitioning(new.options):
         statements.append(f"ALTER TABLE {table} {_table_options(new, explicit_comment=True, before=old)}")
-    return (statements if change.up_values else _combined(statements, table)) + _reorder_sql(change)
+    statements = (statements if change.up_values else _combined(statements, table)) + _reorder_sql(change)
+    # Partitioning goes before the columns and keys change (they may be what it is over) and comes after.
+    partitions = _partition_step(change).sql()
+    return partitions + statements if new.options.get("partitioning") is None else statements + partitions
+
+
+def _without_partitioning(options: dict) -> dict:
+    return {k: v for k, v in options.items() if k != "partitioning"}
 
 
 def _combined(statements: list[str], table: str) -> list[str]:
