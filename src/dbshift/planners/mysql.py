@@ -448,9 +448,7 @@ def alter_table_sql(change: d.AlterTable) -> list[str]:
     if _without_partitioning(old.options) != _without_partitioning(new.options):
         statements.append(f"ALTER TABLE {table} {_table_options(new, explicit_comment=True, before=old)}")
     statements = (statements if change.up_values else _combined(statements, table)) + _reorder_sql(change)
-    # Partitioning goes before the columns and keys change (they may be what it is over) and comes after.
-    partitions = _partition_step(change).sql()
-    return partitions + statements if new.options.get("partitioning") is None else statements + partitions
+    return _partition_step(change).around(statements)
 
 
 def _without_partitioning(options: dict) -> dict:

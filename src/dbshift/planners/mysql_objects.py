@@ -87,6 +87,21 @@ class PartitionStep:
         return [f"{table} REORGANIZE PARTITION {partition_name(following)} INTO ("
                 + ", ".join(new_middle + [following]) + ")"]
 
+    def around(self, statements: list[str]) -> list[str]:
+        """The table's other ``statements`` with the partition steps around them.
+
+        Partitioning that goes, or is redone while the columns or keys change, is removed first
+        (a column it is over may go, and every unique key must hold its columns); the new one comes last.
+        """
+        steps = self.sql()
+        if not statements or not steps:
+            return steps + statements
+        if self.new is None:
+            return steps + statements
+        if self.old is not None and " PARTITION BY " in steps[0]:
+            return [f"ALTER TABLE {quote(self.table)} REMOVE PARTITIONING"] + statements + steps
+        return statements + steps
+
     def reverse(self) -> "PartitionStep":
         """The step that undoes this one."""
         return PartitionStep(self.table, self.new, self.old)
