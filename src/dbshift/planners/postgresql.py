@@ -21,7 +21,7 @@ from dataclasses import replace
 from dbshift.planners import postgresql_objects as o
 from dbshift.planners.operations import Operation, Plan
 from dbshift.schema import diff as d
-from dbshift.schema.model import NO_ACTION, Check, Column, ForeignKey, Index, PrimaryKey, Schema, Table, Unique
+from dbshift.schema.model import NO_ACTION, Check, Column, ForeignKey, Index, PrimaryKey, Schema, Table, Trigger, Unique
 
 SERIAL_TYPES = {"INTEGER": "SERIAL", "BIGINT": "BIGSERIAL", "SMALLINT": "SMALLSERIAL"}
 #: Type changes PostgreSQL makes without rewriting the table (binary-coercible widenings).
@@ -132,11 +132,13 @@ def create_table_sql(table: Table, with_foreign_keys: bool = True, schema: Schem
         sql += f" INHERITS ({_names(table.options['inherits'])})"
     if table.options.get("partition_by"):
         sql += f" PARTITION BY {table.options['partition_by']}"
+    not_valid = [c for c in _constraints(table) if c.options.get("not_valid")
+                 and not (isinstance(c, Check) and c.name in inherited_checks)]
     statements = [sql] + _inherited_column_fixes(table, inherited) + _row_security_sql(table.name, {}, table.options)
-    statements += [_add_constraint(table.name, c) for c in _constraints(table) if c.options.get("not_valid")
-                   and not (isinstance(c, Check) and c.name in inherited_checks)]
-    statements += [create_index_sql(i) for i in table.indexes]
-    return statements + _comments(table, None)
+    statements += [_add_constraint(table.name, c) for c in not_valid]
+    statements += [s for i in table.indexes for s in index_sql(i)]
+    statements += _comments(table, None)
+    return statements + [s for c in inline + not_valid for s in _constraint_comment(table.name, c)]
 
 
 def parent_names(table: Table) -> list[str]:
@@ -196,6 +198,61 @@ def _comment_value(text: str | None) -> str:
     return "NULL" if text is None else literal(text)
 
 
+def _comment_on_constraint(table: str, name: str, comment: str | None) -> str:
+    return f"COMMENT ON CONSTRAINT {quote(name)} ON {quote(table)} IS {_comment_value(comment)}"
+
+
+def _constraint_comment(table: str, item) -> list[str]:
+    """The comment of a constraint just added, if it has one."""
+    comment = item.options.get("comment")
+    return [_comment_on_constraint(table, item.name, comment)] if comment is not None else []
+
+
+def _constraint_comments(change: d.AlterTable, recreated: set[str]) -> list[str]:
+    """Comments of the table's constraints (foreign keys apart) that change, or that go with a constraint
+    added or re-added (``recreated``: names)."""
+    before = {c.name: c for c in _constraints(change.old)}
+    statements = []
+    for item in _constraints(change.new):
+        if isinstance(item, ForeignKey) or item.name is None:
+            continue
+        was = before.get(item.name)
+        if was is None or item.name in recreated:
+            statements += _constraint_comment(change.new.name, item)
+        elif was.options.get("comment") != item.options.get("comment"):
+            statements.append(_comment_on_constraint(change.new.name, item.name, item.options.get("comment")))
+    return statements
+
+
+def uncommented(item):
+    """``item`` (a constraint, index, view or trigger) without its comment: what its definition is."""
+    if item is None or "comment" not in item.options:
+        return item
+    return replace(item, options={k: v for k, v in item.options.items() if k != "comment"})
+
+
+def comment_sql(item, comment: str | None) -> str:
+    """COMMENT ON an index, view or trigger."""
+    if isinstance(item, Index):
+        target = f"INDEX {quote(item.name)}"
+    elif isinstance(item, Trigger):
+        target = f"TRIGGER {quote(item.name)} ON {quote(item.table)}"
+    else:
+        target = f"{'MATERIALIZED VIEW' if item.options.get('materialized') else 'VIEW'} {quote(item.name)}"
+    return f"COMMENT ON {target} IS {_comment_value(comment)}"
+
+
+def _with_comment(item, statements: list[str]) -> list[str]:
+    """The statements that create ``item``, then its comment if it has one."""
+    comment = item.options.get("comment")
+    return statements + ([comment_sql(item, comment)] if comment is not None else [])
+
+
+def index_sql(index: Index) -> list[str]:
+    """CREATE INDEX and the index's comment."""
+    return _with_comment(index, [create_index_sql(index)])
+
+
 def create_index_sql(index: Index, concurrently: bool = False) -> str:
     """``CREATE INDEX`` with method, keys, INCLUDE and WHERE."""
     keys = []
@@ -218,27 +275,26 @@ def _drop_view_sql(view) -> str:
 
 
 def _view_sql(view) -> list[str]:
-    comment = view.options.get("comment")
-    kind = "MATERIALIZED VIEW" if view.options.get("materialized") else "VIEW"
-    return [view.sql] + ([f"COMMENT ON {kind} {quote(view.name)} IS {literal(comment)}"] if comment else [])
+    return _with_comment(view, [view.sql])
 
 
 def schema_sql(schema: Schema) -> list[str]:
     """Statements that create ``schema`` from nothing: types, tables, foreign keys, indexes, views, triggers."""
     objects = o.dependency_order(list(o.schema_objects(schema.options, _relations(schema)).values()))
-    statements = [s for item in objects if item.phase == o.BEFORE_TABLES for s in item.create]
+    statements = [s for item in objects if item.phase == o.BEFORE_TABLES for s in item.statements]
     tables = parents_first(list(schema.tables))
     for table in tables:
         statements += create_table_sql(table, with_foreign_keys=False, schema=schema)
     for table in tables:
-        statements += [_add_constraint(table.name, k) for k in table.foreign_keys if not k.options.get("not_valid")]
-    statements += [s for item in objects if item.phase == o.AFTER_TABLES for s in item.create]
+        statements += [s for k in table.foreign_keys if not k.options.get("not_valid")
+                       for s in [_add_constraint(table.name, k)] + _constraint_comment(table.name, k)]
+    statements += [s for item in objects if item.phase == o.AFTER_TABLES for s in item.statements]
     for view in _order_views([d.CreateView(v) for v in schema.views]):
         statements += _view_sql(view.view)
     statements += [sql for sql in _rules(schema.options).values()]
     statements += [s for (table, name), policy in o.policies(schema.options).items()
                    for s in o.create_policy_sql(table, name, policy)]
-    return statements + [t.sql for t in schema.triggers]
+    return statements + [s for t in schema.triggers for s in _with_comment(t, [t.sql])]
 
 
 def parents_first(tables: list[Table]) -> list[Table]:
@@ -422,6 +478,42 @@ def _stands_on(key: tuple[str, str], policy: dict | None, tables: set[str]) -> b
     return key[0] in tables or any(re.search(rf"\b{re.escape(name)}\b", text) for name in tables)
 
 
+def _comment_only_changes(diff: d.Diff) -> tuple[d.Diff, list[Operation]]:
+    """The diff without the drop-and-create pairs of an index, view or trigger that change only their
+    comment, and the COMMENT ON operations that take their place. A trigger on a view the diff drops
+    keeps its pair (it goes with the view)."""
+    dropped = {_pair_key(c): c for c in diff.changes if isinstance(c, (d.DropIndex, d.DropView, d.DropTrigger))}
+    views_out = {c.view.name for c in diff.changes if isinstance(c, d.DropView)}
+    pairs = []
+    for change in (c for c in diff.changes if isinstance(c, (d.CreateIndex, d.CreateView, d.CreateTrigger))):
+        before = dropped.get(_pair_key(change))
+        if before is None or (isinstance(change, d.CreateTrigger) and change.trigger.table in views_out):
+            continue
+        old, new = _subject(before), _subject(change)
+        if isinstance(old, Index):
+            old = replace(old, table=new.table)
+        if uncommented(old) == uncommented(new):
+            pairs.append((before, change))
+    paired = {id(c) for pair in pairs for c in pair}
+    operations = [Operation(f"comment on {_pair_key(new)[0]} {_subject(new).name}",
+                            [comment_sql(_subject(new), _subject(new).options.get("comment"))],
+                            [comment_sql(_subject(old), _subject(old).options.get("comment"))])
+                  for old, new in pairs if _subject(old).options.get("comment") != _subject(new).options.get("comment")]
+    return replace(diff, changes=[c for c in diff.changes if id(c) not in paired]), operations
+
+
+def _subject(change):
+    """The index, view or trigger a change creates or drops."""
+    return getattr(change, "index", None) or getattr(change, "view", None) or getattr(change, "trigger", None)
+
+
+def _pair_key(change) -> tuple:
+    item = _subject(change)
+    if isinstance(item, Trigger):
+        return "trigger", item.table, item.name
+    return ("index" if isinstance(item, Index) else "view"), item.name
+
+
 def _reshaped_tables(diff: d.Diff) -> set[str]:
     """Tables that lose columns or change a column's type (views and rules over them must be recreated)."""
     return {c.name for c in diff.changes if isinstance(c, d.AlterTable)
@@ -451,11 +543,13 @@ def plan_diff(diff: d.Diff) -> Plan:
     that read tables that go are dropped; types, domains, sequences and other functions are
     created or changed; foreign keys that go or move are dropped; tables change; foreign keys are
     added; functions that read tables, views, triggers, rules and policies are created (or
-    policies altered); and the types, domains, sequences and functions that go are dropped last. The down runs the reverses backwards.
+    policies altered); comments that change alone are set; and the types, domains, sequences and
+    functions that go are dropped last. The down runs the reverses backwards.
     """
     objects = _object_transitions(diff.current, diff.desired)
     rules_first, rules_last = _rule_operations(diff)
     policies_first, policies_last = _policy_operations(diff)
+    diff, comments = _comment_only_changes(diff)
     changes = _inheritance_order(views_in_dependency_order(_with_views_recreated(diff)))
     leading = next((i for i, c in enumerate(changes) if not isinstance(c, (d.DropView, d.DropTrigger))), len(changes))
     trailing = next((i for i in range(len(changes), leading, -1)
@@ -466,7 +560,7 @@ def plan_diff(diff: d.Diff) -> Plan:
         operations.append(_objects_operation("create or change types, sequences and functions", objects["create before"]))
     operations += _table_operations(changes[leading:trailing], diff)
     operations += _with_late_functions(changes[trailing:], objects["create after"], diff, creating=True)
-    operations += rules_last + policies_last
+    operations += rules_last + policies_last + comments
     if objects["drop after"]:
         operations.append(_objects_operation("drop types, sequences and functions", objects["drop after"]))
     return Plan(operations=operations, notes=_notes(diff, changes))
@@ -478,7 +572,23 @@ def _table_operations(changes: list, diff: d.Diff) -> list[Operation]:
     operations = [_foreign_keys_operation("drop foreign keys", drop_keys, add=False)] if drop_keys else []
     changes = _without_enum_rename_echoes(changes, _enum_value_renames(diff.current, diff.desired))
     operations += _planned(_without_inherited_steps(changes, diff), diff, _kept_by_children(changes, diff))
-    return operations + ([_foreign_keys_operation("add foreign keys", add_keys, add=True)] if add_keys else [])
+    operations += [_foreign_keys_operation("add foreign keys", add_keys, add=True)] if add_keys else []
+    return operations + _foreign_key_comments(diff, add_keys)
+
+
+def _foreign_key_comments(diff: d.Diff, added: list[tuple[str, ForeignKey]]) -> list[Operation]:
+    """COMMENT ON CONSTRAINT for the foreign keys that stay (not re-added) and change only their comment."""
+    renamed_to = dict(diff.table_renames)
+    before = {(renamed_to.get(t.name, t.name), k.name): k.options.get("comment")
+              for t in diff.current.tables for k in t.foreign_keys}
+    again = {(table, key.name) for table, key in added}
+    changed = [(t.name, k) for t in diff.desired.tables for k in t.foreign_keys if (t.name, k.name) in before
+               and (t.name, k.name) not in again and before[(t.name, k.name)] != k.options.get("comment")]
+    if not changed:
+        return []
+    return [Operation(f"comment on foreign keys {', '.join(k.name for _, k in changed)}",
+                      [_comment_on_constraint(t, k.name, k.options.get("comment")) for t, k in changed],
+                      [_comment_on_constraint(t, k.name, before[(t, k.name)]) for t, k in changed])]
 
 
 def _notes(diff: d.Diff, changes: list) -> list[str]:
@@ -573,7 +683,8 @@ def _with_views_recreated(diff: d.Diff) -> list:
     reshaped = {name.lower() for name in _reshaped_tables(diff)}
     disturbed = reshaped | {c.view.name.lower() for c in diff.changes if isinstance(c, d.DropView)}
     touched = {c.view.name.lower() for c in diff.changes if isinstance(c, (d.DropView, d.CreateView))}
-    unchanged = [v for v in diff.desired.views if diff.current.view(v.name) == v and v.name.lower() not in touched]
+    unchanged = [v for v in diff.desired.views
+                 if uncommented(diff.current.view(v.name)) == uncommented(v) and v.name.lower() not in touched]
     keep = []
     while True:
         more = [v for v in unchanged if v not in keep and any(_mentions(v, name) for name in disturbed)]
@@ -581,7 +692,7 @@ def _with_views_recreated(diff: d.Diff) -> list:
             break
         keep += more
         disturbed |= {v.name.lower() for v in more}
-    return [d.DropView(v) for v in keep] + list(diff.changes) + [d.CreateView(v) for v in keep]
+    return [d.DropView(diff.current.view(v.name)) for v in keep] + list(diff.changes) + [d.CreateView(v) for v in keep]
 
 
 def _mentions(view, name: str) -> bool:
@@ -604,11 +715,11 @@ def _plan_change(change, diff: d.Diff, kept_by_children: dict | None = None) -> 
     if isinstance(change, d.AlterTable):
         return plan_alter_table(change, (kept_by_children or {}).get(change.name, frozenset()))
     if isinstance(change, d.CreateIndex):
-        return Operation(f"create index {change.index.name}", [create_index_sql(change.index)],
+        return Operation(f"create index {change.index.name}", index_sql(change.index),
                          [f"DROP INDEX {quote(change.index.name)}"])
     if isinstance(change, d.DropIndex):
         return Operation(f"drop index {change.index.name}", [f"DROP INDEX {quote(change.index.name)}"],
-                         [create_index_sql(change.index)])
+                         index_sql(change.index))
     return _plan_view_or_trigger(change)
 
 
@@ -619,9 +730,10 @@ def _plan_view_or_trigger(change) -> Operation:
         return Operation(f"drop view {change.view.name}", [_drop_view_sql(change.view)], _view_sql(change.view))
     drop = f"DROP TRIGGER {quote(change.trigger.name)} ON {quote(change.trigger.table)}"
     if isinstance(change, d.CreateTrigger):
-        return Operation(f"create trigger {change.trigger.name}", [change.trigger.sql], [drop])
+        return Operation(f"create trigger {change.trigger.name}", _with_comment(change.trigger, [change.trigger.sql]),
+                         [drop])
     if isinstance(change, d.DropTrigger):
-        return Operation(f"drop trigger {change.trigger.name}", [drop], [change.trigger.sql])
+        return Operation(f"drop trigger {change.trigger.name}", [drop], _with_comment(change.trigger, [change.trigger.sql]))
     raise TypeError(f"unknown change {change!r}")
 
 
@@ -692,12 +804,14 @@ def foreign_key_moves(diff: d.Diff) -> tuple[list[tuple[str, ForeignKey]], list[
     drop, add = [], []
     for key, (table, fk) in current.items():
         wanted = desired.get(key) if key[0] in surviving else None
-        if wanted is None or wanted[1] != fk or (fk.ref_table, frozenset(fk.ref_columns)) in moved_keys:
+        moved = (fk.ref_table, frozenset(fk.ref_columns)) in moved_keys
+        if wanted is None or uncommented(wanted[1]) != uncommented(fk) or moved:
             original = diff.current.table(table)
             drop.append((table, next(k for k in original.foreign_keys if k.name == fk.name)))
     for key, (table, fk) in desired.items():
         before = current.get(key)
-        if before is None or before[1] != fk or (fk.ref_table, frozenset(fk.ref_columns)) in moved_keys:
+        moved = (fk.ref_table, frozenset(fk.ref_columns)) in moved_keys
+        if before is None or uncommented(before[1]) != uncommented(fk) or moved:
             add.append((table, fk))
     return drop, add
 
@@ -719,10 +833,10 @@ def _changed_keys(diff: d.Diff) -> set[tuple[str, frozenset]]:
     renamed_to = dict(diff.table_renames)
 
     def keys(table: Table, name: str) -> set:
-        found = {(name, replace(k, columns=tuple(diff.column_renames.get((name, c), c) for c in k.columns)))
+        found = {(name, uncommented(replace(k, columns=tuple(diff.column_renames.get((name, c), c) for c in k.columns))))
                  for k in [table.primary_key, *table.uniques] if k is not None}
-        return found | {(name, replace(i, table=name, keys=tuple(
-            replace(k, column=diff.column_renames.get((name, k.column), k.column)) for k in i.keys)))
+        return found | {(name, uncommented(replace(i, table=name, keys=tuple(
+            replace(k, column=diff.column_renames.get((name, k.column), k.column)) for k in i.keys))))
             for i in table.indexes if i.unique}
 
     old = set().union(*[keys(t, renamed_to.get(t.name, t.name)) for t in diff.current.tables])
@@ -731,7 +845,7 @@ def _changed_keys(diff: d.Diff) -> set[tuple[str, frozenset]]:
 
 
 def _foreign_keys_operation(description: str, keys: list[tuple[str, ForeignKey]], add: bool) -> Operation:
-    adds = [s for table, key in keys for s in _add_constraint_validated(table, key)]
+    adds = [s for table, key in keys for s in _add_constraint_validated(table, key) + _constraint_comment(table, key)]
     drops = [f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(key.name)}" for table, key in keys]
     names = ", ".join(f"{table}.{key.name}" for table, key in keys)
     return Operation(f"{description}: {names}", adds if add else drops, drops if add else adds)
@@ -848,7 +962,9 @@ def alter_table_sql(change: d.AlterTable, kept_by_children=frozenset()) -> list[
         statements.append(f"ALTER TABLE {quote(change.new.options['partition_of'])} ATTACH PARTITION {table} "
                           f"{change.new.options['partition_bound']}")
     statements += _row_security_sql(change.new.name, change.old.options, change.new.options)
-    return statements + _comments(change.new, _renamed_table(change.old, change.renamed))
+    recreated = {name for name, item in new_items.items() if old_items.get(name) != item}
+    return statements + _comments(change.new, _renamed_table(change.old, change.renamed)) + _constraint_comments(
+        change, recreated)
 
 
 def _partition(table: Table) -> tuple:
@@ -876,9 +992,9 @@ def _constraint_map(table: Table, renamed: dict[str, str]) -> dict[str, object]:
         if isinstance(item, ForeignKey):
             continue
         if isinstance(item, Check):
-            items[item.name] = item
+            items[item.name] = uncommented(item)
         else:
-            items[item.name] = replace(item, columns=swap(item.columns))
+            items[item.name] = uncommented(replace(item, columns=swap(item.columns)))
     return items
 
 

@@ -13,11 +13,14 @@ views.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 BEFORE_TABLES, AFTER_TABLES = "before tables", "after tables"
 #: Kinds in the order they are created when nothing else decides.
 KINDS = ("enum", "domain", "sequence", "function", "aggregate", "view")
+#: What COMMENT ON calls each kind (ROUTINE: a function or a procedure).
+COMMENT_TARGETS = {"enum": "TYPE", "domain": "DOMAIN", "sequence": "SEQUENCE", "function": "ROUTINE",
+                   "aggregate": "AGGREGATE"}
 
 
 @dataclass(frozen=True)
@@ -32,11 +35,24 @@ class SchemaObject:
     create: tuple[str, ...]
     drop: str
     phase: str = BEFORE_TABLES
+    comment: str | None = None
 
     @property
     def text(self) -> str:
         """The SQL searched for the names of other objects."""
         return " ".join(self.create)
+
+    @property
+    def statements(self) -> list[str]:
+        """The SQL that creates it, its comment included."""
+        return list(self.create) + ([self.comment_sql(self.comment)] if self.comment is not None else [])
+
+    def comment_sql(self, comment: str | None) -> str:
+        """COMMENT ON the object IS ``comment`` (NULL: none)."""
+        keyword, target = COMMENT_TARGETS[self.kind], self.key
+        if self.kind in ("enum", "domain", "sequence"):
+            target = quote(self.key)
+        return f"COMMENT ON {keyword} {target} IS {'NULL' if comment is None else literal(comment)}"
 
 
 @dataclass
@@ -82,7 +98,8 @@ def schema_objects(options: dict, relations: set[str]) -> dict[tuple[str, str], 
         phase = AFTER_TABLES if late and late.search(definition) else BEFORE_TABLES
         found[("aggregate", signature)] = SchemaObject("aggregate", signature, _bare(signature), definition,
                                                        (definition,), f"DROP AGGREGATE {signature}", phase)
-    return found
+    comments = options.get("comments", {})
+    return {key: replace(item, comment=comments.get(item.kind, {}).get(item.key)) for key, item in found.items()}
 
 
 def _bare(signature: str) -> str:
@@ -187,13 +204,32 @@ def enum_notes(new: dict, old: dict) -> list[str]:
 
 # -- transitions --------------------------------------------------------------------------
 def transition(old: SchemaObject | None, new: SchemaObject | None) -> Transition | None:
-    """The statements that take one object from ``old`` to ``new`` and back (None: nothing to do)."""
-    if old is not None and new is not None and old.definition == new.definition:
-        return None
+    """The statements that take one object from ``old`` to ``new`` and back (None: nothing to do).
+
+    An object created again gets its comment with it; one changed in place gets a COMMENT ON
+    only if its comment changes.
+    """
     if old is None:
-        return Transition(list(new.create), [new.drop])
+        return Transition(new.statements, [new.drop])
     if new is None:
-        return Transition([old.drop], list(old.create))
+        return Transition([old.drop], old.statements)
+    recomment = _recomment(old, new)
+    if old.definition == new.definition:
+        return recomment
+    step = _redefinition(old, new)
+    if step is None or step.up[:1] == [new.drop] or recomment is None:
+        return step
+    return Transition(step.up + recomment.up, step.down + recomment.down, step.lossy)
+
+
+def _recomment(old: SchemaObject, new: SchemaObject) -> Transition | None:
+    if old.comment == new.comment:
+        return None
+    return Transition([new.comment_sql(new.comment)], [old.comment_sql(old.comment)])
+
+
+def _redefinition(old: SchemaObject, new: SchemaObject) -> Transition | None:
+    """The statements that change the definition, in place where PostgreSQL can, else by drop and create."""
     if new.kind == "enum":
         return _enum_transition(new.key, old.definition, new.definition)
     if new.kind == "domain":
@@ -207,7 +243,7 @@ def transition(old: SchemaObject | None, new: SchemaObject | None) -> Transition
     if new.kind == "function" and _returns(old.definition) == _returns(new.definition):
         return Transition(list(new.create), list(old.create))
     # CREATE OR REPLACE cannot change a function's result type; an aggregate is simplest redone.
-    return Transition([new.drop, *new.create], [old.drop, *old.create])
+    return Transition([new.drop, *new.statements], [old.drop, *old.statements])
 
 
 def _returns(definition: str) -> str:
