@@ -96,6 +96,7 @@ def test_dropping_a_range_partition_is_flagged_destructive_and_rehearse_sees_the
     draft = project.diff(name="drop_2023")
     assert draft.plan.up_statements() == ["ALTER TABLE `sales` DROP PARTITION `p2023`"]
     assert draft.plan.destructive and draft.plan.operations[0].destructive
+    assert draft.plan.operations[0].description == "alter table sales: drop partition p2023"
     assert "partition(s) p2023 of sales are not brought back" in draft.plan.operations[0].lossy_reverse
     assert "-- destructive" in draft.path.read_text()
 
@@ -111,13 +112,14 @@ def test_dropping_a_range_partition_is_flagged_destructive_and_rehearse_sees_the
     assert [(p[0], p[3]) for p in partitions_of(my_url, "sales")] == [("p2022", 1), ("p2023", 0)]
 
 
-def test_a_list_partition_inserted_before_the_last_one_is_split_off_it_and_the_rows_move(tmp_path, my_url):
+def test_a_range_partition_inserted_before_the_last_one_is_split_off_it_and_the_rows_move(tmp_path, my_url):
     table = ("CREATE TABLE regions (id int NOT NULL, code int NOT NULL, PRIMARY KEY (id, code))\n"
              "PARTITION BY RANGE (code) (PARTITION low VALUES LESS THAN (10), {middle}"
              "PARTITION high VALUES LESS THAN (100));")
     project = project_with(tmp_path, my_url, table.format(middle="") +
                            "\nINSERT INTO regions VALUES (1, 5), (2, 15), (3, 50);")
     draft = draft_and_apply(project, table.format(middle="PARTITION mid VALUES LESS THAN (20), "))
+    assert [op.description for op in draft.plan.operations] == ["alter table regions: split partition mid off high"]
     assert draft.plan.up_statements() == [
         "ALTER TABLE `regions` REORGANIZE PARTITION `high` INTO (PARTITION `mid` VALUES LESS THAN (20), "
         "PARTITION `high` VALUES LESS THAN (100))"]

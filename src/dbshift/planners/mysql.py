@@ -411,7 +411,7 @@ def plan_alter_table(change: d.AlterTable) -> Operation:
     lossy_reverse = (f"no reverse conversion for {lossy}" if lossy else "") or (
         f"dropped column(s) {', '.join(change.name + '.' + c for c in dropped)} come back empty" if dropped else "")
     return Operation(
-        description=change.describe(),
+        description=_describe(change, partitions),
         sql=up,
         reverse=alter_table_sql(change.inverse()),
         destructive=bool(dropped) or bool(dropped_partitions),
@@ -420,6 +420,16 @@ def plan_alter_table(change: d.AlterTable) -> Operation:
         lossy_reverse="; ".join(text for text in (lossy_reverse, partitions_lossy) if text),
         transactional=False,
     )
+
+
+def _describe(change: d.AlterTable, partitions: PartitionStep) -> str:
+    """The change's description, saying what happens to the partitions (they are a table option to the differ)."""
+    text, what = change.describe(), partitions.describe()
+    if not what:
+        return text
+    if _without_partitioning(change.old.options) == _without_partitioning(change.new.options):
+        return text.replace("table options changed", what)
+    return f"{text}, {what}"
 
 
 def _partition_step(change: d.AlterTable) -> PartitionStep:

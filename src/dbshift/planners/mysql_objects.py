@@ -59,6 +59,10 @@ def _bare(name: str) -> str:
     return name[1:-1].replace("``", "`") if name.startswith("`") else name
 
 
+def _names(definitions: list[str]) -> str:
+    return ", ".join(_bare(partition_name(d)) for d in definitions)
+
+
 @dataclass
 class PartitionStep:
     """How a table's partitioning goes from ``old`` to ``new`` (either may be None: not partitioned)."""
@@ -69,23 +73,34 @@ class PartitionStep:
 
     def sql(self) -> list[str]:
         """The statements, each one ALTER TABLE of its own (a partition change cannot share one)."""
+        return self._plan()[1]
+
+    def describe(self) -> str:
+        """What the step does, for people: ``drop partition p2023``, ``partition by HASH (`id`)``... ("" for nothing)."""
+        return self._plan()[0]
+
+    def _plan(self) -> tuple[str, list[str]]:
         if self.old == self.new:
-            return []
+            return "", []
         table = f"ALTER TABLE {quote(self.table)}"
         if self.new is None:
-            return [f"{table} REMOVE PARTITIONING"]
+            return "remove partitioning", [f"{table} REMOVE PARTITIONING"]
         if self._counts_only():
             more = self.new.get("count", 1) - self.old.get("count", 1)
-            return [f"{table} ADD PARTITION PARTITIONS {more}" if more > 0 else f"{table} COALESCE PARTITION {-more}"]
+            if more > 0:
+                return f"add {more} partition(s)", [f"{table} ADD PARTITION PARTITIONS {more}"]
+            return f"coalesce {-more} partition(s)", [f"{table} COALESCE PARTITION {-more}"]
         old_middle, new_middle, following = self._middles()
         if not self._listed_on_both() or (old_middle and new_middle):
-            return [f"{table} {partition_clause(self.new)}"]
+            return f"partition by {self.new['by']}", [f"{table} {partition_clause(self.new)}"]
         if old_middle:
-            return [f"{table} DROP PARTITION " + ", ".join(partition_name(d) for d in old_middle)]
+            return (f"drop partition {_names(old_middle)}",
+                    [f"{table} DROP PARTITION " + ", ".join(partition_name(d) for d in old_middle)])
         if following is None:
-            return [f"{table} ADD PARTITION (" + ", ".join(new_middle) + ")"]
-        return [f"{table} REORGANIZE PARTITION {partition_name(following)} INTO ("
-                + ", ".join(new_middle + [following]) + ")"]
+            return f"add partition {_names(new_middle)}", [f"{table} ADD PARTITION (" + ", ".join(new_middle) + ")"]
+        return (f"split partition {_names(new_middle)} off {_names([following])}",
+                [f"{table} REORGANIZE PARTITION {partition_name(following)} INTO ("
+                 + ", ".join(new_middle + [following]) + ")"])
 
     def around(self, statements: list[str]) -> list[str]:
         """The table's other ``statements`` with the partition steps around them.
