@@ -73,34 +73,34 @@ class PartitionStep:
 
     def sql(self) -> list[str]:
         """The statements, each one ALTER TABLE of its own (a partition change cannot share one)."""
-        return self._plan()[1]
+        return self._plan()[2]
 
     def describe(self) -> str:
         """What the step does, for people: ``drop partition p2023``, ``partition by HASH (`id`)``... ("" for nothing)."""
-        return self._plan()[0]
+        return self._plan()[1]
 
-    def _plan(self) -> tuple[str, list[str]]:
+    def _plan(self) -> tuple[str, str, list[str]]:
+        """(kind, description, statements): the kind is one of the words the other methods ask about."""
         if self.old == self.new:
-            return "", []
+            return "", "", []
         table = f"ALTER TABLE {quote(self.table)}"
         if self.new is None:
-            return "remove partitioning", [f"{table} REMOVE PARTITIONING"]
+            return "remove", "remove partitioning", [f"{table} REMOVE PARTITIONING"]
         if self._counts_only():
             more = self.new.get("count", 1) - self.old.get("count", 1)
             if more > 0:
-                return f"add {more} partition(s)", [f"{table} ADD PARTITION PARTITIONS {more}"]
-            return f"coalesce {-more} partition(s)", [f"{table} COALESCE PARTITION {-more}"]
+                return "count", f"add {more} partition(s)", [f"{table} ADD PARTITION PARTITIONS {more}"]
+            return "count", f"coalesce {-more} partition(s)", [f"{table} COALESCE PARTITION {-more}"]
         old_middle, new_middle, following = self._middles()
         if not self._listed_on_both() or (old_middle and new_middle):
-            return f"partition by {self.new['by']}", [f"{table} {partition_clause(self.new)}"]
+            return "repartition", f"partition by {self.new['by']}", [f"{table} {partition_clause(self.new)}"]
         if old_middle:
-            return (f"drop partition {_names(old_middle)}",
-                    [f"{table} DROP PARTITION " + ", ".join(partition_name(d) for d in old_middle)])
+            return "drop", f"drop partition {_names(old_middle)}", [
+                f"{table} DROP PARTITION " + ", ".join(partition_name(d) for d in old_middle)]
         if following is None:
-            return f"add partition {_names(new_middle)}", [f"{table} ADD PARTITION (" + ", ".join(new_middle) + ")"]
-        return (f"split partition {_names(new_middle)} off {_names([following])}",
-                [f"{table} REORGANIZE PARTITION {partition_name(following)} INTO ("
-                 + ", ".join(new_middle + [following]) + ")"])
+            return "add", f"add partition {_names(new_middle)}", [f"{table} ADD PARTITION (" + ", ".join(new_middle) + ")"]
+        return "split", f"split partition {_names(new_middle)} off {_names([following])}", [
+            f"{table} REORGANIZE PARTITION {partition_name(following)} INTO (" + ", ".join(new_middle + [following]) + ")"]
 
     def around(self, statements: list[str]) -> list[str]:
         """The table's other ``statements`` with the partition steps around them.
@@ -108,12 +108,10 @@ class PartitionStep:
         Partitioning that goes, or is redone while the columns or keys change, is removed first
         (a column it is over may go, and every unique key must hold its columns); the new one comes last.
         """
-        steps = self.sql()
-        if not statements or not steps:
+        kind, _, steps = self._plan()
+        if not statements or kind == "remove":
             return steps + statements
-        if self.new is None:
-            return steps + statements
-        if self.old is not None and " PARTITION BY " in steps[0]:
+        if kind == "repartition" and self.old is not None:
             return [f"ALTER TABLE {quote(self.table)} REMOVE PARTITIONING"] + statements + steps
         return statements + steps
 
@@ -123,14 +121,11 @@ class PartitionStep:
 
     def dropped(self) -> list[str]:
         """Names of the partitions whose rows :meth:`sql` deletes (DROP PARTITION)."""
-        statements = self.sql()
-        if not statements or " DROP PARTITION " not in statements[0]:
-            return []
-        return [_bare(partition_name(d)) for d in self._middles()[0]]
+        return [_bare(partition_name(d)) for d in self._middles()[0]] if self._plan()[0] == "drop" else []
 
     def rewrites_table(self) -> bool:
         """The step copies the whole table (partitioning it again, or removing its partitioning)."""
-        return any(re.search(r" (PARTITION BY|REMOVE PARTITIONING)\b", s) for s in self.sql())
+        return self._plan()[0] in ("remove", "repartition")
 
     def _scheme(self, partitioning: dict) -> dict:
         return {k: v for k, v in partitioning.items() if k not in ("partitions", "count")}
