@@ -4,8 +4,11 @@ The current schema (usually ``public``) is read: tables, columns (types as ``for
 prints them, arrays, enums and domains included), defaults, identity and serial columns,
 constraints (deferrable, NOT VALID), foreign-key actions, indexes (partial, expression, access
 method, INCLUDE), views, materialized views and triggers. What the neutral model has no field
-for goes in ``options``: comments, identity, exclusion constraints, and on the schema the
-enums, domains, standalone sequences, functions, aggregates, rules and other schemas. A table
+for goes in ``options``: comments (on tables, columns, constraints, indexes, views and
+triggers), identity, exclusion constraints, row-level security (``row_security``,
+``force_row_security``), and on the schema the enums, domains, standalone sequences, functions,
+aggregates, rules, policies (by table then name), comments on those objects (``comments``, by
+kind then key) and other schemas. A table
 that inherits from others (``INHERITS``) lists its parents in ``options["inherits"]``; its
 columns and CHECKs include the inherited ones, as the catalog shows them. A partitioned table
 has ``options["partition_by"]``, a partition ``partition_of`` and ``partition_bound``; the keys,
