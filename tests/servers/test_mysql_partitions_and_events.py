@@ -82,6 +82,9 @@ def test_adding_a_range_partition_keeps_the_rows_and_its_down_is_a_lossy_drop(tm
     assert "drops partition(s) p2024 of sales" in draft.plan.operations[0].lossy_reverse
     query(my_url, "INSERT INTO sales VALUES (4, 2024, 40)")
     assert [(p[0], p[3]) for p in partitions_of(my_url, "sales")] == [("p2022", 1), ("p2023", 2), ("p2024", 1)]
+    step = project.rollback_plan().steps[0]
+    assert step.verdict == "lossy"
+    assert [loss.describe() for loss in step.losses] == ["partition(s) p2024 of sales (1 row(s) with data)"]
     with pytest.raises(SafetyRefusal):
         project.rollback(steps=1)
     project.rollback(steps=1, force=True)

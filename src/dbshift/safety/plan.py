@@ -19,7 +19,11 @@ IDENT = r'(?:"[^"]+"|`[^`]+`|\[[^\]]+\]|[\w$.]+)'
 DROP_TABLE = re.compile(rf"^\s*DROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?P<table>{IDENT})", re.I)
 DROP_COLUMN = re.compile(
     rf"^\s*ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?P<table>{IDENT})\s+DROP\s+(?:COLUMN\s+)?(?:IF\s+EXISTS\s+)?"
-    rf"(?!(?:CONSTRAINT|INDEX|KEY|DEFAULT|NOT|PRIMARY|FOREIGN|CHECK)\b)(?P<column>{IDENT})", re.I)
+    rf"(?!(?:CONSTRAINT|INDEX|KEY|DEFAULT|NOT|PRIMARY|FOREIGN|CHECK|PARTITION)\b)(?P<column>{IDENT})", re.I)
+#: MySQL/MariaDB: the rows of the named partitions go (PostgreSQL's partitions are tables: DROP TABLE).
+DROP_PARTITION = re.compile(
+    rf"^\s*ALTER\s+TABLE\s+(?P<table>{IDENT})\s+(?:DROP|TRUNCATE)\s+PARTITION\s+"
+    rf"(?P<partitions>{IDENT}(?:\s*,\s*{IDENT})*)\s*;?\s*$", re.I)
 DELETE = re.compile(rf"^\s*DELETE\s+FROM\s+(?P<table>{IDENT})(?P<where>\s+WHERE\s+.*)?$", re.I | re.S)
 TRUNCATE = re.compile(rf"^\s*TRUNCATE\s+(?:TABLE\s+)?(?P<table>{IDENT})", re.I)
 RENAME_TO = re.compile(rf"^\s*ALTER\s+TABLE\s+{IDENT}\s+RENAME\s+TO\s+(?P<table>{IDENT})", re.I)
@@ -111,29 +115,36 @@ def _scan_down(db: Database, statements: list[str], count: bool) -> tuple[list[L
     renamed_to = {_name(m["table"]) for m in map(RENAME_TO.match, statements) if m}
     losses: list[Loss] = []
     rebuilds: list[str] = []
-    counter = (lambda table, condition=None: _count(db, table, condition)) if count else (lambda *_: None)
+    counter = (lambda source, condition=None: _count(db, source, condition)) if count else (lambda *_: None)
     for sql in statements:
         if match := DROP_TABLE.match(sql):
             table = _name(match["table"])
             if table in renamed_to:
                 rebuilds.append(table)
             else:
-                losses.append(Loss(f"table {table}", counter(table), sql))
+                losses.append(Loss(f"table {table}", counter(db.quote(table)), sql))
         elif match := DROP_COLUMN.match(sql):
             table, column = _name(match["table"]), _name(match["column"])
-            losses.append(Loss(f"column {table}.{column}", counter(table, f"{db.quote(column)} IS NOT NULL"), sql))
+            filled = counter(db.quote(table), f"{db.quote(column)} IS NOT NULL")
+            losses.append(Loss(f"column {table}.{column}", filled, sql))
+        elif match := DROP_PARTITION.match(sql):
+            table, partitions = _name(match["table"]), [_name(p.strip()) for p in match["partitions"].split(",")]
+            selected = f"{db.quote(table)} PARTITION ({', '.join(map(db.quote, partitions))})"
+            losses.append(Loss(f"partition(s) {', '.join(partitions)} of {table}", counter(selected), sql))
         elif match := DELETE.match(sql):
             table, where = _name(match["table"]), (match["where"] or "").strip().rstrip(";")
-            losses.append(Loss(f"rows of {table}", counter(table, where[len("WHERE"):].strip() if where else None), sql))
+            condition = where[len("WHERE"):].strip() if where else None
+            losses.append(Loss(f"rows of {table}", counter(db.quote(table), condition), sql))
         elif match := TRUNCATE.match(sql):
             table = _name(match["table"])
-            losses.append(Loss(f"every row of {table}", counter(table), sql))
+            losses.append(Loss(f"every row of {table}", counter(db.quote(table)), sql))
     return losses, rebuilds
 
 
-def _count(db: Database, table: str, condition: str | None = None) -> int | None:
-    """Rows of ``table`` (matching ``condition``) on the live database; None when it cannot be counted."""
-    sql = f"SELECT count(*) FROM {db.quote(table)}" + (f" WHERE {condition}" if condition else "")
+def _count(db: Database, source: str, condition: str | None = None) -> int | None:
+    """Rows of ``source`` (a quoted table, or a selection of one) matching ``condition`` on the live
+    database; None when it cannot be counted."""
+    sql = f"SELECT count(*) FROM {source}" + (f" WHERE {condition}" if condition else "")
     try:
         return int(db.execute(sql)[0][0])
     except Exception as exc:
