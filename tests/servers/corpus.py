@@ -29,14 +29,12 @@ CREATE_TABLE = re.compile(r"CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(?:\w+\.)?
 
 #: Features dbshift's model does not cover: (pattern over current+desired SQL, reason).
 POSTGRES_UNCOVERED = [
-    (r"\bCREATE\s+POLICY\b|\bROW\s+LEVEL\s+SECURITY\b", "row-level security policies are not modelled"),
     (r"\bGRANT\b|\bREVOKE\b|\bCREATE\s+ROLE\b|\bOWNER\s+TO\b", "privileges and roles are not modelled"),
     (r"\bCREATE\s+(EXTENSION|SCHEMA)\b|\bSEARCH_PATH\b", "only the current schema is inspected; extensions and other schemas are not managed"),
     (r"\b(?!public\b)[a-z_]+\.\"?[a-z_]+\"?\s*\(", None),  # placeholder, replaced below
     (r"\bCREATE\s+(OPERATOR|CAST|COLLATION|EVENT\s+TRIGGER|FOREIGN|SERVER|PUBLICATION|SUBSCRIPTION|STATISTICS|TEXT\s+SEARCH|CONVERSION|LANGUAGE)\b",
      "this kind of object is not modelled"),
     (r"\bCREATE\s+TYPE\s+\S+\s+AS\s*\(|\bCREATE\s+TYPE\s+\S+\s+AS\s+RANGE\b", "composite and range types are not modelled"),
-    (r"\bCOMMENT\s+ON\s+(?!TABLE|COLUMN)", "comments on objects other than tables and columns are not modelled"),
     (r"\bUNLOGGED\b|\bTABLESPACE\b|\bWITH\s*\(\s*fillfactor", "storage parameters are not modelled"),
 ]
 POSTGRES_UNCOVERED = [(p, r) for p, r in POSTGRES_UNCOVERED if r is not None]
@@ -302,9 +300,6 @@ def migra_cases(folder: Path):
 
 
 MYSQL_UNCOVERED = [
-    # A partition kind after BY: a window function's OVER (PARTITION BY col) is not a partitioned table.
-    (r"\bPARTITION\s+BY\s+(LINEAR\s+)?(RANGE|LIST|HASH|KEY)\b", "MySQL partitioned tables are not modelled"),
-    (r"\bCREATE\s+(DEFINER\s*=\s*\S+\s+)?EVENT\b", "events are not modelled"),
     (r"\bCREATE\s+(DEFINER\s*=\s*\S+\s+)?(PROCEDURE|FUNCTION)\b", "stored routines are not modelled"),
     (r"\bGRANT\b|\bREVOKE\b", "privileges are not modelled"),
     (r"\bSPATIAL\b|\bGEOMETRY\b|\bPOINT\b|\bPOLYGON\b|\bSRID\b", "spatial types are not modelled"),
