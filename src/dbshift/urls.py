@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from dbshift.errors import ConfigError
 
@@ -15,6 +15,8 @@ DIALECT_OF_SCHEME = {
     "mysql": "mysql",
     "mariadb": "mysql",
 }
+#: URL parameters whose values are secrets: masked like the password.
+SECRET_PARAMETERS = {"password", "sslpassword"}
 
 
 @dataclass(frozen=True)
@@ -30,15 +32,20 @@ class DatabaseURL:
     port: int | None = None
     database: str | None = None
     path: Path | None = None
+    #: The server URL's parameters (``?sslmode=require&...``) in order; the dialect says which it takes.
+    parameters: tuple[tuple[str, str], ...] = ()
 
     def masked(self) -> str:
-        """The URL with any password replaced by ``***``; safe for output, logs and manifests."""
-        if self.password is None:
-            return self.raw
-        parts = urlsplit(self.raw)
-        netloc = parts.netloc.rsplit("@", 1)
-        userinfo = netloc[0].split(":", 1)[0]
-        return self.raw.replace(parts.netloc, f"{userinfo}:***@{netloc[1]}", 1)
+        """The URL with any password (also a ``password`` parameter) replaced by ``***``; safe for
+        output, logs and manifests."""
+        masked, parts = self.raw, urlsplit(self.raw)
+        userinfo, at, host = parts.netloc.rpartition("@")
+        if at and ":" in userinfo:
+            masked = masked.replace(parts.netloc, f"{userinfo.split(':', 1)[0]}:***@{host}", 1)
+        if parts.query and self.dialect != "sqlite":
+            hidden = "&".join(_masked_parameter(item) for item in parts.query.split("&"))
+            masked = masked.replace("?" + parts.query, "?" + hidden, 1)
+        return masked
 
     def with_database(self, database: str) -> "DatabaseURL":
         """The same server with another database name (server dialects only)."""
@@ -73,16 +80,26 @@ def parse_url(url: str, base_dir: Path | None = None) -> DatabaseURL:
     except ValueError as exc:
         raise ConfigError(f"bad port in database URL: {exc}") from None
     database = unquote(parts.path.lstrip("/")) or None
+    parameters = parse_qsl(parts.query, keep_blank_values=True)
+    password = unquote(parts.password) if parts.password is not None else None
+    # libpq also takes the password as a parameter; it then travels like one given before the @.
+    password = next((value for key, value in parameters if key == "password"), password)
     return DatabaseURL(
         raw=url,
         dialect=dialect,
         scheme=scheme,
         user=unquote(parts.username) if parts.username else None,
-        password=unquote(parts.password) if parts.password is not None else None,
+        password=password,
         host=parts.hostname,
         port=port,
         database=database,
+        parameters=tuple((key, value) for key, value in parameters if key != "password"),
     )
+
+
+def _masked_parameter(item: str) -> str:
+    key, equals, _ = item.partition("=")
+    return f"{key}=***" if equals and unquote(key).lower() in SECRET_PARAMETERS else item
 
 
 def _parse_sqlite(url: str, scheme: str, base_dir: Path | None) -> DatabaseURL:

@@ -44,8 +44,8 @@ class MySQLDatabase(Database):
             raise ConfigError(f"no database name in {url.masked()}", hint="use mysql://user@host:3306/dbname")
         try:
             self._conn = pymysql.connect(
-                **connection_kwargs(url), autocommit=True, charset="utf8mb4",
-                connect_timeout=max(1, min(int(busy_timeout), 30)),
+                **{"connect_timeout": max(1, min(int(busy_timeout), 30)), **connection_kwargs(url)},
+                autocommit=True, charset="utf8mb4",
             )
         except pymysql.MySQLError as exc:
             raise ConfigError(
@@ -389,18 +389,56 @@ def load_dump(url, path: Path) -> None:
                           hint="the database was not changed")
 
 
+#: The URL parameters a MySQL/MariaDB URL takes: PyMySQL's keyword, its type, and the client
+#: tools' option (None: the connection only).
+URL_PARAMETERS = {
+    "ssl_ca": (str, "--ssl-ca"),
+    "ssl_cert": (str, "--ssl-cert"),
+    "ssl_key": (str, "--ssl-key"),
+    "ssl_verify_cert": (bool, "--ssl-verify-server-cert"),
+    "ssl_verify_identity": (bool, "--ssl-verify-server-cert"),
+    "unix_socket": (str, "--socket"),
+    "connect_timeout": (int, None),
+}
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
+
+
 def connection_kwargs(url) -> dict:
-    """PyMySQL keyword arguments for ``url``."""
+    """PyMySQL keyword arguments for ``url``: its parts, then its parameters (see URL_PARAMETERS)."""
     kwargs = {"host": url.host or "localhost", "port": url.port or 3306, "user": url.user or "root",
               "database": url.database}
+    kwargs.update(url_parameters(url))
     if url.password is not None:
         kwargs["password"] = url.password
     return kwargs
 
 
+def url_parameters(url) -> dict:
+    """The URL's parameters as typed PyMySQL keywords; an unknown parameter or a bad value is refused."""
+    typed = {}
+    for key, value in url.parameters:
+        if key not in URL_PARAMETERS:
+            raise ConfigError(f"unknown parameter {key!r} in {url.masked()}",
+                              hint=f"a MySQL/MariaDB URL takes {', '.join(URL_PARAMETERS)}")
+        kind = URL_PARAMETERS[key][0]
+        if kind is bool and value.lower() not in _TRUE | _FALSE or kind is int and not value.isdigit():
+            raise ConfigError(f"bad value {value!r} for {key} in {url.masked()}",
+                              hint="use true/false" if kind is bool else "use a whole number of seconds")
+        typed[key] = value.lower() in _TRUE if kind is bool else int(value) if kind is int else value
+    return typed
+
+
 def client_arguments(url) -> list[str]:
-    """Client-tool arguments naming the server, without the password."""
-    return [f"--host={url.host or 'localhost'}", f"--port={url.port or 3306}", f"--user={url.user or 'root'}"]
+    """Client-tool arguments naming the server and the URL's TLS and socket settings, without the password."""
+    args = [f"--host={url.host or 'localhost'}", f"--port={url.port or 3306}", f"--user={url.user or 'root'}"]
+    for key, value in url_parameters(url).items():
+        option = URL_PARAMETERS[key][1]
+        if option is None or value is False:
+            continue
+        flag = option if value is True else f"{option}={value}"
+        if flag not in args:
+            args.append(flag)
+    return args
 
 
 @contextlib.contextmanager

@@ -55,8 +55,8 @@ class PostgreSQLDatabase(Database):
 
     def _connect(self):
         try:
-            return self._psycopg.connect(**connection_kwargs(self.url), autocommit=True,
-                                         connect_timeout=self._connect_timeout, application_name=APPLICATION_PREFIX)
+            return self._psycopg.connect(**{"connect_timeout": self._connect_timeout, **connection_kwargs(self.url)},
+                                         autocommit=True, application_name=APPLICATION_PREFIX)
         except self._psycopg.Error as exc:
             raise ConfigError(
                 f"cannot connect to {self.url.masked()}: {first_line(exc)}",
@@ -342,7 +342,17 @@ class PostgreSQLDatabase(Database):
         self.execute(f"CREATE DATABASE {self.quote(name)}")
         scratch = PostgreSQLDatabase(self.url.with_database(name))
         scratch._drop_via = self.url
+        scratch._create_first_schema_of_search_path()
         return scratch
+
+    def _create_first_schema_of_search_path(self) -> None:
+        """A new database has only ``public``; when the URL's search_path puts another schema first
+        (``?options=-csearch_path%3Dbilling``), create it so that ``schema.sql`` lands there."""
+        if self.execute("SELECT current_schema()")[0][0] is not None:
+            return
+        first = self.execute("SELECT split_part(current_setting('search_path'), ',', 1)")[0][0].strip()
+        if first and first != '"$user"':
+            self.execute(f"CREATE SCHEMA {first}")
 
     def restore(self, backup: Path, keep_current_as: Path | None, checks: Callable[[Path, str], None]) -> dict:
         """Replace the database's schemas with the backup's, in one transaction (psql --single-transaction)."""
@@ -519,26 +529,34 @@ def foreign_key_violations(db: Database, keys: list[tuple]) -> list[str]:
 
 
 def connection_kwargs(url) -> dict:
-    """psycopg keyword arguments for ``url`` (the password travels as a keyword, never in argv)."""
+    """psycopg keyword arguments for ``url``: the URL's parts, then its parameters, which are libpq's
+    (``sslmode``, ``sslrootcert``, ``options=-csearch_path%3Dbilling``, ``host=/run/postgresql``...).
+    ``application_name`` is dbshift's own: the lock names its holder there. The password travels as
+    a keyword, never in argv."""
     kwargs = {"host": url.host or "localhost", "dbname": url.database or url.user or "postgres"}
     if url.port:
         kwargs["port"] = url.port
     if url.user:
         kwargs["user"] = url.user
+    kwargs.update((key, value) for key, value in url.parameters if key != "application_name")
     if url.password is not None:
         kwargs["password"] = url.password
     return kwargs
 
 
 def client_arguments(url) -> list[str]:
-    """``pg_dump``/``psql`` arguments naming the server and database, without the password."""
-    args = [f"--host={url.host or 'localhost'}"]
-    if url.port:
-        args.append(f"--port={url.port}")
-    if url.user:
-        args.append(f"--username={url.user}")
-    args.append(f"--dbname={url.database or url.user or 'postgres'}")
-    return args
+    """``pg_dump``/``pg_restore``/``psql`` arguments naming the server and database, without the
+    password; a URL with parameters becomes one connection string."""
+    settings = {key: value for key, value in connection_kwargs(url).items() if key != "password"}
+    if not url.parameters:
+        names = {"host": "--host", "port": "--port", "user": "--username", "dbname": "--dbname"}
+        return [f"{names[key]}={value}" for key, value in settings.items()]
+    return ["--dbname=" + " ".join(f"{key}={_conninfo_value(str(value))}" for key, value in settings.items())]
+
+
+def _conninfo_value(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace("'", "\\'")
+    return f"'{escaped}'"
 
 
 def tool_env(url) -> dict:
