@@ -88,6 +88,17 @@ def make_project(tmp_path, url: str) -> Project:
     return Project.init(tmp_path, url)
 
 
+def project_with(tmp_path, url: str, first_migration: str) -> Project:
+    """A project whose first migration (version 20260101090000, already applied) is ``first_migration``."""
+    from conftest import write_migration
+
+    project = make_project(tmp_path, url)
+    write_migration(project, 20260101090000, "start", first_migration)
+    project.hash()
+    project.apply()
+    return project
+
+
 @pytest.fixture
 def server_project(tmp_path, server_url, monkeypatch) -> Project:
     """A fresh project on a fresh database, once per server."""

@@ -9,25 +9,14 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import write_migration
 from dbshift.errors import SafetyRefusal
-from servers.conftest import make_project, query
+from servers.conftest import project_with, query
 
-V1 = 20260101090000
 
 SALES = ("CREATE TABLE sales (id int NOT NULL, year_num int NOT NULL, amount int, PRIMARY KEY (id, year_num))\n"
          "PARTITION BY RANGE (year_num)\n(PARTITION p2022 VALUES LESS THAN (2023),\n"
          " PARTITION p2023 VALUES LESS THAN (2024){more});")
 SALES_ROWS = "INSERT INTO sales VALUES (1, 2022, 10), (2, 2023, 20), (3, 2023, 30);"
-
-
-def project_with(tmp_path, url: str, first_migration: str):
-    """A project whose first migration (already applied) is ``first_migration``."""
-    project = make_project(tmp_path, url)
-    write_migration(project, V1, "start", first_migration)
-    project.hash()
-    project.apply()
-    return project
 
 
 def draft_and_apply(project, desired_sql: str):

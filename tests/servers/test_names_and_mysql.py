@@ -10,19 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import write_migration
-from servers.conftest import make_project, query, user_tables
-
-V1 = 20260101090000
-
-
-def project_with(tmp_path, url: str, first_migration: str):
-    """A project whose first migration (already applied) is ``first_migration``."""
-    project = make_project(tmp_path, url)
-    write_migration(project, V1, "start", first_migration)
-    project.hash()
-    project.apply()
-    return project
+from servers.conftest import project_with, query, user_tables
 
 
 def draft_and_apply(project, desired_sql: str, **options):
