@@ -8,7 +8,10 @@ for goes in ``options``: comments (on tables, columns, constraints, indexes, vie
 triggers), identity, exclusion constraints, row-level security (``row_security``,
 ``force_row_security``), and on the schema the enums, domains, standalone sequences, functions,
 aggregates, rules, policies (by table then name), comments on those objects (``comments``, by
-kind then key) and other schemas. A table
+kind then key), installed extensions (``extensions``: name -> schema) and other schemas. What an
+extension creates (its functions, types, aggregates, views...) is the extension's and is never
+read as the user's own objects. An index key's operator class, where it is not the default,
+is in the index's ``options["opclasses"]``. A table
 that inherits from others (``INHERITS``) lists its parents in ``options["inherits"]``; its
 columns and CHECKs include the inherited ones, as the catalog shows them. A partitioned table
 has ``options["partition_by"]``, a partition ``partition_of`` and ``partition_bound``; the keys,
@@ -43,6 +46,13 @@ INDEX_DESC = 1  # bit 0 of pg_index.indoption
 NAMESPACE = "(SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = current_schema())"
 
 
+def _not_extension_member(oid: str, catalog: str) -> str:
+    """SQL that is true when the object ``oid`` of ``catalog`` does not belong to an extension
+    (``CREATE EXTENSION`` made it: it is the extension's, not the user's)."""
+    return (f"NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend x WHERE x.objid = {oid} "
+            f"AND x.classid = '{catalog}'::regclass AND x.deptype = 'e')")
+
+
 def inspect_database(db) -> Schema:
     """Read the current schema of a PostgreSQL :class:`Database`."""
     tables = _tables(db)
@@ -63,7 +73,8 @@ def _tables(db) -> list[tuple]:
     rows = db.execute(
         "SELECT c.oid, c.relname, obj_description(c.oid, 'pg_class'), c.relrowsecurity, c.relforcerowsecurity "
         "FROM pg_catalog.pg_class c "
-        f"WHERE c.relnamespace = {NAMESPACE} AND c.relkind IN ('r', 'p') ORDER BY 2"
+        f"WHERE c.relnamespace = {NAMESPACE} AND c.relkind IN ('r', 'p') "
+        f"AND {_not_extension_member('c.oid', 'pg_class')} ORDER BY 2"
     )
     return [row for row in rows if row[1] not in skipped]
 
@@ -226,7 +237,12 @@ def _indexes(db) -> dict[int, tuple[Index, ...]]:
         "FROM generate_series(1, i.indnatts) k ORDER BY k) END, "
         "ARRAY(SELECT COALESCE(a.attname, '') FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(n, o) "
         "LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.n ORDER BY k.o)::text[], "
-        "obj_description(i.indexrelid, 'pg_class') "
+        "obj_description(i.indexrelid, 'pg_class'), "
+        # Each key's operator class where it is not the default one ('' where it is), qualified outside the schema.
+        "ARRAY(SELECT CASE WHEN opc.opcdefault THEN '' WHEN opc.opcnamespace IN ('pg_catalog'::regnamespace, "
+        f"{NAMESPACE}) THEN quote_ident(opc.opcname) ELSE opc.opcnamespace::regnamespace::text "
+        "|| '.' || quote_ident(opc.opcname) END FROM unnest(i.indclass::oid[]) WITH ORDINALITY k(c, o) "
+        "JOIN pg_catalog.pg_opclass opc ON opc.oid = k.c ORDER BY k.o)::text[] "
         "FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
         "JOIN pg_catalog.pg_class t ON t.oid = i.indrelid JOIN pg_catalog.pg_am am ON am.oid = ic.relam "
         f"WHERE t.relnamespace = {NAMESPACE} AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint c "
@@ -236,7 +252,7 @@ def _indexes(db) -> dict[int, tuple[Index, ...]]:
     )
     found: dict[int, list[Index]] = {}
     for table_oid, name, table, unique, key_count, all_count, indkey, indoption, where, method, _oid, defs, names, \
-            comment in rows:
+            comment, opclasses in rows:
         keys = tuple(
             IndexKey(column=names[i] if indkey[i] else None, expression=None if indkey[i] else defs[i],
                      descending=bool(indoption[i] & INDEX_DESC))
@@ -245,6 +261,8 @@ def _indexes(db) -> dict[int, tuple[Index, ...]]:
         options = {"method": method} if method != "btree" else {}
         if all_count > key_count:
             options["include"] = list(names[key_count:])
+        if any(opclasses):
+            options["opclasses"] = [opclass or None for opclass in opclasses]
         if comment:
             options["comment"] = comment
         found.setdefault(table_oid, []).append(Index(name, table, keys, bool(unique), where, options))
@@ -254,7 +272,8 @@ def _indexes(db) -> dict[int, tuple[Index, ...]]:
 def _views(db) -> list[View]:
     rows = db.execute(
         "SELECT c.relname, c.relkind, pg_get_viewdef(c.oid, true), obj_description(c.oid, 'pg_class') "
-        f"FROM pg_catalog.pg_class c WHERE c.relnamespace = {NAMESPACE} AND c.relkind IN ('v', 'm') ORDER BY 1"
+        f"FROM pg_catalog.pg_class c WHERE c.relnamespace = {NAMESPACE} AND c.relkind IN ('v', 'm') "
+        f"AND {_not_extension_member('c.oid', 'pg_class')} ORDER BY 1"
     )
     views = []
     for name, kind, definition, comment in rows:
@@ -272,7 +291,7 @@ def _triggers(db) -> list[Trigger]:
     rows = db.execute(
         "SELECT tg.tgname, c.relname, pg_get_triggerdef(tg.oid, true), obj_description(tg.oid, 'pg_trigger') "
         f"FROM pg_catalog.pg_trigger tg JOIN pg_catalog.pg_class c ON c.oid = tg.tgrelid WHERE c.relnamespace = {NAMESPACE} "
-        "AND NOT tg.tgisinternal AND tg.tgparentid = 0 ORDER BY 1, 2"
+        f"AND NOT tg.tgisinternal AND tg.tgparentid = 0 AND {_not_extension_member('c.oid', 'pg_class')} ORDER BY 1, 2"
     )
     return [Trigger(name, table, sql, {"comment": comment} if comment else {}) for name, table, sql, comment in rows]
 
@@ -283,18 +302,20 @@ def _schema_options(db) -> dict:
         "enums": {name: list(labels) for name, labels in db.execute(
             "SELECT t.typname, ARRAY(SELECT e.enumlabel FROM pg_catalog.pg_enum e WHERE e.enumtypid = t.oid "
             f"ORDER BY e.enumsortorder)::text[] FROM pg_catalog.pg_type t WHERE t.typnamespace = {NAMESPACE} "
-            "AND t.typtype = 'e' ORDER BY 1")},
+            f"AND t.typtype = 'e' AND {_not_extension_member('t.oid', 'pg_type')} ORDER BY 1")},
         "domains": _domains(db),
         "sequences": {name: [str(v) for v in values] for name, *values in db.execute(
             "SELECT c.relname, format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement, s.seqmin, s.seqmax, "
             "s.seqcycle FROM pg_catalog.pg_sequence s JOIN pg_catalog.pg_class c ON c.oid = s.seqrelid "
+            # Owned by a column (serial, identity) or by an extension: not a standalone sequence of the user's.
             f"WHERE c.relnamespace = {NAMESPACE} AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d "
-            "WHERE d.objid = c.oid AND d.deptype IN ('a', 'i')) ORDER BY 1")},
+            "WHERE d.objid = c.oid AND d.deptype IN ('a', 'i', 'e')) ORDER BY 1")},
         "functions": dict(db.execute(
             "SELECT p.oid::regprocedure::text, pg_get_functiondef(p.oid) FROM pg_catalog.pg_proc p "
-            f"WHERE p.pronamespace = {NAMESPACE} AND p.prokind IN ('f', 'p') AND NOT EXISTS (SELECT 1 FROM "
-            "pg_catalog.pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e') ORDER BY 1")),
+            f"WHERE p.pronamespace = {NAMESPACE} AND p.prokind IN ('f', 'p') "
+            f"AND {_not_extension_member('p.oid', 'pg_proc')} ORDER BY 1")),
         "aggregates": _aggregates(db),
+        "extensions": _extensions(db),
         "rules": _rules(db),
         "policies": _policies(db),
         "other_schemas": [r[0] for r in db.execute(
@@ -328,6 +349,19 @@ def _object_comments(db, options: dict) -> dict[str, dict[str, str]]:
     return found
 
 
+def _extensions(db) -> dict[str, dict]:
+    """Installed extensions (not ``plpgsql``, which every database has) and the schema each is in,
+    in the order they were created (an extension after the ones it requires).
+
+    The version is left out: a database made from ``schema.sql`` gets the server's default
+    version, and a live database keeps the one it was installed with; comparing them would plan
+    an ``ALTER EXTENSION ... UPDATE`` nobody asked for.
+    """
+    return {name: {"schema": schema} for name, schema in db.execute(
+        "SELECT e.extname, n.nspname FROM pg_catalog.pg_extension e "
+        "JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname <> 'plpgsql' ORDER BY e.oid")}
+
+
 def _policies(db) -> dict[str, dict[str, dict]]:
     """Row-level security policies by table then name: AS, FOR, TO (role names, sorted), USING, WITH CHECK, comment."""
     found: dict[str, dict[str, dict]] = {}
@@ -350,7 +384,8 @@ def _aggregates(db) -> dict[str, str]:
         "NULLIF(a.aggfinalfn, 0)::regproc::text, a.aggfinalextra, NULLIF(a.aggcombinefn, 0)::regproc::text, "
         "a.agginitval, NULLIF(a.aggsortop, 0)::regoperator::text, a.aggkind "
         "FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_aggregate a ON a.aggfnoid = p.oid "
-        f"WHERE p.pronamespace = {NAMESPACE} AND p.prokind = 'a' ORDER BY 1"
+        f"WHERE p.pronamespace = {NAMESPACE} AND p.prokind = 'a' AND {_not_extension_member('p.oid', 'pg_proc')} "
+        "ORDER BY 1"
     )
     return {signature: _aggregate_sql(*row) for signature, *row in rows}
 
@@ -377,7 +412,7 @@ def _rules(db) -> dict[str, dict[str, str]]:
     for table, name, definition in db.execute(
             "SELECT c.relname, r.rulename, pg_get_ruledef(r.oid, true) FROM pg_catalog.pg_rewrite r "
             f"JOIN pg_catalog.pg_class c ON c.oid = r.ev_class WHERE c.relnamespace = {NAMESPACE} "
-            "AND r.rulename <> '_RETURN' ORDER BY 1, 2"):
+            f"AND r.rulename <> '_RETURN' AND {_not_extension_member('c.oid', 'pg_class')} ORDER BY 1, 2"):
         found.setdefault(table, {})[name] = definition.rstrip().rstrip(";")
     return found
 
@@ -388,7 +423,8 @@ def _domains(db) -> dict[str, dict]:
         "SELECT t.typname, format_type(t.typbasetype, t.typtypmod), t.typnotnull, t.typdefault, "
         "COALESCE((SELECT json_object_agg(c.conname, pg_get_constraintdef(c.oid, true)) "
         "FROM pg_catalog.pg_constraint c WHERE c.contypid = t.oid), '{}'::json) "
-        f"FROM pg_catalog.pg_type t WHERE t.typnamespace = {NAMESPACE} AND t.typtype = 'd' ORDER BY 1"
+        f"FROM pg_catalog.pg_type t WHERE t.typnamespace = {NAMESPACE} AND t.typtype = 'd' "
+        f"AND {_not_extension_member('t.oid', 'pg_type')} ORDER BY 1"
     )
     return {name: {"type": base, "not_null": bool(not_null), "default": default, "checks": dict(sorted(checks.items()))}
             for name, base, not_null, default, checks in rows}

@@ -254,12 +254,14 @@ def index_sql(index: Index) -> list[str]:
 
 
 def create_index_sql(index: Index, concurrently: bool = False) -> str:
-    """``CREATE INDEX`` with method, keys, INCLUDE and WHERE."""
+    """``CREATE INDEX`` with method, keys (and their operator classes), INCLUDE and WHERE."""
     keys = []
-    for key in index.keys:
+    opclasses = index.options.get("opclasses") or [None] * len(index.keys)
+    for key, opclass in zip(index.keys, opclasses):
         text = quote(key.column) if key.column is not None else f"({key.expression})"
         if key.collation:
             text += f" COLLATE {quote(key.collation)}"
+        text += f" {opclass}" if opclass else ""
         keys.append(text + (" DESC" if key.descending else ""))
     method = index.options.get("method")
     sql = (f"CREATE {'UNIQUE ' if index.unique else ''}INDEX {'CONCURRENTLY ' if concurrently else ''}{quote(index.name)} "
@@ -342,7 +344,7 @@ def _alters_in_order(alters: list) -> list:
     return ordered
 
 
-# -- schema-level objects: enums, domains, sequences, functions, aggregates, rules ---------
+# -- schema-level objects: extensions, enums, domains, sequences, functions, aggregates, rules
 def _relations(schema: Schema) -> set[str]:
     return {t.name for t in schema.tables} | {v.name for v in schema.views}
 
@@ -540,11 +542,11 @@ def plan_diff(diff: d.Diff) -> Plan:
     """The operations that carry out ``diff`` on PostgreSQL.
 
     Order: rules and policies that go or change are dropped; triggers, views and the functions
-    that read tables that go are dropped; types, domains, sequences and other functions are
-    created or changed; foreign keys that go or move are dropped; tables change; foreign keys are
-    added; functions that read tables, views, triggers, rules and policies are created (or
-    policies altered); comments that change alone are set; and the types, domains, sequences and
-    functions that go are dropped last. The down runs the reverses backwards.
+    that read tables that go are dropped; extensions, types, domains, sequences and other functions
+    are created or changed; foreign keys that go or move are dropped; tables change; foreign keys
+    are added; functions that read tables, views, triggers, rules and policies are created (or
+    policies altered); comments that change alone are set; and the types, domains, sequences,
+    functions and then extensions that go are dropped last. The down runs the reverses backwards.
     """
     objects = _object_transitions(diff.current, diff.desired)
     rules_first, rules_last = _rule_operations(diff)
@@ -557,12 +559,12 @@ def plan_diff(diff: d.Diff) -> Plan:
     operations = rules_first + policies_first
     operations += _with_late_functions(changes[:leading], objects["drop before"], diff, creating=False)
     if objects["create before"]:
-        operations.append(_objects_operation("create or change types, sequences and functions", objects["create before"]))
+        operations.append(_objects_operation("create or change extensions, types, sequences and functions", objects["create before"]))
     operations += _table_operations(changes[leading:trailing], diff)
     operations += _with_late_functions(changes[trailing:], objects["create after"], diff, creating=True)
     operations += rules_last + policies_last + comments
     if objects["drop after"]:
-        operations.append(_objects_operation("drop types, sequences and functions", objects["drop after"]))
+        operations.append(_objects_operation("drop types, sequences, functions and extensions", objects["drop after"]))
     return Plan(operations=operations, notes=_notes(diff, changes))
 
 
@@ -595,6 +597,7 @@ def _notes(diff: d.Diff, changes: list) -> list[str]:
     """What the plan infers or cannot do (rename candidates are the diff's, shown on their own)."""
     current, desired = diff.current.options, diff.desired.options
     notes = _enum_rename_notes(desired, current) + _changed_domains(desired, current) + o.enum_notes(desired, current)
+    notes += o.extension_notes(desired, current)
     return notes + _repartitioned_notes(changes) + _column_order_notes(changes)
 
 

@@ -1,6 +1,9 @@
-"""PostgreSQL schema-level objects (schema ``options``): enums, domains, sequences, functions, aggregates.
+"""PostgreSQL schema-level objects (schema ``options``): extensions, enums, domains, sequences,
+functions, aggregates.
 
-Each object is created in dependency order (a domain after the function its CHECK calls, an
+Extensions come first (a type, function or column may use what they provide) and go last, in
+the order they were installed (an extension after the ones it requires); they are dropped
+without CASCADE, so PostgreSQL refuses to drop one that something still uses. Each object is created in dependency order (a domain after the function its CHECK calls, an
 aggregate after its state function) and dropped in the opposite order. Objects fall in two
 phases: most are created *before* the tables (a column's type, default or CHECK may use them);
 a function whose signature names a table's row type, or a ``LANGUAGE sql`` function whose
@@ -17,7 +20,7 @@ from dataclasses import dataclass, replace
 
 BEFORE_TABLES, AFTER_TABLES = "before tables", "after tables"
 #: Kinds in the order they are created when nothing else decides.
-KINDS = ("enum", "domain", "sequence", "function", "aggregate", "view")
+KINDS = ("extension", "enum", "domain", "sequence", "function", "aggregate", "view")
 #: What COMMENT ON calls each kind (ROUTINE: a function or a procedure).
 COMMENT_TARGETS = {"enum": "TYPE", "domain": "DOMAIN", "sequence": "SEQUENCE", "function": "ROUTINE",
                    "aggregate": "AGGREGATE"}
@@ -25,7 +28,7 @@ COMMENT_TARGETS = {"enum": "TYPE", "domain": "DOMAIN", "sequence": "SEQUENCE", "
 
 @dataclass(frozen=True)
 class SchemaObject:
-    """One enum, domain, sequence, function or aggregate with the SQL that creates and drops it."""
+    """One extension, enum, domain, sequence, function or aggregate with the SQL that creates and drops it."""
 
     kind: str
     key: str
@@ -79,6 +82,9 @@ def literal(text: str) -> str:
 def schema_objects(options: dict, relations: set[str]) -> dict[tuple[str, str], SchemaObject]:
     """The objects of a schema's ``options`` by (kind, key); ``relations`` are its table and view names."""
     found = {}
+    for name, extension in options.get("extensions", {}).items():
+        found[("extension", name)] = SchemaObject("extension", name, name, extension,
+                                                  (_extension_sql(name, extension),), f"DROP EXTENSION {quote(name)}")
     for name, labels in options.get("enums", {}).items():
         found[("enum", name)] = SchemaObject("enum", name, name, labels, (_enum_sql(name, labels),),
                                              f"DROP TYPE {quote(name)}")
@@ -128,6 +134,17 @@ def _reads_relations(definition: str, relations: re.Pattern | None) -> bool:
         return True
     return re.search(r"^\s*LANGUAGE sql\b", header, re.MULTILINE | re.IGNORECASE) is not None \
         and relations.search(body) is not None
+
+
+def _extension_sql(name: str, extension: dict) -> str:
+    # IF NOT EXISTS: a database the migration reaches may have it already (a template, a hosted default).
+    return f"CREATE EXTENSION IF NOT EXISTS {quote(name)} WITH SCHEMA {quote(extension['schema'])}"
+
+
+def extension_notes(new: dict, old: dict) -> list[str]:
+    """Extensions the plan drops: never with CASCADE, so what still uses one stops the migration instead."""
+    return [f"extension {name} is dropped without CASCADE: PostgreSQL refuses if anything still uses it"
+            for name in old.get("extensions", {}) if name not in new.get("extensions", {})]
 
 
 def _enum_sql(name: str, labels: list[str]) -> str:
@@ -232,6 +249,9 @@ def _redefinition(old: SchemaObject, new: SchemaObject) -> Transition | None:
     """The statements that change the definition, in place where PostgreSQL can, else by drop and create."""
     if new.kind == "enum":
         return _enum_transition(new.key, old.definition, new.definition)
+    if new.kind == "extension":
+        move = f"ALTER EXTENSION {quote(new.key)} SET SCHEMA "
+        return Transition([move + quote(new.definition["schema"])], [move + quote(old.definition["schema"])])
     if new.kind == "domain":
         if old.definition["type"] != new.definition["type"]:
             return None  # reported as a note
