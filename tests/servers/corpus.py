@@ -30,7 +30,7 @@ CREATE_TABLE = re.compile(r"CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(?:\w+\.)?
 #: Features dbshift's model does not cover: (pattern over current+desired SQL, reason).
 POSTGRES_UNCOVERED = [
     (r"\bGRANT\b|\bREVOKE\b|\bCREATE\s+ROLE\b|\bOWNER\s+TO\b", "privileges and roles are not modelled"),
-    (r"\bCREATE\s+(EXTENSION|SCHEMA)\b|\bSEARCH_PATH\b", "only the current schema is inspected; extensions and other schemas are not managed"),
+    (r"\bCREATE\s+SCHEMA\b|\bSEARCH_PATH\b", "other schemas are not managed"),
     (r"\b(?!public\b)[a-z_]+\.\"?[a-z_]+\"?\s*\(", None),  # placeholder, replaced below
     (r"\bCREATE\s+(OPERATOR|CAST|COLLATION|EVENT\s+TRIGGER|FOREIGN|SERVER|PUBLICATION|SUBSCRIPTION|STATISTICS|TEXT\s+SEARCH|CONVERSION|LANGUAGE)\b",
      "this kind of object is not modelled"),
