@@ -12,8 +12,11 @@ from dbshift.planners import planner_for
 from dbshift.urls import parse_url
 from servers.conftest import create_database, drop_database
 
-#: Lines of the upstream scripts that pick or recreate the database itself (psql's \c, USE...).
-DATABASE_LINES = re.compile(r"^\s*(DROP\s+DATABASE|CREATE\s+DATABASE|\\c\s|USE\s)[^\n]*$", re.IGNORECASE | re.MULTILINE)
+#: Lines of the upstream scripts that pick or recreate the database itself (psql's \c, USE, and
+#: MySQL's CREATE/DROP SCHEMA, which are CREATE/DROP DATABASE there: Sakila's script would drop
+#: and leave behind a database named sakila on the server).
+DATABASE_LINES = re.compile(r"^\s*((DROP|CREATE)\s+(DATABASE|SCHEMA)|\\c\s|USE\s)[^\n]*$",
+                            re.IGNORECASE | re.MULTILINE)
 
 SCHEMAS = [
     ("postgresql", "chinook/schema-only/Chinook_PostgreSql.schema.sql"),
