@@ -19,6 +19,7 @@ import re
 from dataclasses import replace
 
 from dbshift.planners import postgresql_objects as o
+from dbshift.planners import postgresql_rebuild as rebuild
 from dbshift.planners.operations import Operation, Plan
 from dbshift.schema import diff as d
 from dbshift.schema.model import NO_ACTION, Check, Column, ForeignKey, Index, PrimaryKey, Schema, Table, Trigger, Unique
@@ -517,9 +518,10 @@ def _pair_key(change) -> tuple:
 
 
 def _reshaped_tables(diff: d.Diff) -> set[str]:
-    """Tables that lose columns or change a column's type (views and rules over them must be recreated)."""
+    """Tables that lose columns, change a column's type or are rebuilt (views, rules and policies over
+    them must be recreated)."""
     return {c.name for c in diff.changes if isinstance(c, d.AlterTable)
-            and (c.dropped or any(a.type != b.type for a, b in c.altered))}
+            and (c.dropped or any(a.type != b.type for a, b in c.altered))} | rebuild.rebuilt_tables(diff)
 
 
 def _changed_domains(new: dict, old: dict) -> list[str]:
@@ -552,7 +554,8 @@ def plan_diff(diff: d.Diff) -> Plan:
     rules_first, rules_last = _rule_operations(diff)
     policies_first, policies_last = _policy_operations(diff)
     diff, comments = _comment_only_changes(diff)
-    changes = _inheritance_order(views_in_dependency_order(_with_views_recreated(diff)))
+    changes = rebuild.with_triggers_recreated(_with_views_recreated(diff), diff)
+    changes = _inheritance_order(views_in_dependency_order(rebuild.without_absorbed_tables(changes, diff)))
     leading = next((i for i, c in enumerate(changes) if not isinstance(c, (d.DropView, d.DropTrigger))), len(changes))
     trailing = next((i for i in range(len(changes), leading, -1)
                      if not isinstance(changes[i - 1], (d.CreateView, d.CreateTrigger))), leading)
@@ -598,14 +601,14 @@ def _notes(diff: d.Diff, changes: list) -> list[str]:
     current, desired = diff.current.options, diff.desired.options
     notes = _enum_rename_notes(desired, current) + _changed_domains(desired, current) + o.enum_notes(desired, current)
     notes += o.extension_notes(desired, current)
-    return notes + _repartitioned_notes(changes) + _column_order_notes(changes)
+    return notes + _repartitioned_notes(changes) + rebuild.rebuild_notes(diff) + _column_order_notes(changes)
 
 
 def _column_order_notes(changes: list) -> list[str]:
     """PostgreSQL cannot put a column anywhere but at the end; say so rather than leave it unexplained."""
     notes = []
     for change in changes:
-        if not isinstance(change, d.AlterTable):
+        if not isinstance(change, d.AlterTable) or rebuild.converts(change):
             continue
         names, added = [c.name for c in change.new.columns], {c.name for c in change.added}
         if change.reordered or (added and set(names[len(names) - len(added):]) != added):
@@ -636,10 +639,11 @@ def _with_late_functions(changes: list, steps: list, diff: d.Diff, creating: boo
 
 
 def _repartitioned_notes(changes: list) -> list[str]:
-    """Tables whose partitioning scheme changes: PostgreSQL cannot alter it in place; not planned."""
+    """Partitioned tables whose partition key changes: PostgreSQL cannot alter it in place; not planned
+    (a table that becomes partitioned or stops being so is rebuilt: see ``postgresql_rebuild``)."""
     return [f"table {c.name} changes its partitioning ({c.old.options.get('partition_by') or 'none'} -> "
             f"{c.new.options.get('partition_by') or 'none'}): PostgreSQL cannot alter that in place; rebuild it by hand"
-            for c in changes if isinstance(c, d.AlterTable)
+            for c in changes if isinstance(c, d.AlterTable) and not rebuild.converts(c)
             and c.old.options.get("partition_by") != c.new.options.get("partition_by")]
 
 
@@ -715,6 +719,8 @@ def _plan_change(change, diff: d.Diff, kept_by_children: dict | None = None) -> 
         return Operation(f"rename table {change.old} to {change.new}",
                          [f"ALTER TABLE {quote(change.old)} RENAME TO {quote(change.new)}"],
                          [f"ALTER TABLE {quote(change.new)} RENAME TO {quote(change.old)}"])
+    if rebuild.converts(change):
+        return rebuild.plan_rebuild(change, diff)
     if isinstance(change, d.AlterTable):
         return plan_alter_table(change, (kept_by_children or {}).get(change.name, frozenset()))
     if isinstance(change, d.CreateIndex):
@@ -794,7 +800,8 @@ def foreign_key_moves(diff: d.Diff) -> tuple[list[tuple[str, ForeignKey]], list[
     Every foreign key that goes or changes is dropped first and every new or changed one added
     last (so the order of the tables never matters, cycles included), and so is an unchanged key
     that points at a primary key, UNIQUE constraint or unique index which the diff drops or
-    redefines (PostgreSQL refuses to drop a key a foreign key depends on). The keys of a dropped
+    redefines (PostgreSQL refuses to drop a key a foreign key depends on), or that leaves from or
+    points at a table the diff rebuilds (the old table goes). The keys of a dropped
     table are dropped first too, so that on the way down the table comes back before the keys
     it points at do, and gets its keys last.
     """
@@ -803,17 +810,17 @@ def foreign_key_moves(diff: d.Diff) -> tuple[list[tuple[str, ForeignKey]], list[
                for t in diff.current.tables for k in t.foreign_keys}
     desired = {(t.name, k.name): (t.name, k) for t in diff.desired.tables for k in t.foreign_keys}
     surviving = {t.name for t in diff.desired.tables}
-    moved_keys = _changed_keys(diff)
+    moved_keys, rebuilt = _changed_keys(diff), rebuild.rebuilt_tables(diff)
     drop, add = [], []
     for key, (table, fk) in current.items():
         wanted = desired.get(key) if key[0] in surviving else None
-        moved = (fk.ref_table, frozenset(fk.ref_columns)) in moved_keys
+        moved = (fk.ref_table, frozenset(fk.ref_columns)) in moved_keys or {key[0], fk.ref_table} & rebuilt
         if wanted is None or uncommented(wanted[1]) != uncommented(fk) or moved:
             original = diff.current.table(table)
             drop.append((table, next(k for k in original.foreign_keys if k.name == fk.name)))
     for key, (table, fk) in desired.items():
         before = current.get(key)
-        moved = (fk.ref_table, frozenset(fk.ref_columns)) in moved_keys
+        moved = (fk.ref_table, frozenset(fk.ref_columns)) in moved_keys or {table, fk.ref_table} & rebuilt
         if before is None or uncommented(before[1]) != uncommented(fk) or moved:
             add.append((table, fk))
     return drop, add
@@ -908,7 +915,7 @@ def _after_parent(child: d.AlterTable, parent: d.AlterTable) -> d.AlterTable:
 
 
 def _still_changes(change: d.AlterTable) -> bool:
-    return bool(alter_table_sql(change) or alter_table_sql(change.inverse()))
+    return rebuild.converts(change) or bool(alter_table_sql(change) or alter_table_sql(change.inverse()))
 
 
 # -- altering one table -------------------------------------------------------------------
