@@ -140,6 +140,21 @@ def test_rows_too_long_to_join_in_one_string_are_summed_instead(tmp_path):
     assert not digest.startswith(b"key-order:")
 
 
+def test_a_table_with_more_columns_than_json_array_takes_is_summed_instead(tmp_path):
+    columns = ", ".join(f"c{i} TEXT" for i in range(1500))  # more than any SQLite lets a function take
+    conn = sqlite3.connect(tmp_path / "wide.db")
+    conn.execute(f"CREATE TABLE t (id INTEGER PRIMARY KEY, {columns})")
+    conn.executemany("INSERT INTO t (id, c0, c1499) VALUES (?, ?, ?)", [(n, "a", "z") for n in range(1, 40)])
+    conn.commit()
+    conn.close()
+    db = SQLiteDatabase(parse_url(f"sqlite:///{tmp_path / 'wide.db'}"), readonly=True)
+    try:
+        rows, digest = db.content_digest("t")
+    finally:
+        db.close()
+    assert rows == 39 and not digest.startswith(b"key-order:")
+
+
 @pytest.mark.parametrize("declaration, key_order", [
     ("CREATE TABLE t (id INTEGER PRIMARY KEY, rowid TEXT)", True),
     ("CREATE TABLE t (id INTEGER, rowid TEXT, PRIMARY KEY (id))", True),

@@ -223,7 +223,7 @@ class SQLiteDatabase(Database):
         ~4.8 s against ~9 s for marshalling each row). JSON is exact for NULL, INTEGER and TEXT; so
         None (use the summed digest) when the rowid is not the primary key (``VACUUM`` may renumber
         it), or a value is REAL (JSON rounds it to 15 digits) or a BLOB (JSON refuses it), or a chunk of
-        rows would not fit in one SQLite string."""
+        rows would not fit in one SQLite string, or the table has more columns than ``json_array`` takes."""
         key = self._rowid_key(table)
         if key is None:
             return None
@@ -252,8 +252,9 @@ class SQLiteDatabase(Database):
                 limit = max(1, min(KEY_ORDER_MAX_CHUNK, KEY_ORDER_CHUNK_BYTES * count // (len(text) + 1)))
                 last, count, text, reals = self._conn.execute(rest, (last, limit)).fetchone()
         except (sqlite3.OperationalError, sqlite3.DataError) as exc:
-            # A BLOB (JSON refuses it), or rows too long to join within SQLite's length limit.
-            if "BLOB" not in str(exc) and "too big" not in str(exc):
+            # A BLOB (JSON refuses it), rows too long to join within SQLite's length limit, or more
+            # columns than a function takes (127 before SQLite 3.48).
+            if not any(reason in str(exc) for reason in ("BLOB", "too big", "too many arguments")):
                 raise
             return None
         finally:
