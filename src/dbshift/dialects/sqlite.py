@@ -253,7 +253,7 @@ class SQLiteDatabase(Database):
                 last, count, text, reals = self._conn.execute(rest, (last, limit)).fetchone()
         except (sqlite3.OperationalError, sqlite3.DataError) as exc:
             # A BLOB (JSON refuses it), rows too long to join within SQLite's length limit, or more
-            # columns than a function takes (127 before SQLite 3.48).
+            # columns than a function takes (SQLITE_MAX_FUNCTION_ARG: 127 in the SQLite here).
             if not any(reason in str(exc) for reason in ("BLOB", "too big", "too many arguments")):
                 raise
             return None
