@@ -111,6 +111,7 @@ class History:
     def ensure_tables(self) -> None:
         """Create the bookkeeping tables if they are missing (idempotent)."""
         if not self.db.table_exists(HISTORY_TABLE):
+            self.db.check_schema_to_create_in()
             self.db.execute(
                 f"CREATE TABLE {HISTORY_TABLE} ("
                 "version BIGINT NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL, "

@@ -32,6 +32,19 @@ def test_a_search_path_in_the_url_keeps_the_project_in_its_own_schema(pg_url, tm
     assert draft.plan.up_statements() == ['ALTER TABLE "invoices" ADD COLUMN "paid" BOOLEAN NOT NULL DEFAULT false']
 
 
+def test_a_search_path_naming_no_schema_is_a_clear_error_and_creates_nothing(pg_url, tmp_path, run_cli):
+    url = pg_url + "?options=-csearch_path%3Dnowhere"
+    project = make_project(tmp_path, url)
+    write_migration(project, V1, "t", "CREATE TABLE t (x INTEGER);", "DROP TABLE t;")
+    project.hash()
+    cli = run_cli("apply", cwd=tmp_path)
+    assert cli.returncode == 2, cli.output
+    assert "no schema to create tables in" in cli.stderr and "nowhere" in cli.stderr and "hint:" in cli.stderr
+    assert "Traceback" not in cli.stderr
+    assert query(pg_url, "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')") \
+        == [(0,)]
+
+
 def test_libpq_parameters_in_the_url_reach_the_server_and_a_password_parameter_stays_hidden(pg_url, tmp_path,
                                                                                            run_cli):
     refused = run_cli("--db", pg_url + "?sslmode=require", "status", cwd=tmp_path)

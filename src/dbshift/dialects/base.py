@@ -106,6 +106,10 @@ class Database(ABC):
     def quote(self, identifier: str) -> str:
         """Quote an identifier for this dialect."""
 
+    def check_schema_to_create_in(self) -> None:
+        """Raise ConfigError when new tables would have nowhere to go (PostgreSQL: a search_path
+        naming no existing schema). Nothing to check by default."""
+
     @abstractmethod
     def table_exists(self, name: str) -> bool:
         """Whether a table of this name exists in the current database/schema."""

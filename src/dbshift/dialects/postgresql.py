@@ -107,6 +107,14 @@ class PostgreSQLDatabase(Database):
     def quote(self, identifier: str) -> str:
         return '"' + identifier.replace('"', '""') + '"'
 
+    def check_schema_to_create_in(self) -> None:
+        if self.execute("SELECT current_schema()")[0][0] is None:
+            path = self.execute("SELECT current_setting('search_path')")[0][0]
+            raise ConfigError(f"{self.url.masked()}: no schema to create tables in (search_path {path!r} names "
+                              "none that exists)",
+                              hint="create the schema first (CREATE SCHEMA ...), or fix the URL's "
+                                   "options=-csearch_path%3D...")
+
     def table_exists(self, name: str) -> bool:
         rows = self.execute(
             "SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
