@@ -54,6 +54,15 @@ def content(path, data, layout="no key") -> tuple[int, str]:
     return fingerprint.rows, fingerprint.content
 
 
+def digest_of(path) -> tuple[int, bytes]:
+    """The dialect's row count and digest of table ``t`` in the file at ``path``."""
+    db = SQLiteDatabase(parse_url(f"sqlite:///{path}"), readonly=True)
+    try:
+        return db.content_digest("t")
+    finally:
+        db.close()
+
+
 def numbered(data):
     return [(number, a, b) for number, (a, b) in enumerate(data, start=1)]
 
@@ -147,11 +156,7 @@ def test_a_table_with_more_columns_than_json_array_takes_is_summed_instead(tmp_p
     conn.executemany("INSERT INTO t (id, c0, c1499) VALUES (?, ?, ?)", [(n, "a", "z") for n in range(1, 40)])
     conn.commit()
     conn.close()
-    db = SQLiteDatabase(parse_url(f"sqlite:///{tmp_path / 'wide.db'}"), readonly=True)
-    try:
-        rows, digest = db.content_digest("t")
-    finally:
-        db.close()
+    rows, digest = digest_of(tmp_path / "wide.db")
     assert rows == 39 and not digest.startswith(b"key-order:")
 
 
@@ -168,11 +173,7 @@ def test_only_a_key_that_is_the_rowid_gives_the_order(tmp_path, declaration, key
     conn.executemany("INSERT INTO t VALUES (?, ?)", [(3, "c"), (1, "a"), (2, "b")])
     conn.commit()
     conn.close()
-    db = SQLiteDatabase(parse_url(f"sqlite:///{tmp_path / 'k.db'}"), readonly=True)
-    try:
-        rows, digest = db.content_digest("t")
-    finally:
-        db.close()
+    rows, digest = digest_of(tmp_path / "k.db")
     assert rows == 3
     assert digest.startswith(b"key-order:") == key_order
 
