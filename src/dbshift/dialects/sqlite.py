@@ -224,11 +224,11 @@ class SQLiteDatabase(Database):
         None (use the summed digest) when the rowid is not the primary key (``VACUUM`` may renumber
         it), or a value is REAL (JSON rounds it to 15 digits) or a BLOB (JSON refuses it), or a chunk of
         rows would not fit in one SQLite string, or the table has more columns than ``json_array`` takes."""
-        key = self._rowid_key(table)
+        described = self._conn.execute(f"PRAGMA table_xinfo({self.quote(table)})").fetchall()
+        key = self._rowid_key(table, described)
         if key is None:
             return None
-        columns = [(name, declared) for _, name, declared, _, _, _, hidden in
-                   self._conn.execute(f"PRAGMA table_xinfo({self.quote(table)})") if hidden != 1]
+        columns = [(name, declared) for _, name, declared, _, _, _, hidden in described if hidden != 1]
         may_be_real = [f"(typeof({self.quote(name)}) = 'real')" for name, declared in columns
                        if name != key and type_affinity(declared) != "TEXT"]
         rows_sql = (
@@ -261,9 +261,10 @@ class SQLiteDatabase(Database):
             self._conn.text_factory = previous
         return total, b"key-order:" + digest.digest()
 
-    def _rowid_key(self, table: str) -> str | None:
-        """The column that is the table's rowid (its INTEGER PRIMARY KEY), or None."""
-        keys = [row for row in self._conn.execute(f"PRAGMA table_xinfo({self.quote(table)})") if row[5]]
+    def _rowid_key(self, table: str, described: list[tuple]) -> str | None:
+        """The column that is the table's rowid (its INTEGER PRIMARY KEY), or None (``described``:
+        the table's ``PRAGMA table_xinfo`` rows)."""
+        keys = [row for row in described if row[5]]
         if len(keys) != 1 or keys[0][2].upper() != "INTEGER":
             return None
         # WITHOUT ROWID tables, and the INTEGER PRIMARY KEY DESC quirk, keep the key in an index instead.

@@ -17,8 +17,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from dbshift.planners.mysql_objects import PartitionStep, create_event_sql, event_operations, partition_clause, \
-    partition_losses
+from dbshift.planners.mysql_objects import PartitionStep, create_event_sql, event_operations, literal, partition_clause, \
+    partition_losses, quote
 from dbshift.planners.operations import Operation, Plan, plan_view_or_trigger
 from dbshift.planners.postgresql import views_in_dependency_order
 from dbshift.schema import diff as d
@@ -26,16 +26,6 @@ from dbshift.schema.model import Column, ForeignKey, Index, IndexKey, Schema, Ta
 
 _LITERAL = re.compile(r"^(NULL|-?\d+(\.\d+)?|'(?:[^'\\]|\\.|'')*'|b'[01]*'|x'[0-9a-f]*')$", re.IGNORECASE)
 _NOW = re.compile(r"^(current_timestamp|now|localtimestamp|localtime)(\(\d*\))?$", re.IGNORECASE)
-
-
-def quote(name: str) -> str:
-    """MySQL's quoted identifier."""
-    return "`" + name.replace("`", "``") + "`"
-
-
-def literal(text: str) -> str:
-    """A SQL string literal."""
-    return "'" + text.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
 def _names(names) -> str:

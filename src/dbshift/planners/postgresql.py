@@ -19,6 +19,7 @@ import re
 from dataclasses import replace
 
 from dbshift.planners import postgresql_objects as o
+from dbshift.planners.postgresql_objects import literal, quote
 from dbshift.planners import postgresql_rebuild as rebuild
 from dbshift.planners.operations import Operation, Plan
 from dbshift.schema import diff as d
@@ -27,16 +28,6 @@ from dbshift.schema.model import NO_ACTION, Check, Column, ForeignKey, Index, Pr
 SERIAL_TYPES = {"INTEGER": "SERIAL", "BIGINT": "BIGSERIAL", "SMALLINT": "SMALLSERIAL"}
 #: Type changes PostgreSQL makes without rewriting the table (binary-coercible widenings).
 NO_REWRITE = {("CHARACTER VARYING", "TEXT"), ("CHARACTER VARYING", "CHARACTER VARYING")}
-
-
-def quote(name: str) -> str:
-    """PostgreSQL's quoted identifier."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def literal(text: str) -> str:
-    """A SQL string literal."""
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _names(names) -> str:
@@ -48,8 +39,8 @@ def column_sql(column: Column, table: Table | None = None, sequences: dict | Non
     """One column definition (serial columns of a new table as SERIAL, unless the sequence is a
     standalone one of ``sequences`` that the column only draws from)."""
     type_, default = column.type, column.default
-    standalone = table is not None and _sequence_name(table.name, column.name).strip('"') in (sequences or {})
-    if table is not None and _is_serial(column, table.name) and not standalone:
+    standalone = table is not None and sequence_name(table.name, column.name).strip('"') in (sequences or {})
+    if table is not None and is_serial(column, table.name) and not standalone:
         type_, default = SERIAL_TYPES[column.type], None
     words = [quote(column.name), type_]
     if column.collation:
@@ -65,12 +56,14 @@ def column_sql(column: Column, table: Table | None = None, sequences: dict | Non
     return " ".join(words)
 
 
-def _is_serial(column: Column, table: str) -> bool:
-    expected = f"nextval('{_sequence_name(table, column.name)}'::regclass)"
+def is_serial(column: Column, table: str) -> bool:
+    """The column is a SERIAL: an integer whose default is the next value of its own sequence."""
+    expected = f"nextval('{sequence_name(table, column.name)}'::regclass)"
     return column.type in SERIAL_TYPES and column.default == expected
 
 
-def _sequence_name(table: str, column: str) -> str:
+def sequence_name(table: str, column: str) -> str:
+    """The name PostgreSQL gives a serial column's sequence, quoted where it needs to be."""
     name = f"{table}_{column}_seq"
     return quote(name) if not name.islower() or not name.replace("_", "").isalnum() else name
 
@@ -1035,7 +1028,7 @@ def _column_changes(change: d.AlterTable, table: str) -> list[str]:
         if old.options.get("identity") and old.options.get("identity") != new.options.get("identity"):
             statements.append(f"ALTER TABLE {table} ALTER COLUMN {column} DROP IDENTITY")
         if old.type != new.type or old.collation != new.collation:
-            using = value if value is not None else _cast(column, old.type, new.type)
+            using = value if value is not None else cast(column, old.type, new.type)
             collate = f" COLLATE {quote(new.collation)}" if new.collation else ""
             statements.append(f"ALTER TABLE {table} ALTER COLUMN {column} TYPE {new.type}{collate} USING {using}")
         elif value is not None:
@@ -1050,7 +1043,7 @@ def _column_changes(change: d.AlterTable, table: str) -> list[str]:
     return statements + not_null + identity
 
 
-def _cast(column: str, old: str, new: str) -> str:
+def cast(column: str, old: str, new: str) -> str:
     """``col::new``; to or from a user type (enum, domain) by way of text, which every type reads and prints."""
     user_type = not old.isupper() or not new.isupper()
     return f"{column}::text::{new}" if user_type else f"{column}::{new}"

@@ -164,9 +164,9 @@ def _serials_kept(change: d.AlterTable) -> dict[str, str]:
     found = {}
     for column in change.new.columns:
         source = change.old.column(change.sources[column.name]) if column.name in change.sources else None
-        if source is not None and source.name == column.name and pg._is_serial(column, change.new.name) \
-                and pg._is_serial(source, change.old.name):
-            found[column.name] = pg._sequence_name(change.new.name, column.name)
+        if source is not None and source.name == column.name and pg.is_serial(column, change.new.name) \
+                and pg.is_serial(source, change.old.name):
+            found[column.name] = pg.sequence_name(change.new.name, column.name)
     return found
 
 
@@ -189,7 +189,7 @@ def _copy_rows(change: d.AlterTable, parked: str) -> list[str]:
             continue
         targets.append(column)
         if value is None and old_columns[source].type != column.type:
-            value = pg._cast(pg.quote(source), old_columns[source].type, column.type)
+            value = pg.cast(pg.quote(source), old_columns[source].type, column.type)
         values.append(value if value is not None else pg.quote(source))
     if not targets:
         return []
