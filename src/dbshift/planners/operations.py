@@ -22,6 +22,12 @@ class Operation:
     #: Why the reverse cannot restore everything (the down is lossy), or "".
     lossy_reverse: str = ""
     transactional: bool = True
+    #: Where the data decides whether the reverse restores every value (a BIGINT that fits in a
+    #: REAL's 53 bits, text that is a canonical number): queries, each returning one integer, the
+    #: number of current values that the up's conversion followed by the reverse would NOT give back.
+    #: They run inside the up's transaction before its statements; the total is recorded in the
+    #: history, and a non-zero total makes the rollback lossy. Empty when no check is needed.
+    loss_checks: list[str] = field(default_factory=list)
     #: Extra lines to show the user (rename candidates, warnings).
     notes: list[str] = field(default_factory=list)
 
@@ -35,6 +41,7 @@ class Operation:
             "rewrites_table": self.rewrites_table,
             "lossy_reverse": self.lossy_reverse,
             "transactional": self.transactional,
+            "loss_checks": self.loss_checks,
             "notes": self.notes,
         }
 
@@ -60,6 +67,10 @@ class Plan:
     def rewrites_tables(self) -> bool:
         """Some step copies a whole table."""
         return any(op.rewrites_table for op in self.operations)
+
+    def loss_checks(self) -> list[str]:
+        """Every operation's loss check, in order (see :attr:`Operation.loss_checks`)."""
+        return [check for op in self.operations for check in op.loss_checks]
 
     def up_statements(self) -> list[str]:
         """Every statement of the up, in order."""
