@@ -113,7 +113,7 @@ def dbshift_like_alembic(desired):
     """Inspect the live database, diff and plan against a desired schema read beforehand
     (as Alembic's models are imported before compare_metadata is timed)."""
     from dbshift.inspectors.sqlite import inspect_sqlite
-    from dbshift.schema.drafting import draft_schemas
+    from dbshift.drafting.draft import draft_schemas
 
     def run() -> int:
         conn = sqlite3.connect(ROOT / "app.db")
@@ -163,7 +163,7 @@ def main() -> None:
     operations, alembic_diffs = dbshift_in_process(), alembic_compare(metadata)()
     assert operations >= CHANGED, operations
     assert alembic_diffs >= CHANGED, alembic_diffs
-    from dbshift.schema.sources import schema_from_file
+    from dbshift.drafting.sources import schema_from_file
 
     desired = schema_from_file(ROOT / "schema.sql")
     in_process = {

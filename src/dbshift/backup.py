@@ -6,7 +6,6 @@ checks it; this module names, verifies, describes and prunes backups.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -15,7 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from dbshift import __version__
-from dbshift.dialects.base import Database
+from dbshift.dialects.base import Database, sha256_file  # noqa: F401 (sha256_file: part of this API)
 from dbshift.errors import CheckFailed, ConfigError, SafetyRefusal
 
 
@@ -30,15 +29,6 @@ class BackupInfo:
     def as_json(self) -> dict:
         """A JSON-friendly dict."""
         return {"path": str(self.path), **self.manifest}
-
-
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    """sha256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def create_backup(

@@ -13,11 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import cached_property
 
-from dbshift.dialects.base import Database
-
-HISTORY_TABLE = "dbshift_history"
-LOG_TABLE = "dbshift_log"
-BOOKKEEPING_TABLES = (HISTORY_TABLE, LOG_TABLE)
+from dbshift.dialects.base import BOOKKEEPING_TABLES, HISTORY_TABLE, LOG_TABLE, Database  # noqa: F401
 
 APPLIED = "applied"
 RUNNING = "running"

@@ -395,7 +395,7 @@ class Project:
     # -- drafting (dbshift.schema) ------------------------------------------------------------
     def inspect(self, source: str | None = None):
         """The :class:`Schema` of ``source``: ``db`` (default), ``migrations``, a .sql file or a URL."""
-        from dbshift.schema.drafting import load_source
+        from dbshift.drafting.draft import load_source
 
         return load_source(self, source, "db")[1]
 
@@ -407,7 +407,7 @@ class Project:
         (a rename questioner), ``check_rows`` (refuse NOT NULL columns without a value when the live
         table has rows; default on). With ``name`` the file is written and dbshift.sum updated.
         """
-        from dbshift.schema.drafting import draft, write_migration
+        from dbshift.drafting.draft import draft, write_migration
 
         result = draft(self, source, target, **options)
         if name and not result.empty:

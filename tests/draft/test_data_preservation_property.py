@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dbshift.dialects.sqlite import SQLiteDatabase
-from dbshift.schema.drafting import draft_schemas
-from dbshift.schema.sources import inspect_database, schema_from_sql
+from dbshift.drafting.draft import draft_schemas
+from dbshift.drafting.sources import inspect_database, schema_from_sql
 from dbshift.urls import parse_url
 
 TYPES = ("INTEGER", "TEXT", "REAL")

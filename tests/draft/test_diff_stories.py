@@ -9,9 +9,9 @@ import pytest
 
 from dbshift.errors import ConfigError
 from dbshift.inspectors.sqlite import inspect_sqlite
-from dbshift.schema.drafting import draft_schemas
+from dbshift.drafting.draft import draft_schemas
 from dbshift.schema.renames import RenamePolicy
-from dbshift.schema.sources import schema_from_sql
+from dbshift.drafting.sources import schema_from_sql
 from conftest import write_migration
 
 SHOP = """

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from dbshift.schema.model import Check, ForeignKey, IndexKey, PrimaryKey, Schema, Unique
-from dbshift.schema.render import render
-from dbshift.schema.sources import schema_from_sql
+from dbshift.drafting.render import render
+from dbshift.drafting.sources import schema_from_sql
 
 EVERYTHING = """
 CREATE TABLE users (

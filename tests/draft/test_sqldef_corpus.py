@@ -15,8 +15,8 @@ import pytest
 
 from dbshift.dialects.sqlite import SQLiteDatabase
 from dbshift.errors import ConfigError
-from dbshift.schema.drafting import draft_schemas
-from dbshift.schema.sources import inspect_database, schema_from_sql
+from dbshift.drafting.draft import draft_schemas
+from dbshift.drafting.sources import inspect_database, schema_from_sql
 from dbshift.urls import parse_url
 from value_oracle import differences, fill_schema, snapshot
 

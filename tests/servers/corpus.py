@@ -24,7 +24,7 @@ if __package__ in (None, ""):  # run as a script: tests/ holds the shared helper
 from dbshift.dialects import open_database
 from dbshift.errors import ConfigError
 from dbshift.inspectors import inspect
-from dbshift.schema.drafting import draft_schemas
+from dbshift.drafting.draft import draft_schemas
 from dbshift.urls import parse_url
 from value_oracle import differences, fill_schema, snapshot
 

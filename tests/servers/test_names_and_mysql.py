@@ -301,7 +301,7 @@ def test_renaming_a_sqlite_column_only_by_case_is_a_rename_in_place(tmp_path):
 
 def test_a_mysql_server_comparing_table_names_ignoring_case_matches_Users_with_users():
     """``lower_case_table_names=2`` (macOS) cannot be set on this server: the inspector's flag, diffed and planned."""
-    from dbshift.schema.drafting import draft_schemas
+    from dbshift.drafting.draft import draft_schemas
     from dbshift.schema.model import Column, Schema, Table
 
     def schema(name: str, column: str) -> Schema:

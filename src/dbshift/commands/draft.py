@@ -130,7 +130,7 @@ def inspect_command(
     import sys
 
     from dbshift.errors import ConfigError
-    from dbshift.schema.render import FORMATS, render
+    from dbshift.drafting.render import FORMATS, render
 
     state = ctx.obj
     if state.json:

@@ -7,13 +7,48 @@ and overrides what differs; the runner, history and project code never branch on
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import zlib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 from dbshift.urls import DatabaseURL
+
+if TYPE_CHECKING:
+    from dbshift.dialects.description import DialectDescription
+
+
+#: dbshift's own tables: the history of applied migrations and the log of every run. Inspectors,
+#: fingerprints and records leave them out of the user's schema and data.
+HISTORY_TABLE = "dbshift_history"
+LOG_TABLE = "dbshift_log"
+BOOKKEEPING_TABLES = (HISTORY_TABLE, LOG_TABLE)
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    """sha256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def foreign_key_violations(db: Database, keys: list[tuple]) -> list[str]:
+    """For each (name, child, parent, child columns, parent columns): rows whose parent is missing."""
+    problems = []
+    for name, child, parent, columns, targets in keys:
+        present = " AND ".join(f"c.{db.quote(c)} IS NOT NULL" for c in columns)
+        match = " AND ".join(f"p.{db.quote(t)} = c.{db.quote(c)}" for c, t in zip(columns, targets))
+        count = db.execute(
+            f"SELECT count(*) FROM {db.quote(child)} c WHERE {present} "
+            f"AND NOT EXISTS (SELECT 1 FROM {db.quote(parent)} p WHERE {match})"
+        )[0][0]
+        if count:
+            problems.append(f"{child}: {count} row(s) violate foreign key {name} -> {parent}")
+    return problems
 
 
 @dataclass(frozen=True)
@@ -102,9 +137,16 @@ class Database(ABC):
     def split_script(self, text: str, first_line: int = 1) -> list[Statement]:
         """Split a SQL script into statements, keeping the line where each starts."""
 
-    @abstractmethod
+    @property
+    def description(self) -> "DialectDescription":
+        """What dbshift knows of this dialect without a connection (quoting, names, types...)."""
+        from dbshift.dialects.description import describe
+
+        return describe(self.dialect)
+
     def quote(self, identifier: str) -> str:
         """Quote an identifier for this dialect."""
+        return self.description.quote(identifier)
 
     def check_schema_to_create_in(self) -> None:
         """Raise ConfigError when new tables would have nowhere to go (PostgreSQL: a search_path

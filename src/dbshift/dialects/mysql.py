@@ -13,7 +13,7 @@ import uuid
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-from dbshift.dialects.base import Database, Statement, TableWatch, summed_digest
+from dbshift.dialects.base import Database, Statement, TableWatch, foreign_key_violations, sha256_file, summed_digest
 from dbshift.dialects.statement_writes import IDENTIFIER_PART, WriteWatcher, tables_written
 from dbshift.errors import CheckFailed, ConfigError, LockHeld
 
@@ -91,9 +91,6 @@ class MySQLDatabase(Database):
 
     def split_script(self, text: str, first_line: int = 1) -> list[Statement]:
         return split_mysql_script(text, first_line)
-
-    def quote(self, identifier: str) -> str:
-        return "`" + identifier.replace("`", "``") + "`"
 
     def table_exists(self, name: str) -> bool:
         rows = self.execute(
@@ -243,7 +240,6 @@ class MySQLDatabase(Database):
             columns, targets = keys.setdefault((name, child, parent), ([], []))
             columns.append(column)
             targets.append(target)
-        from dbshift.dialects.postgresql import foreign_key_violations
 
         return foreign_key_violations(self, [(*key, *value) for key, value in keys.items()])
 
@@ -299,7 +295,6 @@ class MySQLDatabase(Database):
         MySQL commits DDL statement by statement, so the replacement itself is not atomic: the
         current database is kept as a verified dump first.
         """
-        from dbshift.backup import sha256_file
 
         checks(backup, sha256_file(backup))
         self.open_backup(backup).close()

@@ -12,7 +12,7 @@ import uuid
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-from dbshift.dialects.base import Database, Statement, TableWatch, summed_digest
+from dbshift.dialects.base import Database, Statement, TableWatch, foreign_key_violations, sha256_file, summed_digest
 from dbshift.dialects.statement_writes import IDENTIFIER_PART, IDENTIFIER_START, WriteWatcher, tables_written
 from dbshift.errors import CheckFailed, ConfigError, LockHeld
 
@@ -103,9 +103,6 @@ class PostgreSQLDatabase(Database):
 
     def split_script(self, text: str, first_line: int = 1) -> list[Statement]:
         return split_postgresql_script(text, first_line)
-
-    def quote(self, identifier: str) -> str:
-        return '"' + identifier.replace('"', '""') + '"'
 
     def check_schema_to_create_in(self) -> None:
         if self.execute("SELECT current_schema()")[0][0] is None:
@@ -364,7 +361,6 @@ class PostgreSQLDatabase(Database):
 
     def restore(self, backup: Path, keep_current_as: Path | None, checks: Callable[[Path, str], None]) -> dict:
         """Replace the database's schemas with the backup's, in one transaction (psql --single-transaction)."""
-        from dbshift.backup import sha256_file
 
         checks(backup, sha256_file(backup))
         if keep_current_as is not None:
@@ -519,21 +515,6 @@ def drop_database(via, name: str) -> None:
         admin.execute(f"DROP DATABASE IF EXISTS {admin.quote(name)} WITH (FORCE)")
     finally:
         admin.close()
-
-
-def foreign_key_violations(db: Database, keys: list[tuple]) -> list[str]:
-    """For each (name, child, parent, child columns, parent columns): rows whose parent is missing."""
-    problems = []
-    for name, child, parent, columns, targets in keys:
-        present = " AND ".join(f"c.{db.quote(c)} IS NOT NULL" for c in columns)
-        match = " AND ".join(f"p.{db.quote(t)} = c.{db.quote(c)}" for c, t in zip(columns, targets))
-        count = db.execute(
-            f"SELECT count(*) FROM {db.quote(child)} c WHERE {present} "
-            f"AND NOT EXISTS (SELECT 1 FROM {db.quote(parent)} p WHERE {match})"
-        )[0][0]
-        if count:
-            problems.append(f"{child}: {count} row(s) violate foreign key {name} -> {parent}")
-    return problems
 
 
 def connection_kwargs(url) -> dict:

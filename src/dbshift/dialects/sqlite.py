@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 from dbshift.dialects.base import Database, Statement, TableWatch, sum_row_hashes
+from dbshift.dialects.sqlite_description import type_affinity  # noqa: F401 (also read from here)
 from dbshift.errors import CheckFailed, ConfigError, LockHeld
 from dbshift.urls import parse_url
 
@@ -113,9 +114,6 @@ class SQLiteDatabase(Database):
 
     def split_script(self, text: str, first_line: int = 1) -> list[Statement]:
         return split_sqlite_script(text, first_line)
-
-    def quote(self, identifier: str) -> str:
-        return '"' + identifier.replace('"', '""') + '"'
 
     def table_exists(self, name: str) -> bool:
         rows = self._conn.execute(
@@ -425,21 +423,6 @@ _WRITE_ON_ARG1 = {sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_D
                   sqlite3.SQLITE_DROP_TABLE}
 _WRITE_ON_ARG2 = {sqlite3.SQLITE_ALTER_TABLE, sqlite3.SQLITE_CREATE_INDEX, sqlite3.SQLITE_DROP_INDEX,
                   sqlite3.SQLITE_CREATE_TRIGGER, sqlite3.SQLITE_DROP_TRIGGER}
-
-
-def type_affinity(declared: str) -> str:
-    """SQLite's affinity rules (https://sqlite.org/datatype3.html): which storage classes a column
-    keeps (a TEXT column never holds a REAL). The differ also uses them to judge type compatibility."""
-    upper = declared.upper()
-    if "INT" in upper:
-        return "INTEGER"
-    if any(word in upper for word in ("CHAR", "CLOB", "TEXT")):
-        return "TEXT"
-    if "BLOB" in upper or not upper:
-        return "BLOB"
-    if any(word in upper for word in ("REAL", "FLOA", "DOUB")):
-        return "REAL"
-    return "NUMERIC"
 
 
 def _note_action(watch: TableWatch, just_dropped: list[str], action: int, arg1, arg2) -> None:

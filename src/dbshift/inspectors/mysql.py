@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from dbshift.history import BOOKKEEPING_TABLES
+from dbshift.dialects.mysql_description import MYSQL
+from dbshift.dialects.base import BOOKKEEPING_TABLES
 from dbshift.schema.model import (
     Check,
     Column,
@@ -371,5 +372,4 @@ def _upper_outside_quotes(text: str) -> str:
     return "".join(part if part.startswith("'") else part.upper() for part in parts)
 
 
-def _quote(name: str) -> str:
-    return "`" + name.replace("`", "``") + "`"
+_quote = MYSQL.quote

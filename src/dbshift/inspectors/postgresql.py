@@ -24,7 +24,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from dbshift.history import BOOKKEEPING_TABLES
+from dbshift.dialects.postgresql_description import POSTGRESQL
+from dbshift.dialects.base import BOOKKEEPING_TABLES
 from dbshift.schema.model import (
     NO_ACTION,
     Check,
@@ -430,5 +431,4 @@ def _domains(db) -> dict[str, dict]:
             for name, base, not_null, default, checks in rows}
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+_quote = POSTGRESQL.quote

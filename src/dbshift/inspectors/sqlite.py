@@ -11,7 +11,7 @@ import functools
 import re
 from dataclasses import dataclass, field
 
-from dbshift.history import BOOKKEEPING_TABLES
+from dbshift.dialects.base import BOOKKEEPING_TABLES
 from dbshift.inspectors.sqlite_tokens import (
     Token,
     join_tokens,

@@ -13,6 +13,8 @@ import functools
 import re
 from dataclasses import dataclass
 
+from dbshift.dialects.sqlite_description import SQLITE
+
 # Every SQLite keyword (https://sqlite.org/lang_keywords.html): a quoted identifier that spells
 # one of these keeps its quotes when normalized.
 KEYWORDS = frozenset("""
@@ -90,9 +92,8 @@ def tokenize(sql: str) -> list[Token]:
 _PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-def quote_identifier(name: str) -> str:
-    """SQLite's double-quoted identifier."""
-    return '"' + name.replace('"', '""') + '"'
+#: SQLite's double-quoted identifier, as its description writes it.
+quote_identifier = SQLITE.quote
 
 
 def render_token(token: Token) -> str:

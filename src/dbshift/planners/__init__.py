@@ -2,28 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
-
-from dbshift.errors import ConfigError
-
-#: dialect name -> module with ``plan_diff(diff)`` and ``schema_sql(schema)``.
-PLANNERS = {
-    "sqlite": "dbshift.planners.sqlite",
-    "postgresql": "dbshift.planners.postgresql",
-    "mysql": "dbshift.planners.mysql",
-}
+from dbshift.dialects.description import describe
 
 
 def planner_for(dialect: str):
-    """The planner module of ``dialect``."""
-    name = PLANNERS.get(dialect)
-    if name is not None:
-        try:
-            return importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-    raise ConfigError(f"no migration planner for the {dialect} dialect yet", hint="dbshift diff works on SQLite today")
+    """The planner module of ``dialect`` (``plan_diff(diff)``, ``schema_sql(schema)``)."""
+    return describe(dialect).planner_module()
 
 
 def plan(diff, dialect: str):

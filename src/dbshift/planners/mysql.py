@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from dbshift.planners.mysql_objects import PartitionStep, create_event_sql, event_operations, literal, partition_clause, \
     partition_losses, quote
 from dbshift.planners.operations import Operation, Plan, plan_view_or_trigger
-from dbshift.planners.postgresql import views_in_dependency_order
+from dbshift.planners.views import views_in_dependency_order
 from dbshift.schema import diff as d
 from dbshift.schema.model import Column, ForeignKey, Index, IndexKey, Schema, Table
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from dbshift.dialects.mysql_description import MYSQL
 from dbshift.planners.operations import Operation
 
 #: Partition methods whose partitions are listed with their values (and can be added or dropped one by one).
@@ -25,14 +26,8 @@ _LISTED = re.compile(r"^(RANGE|LIST)\b")
 _PARTITION_NAME = re.compile(r"^PARTITION (`(?:[^`]|``)*`|\S+)")
 
 
-def quote(name: str) -> str:
-    """MySQL's quoted identifier."""
-    return "`" + name.replace("`", "``") + "`"
-
-
-def literal(text: str) -> str:
-    """A SQL string literal."""
-    return "'" + text.replace("\\", "\\\\").replace("'", "''") + "'"
+#: MySQL's quoted identifier and string literal, as its description writes them.
+quote, literal = MYSQL.quote, MYSQL.literal
 
 
 # -- partitioning ---------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from dataclasses import replace
 from dbshift.planners import postgresql_objects as o
 from dbshift.planners.postgresql_objects import literal, quote
 from dbshift.planners import postgresql_rebuild as rebuild
+from dbshift.planners.views import order_views, view_mentions, views_in_dependency_order
 from dbshift.planners.operations import Operation, Plan
 from dbshift.schema import diff as d
 from dbshift.schema.model import NO_ACTION, Check, Column, ForeignKey, Index, PrimaryKey, Schema, Table, Trigger, Unique
@@ -285,7 +286,7 @@ def schema_sql(schema: Schema) -> list[str]:
         statements += [s for k in table.foreign_keys if not k.options.get("not_valid")
                        for s in [_add_constraint(table.name, k)] + _constraint_comment(table.name, k)]
     statements += [s for item in objects if item.phase == o.AFTER_TABLES for s in item.statements]
-    for view in _order_views([d.CreateView(v) for v in schema.views]):
+    for view in order_views([d.CreateView(v) for v in schema.views]):
         statements += _view_sql(view.view)
     statements += [sql for sql in _rules(schema.options).values()]
     statements += [s for (table, name), policy in o.policies(schema.options).items()
@@ -644,36 +645,6 @@ def _planned(changes: list, diff: d.Diff, kept_by_children: dict | None = None) 
     return [op for op in (_plan_change(c, diff, kept_by_children or {}) for c in changes) if op is not None]
 
 
-def views_in_dependency_order(changes: list) -> list:
-    """Views created after the views they read, and dropped before them."""
-    creates = [c for c in changes if isinstance(c, d.CreateView)]
-    drops = [c for c in changes if isinstance(c, d.DropView)]
-    ordered_creates = _order_views(creates)
-    ordered_drops = list(reversed(_order_views(drops)))
-    result, created, dropped = [], iter(ordered_creates), iter(ordered_drops)
-    for change in changes:
-        if isinstance(change, d.CreateView):
-            result.append(next(created))
-        elif isinstance(change, d.DropView):
-            result.append(next(dropped))
-        else:
-            result.append(change)
-    return result
-
-
-def _order_views(changes: list) -> list:
-    """Topological order: a view after every other view of ``changes`` its SQL names."""
-    pending, ordered = list(changes), []
-    while pending:
-        names = {c.view.name.lower() for c in pending}
-        ready = [c for c in pending if not any(
-            other != c.view.name.lower() and _mentions(c.view, other) for other in names)]
-        ready = ready or pending[:1]  # a cycle cannot be ordered; keep going
-        ordered += ready
-        pending = [c for c in pending if c not in ready]
-    return ordered
-
-
 def _with_views_recreated(diff: d.Diff) -> list:
     """Unchanged views that stand on something the diff reshapes are dropped first and recreated after.
 
@@ -687,16 +658,12 @@ def _with_views_recreated(diff: d.Diff) -> list:
                  if uncommented(diff.current.view(v.name)) == uncommented(v) and v.name.lower() not in touched]
     keep = []
     while True:
-        more = [v for v in unchanged if v not in keep and any(_mentions(v, name) for name in disturbed)]
+        more = [v for v in unchanged if v not in keep and any(view_mentions(v, name) for name in disturbed)]
         if not more:
             break
         keep += more
         disturbed |= {v.name.lower() for v in more}
     return [d.DropView(diff.current.view(v.name)) for v in keep] + list(diff.changes) + [d.CreateView(v) for v in keep]
-
-
-def _mentions(view, name: str) -> bool:
-    return re.search(rf"\b{re.escape(name)}\b", view.sql.split(" AS", 1)[-1].lower()) is not None
 
 
 def _plan_change(change, diff: d.Diff, kept_by_children: dict | None = None) -> Operation | None:

@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+from dbshift.dialects.postgresql_description import POSTGRESQL
+
 BEFORE_TABLES, AFTER_TABLES = "before tables", "after tables"
 #: Kinds in the order they are created when nothing else decides.
 KINDS = ("extension", "enum", "domain", "sequence", "function", "aggregate", "view")
@@ -68,14 +70,8 @@ class Transition:
     lossy: str = ""
 
 
-def quote(name: str) -> str:
-    """PostgreSQL's quoted identifier."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def literal(text: str) -> str:
-    """A SQL string literal."""
-    return "'" + text.replace("'", "''") + "'"
+#: PostgreSQL's quoted identifier and string literal, as its description writes them.
+quote, literal = POSTGRESQL.quote, POSTGRESQL.literal
 
 
 # -- reading the options ------------------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from dbshift.dialects.sqlite_description import SQLITE
 from dbshift.inspectors.sqlite_tokens import tokenize
 from dbshift.planners.operations import Operation, Plan, plan_view_or_trigger
 from dbshift.schema import diff as d
@@ -21,14 +22,8 @@ REBUILD_PREFIX = "_dbshift_new_"
 NO_ACTION = "NO ACTION"
 
 
-def quote(name: str) -> str:
-    """SQLite's quoted identifier."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def literal(text: str) -> str:
-    """A SQL string literal."""
-    return "'" + text.replace("'", "''") + "'"
+#: SQLite's quoted identifier and string literal, as its description writes them.
+quote, literal = SQLITE.quote, SQLITE.literal
 
 
 # -- rendering ----------------------------------------------------------------------------
@@ -194,7 +189,7 @@ def plan_alter_table(change: d.AlterTable, current: Schema, desired: Schema) -> 
     lossy = ", ".join(f"{change.name}.{c}" for c in change.lossy_down)
     dropped = [c.name for c in change.dropped]
     coerced = [new.name for old, new in change.altered
-               if not d.compatible_types(old.type, new.type) and new.name not in change.up_values]
+               if not SQLITE.compatible_types(old.type, new.type) and new.name not in change.up_values]
     notes = [f"{change.name}.{c}: values are copied as they are and SQLite converts them to the new type's "
              f"affinity; give --convert to say how" for c in coerced]
     return Operation(

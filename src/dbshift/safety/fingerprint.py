@@ -19,7 +19,7 @@ import hashlib
 from dataclasses import dataclass
 
 from dbshift.dialects.base import Database
-from dbshift.history import BOOKKEEPING_TABLES
+from dbshift.dialects.base import BOOKKEEPING_TABLES
 
 @dataclass(frozen=True)
 class Fingerprint:

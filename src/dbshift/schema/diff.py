@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from dbshift.dialects.sqlite import type_affinity
+from dbshift.dialects.description import DialectDescription, describe
 from dbshift.schema.conversions import Conversions
 from dbshift.schema.model import Column, Index, NameRule, Schema, Table, Trigger, View
 from dbshift.schema.renames import Candidate, RenamePolicy
@@ -308,7 +308,8 @@ def _apply_table_renames(schema: Schema, renames: dict[str, str], names: NameRul
 
 def _alter_table(old: Table, new: Table, renames: RenamePolicy, conversions: Conversions, result: Diff,
                  names: NameRule) -> AlterTable | None:
-    renamed = _match_columns(old, new, renames, names)
+    dialect = describe(result.desired.dialect or result.current.dialect or "sqlite")
+    renamed = _match_columns(old, new, renames, names, dialect)
     for old_name, new_name in renamed.items():
         result.column_renames[(new.name, old_name)] = new_name
     renamed.update(_respelled(old, new, renamed, names))
@@ -325,7 +326,8 @@ def _alter_table(old: Table, new: Table, renames: RenamePolicy, conversions: Con
             altered.append((source, column))
     kept = {names.column(s) for s in sources.values()}
     dropped = tuple(c for c in old.columns if names.column(c.name) not in kept)
-    up_values = {c.name: v for c in new.columns if (v := _up_value(conversions, old, new, c, names)) is not None}
+    up_values = {c.name: v for c in new.columns
+                 if (v := _up_value(conversions, old, new, c, names, dialect)) is not None}
     down_values = {c.name: v for c in old.columns if (v := conversions.down_for(old.name, c.name)) is not None}
     lossy = tuple(sources[n] for n in up_values if n in sources and sources[n] not in down_values)
     return AlterTable(old=old, new=new, sources=sources, renamed=renamed, added=tuple(added), dropped=dropped,
@@ -341,7 +343,8 @@ def _respelled(old: Table, new: Table, renamed: dict[str, str], names: NameRule)
             and spelling[key] != c.name and key not in taken}
 
 
-def _up_value(conversions: Conversions, old: Table, new: Table, column: Column, names: NameRule) -> str | None:
+def _up_value(conversions: Conversions, old: Table, new: Table, column: Column, names: NameRule,
+              dialect: DialectDescription) -> str | None:
     value = conversions.up_for(new.name, column.name)
     backfill = conversions.default_for(new.name, column.name)
     if value is not None or backfill is None:
@@ -349,14 +352,11 @@ def _up_value(conversions: Conversions, old: Table, new: Table, column: Column, 
     source = old.column(column.name, names.column)
     if source is None:
         return backfill
-    return f"COALESCE({_quote(source.name)}, {backfill})"
+    return f"COALESCE({dialect.quote(source.name)}, {backfill})"
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _match_columns(old: Table, new: Table, renames: RenamePolicy, names: NameRule) -> dict[str, str]:
+def _match_columns(old: Table, new: Table, renames: RenamePolicy, names: NameRule,
+                   dialect: DialectDescription) -> dict[str, str]:
     new_names = {names.column(c.name) for c in new.columns}
     old_names = {names.column(c.name) for c in old.columns}
     gone = [c for c in old.columns if names.column(c.name) not in new_names]
@@ -369,28 +369,23 @@ def _match_columns(old: Table, new: Table, renames: RenamePolicy, names: NameRul
             decided[column.name] = match.name
             gone.remove(column)
             appeared.remove(match)
-    for column, match in _one_to_one(gone, appeared):
+    for column, match in _one_to_one(gone, appeared, dialect):
         detail = f"{column.type or 'no type'} -> {match.type or 'no type'}" if column.type != match.type else ""
         if renames.decide(Candidate(new.name, column.name, match.name, detail)):
             decided[column.name] = match.name
     return decided
 
 
-def _one_to_one(gone: list[Column], appeared: list[Column]) -> list[tuple[Column, Column]]:
-    """Pairs where the gone column has exactly one compatible new column, and that one only it."""
+def _one_to_one(gone: list[Column], appeared: list[Column], dialect: DialectDescription) -> list[tuple[Column, Column]]:
+    """Pairs where the gone column has exactly one compatible new column (by the dialect's type
+    families), and that one only it."""
+    compatible = dialect.compatible_types
     pairs = []
     for column in gone:
-        options = [a for a in appeared if compatible_types(column.type, a.type)]
-        if len(options) == 1 and [g for g in gone if compatible_types(g.type, options[0].type)] == [column]:
+        options = [a for a in appeared if compatible(column.type, a.type)]
+        if len(options) == 1 and [g for g in gone if compatible(g.type, options[0].type)] == [column]:
             pairs.append((column, options[0]))
     return pairs
-
-
-def compatible_types(old: str, new: str) -> bool:
-    """Whether a value of ``old`` type may plausibly be the same data as ``new``: numbers with numbers..."""
-    numeric = {"INTEGER", "NUMERIC", "REAL"}
-    a, b = type_affinity(old), type_affinity(new)
-    return a == b or (a in numeric and b in numeric)
 
 
 def order_by_foreign_keys(tables: list[Table], key=str.lower) -> list[Table]:

@@ -14,38 +14,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Callable, Iterable
 
+# NameRule is re-exported here: each dialect's description holds its rule.
+from dbshift.dialects.description import NameRule, describe  # noqa: F401
+from dbshift.dialects.description import folded as _folded
+
 NO_ACTION = "NO ACTION"
-
-
-def _exact(name: str) -> str:
-    return name
-
-
-def _folded(name: str) -> str:
-    return name.lower()
-
-
-@dataclass(frozen=True)
-class NameRule:
-    """When two names are the same object, per kind: each function maps a name to its comparison key."""
-
-    #: Tables, views and triggers.
-    table: Callable[[str], str] = _folded
-    column: Callable[[str], str] = _folded
-    #: Index and constraint names.
-    index: Callable[[str], str] = _folded
-
-
-#: SQLite ignores case in every name; PostgreSQL keeps every name as stored (unquoted names are
-#: already folded to lower case by its parser); MySQL/MariaDB ignore case in column and index names,
-#: and table, view and trigger names follow ``lower_case_table_names``: 0 (Linux) compares them
-#: exactly and 1 stores them in lower case, so an exact comparison is right for both (2: see
-#: :attr:`Schema.names`).
-NAME_RULES = {
-    "sqlite": NameRule(),
-    "postgresql": NameRule(_exact, _exact, _exact),
-    "mysql": NameRule(table=_exact),
-}
 
 
 def _options() -> Any:
@@ -220,7 +193,7 @@ class Schema:
         A MySQL server that keeps table names as written but compares them ignoring case
         (``lower_case_table_names=2``, macOS) says so in ``options["table_names"]``.
         """
-        rule = NAME_RULES.get(self.dialect, NameRule())
+        rule = describe(self.dialect).name_rule if self.dialect else NameRule()
         return replace(rule, table=_folded) if self.options.get("table_names") == "case-insensitive" else rule
 
     def table(self, name: str) -> Table | None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from dbshift.errors import ConfigError
 from dbshift.planners import planner_for
 from dbshift.planners.operations import Plan
-from dbshift.schema import sources
+from dbshift.drafting import sources
 from dbshift.schema.conversions import Conversions
 from dbshift.schema.diff import AlterTable, Diff, diff_schemas
 from dbshift.schema.model import Schema

@@ -11,6 +11,7 @@ import contextlib
 from pathlib import Path
 from typing import Iterator
 
+from dbshift.dialects.description import describe
 from dbshift.errors import ConfigError
 from dbshift.schema.model import Schema
 
@@ -26,12 +27,13 @@ def scratch_database(dialect: str, server=None) -> Iterator:
         with server.empty_scratch() as db:
             yield db
         return
-    if dialect != "sqlite":
+    url = describe(dialect).embedded_scratch_url()
+    if url is None:
         raise ConfigError(f"no scratch database for {dialect}", hint="pass --from/--to db or a database URL")
-    from dbshift.dialects.sqlite import SQLiteDatabase
+    from dbshift.dialects import open_database
     from dbshift.urls import parse_url
 
-    db = SQLiteDatabase(parse_url("sqlite:///:memory:"))
+    db = open_database(parse_url(url))
     try:
         yield db
     finally:

@@ -1,0 +1,164 @@
+"""One description per database: everything dbshift knows about a dialect without a connection.
+
+How it quotes names and strings, how it compares names, its comment syntax, which family a
+declared type belongs to (for rename matching and lossless checks), how it splits a script, and
+where its Database class, inspector and planner live. Adding a database means adding one
+description file and one line to :data:`REGISTERED`; no other module branches on a dialect name.
+
+The shape follows sqlglot: a dialect is a class of overrides over ANSI defaults, so a description
+states only where its database differs. The classes hold no connection and import no driver:
+start-up pays for a few small modules only.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable
+
+from dbshift.errors import ConfigError
+
+if TYPE_CHECKING:
+    from dbshift.dialects.base import Database, Statement
+    from dbshift.urls import DatabaseURL
+
+
+def exact(name: str) -> str:
+    """A name compared exactly as written."""
+    return name
+
+
+def folded(name: str) -> str:
+    """A name compared ignoring case."""
+    return name.lower()
+
+
+@dataclass(frozen=True)
+class NameRule:
+    """When two names are the same object, per kind: each function maps a name to its comparison key."""
+
+    #: Tables, views and triggers.
+    table: Callable[[str], str] = folded
+    column: Callable[[str], str] = folded
+    #: Index and constraint names.
+    index: Callable[[str], str] = folded
+
+
+#: Type families shared by every description: what a declared type's values are, across dialects.
+INTEGER, REAL, DECIMAL, TEXT, BLOB, BOOLEAN, TEMPORAL, JSON, OTHER = (
+    "integer", "real", "decimal", "text", "blob", "boolean", "temporal", "json", "other")
+NUMBER_FAMILIES = frozenset({INTEGER, REAL, DECIMAL})
+
+
+class DialectDescription:
+    """ANSI defaults; each database overrides what differs."""
+
+    #: The URL scheme's dialect name (``DatabaseURL.dialect``).
+    name = ""
+    #: "module:Class" of its :class:`~dbshift.dialects.base.Database`, imported when a connection opens.
+    database_class = ""
+    #: "module:function" of its inspector (a Database -> Schema).
+    inspector = ""
+    #: Module of its planner (``plan_diff(diff)``, ``schema_sql(schema)``).
+    planner = ""
+    #: "module:function" of its script splitter (``(text, first_line) -> [Statement]``).
+    splitter = ""
+    #: Whether its Database class opens read-only on request (a file; servers ignore the promise).
+    opens_readonly = False
+    #: How names compare (see :class:`NameRule`).
+    name_rule = NameRule()
+    #: What starts a comment running to the end of the line.
+    line_comments: tuple[str, ...] = ("--",)
+    #: The identifier quote character.
+    quote_character = '"'
+
+    def quote(self, identifier: str) -> str:
+        """``identifier`` quoted so that the database reads it exactly as written."""
+        q = self.quote_character
+        return q + identifier.replace(q, q + q) + q
+
+    def literal(self, text: str) -> str:
+        """``text`` as a SQL string literal."""
+        return "'" + text.replace("'", "''") + "'"
+
+    def type_family(self, declared: str) -> str:
+        """The family of a declared type: integer, real, decimal, text, blob, boolean, temporal, json, other."""
+        return _family_by_words(declared)
+
+    def compatible_types(self, old: str, new: str) -> bool:
+        """Whether a value of ``old`` type may plausibly be the same data as ``new`` (numbers with numbers,
+        text with text): the differ pairs a dropped and an added column as a rename candidate only then."""
+        a, b = self.type_family(old), self.type_family(new)
+        return a == b or (a in NUMBER_FAMILIES and b in NUMBER_FAMILIES)
+
+    def split_script(self, text: str, first_line: int = 1) -> list["Statement"]:
+        """``text`` split into statements, each with the line where it starts."""
+        return _load(self.splitter)(text, first_line)
+
+    def embedded_scratch_url(self) -> str | None:
+        """A URL for a throw-away database that needs no server (SQLite: ``:memory:``), or None."""
+        return None
+
+    # -- the dialect's heavier parts, imported on first use ---------------------------------
+    def open(self, url: "DatabaseURL", busy_timeout: float = 30.0, readonly: bool = False) -> "Database":
+        """A connection to ``url`` with the dialect's Database class (``readonly``: nothing will be written;
+        SQLite then opens the file read-only and does not create a missing one)."""
+        options = {"readonly": readonly} if self.opens_readonly else {}
+        return _load(self.database_class)(url, busy_timeout=busy_timeout, **options)
+
+    def inspect(self, db: "Database") -> Any:
+        """The schema of the database ``db`` is connected to, read by this dialect's inspector."""
+        return _load(self.inspector)(db)
+
+    def planner_module(self) -> Any:
+        """The planner module (``plan_diff``, ``schema_sql``)."""
+        return importlib.import_module(self.planner)
+
+
+def _load(target: str) -> Any:
+    module, attribute = target.split(":")
+    return getattr(importlib.import_module(module), attribute)
+
+
+_WORD_FAMILIES = (
+    (BOOLEAN, ("BOOL",)),
+    (INTEGER, ("INT", "SERIAL")),
+    (DECIMAL, ("NUMERIC", "DECIMAL", "DEC(", "MONEY")),
+    (REAL, ("REAL", "FLOA", "DOUB")),
+    (JSON, ("JSON",)),
+    (TEMPORAL, ("DATE", "TIME", "YEAR", "INTERVAL")),
+    (BLOB, ("BLOB", "BYTEA", "BINARY")),
+    (TEXT, ("CHAR", "CLOB", "TEXT", "STRING", "ENUM", "SET(", "UUID", "CITEXT")),
+)
+
+
+def _family_by_words(declared: str) -> str:
+    upper = declared.upper()
+    for family, words in _WORD_FAMILIES:
+        if any(word in upper for word in words):
+            return family
+    return OTHER
+
+
+#: dialect name -> "module:instance" of its description. One line per database.
+REGISTERED = {
+    "sqlite": "dbshift.dialects.sqlite_description:SQLITE",
+    "postgresql": "dbshift.dialects.postgresql_description:POSTGRESQL",
+    "mysql": "dbshift.dialects.mysql_description:MYSQL",
+}
+
+
+@functools.cache
+def describe(dialect: str) -> DialectDescription:
+    """The description of ``dialect`` (a name as in ``DatabaseURL.dialect``); ConfigError if unknown."""
+    target = REGISTERED.get(dialect)
+    if target is None:
+        known = ", ".join(sorted(REGISTERED))
+        raise ConfigError(f"unknown database dialect {dialect!r}", hint=f"dbshift knows {known}")
+    return _load(target)
+
+
+def known_dialects() -> list[str]:
+    """Every registered dialect name."""
+    return sorted(REGISTERED)

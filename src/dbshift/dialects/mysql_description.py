@@ -1,0 +1,28 @@
+"""MySQL and MariaDB as dbshift describes them: backquoted names, backslash escapes in strings."""
+
+from __future__ import annotations
+
+from dbshift.dialects.description import DialectDescription, NameRule, exact
+
+
+class MySQLDescription(DialectDescription):
+    """MySQL 8 and MariaDB 10.5 and later."""
+
+    name = "mysql"
+    database_class = "dbshift.dialects.mysql:MySQLDatabase"
+    inspector = "dbshift.inspectors.mysql:inspect_database"
+    planner = "dbshift.planners.mysql"
+    splitter = "dbshift.dialects.mysql:split_mysql_script"
+    #: Column and index names ignore case; table, view and trigger names follow
+    #: ``lower_case_table_names``: 0 (Linux) compares them exactly and 1 stores them in lower case,
+    #: so an exact comparison is right for both (2: see ``Schema.names``).
+    name_rule = NameRule(table=exact)
+    line_comments = ("-- ", "#")
+    quote_character = "`"
+
+    def literal(self, text: str) -> str:
+        """A string literal; a backslash escapes in MySQL's default sql_mode, so it is doubled."""
+        return "'" + text.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+MYSQL = MySQLDescription()

@@ -1,0 +1,20 @@
+"""PostgreSQL as dbshift describes it: names kept exactly as stored (its parser folds unquoted ones)."""
+
+from __future__ import annotations
+
+from dbshift.dialects.description import DialectDescription, NameRule, exact
+
+
+class PostgreSQLDescription(DialectDescription):
+    """PostgreSQL 13 and later."""
+
+    name = "postgresql"
+    database_class = "dbshift.dialects.postgresql:PostgreSQLDatabase"
+    inspector = "dbshift.inspectors.postgresql:inspect_database"
+    planner = "dbshift.planners.postgresql"
+    splitter = "dbshift.dialects.postgresql:split_postgresql_script"
+    #: Every name is kept as stored: unquoted names are already folded to lower case by the parser.
+    name_rule = NameRule(exact, exact, exact)
+
+
+POSTGRESQL = PostgreSQLDescription()

@@ -1,0 +1,46 @@
+"""SQLite as dbshift describes it: ANSI quoting, names compared ignoring case, type affinity."""
+
+from __future__ import annotations
+
+from dbshift.dialects.description import BLOB, DECIMAL, INTEGER, REAL, TEXT, DialectDescription, NameRule
+
+#: SQLite's five affinities (https://sqlite.org/datatype3.html) as type families.
+AFFINITY_FAMILIES = {"INTEGER": INTEGER, "TEXT": TEXT, "BLOB": BLOB, "REAL": REAL, "NUMERIC": DECIMAL}
+
+
+def type_affinity(declared: str) -> str:
+    """SQLite's affinity rules (https://sqlite.org/datatype3.html): which storage classes a column
+    keeps (a TEXT column never holds a REAL). The differ also uses them to judge type compatibility."""
+    upper = declared.upper()
+    if "INT" in upper:
+        return "INTEGER"
+    if any(word in upper for word in ("CHAR", "CLOB", "TEXT")):
+        return "TEXT"
+    if "BLOB" in upper or not upper:
+        return "BLOB"
+    if any(word in upper for word in ("REAL", "FLOA", "DOUB")):
+        return "REAL"
+    return "NUMERIC"
+
+
+class SQLiteDescription(DialectDescription):
+    """The embedded default."""
+
+    name = "sqlite"
+    database_class = "dbshift.dialects.sqlite:SQLiteDatabase"
+    inspector = "dbshift.inspectors.sqlite:inspect_database"
+    planner = "dbshift.planners.sqlite"
+    splitter = "dbshift.dialects.sqlite:split_sqlite_script"
+    opens_readonly = True
+    #: SQLite ignores case in every name.
+    name_rule = NameRule()
+
+    def type_family(self, declared: str) -> str:
+        """The family of the column's affinity: a declared type means only what its affinity keeps."""
+        return AFFINITY_FAMILIES[type_affinity(declared)]
+
+    def embedded_scratch_url(self) -> str | None:
+        return "sqlite:///:memory:"
+
+
+SQLITE = SQLiteDescription()
