@@ -153,13 +153,18 @@ class DropTrigger:
     trigger: Trigger
 
 
+#: Every kind of change the differ produces: planners, lint and the review screen read these.
+Change = (CreateTable | DropTable | RenameTable | AlterTable | CreateIndex | DropIndex | CreateView | DropView
+          | CreateTrigger | DropTrigger)
+
+
 @dataclass
 class Diff:
     """The changes from one schema to another, with the rename decisions behind them."""
 
     current: Schema
     desired: Schema
-    changes: list
+    changes: list[Change]
     table_renames: dict[str, str] = field(default_factory=dict)
     column_renames: dict[tuple[str, str], str] = field(default_factory=dict)
     unconfirmed: list[Candidate] = field(default_factory=list)
