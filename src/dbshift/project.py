@@ -521,13 +521,13 @@ class Project:
         if not lossy:
             return
         first = lossy[0]
-        what = "drops or deletes data" if first.verdict == LOSSY else "may lose data"
+        what = first.reason if first.verdict == LOSSY else f"may lose data: {first.reason}"
         names = ", ".join(step.label for step in lossy)
-        question = f"The down of {names} may lose data ({first.label} {what}: {first.reason}). A backup is taken first."
+        question = f"The down of {names} may lose data ({first.label} {what}). A backup is taken first."
         if self.confirm is not None and self.confirm(question, accepts_data_loss=True):
             return
         raise SafetyRefusal(
-            f"refusing a lossy rollback: the down of {first.label} {what}: {first.reason}"
+            f"refusing a lossy rollback: the down of {first.label} {what}"
             + (f" (and {len(lossy) - 1} more)" if len(lossy) > 1 else ""),
             hint="see `dbshift rollback-plan`; pass --force to run it (a backup is taken first); -y does not accept losing data",
         )
