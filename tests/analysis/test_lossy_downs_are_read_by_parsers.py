@@ -6,7 +6,6 @@ Each story checks that the values are still there afterwards, and what rollback-
 from __future__ import annotations
 
 import pytest
-
 from conftest import write_migration
 from stories.db import dialect_of, rows
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-
 from conftest import write_migration
+
 from dbshift.errors import SafetyRefusal
 
 pytestmark = pytest.mark.dialects("sqlite")

@@ -15,7 +15,7 @@ lint rules alike.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING
 
 from dbshift.analysis.effects import (
     ColumnRef,
@@ -45,7 +45,7 @@ ANALYSER_MODULES = {
 }
 
 
-def analyser_for(db_or_dialect: Union["Database", str]) -> "Analyser":
+def analyser_for(db_or_dialect: Database | str) -> Analyser:
     """The analyser of a database (its live schema is what the statements start from) or of a
     dialect name (``sqlite``, ``postgresql``, ``mysql``: an empty schema)."""
     dialect = db_or_dialect if isinstance(db_or_dialect, str) else db_or_dialect.dialect
@@ -55,13 +55,13 @@ def analyser_for(db_or_dialect: Union["Database", str]) -> "Analyser":
     return module.make_analyser(None if isinstance(db_or_dialect, str) else db_or_dialect)
 
 
-def analyse(db_or_dialect: Union["Database", str], sql: str) -> StatementEffects:
+def analyse(db_or_dialect: Database | str, sql: str) -> StatementEffects:
     """What one statement does (see :func:`analyser_for`)."""
     with analyser_for(db_or_dialect) as analyser:
         return analyser.statement(sql)
 
 
-def analyse_script(db_or_dialect: Union["Database", str], statements: list[str]) -> ScriptEffects:
+def analyse_script(db_or_dialect: Database | str, statements: list[str]) -> ScriptEffects:
     """What a script's statements do, in order, with the table rebuilds they make up."""
     with analyser_for(db_or_dialect) as analyser:
         return analyser.script(statements)

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
-from dbshift.analysis.effects import DroppedTable, Rebuild, ScriptEffects, StatementEffects, TableName
+from dbshift.analysis.effects import (
+    DroppedTable,
+    Rebuild,
+    ScriptEffects,
+    StatementEffects,
+    TableName,
+)
 
 
 class Analyser(ABC):
@@ -41,7 +47,7 @@ class Analyser(ABC):
     def close(self) -> None:
         """Release what the analyser holds (nothing by default)."""
 
-    def __enter__(self) -> "Analyser":
+    def __enter__(self) -> Analyser:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from typing import Iterator
+from collections.abc import Iterator
 
 from dbshift.analysis.base import Analyser
 from dbshift.analysis.effects import (

@@ -41,8 +41,28 @@ class PostgreSQLAnalyser(Analyser):
         except ParseError as exc:
             effects.unreadable = f"PostgreSQL's parser cannot read it: {exc}"
             return effects
-        _EffectsVisitor(effects)(effects.tree)
+        for node in _nodes(effects.tree):
+            name = type(node).__name__
+            if name in OPAQUE_STATEMENTS:
+                effects.unreadable = OPAQUE_STATEMENTS[name] + ", whose effect cannot be read"
+            elif name in ("DropdbStmt", "DropOwnedStmt"):
+                effects.other_losses.append("a database or everything a role owns")
+            elif name in _READERS:
+                _READERS[name](node, effects)
         return effects
+
+
+def _nodes(value):
+    """Every pglast node in ``value``, depth first (a statement inside a WITH is found too)."""
+    from pglast import ast
+
+    if isinstance(value, ast.Node):
+        yield value
+        for attribute in value.__slots__:
+            yield from _nodes(getattr(value, attribute, None))
+    elif isinstance(value, (tuple, list)):
+        for item in value:
+            yield from _nodes(item)
 
 
 def _table(range_var) -> TableName:
@@ -58,88 +78,76 @@ def _object_name(names) -> str:
     return names.sval if hasattr(names, "sval") else RawStream()(names)
 
 
-def _visitor_class():
-    from pglast import enums
+def _read_drop(node, effects: StatementEffects) -> None:
+    from pglast.enums import DropBehavior, ObjectType
+
+    cascading = {ObjectType.OBJECT_SCHEMA: "schema", ObjectType.OBJECT_TYPE: "type",
+                 ObjectType.OBJECT_DOMAIN: "domain", ObjectType.OBJECT_EXTENSION: "extension"}
+    if node.removeType == ObjectType.OBJECT_TABLE:
+        for names in node.objects:
+            parts = [part.sval for part in names]
+            effects.drops.append(DroppedTable(TableName(parts[-1], parts[-2] if len(parts) > 1 else None)))
+    elif node.removeType in cascading and node.behavior == DropBehavior.DROP_CASCADE:
+        what = cascading[node.removeType]
+        effects.other_losses.extend(f"{what} {_object_name(names)} and everything that uses it (CASCADE)"
+                                    for names in node.objects)
+
+
+def _read_alter_table(node, effects: StatementEffects) -> None:
+    from pglast.enums import AlterTableType, ObjectType
+
+    if node.objtype != ObjectType.OBJECT_TABLE or node.relation is None:
+        return
+    table = _table(node.relation)
+    for command in node.cmds or ():
+        if command.subtype == AlterTableType.AT_DropColumn:
+            effects.drops_columns.append(ColumnRef(table, command.name))
+        elif command.subtype == AlterTableType.AT_AlterColumnType:
+            effects.alters_columns.append(ColumnRef(table, command.name))
+
+
+def _read_rename(node, effects: StatementEffects) -> None:
+    from pglast.enums import ObjectType
+
+    if node.relation is None:
+        return
+    if node.renameType == ObjectType.OBJECT_TABLE:
+        effects.renames.append(Rename(_table(node.relation), node.newname))
+    elif node.renameType == ObjectType.OBJECT_COLUMN:
+        effects.renames.append(Rename(_table(node.relation), node.newname, column=node.subname))
+
+
+def _read_delete(node, effects: StatementEffects) -> None:
     from pglast.stream import RawStream
-    from pglast.visitors import Visitor
 
-    droppable_with_cascade = {enums.ObjectType.OBJECT_SCHEMA: "schema", enums.ObjectType.OBJECT_TYPE: "type",
-                              enums.ObjectType.OBJECT_DOMAIN: "domain", enums.ObjectType.OBJECT_EXTENSION: "extension"}
-
-    class EffectsVisitor(Visitor):
-        """Fills a :class:`StatementEffects` from every node of interest in the tree."""
-
-        def __init__(self, effects: StatementEffects):
-            super().__init__()
-            self.effects = effects
-
-        def visit(self, ancestors, node):
-            name = type(node).__name__
-            if name in OPAQUE_STATEMENTS:
-                self.effects.unreadable = OPAQUE_STATEMENTS[name] + ", whose effect cannot be read"
-            elif name in ("DropdbStmt", "DropOwnedStmt"):
-                self.effects.other_losses.append("a database or everything a role owns")
-
-        def visit_DropStmt(self, ancestors, node):
-            kind = node.removeType
-            if kind == enums.ObjectType.OBJECT_TABLE:
-                for names in node.objects:
-                    parts = [part.sval for part in names]
-                    self.effects.drops.append(DroppedTable(TableName(parts[-1], parts[-2] if len(parts) > 1 else None)))
-            elif kind in droppable_with_cascade and node.behavior == enums.DropBehavior.DROP_CASCADE:
-                what = droppable_with_cascade[kind]
-                for names in node.objects:
-                    self.effects.other_losses.append(f"{what} {_object_name(names)} and everything that uses it (CASCADE)")
-
-        def visit_AlterTableStmt(self, ancestors, node):
-            if node.objtype != enums.ObjectType.OBJECT_TABLE or node.relation is None:
-                return
-            table = _table(node.relation)
-            for command in node.cmds or ():
-                if command.subtype == enums.AlterTableType.AT_DropColumn:
-                    self.effects.drops_columns.append(ColumnRef(table, command.name))
-                elif command.subtype == enums.AlterTableType.AT_AlterColumnType:
-                    self.effects.alters_columns.append(ColumnRef(table, command.name))
-
-        def visit_RenameStmt(self, ancestors, node):
-            if node.relation is None:
-                return
-            if node.renameType == enums.ObjectType.OBJECT_TABLE:
-                self.effects.renames.append(Rename(_table(node.relation), node.newname))
-            elif node.renameType == enums.ObjectType.OBJECT_COLUMN:
-                self.effects.renames.append(Rename(_table(node.relation), node.newname, column=node.subname))
-
-        def visit_DeleteStmt(self, ancestors, node):
-            table = _table(node.relation)
-            where = RawStream()(node.whereClause) if node.whereClause is not None else None
-            self.effects.deletes.append(RowDeletion(table, where, countable=not node.usingClause))
-
-        def visit_TruncateStmt(self, ancestors, node):
-            self.effects.truncates.extend(_table(r) for r in node.relations)
-            if node.behavior == enums.DropBehavior.DROP_CASCADE:
-                self.effects.other_losses.append("every row of the tables referencing them (TRUNCATE ... CASCADE)")
-
-        def visit_UpdateStmt(self, ancestors, node):
-            self.effects.updates.append(_table(node.relation))
-
-        def visit_CreateStmt(self, ancestors, node):
-            self.effects.creates.append(_table(node.relation))
-
-        def visit_CreateTableAsStmt(self, ancestors, node):
-            if node.into is not None and node.into.rel is not None:
-                self.effects.creates.append(_table(node.into.rel))
-
-    return EffectsVisitor
+    where = RawStream()(node.whereClause) if node.whereClause is not None else None
+    effects.deletes.append(RowDeletion(_table(node.relation), where, countable=not node.usingClause))
 
 
-_visitor = None
+def _read_truncate(node, effects: StatementEffects) -> None:
+    from pglast.enums import DropBehavior
+
+    effects.truncates.extend(_table(r) for r in node.relations)
+    if node.behavior == DropBehavior.DROP_CASCADE:
+        effects.other_losses.append("every row of the tables referencing them (TRUNCATE ... CASCADE)")
 
 
-def _EffectsVisitor(effects: StatementEffects):
-    global _visitor
-    if _visitor is None:
-        _visitor = _visitor_class()
-    return _visitor(effects)
+def _read_create_table_as(node, effects: StatementEffects) -> None:
+    if node.into is not None and node.into.rel is not None:
+        effects.creates.append(_table(node.into.rel))
+
+
+#: What each kind of node tells, by pglast node class name.
+_READERS = {
+    "DropStmt": _read_drop,
+    "AlterTableStmt": _read_alter_table,
+    "RenameStmt": _read_rename,
+    "DeleteStmt": _read_delete,
+    "TruncateStmt": _read_truncate,
+    "UpdateStmt": lambda node, effects: effects.updates.append(_table(node.relation)),
+    "CreateStmt": lambda node, effects: effects.creates.append(_table(node.relation)),
+    "CreateTableAsStmt": _read_create_table_as,
+}
 
 
 def make_analyser(db=None) -> PostgreSQLAnalyser:

@@ -32,6 +32,10 @@ from dbshift.dialects.sqlite import type_affinity
 _DEFINITION_CHANGES = {sqlite3.SQLITE_CREATE_TABLE, sqlite3.SQLITE_CREATE_TEMP_TABLE, sqlite3.SQLITE_DROP_TABLE,
                        sqlite3.SQLITE_DROP_TEMP_TABLE, sqlite3.SQLITE_ALTER_TABLE}
 _OPAQUE_ACTIONS = {sqlite3.SQLITE_ATTACH: "ATTACH opens another database", sqlite3.SQLITE_DETACH: "DETACH"}
+#: Virtual-machine steps one statement may take on the copy (its tables are empty, so only rows a
+#: statement makes up itself, e.g. a recursive CTE, cost anything); past this it is unreadable.
+STEP_BUDGET = 20_000_000
+_PROGRESS_EVERY = 100_000
 
 
 @dataclass
@@ -73,6 +77,8 @@ class SQLiteAnalyser(Analyser):
 
     def __init__(self, live=None):
         self.scratch = sqlite3.connect(":memory:", isolation_level=None)
+        self._steps = 0
+        self.scratch.set_progress_handler(self._count_steps, _PROGRESS_EVERY)
         if live is not None:
             _copy_schema(live, self.scratch)
         self.columns: dict[str, list[_Column]] = {}
@@ -84,6 +90,10 @@ class SQLiteAnalyser(Analyser):
     def close(self) -> None:
         """Close the scratch copy."""
         self.scratch.close()
+
+    def _count_steps(self) -> int:
+        self._steps += _PROGRESS_EVERY
+        return 1 if self._steps > STEP_BUDGET else 0  # non-zero interrupts the statement
 
     def same_name(self, a: str, b: str) -> bool:
         """SQLite compares names without regard to (ASCII) case."""
@@ -98,6 +108,7 @@ class SQLiteAnalyser(Analyser):
             return sqlite3.SQLITE_OK
 
         before = {table: list(columns) for table, columns in self.columns.items()}
+        self._steps = 0
         self.scratch.set_authorizer(authorize)
         try:
             self.scratch.execute(sql).fetchall()
@@ -203,7 +214,7 @@ def _copy_schema(live, scratch: sqlite3.Connection) -> None:
     An object the copy cannot create (a virtual table's module missing...) is left out: a later
     statement that needs it then fails on the copy and is reported unreadable.
     """
-    rows = live.execute("SELECT type, name, sql FROM sqlite_schema WHERE sql IS NOT NULL ORDER BY type <> 'table'")
+    rows = live.execute("SELECT type, name, sql FROM sqlite_schema WHERE sql IS NOT NULL ORDER BY type <> 'table', rowid")
     for _kind, name, sql in rows:
         if name.lower().startswith("sqlite_"):
             continue

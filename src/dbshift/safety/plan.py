@@ -7,9 +7,10 @@ instead, and lists the steps (stop writes, fresh backup, run, verify, resume).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from dbshift.dialects.base import Database
 from dbshift.history import AppliedMigration
@@ -59,7 +60,7 @@ class RevertStep:
 
 
 def analyse_down(db: Database, migration: Migration | None, applied: AppliedMigration,
-                 analyser: "Analyser | None" = None) -> RevertStep:
+                 analyser: Analyser | None = None) -> RevertStep:
     """Classify one migration's down and count what it would lose on ``db``.
 
     ``analyser`` carries the schema from one down to the next when several are planned newest
@@ -89,7 +90,7 @@ def lossy_downs(db: Database, migrations: list[Migration]) -> list[RevertStep]:
     return [step for step in steps if step.verdict in (LOSSY, UNKNOWN)]
 
 
-def _judge_down(db: Database, migration: Migration, analyser: "Analyser | None", count: bool) -> RevertStep:
+def _judge_down(db: Database, migration: Migration, analyser: Analyser | None, count: bool) -> RevertStep:
     step = RevertStep(migration.version, migration.label, LOSSLESS, "nothing is dropped or deleted")
     if migration.kind == "py":
         step.verdict, step.reason = UNKNOWN, "its down is Python code; review it and count by hand"
@@ -136,7 +137,7 @@ def _down_statements(db: Database, migration: Migration) -> list[str]:
     return [s.sql for s in statements_of(db, migration, "down")]
 
 
-def _losses(db: Database, script: "ScriptEffects", count: Counter) -> list[Loss]:
+def _losses(db: Database, script: ScriptEffects, count: Counter) -> list[Loss]:
     """What the analysed down removes, each counted with ``count`` (identifiers quoted by ``db``)."""
     losses: list[Loss] = []
     for effect in script.statements:
@@ -164,7 +165,7 @@ def _losses(db: Database, script: "ScriptEffects", count: Counter) -> list[Loss]
 
 
 def _counter(db: Database) -> Counter:
-    def count(table: "TableName", condition: str | None = None, partitions: tuple[str, ...] = ()) -> int | None:
+    def count(table: TableName, condition: str | None = None, partitions: tuple[str, ...] = ()) -> int | None:
         source = table.quoted(db.quote)
         if partitions:
             source += f" PARTITION ({', '.join(map(db.quote, partitions))})"
@@ -245,7 +246,7 @@ def render_markdown(plan: RollbackPlan) -> str:
     """The plan as a Markdown document a reviewer can sign off."""
     from dbshift import __version__
 
-    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    now = datetime.now(UTC).isoformat(timespec="seconds")
     lines = [f"# Rollback plan: {plan.database}", "",
              f"Generated {now} by dbshift {__version__}. Current schema version **{plan.current_version}**; "
              f"target **{plan.target_version}**; {len(plan.steps)} migration(s) to revert, newest first.", ""]

@@ -1,0 +1,55 @@
+"""What the analysers report for single statements: renames are not losses, a trigger's delete
+is one, cascades count, and a statement that would run away on the SQLite copy stops there."""
+
+from __future__ import annotations
+
+import time
+
+from dbshift.analysis import ColumnRef, Rename, TableName, analyse, analyse_script, analyser_for
+from dbshift.dialects import open_database
+from dbshift.urls import parse_url
+
+
+def sqlite_with(schema: str):
+    db = open_database(parse_url("sqlite:///:memory:"))
+    db.connection.executescript(schema)
+    return db
+
+
+def test_a_renamed_column_is_a_rename_and_a_dropped_one_a_loss_on_sqlite():
+    db = sqlite_with("CREATE TABLE users (id INTEGER PRIMARY KEY, phone TEXT, email TEXT);")
+    script = analyse_script(db, ["ALTER TABLE users RENAME COLUMN phone TO mobile;",
+                                 "ALTER TABLE users DROP COLUMN email;"])
+    renamed, dropped = script.statements
+    assert renamed.renames == [Rename(TableName("users"), "mobile", column="phone")] and not renamed.removes_data
+    assert dropped.drops_columns == [ColumnRef(TableName("users"), "email")]
+
+
+def test_a_delete_made_by_a_trigger_counts_on_sqlite():
+    db = sqlite_with("CREATE TABLE orders (id INTEGER PRIMARY KEY);\nCREATE TABLE purge (id INTEGER);\n"
+                     "CREATE TRIGGER purge_orders AFTER INSERT ON purge BEGIN DELETE FROM orders WHERE id = new.id; END;")
+    effects = analyse(db, "INSERT INTO purge VALUES (1);")
+    assert [(d.table, d.by_trigger, d.countable) for d in effects.deletes] == [(TableName("orders"), "purge_orders", False)]
+
+
+def test_a_statement_that_runs_away_on_the_copy_is_unreadable_not_a_hang():
+    started = time.monotonic()
+    effects = analyse("sqlite", "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) SELECT count(*) FROM n")
+    assert effects.unreadable and "interrupted" in effects.unreadable
+    assert time.monotonic() - started < 10
+
+
+def test_cascades_and_opaque_statements_count_as_losses_on_postgresql():
+    assert analyse("postgresql", "DROP SCHEMA app CASCADE").other_losses == [
+        "schema app and everything that uses it (CASCADE)"]
+    truncate = analyse("postgresql", "TRUNCATE orders, users CASCADE")
+    assert truncate.truncates == [TableName("orders"), TableName("users")] and truncate.other_losses
+    assert analyse("postgresql", "CALL archive_orders()").unreadable
+    assert not analyse("postgresql", "DROP INDEX orders_status; DROP VIEW recent").removes_data
+
+
+def test_a_server_rebuild_is_a_drop_plus_a_rename_it_cannot_prove():
+    with analyser_for("mysql") as analyser:
+        script = analyser.script(["CREATE TABLE t_new (id INT)", "INSERT INTO t_new SELECT id FROM t",
+                                  "DROP TABLE t", "RENAME TABLE t_new TO t"])
+    assert [(r.table, r.proven) for r in script.rebuilds] == [(TableName("t"), False)]
