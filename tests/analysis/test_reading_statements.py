@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import time
 
-from dbshift.analysis import ColumnRef, Rename, TableName, analyse, analyse_script, analyser_for
+from dbshift.analysis import (
+    ColumnRef,
+    Rename,
+    TableName,
+    analyse,
+    analyse_script,
+    analyser_for,
+)
 from dbshift.dialects import open_database
 from dbshift.urls import parse_url
 
@@ -53,3 +60,17 @@ def test_a_server_rebuild_is_a_drop_plus_a_rename_it_cannot_prove():
         script = analyser.script(["CREATE TABLE t_new (id INT)", "INSERT INTO t_new SELECT id FROM t",
                                   "DROP TABLE t", "RENAME TABLE t_new TO t"])
     assert [(r.table, r.proven) for r in script.rebuilds] == [(TableName("t"), False)]
+
+
+def test_mysql_partition_and_event_changes_that_keep_rows_are_not_losses():
+    keeping = ["ALTER TABLE sales ADD PARTITION (PARTITION p2025 VALUES LESS THAN (2026));",
+               "ALTER TABLE sales REORGANIZE PARTITION pmax INTO (PARTITION p1 VALUES LESS THAN (10), "
+               "PARTITION pmax VALUES LESS THAN MAXVALUE)",
+               "ALTER TABLE sales COALESCE PARTITION 2", "ALTER TABLE sales REMOVE PARTITIONING;",
+               # an event's or trigger's body is the application's logic, run later (like a function's)
+               "CREATE EVENT purge ON SCHEDULE EVERY 1 DAY DO DELETE FROM sales WHERE amount < 0",
+               "DROP EVENT purge;", "CREATE TRIGGER fill BEFORE INSERT ON sales FOR EACH ROW SET NEW.amount = 1"]
+    assert [s for s in keeping if analyse("mysql", s).removes_data] == []
+    assert [p.partitions for p in analyse("mysql", "ALTER TABLE `sales` DROP PARTITION `p2024`;").drops_partitions] \
+        == [("p2024",)]
+    assert analyse("mysql", "ALTER TABLE sales EXCHANGE PARTITION p1 WITH TABLE old_sales").unreadable

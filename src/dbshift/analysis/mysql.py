@@ -1,9 +1,12 @@
 """MySQL/MariaDB statements read by ``sqlglot`` (``read="mysql"``, imported on first use).
 
 What sqlglot does not model is read from sqlglot's own tokens (so comments and quoted names
-are handled by its lexer): ``ALTER TABLE t DROP|TRUNCATE PARTITION p, ...`` and ``RENAME TABLE
-a TO b, ...``. Anything else sqlglot only keeps as an opaque command (``CALL``, ``ALTER IGNORE``,
-``HANDLER``...) is unreadable, and so is a version comment (``/*! ... */``), which MySQL runs.
+are handled by its lexer): ``ALTER TABLE t DROP|TRUNCATE PARTITION p, ...`` (rows go), the
+partition changes that keep every row (ADD, COALESCE, REORGANIZE, REMOVE PARTITIONING),
+``CREATE TRIGGER``/``CREATE|ALTER|DROP EVENT`` (definitions, whose bodies run later as the
+application's logic) and ``RENAME TABLE a TO b, ...``. Anything else sqlglot only keeps as an
+opaque command (``CALL``, ``ALTER IGNORE``, ``HANDLER``...) is unreadable, and so is a version
+comment (``/*! ... */``), which MySQL runs.
 """
 
 from __future__ import annotations
@@ -25,6 +28,10 @@ from dbshift.analysis.effects import (
 
 #: Comments that MySQL (``/*!``) or MariaDB (``/*M!``) executes as SQL.
 EXECUTABLE_COMMENT_STARTS = ("/*!", "/*M!")
+#: ``ALTER TABLE t <words> PARTITION ...`` changes that keep every row (MySQL refuses a
+#: REORGANIZE whose new ranges would leave a row out).
+KEEPING_PARTITION_CHANGES = {"ADD", "COALESCE", "REORGANIZE", "ANALYZE", "CHECK", "OPTIMIZE", "REBUILD", "REPAIR"}
+
 
 
 class MySQLAnalyser(Analyser):
@@ -54,7 +61,8 @@ class MySQLAnalyser(Analyser):
         if _has_executable_comment(sql, tokens):
             effects.unreadable = "a /*! ... */ comment holds SQL that MySQL runs"
             return effects
-        if _read_partition_change(tokens, effects):
+        words = _without_final_semicolons(tokens)
+        if _read_partition_change(words, effects) or _read_trigger_or_event(words, effects):
             return effects
         try:
             with _quiet_sqlglot():
@@ -107,6 +115,15 @@ def _quiet_sqlglot() -> Iterator[None]:
         yield
     finally:
         logger.setLevel(level)
+
+
+def _without_final_semicolons(tokens) -> list:
+    from sqlglot.tokens import TokenType
+
+    tokens = list(tokens)
+    while tokens and tokens[-1].token_type == TokenType.SEMICOLON:
+        tokens.pop()
+    return tokens
 
 
 def _has_executable_comment(sql: str, tokens) -> bool:
@@ -198,6 +215,11 @@ def _read_partition_change(tokens, effects: StatementEffects) -> bool:
     if kinds[:2] != [TokenType.ALTER, TokenType.TABLE]:
         return False
     table, index = _name(tokens, 2)
+    words = [t.text.upper() for t in tokens[index : index + 2]]
+    if table is not None and words == ["REMOVE", "PARTITIONING"] and index + 2 == len(tokens):
+        return True  # the rows stay, in one unpartitioned table
+    if table is not None and len(words) == 2 and words[0] in KEEPING_PARTITION_CHANGES and words[1] == "PARTITION":
+        return True
     if table is None or kinds[index : index + 2] not in ([TokenType.DROP, TokenType.PARTITION],
                                                          [TokenType.TRUNCATE, TokenType.PARTITION]):
         return False
@@ -210,6 +232,19 @@ def _read_partition_change(tokens, effects: StatementEffects) -> bool:
         return True
     effects.drops_partitions.append(DroppedPartitions(table, tuple(p.name for p in partitions)))
     return True
+
+
+def _read_trigger_or_event(tokens, effects: StatementEffects) -> bool:
+    """``CREATE [DEFINER=...] TRIGGER|EVENT``, ``ALTER EVENT``, ``DROP EVENT`` (sqlglot keeps them as
+    opaque commands) remove nothing when they run: their bodies are the application's logic, run
+    later, like a PostgreSQL function's. False for other statements."""
+    from sqlglot.tokens import TokenType
+
+    words = [t.text.upper() if t.token_type not in (TokenType.IDENTIFIER, TokenType.STRING) else "" for t in tokens]
+    if not words or words[0] not in ("CREATE", "ALTER", "DROP"):
+        return False
+    kind = next((w for w in words[1:8] if w in ("TRIGGER", "EVENT", "TABLE", "VIEW", "INDEX", "PROCEDURE", "FUNCTION")), None)
+    return kind == "EVENT" or (kind == "TRIGGER" and words[0] == "CREATE")
 
 
 def _read_rename_tables(dialect, command, effects: StatementEffects) -> bool:
