@@ -74,3 +74,18 @@ def test_mysql_partition_and_event_changes_that_keep_rows_are_not_losses():
     assert [p.partitions for p in analyse("mysql", "ALTER TABLE `sales` DROP PARTITION `p2024`;").drops_partitions] \
         == [("p2024",)]
     assert analyse("mysql", "ALTER TABLE sales EXCHANGE PARTITION p1 WITH TABLE old_sales").unreadable
+
+
+def test_turning_on_writable_schema_on_sqlite_is_unreadable():
+    assert analyse("sqlite", "PRAGMA writable_schema = ON").unreadable
+    assert not analyse("sqlite", "PRAGMA foreign_keys = ON").removes_data
+
+
+def test_a_server_rebuild_through_a_table_set_aside_is_a_rebuild_too():
+    with analyser_for("postgresql") as analyser:
+        script = analyser.script(["ALTER TABLE readings RENAME TO readings__dbshift_old",
+                                  "CREATE TABLE readings (id int, value int)",
+                                  "INSERT INTO readings SELECT id, value FROM readings__dbshift_old",
+                                  "DROP TABLE readings__dbshift_old"])
+    assert [(r.table, r.proven) for r in script.rebuilds] == [(TableName("readings"), False)]
+    assert script.rebuilt(script.statements[-1].drops[0])

@@ -58,7 +58,7 @@ class Analyser(ABC):
         for index, effect in enumerate(effects):
             for dropped in effect.drops:
                 rebuild = (self._copied_rebuild(dropped, effects[:index], effect.sql) if self.reads_copies
-                           else self._renamed_rebuild(dropped, effects[index + 1 :], effect.sql))
+                           else self._renamed_rebuild(dropped, effects[:index], effects[index + 1 :], effect.sql))
                 if rebuild is not None:
                     rebuilds.append(rebuild)
         return rebuilds
@@ -72,12 +72,20 @@ class Analyser(ABC):
         known = dropped.columns is not None
         lost = tuple(c for c in dropped.columns or () if not any(self.same_name(c, k) for k in carried))
         proven = known and not lost and all(copy.plain for copy in copies)
-        return Rebuild(dropped.table, dropped.live_name or dropped.table, lost, proven, sql)
+        name = dropped.live_name or dropped.table
+        return Rebuild(name, name, lost, proven, sql, dropped=dropped.table)
 
-    def _renamed_rebuild(self, dropped: DroppedTable, after: list[StatementEffects], sql: str) -> Rebuild | None:
-        """A dropped table another one is renamed into the place of: a rebuild nobody can prove here."""
+    def _renamed_rebuild(self, dropped: DroppedTable, before: list[StatementEffects], after: list[StatementEffects],
+                         sql: str) -> Rebuild | None:
+        """A rebuild nobody can prove here: a dropped table another one is renamed into the place of
+        afterwards, or one that got its name from a table set aside earlier (``t`` renamed to
+        ``t_old``, a new ``t`` created and filled, ``t_old`` dropped)."""
         for effect in after:
             for rename in effect.renames:
                 if rename.column is None and self.same_table(TableName(rename.new_name, rename.table.schema), dropped.table):
-                    return Rebuild(dropped.table, dropped.live_name or dropped.table, (), False, sql)
+                    return Rebuild(dropped.table, dropped.live_name or dropped.table, (), False, sql, dropped=dropped.table)
+        for effect in reversed(before):
+            for rename in effect.renames:
+                if rename.column is None and self.same_table(TableName(rename.new_name, rename.table.schema), dropped.table):
+                    return Rebuild(rename.table, rename.table, (), False, sql, dropped=dropped.table)
         return None

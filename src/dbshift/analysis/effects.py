@@ -131,8 +131,10 @@ class StatementEffects:
 class Rebuild:
     """A table dropped and replaced within one script (a copy, then the new table takes its place).
 
-    ``lost_columns`` are columns of the old table no copy reads; ``proven`` is True when the
-    analysis saw every row and column copied as it was (False: it cannot tell, e.g. conversions).
+    ``table`` is the rebuilt table's name, ``dropped`` the name the old table had when dropped
+    (``t_old`` when it was set aside first). ``lost_columns`` are columns of the old table no copy
+    reads; ``proven`` is True when the analysis saw every row and column copied as it was (False:
+    it cannot tell, e.g. conversions).
     """
 
     table: TableName
@@ -140,6 +142,7 @@ class Rebuild:
     lost_columns: tuple[str, ...]
     proven: bool
     statement: str
+    dropped: TableName | None = None
 
 
 @dataclass
@@ -151,7 +154,7 @@ class ScriptEffects:
 
     def rebuilt(self, dropped: DroppedTable) -> bool:
         """Whether ``dropped`` is the old table of one of :attr:`rebuilds`."""
-        return any(r.table == dropped.table for r in self.rebuilds)
+        return any((r.dropped or r.table) == dropped.table for r in self.rebuilds)
 
     @property
     def unreadable(self) -> list[StatementEffects]:

@@ -118,6 +118,8 @@ class SQLiteAnalyser(Analyser):
         finally:
             self.scratch.set_authorizer(None)
         opaque = [_OPAQUE_ACTIONS[e.action] for e in seen.events if e.action in _OPAQUE_ACTIONS]
+        opaque += ["writable_schema lets later statements edit the schema table directly" for e in seen.events
+                   if e.action == sqlite3.SQLITE_PRAGMA and (e.first or "").lower() == "writable_schema" and e.second]
         if opaque:
             effects.unreadable = opaque[0]
         if any(e.action in _DEFINITION_CHANGES for e in seen.events):
