@@ -522,8 +522,9 @@ class Project:
             return
         first = lossy[0]
         what = first.reason if first.verdict == LOSSY else f"may lose data: {first.reason}"
-        names = ", ".join(step.label for step in lossy)
-        question = f"The down of {names} may lose data ({first.label} {what}). A backup is taken first."
+        others = ", ".join(step.label for step in lossy[1:])
+        question = (f"The down of {first.label} {what}." + (f" So may the down of {others}." if others else "")
+                    + " A backup is taken first.")
         if self.confirm is not None and self.confirm(question, accepts_data_loss=True):
             return
         raise SafetyRefusal(

@@ -115,8 +115,8 @@ def _judge_down(db: Database, migration: Migration, analyser: Analyser | None, c
         step.verdict, step.reason = UNKNOWN, "; ".join(unreadable) + ": review it and count by hand"
     elif converted and not migration.lossless_down:
         step.verdict = UNKNOWN
-        step.reason = (f"rebuilds {', '.join(converted)} by hand and does not copy every value as it is: check "
-                       "that every value comes back (a migration dbshift drafts says `-- lossless-down` when it does)")
+        step.reason = (f"rebuilds {', '.join(converted)} and dbshift cannot see its copy bring every value back "
+                       "as it was: check it by hand (a migration dbshift drafts says `-- lossless-down` when it does)")
     elif step.rebuilds:
         step.verdict = REBUILD
         vouched = "; dbshift drafted it and checked that its conversions give every value back" if converted else ""
