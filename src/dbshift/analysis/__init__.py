@@ -29,6 +29,7 @@ from dbshift.analysis.effects import (
     StatementEffects,
     TableName,
 )
+from dbshift.dialects.description import describe
 
 if TYPE_CHECKING:
     from dbshift.analysis.base import Analyser
@@ -37,21 +38,11 @@ if TYPE_CHECKING:
 __all__ = ["ColumnRef", "DroppedPartitions", "DroppedTable", "Rebuild", "Rename", "RowCopy", "RowDeletion",
            "ScriptEffects", "StatementEffects", "TableName", "analyse", "analyse_script", "analyser_for"]
 
-#: The analyser module of each dialect (imported when first needed).
-ANALYSER_MODULES = {
-    "sqlite": "dbshift.analysis.sqlite",
-    "postgresql": "dbshift.analysis.postgresql",
-    "mysql": "dbshift.analysis.mysql",
-}
-
-
 def analyser_for(db_or_dialect: Database | str) -> Analyser:
     """The analyser of a database (its live schema is what the statements start from) or of a
     dialect name (``sqlite``, ``postgresql``, ``mysql``: an empty schema)."""
     dialect = db_or_dialect if isinstance(db_or_dialect, str) else db_or_dialect.dialect
-    if dialect not in ANALYSER_MODULES:
-        raise ValueError(f"no statement analyser for dialect {dialect!r}")
-    module = importlib.import_module(ANALYSER_MODULES[dialect])
+    module = importlib.import_module(describe(dialect).analyser)  # the dialect's description names it
     return module.make_analyser(None if isinstance(db_or_dialect, str) else db_or_dialect)
 
 

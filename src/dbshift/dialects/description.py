@@ -72,6 +72,12 @@ class DialectDescription:
     line_comments: tuple[str, ...] = ("--",)
     #: The identifier quote character.
     quote_character = '"'
+    #: Whether the parser folds an unquoted name to lower case (``Users`` is ``users``).
+    folds_unquoted_names = False
+    #: A pattern (``re.DOTALL``) matching string literals and comments: text that is not SQL that runs.
+    strings_and_comments = r"'(?:[^']|'')*'|--[^\n]*|/\*.*?\*/"
+    #: Module of its statement analyser (``make_analyser(db)``), see :mod:`dbshift.analysis`.
+    analyser = ""
 
     def quote(self, identifier: str) -> str:
         """``identifier`` quoted so that the database reads it exactly as written."""

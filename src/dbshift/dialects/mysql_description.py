@@ -19,6 +19,9 @@ class MySQLDescription(DialectDescription):
     name_rule = NameRule(table=exact)
     line_comments = ("-- ", "#")
     quote_character = "`"
+    #: Backslash escapes in strings; ``--`` needs a space after it; ``/*! ... */`` runs, so it is code.
+    strings_and_comments = r"'(?:[^'\\]|''|\\.)*'|--\s[^\n]*|#[^\n]*|/\*(?!!).*?\*/"
+    analyser = "dbshift.analysis.mysql"
 
     def literal(self, text: str) -> str:
         """A string literal; a backslash escapes in MySQL's default sql_mode, so it is doubled."""

@@ -15,6 +15,10 @@ class PostgreSQLDescription(DialectDescription):
     splitter = "dbshift.dialects.postgresql:split_postgresql_script"
     #: Every name is kept as stored: unquoted names are already folded to lower case by the parser.
     name_rule = NameRule(exact, exact, exact)
+    folds_unquoted_names = True
+    #: Dollar-quoted bodies ($$ ... $$, $tag$ ... $tag$) are strings too.
+    strings_and_comments = r"'(?:[^']|'')*'|--[^\n]*|/\*.*?\*/|\$(\w*)\$.*?\$\1\$"
+    analyser = "dbshift.analysis.postgresql"
 
 
 POSTGRESQL = PostgreSQLDescription()

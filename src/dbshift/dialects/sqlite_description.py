@@ -32,6 +32,7 @@ class SQLiteDescription(DialectDescription):
     planner = "dbshift.planners.sqlite"
     splitter = "dbshift.dialects.sqlite:split_sqlite_script"
     opens_readonly = True
+    analyser = "dbshift.analysis.sqlite"
     #: SQLite ignores case in every name.
     name_rule = NameRule()
 

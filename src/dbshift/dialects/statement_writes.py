@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from dbshift.dialects.base import TableWatch
+from dbshift.dialects.description import describe
 
 #: A bare identifier's first character (a letter, ``_`` or any non-ASCII character) and the
 #: following ones (those, digits and ``$``). Written as "not these ASCII characters": a class
@@ -67,11 +68,6 @@ _DELETE_TAIL = re.compile(r"\b(?:WHERE|ORDER|LIMIT|RETURNING)\b", _FLAGS)
 _NOT_TABLES = {"on", "or", "of", "into", "select", "values", "value", "set", "from", "where", "cascade", "restrict",
                "no", "nowait", "skip", "only", "table", "if", "default", "null", "to", "as", "current_timestamp",
                "partition", "with", "returning", "outfile", "dumpfile"}
-#: Strings and comments, whose text is not SQL that runs (MySQL's /*! ... */ comments do run).
-_NOT_CODE = {
-    "postgresql": re.compile(r"'(?:[^']|'')*'|--[^\n]*|/\*.*?\*/|\$(\w*)\$.*?\$\1\$", re.DOTALL),
-    "mysql": re.compile(r"'(?:[^'\\]|''|\\.)*'|--\s[^\n]*|#[^\n]*|/\*(?!!).*?\*/", re.DOTALL),
-}
 
 
 @dataclass
@@ -92,8 +88,9 @@ def statement_writes(sql: str, dialect: str, tables: set[str] = frozenset()) -> 
     ``tables`` (the existing tables) is what a multi-table DELETE is checked against: every one
     it mentions counts as losing rows.
     """
-    text = _NOT_CODE[dialect].sub(" ", sql)
-    fold_case = dialect == "postgresql"  # PostgreSQL lowercases unquoted names
+    description = describe(dialect)
+    text = re.sub(description.strings_and_comments, " ", sql, flags=re.DOTALL)
+    fold_case = description.folds_unquoted_names
     found = StatementWrites(opaque=bool(_OPAQUE.match(text)))
 
     def names(patterns: list[re.Pattern]) -> set[str]:
