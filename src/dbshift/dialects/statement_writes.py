@@ -70,6 +70,11 @@ _NOT_TABLES = {"on", "or", "of", "into", "select", "values", "value", "set", "fr
                "partition", "with", "returning", "outfile", "dumpfile"}
 
 
+def _code_only(sql: str, dialect: str) -> str:
+    """``sql`` with its strings and comments blanked out (the dialect's description says what they are)."""
+    return re.sub(describe(dialect).strings_and_comments, " ", sql, flags=re.DOTALL)
+
+
 @dataclass
 class StatementWrites:
     """What one statement may write, by table name (see :func:`statement_writes`)."""
@@ -88,9 +93,8 @@ def statement_writes(sql: str, dialect: str, tables: set[str] = frozenset()) -> 
     ``tables`` (the existing tables) is what a multi-table DELETE is checked against: every one
     it mentions counts as losing rows.
     """
-    description = describe(dialect)
-    text = re.sub(description.strings_and_comments, " ", sql, flags=re.DOTALL)
-    fold_case = description.folds_unquoted_names
+    text = _code_only(sql, dialect)
+    fold_case = describe(dialect).folds_unquoted_names
     found = StatementWrites(opaque=bool(_OPAQUE.match(text)))
 
     def names(patterns: list[re.Pattern]) -> set[str]:
@@ -163,7 +167,7 @@ class WriteWatcher:
 
     def _follow(self, body: str | None) -> None:
         """Add what a trigger or routine body writes; a body the catalog does not show is opaque."""
-        if body is None or _OPAQUE_IN_BODY.search(_NOT_CODE[self.dialect].sub(" ", body)):
+        if body is None or _OPAQUE_IN_BODY.search(_code_only(body, self.dialect)):
             self.opaque = True
             return
         self.texts.append(body)
