@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import shlex
 import sqlite3
 import tempfile
 from pathlib import Path
@@ -120,8 +121,25 @@ def run_demo(folder: Path | None = None, orders: int = 5000, say: Say = print) -
     final = _fingerprint(database)
     _check(say, final == before, "every row and every cent came back: users and orders are identical to step 1 "
            f"({final['users_rows']} users, {final['orders_rows']} orders, content hash {final['orders_hash'][:12]})")
-    say(f"[bold]Done.[/bold] Look around: cd {folder} && dbshift status && dbshift history")
+    command = dbshift_command()
+    say(f"[bold]Done.[/bold] Look around: cd {shlex.quote(str(folder))} && {command} status && {command} history")
     return folder
+
+
+def dbshift_command() -> str:
+    """How this user runs dbshift from any folder: ``dbshift`` when that is on PATH and is this
+    program, else the full path of the script (``./dev demo`` runs ``.venv/bin/dbshift``, which is
+    not on PATH), else ``python -m dbshift`` with this interpreter."""
+    import shutil
+    import sys
+
+    script = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    if script is not None and script.name == "dbshift" and script.exists():
+        on_path = shutil.which("dbshift")
+        if on_path and Path(on_path).resolve() == script.resolve():
+            return "dbshift"
+        return shlex.quote(str(script.resolve()))
+    return f"{shlex.quote(sys.executable)} -m dbshift"
 
 
 def draft_amount_migration(project: Project) -> Path:

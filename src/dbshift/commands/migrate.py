@@ -22,12 +22,18 @@ def init(
     """Write dbshift.toml and an empty migrations/ folder here."""
     from dbshift.project import Project
 
+    from dbshift.gitignore import ignore_generated_files
+
     state = _state(ctx)
     project = Project.init(Path(state.root or "."), url or state.db or "sqlite:///app.db")
+    ignored = ignore_generated_files(project.config)
     if state.json:
-        print_json({"config": str(project.config.config_file), "migrations_dir": str(project.config.migrations_dir)})
+        print_json({"config": str(project.config.config_file), "migrations_dir": str(project.config.migrations_dir),
+                    "gitignore": ignored.as_json()})
         return
     console().print(f"wrote {project.config.config_file} and {project.config.migrations_dir}/")
+    if ignored.message:
+        console().print(ignored.message, soft_wrap=True)
 
 
 @app.command()
@@ -61,12 +67,16 @@ def status(
 ) -> None:
     """Current version, applied and pending migrations, changed files, dirty state."""
     state = _state(ctx)
-    result = state.project().status()
+    project = state.project()
+    result = project.status()
     if state.json:
         print_json(result.as_json())
-        return
-    _render_status(result, None if show_all else RECENT_APPLIED)
-    if not result.ok:
+    else:
+        _render_status(result, None if show_all else RECENT_APPLIED)
+        if not project.config.migrations_dir.is_dir():
+            console().print(f"[yellow]no migrations folder at {project.config.migrations_dir}:[/yellow] "
+                            "`dbshift new NAME` creates it with the first migration", soft_wrap=True)
+    if not result.ok:  # the same exit code with and without --json
         raise typer.Exit(1)
 
 
@@ -142,6 +152,11 @@ def rollback(
     force: bool = typer.Option(False, "--force", help="Run downs that drop or delete data (a backup is taken first)."),
 ) -> None:
     """Revert applied migrations newest first, after a backup."""
+    if steps is not None and steps < 0:
+        from dbshift.errors import ConfigError
+
+        raise ConfigError(f"--steps {steps}: cannot roll back a negative number of migrations",
+                          hint="--steps 1 reverts the newest migration; --to VERSION reverts everything above it")
     state = _state(ctx)
     result = state.project().rollback(steps=steps, to=to, dry_run=dry_run, force=force)
     _render_run(state, result, "reverted", "nothing to roll back")
@@ -167,12 +182,20 @@ def _render_run(state, result, verb: str, nothing: str) -> None:
     out.print(f"{len(result.steps)} migration(s) {verb}")
 
 
+DIRTY_RESOLUTIONS = ("applied", "pending")
+
+
 @app.command()
 def repair(
     ctx: typer.Context,
     dirty: str = typer.Option(None, "--dirty", help="Resolve a half-applied migration as 'applied' or 'pending'."),
 ) -> None:
     """Accept edited migration files on purpose, or resolve a dirty state; both are logged."""
+    if dirty is not None and dirty not in DIRTY_RESOLUTIONS:
+        from dbshift.errors import ConfigError
+
+        raise ConfigError(f"--dirty {dirty!r}: not a way to resolve a dirty migration",
+                          hint="--dirty applied (it did run) or --dirty pending (it did not); nothing was changed")
     state = _state(ctx)
     actions = state.project().repair(dirty=dirty)
     if state.json:

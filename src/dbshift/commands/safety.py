@@ -192,4 +192,8 @@ def report(
     """The record of an applied migration as Markdown: what ran, when, how long, tables, way back."""
     import sys
 
-    sys.stdout.write(_project(_state(ctx)).report(version))
+    state = _state(ctx)
+    if state.json:
+        print_json(_project(state).report_json(version))
+        return
+    sys.stdout.write(_project(state).report(version))
