@@ -244,3 +244,24 @@ def test_init_in_a_git_repository_keeps_the_database_and_backups_out_of_git(tmp_
         ignored = subprocess.run(["git", "check-ignore", "-q", path], cwd=tmp_path)
         assert ignored.returncode == 0, path
     assert subprocess.run(["git", "check-ignore", "-q", "migrations/1.sql"], cwd=tmp_path).returncode == 1
+
+
+# -- found by tests/test_fuzz_cli.py ----------------------------------------------------------------
+
+@pytest.mark.parametrize("command", [["restore", "x" * 300], ["verify", "--against", "x" * 300], ["new", "x" * 300],
+                                     ["--db", "sqlite:///" + "x" * 300 + ".db", "inspect"]])
+def test_a_name_too_long_for_the_file_system_is_one_line(shop, command):
+    result = dbshift(shop, *command)
+    assert result.returncode == 2 and is_one_error_with_hint(result), result.output
+    assert prices_in(shop) == PRICES
+
+
+@pytest.mark.xfail(strict=True, reason="runner bug (not the input branch's files): a COMMIT in the middle of an "
+                                       "up ends dbshift's transaction, so a later failure cannot take the first "
+                                       "statements back, yet dbshift says the database is as before")
+def test_a_commit_inside_a_migration_cannot_leave_half_of_it_applied(shop):
+    (shop.config.migrations_dir / "20260102000000_commit.sql").write_text(
+        "-- migrate:up\nUPDATE prices SET cents = 0;\nCOMMIT;\nINSERT INTO nowhere VALUES (1);\n")
+    result = dbshift(shop, "apply")
+    assert result.returncode == 1
+    assert prices_in(shop) == PRICES

@@ -125,6 +125,19 @@ def wants_json(args: list[str]) -> bool:
     return "--json" in (args[: args.index("--")] if "--" in args else args)
 
 
+def file_error(exc: OSError):
+    """A file-system error as a dbshift error naming the file: exit 2 when the path is to blame."""
+    import errno
+
+    from dbshift.errors import CheckFailed, ConfigError
+
+    path_problems = {errno.ENAMETOOLONG, errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.EACCES, errno.EPERM,
+                     errno.EEXIST, errno.ELOOP, errno.EROFS}
+    kind = ConfigError if exc.errno in path_problems else CheckFailed
+    where = f"{exc.filename}: " if exc.filename else ""
+    return kind(f"{where}{exc.strerror or exc}", hint="check the path, its folders and their permissions")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the CLI and turn dbshift errors into exit codes.
 
@@ -152,5 +165,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(1)
     except click.exceptions.ClickException as exc:  # usage errors: bad option, missing argument
         sys.exit(report_usage_error(exc, as_json))
+    except OSError as exc:  # a path the user named: too long, missing, not allowed, a folder
+        sys.exit(report_error(file_error(exc), as_json))
     except Exception as exc:  # noqa: BLE001 - the last resort: a bug in dbshift, never a traceback
         sys.exit(report_internal_error(exc, as_json, verbose="-v" in args or "--verbose" in args))

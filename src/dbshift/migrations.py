@@ -406,11 +406,18 @@ def _next_second(version: int) -> int:
     return int(moment.strftime("%Y%m%d%H%M%S"))
 
 
+#: The longest migration name: the file name (version, name, extension) must fit in 255 bytes.
+MAX_NAME = 200
+
+
 def slug(name: str) -> str:
     """A file-name-safe form of a migration name."""
     cleaned = re.sub(r"[^A-Za-z0-9_\-]+", "_", name.strip()).strip("_-")
     if not cleaned:
         raise MigrationFileError(f"not a usable migration name: {name!r}", hint="use letters, digits and _")
+    if len(cleaned) > MAX_NAME:
+        raise MigrationFileError(f"migration name too long: {len(cleaned)} characters ({cleaned[:30]}...)",
+                                 hint=f"a name of at most {MAX_NAME} characters; the description can say more")
     return cleaned.lower()
 
 

@@ -15,6 +15,8 @@ DIALECT_OF_SCHEME = {
     "mysql": "mysql",
     "mariadb": "mysql",
 }
+#: The longest file or folder name most file systems take, in bytes.
+NAME_MAX = 255
 #: URL parameters whose values are secrets: masked like the password.
 SECRET_PARAMETERS = {"password", "sslpassword"}
 
@@ -145,4 +147,10 @@ def _parse_sqlite(url: str, scheme: str, base_dir: Path | None) -> DatabaseURL:
     path = Path(name)
     if not path.is_absolute():
         path = (base_dir or Path.cwd()) / path
+    too_long = next((part for part in path.parts if len(part.encode("utf-8", "surrogateescape")) > NAME_MAX), None)
+    if too_long is not None:
+        raise ConfigError(
+            f"bad SQLite URL: the name {too_long[:40]}... is {len(too_long.encode('utf-8', 'surrogateescape'))} bytes long",
+            hint=f"a file or folder name has at most {NAME_MAX} bytes on this system; use a shorter one",
+        )
     return DatabaseURL(raw=url, dialect="sqlite", scheme=scheme, database=str(path), path=path)
