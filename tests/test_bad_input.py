@@ -249,8 +249,8 @@ def test_init_in_a_git_repository_keeps_the_database_and_backups_out_of_git(tmp_
 # -- found by tests/test_fuzz_cli.py ----------------------------------------------------------------
 
 @pytest.mark.parametrize("command", [["restore", "x" * 300], ["verify", "--against", "x" * 300], ["new", "x" * 300],
-                                     ["--db", "sqlite:///" + "x" * 300 + ".db", "inspect"]])
-def test_a_name_too_long_for_the_file_system_is_one_line(shop, command):
+                                     ["--db", "sqlite:///" + "x" * 300 + ".db", "inspect"], ["restore", "", "--force"]])
+def test_a_name_too_long_or_empty_is_one_line(shop, command):
     result = dbshift(shop, *command)
     assert result.returncode == 2 and is_one_error_with_hint(result), result.output
     assert prices_in(shop) == PRICES

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 GLOBAL_OPTIONS = {"--db", "--env", "-C", "--project", "--lock-timeout"}
-GLOBAL_FLAGS = {"--json", "-y", "--yes", "-v", "--verbose"}
+GLOBAL_FLAGS = {"--json", "-y", "--yes", "-v", "--verbose", "--version"}
 
 
 @dataclass

@@ -88,6 +88,11 @@ def restore(
     """Replace the database with a backup: sha256 and integrity checked, current database kept first."""
     from dbshift.migrations import parse_version
 
+    from dbshift.errors import ConfigError
+
+    if not path.strip():
+        raise ConfigError("restore needs the path of a backup file, not an empty name",
+                          hint="`dbshift backups` lists the backups")
     state = _state(ctx)
     expected = parse_version(expect_version) if expect_version is not None else None
     result = _project(state).restore(path, force=force, expect_version=expected)
