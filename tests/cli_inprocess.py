@@ -4,6 +4,7 @@ take seconds instead of the minutes as many subprocesses would."""
 from __future__ import annotations
 
 import io
+import traceback
 from contextlib import redirect_stderr, redirect_stdout
 
 from conftest import CLIResult
@@ -20,6 +21,9 @@ def run_dbshift(*args: str) -> CLIResult:
             code = 0
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        except Exception:  # noqa: BLE001 - what `python -m dbshift` would print: a traceback, exit 1
+            err.write(traceback.format_exc())
+            code = 1
     return CLIResult(code, out.getvalue(), err.getvalue())
 
 
