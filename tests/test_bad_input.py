@@ -265,3 +265,21 @@ def test_a_commit_inside_a_migration_cannot_leave_half_of_it_applied(shop):
     result = dbshift(shop, "apply")
     assert result.returncode == 1
     assert prices_in(shop) == PRICES
+
+
+@pytest.mark.parametrize("depends", ["None", "1.5", "True"])
+def test_a_python_migration_with_odd_depends_names_the_line(shop, depends):
+    (shop.config.migrations_dir / "20260102000000_odd.py").write_text(
+        f"DEPENDS = {depends}\n\n\ndef up(ctx):\n    ctx.execute('UPDATE prices SET cents = 0')\n")
+    result = dbshift(shop, "apply")
+    assert result.returncode == 2 and is_one_error_with_hint(result), result.output
+    assert "20260102000000_odd.py:1: DEPENDS must be a list of versions" in result.stderr
+    assert prices_in(shop) == PRICES
+
+
+def test_a_damaged_sum_file_names_the_line_and_how_to_rewrite_it(shop):
+    sum_file = shop.config.migrations_dir / "dbshift.sum"
+    sum_file.write_bytes(sum_file.read_bytes() + b"caf\xe9 sha256:00\n")
+    result = dbshift(shop, "status")
+    assert result.returncode == 2 and is_one_error_with_hint(result), result.output
+    assert "dbshift.sum:3: not UTF-8" in result.stderr  # after the total line and the one file and "dbshift hash" in result.stderr

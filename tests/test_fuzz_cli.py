@@ -88,7 +88,12 @@ PY_LINES = [
     "def up(ctx):\n    ctx.execute('SELECT * FROM nowhere')", "def up(ctx):\n    ctx.execute(123)",
     "def down(ctx):\n    raise ValueError('no way back')", "def up(ctx)", "up = 5", "import nosuchmodule",
     "def up(ctx):\n    ctx.executescript('DELETE FROM orders; INSERT INTO nowhere VALUES (1);')",
+    "DEPENDS = 1.5", "DEPENDS = None", "DEPENDS = [[1]]", "DESCRIPTION = b'x'", "DEPENDS = {1: 2}", "RISKY = None",
+    "DEPENDS = [" * 50 + "]" * 50, "DESCRIPTION = 'x' * 10", "up = lambda ctx: None", "class up: pass",
 ]
+SUM_LINES = ["<<<<<<< HEAD", "=======", ">>>>>>> branch", "total sha256:", "x sha256:y", "sha256:", "", "no separator"]
+#: The template's dbshift.sum, set when the template is built.
+TEMPLATE_SUM: bytes | None = None
 BAD_UTF8 = [b"\xff", b"\xe9", b"\xc3", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\xfe\xff", b"\x80"]
 MIGRATION_NAMES = [
     "20260102000000_change", "20260102_000000_change", "20260101000001_duplicate", "20260101_000002_duplicate",
@@ -128,7 +133,8 @@ def template(tmp_path_factory) -> Path:
         project = Project.init(root, "sqlite:///app.db")
         write_migration(project, 20260101000001, "shop", SHOP_UP, "DROP TABLE customers;")
         write_migration(project, 20260101000002, "orders", ORDERS_UP, "DROP TABLE orders;")
-        project.hash()
+        global TEMPLATE_SUM
+        TEMPLATE_SUM = project.hash().read_bytes()
         project.apply()
     finally:
         if saved is not None:
@@ -206,9 +212,13 @@ def migration_case(rng: random.Random, number: int) -> Case:
         files = {"migrations/20260101000002_orders.sql": mutate_bytes(rng, ORDERS_UP.encode(), SQL_LINES)}
     if rng.random() < 0.05:
         files["migrations/20260103000000_folder.sql"] = None  # a folder named like a migration
+    if rng.random() < 0.1:
+        sum_file = (TEMPLATE_SUM or b"total sha256:0\n")
+        files["migrations/dbshift.sum"] = mutate_bytes(rng, sum_file, SUM_LINES)
     command = rng.choice([["apply"], ["apply"], ["apply", "--dry-run"], ["status"], ["apply", "--atomic"],
                           ["rollback", "--dry-run"], ["hash"], ["diff", "--from", "db", "--to", "migrations"],
-                          ["rehearse"], ["apply", "--to", "20260102000000"], ["rollback-plan"]])
+                          ["rehearse"], ["apply", "--to", "20260102000000"], ["rollback-plan"], ["rollback"],
+                          ["repair"], ["verify"], ["plan", "--from", "migrations", "--to", "db"]])
     return Case(number, "migration file", command + rng.choice([[], [], ["--json"], ["-y"]]), files)
 
 

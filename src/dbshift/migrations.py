@@ -295,6 +295,9 @@ def _read_constant(migration: Migration, name: str, value_node, line: int) -> No
     if name == "DESCRIPTION":
         migration.description = str(value)
     elif name == "DEPENDS":
+        if not isinstance(value, (str, int, list, tuple)) or isinstance(value, bool):
+            raise MigrationFileError(f"{migration.path}:{line}: DEPENDS must be a list of versions, not {value!r}",
+                                     hint='e.g. DEPENDS = ["20261120110000"]')
         items = [value] if isinstance(value, (str, int)) else list(value)
         migration.depends = _parse_depends(migration, [str(i) for i in items], line)
     elif name in ("DESTRUCTIVE", "RISKY", "TRANSACTION"):

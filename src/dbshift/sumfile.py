@@ -55,7 +55,16 @@ def read(directory: Path) -> dict[str, str] | None:
     path = directory / SUM_NAME
     if not path.exists():
         return None
-    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise MigrationFileError(
+            f"{path}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x})",
+            hint="the sum file is written by dbshift: review the migrations, then `dbshift hash` rewrites it",
+        ) from None
+    lines = [line for line in text.splitlines() if line.strip()]
     if not lines or not lines[0].startswith("total sha256:"):
         raise MigrationFileError(f"{path}:1: not a dbshift.sum file", hint="run `dbshift hash` to rewrite it")
     entries: dict[str, str] = {}
