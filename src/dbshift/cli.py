@@ -164,6 +164,9 @@ def main(argv: list[str] | None = None) -> None:
         sys.stderr.write("dbshift: aborted\n")
         sys.exit(1)
     except click.exceptions.ClickException as exc:  # usage errors: bad option, missing argument
+        if type(exc).__name__ == "NoArgsIsHelpError":  # plain `dbshift`: the help, as click shows it
+            exc.show()
+            sys.exit(exc.exit_code)
         sys.exit(report_usage_error(exc, as_json))
     except OSError as exc:  # a path the user named: too long, missing, not allowed, a folder
         sys.exit(report_error(file_error(exc), as_json))
