@@ -285,6 +285,6 @@ def test_a_damaged_sum_file_names_the_line_and_how_to_rewrite_it(shop):
     assert "dbshift.sum:3: not UTF-8" in result.stderr  # after the total line and the one file and "dbshift hash" in result.stderr
 
 
-def test_dbshift_alone_shows_the_help_not_an_error(shop):
-    result = dbshift(shop)
+def test_dbshift_alone_shows_the_help_not_an_error():
+    result = run_dbshift()
     assert result.returncode == 2 and result.output.startswith("Usage: dbshift") and "error:" not in result.output
