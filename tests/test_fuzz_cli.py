@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-
 from cli_inprocess import run_dbshift
 from conftest import write_migration
 
