@@ -73,8 +73,12 @@ def status(
         print_json(result.as_json())
     else:
         _render_status(result, None if show_all else RECENT_APPLIED)
-        if not project.config.migrations_dir.is_dir():
-            console().print(f"[yellow]no migrations folder at {project.config.migrations_dir}:[/yellow] "
+        folder = project.config.migrations_dir
+        if folder.exists() and not folder.is_dir():
+            console().print(f"[yellow]{folder} is not a folder:[/yellow] see [migrations] dir in dbshift.toml",
+                            soft_wrap=True)
+        elif not folder.exists():
+            console().print(f"[yellow]no migrations folder at {folder}:[/yellow] "
                             "`dbshift new NAME` creates it with the first migration", soft_wrap=True)
     if not result.ok:  # the same exit code with and without --json
         raise typer.Exit(1)
