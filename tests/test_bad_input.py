@@ -287,3 +287,15 @@ def test_a_damaged_sum_file_names_the_line_and_how_to_rewrite_it(shop):
 def test_dbshift_alone_shows_the_help_not_an_error():
     result = run_dbshift()
     assert result.returncode == 2 and result.output.startswith("Usage: dbshift") and "error:" not in result.output
+
+
+def test_a_project_folder_with_brackets_is_printed_as_it_is(tmp_path, monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    root = tmp_path / "shop [" / "x] [bold] [v2]"  # `[/x]` reads as a Rich closing tag
+    root.mkdir(parents=True)
+    runs = [run_dbshift("-C", str(root), *command) for command in (["init"], ["new", "first"], ["status"])]
+    sqlite3.connect(root / "app.db").close()
+    runs.append(run_dbshift("-C", str(root), "backup"))
+    assert [r.returncode for r in runs] == [0, 0, 0, 0], [r.output for r in runs]
+    assert f"wrote {root / 'dbshift.toml'}" in runs[0].stdout
+    assert f"wrote {root / 'migrations'}" in runs[1].stdout and f"backup written: {root / 'backups'}" in runs[3].stdout

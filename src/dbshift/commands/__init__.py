@@ -131,6 +131,13 @@ def _report(message: str, hint: str | None, exit_code: int, code: str, as_json: 
     return exit_code
 
 
+def escape(value) -> str:
+    """``value`` as text that Rich prints as it is: a path or name with ``[brackets]`` is not markup."""
+    from rich.markup import escape as escape_markup
+
+    return escape_markup(str(value))
+
+
 def shorten_paths(text: str) -> str:
     """Show paths under the current folder relative to it."""
     import os

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from dbshift.cli import app
-from dbshift.commands import console, print_json, table
+from dbshift.commands import console, escape, print_json, table
 
 
 def _state(ctx: typer.Context):
@@ -31,9 +31,9 @@ def init(
         print_json({"config": str(project.config.config_file), "migrations_dir": str(project.config.migrations_dir),
                     "gitignore": ignored.as_json()})
         return
-    console().print(f"wrote {project.config.config_file} and {project.config.migrations_dir}/")
+    console().print(f"wrote {escape(str(project.config.config_file))} and {escape(str(project.config.migrations_dir))}/")
     if ignored.message:
-        console().print(ignored.message, soft_wrap=True)
+        console().print(escape(ignored.message), soft_wrap=True)
 
 
 @app.command()
@@ -47,7 +47,7 @@ def new(
     if _state(ctx).json:
         print_json({"path": str(path)})
     else:
-        console().print(f"wrote {path}")
+        console().print(f"wrote {escape(str(path))}")
 
 
 @app.command("hash")
@@ -57,7 +57,7 @@ def hash_command(ctx: typer.Context) -> None:
     if _state(ctx).json:
         print_json({"path": str(path)})
     else:
-        console().print(f"wrote {path}")
+        console().print(f"wrote {escape(str(path))}")
 
 
 @app.command()
@@ -75,10 +75,10 @@ def status(
         _render_status(result, None if show_all else RECENT_APPLIED)
         folder = project.config.migrations_dir
         if folder.exists() and not folder.is_dir():
-            console().print(f"[yellow]{folder} is not a folder:[/yellow] see [migrations] dir in dbshift.toml",
-                            soft_wrap=True)
+            console().print(f"[yellow]{escape(str(folder))} is not a folder:[/yellow] "
+                            f"see {escape('[migrations]')} dir in dbshift.toml", soft_wrap=True)
         elif not folder.exists():
-            console().print(f"[yellow]no migrations folder at {folder}:[/yellow] "
+            console().print(f"[yellow]no migrations folder at {escape(str(folder))}:[/yellow] "
                             "`dbshift new NAME` creates it with the first migration", soft_wrap=True)
     if not result.ok:  # the same exit code with and without --json
         raise typer.Exit(1)
@@ -89,7 +89,7 @@ RECENT_APPLIED = 10
 
 def _render_status(result, recent: int | None) -> None:
     out = console()
-    out.print(f"database: {result.url}")
+    out.print(f"database: {escape(result.url)}")
     out.print(f"current version: [bold]{result.current_version or 'none'}[/bold]")
     applied = {a.version for a in result.applied}
     changed = {m.version for m in result.changed}
@@ -109,11 +109,11 @@ def _render_status(result, recent: int | None) -> None:
         out.print(f"[dim]{len(hidden)} older applied migration(s) not shown (--all lists them)[/dim]")
     out.print(table(None, ["version", "name", "state", "applied at", "by"], rows))
     for m in result.changed:
-        out.print(f"[red]changed since applied:[/red] {m.path} (restore it, or `dbshift repair`)")
+        out.print(f"[red]changed since applied:[/red] {escape(str(m.path))} (restore it, or `dbshift repair`)")
     for a in result.dirty:
-        out.print(f"[red]dirty:[/red] {a.version}_{a.name} was left half-applied (`dbshift repair`)")
+        out.print(f"[red]dirty:[/red] {a.version}_{escape(a.name)} was left half-applied (`dbshift repair`)")
     for a in result.missing_files:
-        out.print(f"[yellow]applied but no file:[/yellow] {a.version}_{a.name}")
+        out.print(f"[yellow]applied but no file:[/yellow] {a.version}_{escape(a.name)}")
     if not result.sum_check.ok:
         out.print("[yellow]migrations/dbshift.sum is out of date:[/yellow] run `dbshift hash` and commit it")
     out.print(f"{len(result.pending)} pending")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from dbshift.cli import app
-from dbshift.commands import console, print_json, table
+from dbshift.commands import console, escape, print_json, table
 
 LARGE_BACKUP_PAGES = 16384  # show a progress bar from this many pages on (64 MB at 4 KiB pages)
 
@@ -57,10 +57,10 @@ def backup(
         print_json(info.as_json())
         return
     manifest = info.manifest
-    console().print(f"backup written: {info.path} ({manifest['size'] / 1e6:.1f} MB, schema version "
+    console().print(f"backup written: {escape(str(info.path))} ({manifest['size'] / 1e6:.1f} MB, schema version "
                     f"{manifest['schema_version']}, sha256 {manifest['sha256'][:16]}..., integrity ok)")
     for name, export in manifest.get("csv", {}).items():
-        console().print(f"exported {name}: {export['rows']} row(s) -> {export['path']}")
+        console().print(f"exported {escape(name)}: {export['rows']} row(s) -> {escape(str(export['path']))}")
 
 
 @app.command()
@@ -74,7 +74,7 @@ def backups(ctx: typer.Context) -> None:
     rows = [[b.path.name, b.manifest.get("created_at"), b.manifest.get("schema_version"), b.manifest.get("reason"),
              f"{b.manifest.get('size', 0) / 1e6:.1f} MB"] for b in found]
     console().print(table(None, ["file", "created", "schema version", "reason", "size"], rows))
-    console().print(f"{len(found)} backup(s) in {_project(state).config.backups_dir}")
+    console().print(f"{len(found)} backup(s) in {escape(str(_project(state).config.backups_dir))}")
 
 
 @app.command()
@@ -99,9 +99,9 @@ def restore(
     if state.json:
         print_json(result.as_json())
         return
-    console().print(f"restored {result.restored_from} (schema version {result.schema_version})")
+    console().print(f"restored {escape(str(result.restored_from))} (schema version {result.schema_version})")
     if result.safety_backup:
-        console().print(f"the replaced database is kept at {result.safety_backup.path} ({result.kept_by})")
+        console().print(f"the replaced database is kept at {escape(str(result.safety_backup.path))} ({escape(str(result.kept_by))})")
 
 
 @app.command()
@@ -182,7 +182,7 @@ def rollback_plan(
     text = render_markdown(plan)
     if out:
         Path(out).write_text(text, encoding="utf-8")
-        console().print(f"wrote {out}")
+        console().print(f"wrote {escape(out)}")
     else:
         import sys
 
