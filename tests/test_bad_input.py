@@ -299,3 +299,10 @@ def test_a_project_folder_with_brackets_is_printed_as_it_is(tmp_path, monkeypatc
     assert [r.returncode for r in runs] == [0, 0, 0, 0], [r.output for r in runs]
     assert f"wrote {root / 'dbshift.toml'}" in runs[0].stdout
     assert f"wrote {root / 'migrations'}" in runs[1].stdout and f"backup written: {root / 'backups'}" in runs[3].stdout
+
+
+def test_the_demo_in_a_folder_with_brackets_names_it_as_it_is(tmp_path):
+    folder = tmp_path / "demo [" / "x] [b"
+    result = run_dbshift("demo", "--dir", str(folder), "--orders", "50")
+    assert result.returncode == 0, result.output
+    assert f"in {folder}:" in result.stdout and "every row and every cent came back" in result.stdout
