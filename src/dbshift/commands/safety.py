@@ -127,9 +127,9 @@ def _render_verify(report) -> None:
             for name, fp in report.fingerprints.items()]
     rows += [[name, "", "", verdict] for name, verdict in report.comparison.items() if name not in report.fingerprints]
     out.print(table(None, columns, rows))
-    out.print("integrity: " + ("ok" if not report.integrity else "[red]" + "; ".join(report.integrity[:3]) + "[/red]"))
+    out.print("integrity: " + ("ok" if not report.integrity else "[red]" + escape("; ".join(report.integrity[:3])) + "[/red]"))
     out.print("foreign keys: " + ("ok" if not report.foreign_keys else
-                                  f"[red]{len(report.foreign_keys)} violation(s), first: {report.foreign_keys[0]}[/red]"))
+                                  f"[red]{len(report.foreign_keys)} violation(s), first: {escape(report.foreign_keys[0])}[/red]"))
     out.print("[green]verified[/green]" if report.ok else "[red]verify found problems[/red]")
 
 
