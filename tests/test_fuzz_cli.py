@@ -111,12 +111,13 @@ class Case:
     argv: list[str]
     files: dict[str, bytes | None] = field(default_factory=dict)  # None: a folder of that name
     env: dict[str, str] = field(default_factory=dict)
+    odd_folder: bool = False
 
     def describe(self) -> str:
         """What to look at when this input fails: argv, environment and files (shortened)."""
         files = {name: (None if data is None else data[:300] + (b"..." if len(data) > 300 else b""))
                  for name, data in self.files.items()}
-        return f"input {self.number} ({self.kind}): dbshift {' '.join(map(repr, self.argv))} env={self.env} files={files}"
+        return f"input {self.number} ({self.kind}{', odd folder' if self.odd_folder else ''}): dbshift {' '.join(map(repr, self.argv))} env={self.env} files={files}"
 
 
 # -- the project every input starts from --------------------------------------------------------------
@@ -302,14 +303,17 @@ def argument_case(rng: random.Random, number: int) -> Case:
 
 def generate(rng: random.Random, number: int, template: Path) -> Case:
     """One input of a kind chosen by weight."""
-    roll = rng.random()
+    roll, odd_folder = rng.random(), rng.random() < 0.1
     if roll < 0.5:
-        return migration_case(rng, number)
-    if roll < 0.7:
-        return config_case(rng, number, template)
-    if roll < 0.85:
-        return url_case(rng, number)
-    return argument_case(rng, number)
+        case = migration_case(rng, number)
+    elif roll < 0.7:
+        case = config_case(rng, number, template)
+    elif roll < 0.85:
+        case = url_case(rng, number)
+    else:
+        case = argument_case(rng, number)
+    case.odd_folder = odd_folder
+    return case
 
 
 # -- running one input ------------------------------------------------------------------------------
@@ -317,6 +321,8 @@ def generate(rng: random.Random, number: int, template: Path) -> Case:
 def run_case(case: Case, template: Path, work: Path) -> str | None:
     """Run one input in a fresh copy of the template; a description of what went wrong, or None."""
     root = work / f"case{case.number}"
+    if case.odd_folder:  # a project path that reads like Rich markup: `[/x]`
+        root = root / "shop [" / "x] [bold]"
     shutil.copytree(template, root)
     for name, data in case.files.items():
         path = root / name
@@ -335,7 +341,7 @@ def run_case(case: Case, template: Path, work: Path) -> str | None:
         for key, value in saved.items():
             os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
     problem = judge(case, result, before, database)
-    shutil.rmtree(root, ignore_errors=True)
+    shutil.rmtree(work / f"case{case.number}", ignore_errors=True)
     return problem
 
 
