@@ -89,7 +89,7 @@ RECENT_APPLIED = 10
 
 def _render_status(result, recent: int | None) -> None:
     out = console()
-    out.print(f"database: {escape(result.url)}")
+    out.print(f"database: {result.url}")
     out.print(f"current version: [bold]{result.current_version or 'none'}[/bold]")
     applied = {a.version for a in result.applied}
     changed = {m.version for m in result.changed}
@@ -111,7 +111,7 @@ def _render_status(result, recent: int | None) -> None:
     for m in result.changed:
         out.print(f"[red]changed since applied:[/red] {escape(str(m.path))} (restore it, or `dbshift repair`)")
     for a in result.dirty:
-        out.print(f"[red]dirty:[/red] {a.version}_{escape(a.name)} was left half-applied (`dbshift repair`)")
+        out.print(f"[red]dirty:[/red] {a.version}_{a.name} was left half-applied (`dbshift repair`)")
     for a in result.missing_files:
         out.print(f"[yellow]applied but no file:[/yellow] {a.version}_{escape(a.name)}")
     if not result.sum_check.ok:
