@@ -12,7 +12,14 @@ import sys
 import click
 import typer
 
-from dbshift.commands import GLOBAL_FLAGS, GLOBAL_OPTIONS, State, report_error
+from dbshift.commands import (
+    GLOBAL_FLAGS,
+    GLOBAL_OPTIONS,
+    State,
+    report_error,
+    report_internal_error,
+    report_usage_error,
+)
 
 app = typer.Typer(
     name="dbshift",
@@ -21,6 +28,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    suggest_commands=False,  # click suggests already; Typer's own suggestion printed it twice
 )
 
 COMMAND_MODULES = [
@@ -28,6 +36,14 @@ COMMAND_MODULES = [
     "dbshift.commands.safety",
     "dbshift.commands.draft",
 ]
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from dbshift import __version__
+
+        sys.stdout.write(f"dbshift {__version__}\n")
+        raise typer.Exit(0)
 
 
 @app.callback()
@@ -40,8 +56,14 @@ def main_options(
     verbose: bool = typer.Option(False, "-v", "--verbose", help="Show more detail."),
     project: str = typer.Option(None, "-C", "--project", help="Project folder (default: search upwards from here)."),
     lock_timeout: float = typer.Option(None, "--lock-timeout", help="Seconds to wait for the migration lock (default 30)."),
+    version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                 help="Print the dbshift version and exit."),
 ) -> None:
     """Global options; they may also be given after the command name."""
+    if lock_timeout is not None:
+        from dbshift.config import check_lock_timeout
+
+        check_lock_timeout(lock_timeout, "--lock-timeout")
     ctx.obj = State(db=db, env=env, json=json_output, yes=yes, verbose=verbose, root=project, lock_timeout=lock_timeout)
 
 
@@ -98,18 +120,41 @@ def hoist_global_options(argv: list[str]) -> list[str]:
     return front + rest
 
 
+def wants_json(args: list[str]) -> bool:
+    """Whether hoisted arguments ask for JSON output (``--json`` before any ``--``)."""
+    return "--json" in (args[: args.index("--")] if "--" in args else args)
+
+
+def file_error(exc: OSError):
+    """A file-system error as a dbshift error naming the file: exit 2 when the path is to blame."""
+    import errno
+
+    from dbshift.errors import CheckFailed, ConfigError
+
+    path_problems = {errno.ENAMETOOLONG, errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.EACCES, errno.EPERM,
+                     errno.EEXIST, errno.ELOOP, errno.EROFS}
+    kind = ConfigError if exc.errno in path_problems else CheckFailed
+    where = f"{exc.filename}: " if exc.filename else ""
+    return kind(f"{where}{exc.strerror or exc}", hint="check the path, its folders and their permissions")
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point: run the CLI and turn dbshift errors into exit codes."""
+    """Console-script entry point: run the CLI and turn dbshift errors into exit codes.
+
+    Every error is one line plus a hint on stderr (with ``--json`` also a JSON object on stdout);
+    an unexpected exception is an "internal error" line, never a traceback (``-v`` shows it).
+    """
     from dbshift.errors import DbshiftError
 
     args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
-    _load_commands(_command_name(args))
+    as_json = wants_json(args)
     try:
+        _load_commands(_command_name(args))
         code = app(args=args, prog_name="dbshift", standalone_mode=False)
         if isinstance(code, int) and code:
             sys.exit(code)
     except DbshiftError as exc:
-        sys.exit(report_error(exc))
+        sys.exit(report_error(exc, as_json))
     except KeyboardInterrupt:
         sys.stderr.write("dbshift: interrupted; the current migration was rolled back\n")
         sys.exit(130)
@@ -119,5 +164,11 @@ def main(argv: list[str] | None = None) -> None:
         sys.stderr.write("dbshift: aborted\n")
         sys.exit(1)
     except click.exceptions.ClickException as exc:  # usage errors: bad option, missing argument
-        exc.show()
-        sys.exit(exc.exit_code)
+        if type(exc).__name__ == "NoArgsIsHelpError":  # plain `dbshift`: the help, as click shows it
+            exc.show()
+            sys.exit(exc.exit_code)
+        sys.exit(report_usage_error(exc, as_json))
+    except OSError as exc:  # a path the user named: too long, missing, not allowed, a folder
+        sys.exit(report_error(file_error(exc), as_json))
+    except Exception as exc:  # noqa: BLE001 - the last resort: a bug in dbshift, never a traceback
+        sys.exit(report_internal_error(exc, as_json, verbose="-v" in args or "--verbose" in args))

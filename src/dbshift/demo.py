@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import random
+import shlex
 import sqlite3
 import tempfile
 from pathlib import Path
 from typing import Callable
+
+from rich.markup import escape
 
 from dbshift.migrations import write_sql_migration
 from dbshift.project import Project
@@ -65,7 +68,7 @@ def run_demo(folder: Path | None = None, orders: int = 5000, say: Say = print) -
     """Run the demo story in ``folder`` (a new temporary folder by default); returns the folder."""
     folder = Path(folder) if folder else Path(tempfile.mkdtemp(prefix="dbshift-demo-"))
     folder.mkdir(parents=True, exist_ok=True)
-    say(f"[bold]1. A new project[/bold] in {folder}: dbshift init --db sqlite:///shop.db")
+    say(f"[bold]1. A new project[/bold] in {escape(str(folder))}: dbshift init --db sqlite:///shop.db")
     project = Project.init(folder, "sqlite:///shop.db")
     migrations = project.config.migrations_dir
     write_sql_migration(migrations, "create_shop", INITIAL_SCHEMA, "DROP TABLE orders;\nDROP TABLE users;",
@@ -110,7 +113,7 @@ def run_demo(folder: Path | None = None, orders: int = 5000, say: Say = print) -
     applied, log = project.history()
     say(f"[bold]5. dbshift history[/bold]: {len(applied)} applied, {len(log)} log entries; the newest:")
     for row in applied[-2:]:
-        say(f"   {row.version}_{row.name} by {row.applied_by}@{row.host} in {row.duration_ms} ms")
+        say(f"   {row.version}_{row.name} by {escape(f'{row.applied_by}@{row.host}')} in {row.duration_ms} ms")
 
     say(f"[bold]6. dbshift rollback --to {V_INITIAL} --force[/bold]: the downs drop phone and order_history "
         "(lossy, so dbshift asks for --force and takes a backup first)")
@@ -120,8 +123,26 @@ def run_demo(folder: Path | None = None, orders: int = 5000, say: Say = print) -
     final = _fingerprint(database)
     _check(say, final == before, "every row and every cent came back: users and orders are identical to step 1 "
            f"({final['users_rows']} users, {final['orders_rows']} orders, content hash {final['orders_hash'][:12]})")
-    say(f"[bold]Done.[/bold] Look around: cd {folder} && dbshift status && dbshift history")
+    command = dbshift_command()
+    say(f"[bold]Done.[/bold] Look around: cd {escape(shlex.quote(str(folder)))} && {escape(command)} status && "
+        f"{escape(command)} history")
     return folder
+
+
+def dbshift_command() -> str:
+    """How this user runs dbshift from any folder: ``dbshift`` when that is on PATH and is this
+    program, else the full path of the script (``./dev demo`` runs ``.venv/bin/dbshift``, which is
+    not on PATH), else ``python -m dbshift`` with this interpreter."""
+    import shutil
+    import sys
+
+    script = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    if script is not None and script.name == "dbshift" and script.exists():
+        on_path = shutil.which("dbshift")
+        if on_path and Path(on_path).resolve() == script.resolve():
+            return "dbshift"
+        return shlex.quote(str(script.resolve()))
+    return f"{shlex.quote(sys.executable)} -m dbshift"
 
 
 def draft_amount_migration(project: Project) -> Path:

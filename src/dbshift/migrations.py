@@ -120,15 +120,33 @@ def load_migration(path: Path) -> Migration:
         kind=match["ext"],
         checksum=hashlib.sha256(data).hexdigest(),
     )
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise MigrationFileError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    text = migration_text(path, data)
     if migration.kind == "sql":
         _parse_sql(migration, text)
     else:
         _parse_python(migration, text)
     return migration
+
+
+def migration_text(path: Path, data: bytes) -> str:
+    """A migration file's text: UTF-8, a leading BOM dropped; other encodings and NUL bytes are
+    errors naming the line."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise MigrationFileError(
+            f"{path}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}: {exc.reason})",
+            hint="save the file as UTF-8; from Latin-1: iconv -f latin1 -t utf-8 OLD > NEW",
+        ) from None
+    text = text.removeprefix("\ufeff")  # editors on Windows write a BOM before `-- migrate:up`
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise MigrationFileError(
+            f"{path}:{line}: a NUL byte (\\x00) in the text",
+            hint="remove it: SQL and Python text cannot hold NUL bytes (a file saved as UTF-16 has many)",
+        )
+    return text
 
 
 def _check_timestamp(path: Path, digits: str) -> None:
@@ -277,6 +295,9 @@ def _read_constant(migration: Migration, name: str, value_node, line: int) -> No
     if name == "DESCRIPTION":
         migration.description = str(value)
     elif name == "DEPENDS":
+        if not isinstance(value, (str, int, list, tuple)) or isinstance(value, bool):
+            raise MigrationFileError(f"{migration.path}:{line}: DEPENDS must be a list of versions, not {value!r}",
+                                     hint='e.g. DEPENDS = ["20261120110000"]')
         items = [value] if isinstance(value, (str, int)) else list(value)
         migration.depends = _parse_depends(migration, [str(i) for i in items], line)
     elif name in ("DESTRUCTIVE", "RISKY", "TRANSACTION"):
@@ -388,11 +409,18 @@ def _next_second(version: int) -> int:
     return int(moment.strftime("%Y%m%d%H%M%S"))
 
 
+#: The longest migration name: the file name (version, name, extension) must fit in 255 bytes.
+MAX_NAME = 200
+
+
 def slug(name: str) -> str:
     """A file-name-safe form of a migration name."""
     cleaned = re.sub(r"[^A-Za-z0-9_\-]+", "_", name.strip()).strip("_-")
     if not cleaned:
         raise MigrationFileError(f"not a usable migration name: {name!r}", hint="use letters, digits and _")
+    if len(cleaned) > MAX_NAME:
+        raise MigrationFileError(f"migration name too long: {len(cleaned)} characters ({cleaned[:30]}...)",
+                                 hint=f"a name of at most {MAX_NAME} characters; the description can say more")
     return cleaned.lower()
 
 

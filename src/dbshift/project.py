@@ -357,8 +357,22 @@ class Project:
 
     def report(self, version: str | int) -> str:
         """The migration record of an applied version, as Markdown."""
-        from dbshift.safety.plan import analyse_down, choose_backup
         from dbshift.safety.records import render_report
+
+        return render_report(*self._report_parts(version))
+
+    def report_json(self, version: str | int) -> dict:
+        """The migration record of an applied version as a JSON-friendly dict (its Markdown included)."""
+        from dbshift.safety.records import render_report
+
+        row, migration, log, step = self._report_parts(version)
+        return {"applied": row.as_json(), "file": migration.file if migration else None,
+                "file_changed": bool(migration and migration.checksum != row.checksum),
+                "log": [e.as_json() for e in log], "rollback": step.as_json(),
+                "markdown": render_report(row, migration, log, step)}
+
+    def _report_parts(self, version: str | int):
+        from dbshift.safety.plan import analyse_down, choose_backup
 
         wanted = parse_version(str(version)) if not isinstance(version, int) else version
         self._require_database()
@@ -371,7 +385,7 @@ class Project:
             log = [e for e in history.log_entries(10_000) if e.version == wanted]
             step = analyse_down(db, by_version.get(wanted), row)
             step.restore_instead = choose_backup(row, self.backups()) if step.verdict not in ("lossless", "rebuild") else None
-            return render_report(row, by_version.get(wanted), log, step)
+            return row, by_version.get(wanted), log, step
 
     def preflight(self, with_backup: bool = True):
         """The checks apply and rollback run first, as a list (for ``--json`` and tests)."""
@@ -482,7 +496,7 @@ class Project:
         else:
             count = 1 if steps is None else steps
             if count < 0:
-                raise ConfigError("--steps must be 0 or more")
+                raise ConfigError("--steps must be 0 or more", hint="steps=1 reverts the newest migration")
             plan = newest_first[:count]
         lowest = min((m.version for m in plan), default=None)
         missing = [a for a in applied if a.version not in by_version and lowest is not None and a.version > min(lowest, target if target is not None else lowest)]

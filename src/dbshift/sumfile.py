@@ -28,7 +28,8 @@ class SumCheck:
 
     @property
     def ok(self) -> bool:
-        return self.exists and not (self.changed or self.missing_from_sum or self.missing_files)
+        """Every file is in the sum with its checksum; no sum file is fine while there are no files."""
+        return not (self.changed or self.missing_from_sum or self.missing_files)
 
 
 def render(migrations: list[Migration]) -> str:
@@ -54,7 +55,16 @@ def read(directory: Path) -> dict[str, str] | None:
     path = directory / SUM_NAME
     if not path.exists():
         return None
-    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise MigrationFileError(
+            f"{path}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x})",
+            hint="the sum file is written by dbshift: review the migrations, then `dbshift hash` rewrites it",
+        ) from None
+    lines = [line for line in text.splitlines() if line.strip()]
     if not lines or not lines[0].startswith("total sha256:"):
         raise MigrationFileError(f"{path}:1: not a dbshift.sum file", hint="run `dbshift hash` to rewrite it")
     entries: dict[str, str] = {}

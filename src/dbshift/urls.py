@@ -15,6 +15,8 @@ DIALECT_OF_SCHEME = {
     "mysql": "mysql",
     "mariadb": "mysql",
 }
+#: The longest file or folder name most file systems take, in bytes.
+NAME_MAX = 255
 #: URL parameters whose values are secrets: masked like the password.
 SECRET_PARAMETERS = {"password", "sslpassword"}
 
@@ -74,11 +76,26 @@ def parse_url(url: str, base_dir: Path | None = None) -> DatabaseURL:
         )
     if dialect == "sqlite":
         return _parse_sqlite(url, scheme, base_dir)
+    try:
+        return _parse_server(url, scheme, dialect)
+    except ValueError as exc:  # urllib's: brackets, ports, IPv6 literals
+        raise ConfigError(
+            f"bad database URL {mask_unparsed(url)}: {exc}",
+            hint="write it as scheme://user:password@host:port/database; an IPv6 host goes in brackets, "
+                 "e.g. postgresql://app@[::1]:5432/app",
+        ) from None
+
+
+def _parse_server(url: str, scheme: str, dialect: str) -> DatabaseURL:
+    """A server URL's parts; urllib's ValueError for a malformed one is left to the caller."""
+    if "\x00" in url or "%00" in url:
+        raise ValueError("it contains a NUL byte")
     parts = urlsplit(url)
     try:
         port = parts.port
     except ValueError as exc:
-        raise ConfigError(f"bad port in database URL: {exc}") from None
+        raise ConfigError(f"bad port in database URL: {exc}",
+                          hint="a port is a number from 1 to 65535, e.g. :5432") from None
     database = unquote(parts.path.lstrip("/")) or None
     parameters = parse_qsl(parts.query, keep_blank_values=True)
     password = unquote(parts.password) if parts.password is not None else None
@@ -97,6 +114,15 @@ def parse_url(url: str, base_dir: Path | None = None) -> DatabaseURL:
     )
 
 
+def mask_unparsed(url: str) -> str:
+    """A URL that urllib cannot parse, with anything between ``user:`` and the last ``@`` hidden."""
+    scheme, sep, rest = url.partition("://")
+    authority, at, tail = rest.rpartition("@")
+    if not at or ":" not in authority:
+        return repr(url)
+    return repr(f"{scheme}{sep}{authority.split(':', 1)[0]}:***@{tail}")
+
+
 def _masked_parameter(item: str) -> str:
     key, equals, _ = item.partition("=")
     return f"{key}=***" if equals and unquote(key).lower() in SECRET_PARAMETERS else item
@@ -112,7 +138,19 @@ def _parse_sqlite(url: str, scheme: str, base_dir: Path | None) -> DatabaseURL:
     rest = rest[1:].split("?", 1)[0]
     if rest in ("", ":memory:"):
         return DatabaseURL(raw=url, dialect="sqlite", scheme=scheme, database=":memory:")
-    path = Path(unquote(rest))
+    name = unquote(rest)
+    if "\x00" in name:
+        raise ConfigError(
+            f"bad SQLite URL {url!r}: the file name contains a NUL byte",
+            hint="use sqlite:///relative.db or sqlite:////absolute/path.db",
+        )
+    path = Path(name)
     if not path.is_absolute():
         path = (base_dir or Path.cwd()) / path
+    too_long = next((part for part in path.parts if len(part.encode("utf-8", "surrogateescape")) > NAME_MAX), None)
+    if too_long is not None:
+        raise ConfigError(
+            f"bad SQLite URL: the name {too_long[:40]}... is {len(too_long.encode('utf-8', 'surrogateescape'))} bytes long",
+            hint=f"a file or folder name has at most {NAME_MAX} bytes on this system; use a shorter one",
+        )
     return DatabaseURL(raw=url, dialect="sqlite", scheme=scheme, database=str(path), path=path)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 GLOBAL_OPTIONS = {"--db", "--env", "-C", "--project", "--lock-timeout"}
-GLOBAL_FLAGS = {"--json", "-y", "--yes", "-v", "--verbose"}
+GLOBAL_FLAGS = {"--json", "-y", "--yes", "-v", "--verbose", "--version"}
 
 
 @dataclass
@@ -54,24 +54,33 @@ class State:
 _console = None
 _error_console = None
 
+#: The width of output that is not a terminal (a pipe, a file, a CI log): wide enough that Rich
+#: never cuts a version, name or path; tables still take only the width their cells need.
+UNLIMITED_WIDTH = 100_000
+
+
+def _new_console(stderr: bool):
+    from rich.console import Console
+
+    made = Console(stderr=stderr, highlight=False)
+    if not made.is_terminal:
+        made.width = UNLIMITED_WIDTH
+    return made
+
 
 def console():
-    """The shared Rich console (stdout)."""
+    """The shared Rich console (stdout); not cut to any width when stdout is not a terminal."""
     global _console
     if _console is None:
-        from rich.console import Console
-
-        _console = Console(highlight=False)
+        _console = _new_console(stderr=False)
     return _console
 
 
 def error_console():
-    """The shared Rich console for stderr."""
+    """The shared Rich console for stderr; not cut to any width when stderr is not a terminal."""
     global _error_console
     if _error_console is None:
-        from rich.console import Console
-
-        _error_console = Console(stderr=True, highlight=False)
+        _error_console = _new_console(stderr=True)
     return _error_console
 
 
@@ -80,14 +89,54 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
 
 
-def report_error(exc) -> int:
-    """Print a dbshift error as one line plus a hint; return its exit code."""
+def report_error(exc, as_json: bool = False) -> int:
+    """Print a dbshift error as one line plus a hint (with ``as_json`` also as JSON on stdout);
+    return its exit code."""
+    return _report(exc.message, exc.hint, exc.exit_code, error_code(exc), as_json)
+
+
+def report_usage_error(exc, as_json: bool = False) -> int:
+    """Print a command-line usage error (click's) as one line plus a hint; return its exit code (2)."""
+    ctx = getattr(exc, "ctx", None)
+    command = ctx.command_path if ctx is not None else "dbshift"
+    return _report(exc.format_message(), f"see `{command} --help`", exc.exit_code, "usage_error", as_json)
+
+
+def report_internal_error(exc: BaseException, as_json: bool = False, verbose: bool = False) -> int:
+    """The last resort for an unexpected exception: one "internal error" line, the traceback only
+    with ``-v``; return 1."""
+    if verbose:
+        import traceback
+
+        traceback.print_exception(exc, file=sys.stderr)
+    message = f"internal error: {type(exc).__name__}: {exc}"
+    hint = "this is a bug in dbshift; run again with -v for the details and report it"
+    return _report(message, hint, 1, "internal_error", as_json)
+
+
+def error_code(exc) -> str:
+    """A stable name for the kind of error: ``ConfigError`` -> ``config_error``."""
+    name = type(exc).__name__
+    return "".join("_" + c.lower() if c.isupper() and i else c.lower() for i, c in enumerate(name))
+
+
+def _report(message: str, hint: str | None, exit_code: int, code: str, as_json: bool) -> int:
     from rich.markup import escape
 
-    error_console().print(f"[bold red]error:[/bold red] {escape(shorten_paths(exc.message))}", soft_wrap=True)
-    if exc.hint:
-        error_console().print(f"[dim]hint:[/dim] {escape(shorten_paths(exc.hint))}", soft_wrap=True)
-    return exc.exit_code
+    message, hint = shorten_paths(message), shorten_paths(hint) if hint else hint
+    if as_json:
+        print_json({"error": {"code": code, "message": message, "hint": hint, "exit_code": exit_code}})
+    error_console().print(f"[bold red]error:[/bold red] {escape(message)}", soft_wrap=True)
+    if hint:
+        error_console().print(f"[dim]hint:[/dim] {escape(hint)}", soft_wrap=True)
+    return exit_code
+
+
+def escape(value) -> str:
+    """``value`` as text that Rich prints as it is: a path or name with ``[brackets]`` is not markup."""
+    from rich.markup import escape as escape_markup
+
+    return escape_markup(str(value))
 
 
 def shorten_paths(text: str) -> str:

@@ -139,4 +139,5 @@ def inspect_command(
         raise ConfigError(f"unknown format {fmt!r}", hint="use --format sql, json or mermaid")
     project = state.project()
     schema = project.inspect(source)
-    sys.stdout.write(render(schema, fmt, project.config.require_url().dialect))
+    text = render(schema, fmt, project.config.require_url().dialect)
+    sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from dbshift.cli import app
-from dbshift.commands import console, print_json, table
+from dbshift.commands import console, escape, print_json, table
 
 
 def _state(ctx: typer.Context):
@@ -22,12 +22,18 @@ def init(
     """Write dbshift.toml and an empty migrations/ folder here."""
     from dbshift.project import Project
 
+    from dbshift.gitignore import ignore_generated_files
+
     state = _state(ctx)
     project = Project.init(Path(state.root or "."), url or state.db or "sqlite:///app.db")
+    ignored = ignore_generated_files(project.config)
     if state.json:
-        print_json({"config": str(project.config.config_file), "migrations_dir": str(project.config.migrations_dir)})
+        print_json({"config": str(project.config.config_file), "migrations_dir": str(project.config.migrations_dir),
+                    "gitignore": ignored.as_json()})
         return
-    console().print(f"wrote {project.config.config_file} and {project.config.migrations_dir}/")
+    console().print(f"wrote {escape(str(project.config.config_file))} and {escape(str(project.config.migrations_dir))}/")
+    if ignored.message:
+        console().print(escape(ignored.message), soft_wrap=True)
 
 
 @app.command()
@@ -41,7 +47,7 @@ def new(
     if _state(ctx).json:
         print_json({"path": str(path)})
     else:
-        console().print(f"wrote {path}")
+        console().print(f"wrote {escape(str(path))}")
 
 
 @app.command("hash")
@@ -51,7 +57,7 @@ def hash_command(ctx: typer.Context) -> None:
     if _state(ctx).json:
         print_json({"path": str(path)})
     else:
-        console().print(f"wrote {path}")
+        console().print(f"wrote {escape(str(path))}")
 
 
 @app.command()
@@ -61,12 +67,20 @@ def status(
 ) -> None:
     """Current version, applied and pending migrations, changed files, dirty state."""
     state = _state(ctx)
-    result = state.project().status()
+    project = state.project()
+    result = project.status()
     if state.json:
         print_json(result.as_json())
-        return
-    _render_status(result, None if show_all else RECENT_APPLIED)
-    if not result.ok:
+    else:
+        _render_status(result, None if show_all else RECENT_APPLIED)
+        folder = project.config.migrations_dir
+        if folder.exists() and not folder.is_dir():
+            console().print(f"[yellow]{escape(str(folder))} is not a folder:[/yellow] "
+                            f"see {escape('[migrations]')} dir in dbshift.toml", soft_wrap=True)
+        elif not folder.exists():
+            console().print(f"[yellow]no migrations folder at {escape(str(folder))}:[/yellow] "
+                            "`dbshift new NAME` creates it with the first migration", soft_wrap=True)
+    if not result.ok:  # the same exit code with and without --json
         raise typer.Exit(1)
 
 
@@ -95,11 +109,11 @@ def _render_status(result, recent: int | None) -> None:
         out.print(f"[dim]{len(hidden)} older applied migration(s) not shown (--all lists them)[/dim]")
     out.print(table(None, ["version", "name", "state", "applied at", "by"], rows))
     for m in result.changed:
-        out.print(f"[red]changed since applied:[/red] {m.path} (restore it, or `dbshift repair`)")
+        out.print(f"[red]changed since applied:[/red] {escape(str(m.path))} (restore it, or `dbshift repair`)")
     for a in result.dirty:
         out.print(f"[red]dirty:[/red] {a.version}_{a.name} was left half-applied (`dbshift repair`)")
     for a in result.missing_files:
-        out.print(f"[yellow]applied but no file:[/yellow] {a.version}_{a.name}")
+        out.print(f"[yellow]applied but no file:[/yellow] {a.version}_{escape(a.name)}")
     if not result.sum_check.ok:
         out.print("[yellow]migrations/dbshift.sum is out of date:[/yellow] run `dbshift hash` and commit it")
     out.print(f"{len(result.pending)} pending")
@@ -142,6 +156,11 @@ def rollback(
     force: bool = typer.Option(False, "--force", help="Run downs that drop or delete data (a backup is taken first)."),
 ) -> None:
     """Revert applied migrations newest first, after a backup."""
+    if steps is not None and steps < 0:
+        from dbshift.errors import ConfigError
+
+        raise ConfigError(f"--steps {steps}: cannot roll back a negative number of migrations",
+                          hint="--steps 1 reverts the newest migration; --to VERSION reverts everything above it")
     state = _state(ctx)
     result = state.project().rollback(steps=steps, to=to, dry_run=dry_run, force=force)
     _render_run(state, result, "reverted", "nothing to roll back")
@@ -167,12 +186,20 @@ def _render_run(state, result, verb: str, nothing: str) -> None:
     out.print(f"{len(result.steps)} migration(s) {verb}")
 
 
+DIRTY_RESOLUTIONS = ("applied", "pending")
+
+
 @app.command()
 def repair(
     ctx: typer.Context,
     dirty: str = typer.Option(None, "--dirty", help="Resolve a half-applied migration as 'applied' or 'pending'."),
 ) -> None:
     """Accept edited migration files on purpose, or resolve a dirty state; both are logged."""
+    if dirty is not None and dirty not in DIRTY_RESOLUTIONS:
+        from dbshift.errors import ConfigError
+
+        raise ConfigError(f"--dirty {dirty!r}: not a way to resolve a dirty migration",
+                          hint="--dirty applied (it did run) or --dirty pending (it did not); nothing was changed")
     state = _state(ctx)
     actions = state.project().repair(dirty=dirty)
     if state.json:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from dbshift.cli import app
-from dbshift.commands import console, print_json, table
+from dbshift.commands import console, escape, print_json, table
 
 LARGE_BACKUP_PAGES = 16384  # show a progress bar from this many pages on (64 MB at 4 KiB pages)
 
@@ -57,10 +57,10 @@ def backup(
         print_json(info.as_json())
         return
     manifest = info.manifest
-    console().print(f"backup written: {info.path} ({manifest['size'] / 1e6:.1f} MB, schema version "
+    console().print(f"backup written: {escape(str(info.path))} ({manifest['size'] / 1e6:.1f} MB, schema version "
                     f"{manifest['schema_version']}, sha256 {manifest['sha256'][:16]}..., integrity ok)")
     for name, export in manifest.get("csv", {}).items():
-        console().print(f"exported {name}: {export['rows']} row(s) -> {export['path']}")
+        console().print(f"exported {escape(name)}: {export['rows']} row(s) -> {escape(str(export['path']))}")
 
 
 @app.command()
@@ -74,7 +74,7 @@ def backups(ctx: typer.Context) -> None:
     rows = [[b.path.name, b.manifest.get("created_at"), b.manifest.get("schema_version"), b.manifest.get("reason"),
              f"{b.manifest.get('size', 0) / 1e6:.1f} MB"] for b in found]
     console().print(table(None, ["file", "created", "schema version", "reason", "size"], rows))
-    console().print(f"{len(found)} backup(s) in {_project(state).config.backups_dir}")
+    console().print(f"{len(found)} backup(s) in {escape(str(_project(state).config.backups_dir))}")
 
 
 @app.command()
@@ -88,15 +88,20 @@ def restore(
     """Replace the database with a backup: sha256 and integrity checked, current database kept first."""
     from dbshift.migrations import parse_version
 
+    from dbshift.errors import ConfigError
+
+    if not path.strip():
+        raise ConfigError("restore needs the path of a backup file, not an empty name",
+                          hint="`dbshift backups` lists the backups")
     state = _state(ctx)
     expected = parse_version(expect_version) if expect_version is not None else None
     result = _project(state).restore(path, force=force, expect_version=expected)
     if state.json:
         print_json(result.as_json())
         return
-    console().print(f"restored {result.restored_from} (schema version {result.schema_version})")
+    console().print(f"restored {escape(str(result.restored_from))} (schema version {result.schema_version})")
     if result.safety_backup:
-        console().print(f"the replaced database is kept at {result.safety_backup.path} ({result.kept_by})")
+        console().print(f"the replaced database is kept at {escape(str(result.safety_backup.path))} ({escape(str(result.kept_by))})")
 
 
 @app.command()
@@ -122,9 +127,9 @@ def _render_verify(report) -> None:
             for name, fp in report.fingerprints.items()]
     rows += [[name, "", "", verdict] for name, verdict in report.comparison.items() if name not in report.fingerprints]
     out.print(table(None, columns, rows))
-    out.print("integrity: " + ("ok" if not report.integrity else "[red]" + "; ".join(report.integrity[:3]) + "[/red]"))
+    out.print("integrity: " + ("ok" if not report.integrity else "[red]" + escape("; ".join(report.integrity[:3])) + "[/red]"))
     out.print("foreign keys: " + ("ok" if not report.foreign_keys else
-                                  f"[red]{len(report.foreign_keys)} violation(s), first: {report.foreign_keys[0]}[/red]"))
+                                  f"[red]{len(report.foreign_keys)} violation(s), first: {escape(report.foreign_keys[0])}[/red]"))
     out.print("[green]verified[/green]" if report.ok else "[red]verify found problems[/red]")
 
 
@@ -177,7 +182,7 @@ def rollback_plan(
     text = render_markdown(plan)
     if out:
         Path(out).write_text(text, encoding="utf-8")
-        console().print(f"wrote {out}")
+        console().print(f"wrote {escape(out)}")
     else:
         import sys
 
@@ -192,4 +197,8 @@ def report(
     """The record of an applied migration as Markdown: what ran, when, how long, tables, way back."""
     import sys
 
-    sys.stdout.write(_project(_state(ctx)).report(version))
+    state = _state(ctx)
+    if state.json:
+        print_json(_project(state).report_json(version))
+        return
+    sys.stdout.write(_project(state).report(version))

@@ -87,8 +87,11 @@ def _raise_with_line(dialect: str, text: str, origin: str, server=None) -> None:
 def schema_from_file(path: Path, dialect: str = "sqlite", server=None) -> Schema:
     """The schema a ``.sql`` file creates."""
     if not path.is_file():
-        raise ConfigError(f"schema file not found: {path}", hint="write the desired schema there, or pass --to FILE")
-    return schema_from_sql(path.read_text(encoding="utf-8"), dialect, origin=str(path), server=server)
+        raise ConfigError(f"schema file not found: {path}",
+                          hint="write the schema there, or name another file, db, migrations or a database URL")
+    from dbshift.migrations import migration_text
+
+    return schema_from_sql(migration_text(path, path.read_bytes()), dialect, origin=str(path), server=server)
 
 
 def schema_from_migrations(migrations: list, dialect: str = "sqlite", server=None) -> Schema:
