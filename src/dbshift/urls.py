@@ -6,15 +6,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from dbshift.dialects.description import describe, dialect_of_scheme
 from dbshift.errors import ConfigError
 
-DIALECT_OF_SCHEME = {
-    "sqlite": "sqlite",
-    "postgresql": "postgresql",
-    "postgres": "postgresql",
-    "mysql": "mysql",
-    "mariadb": "mysql",
-}
 #: The longest file or folder name most file systems take, in bytes.
 NAME_MAX = 255
 #: URL parameters whose values are secrets: masked like the password.
@@ -44,7 +38,7 @@ class DatabaseURL:
         userinfo, at, host = parts.netloc.rpartition("@")
         if at and ":" in userinfo:
             masked = masked.replace(parts.netloc, f"{userinfo.split(':', 1)[0]}:***@{host}", 1)
-        if parts.query and self.dialect != "sqlite":
+        if parts.query and not describe(self.dialect).file_based:
             hidden = "&".join(_masked_parameter(item) for item in parts.query.split("&"))
             masked = masked.replace("?" + parts.query, "?" + hidden, 1)
         return masked
@@ -68,14 +62,14 @@ def parse_url(url: str, base_dir: Path | None = None) -> DatabaseURL:
         )
     scheme = url.split("://", 1)[0].lower()
     scheme_base = scheme.split("+", 1)[0]
-    dialect = DIALECT_OF_SCHEME.get(scheme_base)
+    dialect = dialect_of_scheme(scheme_base)
     if dialect is None:
         raise ConfigError(
             f"unsupported database URL scheme {scheme!r} in {url.split('://')[0]}://...",
             hint="dbshift supports sqlite://, postgresql://, mysql:// and mariadb://",
         )
-    if dialect == "sqlite":
-        return _parse_sqlite(url, scheme, base_dir)
+    if describe(dialect).file_based:
+        return _parse_file_url(url, scheme, dialect, base_dir)
     try:
         return _parse_server(url, scheme, dialect)
     except ValueError as exc:  # urllib's: brackets, ports, IPv6 literals
@@ -128,7 +122,8 @@ def _masked_parameter(item: str) -> str:
     return f"{key}=***" if equals and unquote(key).lower() in SECRET_PARAMETERS else item
 
 
-def _parse_sqlite(url: str, scheme: str, base_dir: Path | None) -> DatabaseURL:
+def _parse_file_url(url: str, scheme: str, dialect: str, base_dir: Path | None) -> DatabaseURL:
+    """A file database's URL (SQLite): ``scheme:///relative.db``, ``scheme:////absolute.db``, ``scheme:///:memory:``."""
     rest = url.split("://", 1)[1]
     if not rest.startswith("/"):
         raise ConfigError(
@@ -137,7 +132,7 @@ def _parse_sqlite(url: str, scheme: str, base_dir: Path | None) -> DatabaseURL:
         )
     rest = rest[1:].split("?", 1)[0]
     if rest in ("", ":memory:"):
-        return DatabaseURL(raw=url, dialect="sqlite", scheme=scheme, database=":memory:")
+        return DatabaseURL(raw=url, dialect=dialect, scheme=scheme, database=":memory:")
     name = unquote(rest)
     if "\x00" in name:
         raise ConfigError(
@@ -153,4 +148,4 @@ def _parse_sqlite(url: str, scheme: str, base_dir: Path | None) -> DatabaseURL:
             f"bad SQLite URL: the name {too_long[:40]}... is {len(too_long.encode('utf-8', 'surrogateescape'))} bytes long",
             hint=f"a file or folder name has at most {NAME_MAX} bytes on this system; use a shorter one",
         )
-    return DatabaseURL(raw=url, dialect="sqlite", scheme=scheme, database=str(path), path=path)
+    return DatabaseURL(raw=url, dialect=dialect, scheme=scheme, database=str(path), path=path)

@@ -19,6 +19,7 @@ LAYERS = {
     "dbshift.project": 6,
     "dbshift.drafting": 5, "dbshift.safety": 5, "dbshift.backup": 5, "dbshift.runner": 5, "dbshift.history": 5,
     "dbshift.migrations": 5, "dbshift.sumfile": 5, "dbshift.config": 5, "dbshift.lint": 5,
+    "dbshift.gitignore": 5, "dbshift.teams": 5,
     "dbshift.planners": 4, "dbshift.inspectors": 4,
     "dbshift.schema": 3, "dbshift.analysis": 3,
     "dbshift.dialects": 2,
@@ -44,7 +45,9 @@ def _module_name(path: Path) -> str:
 
 
 def _layer(module: str) -> int | None:
-    best = max((p for p in LAYERS if module == p or module.startswith(p + ".")), key=len, default=None)
+    # The root package counts for itself only: every new module must be given its layer here.
+    best = max((p for p in LAYERS if module == p or (p != "dbshift" and module.startswith(p + "."))),
+               key=len, default=None)
     return LAYERS[best] if best else None
 
 

@@ -78,6 +78,10 @@ class DialectDescription:
     strings_and_comments = r"'(?:[^']|'')*'|--[^\n]*|/\*.*?\*/"
     #: Module of its statement analyser (``make_analyser(db)``), see :mod:`dbshift.analysis`.
     analyser = ""
+    #: URL schemes that name this dialect (``scheme://`` or ``scheme+driver://``).
+    url_schemes: tuple[str, ...] = ()
+    #: The URL's path is a database file (SQLite), not a database on a server.
+    file_based = False
 
     def quote(self, identifier: str) -> str:
         """``identifier`` quoted so that the database reads it exactly as written."""
@@ -168,3 +172,13 @@ def describe(dialect: str) -> DialectDescription:
 def known_dialects() -> list[str]:
     """Every registered dialect name."""
     return sorted(REGISTERED)
+
+
+def dialect_of_scheme(scheme: str) -> str | None:
+    """The dialect a URL scheme (without ``+driver``) names, or None."""
+    return next((name for name in known_dialects() if scheme in describe(name).url_schemes), None)
+
+
+def known_schemes() -> list[str]:
+    """Every URL scheme dbshift takes, e.g. for a hint."""
+    return [scheme for name in known_dialects() for scheme in describe(name).url_schemes]

@@ -33,6 +33,8 @@ class SQLiteDescription(DialectDescription):
     splitter = "dbshift.dialects.sqlite:split_sqlite_script"
     opens_readonly = True
     analyser = "dbshift.analysis.sqlite"
+    url_schemes = ("sqlite",)
+    file_based = True
     #: SQLite ignores case in every name.
     name_rule = NameRule()
 
