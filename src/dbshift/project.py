@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Callable, Iterator
 
 from dbshift import sumfile
 from dbshift.config import Config, load_config, write_config
-from dbshift.dialects import Database, open_database
+from dbshift.dialects import open_database
+from dbshift.dialects.base import Database
 from dbshift.errors import (
     ChecksumMismatch,
     ConfigError,

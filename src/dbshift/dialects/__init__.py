@@ -1,12 +1,19 @@
-"""Dialects: one file per database, each a :class:`~dbshift.dialects.base.Database`."""
+"""Dialects: one file per database, each a :class:`~dbshift.dialects.base.Database`, and one
+description per database (:mod:`dbshift.dialects.description`) that says everything dbshift knows
+about it without a connection. Importing this package loads neither: ``urls`` reads the
+descriptions while ``base`` reads ``urls``."""
 
 from __future__ import annotations
 
-from dbshift.dialects.base import Database, Statement
-from dbshift.dialects.description import describe
-from dbshift.urls import DatabaseURL
+from typing import TYPE_CHECKING
 
-__all__ = ["Database", "Statement", "describe", "open_database"]
+from dbshift.dialects.description import describe
+
+if TYPE_CHECKING:
+    from dbshift.dialects.base import Database
+    from dbshift.urls import DatabaseURL
+
+__all__ = ["describe", "open_database"]
 
 
 def open_database(url: DatabaseURL, busy_timeout: float = 30.0, readonly: bool = False) -> Database:
