@@ -506,8 +506,14 @@ class Project:
         return plan
 
     def _confirm_lossy_downs(self, db: Database, plan: list[Migration], force: bool) -> None:
-        from dbshift.safety.plan import down_is_lossy
+        from dbshift.safety.plan import down_is_lossy, lost_values_note
 
+        applied = History(db).applied()
+        counted = [note for m in plan if (note := lost_values_note(applied.get(m.version)))]
+        if counted and not force:  # values the up's loss checks counted: only --force accepts losing them
+            raise SafetyRefusal(f"refusing a lossy rollback: {'; '.join(counted)}",
+                                hint="pass --force to roll back anyway (a backup is taken first), "
+                                     "or `dbshift restore` a backup taken before the migration")
         lossy = [m for m in plan if down_is_lossy(db, m)]
         if not lossy or force:
             return

@@ -81,6 +81,7 @@ def analyse_down(db: Database, migration: Migration | None, applied: AppliedMigr
     statements = _down_statements(db, migration)
     step = RevertStep(applied.version, label, LOSSLESS, "nothing is dropped or deleted", statements)
     step.losses, step.rebuilds = _scan_down(db, statements, count=True)
+    step.losses += _counted_losses(applied)
     if step.losses:
         step.verdict, step.reason = LOSSY, "drops or deletes data: " + "; ".join(l.describe() for l in step.losses)
     elif step.rebuilds and migration.lossless_down:
@@ -91,7 +92,29 @@ def analyse_down(db: Database, migration: Migration | None, applied: AppliedMigr
         step.verdict = UNKNOWN
         step.reason = (f"rebuilds {', '.join(step.rebuilds)} by hand: check that every column is copied back "
                        "(a migration dbshift drafts says `-- lossless-down` when it is)")
+    if migration.loss_checks:
+        step.reason += ("; the values were checked when the up ran: values written after it are not covered "
+                        "by that check")
     return step
+
+
+def _counted_losses(applied: AppliedMigration) -> list[Loss]:
+    """The values the up's loss checks counted as not coming back, per ``table.column``."""
+    if not applied.lost_values:
+        return []
+    counts = (applied.record or {}).get("lost_values") or {"the converted columns": applied.lost_values}
+    return [Loss(f"values of {label} that do not survive the conversion and its reverse", count,
+                 "(counted by the up's loss check)") for label, count in counts.items()]
+
+
+def lost_values_note(applied: AppliedMigration | None) -> str | None:
+    """E.g. ``12 values of t.v will not come back``, when the up's loss checks counted any; else None."""
+    if applied is None or not applied.lost_values:
+        return None
+    counts = (applied.record or {}).get("lost_values") or {}
+    parts = [f"{n} value{'s' if n != 1 else ''} of {label}" for label, n in counts.items()]
+    parts = parts or [f"{applied.lost_values} value{'s' if applied.lost_values != 1 else ''}"]
+    return f"{', '.join(parts)} will not come back (counted when {applied.version}_{applied.name} was applied)"
 
 
 def down_is_lossy(db: Database, migration: Migration) -> bool:

@@ -144,6 +144,7 @@ def write_migration(directory: Path, name: str, result: Draft, version: int | No
         risky=plan.rewrites_tables,
         version=version,
         lossless_down=plan.rewrites_tables and down_keeps_every_column(result),
+        loss_checks=plan.loss_checks(),
     )
 
 
