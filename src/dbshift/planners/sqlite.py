@@ -213,7 +213,9 @@ def plan_alter_table(change: d.AlterTable, current: Schema, desired: Schema, tab
         rewrites_table=rewrites,
         loss_checks=loss_checks(change, table_before or change.name) if rewrites else [],
         lossy_reverse=(f"no reverse conversion for {lossy}" if lossy else "")
-        or (f"dropped column(s) {', '.join(change.name + '.' + c for c in dropped)} come back empty" if dropped else ""),
+        or (f"dropped column(s) {', '.join(change.name + '.' + c for c in dropped)} come back "
+            + ("with the values --reverse gives" if any(c in change.down_values for c in dropped) else "empty")
+            if dropped else ""),
     )
 
 

@@ -327,7 +327,8 @@ def _alter_table(old: Table, new: Table, renames: RenamePolicy, conversions: Con
     kept = {names.column(s) for s in sources.values()}
     dropped = tuple(c for c in old.columns if names.column(c.name) not in kept)
     up_values = {c.name: v for c in new.columns if (v := _up_value(conversions, old, new, c, names)) is not None}
-    down_values = {c.name: v for c in old.columns if (v := conversions.down_for(old.name, c.name)) is not None}
+    down_values = {c.name: v for c in old.columns
+                   if (v := conversions.down_for(old.name, c.name) or conversions.down_for(original_name, c.name))}
     lossy = tuple(sources[n] for n in up_values if n in sources and sources[n] not in down_values)
     return AlterTable(old=old, new=new, sources=sources, renamed=renamed, added=tuple(added), dropped=dropped,
                       altered=tuple(altered), up_values=up_values, down_values=down_values, lossy_down=lossy)

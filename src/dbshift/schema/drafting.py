@@ -84,9 +84,29 @@ def draft_schemas(current: Schema, desired: Schema, dialect: str = "sqlite", ren
     policy = RenamePolicy.from_hints(list(renames), ask=ask)
     conversions = Conversions.parse(convert, reverse, defaults, maps, quote=planner.quote)
     diff = diff_schemas(current, desired, policy, conversions)
+    refuse_downs_without_values(diff)
     if live is not None:
         refuse_missing_backfills(live, diff)
     return Draft(diff=diff, plan=planner.plan_diff(diff), source=source, target=target)
+
+
+def refuse_downs_without_values(diff: Diff) -> None:
+    """A dropped NOT NULL column without a default cannot come back on the way down (the rows would
+    need a value for it): an error asking for the value, unless ``--reverse`` gives one."""
+    original_names = {new.lower(): old for old, new in diff.table_renames.items()}
+    for change in diff.changes:
+        if not isinstance(change, AlterTable):
+            continue
+        for column in change.dropped:
+            if column.nullable or column.default is not None or column.generated is not None \
+                    or column.name in change.down_values:
+                continue
+            table = original_names.get(change.name.lower(), change.name)
+            raise ConfigError(
+                f"{table}.{column.name} is dropped, and it is NOT NULL without a default: the down could not "
+                "put it back (every row needs a value for it)",
+                hint=f"give the value it comes back with: --reverse \"{table}.{column.name}=<SQL expression>\" "
+                     f"(a constant such as '' or 0, or computed from the other columns)")
 
 
 def refuse_missing_backfills(project, diff: Diff) -> None:
