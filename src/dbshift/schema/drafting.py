@@ -84,9 +84,9 @@ def draft_schemas(current: Schema, desired: Schema, dialect: str = "sqlite", ren
     policy = RenamePolicy.from_hints(list(renames), ask=ask)
     conversions = Conversions.parse(convert, reverse, defaults, maps, quote=planner.quote)
     diff = diff_schemas(current, desired, policy, conversions)
-    refuse_downs_without_values(diff)
     if live is not None:
         refuse_missing_backfills(live, diff)
+        refuse_downs_without_values(diff)
     return Draft(diff=diff, plan=planner.plan_diff(diff), source=source, target=target)
 
 
@@ -97,16 +97,20 @@ def refuse_downs_without_values(diff: Diff) -> None:
     for change in diff.changes:
         if not isinstance(change, AlterTable):
             continue
+        key = change.old.primary_key.columns if change.old.primary_key else ()
         for column in change.dropped:
             if column.nullable or column.default is not None or column.generated is not None \
-                    or column.name in change.down_values:
+                    or column.name in change.down_values or column.name in key:
                 continue
             table = original_names.get(change.name.lower(), change.name)
+            hint = (f"give the value it comes back with: --reverse \"{table}.{column.name}=<SQL expression>\" "
+                    f"(a constant such as '' or 0, or computed from the other columns)")
+            renamed = next((c for c in diff.unconfirmed if c.table == change.name and c.old == column.name), None)
+            if renamed is not None:
+                hint = f"if it is a renamed column, say so: {renamed.hint}; otherwise {hint}"
             raise ConfigError(
                 f"{table}.{column.name} is dropped, and it is NOT NULL without a default: the down could not "
-                "put it back (every row needs a value for it)",
-                hint=f"give the value it comes back with: --reverse \"{table}.{column.name}=<SQL expression>\" "
-                     f"(a constant such as '' or 0, or computed from the other columns)")
+                "put it back (every row needs a value for it)", hint=hint)
 
 
 def refuse_missing_backfills(project, diff: Diff) -> None:
