@@ -50,10 +50,13 @@ def stored_as(affinity: str, value: str) -> str:
         return (f"(CASE WHEN {converts_to_number(value)} OR typeof({value}) = 'integer' "
                 f"THEN CAST({value} AS REAL) ELSE {value} END)")
     if affinity in ("INTEGER", "NUMERIC"):
-        exact_integer = (f"typeof({value}) = 'real' AND {value} = CAST({value} AS INTEGER) "
-                         f"AND {value} > -9223372036854775808 AND {value} < 9223372036854775807")
-        return (f"(CASE WHEN {converts_to_number(value)} THEN CAST({value} AS NUMERIC) "
-                f"WHEN {exact_integer} THEN CAST({value} AS INTEGER) ELSE {value} END)")
+        # Numeric text becomes a number, then (like a REAL given to the column) an INTEGER when the
+        # number is a whole one inside the 64-bit range. CAST(... AS NUMERIC) alone keeps a REAL
+        # above 2^51, where the column would store an INTEGER.
+        number = f"(CASE WHEN {converts_to_number(value)} THEN CAST({value} AS NUMERIC) ELSE {value} END)"
+        exact_integer = (f"typeof({number}) = 'real' AND {number} = CAST({number} AS INTEGER) "
+                         f"AND {number} > -9223372036854775808 AND {number} < 9223372036854775807")
+        return f"(CASE WHEN {exact_integer} THEN CAST({number} AS INTEGER) ELSE {number} END)"
     return value  # BLOB affinity (a BLOB or untyped column) keeps every value as it is
 
 
