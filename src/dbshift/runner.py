@@ -27,6 +27,8 @@ class StepResult:
     duration_ms: int = 0
     statements: list[Statement] = field(default_factory=list)
     dry_run: bool = False
+    #: What the up's loss checks counted (values its down will not give back); None: no check.
+    lost_values: int | None = None
 
     def as_json(self) -> dict:
         """A JSON-friendly summary."""
@@ -37,6 +39,7 @@ class StepResult:
             "duration_ms": self.duration_ms,
             "dry_run": self.dry_run,
             "sql": [s.sql for s in self.statements] if self.dry_run else None,
+            "lost_values": self.lost_values,
         }
 
 
@@ -113,7 +116,7 @@ class Runner:
             raise
         self.on_event("done", migration=migration, direction="up", duration_ms=duration)
         lost.announce(self.on_event, migration)
-        return StepResult(migration, "up", duration)
+        return StepResult(migration, "up", duration, lost_values=lost.total)
 
     def _apply_outside_transaction(self, migration: Migration, backup: str | None, started: float) -> StepResult:
         """Record ``running`` first, so a crash leaves a dirty state that status reports."""
@@ -132,7 +135,7 @@ class Runner:
             self.history.log("apply", migration.version, migration.name, detail=lost.detail, duration_ms=duration)
         self.on_event("done", migration=migration, direction="up", duration_ms=duration)
         lost.announce(self.on_event, migration)
-        return StepResult(migration, "up", duration)
+        return StepResult(migration, "up", duration, lost_values=lost.total)
 
     def apply_atomically(self, migrations: list[Migration], backup: str | None = None) -> list[StepResult]:
         """Apply all ``migrations`` in one transaction: all of them or none."""
@@ -153,7 +156,7 @@ class Runner:
                                  detail="; ".join(filter(None, ["atomic", lost.detail])), duration_ms=duration)
                 self.on_event("done", migration=migration, direction="up", duration_ms=duration)
                 lost.announce(self.on_event, migration)
-                results.append(StepResult(migration, "up", duration))
+                results.append(StepResult(migration, "up", duration, lost_values=lost.total))
             self.db.commit()
         except BaseException as exc:
             self.db.rollback()

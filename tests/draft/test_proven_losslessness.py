@@ -182,3 +182,17 @@ def test_a_history_table_from_an_older_dbshift_gets_the_lost_values_column(proje
     project.apply()
     assert _lost_values(project, int(drafted.path.name.split("_")[0])) == 1
     assert _lost_values(project, 20260101000000) is None
+
+
+def test_a_rename_hint_that_renames_nothing_is_reported_not_silently_dropped():
+    """A typo in a --rename hint leaves drop + add (destructive): the plan says the hint was not used."""
+    from dbshift.schema.drafting import draft_schemas
+    from dbshift.schema.sources import schema_from_sql
+
+    current = schema_from_sql("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);")
+    desired = schema_from_sql("CREATE TABLE people (id INTEGER PRIMARY KEY, full_name TEXT);")
+    plan = draft_schemas(current, desired, renames=["users=people", "users.nmae=full_name"]).plan
+    assert plan.destructive
+    assert plan.notes == ["--rename users.nmae=full_name matched no table or column that changes, so it was not used"]
+    plan = draft_schemas(current, desired, renames=["users=people", "users.name=full_name"]).plan
+    assert plan.notes == [] and not plan.destructive

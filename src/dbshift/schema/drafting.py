@@ -87,7 +87,24 @@ def draft_schemas(current: Schema, desired: Schema, dialect: str = "sqlite", ren
     if live is not None:
         refuse_missing_backfills(live, diff)
         refuse_downs_without_values(diff)
-    return Draft(diff=diff, plan=planner.plan_diff(diff), source=source, target=target)
+    plan = planner.plan_diff(diff)
+    plan.notes += [f"--rename {hint} matched no table or column that changes, so it was not used"
+                   for hint in unmatched_rename_hints(policy, diff)] if not diff.empty else []
+    return Draft(diff=diff, plan=plan, source=source, target=target)
+
+
+def unmatched_rename_hints(policy: RenamePolicy, diff: Diff) -> list[str]:
+    """The ``--rename`` hints that renamed nothing (a typo, or a name that does not change), as written."""
+    tables = {(old.lower(), new.lower()) for old, new in diff.table_renames.items()}
+    original = {new.lower(): old.lower() for old, new in diff.table_renames.items()}
+    columns = set()
+    for (table, old), new in diff.column_renames.items():
+        for name in {table.lower(), original.get(table.lower(), table.lower())}:
+            columns.add((name, old.lower(), new.lower()))
+    unmatched = [f"{old}={new}" for old, new in policy.tables.items() if (old.lower(), new.lower()) not in tables]
+    unmatched += [f"{table}.{old}={new}" for (table, old), new in policy.columns.items()
+                  if (table.lower(), old.lower(), new.lower()) not in columns]
+    return unmatched
 
 
 def refuse_downs_without_values(diff: Diff) -> None:
