@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from dbshift.inspectors.sqlite_tokens import tokenize
 from dbshift.planners.operations import Operation, Plan, plan_view_or_trigger
-from dbshift.planners.sqlite_values import loss_checks
+from dbshift.planners.sqlite_values import checked_columns, loss_checks
 from dbshift.schema import diff as d
 from dbshift.schema.model import Column, ForeignKey, Index, Schema, Table
 
@@ -204,6 +204,9 @@ def plan_alter_table(change: d.AlterTable, current: Schema, desired: Schema, tab
                if not d.compatible_types(old.type, new.type) and new.name not in change.up_values]
     notes = [f"{change.name}.{c}: values are copied as they are and SQLite converts them to the new type's "
              f"affinity; give --convert to say how" for c in coerced]
+    notes += [f"{change.name}.{column.name}: some values may not come back on the way down; the migration counts "
+              "them when it is applied (-- loss-check), and a rollback that would lose any needs --force"
+              for column, _ in (checked_columns(change) if rewrites else [])]
     return Operation(
         description=change.describe() + (" (table rebuild)" if rewrites else ""),
         sql=up,

@@ -71,14 +71,7 @@ def loss_checks(change, table_before: str) -> list[str]:
     and the ``table.column`` it counts, for every kept column whose round trip the data decides."""
     new_values = _new_values(change)
     checks = []
-    for column in change.old.columns:
-        new_name = next((n for n, o in change.sources.items() if o == column.name), None)
-        if new_name is None or column.name in change.lossy_down or column.generated is not None:
-            continue
-        new_column = change.new.column(new_name)
-        converted = new_name in change.up_values or column.name in change.down_values
-        if not converted and type_affinity(column.type) == type_affinity(new_column.type):
-            continue
+    for column, new_name in checked_columns(change):
         back = change.down_values.get(column.name, quote(new_name))
         inner = ", ".join([f"{quote(column.name)} AS {OLD}"] + [f"{v} AS {quote(n)}" for n, v in new_values.items()])
         rows = f"(SELECT {OLD}, {back} AS {BACK} FROM (SELECT {inner} FROM {quote(table_before)}))"
@@ -86,6 +79,20 @@ def loss_checks(change, table_before: str) -> list[str]:
         stored = stored_as(type_affinity(column.type), BACK)
         checks.append(f"SELECT count(*), {label} FROM {rows} WHERE NOT {same_value(stored, OLD)}")
     return checks
+
+
+def checked_columns(change) -> list[tuple]:
+    """(old column, new name) of every kept column whose round trip the values decide: its affinity
+    changes, or a conversion (with its reverse) is given."""
+    result = []
+    for column in change.old.columns:
+        new_name = next((n for n, o in change.sources.items() if o == column.name), None)
+        if new_name is None or column.name in change.lossy_down or column.generated is not None:
+            continue
+        converted = new_name in change.up_values or column.name in change.down_values
+        if converted or type_affinity(column.type) != type_affinity(change.new.column(new_name).type):
+            result.append((column, new_name))
+    return result
 
 
 def _new_values(change) -> dict[str, str]:
