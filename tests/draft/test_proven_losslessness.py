@@ -196,3 +196,23 @@ def test_a_rename_hint_that_renames_nothing_is_reported_not_silently_dropped():
     assert plan.notes == ["--rename users.nmae=full_name matched no table or column that changes, so it was not used"]
     plan = draft_schemas(current, desired, renames=["users=people", "users.name=full_name"]).plan
     assert plan.notes == [] and not plan.destructive
+
+
+def test_a_strict_tables_any_column_keeps_text_as_it_is_so_nothing_is_counted_for_it(project):
+    """STRICT: ANY keeps '007' as text, so ANY -> TEXT gives it back, while ANY -> INTEGER counts it."""
+    write_migration(project, 20260101000000, "start",
+                    "CREATE TABLE t (id INTEGER PRIMARY KEY, a ANY, b ANY) STRICT;", "DROP TABLE t;")
+    project.hash()
+    project.apply()
+    with project.connect() as db:
+        db.begin()
+        db.execute("INSERT INTO t VALUES (1, '007', '007'), (2, 'x', '12'), (3, 1.5, 3)")
+        db.commit()
+    (project.config.root / "schema.sql").write_text("CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b INTEGER) STRICT;")
+    drafted = project.diff(name="typed")
+    before = _values(project)
+    project.apply()
+    # a: only 1.5 (-> '1.5') does not come back; b: '007' and '12' come back as integers, 3 as it was
+    assert _lost_values(project, int(drafted.path.name.split("_")[0])) == 3
+    project.rollback(force=True)
+    assert count_changed_values(before, _values(project), key="id") == 3

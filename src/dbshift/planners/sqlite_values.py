@@ -76,9 +76,17 @@ def loss_checks(change, table_before: str) -> list[str]:
         inner = ", ".join([f"{quote(column.name)} AS {OLD}"] + [f"{v} AS {quote(n)}" for n, v in new_values.items()])
         rows = f"(SELECT {OLD}, {back} AS {BACK} FROM (SELECT {inner} FROM {quote(table_before)}))"
         label = literal(f"{change.name}.{column.name}")
-        stored = stored_as(type_affinity(column.type), BACK)
+        stored = stored_as(column_affinity(change.old, column), BACK)
         checks.append(f"SELECT count(*), {label} FROM {rows} WHERE NOT {same_value(stored, OLD)}")
     return checks
+
+
+def column_affinity(table, column) -> str:
+    """The affinity ``column`` of ``table`` stores values with: a STRICT table's ANY column keeps them as
+    they are (in an ordinary table, ANY is NUMERIC like any unknown type name)."""
+    if table.options.get("strict") and column.type.upper() == "ANY":
+        return "BLOB"
+    return type_affinity(column.type)
 
 
 def checked_columns(change) -> list[tuple]:
@@ -90,7 +98,7 @@ def checked_columns(change) -> list[tuple]:
         if new_name is None or column.name in change.lossy_down or column.generated is not None:
             continue
         converted = new_name in change.up_values or column.name in change.down_values
-        if converted or type_affinity(column.type) != type_affinity(change.new.column(new_name).type):
+        if converted or column_affinity(change.old, column) != column_affinity(change.new, change.new.column(new_name)):
             result.append((column, new_name))
     return result
 
@@ -105,5 +113,5 @@ def _new_values(change) -> dict[str, str]:
         source = change.sources.get(column.name)
         if value is None and source is None:
             continue
-        values[column.name] = stored_as(type_affinity(column.type), value if value is not None else quote(source))
+        values[column.name] = stored_as(column_affinity(change.new, column), value if value is not None else quote(source))
     return values
