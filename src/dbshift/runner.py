@@ -120,10 +120,14 @@ class Runner:
 
     def _apply_outside_transaction(self, migration: Migration, backup: str | None, started: float) -> StepResult:
         """Record ``running`` first, so a crash leaves a dirty state that status reports."""
+        try:  # the loss checks only read: a failing one leaves nothing to repair
+            lost = self._count_lost_values(migration)
+        except BaseException as exc:
+            self._log_failure("apply-failed", migration, exc)
+            raise
         with self.db.transaction():
             self.history.record(migration.version, migration.name, migration.checksum, RUNNING, None, backup)
         try:
-            lost = self._count_lost_values(migration)
             record = self._run_up(migration)
         except BaseException as exc:
             self._log_failure("apply-failed", migration, exc, dirty=True)

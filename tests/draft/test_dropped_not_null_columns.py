@@ -32,7 +32,7 @@ def test_dropping_a_not_null_column_without_a_value_for_the_down_is_an_error_wit
     _started(project)
     result = run_cli("diff", "--name", "drop_names")
     assert result.returncode == 2
-    assert "users.last_name is dropped, and it is NOT NULL without a default" in result.output
+    assert "users.last_name is dropped, and it is NOT NULL without a default: the down could not put it back on the rows of users" in result.output
     assert "--reverse \"users.last_name=<SQL expression>\"" in result.output
     assert "Traceback" not in result.output
     assert not list(project.config.migrations_dir.glob("*_drop_names.sql"))
@@ -53,3 +53,16 @@ def test_with_a_reverse_value_the_down_runs_and_the_kept_columns_come_back(proje
     kept_after, dropped_after = _users(project)
     assert kept_after == kept_before
     assert dropped_after == [("", "anon")] * 3
+
+
+def test_on_an_empty_table_the_column_comes_back_without_a_value(project, run_cli):
+    """No rows, nothing to give a value to: the draft is written and its down runs."""
+    write_migration(project, 20260101000000, "users", START, "DROP TABLE users;")
+    project.hash()
+    project.apply()
+    (project.config.root / "schema.sql").write_text("CREATE TABLE users (id INTEGER PRIMARY KEY, first_name TEXT);")
+    assert run_cli("diff", "--name", "drop_names").returncode == 0
+    assert run_cli("apply").returncode == 0
+    assert run_cli("rollback", "--force").returncode == 0
+    with sqlite3.connect(project.config.root / "app.db") as conn:
+        assert [row[1] for row in conn.execute("PRAGMA table_info(users)")] == ["id", "first_name", "last_name", "nick"]
