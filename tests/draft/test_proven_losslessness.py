@@ -216,3 +216,23 @@ def test_a_strict_tables_any_column_keeps_text_as_it_is_so_nothing_is_counted_fo
     assert _lost_values(project, int(drafted.path.name.split("_")[0])) == 3
     project.rollback(force=True)
     assert count_changed_values(before, _values(project), key="id") == 3
+
+
+def test_a_hand_written_loss_check_counts_and_a_broken_one_stops_the_apply_naming_the_file(project, run_cli):
+    """`-- loss-check:` works in a migration written by hand; one that cannot run fails the apply with a
+    one-line error naming the file, and nothing is applied."""
+    write_migration(project, 20260101000000, "start", "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT);"
+                    "INSERT INTO t VALUES (1, 'a'), (2, NULL), (3, NULL);", "DROP TABLE t;")
+    write_migration(project, 20260102000000, "fill", "UPDATE t SET v = '' WHERE v IS NULL;", "SELECT 1;",
+                    header="-- loss-check: SELECT count(*), 't.v' FROM t WHERE v IS NULL\n")
+    write_migration(project, 20260103000000, "broken", "ALTER TABLE t ADD COLUMN w TEXT;", "ALTER TABLE t DROP COLUMN w;",
+                    header="-- loss-check: SELECT count(*) FROM no_such_table\n")
+    project.hash()
+    result = run_cli("apply")
+    assert result.returncode == 1
+    assert "20260103000000_broken.sql: loss check 1 failed: no such table: no_such_table" in result.output
+    assert "Traceback" not in result.output
+    assert _lost_values(project, 20260102000000) == 2
+    with project.connect(readonly=True) as db:
+        assert 20260103000000 not in History(db).applied()
+        assert [row[1] for row in db.execute("PRAGMA table_info(t)")] == ["id", "v"]
