@@ -195,7 +195,7 @@ class Runner:
         return StepResult(migration, "down", duration)
 
     # -- executing a section ------------------------------------------------------------
-    def _count_lost_values(self, migration: Migration) -> "LostValues":
+    def _count_lost_values(self, migration: Migration) -> LostValues:
         """Run the migration's loss checks (before its up, in its transaction): what the down won't give back."""
         counts: dict[str, int] = {}
         for number, check in enumerate(migration.loss_checks, 1):

@@ -5,11 +5,11 @@ records it, and `rollback` asks for --force naming that count."""
 from __future__ import annotations
 
 import pytest
-
 from conftest import write_migration
+from value_oracle import count_changed_values, fill_with_edge_values, snapshot
+
 from dbshift.errors import SafetyRefusal
 from dbshift.history import History
-from value_oracle import count_changed_values, fill_with_edge_values, snapshot
 
 
 def _project_with(project, create: str, columns: list[tuple], desired: str):

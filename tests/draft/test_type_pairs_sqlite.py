@@ -13,12 +13,12 @@ import itertools
 import sqlite3
 
 import pytest
-
 from conftest import write_migration
+from value_oracle import BLOBS, DATES, INTEGERS, REALS, TEXTS
+
 from dbshift.dialects.sqlite import type_affinity
 from dbshift.errors import SafetyRefusal
 from dbshift.history import History
-from value_oracle import BLOBS, DATES, INTEGERS, REALS, TEXTS
 
 TYPES = ["INTEGER", "BIGINT", "REAL", "TEXT", "BLOB", "NUMERIC", "", "DECIMAL(12,2)", "BOOLEAN", "DATE"]
 PAIRS = [(a, b) for a, b in itertools.permutations(TYPES, 2)]

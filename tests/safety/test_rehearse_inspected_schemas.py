@@ -54,3 +54,26 @@ def test_a_down_that_does_not_restore_the_schema_is_caught_and_each_difference_n
     assert "t.v: type 'BIGINT' -> 'INTEGER'" in detail
     assert "t.v: nullable False -> True" in detail
     assert "index t_v on t is gone" in detail
+
+
+def test_each_kind_of_difference_is_named_and_spelling_alone_is_none():
+    """Tables, columns, views and triggers that differ are each named; `id` and `"id"` are the same."""
+    from dbshift.schema.compare import schema_differences
+    from dbshift.schema.sources import schema_from_sql
+
+    before = schema_from_sql("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT); CREATE TABLE gone (x);"
+                             "CREATE VIEW w AS SELECT id FROM t;"
+                             "CREATE TRIGGER g AFTER INSERT ON t BEGIN SELECT 1; END;")
+    same = schema_from_sql('CREATE TABLE "t" ("id" INTEGER PRIMARY KEY, "v" TEXT); CREATE TABLE gone ("x");'
+                           "CREATE VIEW w AS SELECT id FROM t;"
+                           "CREATE TRIGGER g AFTER INSERT ON t BEGIN SELECT 1; END;")
+    assert schema_differences(before, same) == []
+    after = schema_from_sql("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT COLLATE NOCASE, n INT);"
+                            "CREATE VIEW w AS SELECT id, v FROM t;")
+    assert schema_differences(before, after) == [
+        "table gone is gone",
+        "t.n appeared",
+        "t.v: collation None -> 'NOCASE'",
+        "view w changed: 'CREATE VIEW w AS SELECT id FROM t' -> 'CREATE VIEW w AS SELECT id, v FROM t'",
+        "trigger g is gone",
+    ]

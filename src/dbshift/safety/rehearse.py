@@ -89,7 +89,6 @@ def rehearse(real: Database, pending: list[Migration], checks_dir: Path | None =
 
 def _rehearse_on(copy: Database, rehearsal: Rehearsal, pending: list[Migration], checks_dir: Path | None) -> None:
     from dbshift.runner import Runner
-
     from dbshift.schema.sources import inspect_database
 
     with _Timer(rehearsal, "fingerprint the original") as step:

@@ -20,12 +20,15 @@ def schema_differences(before: Schema, after: Schema) -> list[str]:
     new_tables = {names.table(t.name): t for t in after.tables}
     lines += [f"table {old_tables[k].name} is gone" for k in old_tables if k not in new_tables]
     lines += [f"table {new_tables[k].name} appeared" for k in new_tables if k not in old_tables]
-    for key in old_tables:
-        if key in new_tables and old_tables[key] != new_tables[key]:
-            lines += table_differences(old_tables[key], new_tables[key], names.column, names.index)
-    for kind, old_items, new_items in (("view", before.views, after.views), ("trigger", before.triggers, after.triggers)):
-        old_by = {names.table(i.name): i for i in old_items}
-        new_by = {names.table(i.name): i for i in new_items}
+    for key, table in old_tables.items():
+        if key in new_tables and table != new_tables[key]:
+            lines += table_differences(table, new_tables[key], names.column, names.index)
+    # Triggers by table and name: PostgreSQL lets two tables each have a trigger of one name.
+    for kind, old_items, new_items, key_of in (
+            ("view", before.views, after.views, lambda v: names.table(v.name)),
+            ("trigger", before.triggers, after.triggers, lambda t: (names.table(t.table), names.table(t.name)))):
+        old_by = {key_of(i): i for i in old_items}
+        new_by = {key_of(i): i for i in new_items}
         lines += [f"{kind} {old_by[k].name} is gone" for k in old_by if k not in new_by]
         lines += [f"{kind} {new_by[k].name} appeared" for k in new_by if k not in old_by]
         lines += [f"{kind} {old_by[k].name} changed: {old_by[k].sql!r} -> {new_by[k].sql!r}"
