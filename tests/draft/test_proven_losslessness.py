@@ -236,3 +236,14 @@ def test_a_hand_written_loss_check_counts_and_a_broken_one_stops_the_apply_namin
     with project.connect(readonly=True) as db:
         assert 20260103000000 not in History(db).applied()
         assert [row[1] for row in db.execute("PRAGMA table_info(t)")] == ["id", "v"]
+
+
+def test_rehearse_shows_the_count_next_to_the_apply_and_the_values_that_did_not_come_back(project):
+    _project_with(project, "CREATE TABLE t (id INTEGER PRIMARY KEY, v BIGINT);", [("v", "BIGINT")],
+                  "CREATE TABLE t (id INTEGER PRIMARY KEY, v REAL);")
+    drafted = project.diff(name="v_real")
+    steps = {s.name: (s.outcome, s.detail) for s in project.rehearse().steps}
+    apply_step = steps[f"apply {drafted.path.stem}"]
+    assert apply_step[0] == "pass" and "its loss checks count" in apply_step[1]
+    assert steps["schema equals the original"] == ("pass", "")
+    assert steps["data equals the original"][0] == "fail"

@@ -115,9 +115,11 @@ def _apply_all(copy: Database, runner, rehearsal: Rehearsal, pending: list[Migra
         if any(s.outcome == FAIL for s in rehearsal.steps):
             rehearsal.steps.append(RehearsalStep(f"apply {migration.label}", SKIP, 0.0, "an earlier step failed"))
             continue
-        with _Timer(rehearsal, f"apply {migration.label}"):
+        with _Timer(rehearsal, f"apply {migration.label}") as step:
             with copy.watch_tables() as watch:
-                runner.apply_one(migration)
+                result = runner.apply_one(migration)
+            if result.lost_values:
+                step.detail = f"its loss checks count {result.lost_values} value(s) that rolling back will not give back"
             applied.append(migration)
             watches.append(watch)
     return applied, watches
