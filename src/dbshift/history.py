@@ -33,6 +33,8 @@ class AppliedMigration:
     host: str | None
     backup: str | None
     record: dict
+    #: Values the up's loss checks counted that the down will not give back (None: no check ran).
+    lost_values: int | None = None
 
     def as_json(self) -> dict:
         """A JSON-friendly dict."""
@@ -113,8 +115,12 @@ class History:
                 "version BIGINT NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL, "
                 "checksum VARCHAR(64) NOT NULL, status VARCHAR(16) NOT NULL, "
                 "applied_at VARCHAR(40) NOT NULL, duration_ms INTEGER, applied_by VARCHAR(255), "
-                "host VARCHAR(255), backup TEXT, record TEXT)"
+                "host VARCHAR(255), backup TEXT, record TEXT, lost_values BIGINT)"
             )
+            self._has_lost_values = True
+        elif not self._has_lost_values:  # a history table written by an older dbshift
+            self.db.execute(f"ALTER TABLE {HISTORY_TABLE} ADD COLUMN lost_values BIGINT")
+            self._has_lost_values = True
         if not self.db.table_exists(LOG_TABLE):
             self.db.execute(
                 f"CREATE TABLE {LOG_TABLE} (id {self.db.autoincrement_pk}, at VARCHAR(40) NOT NULL, "
@@ -122,18 +128,29 @@ class History:
                 "host VARCHAR(255), duration_ms INTEGER, detail TEXT)"
             )
 
+    @cached_property
+    def _has_lost_values(self) -> bool:
+        """The history table has the ``lost_values`` column (older dbshift versions wrote none)."""
+        cursor = self.db.connection.cursor()
+        try:
+            cursor.execute(f"SELECT * FROM {HISTORY_TABLE} WHERE 1 = 0")
+            return "lost_values" in [d[0].lower() for d in cursor.description]
+        finally:
+            cursor.close()
+
     def applied(self) -> dict[int, AppliedMigration]:
         """All history rows by version (empty when the table does not exist yet)."""
         if not self.db.table_exists(HISTORY_TABLE):
             return {}
+        lost = "lost_values" if self._has_lost_values else "NULL"
         rows = self.db.execute(
-            "SELECT version, name, checksum, status, applied_at, duration_ms, applied_by, host, backup, record "
-            f"FROM {HISTORY_TABLE} ORDER BY version"
+            "SELECT version, name, checksum, status, applied_at, duration_ms, applied_by, host, backup, record, "
+            f"{lost} FROM {HISTORY_TABLE} ORDER BY version"
         )
         return {
             int(row[0]): AppliedMigration(
                 int(row[0]), row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8],
-                json.loads(row[9]) if row[9] else {},
+                json.loads(row[9]) if row[9] else {}, None if row[10] is None else int(row[10]),
             )
             for row in rows
         }
@@ -147,8 +164,9 @@ class History:
         duration_ms: int | None = None,
         backup: str | None = None,
         record: dict | None = None,
+        lost_values: int | None = None,
     ) -> None:
-        """Insert or replace the history row of ``version``."""
+        """Insert or replace the history row of ``version`` (``lost_values``: what its loss checks counted)."""
         p = self.db.placeholder
         self.db.execute(f"DELETE FROM {HISTORY_TABLE} WHERE version = {p}", (version,))
         self.db.execute(
@@ -159,6 +177,8 @@ class History:
                 json.dumps(record) if record else None,
             ),
         )
+        if lost_values is not None:
+            self.db.execute(f"UPDATE {HISTORY_TABLE} SET lost_values = {p} WHERE version = {p}", (lost_values, version))
 
     def remove(self, version: int) -> None:
         """Delete the history row of ``version`` (after its down ran)."""

@@ -21,8 +21,8 @@ MARKER = re.compile(r"^--\s*migrate:(?P<section>\S+)(?P<options>.*)$", re.IGNORE
 FLAG = re.compile(r"^--\s*(?P<flag>[a-z][a-z0-9_-]*)\s*(?::\s*(?P<value>.*?))?\s*$")
 VERSION = re.compile(r"^(\d{14}|\d{8}_\d{6})$")
 
-SQL_FLAGS = {"description", "depends", "destructive", "risky", "no-transaction", "lossless-down"}
-VALUE_FLAGS = {"description", "depends"}
+SQL_FLAGS = {"description", "depends", "destructive", "risky", "no-transaction", "lossless-down", "loss-check"}
+VALUE_FLAGS = {"description", "depends", "loss-check"}
 PY_CONSTANTS = {"DESCRIPTION", "DEPENDS", "DESTRUCTIVE", "RISKY", "TRANSACTION"}
 
 
@@ -42,6 +42,9 @@ class Migration:
     transaction: bool = True
     #: The down's table rebuilds copy every row and column back (dbshift drafted and vouches for them).
     lossless_down: bool = False
+    #: ``-- loss-check: SQL`` lines: queries counting the values the down would not give back (run
+    #: before the up, in its transaction; the total is recorded in the history).
+    loss_checks: list[str] = field(default_factory=list)
     up_sql: str = ""
     up_line: int = 0
     down_sql: str | None = None
@@ -247,6 +250,8 @@ def _parse_header_line(migration: Migration, line: str, number: int) -> None:
         migration.transaction = False
     elif name == "lossless-down":
         migration.lossless_down = True
+    elif name == "loss-check":
+        migration.loss_checks.append(value)
 
 
 def _parse_depends(migration: Migration, items, line: int) -> tuple[int, ...]:
@@ -436,6 +441,7 @@ def write_sql_migration(
     transaction: bool = True,
     version: int | None = None,
     lossless_down: bool = False,
+    loss_checks: list[str] | tuple[str, ...] = (),
 ) -> Path:
     """Write a SQL migration in the standard format and return its path.
 
@@ -455,6 +461,7 @@ def write_sql_migration(
         flags += "-- no-transaction\n"
     if lossless_down:
         flags += "-- lossless-down\n"
+    flags += "".join(f"-- loss-check: {' '.join(check.splitlines())}\n" for check in loss_checks)
     text = SQL_TEMPLATE.format(
         description=description or name.replace("_", " "),
         flags=flags,

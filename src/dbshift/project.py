@@ -528,10 +528,18 @@ class Project:
         The question is asked with ``accepts_data_loss=True``: ``-y`` answers ordinary questions,
         never this one; only ``--force`` (or a typed yes on a terminal) accepts losing data.
         """
-        from dbshift.safety.plan import LOSSY, lossy_downs
+        from dbshift.safety.plan import LOSSY, lossy_downs, lost_values_note
 
         if force:
             return
+        applied = History(db).applied()
+        counted = [note for m in plan if (note := lost_values_note(applied.get(m.version)))]
+        question = f"Rolling back: {'; '.join(counted)}. A backup is taken first."
+        if counted and not (self.confirm is not None and self.confirm(question, accepts_data_loss=True)):
+            # values the up's loss checks counted: -y does not accept losing them
+            raise SafetyRefusal(f"refusing a lossy rollback: {'; '.join(counted)}",
+                                hint="pass --force to roll back anyway (a backup is taken first), "
+                                     "or `dbshift restore` a backup taken before the migration")
         lossy = lossy_downs(db, plan)
         if not lossy:
             return

@@ -27,6 +27,8 @@ class StepResult:
     duration_ms: int = 0
     statements: list[Statement] = field(default_factory=list)
     dry_run: bool = False
+    #: What the up's loss checks counted (values its down will not give back); None: no check.
+    lost_values: int | None = None
 
     def as_json(self) -> dict:
         """A JSON-friendly summary."""
@@ -37,6 +39,7 @@ class StepResult:
             "duration_ms": self.duration_ms,
             "dry_run": self.dry_run,
             "sql": [s.sql for s in self.statements] if self.dry_run else None,
+            "lost_values": self.lost_values,
         }
 
 
@@ -100,20 +103,28 @@ class Runner:
             return self._apply_outside_transaction(migration, backup, started)
         self.db.begin()
         try:
+            lost = self._count_lost_values(migration)
             record = self._run_up(migration)
             duration = _elapsed_ms(started)
-            self.history.record(migration.version, migration.name, migration.checksum, APPLIED, duration, backup, record=record)
-            self.history.log("apply", migration.version, migration.name, duration_ms=duration)
+            self.history.record(migration.version, migration.name, migration.checksum, APPLIED, duration, backup,
+                                record=lost.into(record), lost_values=lost.total)
+            self.history.log("apply", migration.version, migration.name, detail=lost.detail, duration_ms=duration)
             self.db.commit()
         except BaseException as exc:
             self.db.rollback()
             self._log_failure("apply-failed", migration, exc)
             raise
         self.on_event("done", migration=migration, direction="up", duration_ms=duration)
-        return StepResult(migration, "up", duration)
+        lost.announce(self.on_event, migration)
+        return StepResult(migration, "up", duration, lost_values=lost.total)
 
     def _apply_outside_transaction(self, migration: Migration, backup: str | None, started: float) -> StepResult:
         """Record ``running`` first, so a crash leaves a dirty state that status reports."""
+        try:  # the loss checks only read: a failing one leaves nothing to repair
+            lost = self._count_lost_values(migration)
+        except BaseException as exc:
+            self._log_failure("apply-failed", migration, exc)
+            raise
         with self.db.transaction():
             self.history.record(migration.version, migration.name, migration.checksum, RUNNING, None, backup)
         try:
@@ -123,10 +134,12 @@ class Runner:
             raise
         duration = _elapsed_ms(started)
         with self.db.transaction():
-            self.history.record(migration.version, migration.name, migration.checksum, APPLIED, duration, backup, record=record)
-            self.history.log("apply", migration.version, migration.name, duration_ms=duration)
+            self.history.record(migration.version, migration.name, migration.checksum, APPLIED, duration, backup,
+                                record=lost.into(record), lost_values=lost.total)
+            self.history.log("apply", migration.version, migration.name, detail=lost.detail, duration_ms=duration)
         self.on_event("done", migration=migration, direction="up", duration_ms=duration)
-        return StepResult(migration, "up", duration)
+        lost.announce(self.on_event, migration)
+        return StepResult(migration, "up", duration, lost_values=lost.total)
 
     def apply_atomically(self, migrations: list[Migration], backup: str | None = None) -> list[StepResult]:
         """Apply all ``migrations`` in one transaction: all of them or none."""
@@ -138,12 +151,16 @@ class Runner:
                 current = migration
                 self.on_event("start", migration=migration, direction="up")
                 started = time.perf_counter()
+                lost = self._count_lost_values(migration)
                 record = self._run_up(migration)
                 duration = _elapsed_ms(started)
-                self.history.record(migration.version, migration.name, migration.checksum, APPLIED, duration, backup, record=record)
-                self.history.log("apply", migration.version, migration.name, detail="atomic", duration_ms=duration)
+                self.history.record(migration.version, migration.name, migration.checksum, APPLIED, duration, backup,
+                                    record=lost.into(record), lost_values=lost.total)
+                self.history.log("apply", migration.version, migration.name,
+                                 detail="; ".join(filter(None, ["atomic", lost.detail])), duration_ms=duration)
                 self.on_event("done", migration=migration, direction="up", duration_ms=duration)
-                results.append(StepResult(migration, "up", duration))
+                lost.announce(self.on_event, migration)
+                results.append(StepResult(migration, "up", duration, lost_values=lost.total))
             self.db.commit()
         except BaseException as exc:
             self.db.rollback()
@@ -178,6 +195,24 @@ class Runner:
         return StepResult(migration, "down", duration)
 
     # -- executing a section ------------------------------------------------------------
+    def _count_lost_values(self, migration: Migration) -> LostValues:
+        """Run the migration's loss checks (before its up, in its transaction): what the down won't give back."""
+        counts: dict[str, int] = {}
+        for number, check in enumerate(migration.loss_checks, 1):
+            try:
+                row = self.db.execute(check)[0]
+            except Exception as exc:
+                if not self.db.is_driver_error(exc):
+                    raise
+                raise MigrationFailed(
+                    f"{migration.path}: loss check {number} failed: {self.db.describe_error(exc)}",
+                    hint="the `-- loss-check:` lines must be queries returning a count; fix or remove it "
+                         "(then the migration cannot say which values its down loses)",
+                ) from exc
+            label = str(row[1]) if len(row) > 1 else f"loss check {number}"
+            counts[label] = counts.get(label, 0) + int(row[0] or 0)
+        return LostValues(counts if migration.loss_checks else None)
+
     def _run_up(self, migration: Migration) -> dict | None:
         """Run the up; with a recorder, return its record (tables touched, fingerprints)."""
         if self.recorder is None:
@@ -246,6 +281,35 @@ class Runner:
         except Exception:  # the log is best effort; the original error matters more
             pass
         self.on_event("failed", migration=migration, error=message)
+
+
+@dataclass
+class LostValues:
+    """What a migration's loss checks counted: ``table.column`` -> values its down will not give back."""
+
+    counts: dict[str, int] | None  # None: the migration has no loss checks
+
+    @property
+    def total(self) -> int | None:
+        """All values counted (None when nothing was checked)."""
+        return None if self.counts is None else sum(self.counts.values())
+
+    @property
+    def detail(self) -> str | None:
+        """The log line's note, e.g. ``lost on rollback: 2 value(s) of t.v``; None when nothing is lost."""
+        lost = [f"{n} value(s) of {label}" for label, n in (self.counts or {}).items() if n]
+        return "lost on rollback: " + ", ".join(lost) if lost else None
+
+    def into(self, record: dict | None) -> dict | None:
+        """The migration record with the counts added (``lost_values``: ``table.column`` -> count) when any."""
+        if not self.total:
+            return record
+        return {**(record or {}), "lost_values": {label: n for label, n in self.counts.items() if n}}
+
+    def announce(self, on_event: EventSink, migration: Migration) -> None:
+        """Tell the user (a ``lost-values`` event) when values will not come back."""
+        if self.total:
+            on_event("lost-values", migration=migration, total=self.total, counts=dict(self.counts))
 
 
 def load_python_migration(migration: Migration):

@@ -176,6 +176,11 @@ class ProgressPrinter:
             out.print(f"[green]ok[/green] ({data['duration_ms']} ms)")
         elif event == "failed":
             out.print("[red]failed[/red]")
+        elif event == "lost-values":
+            lost = ", ".join(f"{n} of {label}" for label, n in data["counts"].items() if n)
+            out.print(f"[yellow]warning: {data['total']} value(s) will not come back if {escape(data['migration'].label)} "
+                      f"is rolled back ({escape(lost)}); a backup or `dbshift restore` is the way back for them[/yellow]",
+                      soft_wrap=True)
         elif event == "backup-done":
             out.print(f"[dim]backup written: {escape(str(data['path']))}[/dim]")
         elif self.verbose and event == "backup-progress" and data["total"]:

@@ -86,7 +86,57 @@ def draft_schemas(current: Schema, desired: Schema, dialect: str = "sqlite", ren
     diff = diff_schemas(current, desired, policy, conversions)
     if live is not None:
         refuse_missing_backfills(live, diff)
-    return Draft(diff=diff, plan=planner.plan_diff(diff), source=source, target=target)
+        refuse_downs_without_values(live, diff)
+    plan = planner.plan_diff(diff)
+    plan.notes += [f"--rename {hint} matched no table or column that changes, so it was not used"
+                   for hint in unmatched_rename_hints(policy, diff)] if not diff.empty else []
+    return Draft(diff=diff, plan=plan, source=source, target=target)
+
+
+def unmatched_rename_hints(policy: RenamePolicy, diff: Diff) -> list[str]:
+    """The ``--rename`` hints that renamed nothing (a typo, or a name that does not change), as written."""
+    tables = {(old.lower(), new.lower()) for old, new in diff.table_renames.items()}
+    original = {new.lower(): old.lower() for old, new in diff.table_renames.items()}
+    columns = set()
+    for (table, old), new in diff.column_renames.items():
+        for name in {table.lower(), original.get(table.lower(), table.lower())}:
+            columns.add((name, old.lower(), new.lower()))
+    unmatched = [f"{old}={new}" for old, new in policy.tables.items() if (old.lower(), new.lower()) not in tables]
+    unmatched += [f"{table}.{old}={new}" for (table, old), new in policy.columns.items()
+                  if (table.lower(), old.lower(), new.lower()) not in columns]
+    return unmatched
+
+
+def refuse_downs_without_values(project, diff: Diff) -> None:
+    """A dropped NOT NULL column without a default, on a table that has rows in the live database,
+    could not come back on the way down (each row needs a value for it): an error asking for the
+    value, unless ``--reverse`` gives one. An auto-numbered key numbers the rows itself."""
+    original_names = {new.lower(): old for old, new in diff.table_renames.items()}
+    needs = []
+    for change in diff.changes:
+        if not isinstance(change, AlterTable):
+            continue
+        key = change.old.primary_key
+        numbered = key.columns if key is not None and key.autoincrement else ()
+        needs += [(original_names.get(change.name.lower(), change.name), change, column) for column in change.dropped
+                  if not (column.nullable or column.default is not None or column.generated is not None
+                          or column.name in change.down_values or column.name in numbered)]
+    if not needs:
+        return
+    with project.connect(readonly=True) as db:
+        for table, change, column in needs:
+            if db.table_exists(table) and db.execute(f"SELECT 1 FROM {db.quote(table)} LIMIT 1"):
+                raise ConfigError(
+                    f"{table}.{column.name} is dropped, and it is NOT NULL without a default: the down could not "
+                    f"put it back on the rows of {table} (each needs a value for it)",
+                    hint=_down_value_hint(diff, table, change, column.name))
+
+
+def _down_value_hint(diff: Diff, table: str, change: AlterTable, column: str) -> str:
+    hint = (f"give the value it comes back with: --reverse \"{table}.{column}=<SQL expression>\" "
+            f"(a constant such as '' or 0, or computed from the other columns)")
+    renamed = next((c for c in diff.unconfirmed if c.table == change.name and c.old == column), None)
+    return f"if it is a renamed column, say so: {renamed.hint}; otherwise {hint}" if renamed else hint
 
 
 def refuse_missing_backfills(project, diff: Diff) -> None:
@@ -144,6 +194,7 @@ def write_migration(directory: Path, name: str, result: Draft, version: int | No
         risky=plan.rewrites_tables,
         version=version,
         lossless_down=plan.rewrites_tables and down_keeps_every_column(result),
+        loss_checks=plan.loss_checks(),
     )
 
 

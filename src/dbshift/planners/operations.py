@@ -24,7 +24,8 @@ class Operation:
     transactional: bool = True
     #: Where the data decides whether the reverse restores every value (a BIGINT that fits in a
     #: REAL's 53 bits, text that is a canonical number): queries, each returning one integer, the
-    #: number of current values that the up's conversion followed by the reverse would NOT give back.
+    #: number of current values that the up's conversion followed by the reverse would NOT give back
+    #: (a second column, when present, names what it counts: ``'table.column'``).
     #: They run inside the up's transaction before its statements; the total is recorded in the
     #: history, and a non-zero total makes the rollback lossy. Empty when no check is needed.
     loss_checks: list[str] = field(default_factory=list)

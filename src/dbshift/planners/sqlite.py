@@ -15,6 +15,7 @@ from dataclasses import replace
 from dbshift.dialects.sqlite_description import SQLITE
 from dbshift.inspectors.sqlite_tokens import tokenize
 from dbshift.planners.operations import Operation, Plan, plan_view_or_trigger
+from dbshift.planners.sqlite_values import checked_columns, loss_checks
 from dbshift.schema import diff as d
 from dbshift.schema.model import Column, ForeignKey, Index, Schema, Table
 
@@ -170,7 +171,8 @@ def _plan_change(change, diff: d.Diff) -> Operation:
                          [f"ALTER TABLE {quote(change.old)} RENAME TO {quote(change.new)}"],
                          [f"ALTER TABLE {quote(change.new)} RENAME TO {quote(change.old)}"])
     if isinstance(change, d.AlterTable):
-        return plan_alter_table(change, diff.current, diff.desired)
+        before = next((old for old, new in diff.table_renames.items() if new.lower() == change.name.lower()), change.name)
+        return plan_alter_table(change, diff.current, diff.desired, before)
     if isinstance(change, d.CreateIndex):
         return Operation(f"create index {change.index.name}", [create_index_sql(change.index)],
                          [f"DROP INDEX {quote(change.index.name)}"])
@@ -181,8 +183,13 @@ def _plan_change(change, diff: d.Diff) -> Operation:
 
 
 # -- altering one table -------------------------------------------------------------------
-def plan_alter_table(change: d.AlterTable, current: Schema, desired: Schema) -> Operation:
-    """Native ALTER TABLE statements when they reach the new definition exactly, else one rebuild."""
+def plan_alter_table(change: d.AlterTable, current: Schema, desired: Schema, table_before: str | None = None) -> Operation:
+    """Native ALTER TABLE statements when they reach the new definition exactly, else one rebuild.
+
+    Where the values decide whether the rebuild's reverse gives them back (a BIGINT in a REAL,
+    text in a number column), the operation carries loss checks (``table_before``: the table's
+    name before the migration, which the checks read).
+    """
     up = _native_steps(change) or rebuild_sql(change, desired)
     down = _native_steps(change.inverse()) or rebuild_sql(change.inverse(), current)
     rewrites = not _native_steps(change)
@@ -192,6 +199,9 @@ def plan_alter_table(change: d.AlterTable, current: Schema, desired: Schema) -> 
                if not SQLITE.compatible_types(old.type, new.type) and new.name not in change.up_values]
     notes = [f"{change.name}.{c}: values are copied as they are and SQLite converts them to the new type's "
              f"affinity; give --convert to say how" for c in coerced]
+    notes += [f"{change.name}.{column.name}: some values may not come back on the way down; the migration counts "
+              "them when it is applied (-- loss-check), and a rollback that would lose any needs --force"
+              for column, _ in (checked_columns(change) if rewrites else [])]
     return Operation(
         description=change.describe() + (" (table rebuild)" if rewrites else ""),
         sql=up,
@@ -199,8 +209,11 @@ def plan_alter_table(change: d.AlterTable, current: Schema, desired: Schema) -> 
         destructive=bool(dropped or coerced),
         notes=notes,
         rewrites_table=rewrites,
+        loss_checks=loss_checks(change, table_before or change.name) if rewrites else [],
         lossy_reverse=(f"no reverse conversion for {lossy}" if lossy else "")
-        or (f"dropped column(s) {', '.join(change.name + '.' + c for c in dropped)} come back empty" if dropped else ""),
+        or (f"dropped column(s) {', '.join(change.name + '.' + c for c in dropped)} come back "
+            + ("with the values --reverse gives" if any(c in change.down_values for c in dropped) else "empty")
+            if dropped else ""),
     )
 
 

@@ -71,7 +71,43 @@ def analyse_down(db: Database, migration: Migration | None, applied: AppliedMigr
         return RevertStep(applied.version, label, IMPOSSIBLE, "its migration file is missing")
     if not migration.has_down:
         return RevertStep(applied.version, label, IMPOSSIBLE, "it has no down section")
-    return _judge_down(db, migration, analyser, count=True)
+    return _with_counted_losses(_judge_down(db, migration, analyser, count=True), migration, applied)
+
+
+def _with_counted_losses(step: RevertStep, migration: Migration, applied: AppliedMigration) -> RevertStep:
+    """``step`` with the values the up's loss checks counted as not coming back (then it is lossy),
+    and, when the migration has loss checks, that values written after the up are not covered."""
+    counted = _counted_losses(applied)
+    if counted:
+        step.losses += counted
+        described = "; ".join(loss.describe() for loss in counted)
+        if step.verdict == LOSSY:
+            step.reason += f"; {described}"
+        else:
+            step.verdict, step.reason = LOSSY, f"does not give every value back: {described}"
+    if migration.loss_checks:
+        step.reason += ("; the values were checked when the up ran: values written after it are not covered "
+                        "by that check")
+    return step
+
+
+def _counted_losses(applied: AppliedMigration) -> list[Loss]:
+    """The values the up's loss checks counted as not coming back, per ``table.column``."""
+    if not applied.lost_values:
+        return []
+    counts = (applied.record or {}).get("lost_values") or {"the converted columns": applied.lost_values}
+    return [Loss(f"values of {label} that do not survive the conversion and its reverse", count,
+                 "(counted by the up's loss check)") for label, count in counts.items()]
+
+
+def lost_values_note(applied: AppliedMigration | None) -> str | None:
+    """E.g. ``12 values of t.v will not come back``, when the up's loss checks counted any; else None."""
+    if applied is None or not applied.lost_values:
+        return None
+    counts = (applied.record or {}).get("lost_values") or {}
+    parts = [f"{n} value{'s' if n != 1 else ''} of {label}" for label, n in counts.items()]
+    parts = parts or [f"{applied.lost_values} value{'s' if applied.lost_values != 1 else ''}"]
+    return f"{', '.join(parts)} will not come back (counted when {applied.version}_{applied.name} was applied)"
 
 
 def down_is_lossy(db: Database, migration: Migration) -> bool:

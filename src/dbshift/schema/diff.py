@@ -205,7 +205,8 @@ def diff_schemas(current: Schema, desired: Schema, renames: RenamePolicy | None 
     for key, new in new_tables.items():
         old = old_tables.get(key)
         if old is not None and old.definition() != new.definition():
-            change = _alter_table(old, new, renames, conversions, result, names)
+            original = next((o for o, n in table_renames.items() if names.table(n) == key), old.name)
+            change = _alter_table(old, new, renames, conversions, result, names, original)
             if change is not None:
                 result.changes.append(change)
     dropped = [old_tables[n] for n in old_tables if n not in new_tables]
@@ -312,9 +313,9 @@ def _apply_table_renames(schema: Schema, renames: dict[str, str], names: NameRul
 
 
 def _alter_table(old: Table, new: Table, renames: RenamePolicy, conversions: Conversions, result: Diff,
-                 names: NameRule) -> AlterTable | None:
+                 names: NameRule, original_name: str) -> AlterTable | None:
     dialect = describe(result.desired.dialect or result.current.dialect or "sqlite")
-    renamed = _match_columns(old, new, renames, names, dialect)
+    renamed = _match_columns(old, new, renames, names, original_name, dialect)
     for old_name, new_name in renamed.items():
         result.column_renames[(new.name, old_name)] = new_name
     renamed.update(_respelled(old, new, renamed, names))
@@ -333,7 +334,8 @@ def _alter_table(old: Table, new: Table, renames: RenamePolicy, conversions: Con
     dropped = tuple(c for c in old.columns if names.column(c.name) not in kept)
     up_values = {c.name: v for c in new.columns
                  if (v := _up_value(conversions, old, new, c, names, dialect)) is not None}
-    down_values = {c.name: v for c in old.columns if (v := conversions.down_for(old.name, c.name)) is not None}
+    down_values = {c.name: v for c in old.columns
+                   if (v := conversions.down_for(old.name, c.name) or conversions.down_for(original_name, c.name))}
     lossy = tuple(sources[n] for n in up_values if n in sources and sources[n] not in down_values)
     return AlterTable(old=old, new=new, sources=sources, renamed=renamed, added=tuple(added), dropped=dropped,
                       altered=tuple(altered), up_values=up_values, down_values=down_values, lossy_down=lossy)
@@ -360,15 +362,17 @@ def _up_value(conversions: Conversions, old: Table, new: Table, column: Column, 
     return f"COALESCE({dialect.quote(source.name)}, {backfill})"
 
 
-def _match_columns(old: Table, new: Table, renames: RenamePolicy, names: NameRule,
+def _match_columns(old: Table, new: Table, renames: RenamePolicy, names: NameRule, original_name: str,
                    dialect: DialectDescription) -> dict[str, str]:
+    """Old column name -> new column name for renamed columns: hints first (written with the table's old or
+    new name), then the questioner (candidates paired by the dialect's type families)."""
     new_names = {names.column(c.name) for c in new.columns}
     old_names = {names.column(c.name) for c in old.columns}
     gone = [c for c in old.columns if names.column(c.name) not in new_names]
     appeared = [c for c in new.columns if names.column(c.name) not in old_names]
     decided: dict[str, str] = {}
     for column in list(gone):
-        target = renames.column_hint(new.name, column.name) or renames.column_hint(old.name, column.name)
+        target = renames.column_hint(new.name, column.name) or renames.column_hint(original_name, column.name)
         match = _spelled(appeared, target)
         if match is not None:
             decided[column.name] = match.name
