@@ -137,8 +137,8 @@ def test_a_reverse_that_does_not_restore_the_values_is_counted(project):
 def test_a_column_rename_hint_in_a_renamed_table_is_honoured_with_either_table_name(project):
     """--rename users=people --rename users.name=full_name renames the column (item 9): the name values
     stay, nothing is dropped, and the draft is not destructive."""
-    from dbshift.schema.drafting import draft_schemas
-    from dbshift.schema.sources import schema_from_sql
+    from dbshift.drafting.draft import draft_schemas
+    from dbshift.drafting.sources import schema_from_sql
 
     current = schema_from_sql("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);")
     desired = schema_from_sql("CREATE TABLE people (id INTEGER PRIMARY KEY, full_name TEXT);")
@@ -186,8 +186,8 @@ def test_a_history_table_from_an_older_dbshift_gets_the_lost_values_column(proje
 
 def test_a_rename_hint_that_renames_nothing_is_reported_not_silently_dropped():
     """A typo in a --rename hint leaves drop + add (destructive): the plan says the hint was not used."""
-    from dbshift.schema.drafting import draft_schemas
-    from dbshift.schema.sources import schema_from_sql
+    from dbshift.drafting.draft import draft_schemas
+    from dbshift.drafting.sources import schema_from_sql
 
     current = schema_from_sql("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);")
     desired = schema_from_sql("CREATE TABLE people (id INTEGER PRIMARY KEY, full_name TEXT);")

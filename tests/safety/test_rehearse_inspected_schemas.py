@@ -59,7 +59,7 @@ def test_a_down_that_does_not_restore_the_schema_is_caught_and_each_difference_n
 def test_each_kind_of_difference_is_named_and_spelling_alone_is_none():
     """Tables, columns, views and triggers that differ are each named; `id` and `"id"` are the same."""
     from dbshift.schema.compare import schema_differences
-    from dbshift.schema.sources import schema_from_sql
+    from dbshift.drafting.sources import schema_from_sql
 
     before = schema_from_sql("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT); CREATE TABLE gone (x);"
                              "CREATE VIEW w AS SELECT id FROM t;"

@@ -89,7 +89,7 @@ def rehearse(real: Database, pending: list[Migration], checks_dir: Path | None =
 
 def _rehearse_on(copy: Database, rehearsal: Rehearsal, pending: list[Migration], checks_dir: Path | None) -> None:
     from dbshift.runner import Runner
-    from dbshift.schema.sources import inspect_database
+    from dbshift.drafting.sources import inspect_database
 
     with _Timer(rehearsal, "fingerprint the original") as step:
         original_schema = inspect_database(copy)
@@ -182,7 +182,7 @@ def _roll_back(runner, rehearsal: Rehearsal, applied: list[Migration]) -> bool:
 
 def _compare_with_original(copy: Database, rehearsal: Rehearsal, original_schema, original: dict) -> None:
     from dbshift.schema.compare import schema_differences
-    from dbshift.schema.sources import inspect_database
+    from dbshift.drafting.sources import inspect_database
 
     with _Timer(rehearsal, "schema equals the original") as step:
         differences = schema_differences(original_schema, inspect_database(copy))
