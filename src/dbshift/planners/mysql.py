@@ -17,8 +17,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from dbshift.planners.mysql_objects import PartitionStep, create_event_sql, event_operations, literal, partition_clause, \
-    partition_losses, quote
+from dbshift.planners.mysql_losses import value_losses
+from dbshift.planners.mysql_objects import (
+    PartitionStep,
+    create_event_sql,
+    event_operations,
+    literal,
+    partition_clause,
+    partition_losses,
+    quote,
+)
 from dbshift.planners.operations import Operation, Plan, plan_view_or_trigger
 from dbshift.planners.postgresql import views_in_dependency_order
 from dbshift.schema import diff as d
@@ -194,7 +202,7 @@ def plan_diff(diff: d.Diff) -> Plan:
                 gone, made = index_swaps.setdefault(table, ([], []))
                 (gone if isinstance(change, d.DropIndex) else made).append(change.index)
             continue
-        operation = _plan_change(change, keys)
+        operation = _plan_change(change, keys, diff)
         if operation.sql:  # a table that differs only in what MySQL ignores (the case of its name) needs nothing
             operations.append(operation)
     operations += [_swap_indexes(table, gone, made) for table, (gone, made) in index_swaps.items()]
@@ -202,7 +210,7 @@ def plan_diff(diff: d.Diff) -> Plan:
     return Plan(operations=[replace(op, transactional=False) for op in operations])
 
 
-def _plan_change(change, keys: "ForeignKeySteps") -> Operation:
+def _plan_change(change, keys: "ForeignKeySteps", diff: d.Diff) -> Operation:
     if isinstance(change, d.CreateTable):
         table = replace(change.table, foreign_keys=keys.inline(change.table))
         return Operation(f"create table {table.name}", [create_table_sql(table)], [f"DROP TABLE {quote(table.name)}"])
@@ -217,7 +225,8 @@ def _plan_change(change, keys: "ForeignKeySteps") -> Operation:
                          [f"RENAME TABLE {quote(change.old)} TO {quote(change.new)}"],
                          [f"RENAME TABLE {quote(change.new)} TO {quote(change.old)}"])
     if isinstance(change, d.AlterTable):
-        return plan_alter_table(change)
+        table_before = next((old for old, new in diff.table_renames.items() if new == change.name), change.name)
+        return plan_alter_table(change, table_before)
     if isinstance(change, d.CreateIndex):
         return Operation(f"create index {change.index.name}", [create_index_sql(change.index)],
                          [drop_index_sql(change.index)])
@@ -391,24 +400,30 @@ def reshaped_columns(change: d.AlterTable) -> set[str]:
 
 
 # -- altering one table -------------------------------------------------------------------
-def plan_alter_table(change: d.AlterTable) -> Operation:
-    """Native ALTER TABLE both ways; flags for drops, copies and lossy reverses (foreign keys are planned apart)."""
-    lossy = ", ".join(f"{change.name}.{c}" for c in change.lossy_down)
+def plan_alter_table(change: d.AlterTable, table_before: str | None = None) -> Operation:
+    """Native ALTER TABLE both ways; flags for drops, copies and lossy reverses (foreign keys are planned apart).
+
+    Where the values decide whether the down gives them back, the operation carries loss checks
+    that read the table under ``table_before``, its name before the migration (see
+    :mod:`dbshift.planners.mysql_losses`).
+    """
     dropped = [c.name for c in change.dropped]
     partitions = _partition_step(change)
     dropped_partitions, partitions_lossy = partition_losses(partitions)
-    up = alter_table_sql(change)
-    lossy_reverse = (f"no reverse conversion for {lossy}" if lossy else "") or (
+    checks, lossy_columns = value_losses(change, table_before or change.old.name)
+    lossy_reverse = "; ".join(lossy_columns) or (
         f"dropped column(s) {', '.join(change.name + '.' + c for c in dropped)} come back empty" if dropped else "")
+    overwritten = [n.name for o, n in change.altered if n.generated is not None and o.generated is None]
     return Operation(
         description=_describe(change, partitions),
-        sql=up,
+        sql=alter_table_sql(change),
         reverse=alter_table_sql(change.inverse()),
-        destructive=bool(dropped) or bool(dropped_partitions),
+        destructive=bool(dropped) or bool(dropped_partitions) or bool(overwritten),
         rewrites_table=any(a.type != b.type for a, b in change.altered) or bool(change.up_values)
-        or bool(_reorder_sql(change)) or partitions.rewrites_table(),
+        or bool(_reorder_sql(change)) or partitions.rewrites_table() or bool(overwritten),
         lossy_reverse="; ".join(text for text in (lossy_reverse, partitions_lossy) if text),
         transactional=False,
+        loss_checks=checks,
     )
 
 
@@ -427,28 +442,150 @@ def _partition_step(change: d.AlterTable) -> PartitionStep:
 
 
 def alter_table_sql(change: d.AlterTable) -> list[str]:
-    """The statements that turn ``change.old`` into ``change.new`` (foreign keys aside), in a safe order."""
+    """The statements that turn ``change.old`` into ``change.new`` (foreign keys aside), in a safe order.
+
+    Without values to compute, every clause goes in one ALTER TABLE. With values (``--convert``,
+    ``--default``, a value for an added column), see :func:`_converting_sql`.
+    """
+    change = _with_generated_values(change)
+    if change.up_values:
+        statements = _converting_sql(change)
+    else:
+        table = quote(change.old.name)
+        statements = _drop_constraints(change.old, change.new, change.renamed, table)
+        statements += _reshaping_sql(change, table, temps={}, positions=True)
+        statements = _combined(statements, table) + _reorder_sql(change)
+    return _partition_step(change).around(statements)
+
+
+def _with_generated_values(change: d.AlterTable) -> d.AlterTable:
+    """A generated column that becomes a plain one keeps the values it holds: they are its computed value."""
+    values = {n.name: quote(o.name) for o, n in change.altered
+              if o.generated is not None and n.generated is None and n.name not in change.up_values}
+    return replace(change, up_values={**change.up_values, **values}) if values else change
+
+
+def _converting_sql(change: d.AlterTable) -> list[str]:
+    """Values computed from the old row, and no value passing through a type that cannot hold it.
+
+    A column whose values are converted into another type gets them in a new column of its new
+    type (``_dbshift_tmp_...``) while the old column still holds the old values; the old column is
+    then dropped and the new one takes its name and place (with the keys and indexes over it made
+    again). A column whose type stays (a NOT NULL backfill) is updated in place before it changes.
+    One UPDATE computes every value, so each expression reads the row as it was.
+    """
     table = quote(change.old.name)
-    old, new = change.old, change.new
-    renamed = change.renamed
-    statements = _drop_constraints(old, new, renamed, table)
-    changed = {} if change.up_values else {o.name: n for o, n in change.altered if o.name in renamed and
-                                           (o.generated, o.generated_stored) == (n.generated, n.generated_stored)}
-    statements += [f"ALTER TABLE {table} CHANGE COLUMN {quote(o)} {column_sql(n)}" for o, n in changed.items()]
-    statements += _modify_columns(replace(change, altered=tuple(p for p in change.altered if p[0].name not in changed)), table)
-    statements += _add_columns(change, table)
+    temps = temp_columns(change)
+    moved = {o.name for o, n in change.altered if n.name in temps}
+    loose_old, loose_new = _without_keys_over(change.old, moved), _without_keys_over(change.new, set(temps))
+    first = _drop_constraints(change.old, loose_new, change.renamed, table)
+    first += [f"ALTER TABLE {table} DROP INDEX {quote(i.name)}" for i in _indexes_over(change, moved)]
+    first += [f"ALTER TABLE {table} ADD COLUMN {column_sql(_holder(n, temp))}"
+              for n, temp in ((n, temps[n.name]) for o, n in change.altered if n.name in temps)]
+    first += [f"ALTER TABLE {table} ADD COLUMN {column_sql(_holder(c, c.name))}"
+              for c in change.added if c.name in change.up_values]
+    assignments = [f"{quote(temps[n.name])} = {change.up_values[n.name]}" for o, n in change.altered if n.name in temps]
+    assignments += [f"{quote(c.name)} = {change.up_values[c.name]}" for c in change.added if c.name in change.up_values]
+    assignments += [f"{quote(o.name)} = {change.up_values[n.name]}" for o, n in change.altered
+                    if n.name in change.up_values and n.name not in temps]  # in place: last, it reads the others
+    update = [f"UPDATE {table} SET " + ", ".join(assignments)] if assignments else []
+    last = _reshaping_sql(replace(change, old=loose_old), table, temps, positions=False)
+    last += [f"ALTER TABLE {table} ADD {index_clause(i)}" for i in _indexes_over(change, moved) if i in change.new.indexes]
+    return _combined(first, table) + update + _combined(last, table) + _reorder_sql(change)
+
+
+def temp_columns(change: d.AlterTable) -> dict[str, str]:
+    """New name -> temporary column, for each converted column whose values need a column of the new type.
+
+    One column whose type, collation and NULL-ability hold the new values is updated in place
+    instead (MySQL assigns left to right, so only one in-place assignment can read the old row).
+    """
+    taken = {c.name.lower() for c in change.old.columns + change.new.columns}
+    temps, in_place = {}, False
+    for old, new in change.altered:
+        if new.name not in change.up_values:
+            continue
+        holds = (old.type, old.collation) == (new.type, new.collation) and (old.nullable or not new.nullable) \
+            and old.generated is None and new.generated is None
+        if holds and not in_place:
+            in_place = True
+            continue
+        name = ("_dbshift_tmp_" + new.name)[:64]
+        while name.lower() in taken:
+            name = name[:60] + "_" + str(len(taken))
+        taken.add(name.lower())
+        temps[new.name] = name
+    return temps
+
+
+def _holder(column: Column, name: str) -> Column:
+    """A plain nullable column of ``column``'s type, to receive computed values."""
+    keep = {k: v for k, v in column.options.items() if k not in ("auto_increment", "check", "on_update")}
+    return replace(column, name=name, nullable=True, default=None, generated=None, hidden=False, options=keep)
+
+
+def _without_keys_over(table: Table, columns: set[str]) -> Table:
+    """``table`` without the primary key and unique keys over ``columns``, and without checks (when any)."""
+    if not columns:
+        return table
+    pk = table.primary_key if table.primary_key and not set(table.primary_key.columns) & columns else None
+    return replace(table, primary_key=pk, uniques=tuple(u for u in table.uniques if not set(u.columns) & columns),
+                   checks=())
+
+
+def _indexes_over(change: d.AlterTable, moved: set[str]) -> list[Index]:
+    """The indexes over ``moved`` columns that the table keeps (or that serve foreign keys): made again after the move."""
+    return [i for i in change.old.indexes if set(i.columns) & moved
+            and (i in change.new.indexes or serves_foreign_key(change.old, i))]
+
+
+def _reshaping_sql(change: d.AlterTable, table: str, temps: dict[str, str], positions: bool) -> list[str]:
+    """Column, constraint, index and option steps after the values are in place.
+
+    ``temps``: converted columns whose values wait in a temporary column (see :func:`temp_columns`).
+    ``positions``: place new columns with AFTER (names as they are once every clause of the one
+    ALTER TABLE has run: MySQL and MariaDB resolve AFTER against the new names); else at the end.
+    """
+    old, new, renamed = change.old, change.new, change.renamed
+    statements = _alter_columns(change, table, temps, positions)
+    for column in change.added:
+        if column.name in change.up_values:
+            if not column.nullable:
+                statements.append(f"ALTER TABLE {table} MODIFY COLUMN {column_sql(column)}")
+            continue
+        instant = ", ALGORITHM=INSTANT" if _instant_add(column) else ""
+        statements.append(f"ALTER TABLE {table} ADD COLUMN {column_sql(column)}{_position(change, column, positions)}{instant}")
     statements += [f"ALTER TABLE {table} DROP COLUMN {quote(c.name)}" for c in change.dropped]
+    altered = {o.name for o, n in change.altered}
     statements += [f"ALTER TABLE {table} RENAME COLUMN {quote(o)} TO {quote(n)}" for o, n in renamed.items()
-                   if o not in changed]
+                   if o not in altered]
     statements += _add_constraints(old, new, renamed, table)
-    gone = [i for i in old.indexes if serves_foreign_key(old, i) and i not in new.indexes]
+    moved = {o.name for o, n in change.altered if n.name in temps}
+    gone = [i for i in old.indexes if serves_foreign_key(old, i) and i not in new.indexes and not set(i.columns) & moved]
     made = [i for i in new.indexes if serves_foreign_key(new, i) and i not in old.indexes]
     if gone or made:
         statements.append(_index_swap_sql(change.old.name, gone, made))
     if _without_partitioning(old.options) != _without_partitioning(new.options):
         statements.append(f"ALTER TABLE {table} {_table_options(new, explicit_comment=True, before=old)}")
-    statements = (statements if change.up_values else _combined(statements, table)) + _reorder_sql(change)
-    return _partition_step(change).around(statements)
+    return statements
+
+
+def _alter_columns(change: d.AlterTable, table: str, temps: dict[str, str], positions: bool) -> list[str]:
+    """Each altered column into its new definition and name (a temporary column into its place)."""
+    statements = []
+    for old, new in change.altered:
+        if new.name in temps:
+            statements += [f"ALTER TABLE {table} DROP COLUMN {quote(old.name)}",
+                           f"ALTER TABLE {table} CHANGE COLUMN {quote(temps[new.name])} {column_sql(new)}"]
+        elif (old.generated, old.generated_stored) != (new.generated, new.generated_stored):
+            # MariaDB and MySQL cannot MODIFY a column into or out of being generated.
+            statements += [f"ALTER TABLE {table} DROP COLUMN {quote(old.name)}",
+                           f"ALTER TABLE {table} ADD COLUMN {column_sql(new)}{_position(change, new, positions)}"]
+        elif old.name != new.name:
+            statements.append(f"ALTER TABLE {table} CHANGE COLUMN {quote(old.name)} {column_sql(new)}")
+        else:
+            statements.append(f"ALTER TABLE {table} MODIFY COLUMN {column_sql(new)}")
+    return statements
 
 
 def _without_partitioning(options: dict) -> dict:
@@ -487,12 +624,22 @@ def _reorder_sql(change: d.AlterTable) -> list[str]:
 
 
 def _order_after_steps(change: d.AlterTable) -> list[str]:
-    """Column names (new) in the order the other statements leave them: added ones after their predecessor."""
-    regenerated = {new.name for old, new in change.altered
-                   if (old.generated, old.generated_stored) != (new.generated, new.generated_stored)}
+    """Column names (new) in the order the other statements leave them.
+
+    In one ALTER TABLE, added and re-made (generated) columns come after their predecessor; when
+    values are computed, the moved columns, then the added and re-made ones, come at the end.
+    """
+    regenerated = [new.name for old, new in change.altered
+                   if (old.generated, old.generated_stored) != (new.generated, new.generated_stored)]
+    temps = temp_columns(change) if change.up_values else {}
     new_name = {old: new for new, old in change.sources.items()}
-    order = [new_name[c.name] for c in change.old.columns if c.name in new_name and new_name[c.name] not in regenerated]
+    order = [new_name[c.name] for c in change.old.columns
+             if c.name in new_name and new_name[c.name] not in regenerated and new_name[c.name] not in temps]
     wanted = [c.name for c in change.new.columns]
+    if change.up_values:
+        valued = [c.name for c in change.added if c.name in change.up_values]
+        return order + [n.name for o, n in change.altered if n.name in temps] + valued + regenerated + \
+            [c.name for c in change.added if c.name not in valued]
     for name in wanted:
         if name in order:
             continue
@@ -544,47 +691,13 @@ def _add_constraints(old: Table, new: Table, renamed: dict, table: str) -> list[
     return statements
 
 
-def _modify_columns(change: d.AlterTable, table: str) -> list[str]:
-    """MODIFY each altered column (under its old name), then fill values computed from the old row."""
-    statements, updates = [], []
-    for old, new in change.altered:
-        if (old.generated, old.generated_stored) != (new.generated, new.generated_stored):
-            # MariaDB and MySQL cannot MODIFY a column into or out of being generated.
-            statements += [f"ALTER TABLE {table} DROP COLUMN {quote(old.name)}",
-                           f"ALTER TABLE {table} ADD COLUMN {column_sql(replace(new, name=old.name))}"
-                           f"{_position_after_renames(change, new)}"]
-            continue
-        statements.append(f"ALTER TABLE {table} MODIFY COLUMN {column_sql(replace(new, name=old.name))}")
-        value = change.up_values.get(new.name)
-        if value is not None:
-            updates.append(f"UPDATE {table} SET {quote(old.name)} = {value}")
-    return statements + updates
-
-
-def _add_columns(change: d.AlterTable, table: str) -> list[str]:
-    statements = []
-    for column in change.added:
-        value = change.up_values.get(column.name)
-        instant = ", ALGORITHM=INSTANT" if _instant_add(column) and value is None else ""
-        if value is None:
-            statements.append(f"ALTER TABLE {table} ADD COLUMN {column_sql(column)}{_position_after_renames(change, column)}{instant}")
-            continue
-        statements += [f"ALTER TABLE {table} ADD COLUMN {column_sql(replace(column, nullable=True))}"
-                       f"{_position_after_renames(change, column)}",
-                       f"UPDATE {table} SET {quote(column.name)} = {value}"]
-        if not column.nullable:
-            statements.append(f"ALTER TABLE {table} MODIFY COLUMN {column_sql(column)}")
-    return statements
-
-
-def _position_after_renames(change: d.AlterTable, column: Column) -> str:
-    """AFTER the previous column, named as it is at this point (before renames run)."""
+def _position(change: d.AlterTable, column: Column, positions: bool) -> str:
+    """AFTER the previous column by its new name (or FIRST); "" when ``positions`` is off (the column goes last)."""
+    if not positions:
+        return ""
     names = [c.name for c in change.new.columns]
     at = names.index(column.name)
-    if at == 0:
-        return " FIRST"
-    previous = names[at - 1]
-    return f" AFTER {quote(change.sources.get(previous, previous))}"
+    return f" AFTER {quote(names[at - 1])}" if at else " FIRST"
 
 
 def _instant_add(column: Column) -> bool:
