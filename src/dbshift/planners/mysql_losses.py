@@ -38,12 +38,20 @@ class Kind:
     size: tuple = ()
     unsigned: bool = False
 
-    def cast(self, expression: str) -> str:
-        """``expression`` as a column of this type would hold it."""
+    def cast(self, expression: str, source: Kind | None = None) -> str:
+        """``expression`` (a value of ``source``'s type, if known) as a column of this type would hold it.
+
+        Numbers are cast with room to spare (DECIMAL(65, scale)), so a value out of the column's
+        range stays different instead of being clamped to the largest one as CAST does (ALTER TABLE
+        refuses it). A floating-point number becomes an integer as ALTER TABLE makes it: rounded
+        half to even (CAST AS SIGNED); other values round half away from zero.
+        """
         if self.family == "integer":
-            return f"CAST({expression} AS {'UNSIGNED' if self.unsigned else 'SIGNED'})"
+            if source is not None and source.family == "real":
+                return f"CAST({expression} AS {'UNSIGNED' if self.unsigned else 'SIGNED'})"
+            return f"CAST({expression} AS DECIMAL(65,0))"
         if self.family == "decimal":
-            return f"CAST({expression} AS DECIMAL({self.size[0]},{self.size[1]}))"
+            return f"CAST({expression} AS DECIMAL(65,{self.size[1]}))"
         if self.family == "real":
             return f"CAST({expression} AS {'FLOAT' if self.size == ('FLOAT',) else 'DOUBLE'})"
         if self.family == "char":  # CHAR(n) gives its values back without trailing spaces
@@ -113,13 +121,20 @@ def round_trip_loss(table: str, old: Column, new: Column, up: str | None = None,
     None when the change always gives every value back. ``up``/``down``: the user's conversions
     (``down`` already over the old row, see :func:`replay_reverse`). Raises :class:`CannotTell`."""
     before, after = kind_of(old.type), kind_of(new.type)
-    if "other" in (before.family, after.family):
+    if "other" in (before.family, after.family) or _unreplayable(before, after):
         raise CannotTell(f"{table}.{old.name}: dbshift cannot tell whether {old.type} -> {new.type} keeps every value")
     if up is None and down is None and (old.type == new.type or widens(before, after)):
         return None
-    stored = after.cast(f"({up})" if up is not None else quote(old.name))
-    back = before.cast(f"({down})" if down is not None else stored)
+    stored = after.cast(f"({up})") if up is not None else after.cast(quote(old.name), before)
+    back = before.cast(f"({down})") if down is not None else before.cast(stored, after)
     return f"SELECT COUNT(*) FROM {quote(table)} WHERE NOT ({before.same(quote(old.name), back)})"
+
+
+def _unreplayable(before: Kind, after: Kind) -> bool:
+    """Pairs whose ALTER TABLE conversion CAST does not replay: a date read as a floating-point
+    number (20240229 in a FLOAT is 20240228, which ALTER TABLE turns back into '2024-02-00')."""
+    families = {before.family, after.family}
+    return bool(families & {"date", "datetime"}) and "real" in families
 
 
 class CannotTell(Exception):
