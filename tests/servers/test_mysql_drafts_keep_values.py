@@ -12,11 +12,11 @@ counts every DROP COLUMN as a loss (the drafts say ``-- lossless-down`` when the
 
 from __future__ import annotations
 
-from servers.conftest import project_with, query
 from value_oracle import assert_same_values, count_changed_values, snapshot
 
 from dbshift.dialects import open_database
 from dbshift.urls import parse_url
+from servers.conftest import project_with, query
 
 
 def draft_and_apply(project, desired_sql: str, **options):

@@ -14,13 +14,13 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from servers.conftest import create_database, drop_database
 from value_oracle import fill_with_edge_values
 
 from dbshift.dialects import open_database
 from dbshift.inspectors.mysql import inspect_database
 from dbshift.schema.drafting import draft_schemas
 from dbshift.urls import parse_url
+from servers.conftest import create_database, drop_database
 
 TYPES = ["INT", "BIGINT", "TINYINT(1)", "DOUBLE", "FLOAT", "DECIMAL(12,2)", "VARCHAR(20)", "TEXT", "CHAR(5)",
          "DATE", "DATETIME"]
