@@ -157,3 +157,25 @@ def test_a_backfill_keeps_the_values_with_a_lax_sql_mode_too(tmp_path, my_url):
         assert db.execute("SELECT id, n FROM t ORDER BY id") == [(1, 5), (2, 0)]
     finally:
         db.close()
+
+
+# -- item 11: a table's AUTO_INCREMENT=N -----------------------------------------------------------
+def test_a_schema_files_auto_increment_start_is_migrated_and_given_to_new_tables(tmp_path, my_url):
+    project = project_with(tmp_path, my_url, "CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(10));")
+    draft = draft_and_apply(project, "CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(10)) "
+                                     "AUTO_INCREMENT=1000;\n"
+                                     "CREATE TABLE u (id INT AUTO_INCREMENT PRIMARY KEY) AUTO_INCREMENT=500;")
+    assert "ALTER TABLE `t` AUTO_INCREMENT=1000" in draft.plan.up_statements()
+    project.apply()
+    query(my_url, "INSERT INTO t (name) VALUES ('ada')")
+    query(my_url, "INSERT INTO u () VALUES ()")
+    assert query(my_url, "SELECT id, name FROM t") == [(1000, "ada")]
+    assert query(my_url, "SELECT id FROM u") == [(500,)]
+    assert project.diff().empty  # the migrations now end where schema.sql is
+
+
+def test_the_next_auto_increment_of_a_table_with_rows_is_data_and_not_compared(tmp_path, my_url):
+    project = project_with(tmp_path, my_url, "CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(10));\n"
+                                             "INSERT INTO t (name) VALUES ('ada'), ('bob');")
+    (project.config.root / "schema.sql").write_text("CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(10));")
+    assert project.diff(source="db").empty

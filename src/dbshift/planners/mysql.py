@@ -139,7 +139,18 @@ def _table_options(table: Table, explicit_comment: bool = False, before: Table |
     gone = [name for name in create_options(before) if name not in options] if before is not None else []
     words += [f"{_option_name(name)}={_reset_value(name)}" for name in gone]
     words += [f"{_option_name(name)}={value}" for name, value in options.items()]
+    if table.options.get("auto_increment") or (before is not None and before.options.get("auto_increment")):
+        words.append(f"AUTO_INCREMENT={table.options.get('auto_increment', 1)}")  # 1: the server takes max + 1
     return " ".join(words)
+
+
+def table_options_sql(old: Table, new: Table) -> str:
+    """ALTER TABLE for the table options that differ; only ``AUTO_INCREMENT=N`` when that alone
+    changes (restating ENGINE would copy the table)."""
+    differing = {k for k in set(old.options) | set(new.options) if old.options.get(k) != new.options.get(k)}
+    if differing == {"auto_increment"}:
+        return f"ALTER TABLE {quote(old.name)} AUTO_INCREMENT={new.options.get('auto_increment', 1)}"
+    return f"ALTER TABLE {quote(old.name)} {_table_options(new, explicit_comment=True, before=old)}"
 
 
 _CREATE_OPTION = re.compile(r"(`[^`]+`|\w+)=('(?:[^'\\]|\\.|'')*'|\S+)")
@@ -566,7 +577,7 @@ def _reshaping_sql(change: d.AlterTable, table: str, temps: dict[str, str], posi
     if gone or made:
         statements.append(_index_swap_sql(change.old.name, gone, made))
     if _without_partitioning(old.options) != _without_partitioning(new.options):
-        statements.append(f"ALTER TABLE {table} {_table_options(new, explicit_comment=True, before=old)}")
+        statements.append(table_options_sql(old, new))
     return statements
 
 
