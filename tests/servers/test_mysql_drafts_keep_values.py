@@ -179,3 +179,38 @@ def test_the_next_auto_increment_of_a_table_with_rows_is_data_and_not_compared(t
                                              "INSERT INTO t (name) VALUES ('ada'), ('bob');")
     (project.config.root / "schema.sql").write_text("CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(10));")
     assert project.diff(source="db").empty
+
+
+# -- column order and values together -------------------------------------------------------------
+def columns_of(url: str, table: str) -> list[str]:
+    return [r[0] for r in query(url, "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() "
+                                     "AND TABLE_NAME = %s ORDER BY ORDINAL_POSITION", (table,))]
+
+
+def test_a_backfilled_column_is_added_in_its_place_without_moving_it_afterwards(tmp_path, my_url):
+    project = project_with(tmp_path, my_url, "CREATE TABLE t (id INT PRIMARY KEY, name VARCHAR(10), created DATE);\n"
+                                             "INSERT INTO t VALUES (1, 'ada', '2024-01-01');")
+    draft = draft_and_apply(project, "CREATE TABLE t (id INT PRIMARY KEY, name VARCHAR(10), score INT NOT NULL, "
+                                     "created DATE);", defaults=["t.score=id * 10"])
+    assert not any("AFTER" in s and "MODIFY" in s for s in draft.plan.up_statements())  # no second copy
+    project.apply()
+    assert columns_of(my_url, "t") == ["id", "name", "score", "created"]
+    assert query(my_url, "SELECT score FROM t") == [(10,)]
+
+
+def test_converted_renamed_added_and_ungenerated_columns_end_in_schema_order_with_their_values(tmp_path, my_url):
+    project = project_with(tmp_path, my_url,
+                           "CREATE TABLE t (id INT PRIMARY KEY, a INT, b VARCHAR(10), c INT, "
+                           "g INT GENERATED ALWAYS AS (a + 1) VIRTUAL, KEY kb (b));\n"
+                           "INSERT INTO t (id, a, b, c) VALUES (1, 2, '30', 4), (2, 5, '060', 7);")
+    before = values_of(my_url)
+    draft = draft_and_apply(project, "CREATE TABLE t (id INT PRIMARY KEY, c_new INT, b INT, x INT NOT NULL, g INT, a INT, "
+                                     "KEY kb (b));", renames=["t.c=c_new"], convert=["t.b=CAST(b AS SIGNED)"],
+                            reverse=["t.b=CAST(b AS CHAR)"], defaults=["t.x=a + c"])
+    assert counted_losses(my_url, draft) == 1  # '060' comes back as '60'
+    project.apply()
+    assert columns_of(my_url, "t") == ["id", "c_new", "b", "x", "g", "a"]
+    assert query(my_url, "SELECT id, c_new, b, x, g, a FROM t ORDER BY id") == [(1, 4, 30, 6, 3, 2), (2, 7, 60, 12, 6, 5)]
+    project.rollback(steps=1, force=True)
+    assert columns_of(my_url, "t") == ["id", "a", "b", "c", "g"]
+    assert count_changed_values(before, values_of(my_url), key="id") == 1

@@ -493,7 +493,7 @@ def _converting_sql(change: d.AlterTable) -> list[str]:
     first += [f"ALTER TABLE {table} DROP INDEX {quote(i.name)}" for i in _indexes_over(change, moved)]
     first += [f"ALTER TABLE {table} ADD COLUMN {column_sql(_holder(n, temp))}"
               for n, temp in ((n, temps[n.name]) for o, n in change.altered if n.name in temps)]
-    first += [f"ALTER TABLE {table} ADD COLUMN {column_sql(_holder(c, c.name))}"
+    first += [f"ALTER TABLE {table} ADD COLUMN {column_sql(_holder(c, c.name))}{_place_sql(_place_while_old(change, c))}"
               for c in change.added if c.name in change.up_values]
     assignments = [f"{quote(temps[n.name])} = {change.up_values[n.name]}" for o, n in change.altered if n.name in temps]
     assignments += [f"{quote(c.name)} = {change.up_values[c.name]}" for c in change.added if c.name in change.up_values]
@@ -635,28 +635,62 @@ def _reorder_sql(change: d.AlterTable) -> list[str]:
 
 
 def _order_after_steps(change: d.AlterTable) -> list[str]:
-    """Column names (new) in the order the other statements leave them.
-
-    In one ALTER TABLE, added and re-made (generated) columns come after their predecessor; when
-    values are computed, the moved columns, then the added and re-made ones, come at the end.
-    """
+    """Column names (new) in the order the other statements leave them: in one ALTER TABLE, added
+    and re-made (generated) columns come after their predecessor (see :func:`_order_after_converting`)."""
+    if change.up_values:
+        return _order_after_converting(change)
     regenerated = [new.name for old, new in change.altered
                    if (old.generated, old.generated_stored) != (new.generated, new.generated_stored)]
-    temps = temp_columns(change) if change.up_values else {}
     new_name = {old: new for new, old in change.sources.items()}
-    order = [new_name[c.name] for c in change.old.columns
-             if c.name in new_name and new_name[c.name] not in regenerated and new_name[c.name] not in temps]
+    order = [new_name[c.name] for c in change.old.columns if c.name in new_name and new_name[c.name] not in regenerated]
     wanted = [c.name for c in change.new.columns]
-    if change.up_values:
-        valued = [c.name for c in change.added if c.name in change.up_values]
-        return order + [n.name for o, n in change.altered if n.name in temps] + valued + regenerated + \
-            [c.name for c in change.added if c.name not in valued]
     for name in wanted:
         if name in order:
             continue
         at = wanted.index(name)
         order.insert(order.index(wanted[at - 1]) + 1 if at else 0, name)
     return order
+
+
+def _place_while_old(change: d.AlterTable, column: Column) -> tuple[str, str | None]:
+    """Where a column added before the values are computed goes: ("after", name) of its predecessor
+    when that one exists by then (an old column, under its old name, or a column added before it),
+    ("first", None), or ("last", None)."""
+    wanted = [c.name for c in change.new.columns]
+    at = wanted.index(column.name)
+    if at == 0:
+        return "first", None
+    previous = wanted[at - 1]
+    if previous in change.sources:
+        return "after", change.sources[previous]
+    early = [c.name for c in change.added if c.name in change.up_values]
+    return ("after", previous) if previous in early[:early.index(column.name)] else ("last", None)
+
+
+def _place_sql(place: tuple[str, str | None]) -> str:
+    where, name = place
+    return {"first": " FIRST", "last": ""}.get(where, f" AFTER {quote(name or '')}")
+
+
+def _order_after_converting(change: d.AlterTable) -> list[str]:
+    """Column names (new) in the order :func:`_converting_sql` leaves them, step by step."""
+    temps = temp_columns(change)
+    order = [c.name for c in change.old.columns] + [temps[n.name] for o, n in change.altered if n.name in temps]
+    for column in change.added:
+        if column.name in change.up_values:
+            where, anchor = _place_while_old(change, column)
+            at = {"first": 0, "last": len(order)}.get(where, order.index(anchor) + 1 if anchor in order else len(order))
+            order.insert(at, column.name)
+    moved = {o.name for o, n in change.altered if n.name in temps}
+    back = {temp: new for new, temp in temps.items()}
+    order = [back.get(name, name) for name in order if name not in moved]
+    regenerated = {o.name: n.name for o, n in change.altered
+                   if (o.generated, o.generated_stored) != (n.generated, n.generated_stored) and n.name not in temps}
+    order = [name for name in order if name not in regenerated] + list(regenerated.values())
+    order += [c.name for c in change.added if c.name not in change.up_values]
+    dropped = {c.name for c in change.dropped}
+    new_name = {old: new for new, old in change.sources.items()}
+    return [new_name.get(name, name) for name in order if name not in dropped]
 
 
 def _longest_increasing(values: list[int]) -> set[int]:
