@@ -214,3 +214,25 @@ def test_converted_renamed_added_and_ungenerated_columns_end_in_schema_order_wit
     project.rollback(steps=1, force=True)
     assert columns_of(my_url, "t") == ["id", "a", "b", "c", "g"]
     assert count_changed_values(before, values_of(my_url), key="id") == 1
+
+
+def test_a_converted_foreign_key_column_keeps_its_key_and_its_values_both_ways(tmp_path, my_url):
+    """Two conversions keeping their types: one runs in place, the other (pid) moves through a new
+    column, so its foreign key goes first and comes back last."""
+    project = project_with(tmp_path, my_url,
+                           "CREATE TABLE p (id INT PRIMARY KEY);\n"
+                           "CREATE TABLE c (id INT PRIMARY KEY, q INT, pid INT, "
+                           "CONSTRAINT fk_p FOREIGN KEY (pid) REFERENCES p (id));\n"
+                           "INSERT INTO p VALUES (1), (2);\nINSERT INTO c VALUES (1, 5, 1), (2, 6, 2);")
+    before = values_of(my_url)
+    draft = draft_and_apply(project, "CREATE TABLE p (id INT PRIMARY KEY);\n"
+                                     "CREATE TABLE c (id INT PRIMARY KEY, q INT COMMENT 'y', pid INT COMMENT 'x', "
+                                     "CONSTRAINT fk_p FOREIGN KEY (pid) REFERENCES p (id));",
+                            convert=["c.pid=3 - pid", "c.q=q + 1"], reverse=["c.pid=3 - pid", "c.q=q - 1"])
+    assert counted_losses(my_url, draft) == 0
+    project.apply()
+    assert query(my_url, "SELECT id, q, pid FROM c ORDER BY id") == [(1, 6, 2), (2, 7, 1)]
+    assert query(my_url, "SELECT CONSTRAINT_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS "
+                         "WHERE CONSTRAINT_SCHEMA = DATABASE()") == [("fk_p",)]
+    project.rollback(steps=1, force=True)
+    assert_same_values(before, values_of(my_url))

@@ -211,8 +211,9 @@ def _steps_of_existing_table(table: Table, diff: d.Diff, alters: dict) -> tuple[
         gone = [k for k in table.foreign_keys if diff.table_renames.get(k.ref_table, k.ref_table) in alters]
         return [KeyStep(table.name, k) for k in gone], []
     wanted = {k.name: k for k in desired.foreign_keys}
+    moved = moved_columns(alters[new_name]) if new_name in alters else set()
     gone = [k for k in table.foreign_keys if wanted.get(k.name) != _as_desired(k, alters.get(new_name), diff, alters)
-            or _references_reshaped(k, diff, alters)]
+            or _references_reshaped(k, diff, alters) or set(k.columns) & moved]
     kept = {k.name for k in table.foreign_keys if k not in gone}
     made = [k for k in desired.foreign_keys if k.name not in kept]
     # Only a key re-made over the same columns can take over the index InnoDB made for the old one.
@@ -361,6 +362,13 @@ def _converting_sql(change: d.AlterTable) -> list[str]:
     last = _reshaping_sql(replace(change, old=loose_old), table, temps, positions=False)
     last += [f"ALTER TABLE {table} ADD {index_clause(i)}" for i in _indexes_over(change, moved) if i in change.new.indexes]
     return _combined(first, table) + update + _combined(last, table) + _reorder_sql(change)
+
+
+def moved_columns(change: d.AlterTable) -> set[str]:
+    """Old names of the columns whose values move into a new column (a key over one is dropped first)."""
+    change = _with_generated_values(change)
+    temps = temp_columns(change) if change.up_values else {}
+    return {o.name for o, n in change.altered if n.name in temps}
 
 
 def temp_columns(change: d.AlterTable) -> dict[str, str]:
