@@ -105,6 +105,8 @@ def widens(old: Kind, new: Kind) -> bool:
     if old.family == "decimal" and new.family == "decimal":
         return new.size[1] >= old.size[1] and new.size[0] - new.size[1] >= old.size[0] - old.size[1] \
             and (not new.unsigned or old.unsigned)
+    if old.family == "integer" and new.family == "real":  # exact: 53 bits in a DOUBLE, 24 in a FLOAT
+        return old.size[0] <= (4 if new.size == ("DOUBLE",) else 2)
     if old.family == "real" and new.family == "real":
         return new.size == ("DOUBLE",) or old.size == new.size
     if old.family in ("text", "char") and new.family == "text":
