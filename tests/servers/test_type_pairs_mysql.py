@@ -173,3 +173,10 @@ def test_the_data_decides_for_narrowing_changes_and_the_checks_say_how_many(data
     assert check_pair(databases, "VARCHAR(20)", "INT") == "refused, counted"  # '007', ' 1', '-0'
     assert check_pair(databases, "DATETIME", "DATE") == "counted"  # the times of day
     assert check_pair(databases, "DATE", "DOUBLE") == "lossy"  # ALTER TABLE does what CAST cannot replay
+
+
+def test_types_whose_conversions_dbshift_cannot_replay_mark_the_down_lossy_unless_they_widen(databases):
+    assert check_pair(databases, "ENUM('a','b')", "ENUM('a','b','c')") == "kept"
+    assert check_pair(databases, "VARBINARY(10)", "BLOB") == "kept"
+    assert check_pair(databases, "VARCHAR(20)", "ENUM('abc','007')").endswith("lossy")
+    assert check_pair(databases, "BLOB", "TEXT").endswith("lossy")

@@ -27,6 +27,7 @@ _TYPE = re.compile(r"^(?P<name>[A-Z]+)(?:\((?P<args>[^)]*)\))?(?P<rest>.*)$")
 _INTEGER_BYTES = {"TINYINT": 1, "SMALLINT": 2, "MEDIUMINT": 3, "INT": 4, "INTEGER": 4, "BIGINT": 8}
 #: Decimal digits an integer type of that many bytes may need (signed or not).
 _INTEGER_DIGITS = {1: 3, 2: 5, 3: 8, 4: 10, 8: 20}
+_BLOBS = {"TINYBLOB": 255, "BLOB": 65535, "MEDIUMBLOB": 16777215, "LONGBLOB": 4294967295}
 _TEXTS = {"VARCHAR": None, "TINYTEXT": 255, "TEXT": 65535, "MEDIUMTEXT": 16777215, "LONGTEXT": 4294967295}
 
 
@@ -34,7 +35,7 @@ _TEXTS = {"VARCHAR": None, "TINYTEXT": 255, "TEXT": 65535, "MEDIUMTEXT": 1677721
 class Kind:
     """A column type as far as conversions go: family, size and the CAST that stores a value as it."""
 
-    family: str  # integer, decimal, real, text, char, date, datetime, other
+    family: str  # integer, decimal, real, text, char, date, datetime, labels, bytes, other
     size: tuple = ()
     unsigned: bool = False
 
@@ -88,6 +89,10 @@ def kind_of(column_type: str) -> Kind:
         return Kind("text", (numbers[0] if numbers else _TEXTS[name],))
     if name == "CHAR" and "BINARY" not in rest:
         return Kind("char", (numbers[0] if numbers else 1,))
+    if name in ("ENUM", "SET"):  # labels: a value the new list lacks makes ALTER TABLE fail (strict mode)
+        return Kind("labels", (name,))
+    if name in ("VARBINARY", "TINYBLOB", "BLOB", "MEDIUMBLOB", "LONGBLOB"):
+        return Kind("bytes", (numbers[0] if numbers else _BLOBS[name],))
     if name == "DATE":
         return Kind("date")
     if name in ("DATETIME", "TIMESTAMP"):
@@ -111,6 +116,10 @@ def widens(old: Kind, new: Kind) -> bool:
         return new.size == ("DOUBLE",) or old.size == new.size
     if old.family in ("text", "char") and new.family == "text":
         return new.size[0] >= old.size[0]
+    if old.family == new.family == "labels":
+        return old.size == new.size
+    if old.family == new.family == "bytes":
+        return new.size[0] >= old.size[0]
     if old.family == "date" and new.family == "datetime":
         return True
     if old.family == "datetime" and new.family == "datetime":
@@ -123,10 +132,10 @@ def round_trip_loss(table: str, old: Column, new: Column, up: str | None = None,
     None when the change always gives every value back. ``up``/``down``: the user's conversions
     (``down`` already over the old row, see :func:`replay_reverse`). Raises :class:`CannotTell`."""
     before, after = kind_of(old.type), kind_of(new.type)
-    if "other" in (before.family, after.family) or _unreplayable(before, after):
-        raise CannotTell(f"{table}.{old.name}: dbshift cannot tell whether {old.type} -> {new.type} keeps every value")
     if up is None and down is None and (old.type == new.type or widens(before, after)):
         return None
+    if {"other", "labels", "bytes"} & {before.family, after.family} or _unreplayable(before, after):
+        raise CannotTell(f"{table}.{old.name}: dbshift cannot tell whether {old.type} -> {new.type} keeps every value")
     stored = after.cast(f"({up})") if up is not None else after.cast(quote(old.name), before)
     back = before.cast(f"({down})") if down is not None else before.cast(stored, after)
     return f"SELECT COUNT(*) FROM {quote(table)} WHERE NOT ({before.same(quote(old.name), back)})"
