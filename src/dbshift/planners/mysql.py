@@ -488,6 +488,7 @@ def _reorder_sql(change: d.AlterTable) -> list[str]:
     The columns already in the desired relative order (a longest increasing run) stay; each other
     one moves after its desired predecessor, in desired order, so predecessors are in place first.
     """
+    change = _with_generated_values(change)
     wanted = [c.name for c in change.new.columns]
     now = _order_after_steps(change)
     staying = _longest_increasing([wanted.index(n) for n in now])
