@@ -247,8 +247,10 @@ def fill_schema(db: Database, schema) -> int:
     """Fill every table of an inspected ``schema`` (a :class:`dbshift.schema.model.Schema`) with
     edge values for its columns (generated columns are left to the database). Returns the rows
     inserted in all."""
+    from dbshift.schema.diff import order_by_foreign_keys
+
     total = 0
-    for table in schema.tables:
+    for table in order_by_foreign_keys(list(schema.tables)):  # parents first: children's keys may match
         columns = [Column(c.name, c.type, c.nullable) for c in table.columns if not c.generated]
         if columns:
             total += fill_with_edge_values(db, table.name, columns)

@@ -31,15 +31,20 @@ def test_sqldef_postgres_cases_round_trip(bench, corpus):
     print(outcome.summary("sqldef postgres"))
     assert outcome.applicable >= 550, outcome.summary("sqldef postgres")
     assert len(outcome.passed) >= 0.9 * outcome.applicable, "\n".join(f"{k}: {v}" for k, v in outcome.failed.items())
-    # Regressions show here: "Users" and users are two tables.
-    assert {"tests_preserve_quotes/TableQuotedVsUnquotedAreDifferent",
-            "tests_preserve_quotes/MultipleColumnsQuotedVsUnquotedSameName"} <= set(outcome.passed), outcome.failed
+    # Regressions show here: "Users" and users are two tables, "Name" and name two columns (made NOT NULL
+    # over edge-value rows holding NULL, the second case is rightly refused until a value is given).
+    assert "tests_preserve_quotes/TableQuotedVsUnquotedAreDifferent" in outcome.passed, outcome.failed
+    refusal = outcome.needs_value.get("tests_preserve_quotes/MultipleColumnsQuotedVsUnquotedSameName", "")
+    assert "users.Name" in refusal or "users.name" in refusal, (refusal, outcome.failed)
 
 
 def test_migra_fixtures_round_trip(bench, corpus):
     assert len(list(c.migra_cases(corpus / "migra"))) == 26
     outcome = c.run_migra(bench, corpus)
     print(outcome.summary("migra"))
-    # Regressions show here: these fixtures pass today.
-    assert {"migra/constraints", "migra/generated", "migra/triggers", "migra/triggers2", "migra/dependencies3"} \
-        <= set(outcome.passed), outcome.failed
+    # Regressions show here: these fixtures pass today; with edge-value rows in every table, migra/generated's
+    # down is (rightly) declared lossy and migra/constraints (a NOT NULL over NULLs) is refused until a value is given.
+    assert {"migra/triggers", "migra/triggers2", "migra/dependencies3"} <= set(outcome.passed), outcome.failed
+    assert "migra/generated" in outcome.passed or "migra/generated" in outcome.lossy_down, outcome.failed
+    assert "migra/constraints" in outcome.passed or "c.cc" in outcome.needs_value.get("migra/constraints", ""), \
+        outcome.failed
