@@ -10,6 +10,7 @@ expression both ways.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from dbshift.errors import ConfigError
@@ -22,11 +23,13 @@ class Conversions:
     up: dict[tuple[str, str], str] = field(default_factory=dict)
     down: dict[tuple[str, str], str] = field(default_factory=dict)
     defaults: dict[tuple[str, str], str] = field(default_factory=dict)
+    #: The dialect's identifier quoting, for expressions dbshift writes itself (a backfill's COALESCE).
+    quote: Callable[[str], str] = field(default=lambda n: '"' + n.replace('"', '""') + '"', repr=False)
 
     @staticmethod
     def parse(convert=(), reverse=(), defaults=(), maps=(), quote=lambda n: '"' + n.replace('"', '""') + '"') -> "Conversions":
         """Read the command-line options into a :class:`Conversions`."""
-        result = Conversions()
+        result = Conversions(quote=quote)
         for option, target, flag in ((convert, result.up, "--convert"), (reverse, result.down, "--reverse"),
                                      (defaults, result.defaults, "--default")):
             for text in option:

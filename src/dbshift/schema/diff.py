@@ -351,7 +351,7 @@ def _up_value(conversions: Conversions, old: Table, new: Table, column: Column, 
     source = old.column(column.name, names.column)
     if source is None:
         return backfill
-    return f"COALESCE({_quote(source.name)}, {backfill})"
+    return f"COALESCE({conversions.quote(source.name)}, {backfill})"
 
 
 def _quote(name: str) -> str:
