@@ -5,16 +5,19 @@ back, and compares every value with the value oracle. Where the draft's loss che
 that will not come back, the count is run on the live rows before the up and compared with what
 actually changed.
 
-The rollbacks pass ``force=True``: the down of a conversion drops the old column once its
-converted values are in the column that takes its place, and today's rollback safety check
-counts every DROP COLUMN as a loss (the drafts say ``-- lossless-down`` when they are).
+A drafted conversion rolls back without ``--force``: its down drops the old column once the
+converted values are in the column that takes its place, which the statement analysis reads as a
+column rebuild that the draft vouches for (``-- lossless-down``). A down whose loss check counted
+values is refused without ``--force``, naming the count.
 """
 
 from __future__ import annotations
 
+import pytest
 from value_oracle import assert_same_values, count_changed_values, snapshot
 
 from dbshift.dialects import open_database
+from dbshift.errors import SafetyRefusal
 from dbshift.urls import parse_url
 from servers.conftest import project_with, query
 
@@ -58,7 +61,7 @@ def test_cents_converted_to_dollars_and_back_come_back_to_the_cent(tmp_path, my_
     project.apply()
     assert [tuple(map(str, r)) for r in query(my_url, "SELECT id, amount FROM orders ORDER BY id")] == \
         [("1", "19.99"), ("2", "2.50"), ("3", "1000.01"), ("4", "None")]
-    project.rollback(steps=1, force=True)
+    project.rollback(steps=1)
     assert query(my_url, "SELECT id, amount_cents FROM orders ORDER BY id") == [(1, 1999), (2, 250), (3, 100001), (4, None)]
     assert_same_values(before, values_of(my_url))
 
@@ -85,7 +88,7 @@ def test_a_column_converted_in_place_keeps_its_index_and_its_key(tmp_path, my_ur
     assert query(my_url, "SELECT code, qty FROM t ORDER BY code") == [("a", 7), ("b", 12)]
     assert query(my_url, "SELECT INDEX_NAME, COLUMN_NAME FROM information_schema.STATISTICS "
                          "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 't' AND INDEX_NAME = 'by_qty'") == [("by_qty", "qty")]
-    project.rollback(steps=1, force=True)
+    project.rollback(steps=1)
     assert_same_values(before, values_of(my_url))
 
 
@@ -97,6 +100,8 @@ def test_a_reverse_that_loses_leading_zeros_is_counted_exactly(tmp_path, my_url)
                             convert=["t.code=CAST(code AS SIGNED)"], reverse=["t.code=CAST(code AS CHAR)"])
     assert counted_losses(my_url, draft) == 1
     project.apply()
+    with pytest.raises(SafetyRefusal, match="will not come back"):  # counted lossy: only --force runs it
+        project.rollback(steps=1)
     project.rollback(steps=1, force=True)
     assert count_changed_values(before, values_of(my_url), key="id") == 1
     assert query(my_url, "SELECT code FROM t WHERE id = 1") == [("7",)]
@@ -114,6 +119,8 @@ def test_a_column_made_generated_is_destructive_and_its_down_keeps_the_computed_
     assert draft.plan.destructive
     assert counted_losses(my_url, draft) == 2
     project.apply()
+    with pytest.raises(SafetyRefusal, match="will not come back"):  # counted lossy: only --force runs it
+        project.rollback(steps=1)
     project.rollback(steps=1, force=True)
     assert query(my_url, "SELECT id, a, b FROM t ORDER BY id") == [(1, 5, 10), (2, 7, 14), (3, 1, 2)]
     assert query(my_url, "SELECT GENERATION_EXPRESSION FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() "
@@ -211,6 +218,8 @@ def test_converted_renamed_added_and_ungenerated_columns_end_in_schema_order_wit
     project.apply()
     assert columns_of(my_url, "t") == ["id", "c_new", "b", "x", "g", "a"]
     assert query(my_url, "SELECT id, c_new, b, x, g, a FROM t ORDER BY id") == [(1, 4, 30, 6, 3, 2), (2, 7, 60, 12, 6, 5)]
+    with pytest.raises(SafetyRefusal, match="will not come back"):  # counted lossy: only --force runs it
+        project.rollback(steps=1)
     project.rollback(steps=1, force=True)
     assert columns_of(my_url, "t") == ["id", "a", "b", "c", "g"]
     assert count_changed_values(before, values_of(my_url), key="id") == 1
@@ -234,5 +243,5 @@ def test_a_converted_foreign_key_column_keeps_its_key_and_its_values_both_ways(t
     assert query(my_url, "SELECT id, q, pid FROM c ORDER BY id") == [(1, 6, 2), (2, 7, 1)]
     assert query(my_url, "SELECT CONSTRAINT_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS "
                          "WHERE CONSTRAINT_SCHEMA = DATABASE()") == [("fk_p",)]
-    project.rollback(steps=1, force=True)
+    project.rollback(steps=1)
     assert_same_values(before, values_of(my_url))
