@@ -6,6 +6,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 
 from dbshift.analysis.effects import (
+    ColumnRebuild,
     DroppedTable,
     Rebuild,
     ScriptEffects,
@@ -34,7 +35,7 @@ class Analyser(ABC):
     def script(self, statements: list[str]) -> ScriptEffects:
         """The effects of ``statements`` in order, and the table rebuilds they make up."""
         effects = [self.statement(sql) for sql in statements]
-        return ScriptEffects(effects, self._rebuilds(effects))
+        return ScriptEffects(effects, self._rebuilds(effects), self._column_rebuilds(effects))
 
     def same_name(self, a: str, b: str) -> bool:
         """Whether two identifiers name the same object (exact by default)."""
@@ -62,6 +63,24 @@ class Analyser(ABC):
                 if rebuild is not None:
                     rebuilds.append(rebuild)
         return rebuilds
+
+    def _column_rebuilds(self, effects: list[StatementEffects]) -> list[ColumnRebuild]:
+        """Dropped columns whose values an earlier UPDATE computed into a column of the same table
+        that is renamed in the same statement as the drop or later."""
+        found = []
+        for index, effect in enumerate(effects):
+            for dropped in effect.drops_columns:
+                for copy in (c for e in effects[:index] for c in e.column_copies):
+                    if not (self.same_table(copy.table, dropped.table)
+                            and any(self.same_name(s, dropped.column) for s in copy.sources)):
+                        continue
+                    rename = next((r for e in effects[index:] for r in e.renames
+                                   if r.column is not None and self.same_table(r.table, dropped.table)
+                                   and self.same_name(r.column, copy.target)), None)
+                    if rename is not None:
+                        found.append(ColumnRebuild(dropped, copy.target, rename.new_name))
+                        break
+        return found
 
     def _copied_rebuild(self, dropped: DroppedTable, before: list[StatementEffects], sql: str) -> Rebuild | None:
         """A dropped table whose rows were copied elsewhere first: the columns no copy read are lost."""

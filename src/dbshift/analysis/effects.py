@@ -96,6 +96,29 @@ class RowCopy:
     plain: bool
 
 
+@dataclass(frozen=True)
+class ColumnCopy:
+    """``UPDATE table SET target = <expression over sources>``: values computed into a column."""
+
+    table: TableName
+    target: str
+    sources: frozenset[str]
+
+
+@dataclass(frozen=True)
+class ColumnRebuild:
+    """A column dropped after its values were computed into another column that then takes a name
+    (a conversion through a column of the new type): the values live on, converted.
+
+    Like a table rebuild that converts, the analysis cannot prove the conversion gives every
+    value back; a migration dbshift drafts vouches for it with ``-- lossless-down``.
+    """
+
+    column: ColumnRef
+    into: str
+    renamed_to: str
+
+
 @dataclass
 class StatementEffects:
     """What one statement does (see the module's docstring)."""
@@ -112,6 +135,8 @@ class StatementEffects:
     alters_columns: list[ColumnRef] = field(default_factory=list)
     #: Tables whose rows are updated in place.
     updates: list[TableName] = field(default_factory=list)
+    #: Columns an UPDATE computes, and the columns it computes them from.
+    column_copies: list[ColumnCopy] = field(default_factory=list)
     copies: list[RowCopy] = field(default_factory=list)
     #: Losses the statement causes that no field above can name (``DROP SCHEMA ... CASCADE``...).
     other_losses: list[str] = field(default_factory=list)
@@ -151,6 +176,11 @@ class ScriptEffects:
 
     statements: list[StatementEffects]
     rebuilds: list[Rebuild] = field(default_factory=list)
+    column_rebuilds: list[ColumnRebuild] = field(default_factory=list)
+
+    def column_rebuilt(self, column: ColumnRef) -> ColumnRebuild | None:
+        """The column rebuild that carries ``column``'s values on, if any."""
+        return next((r for r in self.column_rebuilds if r.column == column), None)
 
     def rebuilt(self, dropped: DroppedTable) -> bool:
         """Whether ``dropped`` is the old table of one of :attr:`rebuilds`."""

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 
 from dbshift.analysis.base import Analyser
 from dbshift.analysis.effects import (
+    ColumnCopy,
     ColumnRef,
     DroppedPartitions,
     DroppedTable,
@@ -95,6 +96,20 @@ class MySQLAnalyser(Analyser):
         for update in expression.find_all(exp.Update):
             if isinstance(update.this, exp.Table):
                 effects.updates.append(_table(update.this))
+                effects.column_copies.extend(_column_copies(update))
+
+
+def _column_copies(update) -> list[ColumnCopy]:
+    """``SET target = expression`` of a one-table UPDATE: the target and the columns it reads."""
+    from sqlglot import exp
+
+    table = _table(update.this)
+    copies = []
+    for assignment in update.expressions:
+        if isinstance(assignment, exp.EQ) and isinstance(assignment.this, exp.Column):
+            sources = frozenset(c.name for c in assignment.expression.find_all(exp.Column))
+            copies.append(ColumnCopy(table, assignment.this.name, sources))
+    return copies
 
 
 def _table(table) -> TableName:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dbshift.analysis.base import Analyser
 from dbshift.analysis.effects import (
+    ColumnCopy,
     ColumnRef,
     DroppedTable,
     Rename,
@@ -124,6 +125,24 @@ def _read_delete(node, effects: StatementEffects) -> None:
     effects.deletes.append(RowDeletion(_table(node.relation), where, countable=not node.usingClause))
 
 
+def _read_update(node, effects: StatementEffects) -> None:
+    """The table an UPDATE writes, and each ``SET column = expression`` with the columns it reads."""
+    from pglast import ast, visitors
+
+    table = _table(node.relation)
+    effects.updates.append(table)
+    for target in node.targetList or ():
+        read: set[str] = set()
+
+        class Columns(visitors.Visitor):
+            def visit_ColumnRef(self, ancestors, ref):
+                if isinstance(ref.fields[-1], ast.String):
+                    read.add(ref.fields[-1].sval)
+
+        Columns()(target.val)
+        effects.column_copies.append(ColumnCopy(table, target.name, frozenset(read)))
+
+
 def _read_truncate(node, effects: StatementEffects) -> None:
     from pglast.enums import DropBehavior
 
@@ -144,7 +163,7 @@ _READERS = {
     "RenameStmt": _read_rename,
     "DeleteStmt": _read_delete,
     "TruncateStmt": _read_truncate,
-    "UpdateStmt": lambda node, effects: effects.updates.append(_table(node.relation)),
+    "UpdateStmt": _read_update,
     "CreateStmt": lambda node, effects: effects.creates.append(_table(node.relation)),
     "CreateTableAsStmt": _read_create_table_as,
 }

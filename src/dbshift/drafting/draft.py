@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from dbshift.dialects.description import describe
+from dbshift.drafting import sources
 from dbshift.errors import ConfigError
 from dbshift.planners import planner_for
 from dbshift.planners.operations import Plan
-from dbshift.drafting import sources
 from dbshift.schema.conversions import Conversions
 from dbshift.schema.diff import AlterTable, Diff, diff_schemas
 from dbshift.schema.model import Schema
@@ -82,7 +83,7 @@ def draft_schemas(current: Schema, desired: Schema, dialect: str = "sqlite", ren
     """Diff two schemas and plan the change for ``dialect``; ``live`` (a Project) is checked for rows."""
     planner = planner_for(dialect)
     policy = RenamePolicy.from_hints(list(renames), ask=ask)
-    conversions = Conversions.parse(convert, reverse, defaults, maps, quote=planner.quote)
+    conversions = Conversions.parse(convert, reverse, defaults, maps, quote=describe(dialect).quote)
     diff = diff_schemas(current, desired, policy, conversions)
     if live is not None:
         refuse_missing_backfills(live, diff)

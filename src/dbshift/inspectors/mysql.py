@@ -58,15 +58,17 @@ def inspect_database(db) -> Schema:
 
 def _tables(db) -> list[tuple[str, dict]]:
     rows = db.execute(
-        "SELECT TABLE_NAME, ENGINE, TABLE_COLLATION, TABLE_COMMENT, CREATE_OPTIONS "
+        "SELECT TABLE_NAME, ENGINE, TABLE_COLLATION, TABLE_COMMENT, CREATE_OPTIONS, AUTO_INCREMENT "
         "FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' ORDER BY 1"
     )
     found = []
-    for name, engine, collation, comment, create_options in rows:
+    for name, engine, collation, comment, create_options, next_value in rows:
         if name in BOOKKEEPING_TABLES:
             continue
-        # AUTO_INCREMENT's next value is data, not schema, so it is left out.
         options = {"engine": engine, "collation": collation}
+        start = _auto_increment_start(db, name, next_value)
+        if start:
+            options["auto_increment"] = start
         if comment:
             options["comment"] = comment
         # "partitioned" is what the partition clause says, read in full below.
@@ -78,6 +80,16 @@ def _tables(db) -> list[tuple[str, dict]]:
             options["partitioning"] = _partitioning(db, name)
         found.append((name, options))
     return found
+
+
+def _auto_increment_start(db, table: str, next_value) -> int | None:
+    """The table's ``AUTO_INCREMENT=N`` while it holds no row (a schema file's, a migration's); None
+    when it is 1 or the table has rows: then the next value is data, not schema, and is not compared."""
+    if next_value is None or int(next_value) <= 1:
+        return None
+    if db.execute(f"SELECT 1 FROM `{table.replace('`', '``')}` LIMIT 1"):
+        return None
+    return int(next_value)
 
 
 # -- partitioning ---------------------------------------------------------------------------

@@ -14,153 +14,30 @@ planned in :mod:`dbshift.planners.mysql_objects`.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 
-from dbshift.planners.mysql_objects import PartitionStep, create_event_sql, event_operations, literal, partition_clause, \
-    partition_losses, quote
+from dbshift.planners.mysql_losses import value_losses
+from dbshift.planners.mysql_objects import (
+    PartitionStep,
+    create_event_sql,
+    event_operations,
+    partition_losses,
+    quote,
+)
+from dbshift.planners.mysql_render import (
+    column_sql,
+    create_index_sql,
+    create_table_sql,
+    drop_index_sql,
+    foreign_key_sql,
+    index_clause,
+    names_sql,
+    table_options_sql,
+)
 from dbshift.planners.operations import Operation, Plan, plan_view_or_trigger
 from dbshift.planners.views import views_in_dependency_order
 from dbshift.schema import diff as d
-from dbshift.schema.model import Column, ForeignKey, Index, IndexKey, Schema, Table
-
-_LITERAL = re.compile(r"^(NULL|-?\d+(\.\d+)?|'(?:[^'\\]|\\.|'')*'|b'[01]*'|x'[0-9a-f]*')$", re.IGNORECASE)
-_NOW = re.compile(r"^(current_timestamp|now|localtimestamp|localtime)(\(\d*\))?$", re.IGNORECASE)
-
-
-def _names(names) -> str:
-    return ", ".join(quote(n) for n in names)
-
-
-# -- rendering ----------------------------------------------------------------------------
-def default_sql(expression: str) -> str:
-    """Literals and CURRENT_TIMESTAMP as they are, any other expression in parentheses."""
-    return expression if _LITERAL.match(expression) or _NOW.match(expression) else f"({expression})"
-
-
-def column_sql(column: Column) -> str:
-    """One column definition, as ``SHOW CREATE TABLE`` would write it."""
-    words = [quote(column.name), column.type]
-    if column.collation:
-        words.append(f"COLLATE {column.collation}")
-    if column.generated is not None:
-        words.append(f"GENERATED ALWAYS AS ({column.generated}) {'STORED' if column.generated_stored else 'VIRTUAL'}")
-    else:
-        words.append("NULL" if column.nullable else "NOT NULL")
-        if column.default is not None:
-            words.append(f"DEFAULT {default_sql(column.default)}")
-    if column.options.get("auto_increment"):
-        words.append("AUTO_INCREMENT")
-    if column.options.get("on_update"):
-        words.append(f"ON UPDATE {column.options['on_update']}")
-    if column.hidden:
-        words.append("INVISIBLE")
-    if column.options.get("comment"):
-        words.append(f"COMMENT {literal(column.options['comment'])}")
-    if column.options.get("check"):
-        words.append(f"CHECK ({column.options['check']})")
-    return " ".join(words)
-
-
-def foreign_key_sql(key: ForeignKey) -> str:
-    """``CONSTRAINT name FOREIGN KEY (...) REFERENCES t (...) [actions]``."""
-    sql = f"CONSTRAINT {quote(key.name)} " if key.name else ""
-    sql += f"FOREIGN KEY ({_names(key.columns)}) REFERENCES {quote(key.ref_table)} ({_names(key.ref_columns)})"
-    # Left out, an action is RESTRICT; NO ACTION is reported apart from it, so it is written.
-    if key.on_delete != "RESTRICT":
-        sql += f" ON DELETE {key.on_delete}"
-    if key.on_update != "RESTRICT":
-        sql += f" ON UPDATE {key.on_update}"
-    return sql
-
-
-def _key_parts(index_keys, prefix: dict) -> str:
-    parts = []
-    for key in index_keys:
-        text = quote(key.column) if key.column is not None else f"({key.expression})"
-        if key.column in prefix:
-            text += f"({prefix[key.column]})"
-        parts.append(text + (" DESC" if key.descending else ""))
-    return ", ".join(parts)
-
-
-def index_clause(index: Index) -> str:
-    """``[UNIQUE|FULLTEXT|SPATIAL] KEY name (...)`` inside CREATE/ALTER TABLE."""
-    kind = index.options.get("type")
-    word = f"{kind} KEY" if kind in ("FULLTEXT", "SPATIAL") else ("UNIQUE KEY" if index.unique else "KEY")
-    return f"{word} {quote(index.name)} ({_key_parts(index.keys, index.options.get('prefix', {}))})"
-
-
-def create_index_sql(index: Index) -> str:
-    """``CREATE INDEX`` for ``index``."""
-    return f"ALTER TABLE {quote(index.table)} ADD {index_clause(index)}"
-
-
-def drop_index_sql(index: Index) -> str:
-    """``DROP INDEX``."""
-    return f"ALTER TABLE {quote(index.table)} DROP INDEX {quote(index.name)}"
-
-
-def _constraint_clauses(table: Table) -> list[str]:
-    parts = []
-    if table.primary_key:
-        prefix = table.primary_key.options.get("prefix", {})
-        parts.append(f"PRIMARY KEY ({_key_parts(_plain_keys(table.primary_key.columns), prefix)})")
-    parts += [f"UNIQUE KEY {quote(u.name)} ({_names(u.columns)})" if u.name else f"UNIQUE ({_names(u.columns)})"
-              for u in table.uniques]
-    parts += [index_clause(i) for i in table.indexes]
-    parts += [f"CONSTRAINT {quote(c.name)} CHECK ({c.expression})" if c.name else f"CHECK ({c.expression})"
-              for c in table.checks]
-    return parts + [foreign_key_sql(k) for k in table.foreign_keys]
-
-
-def _plain_keys(columns):
-    return [IndexKey(column=c) for c in columns]
-
-
-def _table_options(table: Table, explicit_comment: bool = False, before: Table | None = None) -> str:
-    """ENGINE, COLLATE, COMMENT and the create options; ``before``'s create options that go are reset."""
-    words = []
-    if table.options.get("engine"):
-        words.append(f"ENGINE={table.options['engine']}")
-    if table.options.get("collation"):
-        words.append(f"COLLATE={table.options['collation']}")
-    if table.options.get("comment") or explicit_comment:
-        words.append(f"COMMENT={literal(table.options.get('comment') or '')}")
-    options = create_options(table)
-    gone = [name for name in create_options(before) if name not in options] if before is not None else []
-    words += [f"{_option_name(name)}={_reset_value(name)}" for name in gone]
-    words += [f"{_option_name(name)}={value}" for name, value in options.items()]
-    return " ".join(words)
-
-
-_CREATE_OPTION = re.compile(r"(`[^`]+`|\w+)=('(?:[^'\\]|\\.|'')*'|\S+)")
-#: Create options that ``=DEFAULT`` resets; the numeric ones (KEY_BLOCK_SIZE, MAX_ROWS...) take 0.
-_RESET_BY_DEFAULT = {"row_format", "stats_persistent", "stats_auto_recalc", "stats_sample_pages", "pack_keys"}
-
-
-def create_options(table: Table | None) -> dict[str, str]:
-    """The table's create options (ROW_FORMAT, KEY_BLOCK_SIZE, engine-defined ones...) as name -> value."""
-    text = table.options.get("create_options", "") if table is not None else ""
-    return {name.lower() if not name.startswith("`") else name: value
-            for name, value in _CREATE_OPTION.findall(text)}
-
-
-def _option_name(name: str) -> str:
-    return name if name.startswith("`") else name.upper()
-
-
-def _reset_value(name: str) -> str:
-    return "DEFAULT" if name.startswith("`") or name in _RESET_BY_DEFAULT else "0"
-
-
-def create_table_sql(table: Table, with_foreign_keys: bool = True) -> str:
-    """CREATE TABLE with its keys, indexes, checks, (optionally) foreign keys, and partitions."""
-    bare = table if with_foreign_keys else replace(table, foreign_keys=())
-    parts = [column_sql(c) for c in table.columns] + _constraint_clauses(bare)
-    sql = f"CREATE TABLE {quote(table.name)} (\n  " + ",\n  ".join(parts) + f"\n) {_table_options(table)}".rstrip()
-    partitioning = table.options.get("partitioning")
-    return sql + (f"\n{partition_clause(partitioning)}" if partitioning else "")
+from dbshift.schema.model import Column, ForeignKey, Index, Schema, Table
 
 
 def schema_sql(schema: Schema) -> list[str]:
@@ -194,7 +71,7 @@ def plan_diff(diff: d.Diff) -> Plan:
                 gone, made = index_swaps.setdefault(table, ([], []))
                 (gone if isinstance(change, d.DropIndex) else made).append(change.index)
             continue
-        operation = _plan_change(change, keys)
+        operation = _plan_change(change, keys, diff)
         if operation.sql:  # a table that differs only in what MySQL ignores (the case of its name) needs nothing
             operations.append(operation)
     operations += [_swap_indexes(table, gone, made) for table, (gone, made) in index_swaps.items()]
@@ -202,7 +79,7 @@ def plan_diff(diff: d.Diff) -> Plan:
     return Plan(operations=[replace(op, transactional=False) for op in operations])
 
 
-def _plan_change(change, keys: "ForeignKeySteps") -> Operation:
+def _plan_change(change, keys: "ForeignKeySteps", diff: d.Diff) -> Operation:
     if isinstance(change, d.CreateTable):
         table = replace(change.table, foreign_keys=keys.inline(change.table))
         return Operation(f"create table {table.name}", [create_table_sql(table)], [f"DROP TABLE {quote(table.name)}"])
@@ -217,7 +94,8 @@ def _plan_change(change, keys: "ForeignKeySteps") -> Operation:
                          [f"RENAME TABLE {quote(change.old)} TO {quote(change.new)}"],
                          [f"RENAME TABLE {quote(change.new)} TO {quote(change.old)}"])
     if isinstance(change, d.AlterTable):
-        return plan_alter_table(change)
+        table_before = next((old for old, new in diff.table_renames.items() if new == change.name), change.name)
+        return plan_alter_table(change, table_before)
     if isinstance(change, d.CreateIndex):
         return Operation(f"create index {change.index.name}", [create_index_sql(change.index)],
                          [drop_index_sql(change.index)])
@@ -333,8 +211,9 @@ def _steps_of_existing_table(table: Table, diff: d.Diff, alters: dict) -> tuple[
         gone = [k for k in table.foreign_keys if diff.table_renames.get(k.ref_table, k.ref_table) in alters]
         return [KeyStep(table.name, k) for k in gone], []
     wanted = {k.name: k for k in desired.foreign_keys}
+    moved = moved_columns(alters[new_name]) if new_name in alters else set()
     gone = [k for k in table.foreign_keys if wanted.get(k.name) != _as_desired(k, alters.get(new_name), diff, alters)
-            or _references_reshaped(k, diff, alters)]
+            or _references_reshaped(k, diff, alters) or set(k.columns) & moved]
     kept = {k.name for k in table.foreign_keys if k not in gone}
     made = [k for k in desired.foreign_keys if k.name not in kept]
     # Only a key re-made over the same columns can take over the index InnoDB made for the old one.
@@ -391,24 +270,30 @@ def reshaped_columns(change: d.AlterTable) -> set[str]:
 
 
 # -- altering one table -------------------------------------------------------------------
-def plan_alter_table(change: d.AlterTable) -> Operation:
-    """Native ALTER TABLE both ways; flags for drops, copies and lossy reverses (foreign keys are planned apart)."""
-    lossy = ", ".join(f"{change.name}.{c}" for c in change.lossy_down)
+def plan_alter_table(change: d.AlterTable, table_before: str | None = None) -> Operation:
+    """Native ALTER TABLE both ways; flags for drops, copies and lossy reverses (foreign keys are planned apart).
+
+    Where the values decide whether the down gives them back, the operation carries loss checks
+    that read the table under ``table_before``, its name before the migration (see
+    :mod:`dbshift.planners.mysql_losses`).
+    """
     dropped = [c.name for c in change.dropped]
     partitions = _partition_step(change)
     dropped_partitions, partitions_lossy = partition_losses(partitions)
-    up = alter_table_sql(change)
-    lossy_reverse = (f"no reverse conversion for {lossy}" if lossy else "") or (
+    checks, lossy_columns = value_losses(change, table_before or change.old.name)
+    lossy_reverse = "; ".join(lossy_columns) or (
         f"dropped column(s) {', '.join(change.name + '.' + c for c in dropped)} come back empty" if dropped else "")
+    overwritten = [n.name for o, n in change.altered if n.generated is not None and o.generated is None]
     return Operation(
         description=_describe(change, partitions),
-        sql=up,
+        sql=alter_table_sql(change),
         reverse=alter_table_sql(change.inverse()),
-        destructive=bool(dropped) or bool(dropped_partitions),
+        destructive=bool(dropped) or bool(dropped_partitions) or bool(overwritten),
         rewrites_table=any(a.type != b.type for a, b in change.altered) or bool(change.up_values)
-        or bool(_reorder_sql(change)) or partitions.rewrites_table(),
+        or bool(_reorder_sql(change)) or partitions.rewrites_table() or bool(overwritten),
         lossy_reverse="; ".join(text for text in (lossy_reverse, partitions_lossy) if text),
         transactional=False,
+        loss_checks=checks,
     )
 
 
@@ -427,28 +312,157 @@ def _partition_step(change: d.AlterTable) -> PartitionStep:
 
 
 def alter_table_sql(change: d.AlterTable) -> list[str]:
-    """The statements that turn ``change.old`` into ``change.new`` (foreign keys aside), in a safe order."""
+    """The statements that turn ``change.old`` into ``change.new`` (foreign keys aside), in a safe order.
+
+    Without values to compute, every clause goes in one ALTER TABLE. With values (``--convert``,
+    ``--default``, a value for an added column), see :func:`_converting_sql`.
+    """
+    change = _with_generated_values(change)
+    if change.up_values:
+        statements = _converting_sql(change)
+    else:
+        table = quote(change.old.name)
+        statements = _drop_constraints(change.old, change.new, change.renamed, table)
+        statements += _reshaping_sql(change, table, temps={}, positions=True)
+        statements = _combined(statements, table) + _reorder_sql(change)
+    return _partition_step(change).around(statements)
+
+
+def _with_generated_values(change: d.AlterTable) -> d.AlterTable:
+    """A generated column that becomes a plain one keeps the values it holds: they are its computed value."""
+    values = {n.name: quote(o.name) for o, n in change.altered
+              if o.generated is not None and n.generated is None and n.name not in change.up_values}
+    return replace(change, up_values={**change.up_values, **values}) if values else change
+
+
+def _converting_sql(change: d.AlterTable) -> list[str]:
+    """Values computed from the old row, and no value passing through a type that cannot hold it.
+
+    A column whose values are converted into another type gets them in a new column of its new
+    type (``_dbshift_tmp_...``) while the old column still holds the old values; the old column is
+    then dropped and the new one takes its name and place (with the keys and indexes over it made
+    again). A column whose type stays (a NOT NULL backfill) is updated in place before it changes.
+    One UPDATE computes every value, so each expression reads the row as it was.
+    """
     table = quote(change.old.name)
-    old, new = change.old, change.new
-    renamed = change.renamed
-    statements = _drop_constraints(old, new, renamed, table)
-    changed = {} if change.up_values else {o.name: n for o, n in change.altered if o.name in renamed and
-                                           (o.generated, o.generated_stored) == (n.generated, n.generated_stored)}
-    statements += [f"ALTER TABLE {table} CHANGE COLUMN {quote(o)} {column_sql(n)}" for o, n in changed.items()]
-    statements += _modify_columns(replace(change, altered=tuple(p for p in change.altered if p[0].name not in changed)), table)
-    statements += _add_columns(change, table)
+    temps = temp_columns(change)
+    moved = {o.name for o, n in change.altered if n.name in temps}
+    loose_old, loose_new = _without_keys_over(change.old, moved), _without_keys_over(change.new, set(temps))
+    first = _drop_constraints(change.old, loose_new, change.renamed, table)
+    first += [f"ALTER TABLE {table} DROP INDEX {quote(i.name)}" for i in _indexes_over(change, moved)]
+    first += [f"ALTER TABLE {table} ADD COLUMN {column_sql(_holder(n, temp))}"
+              for n, temp in ((n, temps[n.name]) for o, n in change.altered if n.name in temps)]
+    first += [f"ALTER TABLE {table} ADD COLUMN {column_sql(_holder(c, c.name))}{_place_sql(_place_while_old(change, c))}"
+              for c in change.added if c.name in change.up_values]
+    assignments = [f"{quote(temps[n.name])} = {change.up_values[n.name]}" for o, n in change.altered if n.name in temps]
+    assignments += [f"{quote(c.name)} = {change.up_values[c.name]}" for c in change.added if c.name in change.up_values]
+    assignments += [f"{quote(o.name)} = {change.up_values[n.name]}" for o, n in change.altered
+                    if n.name in change.up_values and n.name not in temps]  # in place: last, it reads the others
+    update = [f"UPDATE {table} SET " + ", ".join(assignments)] if assignments else []
+    last = _reshaping_sql(replace(change, old=loose_old), table, temps, positions=False)
+    last += [f"ALTER TABLE {table} ADD {index_clause(i)}" for i in _indexes_over(change, moved) if i in change.new.indexes]
+    return _combined(first, table) + update + _combined(last, table) + _reorder_sql(change)
+
+
+def moved_columns(change: d.AlterTable) -> set[str]:
+    """Old names of the columns whose values move into a new column (a key over one is dropped first)."""
+    change = _with_generated_values(change)
+    temps = temp_columns(change) if change.up_values else {}
+    return {o.name for o, n in change.altered if n.name in temps}
+
+
+def temp_columns(change: d.AlterTable) -> dict[str, str]:
+    """New name -> temporary column, for each converted column whose values need a column of the new type.
+
+    One column whose type, collation and NULL-ability hold the new values is updated in place
+    instead (MySQL assigns left to right, so only one in-place assignment can read the old row).
+    """
+    taken = {c.name.lower() for c in change.old.columns + change.new.columns}
+    temps, in_place = {}, False
+    for old, new in change.altered:
+        if new.name not in change.up_values:
+            continue
+        holds = (old.type, old.collation) == (new.type, new.collation) and (old.nullable or not new.nullable) \
+            and old.generated is None and new.generated is None
+        if holds and not in_place:
+            in_place = True
+            continue
+        name = ("_dbshift_tmp_" + new.name)[:64]
+        while name.lower() in taken:
+            name = name[:60] + "_" + str(len(taken))
+        taken.add(name.lower())
+        temps[new.name] = name
+    return temps
+
+
+def _holder(column: Column, name: str) -> Column:
+    """A plain nullable column of ``column``'s type, to receive computed values."""
+    keep = {k: v for k, v in column.options.items() if k not in ("auto_increment", "check", "on_update")}
+    return replace(column, name=name, nullable=True, default=None, generated=None, hidden=False, options=keep)
+
+
+def _without_keys_over(table: Table, columns: set[str]) -> Table:
+    """``table`` without the primary key and unique keys over ``columns``, and without checks (when any)."""
+    if not columns:
+        return table
+    pk = table.primary_key if table.primary_key and not set(table.primary_key.columns) & columns else None
+    return replace(table, primary_key=pk, uniques=tuple(u for u in table.uniques if not set(u.columns) & columns),
+                   checks=())
+
+
+def _indexes_over(change: d.AlterTable, moved: set[str]) -> list[Index]:
+    """The indexes over ``moved`` columns that the table keeps (or that serve foreign keys): made again after the move."""
+    return [i for i in change.old.indexes if set(i.columns) & moved
+            and (i in change.new.indexes or serves_foreign_key(change.old, i))]
+
+
+def _reshaping_sql(change: d.AlterTable, table: str, temps: dict[str, str], positions: bool) -> list[str]:
+    """Column, constraint, index and option steps after the values are in place.
+
+    ``temps``: converted columns whose values wait in a temporary column (see :func:`temp_columns`).
+    ``positions``: place new columns with AFTER (names as they are once every clause of the one
+    ALTER TABLE has run: MySQL and MariaDB resolve AFTER against the new names); else at the end.
+    """
+    old, new, renamed = change.old, change.new, change.renamed
+    statements = _alter_columns(change, table, temps, positions)
+    for column in change.added:
+        if column.name in change.up_values:
+            if not column.nullable:
+                statements.append(f"ALTER TABLE {table} MODIFY COLUMN {column_sql(column)}")
+            continue
+        instant = ", ALGORITHM=INSTANT" if _instant_add(column) else ""
+        statements.append(f"ALTER TABLE {table} ADD COLUMN {column_sql(column)}{_position(change, column, positions)}{instant}")
     statements += [f"ALTER TABLE {table} DROP COLUMN {quote(c.name)}" for c in change.dropped]
+    altered = {o.name for o, n in change.altered}
     statements += [f"ALTER TABLE {table} RENAME COLUMN {quote(o)} TO {quote(n)}" for o, n in renamed.items()
-                   if o not in changed]
+                   if o not in altered]
     statements += _add_constraints(old, new, renamed, table)
-    gone = [i for i in old.indexes if serves_foreign_key(old, i) and i not in new.indexes]
+    moved = {o.name for o, n in change.altered if n.name in temps}
+    gone = [i for i in old.indexes if serves_foreign_key(old, i) and i not in new.indexes and not set(i.columns) & moved]
     made = [i for i in new.indexes if serves_foreign_key(new, i) and i not in old.indexes]
     if gone or made:
         statements.append(_index_swap_sql(change.old.name, gone, made))
     if _without_partitioning(old.options) != _without_partitioning(new.options):
-        statements.append(f"ALTER TABLE {table} {_table_options(new, explicit_comment=True, before=old)}")
-    statements = (statements if change.up_values else _combined(statements, table)) + _reorder_sql(change)
-    return _partition_step(change).around(statements)
+        statements.append(table_options_sql(old, new))
+    return statements
+
+
+def _alter_columns(change: d.AlterTable, table: str, temps: dict[str, str], positions: bool) -> list[str]:
+    """Each altered column into its new definition and name (a temporary column into its place)."""
+    statements = []
+    for old, new in change.altered:
+        if new.name in temps:
+            statements += [f"ALTER TABLE {table} DROP COLUMN {quote(old.name)}",
+                           f"ALTER TABLE {table} CHANGE COLUMN {quote(temps[new.name])} {column_sql(new)}"]
+        elif (old.generated, old.generated_stored) != (new.generated, new.generated_stored):
+            # MariaDB and MySQL cannot MODIFY a column into or out of being generated.
+            statements += [f"ALTER TABLE {table} DROP COLUMN {quote(old.name)}",
+                           f"ALTER TABLE {table} ADD COLUMN {column_sql(new)}{_position(change, new, positions)}"]
+        elif old.name != new.name:
+            statements.append(f"ALTER TABLE {table} CHANGE COLUMN {quote(old.name)} {column_sql(new)}")
+        else:
+            statements.append(f"ALTER TABLE {table} MODIFY COLUMN {column_sql(new)}")
+    return statements
 
 
 def _without_partitioning(options: dict) -> dict:
@@ -474,6 +488,7 @@ def _reorder_sql(change: d.AlterTable) -> list[str]:
     The columns already in the desired relative order (a longest increasing run) stay; each other
     one moves after its desired predecessor, in desired order, so predecessors are in place first.
     """
+    change = _with_generated_values(change)
     wanted = [c.name for c in change.new.columns]
     now = _order_after_steps(change)
     staying = _longest_increasing([wanted.index(n) for n in now])
@@ -487,9 +502,12 @@ def _reorder_sql(change: d.AlterTable) -> list[str]:
 
 
 def _order_after_steps(change: d.AlterTable) -> list[str]:
-    """Column names (new) in the order the other statements leave them: added ones after their predecessor."""
-    regenerated = {new.name for old, new in change.altered
-                   if (old.generated, old.generated_stored) != (new.generated, new.generated_stored)}
+    """Column names (new) in the order the other statements leave them: in one ALTER TABLE, added
+    and re-made (generated) columns come after their predecessor (see :func:`_order_after_converting`)."""
+    if change.up_values:
+        return _order_after_converting(change)
+    regenerated = [new.name for old, new in change.altered
+                   if (old.generated, old.generated_stored) != (new.generated, new.generated_stored)]
     new_name = {old: new for new, old in change.sources.items()}
     order = [new_name[c.name] for c in change.old.columns if c.name in new_name and new_name[c.name] not in regenerated]
     wanted = [c.name for c in change.new.columns]
@@ -499,6 +517,47 @@ def _order_after_steps(change: d.AlterTable) -> list[str]:
         at = wanted.index(name)
         order.insert(order.index(wanted[at - 1]) + 1 if at else 0, name)
     return order
+
+
+def _place_while_old(change: d.AlterTable, column: Column) -> tuple[str, str | None]:
+    """Where a column added before the values are computed goes: ("after", name) of its predecessor
+    when that one exists by then (an old column, under its old name, or a column added before it),
+    ("first", None), or ("last", None)."""
+    wanted = [c.name for c in change.new.columns]
+    at = wanted.index(column.name)
+    if at == 0:
+        return "first", None
+    previous = wanted[at - 1]
+    if previous in change.sources:
+        return "after", change.sources[previous]
+    early = [c.name for c in change.added if c.name in change.up_values]
+    return ("after", previous) if previous in early[:early.index(column.name)] else ("last", None)
+
+
+def _place_sql(place: tuple[str, str | None]) -> str:
+    where, name = place
+    return {"first": " FIRST", "last": ""}.get(where, f" AFTER {quote(name or '')}")
+
+
+def _order_after_converting(change: d.AlterTable) -> list[str]:
+    """Column names (new) in the order :func:`_converting_sql` leaves them, step by step."""
+    temps = temp_columns(change)
+    order = [c.name for c in change.old.columns] + [temps[n.name] for o, n in change.altered if n.name in temps]
+    for column in change.added:
+        if column.name in change.up_values:
+            where, anchor = _place_while_old(change, column)
+            at = {"first": 0, "last": len(order)}.get(where, order.index(anchor) + 1 if anchor in order else len(order))
+            order.insert(at, column.name)
+    moved = {o.name for o, n in change.altered if n.name in temps}
+    back = {temp: new for new, temp in temps.items()}
+    order = [back.get(name, name) for name in order if name not in moved]
+    regenerated = {o.name: n.name for o, n in change.altered
+                   if (o.generated, o.generated_stored) != (n.generated, n.generated_stored) and n.name not in temps}
+    order = [name for name in order if name not in regenerated] + list(regenerated.values())
+    order += [c.name for c in change.added if c.name not in change.up_values]
+    dropped = {c.name for c in change.dropped}
+    new_name = {old: new for new, old in change.sources.items()}
+    return [new_name.get(name, name) for name in order if name not in dropped]
 
 
 def _longest_increasing(values: list[int]) -> set[int]:
@@ -536,55 +595,21 @@ def _add_constraints(old: Table, new: Table, renamed: dict, table: str) -> list[
     new_pk, new_uniques, new_checks, new_keys = _renamed_keys(new, {})
     statements = []
     if new_pk is not None and old_pk != new_pk:
-        statements.append(f"ALTER TABLE {table} ADD PRIMARY KEY ({_names(new_pk.columns)})")
-    statements += [f"ALTER TABLE {table} ADD UNIQUE KEY {quote(n)} ({_names(u.columns)})"
+        statements.append(f"ALTER TABLE {table} ADD PRIMARY KEY ({names_sql(new_pk.columns)})")
+    statements += [f"ALTER TABLE {table} ADD UNIQUE KEY {quote(n)} ({names_sql(u.columns)})"
                    for n, u in new_uniques.items() if old_uniques.get(n) != u]
     statements += [f"ALTER TABLE {table} ADD CONSTRAINT {quote(n)} CHECK ({c.expression})"
                    for n, c in new_checks.items() if old_checks.get(n) != c]
     return statements
 
 
-def _modify_columns(change: d.AlterTable, table: str) -> list[str]:
-    """MODIFY each altered column (under its old name), then fill values computed from the old row."""
-    statements, updates = [], []
-    for old, new in change.altered:
-        if (old.generated, old.generated_stored) != (new.generated, new.generated_stored):
-            # MariaDB and MySQL cannot MODIFY a column into or out of being generated.
-            statements += [f"ALTER TABLE {table} DROP COLUMN {quote(old.name)}",
-                           f"ALTER TABLE {table} ADD COLUMN {column_sql(replace(new, name=old.name))}"
-                           f"{_position_after_renames(change, new)}"]
-            continue
-        statements.append(f"ALTER TABLE {table} MODIFY COLUMN {column_sql(replace(new, name=old.name))}")
-        value = change.up_values.get(new.name)
-        if value is not None:
-            updates.append(f"UPDATE {table} SET {quote(old.name)} = {value}")
-    return statements + updates
-
-
-def _add_columns(change: d.AlterTable, table: str) -> list[str]:
-    statements = []
-    for column in change.added:
-        value = change.up_values.get(column.name)
-        instant = ", ALGORITHM=INSTANT" if _instant_add(column) and value is None else ""
-        if value is None:
-            statements.append(f"ALTER TABLE {table} ADD COLUMN {column_sql(column)}{_position_after_renames(change, column)}{instant}")
-            continue
-        statements += [f"ALTER TABLE {table} ADD COLUMN {column_sql(replace(column, nullable=True))}"
-                       f"{_position_after_renames(change, column)}",
-                       f"UPDATE {table} SET {quote(column.name)} = {value}"]
-        if not column.nullable:
-            statements.append(f"ALTER TABLE {table} MODIFY COLUMN {column_sql(column)}")
-    return statements
-
-
-def _position_after_renames(change: d.AlterTable, column: Column) -> str:
-    """AFTER the previous column, named as it is at this point (before renames run)."""
+def _position(change: d.AlterTable, column: Column, positions: bool) -> str:
+    """AFTER the previous column by its new name (or FIRST); "" when ``positions`` is off (the column goes last)."""
+    if not positions:
+        return ""
     names = [c.name for c in change.new.columns]
     at = names.index(column.name)
-    if at == 0:
-        return " FIRST"
-    previous = names[at - 1]
-    return f" AFTER {quote(change.sources.get(previous, previous))}"
+    return f" AFTER {quote(names[at - 1])}" if at else " FIRST"
 
 
 def _instant_add(column: Column) -> bool:

@@ -141,8 +141,10 @@ def _judge_down(db: Database, migration: Migration, analyser: Analyser | None, c
         script = analyser.script(step.down_sql)
     step.losses = _losses(db, script, _counter(db) if count else (lambda *_args: None))
     step.rebuilds = [str(r.table) for r in script.rebuilds if not r.lost_columns]
+    step.rebuilds += [f"{r.column} (into {r.renamed_to})" for r in script.column_rebuilds]
     unreadable = [f"cannot read `{_first_line(e.sql)}` ({e.unreadable})" for e in script.unreadable]
     converted = [str(r.table) for r in script.rebuilds if not r.proven and not r.lost_columns]
+    converted += [f"{r.column} (into {r.renamed_to})" for r in script.column_rebuilds]
     if step.losses:
         described = [loss.describe() if count else loss.what for loss in step.losses]
         step.verdict, step.reason = LOSSY, "drops or deletes data: " + "; ".join(described)
@@ -182,7 +184,9 @@ def _losses(db: Database, script: ScriptEffects, count: Counter) -> list[Loss]:
             if not script.rebuilt(dropped):
                 losses.append(Loss(f"table {dropped.table}", count(dropped.live_name or dropped.table), sql))
         for column in effect.drops_columns:
-            losses.append(Loss(f"column {column}", count(column.table, f"{db.quote(column.column)} IS NOT NULL"), sql))
+            if script.column_rebuilt(column) is None:  # a converted column's values live on in its successor
+                losses.append(Loss(f"column {column}", count(column.table, f"{db.quote(column.column)} IS NOT NULL"),
+                                   sql))
         for change in effect.drops_partitions:
             losses.append(Loss(f"partition(s) {', '.join(change.partitions)} of {change.table}",
                                count(change.table, None, change.partitions), sql))

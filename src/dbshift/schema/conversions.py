@@ -10,8 +10,10 @@ expression both ways.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from dbshift.dialects.sqlite_description import SQLITE
 from dbshift.errors import ConfigError
 
 
@@ -24,8 +26,8 @@ class Conversions:
     defaults: dict[tuple[str, str], str] = field(default_factory=dict)
 
     @staticmethod
-    def parse(convert=(), reverse=(), defaults=(), maps=(), quote=lambda n: '"' + n.replace('"', '""') + '"') -> "Conversions":
-        """Read the command-line options into a :class:`Conversions`."""
+    def parse(convert=(), reverse=(), defaults=(), maps=(), quote: Callable[[str], str] = SQLITE.quote) -> "Conversions":
+        """Read the command-line options into a :class:`Conversions` (``quote``: the dialect's, for --map)."""
         result = Conversions()
         for option, target, flag in ((convert, result.up, "--convert"), (reverse, result.down, "--reverse"),
                                      (defaults, result.defaults, "--default")):
