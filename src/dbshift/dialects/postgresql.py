@@ -12,8 +12,20 @@ import uuid
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-from dbshift.dialects.base import Database, Statement, TableWatch, foreign_key_violations, sha256_file, summed_digest
-from dbshift.dialects.statement_writes import IDENTIFIER_PART, IDENTIFIER_START, WriteWatcher, tables_written
+from dbshift.dialects.base import (
+    Database,
+    Statement,
+    TableWatch,
+    foreign_key_violations,
+    sha256_file,
+    summed_digest,
+)
+from dbshift.dialects.statement_writes import (
+    IDENTIFIER_PART,
+    IDENTIFIER_START,
+    WriteWatcher,
+    tables_written,
+)
 from dbshift.errors import CheckFailed, ConfigError, LockHeld
 
 LOCK_POLL_SECONDS = 0.05

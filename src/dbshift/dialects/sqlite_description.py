@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from dbshift.dialects.description import BLOB, DECIMAL, INTEGER, REAL, TEXT, DialectDescription, NameRule
+from dbshift.dialects.description import (
+    BLOB,
+    DECIMAL,
+    INTEGER,
+    REAL,
+    TEXT,
+    DialectDescription,
+    NameRule,
+)
 
 #: SQLite's five affinities (https://sqlite.org/datatype3.html) as type families.
 AFFINITY_FAMILIES = {"INTEGER": INTEGER, "TEXT": TEXT, "BLOB": BLOB, "REAL": REAL, "NUMERIC": DECIMAL}

@@ -190,7 +190,7 @@ def write_migration(directory: Path, name: str, result: Draft, version: int | No
         name,
         up=up,
         down="\n".join(down_parts) if plan.reversible else None,
-        description=describe(plan),
+        description=plan_description(plan),
         destructive=plan.destructive,
         risky=plan.rewrites_tables,
         version=version,
@@ -207,7 +207,7 @@ def down_keeps_every_column(result: Draft) -> bool:
             and not any(change.added or change.lossy_down for change in altered))
 
 
-def describe(plan: Plan) -> str:
+def plan_description(plan: Plan) -> str:
     """A one-line description of a plan."""
     first = plan.operations[0].description.removesuffix(" (table rebuild)") if plan.operations else "no changes"
     more = len(plan.operations) - 1
