@@ -19,7 +19,7 @@ from value_oracle import fill_with_edge_values
 from dbshift.dialects import open_database
 from dbshift.inspectors.mysql import inspect_database
 from dbshift.planners import mysql_losses
-from dbshift.schema.drafting import draft_schemas
+from dbshift.drafting.draft import draft_schemas
 from dbshift.urls import parse_url
 from servers.conftest import create_database, drop_database
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from dbshift.dialects.mysql_description import MYSQL
 from dbshift.dialects.base import BOOKKEEPING_TABLES
+from dbshift.dialects.mysql_description import MYSQL
 from dbshift.schema.model import (
     Check,
     Column,

@@ -24,8 +24,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from dbshift.dialects.postgresql_description import POSTGRESQL
 from dbshift.dialects.base import BOOKKEEPING_TABLES
+from dbshift.dialects.postgresql_description import POSTGRESQL
 from dbshift.schema.model import (
     NO_ACTION,
     Check,

@@ -19,12 +19,23 @@ import re
 from dataclasses import replace
 
 from dbshift.planners import postgresql_objects as o
-from dbshift.planners.postgresql_objects import literal, quote
 from dbshift.planners import postgresql_rebuild as rebuild
-from dbshift.planners.views import order_views, view_mentions, views_in_dependency_order
 from dbshift.planners.operations import Operation, Plan
+from dbshift.planners.postgresql_objects import literal, quote
+from dbshift.planners.views import order_views, view_mentions, views_in_dependency_order
 from dbshift.schema import diff as d
-from dbshift.schema.model import NO_ACTION, Check, Column, ForeignKey, Index, PrimaryKey, Schema, Table, Trigger, Unique
+from dbshift.schema.model import (
+    NO_ACTION,
+    Check,
+    Column,
+    ForeignKey,
+    Index,
+    PrimaryKey,
+    Schema,
+    Table,
+    Trigger,
+    Unique,
+)
 
 SERIAL_TYPES = {"INTEGER": "SERIAL", "BIGINT": "BIGSERIAL", "SMALLINT": "SMALLSERIAL"}
 #: Type changes PostgreSQL makes without rewriting the table (binary-coercible widenings).
