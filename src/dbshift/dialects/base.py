@@ -36,6 +36,28 @@ class TableWatch:
     dropped: set[str] = field(default_factory=set)
 
 
+class LineCounter:
+    """The line where an offset of ``text`` lies, for offsets asked in increasing order.
+
+    Each newline is counted once over a whole script (a splitter asking for every statement's
+    line from the start of the file took minutes on 300,000 statements).
+    """
+
+    def __init__(self, text: str, first_line: int = 1):
+        self.text = text
+        self.offset = 0
+        self.line = first_line
+
+    def line_at(self, offset: int) -> int:
+        """The line of ``offset`` (counting on from the previous offset asked for)."""
+        if offset < self.offset:  # asked out of order: count again from the start
+            self.line -= self.text.count("\n", offset, self.offset)
+        else:
+            self.line += self.text.count("\n", self.offset, offset)
+        self.offset = offset
+        return self.line
+
+
 SUM_MASK = (1 << 64) - 1
 
 

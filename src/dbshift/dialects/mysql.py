@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import shutil
@@ -13,7 +14,7 @@ import uuid
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-from dbshift.dialects.base import Database, Statement, TableWatch, summed_digest
+from dbshift.dialects.base import Database, LineCounter, Statement, TableWatch, summed_digest
 from dbshift.dialects.statement_writes import IDENTIFIER_PART, WriteWatcher, tables_written
 from dbshift.errors import CheckFailed, ConfigError, LockHeld
 
@@ -496,6 +497,9 @@ _ROUTINE_START = re.compile(
     re.IGNORECASE,
 )
 _NOT_BLOCK_ENDS = {"IF", "LOOP", "WHILE", "REPEAT"}
+#: A statement up to its semicolon made only of plain text and simple '...' or "..." strings (no
+#: doubled quote, no backslash): no comment, `identifier` or routine body; the semicolon ends it.
+_PLAIN_STATEMENT = re.compile(r"""(?:[^'"`#\-/;\\]++|'[^'\\]*+'(?!')|"[^"\\]*+"(?!"))*+""")
 
 
 def split_mysql_script(text: str, first_line: int = 1) -> list[Statement]:
@@ -507,6 +511,7 @@ def split_mysql_script(text: str, first_line: int = 1) -> list[Statement]:
     or altered) is kept whole.
     """
     scanner = _Scanner(text)
+    lines = LineCounter(text, first_line)
     statements: list[Statement] = []
     start, delimiter = 0, ";"
     while start < len(text):
@@ -520,7 +525,7 @@ def split_mysql_script(text: str, first_line: int = 1) -> list[Statement]:
         sql = text[code:end].strip()
         if delimiter == ";" and end < len(text):
             sql += ";"
-        statements.append(Statement(sql=sql, line=first_line + text.count("\n", 0, code)))
+        statements.append(Statement(sql=sql, line=lines.line_at(code)))
         start = end + len(delimiter)
     return statements
 
@@ -535,8 +540,18 @@ class _Scanner:
         """Index of the delimiter that ends the statement starting at ``start`` (or len(text))."""
         text, i, n = self.text, start, len(self.text)
         routine = delimiter == ";" and bool(_ROUTINE_START.match(text, start))
+        if delimiter == ";" and not routine:
+            plain = _PLAIN_STATEMENT.match(text, start)
+            if text.startswith(";", plain.end()):
+                return plain.end()
+        special = _special(delimiter)
         depth = 0
         while i < n:
+            if not routine:
+                found = special.search(text, i)
+                if found is None:
+                    return n
+                i = found.start()
             char = text[i]
             if char in "'\"`":
                 i = self.skip_quoted(i)
@@ -555,17 +570,24 @@ class _Scanner:
         """Skip a quoted string or identifier; strings also escape with a backslash."""
         text, quote = self.text, self.text[i]
         j = i + 1
-        while j < len(text):
-            if text[j] == "\\" and quote != "`":
-                j += 2
-            elif text[j] == quote:
-                if text.startswith(quote * 2, j):
-                    j += 2
-                    continue
-                return j + 1
-            else:
-                j += 1
-        return len(text)
+        while True:
+            close = text.find(quote, j)
+            if close < 0:
+                return len(text)
+            if quote != "`" and (backslash := text.find("\\", j, close)) >= 0:
+                j = backslash + 2  # the escaped character may be the quote
+                continue
+            if text.startswith(quote * 2, close):
+                j = close + 2
+                continue
+            return close + 1
+
+
+@functools.lru_cache(maxsize=16)
+def _special(delimiter: str) -> re.Pattern:
+    """A character that may start a string, a comment or ``delimiter``: outside a routine body the
+    scanner jumps from one to the next."""
+    return re.compile("['\"`#\\-/]|" + re.escape(delimiter))
 
 
 def _track_block(word: str, depth: int, text: str, after: int) -> int:

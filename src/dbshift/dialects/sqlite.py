@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-from dbshift.dialects.base import Database, Statement, TableWatch, sum_row_hashes
+from dbshift.dialects.base import Database, LineCounter, Statement, TableWatch, sum_row_hashes
 from dbshift.errors import CheckFailed, ConfigError, LockHeld
 from dbshift.urls import parse_url
 
@@ -523,6 +523,7 @@ def _is_foreign_key_check(sql: str) -> bool:
 def split_sqlite_script(text: str, first_line: int = 1) -> list[Statement]:
     """Split ``text`` at semicolons that end a complete statement, as SQLite itself judges it."""
     statements: list[Statement] = []
+    lines = LineCounter(text, first_line)
     start = 0
     search_from = 0
     while True:
@@ -532,20 +533,19 @@ def split_sqlite_script(text: str, first_line: int = 1) -> list[Statement]:
         chunk = text[start : end + 1]
         search_from = end + 1
         if sqlite3.complete_statement(chunk):
-            _append_statement(statements, text, start, chunk, first_line)
+            _append_statement(statements, lines, start, chunk)
             start = end + 1
     tail = text[start:]
     if _strip_comments(tail).strip():
-        _append_statement(statements, text, start, tail, first_line)
+        _append_statement(statements, lines, start, tail)
     return statements
 
 
-def _append_statement(statements: list[Statement], text: str, start: int, chunk: str, first_line: int) -> None:
+def _append_statement(statements: list[Statement], lines: LineCounter, start: int, chunk: str) -> None:
     body_offset = _first_code_offset(chunk)
     if body_offset is None:
         return
-    line = first_line + text.count("\n", 0, start + body_offset)
-    statements.append(Statement(sql=chunk.strip(), line=line))
+    statements.append(Statement(sql=chunk.strip(), line=lines.line_at(start + body_offset)))
 
 
 def _first_code_offset(chunk: str) -> int | None:
