@@ -189,6 +189,10 @@ class History:
             (now_iso(), action, version, name, self._actor, self._host, duration_ms, detail),
         )
 
+    def has_log(self) -> bool:
+        """Whether ``dbshift_log`` exists (a database dbshift never changed has none)."""
+        return self.db.table_exists(LOG_TABLE)
+
     def log_entries(self, limit: int = 200) -> list[LogEntry]:
         """The newest ``limit`` log lines, oldest first."""
         if not self.db.table_exists(LOG_TABLE):

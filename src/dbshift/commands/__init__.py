@@ -126,6 +126,10 @@ class ProgressPrinter:
             out.print(f"[green]ok[/green] ({data['duration_ms']} ms)")
         elif event == "failed":
             out.print("[red]failed[/red]")
+        elif event == "interrupted":
+            out.print("[red]interrupted[/red]")
+        elif event == "waiting":
+            error_console().print(f"[yellow]{escape(data['message'])}[/yellow]", soft_wrap=True)
         elif event == "backup-done":
             out.print(f"[dim]backup written: {escape(str(data['path']))}[/dim]")
         elif self.verbose and event == "backup-progress" and data["total"]:

@@ -68,6 +68,16 @@ class MySQLDatabase(Database):
         if self._drop_via is not None:
             drop_database(self._drop_via, self.url.database)
 
+    def interrupt(self) -> None:
+        """``KILL QUERY`` from a second connection: the statement fails, the connection stays."""
+        killer = self._pymysql.connect(**{"connect_timeout": 5, **connection_kwargs(self.url)},
+                                       autocommit=True, charset="utf8mb4")
+        try:
+            with killer.cursor() as cursor:
+                cursor.execute(f"KILL QUERY {int(self._conn.thread_id())}")
+        finally:
+            killer.close()
+
     def begin(self) -> None:
         self._conn.begin()
 
@@ -122,7 +132,11 @@ class MySQLDatabase(Database):
     def _named_lock(self, timeout: float) -> Iterator[None]:
         """``GET_LOCK``, polled until ``timeout``; the server releases it if the process dies."""
         deadline = time.monotonic() + max(timeout, 0.0)
+        on_wait = self.on_wait
         while self.execute("SELECT GET_LOCK(%s, 0)", (self.lock_name,))[0][0] != 1:
+            if on_wait is not None:
+                on_wait(f"waiting for the migration lock held by {self._describe_holder()}")
+                on_wait = None
             if time.monotonic() >= deadline:
                 raise LockHeld(
                     f"the migration lock is held by {self._describe_holder()}",

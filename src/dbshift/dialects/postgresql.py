@@ -72,6 +72,9 @@ class PostgreSQLDatabase(Database):
         if self._drop_via is not None:
             drop_database(self._drop_via, self.url.database)
 
+    def interrupt(self) -> None:
+        self._conn.cancel()
+
     def begin(self) -> None:
         self._conn.execute("BEGIN")
         self._in_transaction = True
@@ -141,7 +144,11 @@ class PostgreSQLDatabase(Database):
     def _advisory_lock(self, timeout: float, holder: dict) -> Iterator[None]:
         """A session-level ``pg_advisory_lock``; the server releases it if the process dies."""
         deadline = time.monotonic() + max(timeout, 0.0)
+        on_wait = self.on_wait
         while not self.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,))[0][0]:
+            if on_wait is not None:
+                on_wait(f"waiting for the migration lock held by {self._describe_holder()}")
+                on_wait = None
             if time.monotonic() >= deadline:
                 raise LockHeld(
                     f"the migration lock is held by {self._describe_holder()}",
