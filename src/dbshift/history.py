@@ -17,7 +17,9 @@ from dbshift.dialects.base import Database
 
 HISTORY_TABLE = "dbshift_history"
 LOG_TABLE = "dbshift_log"
-BOOKKEEPING_TABLES = (HISTORY_TABLE, LOG_TABLE)
+#: Who holds the migration lock, where the lock itself cannot say (MySQL/MariaDB's named locks).
+LOCK_TABLE = "dbshift_lock"
+BOOKKEEPING_TABLES = (HISTORY_TABLE, LOG_TABLE, LOCK_TABLE)
 
 APPLIED = "applied"
 RUNNING = "running"

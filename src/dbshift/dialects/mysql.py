@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import os
 import re
 import shutil
@@ -17,6 +18,7 @@ from typing import Any, Callable, Iterator, Sequence
 from dbshift.dialects.base import Database, LineCounter, Statement, TableWatch, summed_digest
 from dbshift.dialects.statement_writes import IDENTIFIER_PART, WriteWatcher, tables_written
 from dbshift.errors import CheckFailed, ConfigError, LockHeld
+from dbshift.history import LOCK_TABLE
 
 LOCK_POLL_SECONDS = 0.05
 DUMP_TOOLS = ("mariadb-dump", "mysqldump")
@@ -126,10 +128,10 @@ class MySQLDatabase(Database):
         return f"dbshift:{self.url.database}"[:64]
 
     def lock(self, timeout: float, holder: dict) -> contextlib.AbstractContextManager:
-        return self._named_lock(timeout)
+        return self._named_lock(timeout, holder)
 
     @contextlib.contextmanager
-    def _named_lock(self, timeout: float) -> Iterator[None]:
+    def _named_lock(self, timeout: float, holder: dict | None = None) -> Iterator[None]:
         """``GET_LOCK``, polled until ``timeout``; the server releases it if the process dies."""
         deadline = time.monotonic() + max(timeout, 0.0)
         on_wait = self.on_wait
@@ -144,11 +146,32 @@ class MySQLDatabase(Database):
                 )
             time.sleep(LOCK_POLL_SECONDS)
         try:
+            if holder:
+                self._write_holder(holder)
             yield
         finally:
             if self._conn.open:
                 self.rollback()
                 self.execute("SELECT RELEASE_LOCK(%s)", (self.lock_name,))
+
+    def _write_holder(self, holder: dict) -> None:
+        """Keep who holds the lock in ``dbshift_lock`` (a named lock carries no data): a waiting run
+        then names the holder's pid and host, as the file lock and PostgreSQL's advisory lock do."""
+        if not self.table_exists(LOCK_TABLE):
+            self._catalog(f"CREATE TABLE IF NOT EXISTS {LOCK_TABLE} (name VARCHAR(64) NOT NULL PRIMARY KEY, "
+                          "connection_id BIGINT NOT NULL, holder TEXT NOT NULL)")
+        self._catalog(f"REPLACE INTO {LOCK_TABLE} (name, connection_id, holder) VALUES (%s, CONNECTION_ID(), %s)",
+                      (self.lock_name, json.dumps(holder)))
+
+    def _read_holder(self, connection_id: int) -> dict:
+        """What the run holding the lock on connection ``connection_id`` wrote about itself."""
+        try:
+            found = self._catalog(f"SELECT holder FROM {LOCK_TABLE} WHERE name = %s AND connection_id = %s",
+                                  (self.lock_name, connection_id))
+            info = json.loads(found[0][0]) if found else {}
+        except (self._pymysql.MySQLError, ValueError):
+            return {}
+        return info if isinstance(info, dict) else {}
 
     def _describe_holder(self) -> str:
         owner = self.execute("SELECT IS_USED_LOCK(%s)", (self.lock_name,))[0][0]
@@ -160,6 +183,10 @@ class MySQLDatabase(Database):
         if not rows:
             return f"connection {owner}"
         user, host, seconds = rows[0]
+        info = self._read_holder(owner)
+        if info:
+            return (f"pid {info.get('pid')} on host {info.get('host')} since {info.get('since')} "
+                    f"(connection {owner}, {user}@{host})")
         pid = self._client_pid(owner)
         who = f"pid {pid} " if pid else ""
         return f"{who}connection {owner} ({user}@{host}), idle {seconds} s"

@@ -181,7 +181,7 @@ class PostgreSQLDatabase(Database):
         parsed = parse_holder_tag(application or "")
         where = f"server pid {backend}, user {user}" + (f", client {client}" if client else "")
         if parsed:
-            return f"pid {parsed['pid']} on {parsed['host']} since {parsed['since']} ({where})"
+            return f"pid {parsed['pid']} on host {parsed['host']} since {parsed['since']} ({where})"
         return f"{application or 'a session'} since {started.isoformat(timespec='seconds')} ({where})"
 
     # -- backups ---------------------------------------------------------------------------
