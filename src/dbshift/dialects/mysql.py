@@ -451,7 +451,9 @@ def connection_kwargs(url) -> dict:
               "database": url.database}
     kwargs.update(url_parameters(url))
     if url.password is not None:
-        kwargs["password"] = url.password
+        # As bytes: PyMySQL encodes a str password as Latin-1, so "pässwörd" reached the server in
+        # other bytes than the mariadb client sends (UTF-8) and "密码" failed with a traceback.
+        kwargs["password"] = url.password.encode("utf-8")
     return kwargs
 
 
@@ -489,7 +491,7 @@ def option_file(url) -> Iterator[str]:
     with tempfile.TemporaryDirectory(prefix="dbshift-") as folder:
         path = Path(folder) / "client.cnf"
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write("[client]\n")
             if url.password is not None:
                 escaped = url.password.replace("\\", "\\\\").replace('"', '\\"')
