@@ -358,7 +358,11 @@ class Project:
         from dbshift.safety.verify import verify
 
         self._require_database()
-        return verify(lambda: self.connect(readonly=True), Path(against) if against else None)
+        try:
+            return verify(lambda: self.connect(readonly=True), Path(against) if against else None,
+                          progress=lambda message: self.on_event("progress", message=message))
+        finally:
+            self.on_event("progress-done")
 
     def rehearse(self):
         """Apply the pending migrations to a copy, check it, roll back and compare with the original."""

@@ -7,6 +7,7 @@ progress goes out through an ``on_event(name, **data)`` callback.
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
@@ -18,6 +19,50 @@ from dbshift.interrupts import InterruptWatch
 from dbshift.migrations import Migration
 
 EventSink = Callable[..., None]
+#: A statement running this long is reported (``running`` events), and then again at this interval.
+REPORT_AFTER_SECONDS = 2.0
+REPORT_EVERY_SECONDS = 1.0
+
+
+class StatementClock:
+    """While a migration runs, a background thread reports the statement that has run for more than
+    REPORT_AFTER_SECONDS: ``on_event("running", migration, direction, line, seconds)`` every
+    REPORT_EVERY_SECONDS (the CLI shows the elapsed time). Marking a statement costs one assignment."""
+
+    def __init__(self, on_event: EventSink, migration: Migration, direction: str):
+        self.on_event = on_event
+        self.migration = migration
+        self.direction = direction
+        self._current: tuple[int | None, float] | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._tick, name="dbshift-clock", daemon=True)
+
+    def __enter__(self) -> "StatementClock":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._current = None
+        self._stop.set()
+        self._thread.join()
+
+    def statement(self, line: int | None) -> None:
+        """A statement (starting at ``line`` of the file) starts now."""
+        self._current = (line, time.monotonic())
+
+    def _tick(self) -> None:
+        while not self._stop.wait(REPORT_EVERY_SECONDS):
+            current = self._current
+            if current is None:
+                continue
+            seconds = time.monotonic() - current[1]
+            if seconds >= REPORT_AFTER_SECONDS:
+                try:
+                    self.on_event("running", migration=self.migration, direction=self.direction,
+                                  line=current[0], seconds=seconds)
+                except Exception:  # progress output never stops a migration
+                    pass
+
 
 @dataclass
 class StepResult:
@@ -237,9 +282,14 @@ class Runner:
         return record
 
     def _run(self, migration: Migration, direction: str) -> None:
-        if migration.kind == "py":
-            self._run_python(migration, direction)
-            return
+        with StatementClock(self.on_event, migration, direction) as clock:
+            if migration.kind == "py":
+                clock.statement(None)
+                self._run_python(migration, direction)
+            else:
+                self._run_sql(migration, direction, clock)
+
+    def _run_sql(self, migration: Migration, direction: str, clock: StatementClock) -> None:
         statements = statements_of(self.db, migration, direction)
         if direction == "up" and not statements:
             raise MigrationFileError(
@@ -249,6 +299,7 @@ class Runner:
         for statement in statements:
             if self.interrupts.requested:
                 raise KeyboardInterrupt
+            clock.statement(statement.line)
             try:
                 self.db.run_statement(statement.sql)
             except DbshiftError as exc:
