@@ -99,3 +99,41 @@ def test_splitting_reads_the_script_once_not_once_per_statement(dialect):
     assert len(statements) == len(expected)
     # Counting newlines from the start for every statement read the text 2,500 times over here.
     assert CountingText.scanned <= 2 * len(text)
+
+
+PIECES = ["'", '"', "`", "[", "]", ";", ";", ";", "--", "\n", "/*", "*/", " ", "\t", "x", "é", "CREATE", "create",
+          "TRIGGER", "TEMP", "TEMPORARY", "END", "end", "EXPLAIN", "BEGIN", "SELECT 1", "-", "/", "t$1", "\f", "\v"]
+
+
+def test_the_sqlite_splitter_cuts_exactly_where_complete_statement_says(monkeypatch):
+    import random
+
+    from dbshift.dialects import sqlite_script
+
+    plain_split = sqlite_script.split_by_complete_statement
+
+    def no_fallback(text, *args):
+        raise AssertionError(f"the state machine disagreed with complete_statement on {text!r}")
+
+    monkeypatch.setattr(sqlite_script, "split_by_complete_statement", no_fallback)
+    chance = random.Random(11)
+    for _ in range(4000):
+        text = "".join(chance.choice(PIECES) + chance.choice(["", " "]) for _ in range(chance.randrange(40)))
+        fast = [(s.line, s.sql) for s in sqlite_script.split_sqlite_script(text)]
+        plain = [(s.line, s.sql) for s in plain_split(text)]
+        assert fast == plain, repr(text)
+
+
+@pytest.mark.parametrize("opening", ["INSERT INTO t VALUES ('never closed;\n", "/* never closed;\n",
+                                     "CREATE TRIGGER tr AFTER INSERT ON t BEGIN\n"])
+def test_a_quote_left_open_at_the_top_does_not_make_sqlite_splitting_quadratic(monkeypatch, opening):
+    from dbshift.dialects import sqlite_script
+
+    text = opening + "".join(f"INSERT INTO t VALUES ({i}, 'a;b');\n" for i in range(2_000))
+    asked = []
+    real = sqlite_script.sqlite3.complete_statement
+    monkeypatch.setattr(sqlite_script.sqlite3, "complete_statement", lambda chunk: asked.append(len(chunk)) or real(chunk))
+    statements = sqlite_script.split_sqlite_script(text)
+    assert sum(asked) <= 2 * len(text)
+    monkeypatch.setattr(sqlite_script.sqlite3, "complete_statement", real)
+    assert [s.sql for s in statements] == [s.sql for s in sqlite_script.split_by_complete_statement(text)]

@@ -15,7 +15,8 @@ import urllib.parse
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-from dbshift.dialects.base import Database, LineCounter, Statement, TableWatch, sum_row_hashes
+from dbshift.dialects.base import Database, Statement, TableWatch, sum_row_hashes
+from dbshift.dialects.sqlite_script import split_sqlite_script
 from dbshift.errors import CheckFailed, ConfigError, LockHeld
 from dbshift.urls import parse_url
 
@@ -636,58 +637,6 @@ def _fsync(path: Path) -> None:
 def _is_foreign_key_check(sql: str) -> bool:
     words = sql.lstrip().lower().split(None, 1)
     return bool(words) and words[0] == "pragma" and "foreign_key_check" in sql.lower()
-
-
-def split_sqlite_script(text: str, first_line: int = 1) -> list[Statement]:
-    """Split ``text`` at semicolons that end a complete statement, as SQLite itself judges it."""
-    statements: list[Statement] = []
-    lines = LineCounter(text, first_line)
-    start = 0
-    search_from = 0
-    while True:
-        end = text.find(";", search_from)
-        if end < 0:
-            break
-        chunk = text[start : end + 1]
-        search_from = end + 1
-        if sqlite3.complete_statement(chunk):
-            _append_statement(statements, lines, start, chunk)
-            start = end + 1
-    tail = text[start:]
-    if _strip_comments(tail).strip():
-        _append_statement(statements, lines, start, tail)
-    return statements
-
-
-def _append_statement(statements: list[Statement], lines: LineCounter, start: int, chunk: str) -> None:
-    body_offset = _first_code_offset(chunk)
-    if body_offset is None:
-        return
-    statements.append(Statement(sql=chunk.strip(), line=lines.line_at(start + body_offset)))
-
-
-def _first_code_offset(chunk: str) -> int | None:
-    """Offset of the first character that is neither white space nor inside a comment."""
-    i, n = 0, len(chunk)
-    while i < n:
-        if chunk[i].isspace():
-            i += 1
-        elif chunk.startswith("--", i):
-            newline = chunk.find("\n", i)
-            i = n if newline < 0 else newline + 1
-        elif chunk.startswith("/*", i):
-            close = chunk.find("*/", i + 2)
-            i = n if close < 0 else close + 2
-        elif chunk[i] == ";":
-            i += 1
-        else:
-            return i
-    return None
-
-
-def _strip_comments(chunk: str) -> str:
-    offset = _first_code_offset(chunk)
-    return "" if offset is None else chunk[offset:]
 
 
 @contextlib.contextmanager
