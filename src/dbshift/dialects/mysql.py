@@ -540,6 +540,7 @@ _ROUTINE_START = re.compile(
     re.IGNORECASE,
 )
 _NOT_BLOCK_ENDS = {"IF", "LOOP", "WHILE", "REPEAT"}
+_SPACES = re.compile(r"\s+")
 #: A statement up to its semicolon made only of plain text and simple '...' or "..." strings (no
 #: doubled quote, no backslash): no comment, `identifier` or routine body; the semicolon ends it.
 _PLAIN_STATEMENT = re.compile(r"""(?:[^'"`#\-/;\\]++|'[^'\\]*+'(?!')|"[^"\\]*+"(?!"))*+""")
@@ -671,7 +672,7 @@ def _first_code_offset(text: str, i: int, delimiter: str) -> int | None:
     """Offset of the first character from ``i`` that is not space, a comment or a stray delimiter."""
     while i < len(text):
         if text[i].isspace():
-            i += 1
+            i = _SPACES.match(text, i).end()
         elif _comment_at(text, i):
             i = _skip_comment(text, i)
         elif text.startswith(delimiter, i):

@@ -799,7 +799,8 @@ def _is_word_char(text: str, i: int) -> bool:
 
 def _first_code_offset(chunk: str) -> int | None:
     """Offset of the first character that is neither white space nor inside a comment."""
-    i, n = 0, len(chunk)
+    n = len(chunk)
+    i = n - len(chunk.lstrip())  # leading white space skipped at once
     while i < n:
         if chunk[i].isspace():
             i += 1

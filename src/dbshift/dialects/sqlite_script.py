@@ -130,7 +130,8 @@ def _append_statement(statements: list[Statement], lines: LineCounter, start: in
 
 def _first_code_offset(chunk: str) -> int | None:
     """Offset of the first character that is neither white space nor inside a comment."""
-    i, n = 0, len(chunk)
+    n = len(chunk)
+    i = n - len(chunk.lstrip())  # leading white space skipped at once
     while i < n:
         if chunk[i].isspace():
             i += 1
