@@ -157,11 +157,14 @@ class MySQLDatabase(Database):
     def _write_holder(self, holder: dict) -> None:
         """Keep who holds the lock in ``dbshift_lock`` (a named lock carries no data): a waiting run
         then names the holder's pid and host, as the file lock and PostgreSQL's advisory lock do."""
-        if not self.table_exists(LOCK_TABLE):
-            self._catalog(f"CREATE TABLE IF NOT EXISTS {LOCK_TABLE} (name VARCHAR(64) NOT NULL PRIMARY KEY, "
-                          "connection_id BIGINT NOT NULL, holder TEXT NOT NULL)")
-        self._catalog(f"REPLACE INTO {LOCK_TABLE} (name, connection_id, holder) VALUES (%s, CONNECTION_ID(), %s)",
-                      (self.lock_name, json.dumps(holder)))
+        try:
+            if not self.table_exists(LOCK_TABLE):
+                self._catalog(f"CREATE TABLE IF NOT EXISTS {LOCK_TABLE} (name VARCHAR(64) NOT NULL PRIMARY KEY, "
+                              "connection_id BIGINT NOT NULL, holder TEXT NOT NULL)")
+            self._catalog(f"REPLACE INTO {LOCK_TABLE} (name, connection_id, holder) VALUES (%s, CONNECTION_ID(), %s)",
+                          (self.lock_name, json.dumps(holder)))
+        except self._pymysql.MySQLError:  # no right to create it: waiting runs then name the connection only
+            pass
 
     def _read_holder(self, connection_id: int) -> dict:
         """What the run holding the lock on connection ``connection_id`` wrote about itself."""
