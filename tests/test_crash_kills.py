@@ -19,7 +19,6 @@ import sys
 import time
 
 import pytest
-
 from conftest import write_migration
 
 KILLS = int(os.environ.get("DBSHIFT_CRASH_KILLS", "20"))

@@ -7,10 +7,10 @@ import uuid
 from urllib.parse import quote
 
 import pytest
+from servers.conftest import create_database, drop_database
 
 from dbshift.dialects import open_database
 from dbshift.urls import parse_url
-from servers.conftest import create_database, drop_database
 
 PASSWORDS = ["pässwörd-é", "密码-пароль-✓"]
 

@@ -4,8 +4,8 @@ each table as it reads it (issue 11, item 11: the demo sat silent for 80 s)."""
 from __future__ import annotations
 
 import pytest
-
 from conftest import write_migration
+
 from dbshift import Project
 from dbshift import runner as runner_module
 

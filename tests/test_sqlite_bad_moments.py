@@ -3,17 +3,14 @@ killed apply, `status` behind a long apply (issue 11, items 1, 2, 6 and 8)."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
-
 from conftest import write_migration
 
 V1, V2 = 20260101090000, 20260102090000
