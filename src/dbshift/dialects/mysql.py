@@ -565,7 +565,7 @@ def split_mysql_script(text: str, first_line: int = 1) -> list[Statement]:
         code = _first_code_offset(text, start, delimiter)
         if code is None:
             break
-        if (match := _DELIMITER.match(text, code)) and _at_line_start(text, code):
+        if text[code] in "dD" and (match := _DELIMITER.match(text, code)) and _at_line_start(text, code):
             delimiter, start = match.group(1), match.end()
             continue
         end = scanner.statement_end(code, delimiter)
@@ -673,10 +673,12 @@ def _skip_comment(text: str, i: int) -> int:
 
 def _first_code_offset(text: str, i: int, delimiter: str) -> int | None:
     """Offset of the first character from ``i`` that is not space, a comment or a stray delimiter."""
-    while i < len(text):
-        if text[i].isspace():
+    n = len(text)
+    while i < n:
+        char = text[i]
+        if char.isspace():
             i = _SPACES.match(text, i).end()
-        elif _comment_at(text, i):
+        elif char in "#-/" and _comment_at(text, i):
             i = _skip_comment(text, i)
         elif text.startswith(delimiter, i):
             i += len(delimiter)

@@ -46,17 +46,30 @@ _SPACE = " \t\n\r\f"
 _CLOSING = {"'": "'", '"': '"', "`": "`", "[": "]"}
 
 
+#: From a statement's start, white space and comments leave the state as it is, and any first token
+#: but CREATE or EXPLAIN leads to NORMAL: such a statement, up to its semicolon, is matched at once.
+_LEADING = r"""(?:[ \t\n\r\f]++|--[^\n]*+\n|/\*(?:[^*]++|\*(?!/))*+\*/)*+"""
+_NOT_CREATE_OR_EXPLAIN = r"(?!(?i:create|explain)(?!" + _IDENTIFIER[:-1] + r"))"
+_ORDINARY_STATEMENT = _LEADING + _NOT_CREATE_OR_EXPLAIN + _NORMAL_RUN + ";"
+
+
 @functools.lru_cache(maxsize=None)
-def _patterns() -> tuple[re.Pattern, re.Pattern]:
-    """The identifier and ordinary-statement patterns, compiled when first needed (not at start-up)."""
-    return re.compile(_IDENTIFIER), re.compile(_NORMAL_RUN)
+def _patterns() -> tuple[re.Pattern, re.Pattern, re.Pattern]:
+    """The identifier, ordinary-run and ordinary-statement patterns, compiled when first needed (not
+    at start-up)."""
+    return re.compile(_IDENTIFIER), re.compile(_NORMAL_RUN), re.compile(_ORDINARY_STATEMENT)
 
 
 def _complete_ends(text: str) -> Iterator[int]:
     """Offsets of the semicolons after which ``sqlite3_complete`` would call the text complete."""
-    identifier, normal_run = _patterns()
+    identifier, normal_run, ordinary_statement = _patterns()
     state, i, n = 0, 0, len(text)
     while i < n:
+        if state <= _START and (statement := ordinary_statement.match(text, i)):
+            i = statement.end()
+            state = _START
+            yield i - 1
+            continue
         if state == _NORMAL:
             i = normal_run.match(text, i).end()
             if i >= n:
