@@ -166,7 +166,7 @@ class Runner:
             if self._was_interrupted(exc):
                 raise self._interrupted(migration, "up", exc) from None
             raise
-        self.on_event("done", migration=migration, direction="up", duration_ms=duration)
+        self._finished(migration, "up", duration)
         return StepResult(migration, "up", duration)
 
     def _apply_outside_transaction(self, migration: Migration, backup: str | None, started: float) -> StepResult:
@@ -184,7 +184,7 @@ class Runner:
         with self.db.transaction():
             self.history.record(migration.version, migration.name, migration.checksum, APPLIED, duration, backup, record=record)
             self.history.log("apply", migration.version, migration.name, duration_ms=duration)
-        self.on_event("done", migration=migration, direction="up", duration_ms=duration)
+        self._finished(migration, "up", duration)
         return StepResult(migration, "up", duration)
 
     def apply_atomically(self, migrations: list[Migration], backup: str | None = None) -> list[StepResult]:
@@ -205,7 +205,7 @@ class Runner:
                 duration = _elapsed_ms(started)
                 self.history.record(migration.version, migration.name, migration.checksum, APPLIED, duration, backup, record=record)
                 self.history.log("apply", migration.version, migration.name, detail="atomic", duration_ms=duration)
-                self.on_event("done", migration=migration, direction="up", duration_ms=duration)
+                self._finished(migration, "up", duration)
                 results.append(StepResult(migration, "up", duration))
             self.db.commit()
         except BaseException as exc:
@@ -245,13 +245,18 @@ class Runner:
             if self._was_interrupted(exc):
                 raise self._interrupted(migration, "down", exc) from None
             raise
-        self.on_event("done", migration=migration, direction="down", duration_ms=duration)
+        self._finished(migration, "down", duration)
         return StepResult(migration, "down", duration)
 
     def _starting(self, migration: Migration, direction: str) -> None:
         """Say which migration starts, and let the lock record it (a crash then names it)."""
         self.db.note_running(f"{'apply' if direction == 'up' else 'rollback'} of {migration.label}")
         self.on_event("start", migration=migration, direction=direction)
+
+    def _finished(self, migration: Migration, direction: str, duration: int) -> None:
+        """Say the migration is done; the lock no longer names it as running."""
+        self.db.note_running(None)
+        self.on_event("done", migration=migration, direction=direction, duration_ms=duration)
 
     # -- Ctrl-C ---------------------------------------------------------------------------
     def _was_interrupted(self, exc: BaseException) -> bool:
