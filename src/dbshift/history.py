@@ -17,7 +17,9 @@ from dbshift.dialects.base import Database
 
 HISTORY_TABLE = "dbshift_history"
 LOG_TABLE = "dbshift_log"
-BOOKKEEPING_TABLES = (HISTORY_TABLE, LOG_TABLE)
+#: Who holds the migration lock, where the lock itself cannot say (MySQL/MariaDB's named locks).
+LOCK_TABLE = "dbshift_lock"
+BOOKKEEPING_TABLES = (HISTORY_TABLE, LOG_TABLE, LOCK_TABLE)
 
 APPLIED = "applied"
 RUNNING = "running"
@@ -208,6 +210,10 @@ class History:
             f"VALUES ({', '.join([p] * 8)})",
             (now_iso(), action, version, name, self._actor, self._host, duration_ms, detail),
         )
+
+    def has_log(self) -> bool:
+        """Whether ``dbshift_log`` exists (a database dbshift never changed has none)."""
+        return self.db.table_exists(LOG_TABLE)
 
     def log_entries(self, limit: int = 200) -> list[LogEntry]:
         """The newest ``limit`` log lines, oldest first."""
