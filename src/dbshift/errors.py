@@ -65,3 +65,9 @@ class LockHeld(DbshiftError):
     """Another dbshift process holds the migration lock (exit 4)."""
 
     exit_code = 4
+
+
+class Interrupted(DbshiftError):
+    """The user pressed Ctrl-C during a migration; it was stopped and rolled back (exit 130)."""
+
+    exit_code = 130

@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import cached_property
 
-from dbshift.dialects.base import BOOKKEEPING_TABLES, HISTORY_TABLE, LOG_TABLE, Database  # noqa: F401
+from dbshift.dialects.base import (  # noqa: F401
+    BOOKKEEPING_TABLES,
+    HISTORY_TABLE,
+    LOCK_TABLE,
+    LOG_TABLE,
+    Database,
+)
 
 APPLIED = "applied"
 RUNNING = "running"
@@ -204,6 +210,10 @@ class History:
             f"VALUES ({', '.join([p] * 8)})",
             (now_iso(), action, version, name, self._actor, self._host, duration_ms, detail),
         )
+
+    def has_log(self) -> bool:
+        """Whether ``dbshift_log`` exists (a database dbshift never changed has none)."""
+        return self.db.table_exists(LOG_TABLE)
 
     def log_entries(self, limit: int = 200) -> list[LogEntry]:
         """The newest ``limit`` log lines, oldest first."""

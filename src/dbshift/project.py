@@ -46,6 +46,10 @@ class Status:
     missing_files: list[AppliedMigration]
     dirty: list[AppliedMigration]
     sum_check: sumfile.SumCheck
+    #: A killed run's half-done migration that opening the database rolled back (None: nothing was).
+    recovered: str | None = None
+    #: False when the database is a SQLite file that does not exist yet (``apply`` creates it).
+    database_exists: bool = True
 
     @property
     def ok(self) -> bool:
@@ -62,6 +66,8 @@ class Status:
             "changed": [{"version": m.version, "file": m.file} for m in self.changed],
             "missing_files": [{"version": a.version, "name": a.name} for a in self.missing_files],
             "dirty": [{"version": a.version, "name": a.name} for a in self.dirty],
+            "recovered": self.recovered,
+            "database_exists": self.database_exists,
             "sum_file": {
                 "exists": self.sum_check.exists,
                 "up_to_date": self.sum_check.ok,
@@ -138,9 +144,29 @@ class Project:
     @contextlib.contextmanager
     def connect(self, readonly: bool = False) -> Iterator[Database]:
         """An open connection to the project's database (``readonly``: for reading only)."""
-        db = open_database(self.config.require_url(), busy_timeout=self.config.lock_timeout, readonly=readonly)
+        db = open_database(self.config.require_url(), busy_timeout=self.config.lock_timeout, readonly=readonly,
+                           on_wait=lambda message: self.on_event("waiting", message=message))
         try:
+            if db.recovered:
+                self._log_recovery(db.recovered)
             yield db
+        finally:
+            db.close()
+
+    def _log_recovery(self, what: str) -> None:
+        """Note in ``dbshift_log`` that opening the database rolled back a killed run's changes."""
+        self.on_event("recovered", message=what)
+        try:
+            db = open_database(self.config.require_url(), busy_timeout=self.config.lock_timeout)
+        except Exception:  # the log is best effort: the rollback itself is what mattered
+            return
+        try:
+            history = History(db)
+            if history.has_log():
+                with db.transaction():
+                    history.log("recovered", detail=what)
+        except Exception:
+            pass
         finally:
             db.close()
 
@@ -150,7 +176,12 @@ class Project:
         migrations = self.migrations()
         with self.connect(readonly=True) as db:
             applied = History(db).applied()
-        return self._status(migrations, applied)
+            recovered = db.recovered
+        status = self._status(migrations, applied)
+        status.recovered = recovered
+        path = self.config.require_url().path
+        status.database_exists = path is None or path.exists()
+        return status
 
     def _status(self, migrations: list[Migration], applied: dict[int, AppliedMigration]) -> Status:
         by_version = {m.version: m for m in migrations}
@@ -330,7 +361,11 @@ class Project:
         from dbshift.safety.verify import verify
 
         self._require_database()
-        return verify(lambda: self.connect(readonly=True), Path(against) if against else None)
+        try:
+            return verify(lambda: self.connect(readonly=True), Path(against) if against else None,
+                          progress=lambda message: self.on_event("progress", message=message))
+        finally:
+            self.on_event("progress-done")
 
     def rehearse(self):
         """Apply the pending migrations to a copy, check it, roll back and compare with the original."""

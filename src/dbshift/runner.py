@@ -7,16 +7,62 @@ progress goes out through an ``on_event(name, **data)`` callback.
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 from dbshift.dialects.base import Database, Statement
-from dbshift.errors import DbshiftError, MigrationFailed, MigrationFileError
+from dbshift.errors import DbshiftError, Interrupted, MigrationFailed, MigrationFileError
 from dbshift.history import APPLIED, RUNNING, History
+from dbshift.interrupts import InterruptWatch
 from dbshift.migrations import Migration
 
 EventSink = Callable[..., None]
+#: A statement running this long is reported (``running`` events), and then again at this interval.
+REPORT_AFTER_SECONDS = 2.0
+REPORT_EVERY_SECONDS = 1.0
+
+
+class StatementClock:
+    """While a migration runs, a background thread reports the statement that has run for more than
+    REPORT_AFTER_SECONDS: ``on_event("running", migration, direction, line, seconds)`` every
+    REPORT_EVERY_SECONDS (the CLI shows the elapsed time). Marking a statement costs one assignment."""
+
+    def __init__(self, on_event: EventSink, migration: Migration, direction: str):
+        self.on_event = on_event
+        self.migration = migration
+        self.direction = direction
+        self._current: tuple[int | None, float] | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._tick, name="dbshift-clock", daemon=True)
+
+    def __enter__(self) -> "StatementClock":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._current = None
+        self._stop.set()
+        self._thread.join()
+
+    def statement(self, line: int | None) -> None:
+        """A statement (starting at ``line`` of the file) starts now."""
+        self._current = (line, time.monotonic())
+
+    def _tick(self) -> None:
+        while not self._stop.wait(REPORT_EVERY_SECONDS):
+            current = self._current
+            if current is None:
+                continue
+            seconds = time.monotonic() - current[1]
+            if seconds >= REPORT_AFTER_SECONDS:
+                try:
+                    self.on_event("running", migration=self.migration, direction=self.direction,
+                                  line=current[0], seconds=seconds)
+                except Exception:  # progress output never stops a migration
+                    pass
+
 
 @dataclass
 class StepResult:
@@ -46,14 +92,17 @@ class StepResult:
 class MigrationContext:
     """What a Python migration's ``up(ctx)``/``down(ctx)`` receives."""
 
-    def __init__(self, db: Database, migration: Migration):
+    def __init__(self, db: Database, migration: Migration, interrupts: InterruptWatch | None = None):
         self.db = db
         self.migration = migration
+        self._interrupts = interrupts
         self.dialect = db.dialect
         self.connection = db.connection
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         """Run one statement with bound parameters in the migration's transaction."""
+        if self._interrupts is not None and self._interrupts.requested:
+            raise KeyboardInterrupt  # Ctrl-C: the runner rolls back and says so
         return self.db.execute(sql, params)
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
@@ -86,6 +135,8 @@ class Runner:
         self.on_event = on_event or (lambda *args, **kwargs: None)
         #: Optional :class:`dbshift.safety.records.Recorder`: a migration record per apply.
         self.recorder = recorder
+        #: Ctrl-C stops the running statement; the migration is then rolled back (see dbshift.interrupts).
+        self.interrupts = InterruptWatch(db)
 
     def apply(self, migrations: list[Migration]) -> list[StepResult]:
         """Apply ``migrations`` in the given order, each in its own transaction."""
@@ -97,7 +148,11 @@ class Runner:
 
     def apply_one(self, migration: Migration, backup: str | None = None) -> StepResult:
         """Apply one migration in its own transaction, together with its history row."""
-        self.on_event("start", migration=migration, direction="up")
+        with self.interrupts:
+            return self._apply_one(migration, backup)
+
+    def _apply_one(self, migration: Migration, backup: str | None) -> StepResult:
+        self._starting(migration, "up")
         started = time.perf_counter()
         if not migration.transaction or not self.db.transactional_ddl:
             return self._apply_outside_transaction(migration, backup, started)
@@ -113,8 +168,10 @@ class Runner:
         except BaseException as exc:
             self.db.rollback()
             self._log_failure("apply-failed", migration, exc)
+            if self._was_interrupted(exc):
+                raise self._interrupted(migration, "up", exc) from None
             raise
-        self.on_event("done", migration=migration, direction="up", duration_ms=duration)
+        self._finished(migration, "up", duration)
         lost.announce(self.on_event, migration)
         return StepResult(migration, "up", duration, lost_values=lost.total)
 
@@ -131,25 +188,31 @@ class Runner:
             record = self._run_up(migration)
         except BaseException as exc:
             self._log_failure("apply-failed", migration, exc, dirty=True)
+            if self._was_interrupted(exc):
+                raise self._interrupted(migration, "up", exc) from None
             raise
         duration = _elapsed_ms(started)
         with self.db.transaction():
             self.history.record(migration.version, migration.name, migration.checksum, APPLIED, duration, backup,
                                 record=lost.into(record), lost_values=lost.total)
             self.history.log("apply", migration.version, migration.name, detail=lost.detail, duration_ms=duration)
-        self.on_event("done", migration=migration, direction="up", duration_ms=duration)
+        self._finished(migration, "up", duration)
         lost.announce(self.on_event, migration)
         return StepResult(migration, "up", duration, lost_values=lost.total)
 
     def apply_atomically(self, migrations: list[Migration], backup: str | None = None) -> list[StepResult]:
         """Apply all ``migrations`` in one transaction: all of them or none."""
+        with self.interrupts:
+            return self._apply_atomically(migrations, backup)
+
+    def _apply_atomically(self, migrations: list[Migration], backup: str | None) -> list[StepResult]:
         results = []
         self.db.begin()
         current = None
         try:
             for migration in migrations:
                 current = migration
-                self.on_event("start", migration=migration, direction="up")
+                self._starting(migration, "up")
                 started = time.perf_counter()
                 lost = self._count_lost_values(migration)
                 record = self._run_up(migration)
@@ -158,7 +221,7 @@ class Runner:
                                     record=lost.into(record), lost_values=lost.total)
                 self.history.log("apply", migration.version, migration.name,
                                  detail="; ".join(filter(None, ["atomic", lost.detail])), duration_ms=duration)
-                self.on_event("done", migration=migration, direction="up", duration_ms=duration)
+                self._finished(migration, "up", duration)
                 lost.announce(self.on_event, migration)
                 results.append(StepResult(migration, "up", duration, lost_values=lost.total))
             self.db.commit()
@@ -166,12 +229,18 @@ class Runner:
             self.db.rollback()
             if current is not None:
                 self._log_failure("apply-failed", current, exc, detail="atomic run rolled back")
+            if current is not None and self._was_interrupted(exc):
+                raise self._interrupted(current, "up", exc, atomic=True) from None
             raise
         return results
 
     def revert_one(self, migration: Migration, backup: str | None = None) -> StepResult:
         """Run one migration's down and remove its history row, in one transaction."""
-        self.on_event("start", migration=migration, direction="down")
+        with self.interrupts:
+            return self._revert_one(migration, backup)
+
+    def _revert_one(self, migration: Migration, backup: str | None) -> StepResult:
+        self._starting(migration, "down")
         started = time.perf_counter()
         transactional = migration.transaction and self.db.transactional_ddl
         if transactional:
@@ -190,9 +259,39 @@ class Runner:
         except BaseException as exc:
             self.db.rollback()
             self._log_failure("rollback-failed", migration, exc, dirty=not transactional)
+            if self._was_interrupted(exc):
+                raise self._interrupted(migration, "down", exc) from None
             raise
-        self.on_event("done", migration=migration, direction="down", duration_ms=duration)
+        self._finished(migration, "down", duration)
         return StepResult(migration, "down", duration)
+
+    def _starting(self, migration: Migration, direction: str) -> None:
+        """Say which migration starts, and let the lock record it (a crash then names it)."""
+        self.db.note_running(f"{'apply' if direction == 'up' else 'rollback'} of {migration.label}")
+        self.on_event("start", migration=migration, direction=direction)
+
+    def _finished(self, migration: Migration, direction: str, duration: int) -> None:
+        """Say the migration is done; the lock no longer names it as running."""
+        self.db.note_running(None)
+        self.on_event("done", migration=migration, direction=direction, duration_ms=duration)
+
+    # -- Ctrl-C ---------------------------------------------------------------------------
+    def _was_interrupted(self, exc: BaseException) -> bool:
+        return self.interrupts.requested or isinstance(exc, (KeyboardInterrupt, Interrupted))
+
+    def _interrupted(self, migration: Migration, direction: str, exc: BaseException, atomic: bool = False) -> Interrupted:
+        """The one-line account of a Ctrl-C: what was rolled back, or what is left dirty."""
+        if isinstance(exc, Interrupted):
+            return exc
+        what = "the atomic run" if atomic else migration.label
+        if atomic or (migration.transaction and self.db.transactional_ddl):
+            return Interrupted(f"interrupted: {what} rolled back, the database is as before")
+        return Interrupted(
+            f"interrupted: the {direction} of {migration.label} was stopped part-way; it ran outside a transaction, so "
+            "the statements before the interrupted one stayed, and it is marked dirty",
+            hint="check the database, then `dbshift repair --dirty applied` (if it did all it should) or "
+                 "`dbshift repair --dirty pending` (if not), before the next apply",
+        )
 
     # -- executing a section ------------------------------------------------------------
     def _count_lost_values(self, migration: Migration) -> LostValues:
@@ -223,9 +322,14 @@ class Runner:
         return record
 
     def _run(self, migration: Migration, direction: str) -> None:
-        if migration.kind == "py":
-            self._run_python(migration, direction)
-            return
+        with StatementClock(self.on_event, migration, direction) as clock:
+            if migration.kind == "py":
+                clock.statement(None)
+                self._run_python(migration, direction)
+            else:
+                self._run_sql(migration, direction, clock)
+
+    def _run_sql(self, migration: Migration, direction: str, clock: StatementClock) -> None:
         statements = statements_of(self.db, migration, direction)
         if direction == "up" and not statements:
             raise MigrationFileError(
@@ -233,6 +337,9 @@ class Runner:
                 hint="write the change under `-- migrate:up`, or delete the file",
             )
         for statement in statements:
+            if self.interrupts.requested:
+                raise KeyboardInterrupt
+            clock.statement(statement.line)
             try:
                 self.db.run_statement(statement.sql)
             except DbshiftError as exc:
@@ -243,6 +350,8 @@ class Runner:
             except Exception as exc:
                 if not self.db.is_driver_error(exc):
                     raise
+                if self.interrupts.requested:
+                    raise KeyboardInterrupt from None
                 raise MigrationFailed(
                     f"{migration.path}:{statement.line}: {self.db.describe_error(exc)} in `{_first_line(statement.sql)}`",
                     hint=self._failure_hint(migration, direction),
@@ -254,10 +363,12 @@ class Runner:
         if function is None:
             raise MigrationFileError(f"{migration.path}: no `def {direction}(ctx)`")
         try:
-            function(MigrationContext(self.db, migration))
+            function(MigrationContext(self.db, migration, self.interrupts))
         except DbshiftError:
             raise
         except Exception as exc:
+            if self.interrupts.requested:
+                raise KeyboardInterrupt from None
             line = _line_in_file(exc, str(migration.path))
             raise MigrationFailed(
                 f"{migration.path}:{line}: {type(exc).__name__}: {_one_line(exc)}",
@@ -272,7 +383,10 @@ class Runner:
                 "failing one stayed; check the database, then `dbshift repair --dirty applied` or `--dirty pending`")
 
     def _log_failure(self, action: str, migration: Migration, exc: BaseException, dirty: bool = False, detail: str = "") -> None:
-        message = detail or _one_line(exc)
+        interrupted = self._was_interrupted(exc)
+        if interrupted:
+            action = action.replace("-failed", "-interrupted")
+        message = detail or ("stopped by Ctrl-C" if interrupted else _one_line(exc))
         if dirty:
             message += " (left in running state: run `dbshift status` and `dbshift repair`)"
         try:
@@ -280,7 +394,7 @@ class Runner:
                 self.history.log(action, migration.version, migration.name, detail=message)
         except Exception:  # the log is best effort; the original error matters more
             pass
-        self.on_event("failed", migration=migration, error=message)
+        self.on_event("interrupted" if interrupted else "failed", migration=migration, error=message)
 
 
 @dataclass

@@ -162,8 +162,12 @@ def table(title: str | None, columns: list[str], rows: list[list[Any]]):
 class ProgressPrinter:
     """Prints the runner's events as they happen."""
 
+    #: Off a terminal, a long step's progress is written at most this often.
+    PLAIN_PROGRESS_SECONDS = 5.0
+
     def __init__(self, verbose: bool = False):
         self.verbose = verbose
+        self._last_progress = 0.0
 
     def __call__(self, event: str, **data: Any) -> None:
         from rich.markup import escape
@@ -181,7 +185,37 @@ class ProgressPrinter:
             out.print(f"[yellow]warning: {data['total']} value(s) will not come back if {escape(data['migration'].label)} "
                       f"is rolled back ({escape(lost)}); a backup or `dbshift restore` is the way back for them[/yellow]",
                       soft_wrap=True)
+        elif event == "interrupted":
+            out.print("[red]interrupted[/red]")
+        elif event in ("running", "progress"):
+            self._progress(data)
+        elif event == "progress-done" and self._last_progress:
+            sys.stdout.write("\r\x1b[2K" if console().is_terminal else "\n")
+            self._last_progress = 0.0
+        elif event == "waiting":
+            error_console().print(f"[yellow]{escape(data['message'])}[/yellow]", soft_wrap=True)
         elif event == "backup-done":
             out.print(f"[dim]backup written: {escape(str(data['path']))}[/dim]")
         elif self.verbose and event == "backup-progress" and data["total"]:
             out.print(f"[dim]backup {100 * data['done'] // data['total']}%[/dim]")
+
+    def _progress(self, data: dict) -> None:
+        """A long step's progress: rewritten in place on a terminal, a line every few seconds otherwise."""
+        import time
+
+        if "message" in data:
+            text = data["message"]
+        else:
+            arrow = "↑ applying" if data["direction"] == "up" else "↓ reverting"
+            at = f"statement at line {data['line']}" if data.get("line") else "running"
+            text = f"{arrow} {data['migration'].label} ... {at}: {data['seconds']:.0f} s "
+        now = time.monotonic()
+        if console().is_terminal:
+            self._last_progress = now
+            sys.stdout.write(f"\r\x1b[2K{text}")
+            sys.stdout.flush()
+            return
+        if now - self._last_progress >= self.PLAIN_PROGRESS_SECONDS:
+            self._last_progress = now
+            sys.stdout.write(f"\n{text}")
+            sys.stdout.flush()

@@ -89,7 +89,7 @@ RECENT_APPLIED = 10
 
 def _render_status(result, recent: int | None) -> None:
     out = console()
-    out.print(f"database: {result.url}")
+    out.print(f"database: {result.url}" + ("" if result.database_exists else " (no such file yet: `dbshift apply` creates it)"))
     out.print(f"current version: [bold]{result.current_version or 'none'}[/bold]")
     applied = {a.version for a in result.applied}
     changed = {m.version for m in result.changed}
@@ -112,6 +112,8 @@ def _render_status(result, recent: int | None) -> None:
         out.print(f"[red]changed since applied:[/red] {escape(str(m.path))} (restore it, or `dbshift repair`)")
     for a in result.dirty:
         out.print(f"[red]dirty:[/red] {a.version}_{a.name} was left half-applied (`dbshift repair`)")
+    if result.recovered:
+        out.print(f"[yellow]recovered:[/yellow] {result.recovered}")
     for a in result.missing_files:
         out.print(f"[yellow]applied but no file:[/yellow] {a.version}_{escape(a.name)}")
     if not result.sum_check.ok:

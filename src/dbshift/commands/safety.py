@@ -111,7 +111,9 @@ def verify(
 ) -> None:
     """Integrity check, foreign key check and a fingerprint of every table."""
     state = _state(ctx)
-    report = _project(state).verify(against)
+    from dbshift.commands import ProgressPrinter
+
+    report = _project(state, None if state.json else ProgressPrinter(state.verbose)).verify(against)
     if state.json:
         print_json(report.as_json())
     else:

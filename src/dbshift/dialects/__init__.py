@@ -16,10 +16,10 @@ if TYPE_CHECKING:
 __all__ = ["describe", "open_database"]
 
 
-def open_database(url: DatabaseURL, busy_timeout: float = 30.0, readonly: bool = False) -> Database:
+def open_database(url: DatabaseURL, busy_timeout: float = 30.0, readonly: bool = False, on_wait=None) -> Database:
     """Open a connection to ``url`` with the dialect's own class (imported lazily).
 
     ``readonly`` promises that nothing will be written; SQLite then opens the file read-only
-    and does not create a missing one.
+    and does not create a missing one. ``on_wait(message)`` hears when the lock makes it wait.
     """
-    return describe(url.dialect).open(url, busy_timeout=busy_timeout, readonly=readonly)
+    return describe(url.dialect).open(url, busy_timeout=busy_timeout, readonly=readonly, on_wait=on_wait)

@@ -64,8 +64,6 @@ class DialectDescription:
     planner = ""
     #: "module:function" of its script splitter (``(text, first_line) -> [Statement]``).
     splitter = ""
-    #: Whether its Database class opens read-only on request (a file; servers ignore the promise).
-    opens_readonly = False
     #: How names compare (see :class:`NameRule`).
     name_rule = NameRule()
     #: What starts a comment running to the end of the line.
@@ -111,11 +109,14 @@ class DialectDescription:
         return None
 
     # -- the dialect's heavier parts, imported on first use ---------------------------------
-    def open(self, url: "DatabaseURL", busy_timeout: float = 30.0, readonly: bool = False) -> "Database":
-        """A connection to ``url`` with the dialect's Database class (``readonly``: nothing will be written;
-        SQLite then opens the file read-only and does not create a missing one)."""
-        options = {"readonly": readonly} if self.opens_readonly else {}
-        return _load(self.database_class)(url, busy_timeout=busy_timeout, **options)
+    def open(self, url: "DatabaseURL", busy_timeout: float = 30.0, readonly: bool = False,
+             on_wait: Callable[[str], None] | None = None) -> "Database":
+        """A connection to ``url`` with the dialect's Database class. ``readonly`` promises that nothing
+        will be written (a server takes the promise as it is); ``on_wait(message)`` hears when the lock
+        makes it wait."""
+        db = _load(self.database_class)(url, busy_timeout=busy_timeout)
+        db.on_wait = on_wait
+        return db
 
     def inspect(self, db: "Database") -> Any:
         """The schema of the database ``db`` is connected to, read by this dialect's inspector."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import json
 import os
 import re
 import shutil
@@ -14,7 +16,9 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 from dbshift.dialects.base import (
+    LOCK_TABLE,
     Database,
+    LineCounter,
     Statement,
     TableWatch,
     foreign_key_violations,
@@ -78,6 +82,16 @@ class MySQLDatabase(Database):
         if self._drop_via is not None:
             drop_database(self._drop_via, self.url.database)
 
+    def interrupt(self) -> None:
+        """``KILL QUERY`` from a second connection: the statement fails, the connection stays."""
+        killer = self._pymysql.connect(**{"connect_timeout": 5, **connection_kwargs(self.url)},
+                                       autocommit=True, charset="utf8mb4")
+        try:
+            with killer.cursor() as cursor:
+                cursor.execute(f"KILL QUERY {int(self._conn.thread_id())}")
+        finally:
+            killer.close()
+
     def begin(self) -> None:
         self._conn.begin()
 
@@ -123,13 +137,17 @@ class MySQLDatabase(Database):
         return f"dbshift:{self.url.database}"[:64]
 
     def lock(self, timeout: float, holder: dict) -> contextlib.AbstractContextManager:
-        return self._named_lock(timeout)
+        return self._named_lock(timeout, holder)
 
     @contextlib.contextmanager
-    def _named_lock(self, timeout: float) -> Iterator[None]:
+    def _named_lock(self, timeout: float, holder: dict | None = None) -> Iterator[None]:
         """``GET_LOCK``, polled until ``timeout``; the server releases it if the process dies."""
         deadline = time.monotonic() + max(timeout, 0.0)
+        on_wait = self.on_wait
         while self.execute("SELECT GET_LOCK(%s, 0)", (self.lock_name,))[0][0] != 1:
+            if on_wait is not None:
+                on_wait(f"waiting for the migration lock held by {self._describe_holder()}")
+                on_wait = None
             if time.monotonic() >= deadline:
                 raise LockHeld(
                     f"the migration lock is held by {self._describe_holder()}",
@@ -137,11 +155,35 @@ class MySQLDatabase(Database):
                 )
             time.sleep(LOCK_POLL_SECONDS)
         try:
+            if holder:
+                self._write_holder(holder)
             yield
         finally:
             if self._conn.open:
                 self.rollback()
                 self.execute("SELECT RELEASE_LOCK(%s)", (self.lock_name,))
+
+    def _write_holder(self, holder: dict) -> None:
+        """Keep who holds the lock in ``dbshift_lock`` (a named lock carries no data): a waiting run
+        then names the holder's pid and host, as the file lock and PostgreSQL's advisory lock do."""
+        try:
+            if not self.table_exists(LOCK_TABLE):
+                self._catalog(f"CREATE TABLE IF NOT EXISTS {LOCK_TABLE} (name VARCHAR(64) NOT NULL PRIMARY KEY, "
+                              "connection_id BIGINT NOT NULL, holder TEXT NOT NULL)")
+            self._catalog(f"REPLACE INTO {LOCK_TABLE} (name, connection_id, holder) VALUES (%s, CONNECTION_ID(), %s)",
+                          (self.lock_name, json.dumps(holder)))
+        except self._pymysql.MySQLError:  # no right to create it: waiting runs then name the connection only
+            pass
+
+    def _read_holder(self, connection_id: int) -> dict:
+        """What the run holding the lock on connection ``connection_id`` wrote about itself."""
+        try:
+            found = self._catalog(f"SELECT holder FROM {LOCK_TABLE} WHERE name = %s AND connection_id = %s",
+                                  (self.lock_name, connection_id))
+            info = json.loads(found[0][0]) if found else {}
+        except (self._pymysql.MySQLError, ValueError):
+            return {}
+        return info if isinstance(info, dict) else {}
 
     def _describe_holder(self) -> str:
         owner = self.execute("SELECT IS_USED_LOCK(%s)", (self.lock_name,))[0][0]
@@ -153,6 +195,10 @@ class MySQLDatabase(Database):
         if not rows:
             return f"connection {owner}"
         user, host, seconds = rows[0]
+        info = self._read_holder(owner)
+        if info:
+            return (f"pid {info.get('pid')} on host {info.get('host')} since {info.get('since')} "
+                    f"(connection {owner}, {user}@{host})")
         pid = self._client_pid(owner)
         who = f"pid {pid} " if pid else ""
         return f"{who}connection {owner} ({user}@{host}), idle {seconds} s"
@@ -415,7 +461,9 @@ def connection_kwargs(url) -> dict:
               "database": url.database}
     kwargs.update(url_parameters(url))
     if url.password is not None:
-        kwargs["password"] = url.password
+        # As bytes: PyMySQL encodes a str password as Latin-1, so "pässwörd" reached the server in
+        # other bytes than the mariadb client sends (UTF-8) and "密码" failed with a traceback.
+        kwargs["password"] = url.password.encode("utf-8")
     return kwargs
 
 
@@ -453,7 +501,7 @@ def option_file(url) -> Iterator[str]:
     with tempfile.TemporaryDirectory(prefix="dbshift-") as folder:
         path = Path(folder) / "client.cnf"
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write("[client]\n")
             if url.password is not None:
                 escaped = url.password.replace("\\", "\\\\").replace('"', '\\"')
@@ -502,6 +550,10 @@ _ROUTINE_START = re.compile(
     re.IGNORECASE,
 )
 _NOT_BLOCK_ENDS = {"IF", "LOOP", "WHILE", "REPEAT"}
+_SPACES = re.compile(r"\s+")
+#: A statement up to its semicolon made only of plain text and simple '...' or "..." strings (no
+#: doubled quote, no backslash): no comment, `identifier` or routine body; the semicolon ends it.
+_PLAIN_STATEMENT = re.compile(r"""(?:[^'"`#\-/;\\]++|'[^'\\]*+'(?!')|"[^"\\]*+"(?!"))*+""")
 
 
 def split_mysql_script(text: str, first_line: int = 1) -> list[Statement]:
@@ -513,20 +565,21 @@ def split_mysql_script(text: str, first_line: int = 1) -> list[Statement]:
     or altered) is kept whole.
     """
     scanner = _Scanner(text)
+    lines = LineCounter(text, first_line)
     statements: list[Statement] = []
     start, delimiter = 0, ";"
     while start < len(text):
         code = _first_code_offset(text, start, delimiter)
         if code is None:
             break
-        if (match := _DELIMITER.match(text, code)) and _at_line_start(text, code):
+        if text[code] in "dD" and (match := _DELIMITER.match(text, code)) and _at_line_start(text, code):
             delimiter, start = match.group(1), match.end()
             continue
         end = scanner.statement_end(code, delimiter)
         sql = text[code:end].strip()
         if delimiter == ";" and end < len(text):
             sql += ";"
-        statements.append(Statement(sql=sql, line=first_line + text.count("\n", 0, code)))
+        statements.append(Statement(sql=sql, line=lines.line_at(code)))
         start = end + len(delimiter)
     return statements
 
@@ -541,8 +594,18 @@ class _Scanner:
         """Index of the delimiter that ends the statement starting at ``start`` (or len(text))."""
         text, i, n = self.text, start, len(self.text)
         routine = delimiter == ";" and bool(_ROUTINE_START.match(text, start))
+        if delimiter == ";" and not routine:
+            plain = _PLAIN_STATEMENT.match(text, start)
+            if text.startswith(";", plain.end()):
+                return plain.end()
+        special = _special(delimiter)
         depth = 0
         while i < n:
+            if not routine:
+                found = special.search(text, i)
+                if found is None:
+                    return n
+                i = found.start()
             char = text[i]
             if char in "'\"`":
                 i = self.skip_quoted(i)
@@ -561,17 +624,24 @@ class _Scanner:
         """Skip a quoted string or identifier; strings also escape with a backslash."""
         text, quote = self.text, self.text[i]
         j = i + 1
-        while j < len(text):
-            if text[j] == "\\" and quote != "`":
-                j += 2
-            elif text[j] == quote:
-                if text.startswith(quote * 2, j):
-                    j += 2
-                    continue
-                return j + 1
-            else:
-                j += 1
-        return len(text)
+        while True:
+            close = text.find(quote, j)
+            if close < 0:
+                return len(text)
+            if quote != "`" and (backslash := text.find("\\", j, close)) >= 0:
+                j = backslash + 2  # the escaped character may be the quote
+                continue
+            if text.startswith(quote * 2, close):
+                j = close + 2
+                continue
+            return close + 1
+
+
+@functools.lru_cache(maxsize=16)
+def _special(delimiter: str) -> re.Pattern:
+    """A character that may start a string, a comment or ``delimiter``: outside a routine body the
+    scanner jumps from one to the next."""
+    return re.compile("['\"`#\\-/]|" + re.escape(delimiter))
 
 
 def _track_block(word: str, depth: int, text: str, after: int) -> int:
@@ -610,10 +680,12 @@ def _skip_comment(text: str, i: int) -> int:
 
 def _first_code_offset(text: str, i: int, delimiter: str) -> int | None:
     """Offset of the first character from ``i`` that is not space, a comment or a stray delimiter."""
-    while i < len(text):
-        if text[i].isspace():
-            i += 1
-        elif _comment_at(text, i):
+    n = len(text)
+    while i < n:
+        char = text[i]
+        if char.isspace():
+            i = _SPACES.match(text, i).end()
+        elif char in "#-/" and _comment_at(text, i):
             i = _skip_comment(text, i)
         elif text.startswith(delimiter, i):
             i += len(delimiter)

@@ -20,12 +20,8 @@ from dbshift.dialects.base import (
     sha256_file,
     summed_digest,
 )
-from dbshift.dialects.statement_writes import (
-    IDENTIFIER_PART,
-    IDENTIFIER_START,
-    WriteWatcher,
-    tables_written,
-)
+from dbshift.dialects.postgresql_script import split_postgresql_script
+from dbshift.dialects.statement_writes import WriteWatcher, tables_written
 from dbshift.errors import CheckFailed, ConfigError, LockHeld
 
 LOCK_POLL_SECONDS = 0.05
@@ -83,6 +79,9 @@ class PostgreSQLDatabase(Database):
         self._conn.close()
         if self._drop_via is not None:
             drop_database(self._drop_via, self.url.database)
+
+    def interrupt(self) -> None:
+        self._conn.cancel()
 
     def begin(self) -> None:
         self._conn.execute("BEGIN")
@@ -150,7 +149,11 @@ class PostgreSQLDatabase(Database):
     def _advisory_lock(self, timeout: float, holder: dict) -> Iterator[None]:
         """A session-level ``pg_advisory_lock``; the server releases it if the process dies."""
         deadline = time.monotonic() + max(timeout, 0.0)
+        on_wait = self.on_wait
         while not self.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,))[0][0]:
+            if on_wait is not None:
+                on_wait(f"waiting for the migration lock held by {self._describe_holder()}")
+                on_wait = None
             if time.monotonic() >= deadline:
                 raise LockHeld(
                     f"the migration lock is held by {self._describe_holder()}",
@@ -183,7 +186,7 @@ class PostgreSQLDatabase(Database):
         parsed = parse_holder_tag(application or "")
         where = f"server pid {backend}, user {user}" + (f", client {client}" if client else "")
         if parsed:
-            return f"pid {parsed['pid']} on {parsed['host']} since {parsed['since']} ({where})"
+            return f"pid {parsed['pid']} on host {parsed['host']} since {parsed['since']} ({where})"
         return f"{application or 'a session'} since {started.isoformat(timespec='seconds')} ({where})"
 
     # -- backups ---------------------------------------------------------------------------
@@ -614,151 +617,3 @@ def first_line(exc_or_text) -> str:
     """The first non-empty line of an error or text."""
     text = str(exc_or_text).strip()
     return text.splitlines()[0].strip() if text else type(exc_or_text).__name__
-
-
-# -- statement splitting ------------------------------------------------------------------
-_DOLLAR_TAG = re.compile(rf"\$({IDENTIFIER_START}[^\x00-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]*)?\$")
-_WORD = re.compile(f"{IDENTIFIER_START}{IDENTIFIER_PART}*")
-_ROUTINE_START = re.compile(r"CREATE\s+(OR\s+REPLACE\s+)?(FUNCTION|PROCEDURE)\b", re.IGNORECASE)
-
-
-def split_postgresql_script(text: str, first_line: int = 1) -> list[Statement]:
-    """Split a script at top-level semicolons, as psql does.
-
-    Semicolons inside '...' and E'...' strings, "identifiers", $tag$ dollar quotes, -- and
-    (nested) /* */ comments, parentheses, and the ``BEGIN ATOMIC ... END`` body of a
-    SQL-standard function do not end a statement.
-    """
-    statements: list[Statement] = []
-    scanner = _Scanner(text)
-    start = 0
-    while True:
-        end = scanner.next_statement_end(start)
-        chunk = text[start : end + 1]
-        _append(statements, text, start, chunk, first_line)
-        if end >= len(text):
-            return statements
-        start = end + 1
-
-
-def _append(statements: list[Statement], text: str, start: int, chunk: str, first_line: int) -> None:
-    offset = _first_code_offset(chunk)
-    if offset is None:
-        return
-    line = first_line + text.count("\n", 0, start + offset)
-    statements.append(Statement(sql=chunk[offset:].strip(), line=line))
-
-
-class _Scanner:
-    """Finds the semicolon that ends each statement, skipping quoted text and comments."""
-
-    def __init__(self, text: str):
-        self.text = text
-
-    def next_statement_end(self, start: int) -> int:
-        """Index of the ending semicolon of the statement starting at ``start`` (or len(text))."""
-        text, i, n = self.text, start, len(self.text)
-        parens = block_depth = 0
-        routine = None
-        while i < n:
-            char = text[i]
-            if char == "'":
-                i = self._skip_string(i)
-            elif char == '"':
-                i = self._skip_quoted(i, '"')
-            elif text.startswith("--", i):
-                newline = text.find("\n", i)
-                i = n if newline < 0 else newline + 1
-            elif text.startswith("/*", i):
-                i = self._skip_block_comment(i)
-            elif char == "$" and (match := _DOLLAR_TAG.match(text, i)) and not _is_word_char(text, i - 1):
-                close = text.find(match.group(0), match.end())
-                i = n if close < 0 else close + len(match.group(0))
-            elif char == "(":
-                parens, i = parens + 1, i + 1
-            elif char == ")":
-                parens, i = max(parens - 1, 0), i + 1
-            elif char == ";" and parens == 0 and block_depth == 0:
-                return i
-            elif (match := _WORD.match(text, i)) and not _is_word_char(text, i - 1):
-                if routine is None:
-                    routine = bool(_ROUTINE_START.match(text, i))
-                if routine:
-                    block_depth = _track_block(match.group(0).upper(), block_depth)
-                i = match.end()
-            else:
-                i += 1
-        return n
-
-    def _skip_string(self, i: int) -> int:
-        """Skip a '...' string; E'...' strings also escape with a backslash."""
-        text = self.text
-        escapes = i > 0 and text[i - 1] in "eE" and not _is_word_char(text, i - 2)
-        j = i + 1
-        while j < len(text):
-            if escapes and text[j] == "\\":
-                j += 2
-                continue
-            if text[j] == "'":
-                if text.startswith("''", j):
-                    j += 2
-                    continue
-                return j + 1
-            j += 1
-        return len(text)
-
-    def _skip_quoted(self, i: int, quote: str) -> int:
-        close = i + 1
-        while True:
-            close = self.text.find(quote, close)
-            if close < 0:
-                return len(self.text)
-            if self.text.startswith(quote * 2, close):
-                close += 2
-                continue
-            return close + 1
-
-    def _skip_block_comment(self, i: int) -> int:
-        """Skip a /* */ comment; PostgreSQL nests them."""
-        depth, j, text = 0, i, self.text
-        while j < len(text):
-            if text.startswith("/*", j):
-                depth, j = depth + 1, j + 2
-            elif text.startswith("*/", j):
-                depth, j = depth - 1, j + 2
-                if depth == 0:
-                    return j
-            else:
-                j += 1
-        return len(text)
-
-
-def _track_block(word: str, depth: int) -> int:
-    """BEGIN (ATOMIC) and CASE open a block in a routine body; END closes one."""
-    if word == "BEGIN" or (word == "CASE" and depth > 0):
-        return depth + 1
-    if word == "END" and depth > 0:
-        return depth - 1
-    return depth
-
-
-def _is_word_char(text: str, i: int) -> bool:
-    return 0 <= i < len(text) and (text[i].isalnum() or text[i] in "_$")
-
-
-def _first_code_offset(chunk: str) -> int | None:
-    """Offset of the first character that is neither white space nor inside a comment."""
-    i, n = 0, len(chunk)
-    while i < n:
-        if chunk[i].isspace():
-            i += 1
-        elif chunk.startswith("--", i):
-            newline = chunk.find("\n", i)
-            i = n if newline < 0 else newline + 1
-        elif chunk.startswith("/*", i):
-            i = _Scanner(chunk)._skip_block_comment(i)
-        elif chunk[i] == ";":
-            i += 1
-        else:
-            return i
-    return None

@@ -12,7 +12,7 @@ class PostgreSQLDescription(DialectDescription):
     database_class = "dbshift.dialects.postgresql:PostgreSQLDatabase"
     inspector = "dbshift.inspectors.postgresql:inspect_database"
     planner = "dbshift.planners.postgresql"
-    splitter = "dbshift.dialects.postgresql:split_postgresql_script"
+    splitter = "dbshift.dialects.postgresql_script:split_postgresql_script"
     #: Every name is kept as stored: unquoted names are already folded to lower case by the parser.
     name_rule = NameRule(exact, exact, exact)
     folds_unquoted_names = True

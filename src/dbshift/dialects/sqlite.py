@@ -11,15 +11,19 @@ import marshal
 import os
 import sqlite3
 import time
+import urllib.parse
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 from dbshift.dialects.base import Database, Statement, TableWatch, sum_row_hashes
 from dbshift.dialects.sqlite_description import type_affinity  # noqa: F401 (also read from here)
+from dbshift.dialects.sqlite_script import split_sqlite_script
 from dbshift.errors import CheckFailed, ConfigError, LockHeld
 from dbshift.urls import parse_url
 
 LOCK_POLL_SECONDS = 0.05
+#: Primary result codes (the low byte of an extended code): https://sqlite.org/rescode.html
+SQLITE_BUSY, SQLITE_READONLY, SQLITE_NOTADB = 5, 8, 26
 #: Page cache for ``PRAGMA foreign_key_check`` in a migration: it probes the parent's key once per
 #: child row, and with SQLite's default 2 MiB cache a rebuilt 2M-row table's check took 3x longer
 #: (bench/rebuild.py). Pages are allocated only as used; the setting is restored afterwards.
@@ -53,19 +57,111 @@ class SQLiteDatabase(Database):
     placeholder = "?"
     autoincrement_pk = "INTEGER PRIMARY KEY"
 
-    def __init__(self, url, busy_timeout: float = 30.0, readonly: bool = False):
+    def __init__(self, url, busy_timeout: float = 30.0, readonly: bool = False, on_wait=None):
         super().__init__(url)
+        self.on_wait = on_wait
+        self._busy_timeout = busy_timeout
         target, uri = url.database or ":memory:", False
-        if url.path is not None and readonly:
-            # Reading never creates or changes the file; a missing file reads as an empty database.
-            target, uri = (f"file:{url.path}?mode=ro", True) if url.path.exists() else (":memory:", False)
-        elif url.path is not None:
-            url.path.parent.mkdir(parents=True, exist_ok=True)
         try:
+            if url.path is not None:
+                target, uri = self._file_target(url.path, readonly)
             self._conn = sqlite3.connect(target, timeout=busy_timeout, isolation_level=None, uri=uri)
+            self._first_read(self._conn)
+            self._conn.execute("PRAGMA foreign_keys=OFF")
         except sqlite3.Error as exc:
-            raise ConfigError(f"cannot open SQLite database {target}: {exc}") from None
-        self._conn.execute("PRAGMA foreign_keys=OFF")
+            raise ConfigError(f"cannot open SQLite database {url.path or target}: {exc}",
+                              hint="check the path and its permissions") from None
+
+    def _file_target(self, path: Path, readonly: bool) -> tuple[str, bool]:
+        """What to connect to for the file ``path``: reading never creates or changes anything (a
+        missing file reads as an empty database), and nothing creates a missing folder."""
+        if not path.parent.is_dir():
+            raise ConfigError(f"no folder {path.parent} for the SQLite database {path.name}: the file does not exist",
+                              hint="check the path in --db / dbshift.toml (dbshift creates the database file, "
+                                   "never the folders above it)")
+        if path.exists() and not path.is_file():
+            raise ConfigError(f"{path} is not a SQLite database (it is a folder)", hint="check --db / dbshift.toml")
+        if readonly and not path.exists():
+            return ":memory:", False
+        if path.exists() and any(Path(str(path) + suffix).exists() for suffix in ("-journal", "-wal")):
+            self.recovered = self._roll_back_interrupted_write(path)
+        if readonly:
+            return f"file:{urllib.parse.quote(str(path))}?mode=ro", True
+        return str(path), False
+
+    def _roll_back_interrupted_write(self, path: Path) -> str | None:
+        """Roll back what a killed process left half-written (its hot journal); what happened, or None.
+
+        A read-only connection cannot do it (SQLite then refuses every read with "attempt to write a
+        readonly database"), so a writable one does, once: that restores the database as it was before
+        the interrupted transaction, as any next writer would. A running process's journal is not hot.
+        """
+        probe = sqlite3.connect(f"file:{urllib.parse.quote(str(path))}?mode=ro", uri=True,
+                                timeout=self._busy_timeout, isolation_level=None)
+        try:
+            self._first_read(probe)
+            return None
+        except sqlite3.Error as exc:
+            if exc.sqlite_errorcode & 0xFF != SQLITE_READONLY:
+                raise
+        finally:
+            probe.close()
+        try:
+            fixer = sqlite3.connect(f"file:{urllib.parse.quote(str(path))}?mode=rw", uri=True,
+                                    timeout=self._busy_timeout, isolation_level=None)
+            try:
+                self._first_read(fixer)
+            finally:
+                fixer.close()
+        except sqlite3.Error as exc:
+            raise ConfigError(
+                f"{path}: an interrupted migration left {path.name}-journal behind, and rolling it back "
+                f"needs write access ({exc})",
+                hint=f"run `dbshift status` once as a user who can write {path.parent} (it rolls the "
+                     "interrupted migration back; nothing else changes)",
+            ) from None
+        holder = _read_holder(Path(str(path) + ".dbshift-lock"))
+        what = holder.get("running") or "an interrupted migration"
+        run = f" (killed run: pid {holder.get('pid')} on host {holder.get('host')} since {holder.get('since')})" if holder else ""
+        return f"interrupted: {what} was rolled back, the database is as before{run}"
+
+    def _first_read(self, connection: sqlite3.Connection) -> None:
+        """Read the schema once: refuses a file that is not a database, rolls back a hot journal on a
+        writable connection, and says at once when another process's write makes it wait."""
+        try:
+            connection.execute("PRAGMA busy_timeout=0")
+            try:
+                connection.execute("SELECT count(*) FROM sqlite_schema").fetchall()
+                return
+            except sqlite3.OperationalError as exc:
+                if exc.sqlite_errorcode & 0xFF != SQLITE_BUSY:
+                    raise
+            self._say_waiting()
+            connection.execute(f"PRAGMA busy_timeout={int(self._busy_timeout * 1000)}")
+            try:
+                connection.execute("SELECT count(*) FROM sqlite_schema").fetchall()
+            except sqlite3.OperationalError as exc:
+                if exc.sqlite_errorcode & 0xFF != SQLITE_BUSY:
+                    raise
+                raise LockHeld(f"the database {self.url.path} stayed locked for {self._busy_timeout:g} s by "
+                               f"{_describe_holder(self._lock_path())}",
+                               hint="wait for the other run to finish, or raise --lock-timeout") from None
+        except sqlite3.DatabaseError as exc:
+            if exc.sqlite_errorcode & 0xFF != SQLITE_NOTADB:
+                raise
+            raise ConfigError(f"{self.url.path} is not a SQLite database ({exc}); it was not changed",
+                              hint="check --db / dbshift.toml; `dbshift restore` replaces a damaged "
+                                   "database with a backup") from None
+        finally:
+            connection.execute(f"PRAGMA busy_timeout={int(self._busy_timeout * 1000)}")
+
+    def _say_waiting(self) -> None:
+        """Tell the user at once that another process's write makes this one wait."""
+        if self.on_wait is not None:
+            self.on_wait(f"waiting for the migration lock held by {_describe_holder(self._lock_path())}")
+
+    def _lock_path(self) -> Path:
+        return Path(str(self.url.path) + ".dbshift-lock")
 
     @property
     def connection(self) -> sqlite3.Connection:
@@ -73,6 +169,9 @@ class SQLiteDatabase(Database):
 
     def close(self) -> None:
         self._conn.close()
+
+    def interrupt(self) -> None:
+        self._conn.interrupt()
 
     def begin(self) -> None:
         self._conn.execute("BEGIN")
@@ -127,7 +226,24 @@ class SQLiteDatabase(Database):
     def lock(self, timeout: float, holder: dict) -> contextlib.AbstractContextManager:
         if self.url.path is None:
             return contextlib.nullcontext()
-        return file_lock(Path(str(self.url.path) + ".dbshift-lock"), timeout, holder)
+        return self._file_lock(timeout, holder)
+
+    @contextlib.contextmanager
+    def _file_lock(self, timeout: float, holder: dict) -> Iterator[None]:
+        with file_lock(self._lock_path(), timeout, holder, self.on_wait) as fd:
+            self._lock_record = (fd, holder)
+            try:
+                yield
+            finally:
+                self._lock_record = None
+
+    _lock_record: tuple[int, dict] | None = None
+
+    def note_running(self, what: str | None) -> None:
+        """Write what the lock holder is doing into the lock file (a crash then names it)."""
+        if self._lock_record is not None:
+            fd, holder = self._lock_record
+            _write_holder(fd, {**holder, "running": what} if what else holder)
 
     def backup(self, destination: Path, progress: Callable[[int, int], None] | None = None) -> None:
         destination.parent.mkdir(parents=True, exist_ok=True)
@@ -354,7 +470,10 @@ class SQLiteDatabase(Database):
     def open_backup(self, path: Path) -> "SQLiteDatabase":
         if not path.is_file():
             raise ConfigError(f"no backup file at {path}", hint="`dbshift backups` lists them")
-        return SQLiteDatabase(_file_url(path), readonly=True)
+        try:
+            return SQLiteDatabase(_file_url(path), readonly=True)
+        except ConfigError as exc:
+            raise ConfigError(exc.message, hint="name a backup file of this database; `dbshift backups` lists them") from None
 
     def restore(self, backup: Path, keep_current_as: Path | None, checks: Callable[[Path, str], None]) -> dict:
         if self.url.path is None:
@@ -503,61 +622,12 @@ def _is_foreign_key_check(sql: str) -> bool:
     return bool(words) and words[0] == "pragma" and "foreign_key_check" in sql.lower()
 
 
-def split_sqlite_script(text: str, first_line: int = 1) -> list[Statement]:
-    """Split ``text`` at semicolons that end a complete statement, as SQLite itself judges it."""
-    statements: list[Statement] = []
-    start = 0
-    search_from = 0
-    while True:
-        end = text.find(";", search_from)
-        if end < 0:
-            break
-        chunk = text[start : end + 1]
-        search_from = end + 1
-        if sqlite3.complete_statement(chunk):
-            _append_statement(statements, text, start, chunk, first_line)
-            start = end + 1
-    tail = text[start:]
-    if _strip_comments(tail).strip():
-        _append_statement(statements, text, start, tail, first_line)
-    return statements
-
-
-def _append_statement(statements: list[Statement], text: str, start: int, chunk: str, first_line: int) -> None:
-    body_offset = _first_code_offset(chunk)
-    if body_offset is None:
-        return
-    line = first_line + text.count("\n", 0, start + body_offset)
-    statements.append(Statement(sql=chunk.strip(), line=line))
-
-
-def _first_code_offset(chunk: str) -> int | None:
-    """Offset of the first character that is neither white space nor inside a comment."""
-    i, n = 0, len(chunk)
-    while i < n:
-        if chunk[i].isspace():
-            i += 1
-        elif chunk.startswith("--", i):
-            newline = chunk.find("\n", i)
-            i = n if newline < 0 else newline + 1
-        elif chunk.startswith("/*", i):
-            close = chunk.find("*/", i + 2)
-            i = n if close < 0 else close + 2
-        elif chunk[i] == ";":
-            i += 1
-        else:
-            return i
-    return None
-
-
-def _strip_comments(chunk: str) -> str:
-    offset = _first_code_offset(chunk)
-    return "" if offset is None else chunk[offset:]
-
-
 @contextlib.contextmanager
-def file_lock(path: Path, timeout: float, holder: dict) -> Iterator[None]:
-    """An exclusive ``flock`` on ``path``, released by the kernel if the process dies."""
+def file_lock(path: Path, timeout: float, holder: dict, on_wait: Callable[[str], None] | None = None) -> Iterator[int]:
+    """An exclusive ``flock`` on ``path`` (yields its descriptor), released by the kernel if the process dies.
+
+    ``on_wait`` hears at once, naming the holder, when another process holds it.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     deadline = time.monotonic() + max(timeout, 0.0)
@@ -567,24 +637,38 @@ def file_lock(path: Path, timeout: float, holder: dict) -> Iterator[None]:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
+                if on_wait is not None:
+                    on_wait(f"waiting for the migration lock held by {_describe_holder(path)}")
+                    on_wait = None
                 if time.monotonic() >= deadline:
                     raise LockHeld(
                         f"the migration lock is held by {_describe_holder(path)}",
                         hint="wait for the other run to finish, or raise --lock-timeout",
                     ) from None
                 time.sleep(LOCK_POLL_SECONDS)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps(holder).encode(), 0)
-        yield
+        _write_holder(fd, holder)
+        yield fd
     finally:
         os.close(fd)
 
 
-def _describe_holder(path: Path) -> str:
+def _write_holder(fd: int, holder: dict) -> None:
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, json.dumps(holder).encode(), 0)
+
+
+def _read_holder(path: Path) -> dict:
+    """What the lock file says about its (last) holder; empty when nothing readable."""
     try:
         info = json.loads(path.read_text() or "{}")
     except (OSError, ValueError):
-        info = {}
+        return {}
+    return info if isinstance(info, dict) else {}
+
+
+def _describe_holder(path: Path) -> str:
+    info = _read_holder(path)
     if not info:
         return "another process"
-    return f"pid {info.get('pid')} on {info.get('host')} since {info.get('since')}"
+    running = f", running {info['running']}" if info.get("running") else ""
+    return f"pid {info.get('pid')} on host {info.get('host')} since {info.get('since')}{running}"

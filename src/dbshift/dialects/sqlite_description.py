@@ -10,6 +10,7 @@ from dbshift.dialects.description import (
     TEXT,
     DialectDescription,
     NameRule,
+    _load,
 )
 
 #: SQLite's five affinities (https://sqlite.org/datatype3.html) as type families.
@@ -38,8 +39,7 @@ class SQLiteDescription(DialectDescription):
     database_class = "dbshift.dialects.sqlite:SQLiteDatabase"
     inspector = "dbshift.inspectors.sqlite:inspect_database"
     planner = "dbshift.planners.sqlite"
-    splitter = "dbshift.dialects.sqlite:split_sqlite_script"
-    opens_readonly = True
+    splitter = "dbshift.dialects.sqlite_script:split_sqlite_script"
     analyser = "dbshift.analysis.sqlite"
     url_schemes = ("sqlite",)
     file_based = True
@@ -49,6 +49,10 @@ class SQLiteDescription(DialectDescription):
     def type_family(self, declared: str) -> str:
         """The family of the column's affinity: a declared type means only what its affinity keeps."""
         return AFFINITY_FAMILIES[type_affinity(declared)]
+
+    def open(self, url, busy_timeout: float = 30.0, readonly: bool = False, on_wait=None):
+        """A SQLite file opened read-only when ``readonly`` (a missing file is never created then)."""
+        return _load(self.database_class)(url, busy_timeout=busy_timeout, readonly=readonly, on_wait=on_wait)
 
     def embedded_scratch_url(self) -> str | None:
         return "sqlite:///:memory:"

@@ -55,9 +55,9 @@ _CREATES = _patterns(rf"\bCREATE\s+(?:OR\s+REPLACE\s+)?(?:(?:GLOBAL|LOCAL|TEMPOR
                      rf"TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?{_TARGET}",
                      rf"^\s*SELECT\b.*?\bINTO\s+(?:(?:TEMPORARY|TEMP|UNLOGGED)\s+)?(?:TABLE\s+)?{_TARGET}")
 _DROPS = _patterns(rf"\bDROP\s+(?:TEMPORARY\s+)?TABLE\s+(?:IF\s+EXISTS\s+)?{_LIST}")
-_RENAME_TABLE = re.compile(rf"^\s*RENAME\s+TABLES?\s+(?P<pairs>.*)$", _FLAGS)
+_RENAME_TABLE = re.compile(r"^\s*RENAME\s+TABLES?\s+(?P<pairs>.*)$", _FLAGS)
 #: An ALTER that can drop rows: MySQL's ALTER IGNORE (drops duplicates) and partition changes.
-_LOSSY_ALTER = re.compile(rf"^\s*ALTER\s+(?:ONLINE\s+)?(?:IGNORE\s+TABLE\b|TABLE\b.*\bPARTITION\b)", _FLAGS)
+_LOSSY_ALTER = re.compile(r"^\s*ALTER\s+(?:ONLINE\s+)?(?:IGNORE\s+TABLE\b|TABLE\b.*\bPARTITION\b)", _FLAGS)
 #: Statements whose writes the text does not show.
 _OPAQUE = re.compile(r"^\s*(?:CALL|DO|EXECUTE|PREPARE|HANDLER|IMPORT)\b|\bTRUNCATE\b.*\bCASCADE\b", _FLAGS)
 #: The same inside a routine or trigger body, where statements follow each other.

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Callable, ContextManager
 
 from dbshift.dialects.base import Database
-from dbshift.safety.fingerprint import SAME, Fingerprint, compare, fingerprint_tables
+from dbshift.safety.fingerprint import SAME, Fingerprint, compare, data_tables, fingerprint_table
 
 OpenDatabase = Callable[[], ContextManager[Database]]
 
@@ -48,8 +48,15 @@ class VerifyReport:
         }
 
 
-def verify(open_db: OpenDatabase, against: Path | None = None) -> VerifyReport:
-    """Check the database: the storage and foreign key checks on a second connection, beside the fingerprints."""
+Progress = Callable[[str], None]
+
+
+def verify(open_db: OpenDatabase, against: Path | None = None, progress: Progress | None = None) -> VerifyReport:
+    """Check the database: the storage and foreign key checks on a second connection, beside the fingerprints.
+
+    ``progress(message)`` hears each step as it starts (a big file takes minutes).
+    """
+    progress = progress or (lambda message: None)
     started = time.perf_counter()
     with open_db() as db:
         backup = db.open_backup(against) if against is not None else None
@@ -61,10 +68,12 @@ def verify(open_db: OpenDatabase, against: Path | None = None) -> VerifyReport:
             # The checks run inside the database without Python's GIL; fingerprints need it, and two
             # threads hashing at once mostly wait for each other. So the second connection takes the
             # checks, this one the fingerprints and then any check still waiting.
-            with _in_background(open_db, lambda second: _run_checks(second, checks, results)):
-                fingerprints = fingerprint_tables(db)
-                comparison = compare(fingerprints, fingerprint_tables(backup)) if backup is not None else {}
-                _run_checks(db, checks, results)
+            with _in_background(open_db, lambda second: _run_checks(second, checks, results, progress)):
+                fingerprints = _fingerprints(db, "", progress)
+                comparison = compare(fingerprints, _fingerprints(backup, "the backup's ", progress)) if backup else {}
+                _run_checks(db, checks, results, progress)
+                if len(results) < len(CHECKS):
+                    progress("verify: waiting for the " + " and ".join(n for n in CHECKS if n not in results) + " check")
         finally:
             if backup is not None:
                 backup.close()
@@ -78,13 +87,24 @@ CHECKS: dict[str, Callable[[Database], list[str]]] = {
 }
 
 
-def _run_checks(db: Database, checks: queue.SimpleQueue, results: dict[str, list[str]]) -> None:
+def _fingerprints(db: Database, whose: str, progress: Progress) -> dict[str, Fingerprint]:
+    """Every data table's fingerprint, saying which table is being read."""
+    names = data_tables(db)
+    fingerprints = {}
+    for index, name in enumerate(names, 1):
+        progress(f"verify: fingerprinting {whose}table {name} ({index} of {len(names)})")
+        fingerprints[name] = fingerprint_table(db, name)
+    return fingerprints
+
+
+def _run_checks(db: Database, checks: queue.SimpleQueue, results: dict[str, list[str]], progress: Progress) -> None:
     """Run the named checks still in the queue on ``db``, until none is left."""
     while True:
         try:
             name = checks.get_nowait()
         except queue.Empty:
             return
+        progress(f"verify: {name} check started")
         results[name] = CHECKS[name](db)
 
 
