@@ -19,7 +19,7 @@ LAYERS = {
     "dbshift.project": 6,
     "dbshift.drafting": 5, "dbshift.safety": 5, "dbshift.backup": 5, "dbshift.runner": 5, "dbshift.history": 5,
     "dbshift.migrations": 5, "dbshift.sumfile": 5, "dbshift.config": 5, "dbshift.lint": 5,
-    "dbshift.gitignore": 5, "dbshift.teams": 5,
+    "dbshift.gitignore": 5, "dbshift.teams": 5, "dbshift.interrupts": 5,
     "dbshift.planners": 4, "dbshift.inspectors": 4,
     "dbshift.schema": 3, "dbshift.analysis": 3,
     "dbshift.dialects": 2,
