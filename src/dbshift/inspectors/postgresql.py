@@ -56,7 +56,7 @@ def _not_extension_member(oid: str, catalog: str) -> str:
 def inspect_database(db) -> Schema:
     """Read the current schema of a PostgreSQL :class:`Database`."""
     tables = _tables(db)
-    columns = _columns(db)
+    columns = _columns(db, {oid: name for oid, name, *_ in tables})
     constraints = _constraints(db)
     indexes = _indexes(db)
     parents = _parents(db)
@@ -109,30 +109,52 @@ def _with_options(table: Table, options: dict) -> Table:
     return replace(table, options={**table.options, **options}) if options else table
 
 
-def _columns(db) -> dict[int, list[Column]]:
+def _columns(db, table_names: dict[int, str]) -> dict[int, list[Column]]:
     """The columns of every table in the schema, read with one query (not one per table)."""
     rows = db.execute(
         "SELECT a.attrelid, a.attname, format_type(a.atttypid, a.atttypmod), "
         "t.typnamespace = 'pg_catalog'::regnamespace, "
         "NOT a.attnotnull, pg_get_expr(d.adbin, d.adrelid, true), a.attidentity, a.attgenerated, "
-        "CASE WHEN a.attcollation <> t.typcollation THEN co.collname END, col_description(a.attrelid, a.attnum) "
+        "CASE WHEN a.attcollation <> t.typcollation THEN co.collname END, col_description(a.attrelid, a.attnum), "
+        "seq.name, seq.type, seq.seqstart, seq.seqincrement, seq.seqmin, seq.seqmax, seq.seqcache, seq.seqcycle "
         "FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
         "JOIN pg_catalog.pg_type t ON t.oid = a.atttypid "
         "LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
         "LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation "
+        # The sequence the column owns: a SERIAL's (OWNED BY, deptype 'a') or an identity's ('i').
+        "LEFT JOIN LATERAL (SELECT sc.relname AS name, format_type(s.seqtypid, NULL) AS type, s.seqstart, "
+        "s.seqincrement, s.seqmin, s.seqmax, s.seqcache, s.seqcycle FROM pg_catalog.pg_depend dep "
+        "JOIN pg_catalog.pg_sequence s ON s.seqrelid = dep.objid JOIN pg_catalog.pg_class sc ON sc.oid = s.seqrelid "
+        "WHERE dep.classid = 'pg_catalog.pg_class'::regclass AND dep.refclassid = 'pg_catalog.pg_class'::regclass "
+        "AND dep.refobjid = a.attrelid AND dep.refobjsubid = a.attnum AND dep.deptype IN ('a', 'i') "
+        "ORDER BY dep.deptype DESC LIMIT 1) seq ON true "
         f"WHERE c.relnamespace = {NAMESPACE} AND c.relkind IN ('r', 'p') "
         "AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attrelid, a.attnum"
     )
     found: dict[int, list[Column]] = {}
     for oid, *row in rows:
-        found.setdefault(oid, []).append(_column(*row))
+        found.setdefault(oid, []).append(_column(*row[:9], table_names.get(oid, ""), *row[9:]))
     return found
 
 
-def _column(name, type_, builtin, nullable, default, identity, generated, collation, comment) -> Column:
+def _sequence_settings(table: str, column: str, column_type: str, name: str, type_: str, start: int, increment: int,
+                       minimum: int, maximum: int, cache: int, cycle: bool) -> dict:
+    """A column's own sequence: the settings that are not PostgreSQL's defaults for it (see
+    :mod:`dbshift.planners.postgresql_sequences`), and its name when it is not ``<table>_<column>_seq``."""
+    from dbshift.planners.postgresql_sequences import non_default_settings
+
+    catalog = {"as": type_, "start": start, "increment": increment, "minvalue": minimum, "maxvalue": maximum,
+               "cache": cache, "cycle": bool(cycle)}
+    settings = non_default_settings(catalog, column_type)
+    return {**settings, "name": name} if name != f"{table}_{column}_seq" else settings
+
+
+def _column(name, type_, builtin, nullable, default, identity, generated, collation, comment, table, *sequence) -> Column:
     options = {}
     if identity:
         options["identity"] = IDENTITY[identity]
+    if sequence[0] is not None:
+        options["sequence"] = _sequence_settings(table, name, type_, *sequence)
     if comment:
         options["comment"] = comment
     return Column(

@@ -21,6 +21,7 @@ from dataclasses import replace
 from dbshift.planners import postgresql_objects as o
 from dbshift.planners.postgresql_objects import literal, quote
 from dbshift.planners import postgresql_rebuild as rebuild
+from dbshift.planners import postgresql_sequences as column_sequences
 from dbshift.planners.operations import Operation, Plan
 from dbshift.schema import diff as d
 from dbshift.schema.model import NO_ACTION, Check, Column, ForeignKey, Index, PrimaryKey, Schema, Table, Trigger, Unique
@@ -46,7 +47,7 @@ def column_sql(column: Column, table: Table | None = None, sequences: dict | Non
     if column.collation:
         words.append(f"COLLATE {quote(column.collation)}")
     if "identity" in column.options:
-        words.append(f"GENERATED {column.options['identity']} AS IDENTITY")
+        words.append(column_sequences.identity_clause(column))
     if column.generated is not None:
         words.append(f"GENERATED ALWAYS AS ({column.generated}) STORED")
     if not column.nullable:
@@ -113,8 +114,8 @@ def create_table_sql(table: Table, with_foreign_keys: bool = True, schema: Schem
               and (with_foreign_keys or not isinstance(c, ForeignKey))
               and not (isinstance(c, Check) and c.name in inherited_checks)]
     partition_of = table.options.get("partition_of")
-    sequences = schema.options.get("sequences", {}) if schema is not None else {}
-    parts = [] if partition_of else [column_sql(c, table, sequences) for c in table.columns if c.name not in inherited]
+    standalone = schema.options.get("sequences", {}) if schema is not None else {}
+    parts = [] if partition_of else [column_sql(c, table, standalone) for c in table.columns if c.name not in inherited]
     parts += [constraint_sql(c) for c in inline]
     parts += [f"CONSTRAINT {quote(n)} {definition}" for n, definition in table.options.get("exclusion_constraints", {}).items()]
     body = " (\n  " + ",\n  ".join(parts) + "\n)" if parts or not partition_of else ""
@@ -129,6 +130,9 @@ def create_table_sql(table: Table, with_foreign_keys: bool = True, schema: Schem
     not_valid = [c for c in _constraints(table) if c.options.get("not_valid")
                  and not (isinstance(c, Check) and c.name in inherited_checks)]
     statements = [sql] + _inherited_column_fixes(table, inherited) + _row_security_sql(table.name, {}, table.options)
+    statements += [s for c in table.columns if c.name not in inherited and is_serial(c, table.name)
+                   and sequence_name(table.name, c.name).strip('"') not in standalone
+                   for s in column_sequences.serial_settings_sql(table.name, c)]
     statements += [_add_constraint(table.name, c) for c in not_valid]
     statements += [s for i in table.indexes for s in index_sql(i)]
     statements += _comments(table, None)
@@ -1014,8 +1018,8 @@ def _add_constraint_validated(table: str, item) -> list[str]:
 
 
 def _column_changes(change: d.AlterTable, table: str) -> list[str]:
-    """Type, value, default, identity and NULL changes of kept columns, named as before any rename."""
-    statements, not_null, identity = [], [], []
+    """Type, value, default, identity, sequence and NULL changes of kept columns, named as before any rename."""
+    statements, not_null, late = [], [], []
     for old, new in change.altered:
         column = quote(old.name)
         value = change.up_values.get(new.name)
@@ -1023,24 +1027,23 @@ def _column_changes(change: d.AlterTable, table: str) -> list[str]:
             statements += [f"ALTER TABLE {table} DROP COLUMN {column}",
                            f"ALTER TABLE {table} ADD COLUMN {column_sql(replace(new, name=old.name))}"]
             continue
+        early, middle, last = column_sequences.column_sequence_steps(change.old.name, old, new)
+        statements += early
         if old.default != new.default and old.default is not None:
             statements.append(f"ALTER TABLE {table} ALTER COLUMN {column} DROP DEFAULT")
-        if old.options.get("identity") and old.options.get("identity") != new.options.get("identity"):
-            statements.append(f"ALTER TABLE {table} ALTER COLUMN {column} DROP IDENTITY")
         if old.type != new.type or old.collation != new.collation:
             using = value if value is not None else cast(column, old.type, new.type)
             collate = f" COLLATE {quote(new.collation)}" if new.collation else ""
             statements.append(f"ALTER TABLE {table} ALTER COLUMN {column} TYPE {new.type}{collate} USING {using}")
         elif value is not None:
             statements.append(f"UPDATE {table} SET {column} = {value}")
+        statements += middle
         if new.default is not None and old.default != new.default:
             statements.append(f"ALTER TABLE {table} ALTER COLUMN {column} SET DEFAULT {new.default}")
         if old.nullable != new.nullable:
             not_null.append(f"ALTER TABLE {table} ALTER COLUMN {column} {'DROP' if new.nullable else 'SET'} NOT NULL")
-        if new.options.get("identity") and old.options.get("identity") != new.options.get("identity"):
-            # An identity column must already be NOT NULL.
-            identity.append(f"ALTER TABLE {table} ALTER COLUMN {column} ADD GENERATED {new.options['identity']} AS IDENTITY")
-    return statements + not_null + identity
+        late += last  # an identity column must already be NOT NULL
+    return statements + not_null + late
 
 
 def cast(column: str, old: str, new: str) -> str:
