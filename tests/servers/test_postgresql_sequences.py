@@ -8,12 +8,25 @@ sequence left behind), and every value must be back (the value oracle compares t
 from __future__ import annotations
 
 import pytest
+from value_oracle import assert_same_values, snapshot
 
 from dbshift.dialects import open_database
 from dbshift.urls import parse_url
-from servers.conftest import query
-from servers.test_postgresql_planner import draft_and_apply, fails, project, roll_back, start, url  # noqa: F401
-from value_oracle import assert_same_values, snapshot
+from servers.conftest import make_project, query
+from servers.test_postgresql_planner import (
+    draft_and_apply,
+    fails,
+    roll_back,
+    start,
+    url,
+)
+
+
+@pytest.fixture
+def project(tmp_path, pg_url, monkeypatch):
+    """A fresh project on a fresh PostgreSQL database."""
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    return make_project(tmp_path, pg_url)
 
 
 def values(project):
@@ -148,3 +161,4 @@ def test_serial_to_bigserial_widens_its_sequence_both_ways(project):
     assert sequences_of(project) == [("t_id_seq", "integer", 1, 2**31 - 1, False)]
     assert_same_values(before, values(project))
     assert next_id(project) == 5
+

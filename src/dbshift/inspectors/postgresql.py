@@ -62,8 +62,8 @@ def inspect_database(db) -> Schema:
     parents = _parents(db)
     built = [
         _with_options(_table(name, oid, comment, columns.get(oid, []), constraints.get(oid, []), indexes.get(oid, ())),
-                      {**parents.get(oid, {}), **_row_security(enabled, forced)})
-        for oid, name, comment, enabled, forced in tables
+                      {**parents.get(oid, {}), **_row_security(enabled, forced), **_storage(reloptions)})
+        for oid, name, comment, enabled, forced, reloptions in tables
     ]
     return Schema.build(built, _views(db), _triggers(db), dialect="postgresql", options=_schema_options(db))
 
@@ -71,8 +71,8 @@ def inspect_database(db) -> Schema:
 def _tables(db) -> list[tuple]:
     skipped = set(BOOKKEEPING_TABLES)
     rows = db.execute(
-        "SELECT c.oid, c.relname, obj_description(c.oid, 'pg_class'), c.relrowsecurity, c.relforcerowsecurity "
-        "FROM pg_catalog.pg_class c "
+        "SELECT c.oid, c.relname, obj_description(c.oid, 'pg_class'), c.relrowsecurity, c.relforcerowsecurity, "
+        "c.reloptions FROM pg_catalog.pg_class c "
         f"WHERE c.relnamespace = {NAMESPACE} AND c.relkind IN ('r', 'p') "
         f"AND {_not_extension_member('c.oid', 'pg_class')} ORDER BY 2"
     )
@@ -98,6 +98,13 @@ def _parents(db) -> dict[int, dict]:
             f"WHERE c.relnamespace = {NAMESPACE} AND c.relkind = 'p'"):
         found.setdefault(oid, {})["partition_by"] = key
     return found
+
+
+def _storage(reloptions: list[str] | None) -> dict:
+    """``{"storage": {parameter: value}}`` from a table's or index's ``reloptions`` (``WITH (fillfactor=70)``), or {}."""
+    if not reloptions:
+        return {}
+    return {"storage": dict(sorted(tuple(item.split("=", 1)) for item in reloptions))}
 
 
 def _row_security(enabled: bool, forced: bool) -> dict:
@@ -178,9 +185,15 @@ def _constraints(db) -> dict[int, list[tuple]]:
         "ARRAY(SELECT a.attname FROM unnest(c.conkey) WITH ORDINALITY k(n, o) JOIN pg_catalog.pg_attribute a "
         "ON a.attrelid = c.conrelid AND a.attnum = k.n ORDER BY k.o)::text[], "
         "ARRAY(SELECT a.attname FROM unnest(c.confkey) WITH ORDINALITY k(n, o) JOIN pg_catalog.pg_attribute a "
-        "ON a.attrelid = c.confrelid AND a.attnum = k.n ORDER BY k.o)::text[], obj_description(c.oid, 'pg_constraint') "
+        "ON a.attrelid = c.confrelid AND a.attnum = k.n ORDER BY k.o)::text[], obj_description(c.oid, 'pg_constraint'), "
+        # A key's index: its INCLUDE columns, NULLS NOT DISTINCT and storage parameters (WITH (fillfactor=70)).
+        "ARRAY(SELECT a.attname FROM unnest(ki.indkey::int2[]) WITH ORDINALITY k(n, o) JOIN pg_catalog.pg_attribute a "
+        "ON a.attrelid = c.conrelid AND a.attnum = k.n WHERE k.o > ki.indnkeyatts ORDER BY k.o)::text[], "
+        "ki.indnullsnotdistinct, kc.reloptions "
         "FROM pg_catalog.pg_constraint c JOIN pg_catalog.pg_class t ON t.oid = c.conrelid "
         "LEFT JOIN pg_catalog.pg_class rc ON rc.oid = c.confrelid "
+        "LEFT JOIN pg_catalog.pg_index ki ON ki.indexrelid = c.conindid AND c.contype IN ('p', 'u') "
+        "LEFT JOIN pg_catalog.pg_class kc ON kc.oid = ki.indexrelid "
         # A partition's copies of its partitioned parent's keys are the parent's (conparentid).
         f"WHERE t.relnamespace = {NAMESPACE} AND c.contype IN ('p', 'u', 'c', 'f', 'x') AND c.conparentid = 0 "
         "ORDER BY c.conname"
@@ -201,8 +214,10 @@ def _table(name: str, oid: int, comment, columns: list[Column], constraints: lis
     primary_key, uniques, checks, foreign_keys = None, [], [], []
     options: dict = {"comment": comment} if comment else {}
     for (cname, kind, definition, deferrable, deferred, validated, on_delete, on_update, ref_table, cols, ref_cols,
-         constraint_comment) in constraints:
+         constraint_comment, *key_index) in constraints:
         extra = _with({"not_valid": True} if not validated else {}, "comment", constraint_comment)
+        if kind in ("p", "u"):
+            extra = {**extra, **_key_index_options(*key_index)}
         if kind == "p":
             primary_key = PrimaryKey(tuple(cols), name=cname, autoincrement=_is_auto(columns, cols), options=extra)
         elif kind == "u":
@@ -219,6 +234,15 @@ def _table(name: str, oid: int, comment, columns: list[Column], constraints: lis
             options.setdefault("exclusion_constraints", {})[cname] = definition
     return Table(name, tuple(columns), primary_key, tuple(uniques), tuple(checks), tuple(foreign_keys),
                  tuple(indexes), options)
+
+
+def _key_index_options(include: list[str], nulls_not_distinct: bool, reloptions: list[str] | None) -> dict:
+    """Options of a primary key or UNIQUE constraint read from its index: ``include`` (INCLUDE columns),
+    ``nulls_not_distinct`` and ``storage`` (its WITH parameters)."""
+    options = {"include": list(include)} if include else {}
+    if nulls_not_distinct:
+        options["nulls_not_distinct"] = True
+    return {**options, **_storage(reloptions)}
 
 
 def _with(options: dict, key: str, value) -> dict:
@@ -261,10 +285,17 @@ def _indexes(db) -> dict[int, tuple[Index, ...]]:
         "LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.n ORDER BY k.o)::text[], "
         "obj_description(i.indexrelid, 'pg_class'), "
         # Each key's operator class where it is not the default one ('' where it is), qualified outside the schema.
-        "ARRAY(SELECT CASE WHEN opc.opcdefault THEN '' WHEN opc.opcnamespace IN ('pg_catalog'::regnamespace, "
+        # (named too when it has parameters: gist (v tsvector_ops (siglen='8'))).
+        "ARRAY(SELECT CASE WHEN opc.opcdefault AND ia.attoptions IS NULL THEN '' "
+        "WHEN opc.opcnamespace IN ('pg_catalog'::regnamespace, "
         f"{NAMESPACE}) THEN quote_ident(opc.opcname) ELSE opc.opcnamespace::regnamespace::text "
         "|| '.' || quote_ident(opc.opcname) END FROM unnest(i.indclass::oid[]) WITH ORDINALITY k(c, o) "
-        "JOIN pg_catalog.pg_opclass opc ON opc.oid = k.c ORDER BY k.o)::text[] "
+        "JOIN pg_catalog.pg_opclass opc ON opc.oid = k.c LEFT JOIN pg_catalog.pg_attribute ia "
+        "ON ia.attrelid = i.indexrelid AND ia.attnum = k.o ORDER BY k.o)::text[], "
+        # Each key's operator class parameters ('' where none), NULLS NOT DISTINCT and storage parameters.
+        "ARRAY(SELECT COALESCE(array_to_string(ia.attoptions, chr(31)), '') FROM pg_catalog.pg_attribute ia "
+        "WHERE ia.attrelid = i.indexrelid AND ia.attnum > 0 ORDER BY ia.attnum)::text[], "
+        "i.indnullsnotdistinct, ic.reloptions "
         "FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
         "JOIN pg_catalog.pg_class t ON t.oid = i.indrelid JOIN pg_catalog.pg_am am ON am.oid = ic.relam "
         f"WHERE t.relnamespace = {NAMESPACE} AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint c "
@@ -274,7 +305,7 @@ def _indexes(db) -> dict[int, tuple[Index, ...]]:
     )
     found: dict[int, list[Index]] = {}
     for table_oid, name, table, unique, key_count, all_count, indkey, indoption, where, method, _oid, defs, names, \
-            comment, opclasses in rows:
+            comment, opclasses, opclass_parameters, nulls_not_distinct, reloptions in rows:
         keys = tuple(
             IndexKey(column=names[i] if indkey[i] else None, expression=None if indkey[i] else defs[i],
                      descending=bool(indoption[i] & INDEX_DESC))
@@ -285,10 +316,20 @@ def _indexes(db) -> dict[int, tuple[Index, ...]]:
             options["include"] = list(names[key_count:])
         if any(opclasses):
             options["opclasses"] = [opclass or None for opclass in opclasses]
+        if any(opclass_parameters[:key_count]):
+            options["opclass_parameters"] = [_parameters(p) for p in opclass_parameters[:key_count]]
+        if nulls_not_distinct:
+            options["nulls_not_distinct"] = True
+        options.update(_storage(reloptions))
         if comment:
             options["comment"] = comment
         found.setdefault(table_oid, []).append(Index(name, table, keys, bool(unique), where, options))
     return {oid: tuple(items) for oid, items in found.items()}
+
+
+def _parameters(text: str) -> dict | None:
+    """An index key's ``attoptions`` (``siglen=8``, items apart by chr(31)) -> ``{"siglen": "8"}``; '' -> None."""
+    return dict(item.split("=", 1) for item in text.split(chr(31))) if text else None
 
 
 def _views(db) -> list[View]:

@@ -19,12 +19,23 @@ import re
 from dataclasses import replace
 
 from dbshift.planners import postgresql_objects as o
-from dbshift.planners.postgresql_objects import literal, quote
 from dbshift.planners import postgresql_rebuild as rebuild
 from dbshift.planners import postgresql_sequences as column_sequences
 from dbshift.planners.operations import Operation, Plan
+from dbshift.planners.postgresql_objects import literal, quote
 from dbshift.schema import diff as d
-from dbshift.schema.model import NO_ACTION, Check, Column, ForeignKey, Index, PrimaryKey, Schema, Table, Trigger, Unique
+from dbshift.schema.model import (
+    NO_ACTION,
+    Check,
+    Column,
+    ForeignKey,
+    Index,
+    PrimaryKey,
+    Schema,
+    Table,
+    Trigger,
+    Unique,
+)
 
 SERIAL_TYPES = {"INTEGER": "SERIAL", "BIGINT": "BIGSERIAL", "SMALLINT": "SMALLSERIAL"}
 #: Type changes PostgreSQL makes without rewriting the table (binary-coercible widenings).
@@ -88,11 +99,38 @@ def constraint_sql(item) -> str:
         return foreign_key_sql(item)
     named = f"CONSTRAINT {quote(item.name)} " if item.name else ""
     if isinstance(item, PrimaryKey):
-        return named + f"PRIMARY KEY ({_names(item.columns)})"
+        return named + f"PRIMARY KEY ({_names(item.columns)})" + _key_index_sql(item.options)
     if isinstance(item, Unique):
         deferrable = item.options.get("deferrable")
-        return named + f"UNIQUE ({_names(item.columns)})" + (f" {deferrable}" if deferrable else "")
+        nulls = " NULLS NOT DISTINCT" if item.options.get("nulls_not_distinct") else ""
+        return (named + f"UNIQUE{nulls} ({_names(item.columns)})" + _key_index_sql(item.options)
+                + (f" {deferrable}" if deferrable else ""))
     return named + f"CHECK ({item.expression})" + (" NO INHERIT" if item.options.get("no_inherit") else "")
+
+
+def _key_index_sql(options: dict) -> str:
+    """`` INCLUDE (...)`` and `` WITH (...)`` of a primary key's or UNIQUE constraint's index."""
+    include = f" INCLUDE ({_names(options['include'])})" if options.get("include") else ""
+    return include + storage_sql(options.get("storage"))
+
+
+def storage_sql(storage: dict | None) -> str:
+    """`` WITH (fillfactor='70', ...)``: a table's or index's storage parameters, or ''."""
+    if not storage:
+        return ""
+    return " WITH (" + ", ".join(f"{name}={literal(value)}" for name, value in storage.items()) + ")"
+
+
+def _storage_changes(table: str, old: dict, new: dict) -> list[str]:
+    """ALTER TABLE ... SET (...) / RESET (...) for the table's storage parameters that change."""
+    old, new = old.get("storage") or {}, new.get("storage") or {}
+    statements = []
+    if any(old.get(k) != v for k, v in new.items()):
+        statements.append(f"ALTER TABLE {quote(table)} SET ("
+                          + ", ".join(f"{k}={literal(v)}" for k, v in new.items() if old.get(k) != v) + ")")
+    if any(k not in new for k in old):
+        statements.append(f"ALTER TABLE {quote(table)} RESET ({', '.join(k for k in old if k not in new)})")
+    return statements
 
 
 def _constraints(table: Table) -> list:
@@ -127,6 +165,7 @@ def create_table_sql(table: Table, with_foreign_keys: bool = True, schema: Schem
         sql += f" INHERITS ({_names(table.options['inherits'])})"
     if table.options.get("partition_by"):
         sql += f" PARTITION BY {table.options['partition_by']}"
+    sql += storage_sql(table.options.get("storage"))
     not_valid = [c for c in _constraints(table) if c.options.get("not_valid")
                  and not (isinstance(c, Check) and c.name in inherited_checks)]
     statements = [sql] + _inherited_column_fixes(table, inherited) + _row_security_sql(table.name, {}, table.options)
@@ -255,17 +294,21 @@ def create_index_sql(index: Index, concurrently: bool = False) -> str:
     """``CREATE INDEX`` with method, keys (and their operator classes), INCLUDE and WHERE."""
     keys = []
     opclasses = index.options.get("opclasses") or [None] * len(index.keys)
-    for key, opclass in zip(index.keys, opclasses):
+    parameters = index.options.get("opclass_parameters") or [None] * len(index.keys)
+    for key, opclass, given in zip(index.keys, opclasses, parameters):
         text = quote(key.column) if key.column is not None else f"({key.expression})"
         if key.collation:
             text += f" COLLATE {quote(key.collation)}"
         text += f" {opclass}" if opclass else ""
+        text += f" ({', '.join(f'{k}={literal(v)}' for k, v in given.items())})" if given else ""
         keys.append(text + (" DESC" if key.descending else ""))
     method = index.options.get("method")
     sql = (f"CREATE {'UNIQUE ' if index.unique else ''}INDEX {'CONCURRENTLY ' if concurrently else ''}{quote(index.name)} "
            f"ON {quote(index.table)}{f' USING {method}' if method else ''} ({', '.join(keys)})")
     if index.options.get("include"):
         sql += f" INCLUDE ({_names(index.options['include'])})"
+    sql += " NULLS NOT DISTINCT" if index.options.get("nulls_not_distinct") else ""
+    sql += storage_sql(index.options.get("storage"))
     return sql + (f" WHERE {index.where}" if index.where else "")
 
 
@@ -969,6 +1012,7 @@ def alter_table_sql(change: d.AlterTable, kept_by_children=frozenset()) -> list[
         statements.append(f"ALTER TABLE {quote(change.new.options['partition_of'])} ATTACH PARTITION {table} "
                           f"{change.new.options['partition_bound']}")
     statements += _row_security_sql(change.new.name, change.old.options, change.new.options)
+    statements += _storage_changes(change.new.name, change.old.options, change.new.options)
     recreated = {name for name, item in new_items.items() if old_items.get(name) != item}
     return statements + _comments(change.new, _renamed_table(change.old, change.renamed)) + _constraint_comments(
         change, recreated)
