@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from dbshift.planners import postgresql_losses as losses
 from dbshift.planners import postgresql_objects as o
 from dbshift.planners import postgresql_rebuild as rebuild
 from dbshift.planners import postgresql_sequences as column_sequences
@@ -762,7 +763,8 @@ def _plan_change(change, diff: d.Diff, kept_by_children: dict | None = None) -> 
     if rebuild.converts(change):
         return rebuild.plan_rebuild(change, diff)
     if isinstance(change, d.AlterTable):
-        return plan_alter_table(change, (kept_by_children or {}).get(change.name, frozenset()))
+        before = {new: old for old, new in diff.table_renames.items()}.get(change.name, change.name)
+        return plan_alter_table(change, (kept_by_children or {}).get(change.name, frozenset()), before)
     if isinstance(change, d.CreateIndex):
         return Operation(f"create index {change.index.name}", index_sql(change.index),
                          [f"DROP INDEX {quote(change.index.name)}"])
@@ -959,23 +961,39 @@ def _still_changes(change: d.AlterTable) -> bool:
 
 
 # -- altering one table -------------------------------------------------------------------
-def plan_alter_table(change: d.AlterTable, kept_by_children=frozenset()) -> Operation:
+def plan_alter_table(change: d.AlterTable, kept_by_children=frozenset(), table_before: str | None = None) -> Operation:
     """Native ALTER TABLE statements both ways; flags for drops, rewrites and lossy reverses.
 
     ``kept_by_children``: columns this table drops that the tables inheriting from it keep (they
-    are dropped from this table ONLY, so the children keep their values).
+    are dropped from this table ONLY, so the children keep their values). ``table_before``: the
+    table's name before the migration, which its loss checks read (see :mod:`postgresql_losses`).
     """
     lossy = ", ".join(f"{change.name}.{c}" for c in change.lossy_down)
     dropped = [c.name for c in change.dropped]
+    never, checks = losses.reverse_losses(change, table_before or change.name, cast)
+    generated = _made_generated(change)
     return Operation(
         description=change.describe(),
         sql=alter_table_sql(change, kept_by_children),
         reverse=alter_table_sql(change.inverse()),
-        destructive=bool(dropped),
+        destructive=bool(dropped) or bool(generated),
         rewrites_table=any(_rewrites(a.type, b.type) for a, b in change.altered) or bool(change.up_values),
         lossy_reverse=(f"no reverse conversion for {lossy}" if lossy else "")
-        or (f"dropped column(s) {', '.join(change.name + '.' + c for c in dropped)} come back empty" if dropped else ""),
+        or (f"dropped column(s) {', '.join(change.name + '.' + c for c in dropped)} come back empty" if dropped else "")
+        or "; ".join(never),
+        loss_checks=checks + [_generated_check(table_before or change.name, old, new) for old, new in generated],
     )
+
+
+def _made_generated(change: d.AlterTable) -> list[tuple[Column, Column]]:
+    """Kept columns that become generated: the up replaces their values with the expression's."""
+    return [(a, b) for a, b in change.altered if a.generated is None and b.generated is not None]
+
+
+def _generated_check(table: str, old: Column, new: Column) -> str:
+    """A loss check: the rows whose value differs from what the generation expression gives."""
+    return (f"SELECT count(*) FROM {quote(table)} WHERE {quote(old.name)}::text IS DISTINCT FROM "
+            f"(CAST(({new.generated}) AS {new.type}))::text")
 
 
 def _rewrites(old: str, new: str) -> bool:
@@ -1067,6 +1085,10 @@ def _column_changes(change: d.AlterTable, table: str) -> list[str]:
     for old, new in change.altered:
         column = quote(old.name)
         value = change.up_values.get(new.name)
+        if old.generated is not None and new.generated is None and old.generated_stored:
+            # The column keeps the values it holds and stops being computed.
+            statements.append(f"ALTER TABLE {table} ALTER COLUMN {column} DROP EXPRESSION")
+            old = replace(old, generated=None, generated_stored=False)
         if old.generated != new.generated or old.generated_stored != new.generated_stored:
             statements += [f"ALTER TABLE {table} DROP COLUMN {column}",
                            f"ALTER TABLE {table} ADD COLUMN {column_sql(replace(new, name=old.name))}"]
