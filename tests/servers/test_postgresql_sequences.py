@@ -162,3 +162,24 @@ def test_serial_to_bigserial_widens_its_sequence_both_ways(project):
     assert_same_values(before, values(project))
     assert next_id(project) == 5
 
+
+
+@pytest.mark.parametrize("renames, desired", [
+    (["t.id=ident"], "CREATE TABLE t (ident serial PRIMARY KEY, name text);"),
+    (["t=things"], "CREATE TABLE things (id serial PRIMARY KEY, name text);"),
+    (["t.id=ident"], "CREATE TABLE t (ident integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text);"),
+], ids=["serial column renamed", "table of a serial renamed", "serial renamed into an identity"])
+def test_a_renamed_serial_takes_its_sequence_along_and_goes_on(project, renames, desired):
+    start(project, "CREATE TABLE t (id serial PRIMARY KEY, name text);", ROWS)
+    before = values(project)
+    draft_and_apply(project, desired, renames=renames)
+    table = "things" if "things" in desired else "t"
+    column = "ident" if "ident" in desired else "id"
+    assert query(url(project), f"INSERT INTO {table} (name) VALUES ('next') RETURNING {column}") == [(4,)]
+    assert [r[0] for r in sequences_of(project)] == [f"{table}_{column}_seq"]
+    query(url(project), f"DELETE FROM {table} WHERE {column} = 4")
+
+    roll_back(project)
+    assert [r[0] for r in sequences_of(project)] == ["t_id_seq"]
+    assert_same_values(before, values(project))
+    assert next_id(project) == 5

@@ -56,7 +56,7 @@ def _not_extension_member(oid: str, catalog: str) -> str:
 def inspect_database(db) -> Schema:
     """Read the current schema of a PostgreSQL :class:`Database`."""
     tables = _tables(db)
-    columns = _columns(db, {oid: name for oid, name, *_ in tables})
+    columns = _columns(db)
     constraints = _constraints(db)
     indexes = _indexes(db)
     parents = _parents(db)
@@ -116,7 +116,7 @@ def _with_options(table: Table, options: dict) -> Table:
     return replace(table, options={**table.options, **options}) if options else table
 
 
-def _columns(db, table_names: dict[int, str]) -> dict[int, list[Column]]:
+def _columns(db) -> dict[int, list[Column]]:
     """The columns of every table in the schema, read with one query (not one per table)."""
     rows = db.execute(
         "SELECT a.attrelid, a.attname, format_type(a.atttypid, a.atttypmod), "
@@ -140,28 +140,27 @@ def _columns(db, table_names: dict[int, str]) -> dict[int, list[Column]]:
     )
     found: dict[int, list[Column]] = {}
     for oid, *row in rows:
-        found.setdefault(oid, []).append(_column(*row[:9], table_names.get(oid, ""), *row[9:]))
+        found.setdefault(oid, []).append(_column(*row))
     return found
 
 
-def _sequence_settings(table: str, column: str, column_type: str, name: str, type_: str, start: int, increment: int,
+def _sequence_settings(column_type: str, name: str, type_: str, start: int, increment: int,
                        minimum: int, maximum: int, cache: int, cycle: bool) -> dict:
-    """A column's own sequence: the settings that are not PostgreSQL's defaults for it (see
-    :mod:`dbshift.planners.postgresql_sequences`), and its name when it is not ``<table>_<column>_seq``."""
+    """A column's own sequence: its name and the settings that are not PostgreSQL's defaults for it
+    (see :mod:`dbshift.planners.postgresql_sequences`)."""
     from dbshift.planners.postgresql_sequences import non_default_settings
 
     catalog = {"as": type_, "start": start, "increment": increment, "minvalue": minimum, "maxvalue": maximum,
                "cache": cache, "cycle": bool(cycle)}
-    settings = non_default_settings(catalog, column_type)
-    return {**settings, "name": name} if name != f"{table}_{column}_seq" else settings
+    return {"name": name, **non_default_settings(catalog, column_type)}
 
 
-def _column(name, type_, builtin, nullable, default, identity, generated, collation, comment, table, *sequence) -> Column:
+def _column(name, type_, builtin, nullable, default, identity, generated, collation, comment, *sequence) -> Column:
     options = {}
     if identity:
         options["identity"] = IDENTITY[identity]
     if sequence[0] is not None:
-        options["sequence"] = _sequence_settings(table, name, type_, *sequence)
+        options["sequence"] = _sequence_settings(type_, *sequence)
     if comment:
         options["comment"] = comment
     return Column(

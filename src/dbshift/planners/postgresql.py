@@ -53,13 +53,14 @@ def column_sql(column: Column, table: Table | None = None, sequences: dict | Non
     standalone one of ``sequences`` that the column only draws from)."""
     type_, default = column.type, column.default
     standalone = table is not None and sequence_name(table.name, column.name).strip('"') in (sequences or {})
-    if table is not None and is_serial(column, table.name) and not standalone:
+    serial = is_serial(column, table.name) or column_sequences.kind(column) == "serial" if table is not None else False
+    if serial and column.type in SERIAL_TYPES and not standalone:
         type_, default = SERIAL_TYPES[column.type], None
     words = [quote(column.name), type_]
     if column.collation:
         words.append(f"COLLATE {quote(column.collation)}")
     if "identity" in column.options:
-        words.append(column_sequences.identity_clause(column))
+        words.append(column_sequences.identity_clause(column, table.name if table is not None else None))
     if column.generated is not None:
         words.append(f"GENERATED ALWAYS AS ({column.generated}) STORED")
     if not column.nullable:
@@ -170,8 +171,8 @@ def create_table_sql(table: Table, with_foreign_keys: bool = True, schema: Schem
     not_valid = [c for c in _constraints(table) if c.options.get("not_valid")
                  and not (isinstance(c, Check) and c.name in inherited_checks)]
     statements = [sql] + _inherited_column_fixes(table, inherited) + _row_security_sql(table.name, {}, table.options)
-    statements += [s for c in table.columns if c.name not in inherited and is_serial(c, table.name)
-                   and sequence_name(table.name, c.name).strip('"') not in standalone
+    statements += [s for c in table.columns if c.name not in inherited and column_sequences.kind(c) == "serial"
+                   and c.type in SERIAL_TYPES and sequence_name(table.name, c.name).strip('"') not in standalone
                    for s in column_sequences.serial_settings_sql(table.name, c)]
     statements += [_add_constraint(table.name, c) for c in not_valid]
     statements += [s for i in table.indexes for s in index_sql(i)]

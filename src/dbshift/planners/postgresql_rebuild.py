@@ -149,13 +149,17 @@ def _kept_indexes(old: Table, new: Table) -> list:
 
 
 def _names_given_up(old: Table, parked: str, kept: list) -> list[str]:
-    """Drop the old table's primary key, UNIQUE and exclusion constraints and the indexes still on it:
-    their names are relation names, which the new table takes."""
+    """Drop the old table's primary key, UNIQUE and exclusion constraints and the indexes still on it, and
+    rename its identity sequences: their names are relation names, which the new table takes."""
     names = [k.name for k in [old.primary_key, *old.uniques] if k is not None and k.name]
     names += list(old.options.get("exclusion_constraints", {}))
     statements = [f"ALTER TABLE {pg.quote(parked)} DROP CONSTRAINT {pg.quote(n)}" for n in names]
     kept_names = {i.name for i in kept}
-    return statements + [f"DROP INDEX {pg.quote(i.name)}" for i in old.indexes if i.name in kept_names]
+    statements += [f"DROP INDEX {pg.quote(i.name)}" for i in old.indexes if i.name in kept_names]
+    # Identity sequences are named after the table and column too: the new table's take their names.
+    return statements + [f"ALTER SEQUENCE {pg.quote(c.options['sequence']['name'])} RENAME TO "
+                         f"{pg.quote(c.options['sequence']['name'] + PARKED_SUFFIX)}"
+                         for c in old.columns if c.options.get("identity") and c.options.get("sequence", {}).get("name")]
 
 
 def _serials_kept(change: d.AlterTable) -> dict[str, str]:

@@ -69,8 +69,12 @@ def kind(column) -> str | None:
 
 
 def serial_sequence(table: str, column) -> str:
-    """The name of a serial column's sequence, quoted where it needs to be."""
-    name = column.options.get("sequence", {}).get("name") or f"{table}_{column.name}_seq"
+    """The name of a column's own sequence (``<table>_<column>_seq`` unless it says), quoted where it needs to be."""
+    return quote_sequence(column.options.get("sequence", {}).get("name") or f"{table}_{column.name}_seq")
+
+
+def quote_sequence(name: str) -> str:
+    """A sequence name as SQL, quoted only where it needs to be (as ``nextval('...'::regclass)`` prints it)."""
     return quote(name) if not name.islower() or not name.replace("_", "").isalnum() or name[0].isdigit() else name
 
 
@@ -84,27 +88,33 @@ def options_sql(column, for_identity: bool, prefix: str = "") -> str:
     return " ".join(prefix + w for w in words)
 
 
-def identity_clause(column) -> str:
-    """``GENERATED ... AS IDENTITY`` with the options that are not the defaults."""
+def identity_clause(column, table: str | None = None, named_as: str | None = None) -> str:
+    """``GENERATED ... AS IDENTITY`` with the options that are not the defaults, and the sequence's
+    name when it is not the one PostgreSQL would give it on ``table`` (the column being called
+    ``named_as`` when it is not yet renamed)."""
     clause = f"GENERATED {column.options['identity']} AS IDENTITY"
     settings = {k: v for k, v in column.options.get("sequence", {}).items() if k not in ("as", "name")}
-    if not settings:
+    name = column.options.get("sequence", {}).get("name")
+    named = name is not None and table is not None and name != f"{table}_{named_as or column.name}_seq"
+    if not settings and not named:
         return clause
     full = full_settings(settings, column.type)
     words = {"start": f"START WITH {full['start']}", "increment": f"INCREMENT BY {full['increment']}",
              "minvalue": f"MINVALUE {full['minvalue']}", "maxvalue": f"MAXVALUE {full['maxvalue']}",
              "cache": f"CACHE {full['cache']}", "cycle": "CYCLE" if full["cycle"] else "NO CYCLE"}
-    name = column.options["sequence"].get("name")
-    parts = ([f"SEQUENCE NAME {quote(name)}"] if name else []) + [words[k] for k in words if k in settings]
+    parts = ([f"SEQUENCE NAME {quote(name)}"] if named else []) + [words[k] for k in words if k in settings]
     return f"{clause} ({' '.join(parts)})"
 
 
 def serial_settings_sql(table: str, column) -> list[str]:
-    """ALTER SEQUENCE for a new table's SERIAL column whose sequence is not as SERIAL makes it."""
-    settings = {k: v for k, v in column.options.get("sequence", {}).items() if k != "name"}
-    if not settings:
-        return []
-    return [f"ALTER SEQUENCE {serial_sequence(table, column)} {options_sql(column, for_identity=False)}"]
+    """For a new table's SERIAL column: rename the sequence SERIAL made where it has another name, and
+    ALTER SEQUENCE where its settings are not the ones SERIAL gives."""
+    made = quote_sequence(f"{table}_{column.name}_seq")
+    statements = [f"ALTER SEQUENCE {made} RENAME TO {serial_sequence(table, column)}"] \
+        if made != serial_sequence(table, column) else []
+    if any(k != "name" for k in column.options.get("sequence", {})):
+        statements.append(f"ALTER SEQUENCE {serial_sequence(table, column)} {options_sql(column, for_identity=False)}")
+    return statements
 
 
 def carry_on(table: str, column: str, sequence: str, settings: dict, after: str | None = None) -> str:
@@ -132,15 +142,8 @@ def column_sequence_steps(table: str, old, new) -> tuple[list[str], list[str], l
     target = f"ALTER TABLE {quoted_table} ALTER COLUMN {column}"
     owned = f"pg_get_serial_sequence({literal(quoted_table)}, {literal(old.name)})"
     settings = full_settings(new.options.get("sequence", {}), new.type)
-    if before == after == "identity":
-        steps = [f"SET GENERATED {new.options['identity']}"] if old.options["identity"] != new.options["identity"] else []
-        if _settings(old) != _settings(new):
-            steps.append(options_sql(new, for_identity=True, prefix="SET "))
-        return [], [], [f"{target} {' '.join(steps)}"] if steps else []
-    if before == after == "serial":
-        if _settings(old) == _settings(new):
-            return [], [], []
-        return [], [], [f"ALTER SEQUENCE {serial_sequence(table, old)} {options_sql(new, for_identity=False)}"]
+    if before == after:
+        return _same_kind_steps(before, table, old, new)
     early, middle, late = [], [], []
     if before == "identity" and after == "serial":
         # The new sequence is made first, under a free name, so that it can carry on from the identity's.
@@ -160,13 +163,30 @@ def column_sequence_steps(table: str, old, new) -> tuple[list[str], list[str], l
         parked = quote(serial_sequence(table, old).strip('"') + PARKED_SUFFIX)
         middle += [f"ALTER SEQUENCE {serial_sequence(table, old)} RENAME TO {parked}",
                    f"ALTER SEQUENCE {parked} OWNED BY NONE"]
-        late += [f"{target} ADD {identity_clause(new)}",
+        late += [f"{target} ADD {identity_clause(new, table, old.name)}",
                  carry_on(table, old.name, owned, settings, after=literal(parked)), f"DROP SEQUENCE {parked}"]
     elif before == "serial":
         middle.append(f"DROP SEQUENCE {serial_sequence(table, old)}")
     elif after == "identity":
-        late += [f"{target} ADD {identity_clause(new)}", carry_on(table, old.name, owned, settings)]
+        late += [f"{target} ADD {identity_clause(new, table, old.name)}", carry_on(table, old.name, owned, settings)]
     return early, middle, late
+
+
+def _same_kind_steps(kind_: str | None, table: str, old, new) -> tuple[list[str], list[str], list[str]]:
+    """Serial stays serial, identity stays identity: the sequence is renamed and altered in place."""
+    if kind_ is None:
+        return [], [], []
+    old_name, new_name = serial_sequence(table, old), serial_sequence(table, new)
+    renamed = [f"ALTER SEQUENCE {old_name} RENAME TO {new_name}"] if old_name != new_name else []
+    if kind_ == "serial":
+        altered = [f"ALTER SEQUENCE {new_name} {options_sql(new, for_identity=False)}"] \
+            if _settings(old) != _settings(new) else []
+        return [], renamed, altered  # renamed before the new default names it
+    steps = [f"SET GENERATED {new.options['identity']}"] if old.options["identity"] != new.options["identity"] else []
+    if _settings(old) != _settings(new):
+        steps.append(options_sql(new, for_identity=True, prefix="SET "))
+    target = f"ALTER TABLE {quote(table)} ALTER COLUMN {quote(old.name)}"
+    return [], [], renamed + ([f"{target} {' '.join(steps)}"] if steps else [])
 
 
 def _settings(column) -> dict:
