@@ -206,3 +206,23 @@ def test_a_generated_column_that_becomes_plain_keeps_its_values_both_ways(projec
     # which the rollback's safety check calls lossy; the values computed again are the same.
     project.rollback(steps=1, force=True)
     assert_same_values(before, snapshot(db, ["g"]))
+
+
+REBUILT = "CREATE TABLE r (id integer, day date NOT NULL, v {}, PRIMARY KEY (id, day)){};"
+PARTITIONED = (" PARTITION BY RANGE (day);\n"
+               "CREATE TABLE r_2026 PARTITION OF r FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')")
+
+
+def test_a_table_rebuilt_as_partitioned_counts_what_its_type_change_loses(project, db):
+    (project.config.root / "schema.sql").write_text(REBUILT.format("bigint", ""))
+    project.diff(name="start")
+    project.apply()
+    db.execute("INSERT INTO r VALUES (1, '2026-03-01', 9007199254740993), (2, '2026-04-01', 5)")
+    before = snapshot(db, ["r"])
+    (project.config.root / "schema.sql").write_text(REBUILT.format("double precision", PARTITIONED))
+    draft = project.diff(name="partitioned")
+    (op,) = [op for op in draft.plan.operations if op.description.startswith("rebuild table r ")]
+    assert [db.execute(check)[0][0] for check in op.loss_checks] == [1] and not op.lossy_reverse
+    project.apply()
+    project.rollback(steps=1, force=True)
+    assert count_changed_values(before, snapshot(db, ["r"]), key="id") == 1

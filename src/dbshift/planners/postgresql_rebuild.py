@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from dbshift.planners import postgresql_alter as alter
+from dbshift.planners import postgresql_losses as losses
 from dbshift.planners import postgresql_render as render
 from dbshift.planners.operations import Operation
 from dbshift.planners.postgresql_objects import literal, quote
@@ -98,6 +99,8 @@ def plan_rebuild(change: d.AlterTable, diff: d.Diff) -> Operation:
     """
     dropped = [c.name for c in change.dropped]
     lossy = ", ".join(f"{change.name}.{c}" for c in change.lossy_down)
+    table_before = {new: old for old, new in diff.table_renames.items()}.get(change.name, change.name)
+    never, checks = losses.reverse_losses(change, table_before, alter.cast)
     before, after = change.old.options.get("partition_by"), change.new.options.get("partition_by")
     shape = f"partitioned by {after}" if after else f"a regular table (was partitioned by {before})"
     return Operation(
@@ -107,7 +110,9 @@ def plan_rebuild(change: d.AlterTable, diff: d.Diff) -> Operation:
         destructive=bool(dropped),
         rewrites_table=True,
         lossy_reverse=(f"no reverse conversion for {lossy}" if lossy else "")
-        or (f"dropped column(s) {', '.join(change.name + '.' + c for c in dropped)} come back empty" if dropped else ""),
+        or (f"dropped column(s) {', '.join(change.name + '.' + c for c in dropped)} come back empty" if dropped else "")
+        or "; ".join(never),
+        loss_checks=checks,
     )
 
 
