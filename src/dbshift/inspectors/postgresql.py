@@ -11,7 +11,11 @@ aggregates, rules, policies (by table then name), comments on those objects (``c
 kind then key), installed extensions (``extensions``: name -> schema) and other schemas. What an
 extension creates (its functions, types, aggregates, views...) is the extension's and is never
 read as the user's own objects. An index key's operator class, where it is not the default,
-is in the index's ``options["opclasses"]``. A table
+is in the index's ``options["opclasses"]``, its parameters (``siglen``) in
+``options["opclass_parameters"]``. A column that owns a sequence (serial, identity) has
+``options["sequence"]``: the sequence's name and its settings that are not the defaults. Keys and
+indexes keep ``include`` (INCLUDE columns), ``nulls_not_distinct`` and ``storage`` (``WITH (...)``
+parameters) in their options, and so does a table its ``storage``. A table
 that inherits from others (``INHERITS``) lists its parents in ``options["inherits"]``; its
 columns and CHECKs include the inherited ones, as the catalog shows them. A partitioned table
 has ``options["partition_by"]``, a partition ``partition_of`` and ``partition_bound``; the keys,

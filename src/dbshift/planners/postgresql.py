@@ -4,9 +4,9 @@ PostgreSQL has transactional DDL and an ALTER TABLE for everything the model hol
 COLUMN, ALTER COLUMN TYPE ... USING, SET/DROP NOT NULL, SET/DROP DEFAULT, identity, and
 constraints. A new foreign key or CHECK is added ``NOT VALID`` and then validated, so the long
 scan holds a lighter lock than the ALTER (SHARE UPDATE EXCLUSIVE instead of ACCESS EXCLUSIVE).
-The statements of one AlterTable run in this order: drop constraints that go, change types,
-defaults and values (expressions see the old row, old names), add columns, drop columns,
-rename, add constraints. Foreign keys are dropped before every table step and added after
+One table's statements are :mod:`postgresql_alter`'s (its column's sequences
+:mod:`postgresql_sequences`', what its down loses :mod:`postgresql_losses`'), the SQL text
+:mod:`postgresql_render`'s. Foreign keys are dropped before every table step and added after
 them all (see :func:`foreign_key_moves`). Schema-level objects (``options``) are ordered by
 ``postgresql_objects``; tables that inherit or are partitions come after their parents, and a
 parent's ALTER TABLE is not repeated on its children (PostgreSQL recurses). The whole order is
