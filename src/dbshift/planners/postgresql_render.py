@@ -28,6 +28,7 @@ SERIAL_TYPES = {"INTEGER": "SERIAL", "BIGINT": "BIGSERIAL", "SMALLINT": "SMALLSE
 
 
 def quoted_names(names) -> str:
+    """Names quoted and joined with commas: ``"a", "b"``."""
     return ", ".join(quote(n) for n in names)
 
 
@@ -119,6 +120,7 @@ def storage_changes(table: str, old: dict, new: dict) -> list[str]:
 
 
 def table_constraints(table: Table) -> list:
+    """The table's primary key, UNIQUE constraints, CHECKs and foreign keys, in that order."""
     return ([table.primary_key] if table.primary_key else []) + list(table.uniques) + list(table.checks) + list(
         table.foreign_keys)
 
@@ -200,11 +202,13 @@ def row_security_sql(table: str, old: dict, new: dict) -> list[str]:
 
 
 def add_constraint_sql(table: str, item) -> str:
+    """``ALTER TABLE ... ADD`` the constraint (``NOT VALID`` when it is)."""
     suffix = " NOT VALID" if item.options.get("not_valid") else ""
     return f"ALTER TABLE {quote(table)} ADD {constraint_sql(item)}{suffix}"
 
 
 def table_comments_sql(new: Table, old: Table | None) -> list[str]:
+    """COMMENT ON the table and its columns where ``new`` differs from ``old`` (None: a new table)."""
     statements = []
     if new.options.get("comment") != (old.options.get("comment") if old else None):
         statements.append(f"COMMENT ON TABLE {quote(new.name)} IS {_comment_value(new.options.get('comment'))}")
@@ -221,6 +225,7 @@ def _comment_value(text: str | None) -> str:
 
 
 def comment_on_constraint_sql(table: str, name: str, comment: str | None) -> str:
+    """COMMENT ON CONSTRAINT (``None``: remove the comment)."""
     return f"COMMENT ON CONSTRAINT {quote(name)} ON {quote(table)} IS {_comment_value(comment)}"
 
 
@@ -298,11 +303,13 @@ def create_index_sql(index: Index, concurrently: bool = False) -> str:
 
 
 def drop_view_sql(view) -> str:
+    """DROP VIEW or DROP MATERIALIZED VIEW."""
     kind = "MATERIALIZED VIEW" if view.options.get("materialized") else "VIEW"
     return f"DROP {kind} {quote(view.name)}"
 
 
 def view_sql(view) -> list[str]:
+    """The view's CREATE statement and its comment."""
     return with_comment(view, [view.sql])
 
 
