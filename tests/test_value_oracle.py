@@ -52,8 +52,9 @@ def test_a_value_rounded_through_a_double_is_caught(db):
     fill_with_edge_values(db, "t", columns, key="id")
     before = snapshot(db)
     assert_same_values(before, snapshot(db))
-    n, t = db.quote("n"), db.quote("t")
-    db.execute(f"UPDATE {t} SET {n} = {n} - 1 WHERE {n} = {db.placeholder}", [BIG])
+    n, t, key = db.quote("n"), db.quote("t"), db.quote("id")
+    first = min(row[0] for row in db.execute(f"SELECT {key} FROM {t} WHERE {n} = {db.placeholder}", [BIG]))
+    db.execute(f"UPDATE {t} SET {n} = {n} - 1 WHERE {key} = {db.placeholder}", [first])
     after = snapshot(db)
     with pytest.raises(AssertionError, match="row gone"):
         assert_same_values(before, after)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 
 from dbshift.dialects.base import Database
@@ -70,7 +70,9 @@ def _decimals(declared_type: str) -> list[Decimal]:
     largest = Decimal(10) ** (precision - scale) - Decimal(1).scaleb(-scale)
     smallest_step = Decimal(1).scaleb(-scale)
     values = [Decimal(0), smallest_step, -smallest_step, largest, -largest, Decimal("19.99"), Decimal("-0.5")]
-    return [v.quantize(smallest_step) for v in values]
+    with localcontext() as context:
+        context.prec = max(precision, 28) + 2
+        return [v.quantize(smallest_step) for v in values]
 
 
 def _length_limit(declared_type: str) -> int | None:
@@ -115,14 +117,17 @@ class Column:
 
 def fill_with_edge_values(db: Database, table: str, columns: list[Column | tuple], key: str | None = None) -> int:
     """Insert rows into ``table`` so that every column holds each of its edge values once (the other
-    columns hold their first edge value). Rows the database refuses are skipped. ``key``: an integer
+    columns rotate through theirs). Rows the database refuses are skipped. ``key``: an integer
     column to number the rows 1, 2, 3... Returns the number of rows inserted."""
     columns = [c if isinstance(c, Column) else Column(*c) for c in columns]
     per_column = {c.name: edge_values(c.declared_type, c.nullable) for c in columns}
     rows: list[dict[str, Any]] = []
     for column in columns:
         for value in per_column[column.name]:
-            row = {c.name: per_column[c.name][0] for c in columns}
+            # The other columns rotate through their own values, so UNIQUE columns do not refuse
+            # every row but the first.
+            at = len(rows)
+            row = {c.name: per_column[c.name][at % len(per_column[c.name])] for c in columns}
             row[column.name] = value
             rows.append(row)
     inserted = 0
@@ -236,3 +241,17 @@ def assert_same_values(before: Snapshot, after: Snapshot) -> None:
     """Fail naming the rows that differ when any value, type or row changed."""
     problems = differences(before, after)
     assert not problems, "values did not survive:\n" + "\n".join(problems)
+
+
+def fill_schema(db: Database, schema) -> int:
+    """Fill every table of an inspected ``schema`` (a :class:`dbshift.schema.model.Schema`) with
+    edge values for its columns (generated columns are left to the database). Returns the rows
+    inserted in all."""
+    from dbshift.schema.diff import order_by_foreign_keys
+
+    total = 0
+    for table in order_by_foreign_keys(list(schema.tables)):  # parents first: children's keys may match
+        columns = [Column(c.name, c.type, c.nullable) for c in table.columns if not c.generated]
+        if columns:
+            total += fill_with_edge_values(db, table.name, columns)
+    return total

@@ -28,7 +28,9 @@ if TYPE_CHECKING:  # the runner and backups load only when something runs
     from dbshift.backup import BackupInfo
     from dbshift.runner import StepResult
 
-Confirm = Callable[[str], bool]
+#: Asks a person a question: ``confirm(question, accepts_data_loss=False) -> bool``. A question
+#: with ``accepts_data_loss=True`` must be answered by a person, never by a standing ``-y``.
+Confirm = Callable[..., bool]
 
 
 @dataclass
@@ -506,18 +508,29 @@ class Project:
         return plan
 
     def _confirm_lossy_downs(self, db: Database, plan: list[Migration], force: bool) -> None:
-        from dbshift.safety.plan import down_is_lossy
+        """Refuse downs that may lose data unless ``force``, or a person types yes when asked.
 
-        lossy = [m for m in plan if down_is_lossy(db, m)]
-        if not lossy or force:
+        The question is asked with ``accepts_data_loss=True``: ``-y`` answers ordinary questions,
+        never this one; only ``--force`` (or a typed yes on a terminal) accepts losing data.
+        """
+        from dbshift.safety.plan import LOSSY, lossy_downs
+
+        if force:
             return
-        names = ", ".join(m.label for m in lossy)
-        question = f"The down of {names} drops or deletes data. A backup is taken first."
-        if self.confirm is not None and self.confirm(question):
+        lossy = lossy_downs(db, plan)
+        if not lossy:
+            return
+        first = lossy[0]
+        what = first.reason if first.verdict == LOSSY else f"may lose data: {first.reason}"
+        others = ", ".join(step.label for step in lossy[1:])
+        question = (f"The down of {first.label} {what}." + (f" So may the down of {others}." if others else "")
+                    + " A backup is taken first.")
+        if self.confirm is not None and self.confirm(question, accepts_data_loss=True):
             return
         raise SafetyRefusal(
-            f"refusing a lossy rollback: the down of {names} drops or deletes data",
-            hint="see `dbshift rollback --dry-run`; pass --force to run it (a backup is taken first)",
+            f"refusing a lossy rollback: the down of {first.label} {what}"
+            + (f" (and {len(lossy) - 1} more)" if len(lossy) > 1 else ""),
+            hint="see `dbshift rollback-plan`; pass --force to run it (a backup is taken first); -y does not accept losing data",
         )
 
 

@@ -1,4 +1,5 @@
-"""Real schemas: Chinook (with its data) and the two SQLite ports of Sakila."""
+"""Real schemas: Chinook (with its data) and the two SQLite ports of Sakila; every value (with its
+SQLite type) is compared by the value oracle after the up and after the down."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from dbshift.schema.drafting import draft_schemas
 from dbshift.schema.render import render
 from dbshift.schema.sources import inspect_database, schema_from_file, schema_from_sql
 from dbshift.urls import parse_url
+from value_oracle import assert_same_values, snapshot
 
 #: Sakila CHECK constraints need these values; every other column gets a value from its type.
 SAKILA_VALUES = {"rating": "PG", "special_features": None}
@@ -34,11 +36,6 @@ def _run(db: SQLiteDatabase, script: str) -> None:
     db.commit()
 
 
-def _contents(db: SQLiteDatabase, schema) -> dict:
-    """Every table's rows, sorted (column order as in the table)."""
-    return {t.name: sorted(db.execute(f'SELECT * FROM "{t.name}"'), key=repr) for t in schema.tables}
-
-
 def test_chinook_inspects_renders_and_reapplies_to_the_same_schema(corpus, tmp_path):
     """Chinook with its data: the rendered SQL builds exactly the inspected schema, in every format."""
     db = _load(tmp_path / "chinook.db", (corpus / "schemas/chinook/Chinook_Sqlite.sql").read_text(encoding="utf-8"))
@@ -59,15 +56,15 @@ def test_chinook_gains_autoincrement_keys_and_keeps_every_row_both_ways(corpus, 
     try:
         current = inspect_database(db)
         desired = schema_from_file(corpus / "schemas/chinook/schema-only/Chinook_Sqlite_AutoIncrementPKs.schema.sql")
-        before = _contents(db, current)
+        before = snapshot(db)
         draft = draft_schemas(current, desired)
         assert draft.plan.rewrites_tables and not draft.plan.destructive
         _run(db, draft.plan.up_sql())
         assert inspect_database(db) == desired
-        assert _contents(db, desired) == before
+        assert_same_values(before, snapshot(db))
         _run(db, draft.plan.down_sql())
         assert inspect_database(db) == current
-        assert _contents(db, current) == before
+        assert_same_values(before, snapshot(db))
     finally:
         db.close()
 
@@ -105,16 +102,16 @@ def test_sakila_id_type_changes_apply_to_a_database_with_rows_and_keep_them(corp
         assert len(current.tables) == 16 and current.views and current.triggers
         _fill(db, current)
         assert db.execute("PRAGMA foreign_key_check") == []
-        before = _contents(db, current)
+        before = snapshot(db)
         desired = schema_from_file(goal)
         draft = draft_schemas(current, desired)
         assert not draft.plan.destructive
         _run(db, draft.plan.up_sql())
         assert inspect_database(db) == desired
-        assert _contents(db, desired) == before
+        assert_same_values(before, snapshot(db))
         _run(db, draft.plan.down_sql())
         assert inspect_database(db) == current
-        assert _contents(db, current) == before
+        assert_same_values(before, snapshot(db))
     finally:
         db.close()
 

@@ -207,7 +207,7 @@ def test_a_destructive_down_is_refused_without_force_and_nothing_changes(applied
 
 def test_a_typed_confirmation_allows_a_destructive_down(applied_shop):
     questions = []
-    project = Project(applied_shop.config.root, confirm=lambda q: questions.append(q) or True)
+    project = Project(applied_shop.config.root, confirm=lambda q, **_: questions.append(q) or True)
     project.rollback()
     assert "users_phone" in questions[0]
     assert project.status().current_version == V2

@@ -39,9 +39,10 @@ class State:
             confirm=self.confirm,
         )
 
-    def confirm(self, question: str) -> bool:
-        """Ask for a typed confirmation on a terminal; ``--yes`` answers for the user."""
-        if self.yes:
+    def confirm(self, question: str, accepts_data_loss: bool = False) -> bool:
+        """Ask for a typed confirmation on a terminal; ``--yes`` answers for the user, except a
+        question whose yes accepts losing data (only ``--force`` or a typed yes accepts that)."""
+        if self.yes and not accepts_data_loss:
             return True
         if not sys.stdin.isatty() or self.json:
             return False

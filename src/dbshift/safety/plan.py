@@ -7,28 +7,23 @@ instead, and lists the steps (stop writes, fresh backup, run, verify, resume).
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from dbshift.dialects.base import Database
 from dbshift.history import AppliedMigration
 from dbshift.migrations import Migration
 
-IDENT = r'(?:"[^"]+"|`[^`]+`|\[[^\]]+\]|[\w$.]+)'
-DROP_TABLE = re.compile(rf"^\s*DROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?P<table>{IDENT})", re.I)
-DROP_COLUMN = re.compile(
-    rf"^\s*ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?P<table>{IDENT})\s+DROP\s+(?:COLUMN\s+)?(?:IF\s+EXISTS\s+)?"
-    rf"(?!(?:CONSTRAINT|INDEX|KEY|DEFAULT|NOT|PRIMARY|FOREIGN|CHECK|PARTITION)\b)(?P<column>{IDENT})", re.I)
-#: MySQL/MariaDB: the rows of the named partitions go (PostgreSQL's partitions are tables: DROP TABLE).
-DROP_PARTITION = re.compile(
-    rf"^\s*ALTER\s+TABLE\s+(?P<table>{IDENT})\s+(?:DROP|TRUNCATE)\s+PARTITION\s+"
-    rf"(?P<partitions>{IDENT}(?:\s*,\s*{IDENT})*)\s*;?\s*$", re.I)
-DELETE = re.compile(rf"^\s*DELETE\s+FROM\s+(?P<table>{IDENT})(?P<where>\s+WHERE\s+.*)?$", re.I | re.S)
-TRUNCATE = re.compile(rf"^\s*TRUNCATE\s+(?:TABLE\s+)?(?P<table>{IDENT})", re.I)
-RENAME_TO = re.compile(rf"^\s*ALTER\s+TABLE\s+{IDENT}\s+RENAME\s+TO\s+(?P<table>{IDENT})", re.I)
+if TYPE_CHECKING:  # the analysis (and its parsers) loads only when a down is analysed
+    from dbshift.analysis import ScriptEffects, TableName
+    from dbshift.analysis.base import Analyser
 
 LOSSLESS, REBUILD, LOSSY, UNKNOWN, IMPOSSIBLE = "lossless", "rebuild", "lossy", "unknown", "impossible"
+
+#: Counts rows of a table on the live database (None: not counted): ``count(table, condition, partitions)``.
+Counter = Callable[..., "int | None"]
 
 
 @dataclass
@@ -64,43 +59,76 @@ class RevertStep:
                 "losses": [loss.__dict__ for loss in self.losses]}
 
 
-def _name(identifier: str) -> str:
-    return identifier.strip('"`[]')
+def analyse_down(db: Database, migration: Migration | None, applied: AppliedMigration,
+                 analyser: Analyser | None = None) -> RevertStep:
+    """Classify one migration's down and count what it would lose on ``db``.
 
-
-def analyse_down(db: Database, migration: Migration | None, applied: AppliedMigration) -> RevertStep:
-    """Classify one migration's down and count what it would lose on ``db``."""
+    ``analyser`` carries the schema from one down to the next when several are planned newest
+    first (see :func:`build_plan`); without one the down is read against the live schema.
+    """
     label = f"{applied.version}_{applied.name}"
     if migration is None:
         return RevertStep(applied.version, label, IMPOSSIBLE, "its migration file is missing")
     if not migration.has_down:
         return RevertStep(applied.version, label, IMPOSSIBLE, "it has no down section")
-    if migration.kind == "py":
-        return RevertStep(applied.version, label, UNKNOWN, "its down is Python code; review it and count by hand",
-                          [f"-- {migration.file}: down(ctx)"])
-    statements = _down_statements(db, migration)
-    step = RevertStep(applied.version, label, LOSSLESS, "nothing is dropped or deleted", statements)
-    step.losses, step.rebuilds = _scan_down(db, statements, count=True)
-    if step.losses:
-        step.verdict, step.reason = LOSSY, "drops or deletes data: " + "; ".join(l.describe() for l in step.losses)
-    elif step.rebuilds and migration.lossless_down:
-        step.verdict = REBUILD
-        step.reason = (f"rebuilds {', '.join(step.rebuilds)} (rows are copied; time grows with the table; "
-                       "drafted by dbshift, which checked that every column comes back)")
-    elif step.rebuilds:
-        step.verdict = UNKNOWN
-        step.reason = (f"rebuilds {', '.join(step.rebuilds)} by hand: check that every column is copied back "
-                       "(a migration dbshift drafts says `-- lossless-down` when it is)")
-    return step
+    return _judge_down(db, migration, analyser, count=True)
 
 
 def down_is_lossy(db: Database, migration: Migration) -> bool:
-    """Whether running the down may lose data: any Python down, a drop, delete or truncate, or a
-    table rebuild that is not declared ``lossless-down`` (dbshift declares the ones it drafts)."""
+    """Whether running the down may lose data (see :func:`lossy_downs`)."""
+    return bool(lossy_downs(db, [migration]))
+
+
+def lossy_downs(db: Database, migrations: list[Migration]) -> list[RevertStep]:
+    """The downs of ``migrations`` (run in this order) that may lose data: a Python down, one that
+    drops, deletes or truncates, one the analysis cannot read, or a table rebuild that leaves a
+    column out or converts values without the ``lossless-down`` promise of a dbshift draft."""
+    from dbshift.analysis import analyser_for
+
+    with analyser_for(db) as analyser:
+        steps = [_judge_down(db, m, analyser, count=False) for m in migrations]
+    return [step for step in steps if step.verdict in (LOSSY, UNKNOWN)]
+
+
+def _judge_down(db: Database, migration: Migration, analyser: Analyser | None, count: bool) -> RevertStep:
+    step = RevertStep(migration.version, migration.label, LOSSLESS, "nothing is dropped or deleted")
     if migration.kind == "py":
-        return True
-    losses, rebuilds = _scan_down(db, _down_statements(db, migration), count=False)
-    return bool(losses) or (bool(rebuilds) and not migration.lossless_down)
+        step.verdict, step.reason = UNKNOWN, "its down is Python code; review it and count by hand"
+        step.down_sql = [f"-- {migration.file}: down(ctx)"]
+        return step
+    step.down_sql = _down_statements(db, migration)
+    if analyser is None:
+        from dbshift.analysis import analyse_script
+
+        script = analyse_script(db, step.down_sql)
+    else:
+        script = analyser.script(step.down_sql)
+    step.losses = _losses(db, script, _counter(db) if count else (lambda *_args: None))
+    step.rebuilds = [str(r.table) for r in script.rebuilds if not r.lost_columns]
+    unreadable = [f"cannot read `{_first_line(e.sql)}` ({e.unreadable})" for e in script.unreadable]
+    converted = [str(r.table) for r in script.rebuilds if not r.proven and not r.lost_columns]
+    if step.losses:
+        described = [loss.describe() if count else loss.what for loss in step.losses]
+        step.verdict, step.reason = LOSSY, "drops or deletes data: " + "; ".join(described)
+        step.reason += "".join(f"; {u}" for u in unreadable)
+    elif unreadable:
+        step.verdict, step.reason = UNKNOWN, "; ".join(unreadable) + ": review it and count by hand"
+    elif converted and not migration.lossless_down:
+        step.verdict = UNKNOWN
+        step.reason = (f"rebuilds {', '.join(converted)} and dbshift cannot see its copy bring every value back "
+                       "as it was: check it by hand (a migration dbshift drafts says `-- lossless-down` when it does)")
+    elif step.rebuilds:
+        step.verdict = REBUILD
+        vouched = "; dbshift drafted it and checked that its conversions give every value back" if converted else ""
+        step.reason = (f"rebuilds {', '.join(step.rebuilds)}: every column is copied back (rows are copied; "
+                       f"time grows with the table{vouched})")
+    return step
+
+
+def _first_line(sql: str) -> str:
+    code = [line.strip() for line in sql.splitlines() if line.strip() and not line.strip().startswith("--")]
+    text = (code or [sql.strip()])[0]
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _down_statements(db: Database, migration: Migration) -> list[str]:
@@ -109,36 +137,41 @@ def _down_statements(db: Database, migration: Migration) -> list[str]:
     return [s.sql for s in statements_of(db, migration, "down")]
 
 
-def _scan_down(db: Database, statements: list[str], count: bool) -> tuple[list[Loss], list[str]]:
-    """What the down's statements remove (rows counted on ``db`` when ``count``) and which tables
-    they rebuild (a table dropped and another renamed into its place)."""
-    renamed_to = {_name(m["table"]) for m in map(RENAME_TO.match, statements) if m}
+def _losses(db: Database, script: ScriptEffects, count: Counter) -> list[Loss]:
+    """What the analysed down removes, each counted with ``count`` (identifiers quoted by ``db``)."""
     losses: list[Loss] = []
-    rebuilds: list[str] = []
-    counter = (lambda source, condition=None: _count(db, source, condition)) if count else (lambda *_: None)
-    for sql in statements:
-        if match := DROP_TABLE.match(sql):
-            table = _name(match["table"])
-            if table in renamed_to:
-                rebuilds.append(table)
-            else:
-                losses.append(Loss(f"table {table}", counter(db.quote(table)), sql))
-        elif match := DROP_COLUMN.match(sql):
-            table, column = _name(match["table"]), _name(match["column"])
-            filled = counter(db.quote(table), f"{db.quote(column)} IS NOT NULL")
-            losses.append(Loss(f"column {table}.{column}", filled, sql))
-        elif match := DROP_PARTITION.match(sql):
-            table, partitions = _name(match["table"]), [_name(p.strip()) for p in match["partitions"].split(",")]
-            selected = f"{db.quote(table)} PARTITION ({', '.join(map(db.quote, partitions))})"
-            losses.append(Loss(f"partition(s) {', '.join(partitions)} of {table}", counter(selected), sql))
-        elif match := DELETE.match(sql):
-            table, where = _name(match["table"]), (match["where"] or "").strip().rstrip(";")
-            condition = where[len("WHERE"):].strip() if where else None
-            losses.append(Loss(f"rows of {table}", counter(db.quote(table), condition), sql))
-        elif match := TRUNCATE.match(sql):
-            table = _name(match["table"])
-            losses.append(Loss(f"every row of {table}", counter(db.quote(table)), sql))
-    return losses, rebuilds
+    for effect in script.statements:
+        sql = effect.sql
+        for dropped in effect.drops:
+            if not script.rebuilt(dropped):
+                losses.append(Loss(f"table {dropped.table}", count(dropped.live_name or dropped.table), sql))
+        for column in effect.drops_columns:
+            losses.append(Loss(f"column {column}", count(column.table, f"{db.quote(column.column)} IS NOT NULL"), sql))
+        for change in effect.drops_partitions:
+            losses.append(Loss(f"partition(s) {', '.join(change.partitions)} of {change.table}",
+                               count(change.table, None, change.partitions), sql))
+        for deletion in effect.deletes:
+            by = f" (by trigger {deletion.by_trigger})" if deletion.by_trigger else ""
+            rows = count(deletion.table, deletion.where) if deletion.countable else None
+            losses.append(Loss(f"rows of {deletion.table}{by}", rows, sql))
+        for table in effect.truncates:
+            losses.append(Loss(f"every row of {table}", count(table), sql))
+        losses.extend(Loss(what, None, sql) for what in effect.other_losses)
+    for rebuild in script.rebuilds:
+        for column in rebuild.lost_columns:
+            filled = count(rebuild.live_name, f"{db.quote(column)} IS NOT NULL")
+            losses.append(Loss(f"column {rebuild.table}.{column}", filled, rebuild.statement))
+    return losses
+
+
+def _counter(db: Database) -> Counter:
+    def count(table: TableName, condition: str | None = None, partitions: tuple[str, ...] = ()) -> int | None:
+        source = table.quoted(db.quote)
+        if partitions:
+            source += f" PARTITION ({', '.join(map(db.quote, partitions))})"
+        return _count(db, source, condition)
+
+    return count
 
 
 def _count(db: Database, source: str, condition: str | None = None) -> int | None:
@@ -190,15 +223,18 @@ class RollbackPlan:
 def build_plan(db: Database, database: str, applied_newest_first: list[AppliedMigration],
                by_version: dict[int, Migration], backups: list, target: int) -> RollbackPlan:
     """Analyse every applied migration above ``target``, newest first."""
+    from dbshift.analysis import analyser_for
+
     current = applied_newest_first[0].version if applied_newest_first else 0
     steps = []
-    for applied in applied_newest_first:
-        if applied.version <= target:
-            continue
-        step = analyse_down(db, by_version.get(applied.version), applied)
-        if step.verdict != LOSSLESS and step.verdict != REBUILD:
-            step.restore_instead = choose_backup(applied, backups)
-        steps.append(step)
+    with analyser_for(db) as analyser:  # each down is read after the newer ones have run
+        for applied in applied_newest_first:
+            if applied.version <= target:
+                continue
+            step = analyse_down(db, by_version.get(applied.version), applied, analyser)
+            if step.verdict != LOSSLESS and step.verdict != REBUILD:
+                step.restore_instead = choose_backup(applied, backups)
+            steps.append(step)
     return RollbackPlan(database, current, target, steps)
 
 
@@ -210,7 +246,7 @@ def render_markdown(plan: RollbackPlan) -> str:
     """The plan as a Markdown document a reviewer can sign off."""
     from dbshift import __version__
 
-    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    now = datetime.now(UTC).isoformat(timespec="seconds")
     lines = [f"# Rollback plan: {plan.database}", "",
              f"Generated {now} by dbshift {__version__}. Current schema version **{plan.current_version}**; "
              f"target **{plan.target_version}**; {len(plan.steps)} migration(s) to revert, newest first.", ""]

@@ -1,0 +1,162 @@
+"""What statements do, as plain data: the answer of every dialect's analyser.
+
+A :class:`StatementEffects` lists what one statement creates, drops, deletes, truncates, renames,
+alters and copies, with identifiers exactly as the database reads them (PostgreSQL's unquoted
+names folded to lower case, MySQL's backticks and SQLite's quotes removed). ``unreadable`` says
+the analyser could not read the statement (a parse error, or an opaque DO/CALL/EXECUTE); callers
+count such a statement as losing data. Safety decisions and lint rules read these fields; they
+never look at the SQL text themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class TableName:
+    """A table as the database names it: ``name`` and, when the statement gives one, ``schema``."""
+
+    name: str
+    schema: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.schema}.{self.name}" if self.schema else self.name
+
+    def quoted(self, quote: Callable[[str], str]) -> str:
+        """The name for a SQL statement, each part quoted by ``quote`` (the database's ``quote``)."""
+        return ".".join(quote(part) for part in (self.schema, self.name) if part is not None)
+
+
+@dataclass(frozen=True)
+class DroppedTable:
+    """A table a statement drops; ``columns`` are its data columns when the analyser knows them."""
+
+    table: TableName
+    columns: tuple[str, ...] | None = None
+    #: The table's name before this script renamed it (the name it has on the live database).
+    live_name: TableName | None = None
+
+
+@dataclass(frozen=True)
+class ColumnRef:
+    """A column of a table."""
+
+    table: TableName
+    column: str
+
+    def __str__(self) -> str:
+        return f"{self.table}.{self.column}"
+
+
+@dataclass(frozen=True)
+class RowDeletion:
+    """Rows a statement deletes from ``table``: those matching ``where`` (None: every row).
+
+    ``countable`` is False when the rows cannot be counted from ``table`` and ``where`` alone
+    (a join, a ``USING``, a LIMIT, a trigger's delete); ``by_trigger`` names the trigger.
+    """
+
+    table: TableName
+    where: str | None = None
+    countable: bool = True
+    by_trigger: str | None = None
+
+
+@dataclass(frozen=True)
+class DroppedPartitions:
+    """MySQL/MariaDB partitions a statement drops or truncates (their rows go)."""
+
+    table: TableName
+    partitions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Rename:
+    """A table renamed (``column`` None) or a column renamed (``column`` is its old name)."""
+
+    table: TableName
+    new_name: str
+    column: str | None = None
+
+
+@dataclass(frozen=True)
+class RowCopy:
+    """An ``INSERT ... SELECT`` copying rows of ``source`` into ``target``.
+
+    ``columns`` are the source columns the copy reads; ``plain`` is True when every value is
+    copied as it is (each selected item a bare column into a column of the same kind, no filter).
+    """
+
+    target: TableName
+    source: TableName
+    columns: frozenset[str]
+    plain: bool
+
+
+@dataclass
+class StatementEffects:
+    """What one statement does (see the module's docstring)."""
+
+    sql: str
+    creates: list[TableName] = field(default_factory=list)
+    drops: list[DroppedTable] = field(default_factory=list)
+    drops_columns: list[ColumnRef] = field(default_factory=list)
+    deletes: list[RowDeletion] = field(default_factory=list)
+    truncates: list[TableName] = field(default_factory=list)
+    drops_partitions: list[DroppedPartitions] = field(default_factory=list)
+    renames: list[Rename] = field(default_factory=list)
+    #: Columns whose type or definition is changed in place (MODIFY, ALTER COLUMN ... TYPE).
+    alters_columns: list[ColumnRef] = field(default_factory=list)
+    #: Tables whose rows are updated in place.
+    updates: list[TableName] = field(default_factory=list)
+    copies: list[RowCopy] = field(default_factory=list)
+    #: Losses the statement causes that no field above can name (``DROP SCHEMA ... CASCADE``...).
+    other_losses: list[str] = field(default_factory=list)
+    #: Why the statement could not be read (None: it was read). Unreadable counts as lossy.
+    unreadable: str | None = None
+    #: The parser's tree (pglast or sqlglot nodes), for rules that need more than the fields above.
+    tree: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def removes_data(self) -> bool:
+        """Whether the statement drops, deletes or truncates data, or cannot be read."""
+        return bool(self.drops or self.drops_columns or self.deletes or self.truncates or self.drops_partitions
+                    or self.other_losses or self.unreadable)
+
+
+@dataclass(frozen=True)
+class Rebuild:
+    """A table dropped and replaced within one script (a copy, then the new table takes its place).
+
+    ``table`` is the rebuilt table's name, ``dropped`` the name the old table had when dropped
+    (``t_old`` when it was set aside first). ``lost_columns`` are columns of the old table no copy
+    reads; ``proven`` is True when the analysis saw every row and column copied as it was (False:
+    it cannot tell, e.g. conversions).
+    """
+
+    table: TableName
+    live_name: TableName
+    lost_columns: tuple[str, ...]
+    proven: bool
+    statement: str
+    dropped: TableName | None = None
+
+
+@dataclass
+class ScriptEffects:
+    """The effects of a script's statements in order, with the table rebuilds they make up."""
+
+    statements: list[StatementEffects]
+    rebuilds: list[Rebuild] = field(default_factory=list)
+
+    def rebuilt(self, dropped: DroppedTable) -> bool:
+        """Whether ``dropped`` is the old table of one of :attr:`rebuilds`."""
+        return any((r.dropped or r.table) == dropped.table for r in self.rebuilds)
+
+    @property
+    def unreadable(self) -> list[StatementEffects]:
+        """Statements the analysis could not read."""
+        return [s for s in self.statements if s.unreadable]

@@ -1,0 +1,155 @@
+"""PostgreSQL statements read by PostgreSQL's own parser (``pglast``, imported on first use).
+
+The parser folds unquoted names to lower case and unescapes quoted ones, so the names in the
+effects are the ones the server uses. Statements inside a ``WITH`` (``WITH d AS (DELETE ...)``)
+are found wherever they are in the tree.
+"""
+
+from __future__ import annotations
+
+from dbshift.analysis.base import Analyser
+from dbshift.analysis.effects import (
+    ColumnRef,
+    DroppedTable,
+    Rename,
+    RowDeletion,
+    StatementEffects,
+    TableName,
+)
+
+#: Statements whose effect depends on code the parser does not see.
+OPAQUE_STATEMENTS = {"DoStmt": "a DO block runs code", "CallStmt": "CALL runs a procedure",
+                     "ExecuteStmt": "EXECUTE runs a prepared statement", "LoadStmt": "LOAD loads a library"}
+
+
+class PostgreSQLAnalyser(Analyser):
+    """Reads PostgreSQL statements with ``pglast``."""
+
+    dialect = "postgresql"
+
+    def __init__(self) -> None:
+        import pglast  # noqa: F401 - loaded here, never at start-up
+
+    def statement(self, sql: str) -> StatementEffects:
+        """The effects of ``sql`` (one statement, or several in one text)."""
+        import pglast
+        from pglast.parser import ParseError
+
+        effects = StatementEffects(sql)
+        try:
+            effects.tree = pglast.parse_sql(sql)
+        except ParseError as exc:
+            effects.unreadable = f"PostgreSQL's parser cannot read it: {exc}"
+            return effects
+        for node in _nodes(effects.tree):
+            name = type(node).__name__
+            if name in OPAQUE_STATEMENTS:
+                effects.unreadable = OPAQUE_STATEMENTS[name] + ", whose effect cannot be read"
+            elif name in ("DropdbStmt", "DropOwnedStmt"):
+                effects.other_losses.append("a database or everything a role owns")
+            elif name in _READERS:
+                _READERS[name](node, effects)
+        return effects
+
+
+def _nodes(value):
+    """Every pglast node in ``value``, depth first (a statement inside a WITH is found too)."""
+    from pglast import ast
+
+    if isinstance(value, ast.Node):
+        yield value
+        for attribute in value.__slots__:
+            yield from _nodes(getattr(value, attribute, None))
+    elif isinstance(value, (tuple, list)):
+        for item in value:
+            yield from _nodes(item)
+
+
+def _table(range_var) -> TableName:
+    return TableName(range_var.relname, range_var.schemaname or None)
+
+
+def _object_name(names) -> str:
+    """A dropped object's name: a name, a list of name parts or a type name."""
+    from pglast.stream import RawStream
+
+    if isinstance(names, tuple):
+        return ".".join(getattr(part, "sval", "?") for part in names)
+    return names.sval if hasattr(names, "sval") else RawStream()(names)
+
+
+def _read_drop(node, effects: StatementEffects) -> None:
+    from pglast.enums import DropBehavior, ObjectType
+
+    cascading = {ObjectType.OBJECT_SCHEMA: "schema", ObjectType.OBJECT_TYPE: "type",
+                 ObjectType.OBJECT_DOMAIN: "domain", ObjectType.OBJECT_EXTENSION: "extension"}
+    if node.removeType == ObjectType.OBJECT_TABLE:
+        for names in node.objects:
+            parts = [part.sval for part in names]
+            effects.drops.append(DroppedTable(TableName(parts[-1], parts[-2] if len(parts) > 1 else None)))
+    elif node.removeType in cascading and node.behavior == DropBehavior.DROP_CASCADE:
+        what = cascading[node.removeType]
+        effects.other_losses.extend(f"{what} {_object_name(names)} and everything that uses it (CASCADE)"
+                                    for names in node.objects)
+
+
+def _read_alter_table(node, effects: StatementEffects) -> None:
+    from pglast.enums import AlterTableType, ObjectType
+
+    if node.objtype != ObjectType.OBJECT_TABLE or node.relation is None:
+        return
+    table = _table(node.relation)
+    for command in node.cmds or ():
+        if command.subtype == AlterTableType.AT_DropColumn:
+            effects.drops_columns.append(ColumnRef(table, command.name))
+        elif command.subtype == AlterTableType.AT_AlterColumnType:
+            effects.alters_columns.append(ColumnRef(table, command.name))
+
+
+def _read_rename(node, effects: StatementEffects) -> None:
+    from pglast.enums import ObjectType
+
+    if node.relation is None:
+        return
+    if node.renameType == ObjectType.OBJECT_TABLE:
+        effects.renames.append(Rename(_table(node.relation), node.newname))
+    elif node.renameType == ObjectType.OBJECT_COLUMN:
+        effects.renames.append(Rename(_table(node.relation), node.newname, column=node.subname))
+
+
+def _read_delete(node, effects: StatementEffects) -> None:
+    from pglast.stream import RawStream
+
+    where = RawStream()(node.whereClause) if node.whereClause is not None else None
+    effects.deletes.append(RowDeletion(_table(node.relation), where, countable=not node.usingClause))
+
+
+def _read_truncate(node, effects: StatementEffects) -> None:
+    from pglast.enums import DropBehavior
+
+    effects.truncates.extend(_table(r) for r in node.relations)
+    if node.behavior == DropBehavior.DROP_CASCADE:
+        effects.other_losses.append("every row of the tables referencing them (TRUNCATE ... CASCADE)")
+
+
+def _read_create_table_as(node, effects: StatementEffects) -> None:
+    if node.into is not None and node.into.rel is not None:
+        effects.creates.append(_table(node.into.rel))
+
+
+#: What each kind of node tells, by pglast node class name.
+_READERS = {
+    "DropStmt": _read_drop,
+    "AlterTableStmt": _read_alter_table,
+    "RenameStmt": _read_rename,
+    "DeleteStmt": _read_delete,
+    "TruncateStmt": _read_truncate,
+    "UpdateStmt": lambda node, effects: effects.updates.append(_table(node.relation)),
+    "CreateStmt": lambda node, effects: effects.creates.append(_table(node.relation)),
+    "CreateTableAsStmt": _read_create_table_as,
+}
+
+
+def make_analyser(db=None) -> PostgreSQLAnalyser:
+    """The PostgreSQL analyser (the live database is not needed to read statements)."""
+    return PostgreSQLAnalyser()

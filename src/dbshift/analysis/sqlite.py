@@ -1,0 +1,284 @@
+"""SQLite statements read by SQLite itself: each runs on a schema-only copy in ``:memory:`` while
+the authorizer (``sqlite3.Connection.set_authorizer``) reports every table it drops, deletes
+from, inserts into, reads or alters; comparing the copy's tables before and after a statement
+tells which column an ``ALTER TABLE`` dropped or renamed.
+
+Statements run in order on the same copy, so each sees what the earlier ones did, and a table
+rebuild (a new table filled by ``INSERT ... SELECT`` from the old one, the old one dropped, the
+new one renamed into its place) is judged from the columns the copy really reads. Only two
+things are read from the text, with ``sqlglot`` (a parser, loaded only then): the ``WHERE`` of a
+``DELETE``, to count its rows on the live database, and whether a copy moves every value as it
+is (bare columns, same type affinity, no filter).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+
+from dbshift.analysis.base import Analyser
+from dbshift.analysis.effects import (
+    ColumnRef,
+    DroppedTable,
+    Rename,
+    RowCopy,
+    RowDeletion,
+    StatementEffects,
+    TableName,
+)
+from dbshift.dialects.sqlite import type_affinity
+
+#: Authorizer actions that change a table's definition, naming it in their first or second argument.
+_DEFINITION_CHANGES = {sqlite3.SQLITE_CREATE_TABLE, sqlite3.SQLITE_CREATE_TEMP_TABLE, sqlite3.SQLITE_DROP_TABLE,
+                       sqlite3.SQLITE_DROP_TEMP_TABLE, sqlite3.SQLITE_ALTER_TABLE}
+_OPAQUE_ACTIONS = {sqlite3.SQLITE_ATTACH: "ATTACH opens another database", sqlite3.SQLITE_DETACH: "DETACH"}
+#: Virtual-machine steps one statement may take on the copy (its tables are empty, so only rows a
+#: statement makes up itself, e.g. a recursive CTE, cost anything); past this it is unreadable.
+STEP_BUDGET = 20_000_000
+_PROGRESS_EVERY = 100_000
+
+
+@dataclass
+class _Event:
+    action: int
+    first: str | None
+    second: str | None
+    trigger: str | None
+
+
+@dataclass
+class _Column:
+    name: str
+    declared: str
+
+
+@dataclass
+class _Statement:
+    """Authorizer events of one statement."""
+
+    events: list[_Event] = field(default_factory=list)
+
+    def tables(self, *actions: int) -> list[tuple[str, str | None]]:
+        """(table, trigger) of the events of ``actions`` on user tables, in order, without repeats."""
+        found: list[tuple[str, str | None]] = []
+        for event in self.events:
+            table = event.second if event.action == sqlite3.SQLITE_ALTER_TABLE else event.first
+            if event.action in actions and table and not table.lower().startswith("sqlite_") \
+                    and (table, event.trigger) not in found:
+                found.append((table, event.trigger))
+        return found
+
+
+class SQLiteAnalyser(Analyser):
+    """Runs statements on a schema-only copy of the live database and reads what SQLite reports."""
+
+    dialect = "sqlite"
+    reads_copies = True
+
+    def __init__(self, live=None):
+        self.scratch = sqlite3.connect(":memory:", isolation_level=None)
+        self._steps = 0
+        self.scratch.set_progress_handler(self._count_steps, _PROGRESS_EVERY)
+        if live is not None:
+            _copy_schema(live, self.scratch)
+        self.columns: dict[str, list[_Column]] = {}
+        self.live_names: dict[str, str] = {}
+        for table in self._table_names():
+            self.columns[table] = self._read_columns(table)
+            self.live_names[table.lower()] = table
+
+    def close(self) -> None:
+        """Close the scratch copy."""
+        self.scratch.close()
+
+    def _count_steps(self) -> int:
+        self._steps += _PROGRESS_EVERY
+        return 1 if self._steps > STEP_BUDGET else 0  # non-zero interrupts the statement
+
+    def same_name(self, a: str, b: str) -> bool:
+        """SQLite compares names without regard to (ASCII) case."""
+        return a.lower() == b.lower()
+
+    def statement(self, sql: str) -> StatementEffects:
+        """Run ``sql`` on the copy and report what SQLite saw it do."""
+        effects, seen = StatementEffects(sql), _Statement()
+
+        def authorize(action, first, second, _database, trigger):
+            seen.events.append(_Event(action, first, second, trigger))
+            return sqlite3.SQLITE_OK
+
+        before = {table: list(columns) for table, columns in self.columns.items()}
+        self._steps = 0
+        self.scratch.set_authorizer(authorize)
+        try:
+            self.scratch.execute(sql).fetchall()
+        except (sqlite3.Error, sqlite3.Warning) as exc:
+            effects.unreadable = f"SQLite cannot run it on a copy of the schema: {exc}"
+            return effects
+        finally:
+            self.scratch.set_authorizer(None)
+        opaque = [_OPAQUE_ACTIONS[e.action] for e in seen.events if e.action in _OPAQUE_ACTIONS]
+        opaque += ["writable_schema lets later statements edit the schema table directly" for e in seen.events
+                   if e.action == sqlite3.SQLITE_PRAGMA and (e.first or "").lower() == "writable_schema" and e.second]
+        if opaque:
+            effects.unreadable = opaque[0]
+        if any(e.action in _DEFINITION_CHANGES for e in seen.events):
+            self._refresh(seen)
+        self._read_definition_changes(seen, before, effects)
+        self._read_rows(sql, seen, before, effects)
+        return effects
+
+    # -- the copy's tables --------------------------------------------------------------------
+    def _table_names(self) -> list[str]:
+        rows = self.scratch.execute("SELECT name FROM sqlite_schema WHERE type = 'table'").fetchall()
+        return [name for (name,) in rows if not name.lower().startswith("sqlite_")]
+
+    def _read_columns(self, table: str) -> list[_Column]:
+        rows = self.scratch.execute("SELECT name, type, hidden FROM pragma_table_xinfo(?)", (table,)).fetchall()
+        return [_Column(name, declared) for name, declared, hidden in rows if hidden == 0]
+
+    def _refresh(self, seen: _Statement) -> None:
+        altered = {t.lower() for t, _ in seen.tables(sqlite3.SQLITE_ALTER_TABLE)}
+        current = self._table_names()
+        self.columns = {table: self.columns[table] if table in self.columns and table.lower() not in altered
+                        else self._read_columns(table) for table in current}
+
+    def _find(self, tables: dict[str, list[_Column]], name: str) -> str | None:
+        return next((t for t in tables if t.lower() == name.lower()), None)
+
+    # -- what the statement did -------------------------------------------------------------
+    def _read_definition_changes(self, seen: _Statement, before: dict, effects: StatementEffects) -> None:
+        for table, _ in seen.tables(sqlite3.SQLITE_CREATE_TABLE, sqlite3.SQLITE_CREATE_TEMP_TABLE):
+            effects.creates.append(TableName(table))
+        for table, _ in seen.tables(sqlite3.SQLITE_DROP_TABLE, sqlite3.SQLITE_DROP_TEMP_TABLE):
+            old = self._find(before, table)
+            columns = tuple(c.name for c in before[old]) if old else None
+            effects.drops.append(DroppedTable(TableName(table), columns, self._live_name(table)))
+            self.live_names.pop(table.lower(), None)
+        for table, _ in seen.tables(sqlite3.SQLITE_ALTER_TABLE):
+            self._read_alter(table, before, effects)
+
+    def _read_alter(self, table: str, before: dict, effects: StatementEffects) -> None:
+        old = self._find(before, table)
+        if old is None:
+            return
+        now = self._find(self.columns, table)
+        if now is None:  # renamed: the one table the copy did not have before
+            new = [t for t in self.columns if self._find(before, t) is None]
+            if len(new) == 1:
+                effects.renames.append(Rename(TableName(old), new[0]))
+                live = self.live_names.pop(old.lower(), None)
+                if live is not None:
+                    self.live_names[new[0].lower()] = live
+            return
+        old_names = [c.name for c in before[old]]
+        new_names = [c.name for c in self.columns[now]]
+        gone = [c for c in old_names if not any(self.same_name(c, n) for n in new_names)]
+        came = [c for c in new_names if not any(self.same_name(c, o) for o in old_names)]
+        if len(gone) == 1 and len(came) == 1 and len(old_names) == len(new_names):
+            effects.renames.append(Rename(TableName(now), came[0], column=gone[0]))
+        else:
+            effects.drops_columns.extend(ColumnRef(TableName(now), c) for c in gone)
+
+    def _live_name(self, table: str) -> TableName | None:
+        live = self.live_names.get(table.lower())
+        return TableName(live) if live else None
+
+    def _read_rows(self, sql: str, seen: _Statement, before: dict, effects: StatementEffects) -> None:
+        dropped = {d.table.name.lower() for d in effects.drops}
+        for table, trigger in seen.tables(sqlite3.SQLITE_DELETE):
+            if table.lower() in dropped:
+                continue  # DROP TABLE authorizes a DELETE of its own rows: the drop says it
+            if trigger:
+                effects.deletes.append(RowDeletion(TableName(table), None, countable=False, by_trigger=trigger))
+            else:
+                where, countable = _delete_condition(sql, table)
+                effects.deletes.append(RowDeletion(TableName(table), where, countable))
+        effects.updates.extend(TableName(t) for t, trigger in seen.tables(sqlite3.SQLITE_UPDATE) if trigger is None)
+        targets = [t for t, trigger in seen.tables(sqlite3.SQLITE_INSERT) if trigger is None]
+        if len(targets) != 1:
+            return
+        reads: dict[str, set[str]] = {}
+        for event in seen.events:
+            if event.action == sqlite3.SQLITE_READ and event.trigger is None and event.first \
+                    and not event.first.lower().startswith("sqlite_") and event.second:
+                reads.setdefault(event.first, set()).add(event.second)
+        for source, columns in reads.items():
+            if self._find(before, source):
+                plain = len(reads) == 1 and _copy_is_plain(sql, before[self._find(before, source)],
+                                                           self.columns.get(self._find(self.columns, targets[0]) or "", []))
+                effects.copies.append(RowCopy(TableName(targets[0]), TableName(source), frozenset(columns), plain))
+
+
+def _copy_schema(live, scratch: sqlite3.Connection) -> None:
+    """Create the live database's tables, then its other objects, on the scratch connection.
+
+    An object the copy cannot create (a virtual table's module missing...) is left out: a later
+    statement that needs it then fails on the copy and is reported unreadable.
+    """
+    rows = live.execute("SELECT type, name, sql FROM sqlite_schema WHERE sql IS NOT NULL ORDER BY type <> 'table', rowid")
+    for _kind, name, sql in rows:
+        if name.lower().startswith("sqlite_"):
+            continue
+        try:
+            scratch.execute(sql)
+        except sqlite3.Error:
+            pass
+
+
+def _parse(sql: str):
+    """The statement's sqlglot tree, or None when sqlglot cannot read it."""
+    import sqlglot
+    from sqlglot.errors import SqlglotError
+
+    try:
+        trees = sqlglot.parse(sql, read="sqlite")
+    except SqlglotError:
+        return None
+    return trees[0] if len(trees) == 1 else None
+
+
+def _delete_condition(sql: str, table: str) -> tuple[str | None, bool]:
+    """The WHERE of ``DELETE FROM table WHERE ...`` as text to count with, and whether it can be counted."""
+    from sqlglot import exp
+
+    tree = _parse(sql)
+    if not isinstance(tree, exp.Delete) or not isinstance(tree.this, exp.Table) \
+            or tree.this.name.lower() != table.lower() or tree.args.get("limit") or tree.args.get("with_"):
+        return None, False
+    where = tree.args.get("where")
+    return (where.this.sql(dialect="sqlite") if where is not None else None), True
+
+
+def _copy_is_plain(sql: str, source: list[_Column], target: list[_Column]) -> bool:
+    """Whether ``INSERT INTO target [(cols)] SELECT col, ... FROM source`` copies every value as it is:
+    bare source columns into columns of the same type affinity, from one table, without a filter."""
+    from sqlglot import exp
+
+    tree = _parse(sql)
+    if not isinstance(tree, exp.Insert) or not isinstance(tree.expression, exp.Select):
+        return False
+    select = tree.expression
+    if any(select.args.get(key) for key in ("where", "group", "having", "limit", "offset", "distinct", "joins", "with_")):
+        return False
+    into = tree.this
+    names = [c.name for c in into.expressions] if isinstance(into, exp.Schema) else [c.name for c in target]
+    types = {c.name.lower(): c.declared for c in target}
+    source_types = {c.name.lower(): c.declared for c in source}
+    items = [e.name for e in select.expressions if isinstance(e, exp.Column)]
+    if len(select.expressions) == 1 and isinstance(select.expressions[0], exp.Star):
+        items = [c.name for c in source]  # SELECT *: every column, in the table's order
+    elif len(items) != len(select.expressions):
+        return False
+    if len(names) != len(items):
+        return False
+    for name, item in zip(names, items):
+        declared = source_types.get(item.lower())
+        if declared is None or name.lower() not in types or type_affinity(declared) != type_affinity(types[name.lower()]):
+            return False
+    return True
+
+
+def make_analyser(db=None) -> SQLiteAnalyser:
+    """The SQLite analyser, starting from ``db``'s schema (an empty one without ``db``)."""
+    return SQLiteAnalyser(db.connection if db is not None else None)

@@ -1,0 +1,1 @@
+"""Statement analysis: lossy downs read by real parsers, on every database."""
