@@ -11,7 +11,11 @@ aggregates, rules, policies (by table then name), comments on those objects (``c
 kind then key), installed extensions (``extensions``: name -> schema) and other schemas. What an
 extension creates (its functions, types, aggregates, views...) is the extension's and is never
 read as the user's own objects. An index key's operator class, where it is not the default,
-is in the index's ``options["opclasses"]``. A table
+is in the index's ``options["opclasses"]``, its parameters (``siglen``) in
+``options["opclass_parameters"]``. A column that owns a sequence (serial, identity) has
+``options["sequence"]``: the sequence's name and its settings that are not the defaults. Keys and
+indexes keep ``include`` (INCLUDE columns), ``nulls_not_distinct`` and ``storage`` (``WITH (...)``
+parameters) in their options, and so does a table its ``storage``. A table
 that inherits from others (``INHERITS``) lists its parents in ``options["inherits"]``; its
 columns and CHECKs include the inherited ones, as the catalog shows them. A partitioned table
 has ``options["partition_by"]``, a partition ``partition_of`` and ``partition_bound``; the keys,
@@ -63,8 +67,8 @@ def inspect_database(db) -> Schema:
     parents = _parents(db)
     built = [
         _with_options(_table(name, oid, comment, columns.get(oid, []), constraints.get(oid, []), indexes.get(oid, ())),
-                      {**parents.get(oid, {}), **_row_security(enabled, forced)})
-        for oid, name, comment, enabled, forced in tables
+                      {**parents.get(oid, {}), **_row_security(enabled, forced), **_storage(reloptions)})
+        for oid, name, comment, enabled, forced, reloptions in tables
     ]
     return Schema.build(built, _views(db), _triggers(db), dialect="postgresql", options=_schema_options(db))
 
@@ -72,8 +76,8 @@ def inspect_database(db) -> Schema:
 def _tables(db) -> list[tuple]:
     skipped = set(BOOKKEEPING_TABLES)
     rows = db.execute(
-        "SELECT c.oid, c.relname, obj_description(c.oid, 'pg_class'), c.relrowsecurity, c.relforcerowsecurity "
-        "FROM pg_catalog.pg_class c "
+        "SELECT c.oid, c.relname, obj_description(c.oid, 'pg_class'), c.relrowsecurity, c.relforcerowsecurity, "
+        "c.reloptions FROM pg_catalog.pg_class c "
         f"WHERE c.relnamespace = {NAMESPACE} AND c.relkind IN ('r', 'p') "
         f"AND {_not_extension_member('c.oid', 'pg_class')} ORDER BY 2"
     )
@@ -101,6 +105,13 @@ def _parents(db) -> dict[int, dict]:
     return found
 
 
+def _storage(reloptions: list[str] | None) -> dict:
+    """``{"storage": {parameter: value}}`` from a table's or index's ``reloptions`` (``WITH (fillfactor=70)``), or {}."""
+    if not reloptions:
+        return {}
+    return {"storage": dict(sorted(tuple(item.split("=", 1)) for item in reloptions))}
+
+
 def _row_security(enabled: bool, forced: bool) -> dict:
     """Table options for row-level security: ``row_security`` (ENABLE) and ``force_row_security`` (FORCE)."""
     return {key: True for key, on in (("row_security", enabled), ("force_row_security", forced)) if on}
@@ -116,11 +127,19 @@ def _columns(db) -> dict[int, list[Column]]:
         "SELECT a.attrelid, a.attname, format_type(a.atttypid, a.atttypmod), "
         "t.typnamespace = 'pg_catalog'::regnamespace, "
         "NOT a.attnotnull, pg_get_expr(d.adbin, d.adrelid, true), a.attidentity, a.attgenerated, "
-        "CASE WHEN a.attcollation <> t.typcollation THEN co.collname END, col_description(a.attrelid, a.attnum) "
+        "CASE WHEN a.attcollation <> t.typcollation THEN co.collname END, col_description(a.attrelid, a.attnum), "
+        "seq.name, seq.type, seq.seqstart, seq.seqincrement, seq.seqmin, seq.seqmax, seq.seqcache, seq.seqcycle "
         "FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
         "JOIN pg_catalog.pg_type t ON t.oid = a.atttypid "
         "LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
         "LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation "
+        # The sequence the column owns: a SERIAL's (OWNED BY, deptype 'a') or an identity's ('i').
+        "LEFT JOIN LATERAL (SELECT sc.relname AS name, format_type(s.seqtypid, NULL) AS type, s.seqstart, "
+        "s.seqincrement, s.seqmin, s.seqmax, s.seqcache, s.seqcycle FROM pg_catalog.pg_depend dep "
+        "JOIN pg_catalog.pg_sequence s ON s.seqrelid = dep.objid JOIN pg_catalog.pg_class sc ON sc.oid = s.seqrelid "
+        "WHERE dep.classid = 'pg_catalog.pg_class'::regclass AND dep.refclassid = 'pg_catalog.pg_class'::regclass "
+        "AND dep.refobjid = a.attrelid AND dep.refobjsubid = a.attnum AND dep.deptype IN ('a', 'i') "
+        "ORDER BY dep.deptype DESC LIMIT 1) seq ON true "
         f"WHERE c.relnamespace = {NAMESPACE} AND c.relkind IN ('r', 'p') "
         "AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attrelid, a.attnum"
     )
@@ -130,10 +149,23 @@ def _columns(db) -> dict[int, list[Column]]:
     return found
 
 
-def _column(name, type_, builtin, nullable, default, identity, generated, collation, comment) -> Column:
+def _sequence_settings(column_type: str, name: str, type_: str, start: int, increment: int,
+                       minimum: int, maximum: int, cache: int, cycle: bool) -> dict:
+    """A column's own sequence: its name and the settings that are not PostgreSQL's defaults for it
+    (see :mod:`dbshift.planners.postgresql_sequences`)."""
+    from dbshift.planners.postgresql_sequences import non_default_settings
+
+    catalog = {"as": type_, "start": start, "increment": increment, "minvalue": minimum, "maxvalue": maximum,
+               "cache": cache, "cycle": bool(cycle)}
+    return {"name": name, **non_default_settings(catalog, column_type)}
+
+
+def _column(name, type_, builtin, nullable, default, identity, generated, collation, comment, *sequence) -> Column:
     options = {}
     if identity:
         options["identity"] = IDENTITY[identity]
+    if sequence[0] is not None:
+        options["sequence"] = _sequence_settings(type_, *sequence)
     if comment:
         options["comment"] = comment
     return Column(
@@ -157,9 +189,15 @@ def _constraints(db) -> dict[int, list[tuple]]:
         "ARRAY(SELECT a.attname FROM unnest(c.conkey) WITH ORDINALITY k(n, o) JOIN pg_catalog.pg_attribute a "
         "ON a.attrelid = c.conrelid AND a.attnum = k.n ORDER BY k.o)::text[], "
         "ARRAY(SELECT a.attname FROM unnest(c.confkey) WITH ORDINALITY k(n, o) JOIN pg_catalog.pg_attribute a "
-        "ON a.attrelid = c.confrelid AND a.attnum = k.n ORDER BY k.o)::text[], obj_description(c.oid, 'pg_constraint') "
+        "ON a.attrelid = c.confrelid AND a.attnum = k.n ORDER BY k.o)::text[], obj_description(c.oid, 'pg_constraint'), "
+        # A key's index: its INCLUDE columns, NULLS NOT DISTINCT and storage parameters (WITH (fillfactor=70)).
+        "ARRAY(SELECT a.attname FROM unnest(ki.indkey::int2[]) WITH ORDINALITY k(n, o) JOIN pg_catalog.pg_attribute a "
+        "ON a.attrelid = c.conrelid AND a.attnum = k.n WHERE k.o > ki.indnkeyatts ORDER BY k.o)::text[], "
+        "ki.indnullsnotdistinct, kc.reloptions "
         "FROM pg_catalog.pg_constraint c JOIN pg_catalog.pg_class t ON t.oid = c.conrelid "
         "LEFT JOIN pg_catalog.pg_class rc ON rc.oid = c.confrelid "
+        "LEFT JOIN pg_catalog.pg_index ki ON ki.indexrelid = c.conindid AND c.contype IN ('p', 'u') "
+        "LEFT JOIN pg_catalog.pg_class kc ON kc.oid = ki.indexrelid "
         # A partition's copies of its partitioned parent's keys are the parent's (conparentid).
         f"WHERE t.relnamespace = {NAMESPACE} AND c.contype IN ('p', 'u', 'c', 'f', 'x') AND c.conparentid = 0 "
         "ORDER BY c.conname"
@@ -180,8 +218,10 @@ def _table(name: str, oid: int, comment, columns: list[Column], constraints: lis
     primary_key, uniques, checks, foreign_keys = None, [], [], []
     options: dict = {"comment": comment} if comment else {}
     for (cname, kind, definition, deferrable, deferred, validated, on_delete, on_update, ref_table, cols, ref_cols,
-         constraint_comment) in constraints:
+         constraint_comment, *key_index) in constraints:
         extra = _with({"not_valid": True} if not validated else {}, "comment", constraint_comment)
+        if kind in ("p", "u"):
+            extra = {**extra, **_key_index_options(*key_index)}
         if kind == "p":
             primary_key = PrimaryKey(tuple(cols), name=cname, autoincrement=_is_auto(columns, cols), options=extra)
         elif kind == "u":
@@ -198,6 +238,15 @@ def _table(name: str, oid: int, comment, columns: list[Column], constraints: lis
             options.setdefault("exclusion_constraints", {})[cname] = definition
     return Table(name, tuple(columns), primary_key, tuple(uniques), tuple(checks), tuple(foreign_keys),
                  tuple(indexes), options)
+
+
+def _key_index_options(include: list[str], nulls_not_distinct: bool, reloptions: list[str] | None) -> dict:
+    """Options of a primary key or UNIQUE constraint read from its index: ``include`` (INCLUDE columns),
+    ``nulls_not_distinct`` and ``storage`` (its WITH parameters)."""
+    options = {"include": list(include)} if include else {}
+    if nulls_not_distinct:
+        options["nulls_not_distinct"] = True
+    return {**options, **_storage(reloptions)}
 
 
 def _with(options: dict, key: str, value) -> dict:
@@ -240,10 +289,17 @@ def _indexes(db) -> dict[int, tuple[Index, ...]]:
         "LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.n ORDER BY k.o)::text[], "
         "obj_description(i.indexrelid, 'pg_class'), "
         # Each key's operator class where it is not the default one ('' where it is), qualified outside the schema.
-        "ARRAY(SELECT CASE WHEN opc.opcdefault THEN '' WHEN opc.opcnamespace IN ('pg_catalog'::regnamespace, "
+        # (named too when it has parameters: gist (v tsvector_ops (siglen='8'))).
+        "ARRAY(SELECT CASE WHEN opc.opcdefault AND ia.attoptions IS NULL THEN '' "
+        "WHEN opc.opcnamespace IN ('pg_catalog'::regnamespace, "
         f"{NAMESPACE}) THEN quote_ident(opc.opcname) ELSE opc.opcnamespace::regnamespace::text "
         "|| '.' || quote_ident(opc.opcname) END FROM unnest(i.indclass::oid[]) WITH ORDINALITY k(c, o) "
-        "JOIN pg_catalog.pg_opclass opc ON opc.oid = k.c ORDER BY k.o)::text[] "
+        "JOIN pg_catalog.pg_opclass opc ON opc.oid = k.c LEFT JOIN pg_catalog.pg_attribute ia "
+        "ON ia.attrelid = i.indexrelid AND ia.attnum = k.o ORDER BY k.o)::text[], "
+        # Each key's operator class parameters ('' where none), NULLS NOT DISTINCT and storage parameters.
+        "ARRAY(SELECT COALESCE(array_to_string(ia.attoptions, chr(31)), '') FROM pg_catalog.pg_attribute ia "
+        "WHERE ia.attrelid = i.indexrelid AND ia.attnum > 0 ORDER BY ia.attnum)::text[], "
+        "i.indnullsnotdistinct, ic.reloptions "
         "FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
         "JOIN pg_catalog.pg_class t ON t.oid = i.indrelid JOIN pg_catalog.pg_am am ON am.oid = ic.relam "
         f"WHERE t.relnamespace = {NAMESPACE} AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint c "
@@ -253,7 +309,7 @@ def _indexes(db) -> dict[int, tuple[Index, ...]]:
     )
     found: dict[int, list[Index]] = {}
     for table_oid, name, table, unique, key_count, all_count, indkey, indoption, where, method, _oid, defs, names, \
-            comment, opclasses in rows:
+            comment, opclasses, opclass_parameters, nulls_not_distinct, reloptions in rows:
         keys = tuple(
             IndexKey(column=names[i] if indkey[i] else None, expression=None if indkey[i] else defs[i],
                      descending=bool(indoption[i] & INDEX_DESC))
@@ -264,10 +320,20 @@ def _indexes(db) -> dict[int, tuple[Index, ...]]:
             options["include"] = list(names[key_count:])
         if any(opclasses):
             options["opclasses"] = [opclass or None for opclass in opclasses]
+        if any(opclass_parameters[:key_count]):
+            options["opclass_parameters"] = [_parameters(p) for p in opclass_parameters[:key_count]]
+        if nulls_not_distinct:
+            options["nulls_not_distinct"] = True
+        options.update(_storage(reloptions))
         if comment:
             options["comment"] = comment
         found.setdefault(table_oid, []).append(Index(name, table, keys, bool(unique), where, options))
     return {oid: tuple(items) for oid, items in found.items()}
+
+
+def _parameters(text: str) -> dict | None:
+    """An index key's ``attoptions`` (``siglen=8``, items apart by chr(31)) -> ``{"siglen": "8"}``; '' -> None."""
+    return dict(item.split("=", 1) for item in text.split(chr(31))) if text else None
 
 
 def _views(db) -> list[View]:

@@ -4,9 +4,9 @@ PostgreSQL has transactional DDL and an ALTER TABLE for everything the model hol
 COLUMN, ALTER COLUMN TYPE ... USING, SET/DROP NOT NULL, SET/DROP DEFAULT, identity, and
 constraints. A new foreign key or CHECK is added ``NOT VALID`` and then validated, so the long
 scan holds a lighter lock than the ALTER (SHARE UPDATE EXCLUSIVE instead of ACCESS EXCLUSIVE).
-The statements of one AlterTable run in this order: drop constraints that go, change types,
-defaults and values (expressions see the old row, old names), add columns, drop columns,
-rename, add constraints. Foreign keys are dropped before every table step and added after
+One table's statements are :mod:`postgresql_alter`'s (its column's sequences
+:mod:`postgresql_sequences`', what its down loses :mod:`postgresql_losses`'), the SQL text
+:mod:`postgresql_render`'s. Foreign keys are dropped before every table step and added after
 them all (see :func:`foreign_key_moves`). Schema-level objects (``options``) are ordered by
 ``postgresql_objects``; tables that inherit or are partitions come after their parents, and a
 parent's ALTER TABLE is not repeated on its children (PostgreSQL recurses). The whole order is
@@ -21,269 +21,35 @@ from dataclasses import replace
 from dbshift.planners import postgresql_objects as o
 from dbshift.planners import postgresql_rebuild as rebuild
 from dbshift.planners.operations import Operation, Plan
+from dbshift.planners.postgresql_alter import (
+    add_constraint_validated,
+    alter_table_sql,
+    plan_alter_table,
+)
 from dbshift.planners.postgresql_objects import literal, quote
 from dbshift.planners.views import order_views, view_mentions, views_in_dependency_order
+from dbshift.planners.postgresql_render import (
+    add_constraint_sql,
+    comment_on_constraint_sql,
+    comment_sql,
+    constraint_comment_sql,
+    create_table_sql,
+    drop_view_sql,
+    index_sql,
+    parent_names,
+    parents_first,
+    uncommented,
+    view_sql,
+    with_comment,
+)
 from dbshift.schema import diff as d
 from dbshift.schema.model import (
-    NO_ACTION,
-    Check,
-    Column,
     ForeignKey,
     Index,
-    PrimaryKey,
     Schema,
     Table,
     Trigger,
-    Unique,
 )
-
-SERIAL_TYPES = {"INTEGER": "SERIAL", "BIGINT": "BIGSERIAL", "SMALLINT": "SMALLSERIAL"}
-#: Type changes PostgreSQL makes without rewriting the table (binary-coercible widenings).
-NO_REWRITE = {("CHARACTER VARYING", "TEXT"), ("CHARACTER VARYING", "CHARACTER VARYING")}
-
-
-def _names(names) -> str:
-    return ", ".join(quote(n) for n in names)
-
-
-# -- rendering ----------------------------------------------------------------------------
-def column_sql(column: Column, table: Table | None = None, sequences: dict | None = None) -> str:
-    """One column definition (serial columns of a new table as SERIAL, unless the sequence is a
-    standalone one of ``sequences`` that the column only draws from)."""
-    type_, default = column.type, column.default
-    standalone = table is not None and sequence_name(table.name, column.name).strip('"') in (sequences or {})
-    if table is not None and is_serial(column, table.name) and not standalone:
-        type_, default = SERIAL_TYPES[column.type], None
-    words = [quote(column.name), type_]
-    if column.collation:
-        words.append(f"COLLATE {quote(column.collation)}")
-    if "identity" in column.options:
-        words.append(f"GENERATED {column.options['identity']} AS IDENTITY")
-    if column.generated is not None:
-        words.append(f"GENERATED ALWAYS AS ({column.generated}) STORED")
-    if not column.nullable:
-        words.append("NOT NULL")
-    if default is not None:
-        words.append(f"DEFAULT {default}")
-    return " ".join(words)
-
-
-def is_serial(column: Column, table: str) -> bool:
-    """The column is a SERIAL: an integer whose default is the next value of its own sequence."""
-    expected = f"nextval('{sequence_name(table, column.name)}'::regclass)"
-    return column.type in SERIAL_TYPES and column.default == expected
-
-
-def sequence_name(table: str, column: str) -> str:
-    """The name PostgreSQL gives a serial column's sequence, quoted where it needs to be."""
-    name = f"{table}_{column}_seq"
-    return quote(name) if not name.islower() or not name.replace("_", "").isalnum() else name
-
-
-def foreign_key_sql(key: ForeignKey) -> str:
-    """``CONSTRAINT name FOREIGN KEY (...) REFERENCES t (...) [actions] [DEFERRABLE ...]``."""
-    sql = f"CONSTRAINT {quote(key.name)} " if key.name else ""
-    sql += f"FOREIGN KEY ({_names(key.columns)}) REFERENCES {quote(key.ref_table)} ({_names(key.ref_columns)})"
-    if key.on_update != NO_ACTION:
-        sql += f" ON UPDATE {key.on_update}"
-    if key.on_delete != NO_ACTION:
-        sql += f" ON DELETE {key.on_delete}"
-    if key.deferrable:
-        sql += " " + key.deferrable
-    return sql
-
-
-def constraint_sql(item) -> str:
-    """A table constraint clause (primary key, unique, check or foreign key)."""
-    if isinstance(item, ForeignKey):
-        return foreign_key_sql(item)
-    named = f"CONSTRAINT {quote(item.name)} " if item.name else ""
-    if isinstance(item, PrimaryKey):
-        return named + f"PRIMARY KEY ({_names(item.columns)})"
-    if isinstance(item, Unique):
-        deferrable = item.options.get("deferrable")
-        return named + f"UNIQUE ({_names(item.columns)})" + (f" {deferrable}" if deferrable else "")
-    return named + f"CHECK ({item.expression})" + (" NO INHERIT" if item.options.get("no_inherit") else "")
-
-
-def _constraints(table: Table) -> list:
-    return ([table.primary_key] if table.primary_key else []) + list(table.uniques) + list(table.checks) + list(
-        table.foreign_keys)
-
-
-def create_table_sql(table: Table, with_foreign_keys: bool = True, schema: Schema | None = None) -> list[str]:
-    """CREATE TABLE (constraints inline; NOT VALID ones added after), indexes and comments.
-
-    A table that inherits (``INHERITS``) leaves out the columns and CHECKs its parents in
-    ``schema`` give it, and then sets the defaults and NOT NULLs where it differs from them; a
-    partition (``PARTITION OF``) takes every column from its parent.
-    """
-    parents = _parents(table, schema)
-    inherited = {c.name: c for p in reversed(parents) for c in p.columns}
-    inherited_checks = {c.name for p in parents for c in p.checks if not c.options.get("no_inherit")}
-    inline = [c for c in _constraints(table) if not c.options.get("not_valid")
-              and (with_foreign_keys or not isinstance(c, ForeignKey))
-              and not (isinstance(c, Check) and c.name in inherited_checks)]
-    partition_of = table.options.get("partition_of")
-    sequences = schema.options.get("sequences", {}) if schema is not None else {}
-    parts = [] if partition_of else [column_sql(c, table, sequences) for c in table.columns if c.name not in inherited]
-    parts += [constraint_sql(c) for c in inline]
-    parts += [f"CONSTRAINT {quote(n)} {definition}" for n, definition in table.options.get("exclusion_constraints", {}).items()]
-    body = " (\n  " + ",\n  ".join(parts) + "\n)" if parts or not partition_of else ""
-    if partition_of:
-        sql = f"CREATE TABLE {quote(table.name)} PARTITION OF {quote(partition_of)}{body} {table.options['partition_bound']}"
-    else:
-        sql = f"CREATE TABLE {quote(table.name)}{body}"
-    if table.options.get("inherits"):
-        sql += f" INHERITS ({_names(table.options['inherits'])})"
-    if table.options.get("partition_by"):
-        sql += f" PARTITION BY {table.options['partition_by']}"
-    not_valid = [c for c in _constraints(table) if c.options.get("not_valid")
-                 and not (isinstance(c, Check) and c.name in inherited_checks)]
-    statements = [sql] + _inherited_column_fixes(table, inherited) + _row_security_sql(table.name, {}, table.options)
-    statements += [_add_constraint(table.name, c) for c in not_valid]
-    statements += [s for i in table.indexes for s in index_sql(i)]
-    statements += _comments(table, None)
-    return statements + [s for c in inline + not_valid for s in _constraint_comment(table.name, c)]
-
-
-def parent_names(table: Table) -> list[str]:
-    """The tables ``table`` inherits from or is a partition of."""
-    partition_of = table.options.get("partition_of")
-    return list(table.options.get("inherits", [])) + ([partition_of] if partition_of else [])
-
-
-def _parents(table: Table, schema: Schema | None) -> list[Table]:
-    if schema is None:
-        return []
-    return [p for p in (schema.table(name) for name in parent_names(table)) if p is not None]
-
-
-def _inherited_column_fixes(table: Table, inherited: dict[str, Column]) -> list[str]:
-    """Defaults and NOT NULLs of inherited columns where the child differs from its parent."""
-    statements = []
-    for column in table.columns:
-        parent = inherited.get(column.name)
-        if parent is None:
-            continue
-        target = f"ALTER TABLE ONLY {quote(table.name)} ALTER COLUMN {quote(column.name)}"
-        if column.default != parent.default:
-            statements.append(f"{target} SET DEFAULT {column.default}" if column.default is not None else f"{target} DROP DEFAULT")
-        if not column.nullable and parent.nullable:
-            statements.append(f"{target} SET NOT NULL")
-    return statements
-
-
-def _row_security_sql(table: str, old: dict, new: dict) -> list[str]:
-    """ENABLE/DISABLE and FORCE/NO FORCE ROW LEVEL SECURITY where the table options ``new`` differ from ``old``."""
-    statements = []
-    for option, on, off in (("row_security", "ENABLE", "DISABLE"), ("force_row_security", "FORCE", "NO FORCE")):
-        if bool(old.get(option)) != bool(new.get(option)):
-            statements.append(f"ALTER TABLE {quote(table)} {on if new.get(option) else off} ROW LEVEL SECURITY")
-    return statements
-
-
-def _add_constraint(table: str, item) -> str:
-    suffix = " NOT VALID" if item.options.get("not_valid") else ""
-    return f"ALTER TABLE {quote(table)} ADD {constraint_sql(item)}{suffix}"
-
-
-def _comments(new: Table, old: Table | None) -> list[str]:
-    statements = []
-    if new.options.get("comment") != (old.options.get("comment") if old else None):
-        statements.append(f"COMMENT ON TABLE {quote(new.name)} IS {_comment_value(new.options.get('comment'))}")
-    for column in new.columns:
-        before = old.column(column.name) if old else None
-        if column.options.get("comment") != (before.options.get("comment") if before else None):
-            statements.append(f"COMMENT ON COLUMN {quote(new.name)}.{quote(column.name)} IS "
-                              f"{_comment_value(column.options.get('comment'))}")
-    return statements
-
-
-def _comment_value(text: str | None) -> str:
-    return "NULL" if text is None else literal(text)
-
-
-def _comment_on_constraint(table: str, name: str, comment: str | None) -> str:
-    return f"COMMENT ON CONSTRAINT {quote(name)} ON {quote(table)} IS {_comment_value(comment)}"
-
-
-def _constraint_comment(table: str, item) -> list[str]:
-    """The comment of a constraint just added, if it has one."""
-    comment = item.options.get("comment")
-    return [_comment_on_constraint(table, item.name, comment)] if comment is not None else []
-
-
-def _constraint_comments(change: d.AlterTable, recreated: set[str]) -> list[str]:
-    """Comments of the table's constraints (foreign keys apart) that change, or that go with a constraint
-    added or re-added (``recreated``: names)."""
-    before = {c.name: c for c in _constraints(change.old)}
-    statements = []
-    for item in _constraints(change.new):
-        if isinstance(item, ForeignKey) or item.name is None:
-            continue
-        was = before.get(item.name)
-        if was is None or item.name in recreated:
-            statements += _constraint_comment(change.new.name, item)
-        elif was.options.get("comment") != item.options.get("comment"):
-            statements.append(_comment_on_constraint(change.new.name, item.name, item.options.get("comment")))
-    return statements
-
-
-def uncommented(item):
-    """``item`` (a constraint, index, view or trigger) without its comment: what its definition is."""
-    if item is None or "comment" not in item.options:
-        return item
-    return replace(item, options={k: v for k, v in item.options.items() if k != "comment"})
-
-
-def comment_sql(item, comment: str | None) -> str:
-    """COMMENT ON an index, view or trigger."""
-    if isinstance(item, Index):
-        target = f"INDEX {quote(item.name)}"
-    elif isinstance(item, Trigger):
-        target = f"TRIGGER {quote(item.name)} ON {quote(item.table)}"
-    else:
-        target = f"{'MATERIALIZED VIEW' if item.options.get('materialized') else 'VIEW'} {quote(item.name)}"
-    return f"COMMENT ON {target} IS {_comment_value(comment)}"
-
-
-def _with_comment(item, statements: list[str]) -> list[str]:
-    """The statements that create ``item``, then its comment if it has one."""
-    comment = item.options.get("comment")
-    return statements + ([comment_sql(item, comment)] if comment is not None else [])
-
-
-def index_sql(index: Index) -> list[str]:
-    """CREATE INDEX and the index's comment."""
-    return _with_comment(index, [create_index_sql(index)])
-
-
-def create_index_sql(index: Index, concurrently: bool = False) -> str:
-    """``CREATE INDEX`` with method, keys (and their operator classes), INCLUDE and WHERE."""
-    keys = []
-    opclasses = index.options.get("opclasses") or [None] * len(index.keys)
-    for key, opclass in zip(index.keys, opclasses):
-        text = quote(key.column) if key.column is not None else f"({key.expression})"
-        if key.collation:
-            text += f" COLLATE {quote(key.collation)}"
-        text += f" {opclass}" if opclass else ""
-        keys.append(text + (" DESC" if key.descending else ""))
-    method = index.options.get("method")
-    sql = (f"CREATE {'UNIQUE ' if index.unique else ''}INDEX {'CONCURRENTLY ' if concurrently else ''}{quote(index.name)} "
-           f"ON {quote(index.table)}{f' USING {method}' if method else ''} ({', '.join(keys)})")
-    if index.options.get("include"):
-        sql += f" INCLUDE ({_names(index.options['include'])})"
-    return sql + (f" WHERE {index.where}" if index.where else "")
-
-
-def _drop_view_sql(view) -> str:
-    kind = "MATERIALIZED VIEW" if view.options.get("materialized") else "VIEW"
-    return f"DROP {kind} {quote(view.name)}"
-
-
-def _view_sql(view) -> list[str]:
-    return _with_comment(view, [view.sql])
 
 
 def schema_sql(schema: Schema) -> list[str]:
@@ -295,27 +61,14 @@ def schema_sql(schema: Schema) -> list[str]:
         statements += create_table_sql(table, with_foreign_keys=False, schema=schema)
     for table in tables:
         statements += [s for k in table.foreign_keys if not k.options.get("not_valid")
-                       for s in [_add_constraint(table.name, k)] + _constraint_comment(table.name, k)]
+                       for s in [add_constraint_sql(table.name, k)] + constraint_comment_sql(table.name, k)]
     statements += [s for item in objects if item.phase == o.AFTER_TABLES for s in item.statements]
     for view in order_views([d.CreateView(v) for v in schema.views]):
-        statements += _view_sql(view.view)
+        statements += view_sql(view.view)
     statements += [sql for sql in _rules(schema.options).values()]
     statements += [s for (table, name), policy in o.policies(schema.options).items()
                    for s in o.create_policy_sql(table, name, policy)]
-    return statements + [s for t in schema.triggers for s in _with_comment(t, [t.sql])]
-
-
-def parents_first(tables: list[Table]) -> list[Table]:
-    """``tables`` with every table after the tables it inherits from (otherwise in the given order)."""
-    names = {t.name for t in tables}
-    ordered, placed, pending = [], set(), list(tables)
-    while pending:
-        ready = next((t for t in pending if all(p in placed or p not in names for p in parent_names(t))),
-                     pending[0])
-        ordered.append(ready)
-        placed.add(ready.name)
-        pending.remove(ready)
-    return ordered
+    return statements + [s for t in schema.triggers for s in with_comment(t, [t.sql])]
 
 
 def _inheritance_order(changes: list) -> list:
@@ -597,8 +350,8 @@ def _foreign_key_comments(diff: d.Diff, added: list[tuple[str, ForeignKey]]) -> 
     if not changed:
         return []
     return [Operation(f"comment on foreign keys {', '.join(k.name for _, k in changed)}",
-                      [_comment_on_constraint(t, k.name, k.options.get("comment")) for t, k in changed],
-                      [_comment_on_constraint(t, k.name, before[(t, k.name)]) for t, k in changed])]
+                      [comment_on_constraint_sql(t, k.name, k.options.get("comment")) for t, k in changed],
+                      [comment_on_constraint_sql(t, k.name, before[(t, k.name)]) for t, k in changed])]
 
 
 def _notes(diff: d.Diff, changes: list) -> list[str]:
@@ -693,7 +446,8 @@ def _plan_change(change, diff: d.Diff, kept_by_children: dict | None = None) -> 
     if rebuild.converts(change):
         return rebuild.plan_rebuild(change, diff)
     if isinstance(change, d.AlterTable):
-        return plan_alter_table(change, (kept_by_children or {}).get(change.name, frozenset()))
+        before = {new: old for old, new in diff.table_renames.items()}.get(change.name, change.name)
+        return plan_alter_table(change, (kept_by_children or {}).get(change.name, frozenset()), before)
     if isinstance(change, d.CreateIndex):
         return Operation(f"create index {change.index.name}", index_sql(change.index),
                          [f"DROP INDEX {quote(change.index.name)}"])
@@ -705,15 +459,15 @@ def _plan_change(change, diff: d.Diff, kept_by_children: dict | None = None) -> 
 
 def _plan_view_or_trigger(change) -> Operation:
     if isinstance(change, d.CreateView):
-        return Operation(f"create view {change.view.name}", _view_sql(change.view), [_drop_view_sql(change.view)])
+        return Operation(f"create view {change.view.name}", view_sql(change.view), [drop_view_sql(change.view)])
     if isinstance(change, d.DropView):
-        return Operation(f"drop view {change.view.name}", [_drop_view_sql(change.view)], _view_sql(change.view))
+        return Operation(f"drop view {change.view.name}", [drop_view_sql(change.view)], view_sql(change.view))
     drop = f"DROP TRIGGER {quote(change.trigger.name)} ON {quote(change.trigger.table)}"
     if isinstance(change, d.CreateTrigger):
-        return Operation(f"create trigger {change.trigger.name}", _with_comment(change.trigger, [change.trigger.sql]),
+        return Operation(f"create trigger {change.trigger.name}", with_comment(change.trigger, [change.trigger.sql]),
                          [drop])
     if isinstance(change, d.DropTrigger):
-        return Operation(f"drop trigger {change.trigger.name}", [drop], _with_comment(change.trigger, [change.trigger.sql]))
+        return Operation(f"drop trigger {change.trigger.name}", [drop], with_comment(change.trigger, [change.trigger.sql]))
     raise TypeError(f"unknown change {change!r}")
 
 
@@ -826,7 +580,7 @@ def _changed_keys(diff: d.Diff) -> set[tuple[str, frozenset]]:
 
 
 def _foreign_keys_operation(description: str, keys: list[tuple[str, ForeignKey]], add: bool) -> Operation:
-    adds = [s for table, key in keys for s in _add_constraint_validated(table, key) + _constraint_comment(table, key)]
+    adds = [s for table, key in keys for s in add_constraint_validated(table, key) + constraint_comment_sql(table, key)]
     drops = [f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(key.name)}" for table, key in keys]
     names = ", ".join(f"{table}.{key.name}" for table, key in keys)
     return Operation(f"{description}: {names}", adds if add else drops, drops if add else adds)
@@ -887,153 +641,3 @@ def _after_parent(child: d.AlterTable, parent: d.AlterTable) -> d.AlterTable:
 
 def _still_changes(change: d.AlterTable) -> bool:
     return rebuild.converts(change) or bool(alter_table_sql(change) or alter_table_sql(change.inverse()))
-
-
-# -- altering one table -------------------------------------------------------------------
-def plan_alter_table(change: d.AlterTable, kept_by_children=frozenset()) -> Operation:
-    """Native ALTER TABLE statements both ways; flags for drops, rewrites and lossy reverses.
-
-    ``kept_by_children``: columns this table drops that the tables inheriting from it keep (they
-    are dropped from this table ONLY, so the children keep their values).
-    """
-    lossy = ", ".join(f"{change.name}.{c}" for c in change.lossy_down)
-    dropped = [c.name for c in change.dropped]
-    return Operation(
-        description=change.describe(),
-        sql=alter_table_sql(change, kept_by_children),
-        reverse=alter_table_sql(change.inverse()),
-        destructive=bool(dropped),
-        rewrites_table=any(_rewrites(a.type, b.type) for a, b in change.altered) or bool(change.up_values),
-        lossy_reverse=(f"no reverse conversion for {lossy}" if lossy else "")
-        or (f"dropped column(s) {', '.join(change.name + '.' + c for c in dropped)} come back empty" if dropped else ""),
-    )
-
-
-def _rewrites(old: str, new: str) -> bool:
-    if old == new:
-        return False
-    return (old.split("(")[0], new.split("(")[0]) not in NO_REWRITE
-
-
-def alter_table_sql(change: d.AlterTable, kept_by_children=frozenset()) -> list[str]:
-    """The statements that turn ``change.old`` into ``change.new``."""
-    table = quote(change.old.name)
-    old_items, new_items = _constraint_map(change.old, change.renamed), _constraint_map(change.new, {})
-    statements = [f"ALTER TABLE {table} DROP CONSTRAINT {quote(name)}" for name, item in old_items.items()
-                  if new_items.get(name) != item]
-    statements += [f"ALTER TABLE {table} DROP CONSTRAINT {quote(name)}" for name in _exclusions_out(change)]
-    old_parents, new_parents = change.old.options.get("inherits", []), change.new.options.get("inherits", [])
-    statements += [f"ALTER TABLE {table} NO INHERIT {quote(p)}" for p in old_parents if p not in new_parents]
-    repartitioned = _partition(change.old) != _partition(change.new)
-    if repartitioned and change.old.options.get("partition_of"):
-        statements.append(f"ALTER TABLE {quote(change.old.options['partition_of'])} DETACH PARTITION {table}")
-    statements += _column_changes(change, table)
-    for column in change.added:
-        statements += _add_column(change, table, column)
-    statements += [f"ALTER TABLE {'ONLY ' if c.name in kept_by_children else ''}{table} DROP COLUMN {quote(c.name)}"
-                   for c in change.dropped]
-    statements += [f"ALTER TABLE {table} RENAME COLUMN {quote(o)} TO {quote(n)}" for o, n in change.renamed.items()]
-    for name, item in new_items.items():
-        if old_items.get(name) != item:
-            statements += _add_constraint_validated(change.new.name, item)
-    new_exclusions = change.new.options.get("exclusion_constraints", {})
-    statements += [f"ALTER TABLE {table} ADD CONSTRAINT {quote(n)} {new_exclusions[n]}" for n in _exclusions_in(change)]
-    statements += [f"ALTER TABLE {table} INHERIT {quote(p)}" for p in new_parents if p not in old_parents]
-    if repartitioned and change.new.options.get("partition_of"):
-        statements.append(f"ALTER TABLE {quote(change.new.options['partition_of'])} ATTACH PARTITION {table} "
-                          f"{change.new.options['partition_bound']}")
-    statements += _row_security_sql(change.new.name, change.old.options, change.new.options)
-    recreated = {name for name, item in new_items.items() if old_items.get(name) != item}
-    return statements + _comments(change.new, _renamed_table(change.old, change.renamed)) + _constraint_comments(
-        change, recreated)
-
-
-def _partition(table: Table) -> tuple:
-    return table.options.get("partition_of"), table.options.get("partition_bound")
-
-
-def _exclusions_out(change: d.AlterTable) -> list[str]:
-    old, new = change.old.options.get("exclusion_constraints", {}), change.new.options.get("exclusion_constraints", {})
-    return [n for n in old if new.get(n) != old[n]]
-
-
-def _exclusions_in(change: d.AlterTable) -> list[str]:
-    old, new = change.old.options.get("exclusion_constraints", {}), change.new.options.get("exclusion_constraints", {})
-    return [n for n in new if old.get(n) != new[n]]
-
-
-def _constraint_map(table: Table, renamed: dict[str, str]) -> dict[str, object]:
-    """Constraints by name (foreign keys apart: see :func:`foreign_key_moves`), their column lists as
-    they read after ``renamed`` (PostgreSQL follows renames)."""
-    def swap(names):
-        return tuple(renamed.get(n, n) for n in names)
-
-    items = {}
-    for item in _constraints(table):
-        if isinstance(item, ForeignKey):
-            continue
-        if isinstance(item, Check):
-            items[item.name] = uncommented(item)
-        else:
-            items[item.name] = uncommented(replace(item, columns=swap(item.columns)))
-    return items
-
-
-def _renamed_table(table: Table, renamed: dict[str, str]) -> Table:
-    return replace(table, columns=tuple(replace(c, name=renamed.get(c.name, c.name)) for c in table.columns))
-
-
-def _add_constraint_validated(table: str, item) -> list[str]:
-    """FKs and CHECKs: NOT VALID, then VALIDATE (a lighter lock for the scan) unless meant to stay NOT VALID."""
-    if not isinstance(item, (ForeignKey, Check)) or item.options.get("not_valid"):
-        return [_add_constraint(table, item)]
-    return [_add_constraint(table, replace(item, options={**item.options, "not_valid": True})),
-            f"ALTER TABLE {quote(table)} VALIDATE CONSTRAINT {quote(item.name)}"]
-
-
-def _column_changes(change: d.AlterTable, table: str) -> list[str]:
-    """Type, value, default, identity and NULL changes of kept columns, named as before any rename."""
-    statements, not_null, identity = [], [], []
-    for old, new in change.altered:
-        column = quote(old.name)
-        value = change.up_values.get(new.name)
-        if old.generated != new.generated or old.generated_stored != new.generated_stored:
-            statements += [f"ALTER TABLE {table} DROP COLUMN {column}",
-                           f"ALTER TABLE {table} ADD COLUMN {column_sql(replace(new, name=old.name))}"]
-            continue
-        if old.default != new.default and old.default is not None:
-            statements.append(f"ALTER TABLE {table} ALTER COLUMN {column} DROP DEFAULT")
-        if old.options.get("identity") and old.options.get("identity") != new.options.get("identity"):
-            statements.append(f"ALTER TABLE {table} ALTER COLUMN {column} DROP IDENTITY")
-        if old.type != new.type or old.collation != new.collation:
-            using = value if value is not None else cast(column, old.type, new.type)
-            collate = f" COLLATE {quote(new.collation)}" if new.collation else ""
-            statements.append(f"ALTER TABLE {table} ALTER COLUMN {column} TYPE {new.type}{collate} USING {using}")
-        elif value is not None:
-            statements.append(f"UPDATE {table} SET {column} = {value}")
-        if new.default is not None and old.default != new.default:
-            statements.append(f"ALTER TABLE {table} ALTER COLUMN {column} SET DEFAULT {new.default}")
-        if old.nullable != new.nullable:
-            not_null.append(f"ALTER TABLE {table} ALTER COLUMN {column} {'DROP' if new.nullable else 'SET'} NOT NULL")
-        if new.options.get("identity") and old.options.get("identity") != new.options.get("identity"):
-            # An identity column must already be NOT NULL.
-            identity.append(f"ALTER TABLE {table} ALTER COLUMN {column} ADD GENERATED {new.options['identity']} AS IDENTITY")
-    return statements + not_null + identity
-
-
-def cast(column: str, old: str, new: str) -> str:
-    """``col::new``; to or from a user type (enum, domain) by way of text, which every type reads and prints."""
-    user_type = not old.isupper() or not new.isupper()
-    return f"{column}::text::{new}" if user_type else f"{column}::{new}"
-
-
-def _add_column(change: d.AlterTable, table: str, column: Column) -> list[str]:
-    """ADD COLUMN; a column filled from the old row is added nullable, filled, then made NOT NULL."""
-    value = change.up_values.get(column.name)
-    if value is None:
-        return [f"ALTER TABLE {table} ADD COLUMN {column_sql(column)}"]
-    statements = [f"ALTER TABLE {table} ADD COLUMN {column_sql(replace(column, nullable=True))}",
-                  f"UPDATE {table} SET {quote(column.name)} = {value}"]
-    if not column.nullable:
-        statements.append(f"ALTER TABLE {table} ALTER COLUMN {quote(column.name)} SET NOT NULL")
-    return statements

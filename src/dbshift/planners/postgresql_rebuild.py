@@ -17,8 +17,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import dbshift.planners.postgresql as pg
+from dbshift.planners import postgresql_alter as alter
+from dbshift.planners import postgresql_losses as losses
+from dbshift.planners import postgresql_render as render
 from dbshift.planners.operations import Operation
+from dbshift.planners.postgresql_objects import literal, quote
 from dbshift.schema import diff as d
 from dbshift.schema.model import Schema, Table
 
@@ -43,7 +46,7 @@ def partitions_under(name: str, schema: Schema) -> list[Table]:
     while True:
         more = [t for t in schema.tables if t.options.get("partition_of") in parents and t not in found]
         if not more:
-            return pg.parents_first(found)
+            return render.parents_first(found)
         found += more
         parents |= {t.name for t in more}
 
@@ -96,6 +99,8 @@ def plan_rebuild(change: d.AlterTable, diff: d.Diff) -> Operation:
     """
     dropped = [c.name for c in change.dropped]
     lossy = ", ".join(f"{change.name}.{c}" for c in change.lossy_down)
+    table_before = {new: old for old, new in diff.table_renames.items()}.get(change.name, change.name)
+    never, checks = losses.reverse_losses(change, table_before, alter.cast)
     before, after = change.old.options.get("partition_by"), change.new.options.get("partition_by")
     shape = f"partitioned by {after}" if after else f"a regular table (was partitioned by {before})"
     return Operation(
@@ -105,7 +110,9 @@ def plan_rebuild(change: d.AlterTable, diff: d.Diff) -> Operation:
         destructive=bool(dropped),
         rewrites_table=True,
         lossy_reverse=(f"no reverse conversion for {lossy}" if lossy else "")
-        or (f"dropped column(s) {', '.join(change.name + '.' + c for c in dropped)} come back empty" if dropped else ""),
+        or (f"dropped column(s) {', '.join(change.name + '.' + c for c in dropped)} come back empty" if dropped else "")
+        or "; ".join(never),
+        loss_checks=checks,
     )
 
 
@@ -128,34 +135,38 @@ def rebuild_sql(change: d.AlterTable, partitions: list[Table], schema: Schema) -
     old, new = change.old, change.new
     parked = old.name + PARKED_SUFFIX
     kept = _kept_indexes(old, new)
-    statements = [f"ALTER TABLE {pg.quote(old.name)} RENAME TO {pg.quote(parked)}"]
+    statements = [f"ALTER TABLE {quote(old.name)} RENAME TO {quote(parked)}"]
     statements += _names_given_up(old, parked, kept)
     serials = _serials_kept(change)
-    statements += pg.create_table_sql(replace(new, indexes=tuple(kept)), with_foreign_keys=False,
+    statements += render.create_table_sql(replace(new, indexes=tuple(kept)), with_foreign_keys=False,
                                       schema=_with_sequences(schema, serials))
     for partition in partitions:
-        statements += pg.create_table_sql(partition, with_foreign_keys=False, schema=schema)
+        statements += render.create_table_sql(partition, with_foreign_keys=False, schema=schema)
     statements += _copy_rows(change, parked)
-    statements += [f"ALTER SEQUENCE {sequence} OWNED BY {pg.quote(new.name)}.{pg.quote(column)}"
+    statements += [f"ALTER SEQUENCE {sequence} OWNED BY {quote(new.name)}.{quote(column)}"
                    for column, sequence in serials.items()]
     statements += _identities_carried_on(change, parked)
-    return statements + [f"DROP TABLE {pg.quote(parked)}"]
+    return statements + [f"DROP TABLE {quote(parked)}"]
 
 
 def _kept_indexes(old: Table, new: Table) -> list:
     """The new table's indexes the old one has too (comments aside); the diff drops and creates the others."""
-    before = {pg.uncommented(i) for i in old.indexes}
-    return [i for i in new.indexes if pg.uncommented(i) in before]
+    before = {render.uncommented(i) for i in old.indexes}
+    return [i for i in new.indexes if render.uncommented(i) in before]
 
 
 def _names_given_up(old: Table, parked: str, kept: list) -> list[str]:
-    """Drop the old table's primary key, UNIQUE and exclusion constraints and the indexes still on it:
-    their names are relation names, which the new table takes."""
+    """Drop the old table's primary key, UNIQUE and exclusion constraints and the indexes still on it, and
+    rename its identity sequences: their names are relation names, which the new table takes."""
     names = [k.name for k in [old.primary_key, *old.uniques] if k is not None and k.name]
     names += list(old.options.get("exclusion_constraints", {}))
-    statements = [f"ALTER TABLE {pg.quote(parked)} DROP CONSTRAINT {pg.quote(n)}" for n in names]
+    statements = [f"ALTER TABLE {quote(parked)} DROP CONSTRAINT {quote(n)}" for n in names]
     kept_names = {i.name for i in kept}
-    return statements + [f"DROP INDEX {pg.quote(i.name)}" for i in old.indexes if i.name in kept_names]
+    statements += [f"DROP INDEX {quote(i.name)}" for i in old.indexes if i.name in kept_names]
+    # Identity sequences are named after the table and column too: the new table's take their names.
+    return statements + [f"ALTER SEQUENCE {quote(c.options['sequence']['name'])} RENAME TO "
+                         f"{quote(c.options['sequence']['name'] + PARKED_SUFFIX)}"
+                         for c in old.columns if c.options.get("identity") and c.options.get("sequence", {}).get("name")]
 
 
 def _serials_kept(change: d.AlterTable) -> dict[str, str]:
@@ -164,9 +175,9 @@ def _serials_kept(change: d.AlterTable) -> dict[str, str]:
     found = {}
     for column in change.new.columns:
         source = change.old.column(change.sources[column.name]) if column.name in change.sources else None
-        if source is not None and source.name == column.name and pg.is_serial(column, change.new.name) \
-                and pg.is_serial(source, change.old.name):
-            found[column.name] = pg.sequence_name(change.new.name, column.name)
+        if source is not None and source.name == column.name and render.is_serial(column, change.new.name) \
+                and render.is_serial(source, change.old.name):
+            found[column.name] = render.sequence_name(change.new.name, column.name)
     return found
 
 
@@ -189,14 +200,14 @@ def _copy_rows(change: d.AlterTable, parked: str) -> list[str]:
             continue
         targets.append(column)
         if value is None and old_columns[source].type != column.type:
-            value = pg.cast(pg.quote(source), old_columns[source].type, column.type)
-        values.append(value if value is not None else pg.quote(source))
+            value = alter.cast(quote(source), old_columns[source].type, column.type)
+        values.append(value if value is not None else quote(source))
     if not targets:
         return []
     # An identity column GENERATED ALWAYS takes the old values only when told to.
     overriding = " OVERRIDING SYSTEM VALUE" if any(c.options.get("identity") for c in targets) else ""
-    return [f"INSERT INTO {pg.quote(change.new.name)} ({', '.join(pg.quote(c.name) for c in targets)}){overriding}\n"
-            f"  SELECT {', '.join(values)} FROM {pg.quote(parked)}"]
+    return [f"INSERT INTO {quote(change.new.name)} ({', '.join(quote(c.name) for c in targets)}){overriding}\n"
+            f"  SELECT {', '.join(values)} FROM {quote(parked)}"]
 
 
 def _identities_carried_on(change: d.AlterTable, parked: str) -> list[str]:
@@ -205,8 +216,8 @@ def _identities_carried_on(change: d.AlterTable, parked: str) -> list[str]:
     for column in change.new.columns:
         source = change.old.column(change.sources[column.name]) if column.name in change.sources else None
         if column.options.get("identity") and source is not None and source.options.get("identity"):
-            old_sequence = f"pg_get_serial_sequence({pg.literal(pg.quote(parked))}, {pg.literal(source.name)})"
-            new_sequence = f"pg_get_serial_sequence({pg.literal(pg.quote(change.new.name))}, {pg.literal(column.name)})"
+            old_sequence = f"pg_get_serial_sequence({literal(quote(parked))}, {literal(source.name)})"
+            new_sequence = f"pg_get_serial_sequence({literal(quote(change.new.name))}, {literal(column.name)})"
             statements.append(f"SELECT setval({new_sequence}, v) FROM pg_sequence_last_value({old_sequence}::regclass) v "
                               "WHERE v IS NOT NULL")
     return statements
