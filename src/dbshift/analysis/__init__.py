@@ -25,6 +25,7 @@ from dbshift.analysis.effects import (
     Rename,
     RowCopy,
     RowDeletion,
+    SchemaChange,
     ScriptEffects,
     StatementEffects,
     TableName,
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
     from dbshift.dialects.base import Database
 
 __all__ = ["ColumnRef", "DroppedPartitions", "DroppedTable", "Rebuild", "Rename", "RowCopy", "RowDeletion",
-           "ScriptEffects", "StatementEffects", "TableName", "analyse", "analyse_script", "analyser_for"]
+           "SchemaChange", "ScriptEffects", "StatementEffects", "TableName", "analyse", "analyse_script", "analyser_for"]
 
 #: The analyser module of each dialect (imported when first needed).
 ANALYSER_MODULES = {

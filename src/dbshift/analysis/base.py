@@ -26,6 +26,9 @@ class Analyser(ABC):
     #: rebuild is judged from its copies; otherwise a table dropped and another renamed into its
     #: place is a rebuild the analysis cannot prove.
     reads_copies: bool = False
+    #: Statements change the schema later statements are read against (the SQLite analyser runs
+    #: them on a copy): to read a migration, run the earlier migrations' statements first.
+    replays_schema: bool = False
 
     @abstractmethod
     def statement(self, sql: str) -> StatementEffects:

@@ -74,6 +74,7 @@ class SQLiteAnalyser(Analyser):
 
     dialect = "sqlite"
     reads_copies = True
+    replays_schema = True
 
     def __init__(self, live=None):
         self.scratch = sqlite3.connect(":memory:", isolation_level=None)
