@@ -57,7 +57,8 @@ def rules_for(dialect: str) -> list[Rule]:
 
 def lint_sql(sql: str, dialect: str, *, file: str = "<sql>", first_line: int = 1, section: str = "up",
              transactional: bool | None = None, settings: LintSettings | None = None,
-             file_lines: list[str] | None = None, prelude: list[str] = (), database=None) -> list[Finding]:
+             file_lines: list[str] | None = None, prelude: list[str] = (), database=None,
+             fresh_tables: frozenset[str] = frozenset()) -> list[Finding]:
     """The findings of one SQL script (a migration section) in ``dialect``.
 
     ``transactional``: dbshift runs the script inside one transaction (default: the dialect's
@@ -65,6 +66,7 @@ def lint_sql(sql: str, dialect: str, *, file: str = "<sql>", first_line: int = 1
     above statements (default: the script's own lines starting at ``first_line``). ``database``:
     an open :class:`dbshift.dialects.base.Database` whose schema the statements start from;
     ``prelude``: statements that run before (earlier migrations), for analysers that need them.
+    ``fresh_tables``: names of tables the migration's up creates (when linting its down).
     """
     settings = settings or LintSettings()
     module = dialect_module(dialect)
@@ -75,6 +77,7 @@ def lint_sql(sql: str, dialect: str, *, file: str = "<sql>", first_line: int = 1
     script = _read_script(dialect, module, [s.sql for s in statements], [s.line for s in statements],
                           file, section, module.TRANSACTIONAL_DDL if transactional is None else transactional and module.TRANSACTIONAL_DDL,
                           settings, prelude, database)
+    script.fresh_tables = frozenset(fresh_tables)
     known = set(all_rules())
     ignored = {s.line: suppressions_above(file_lines, s.line, file, known) for s in script.statements}
     findings = []
@@ -180,12 +183,22 @@ def lint_migration(migration, dialect: str, *, settings: LintSettings | None = N
                              transactional=transactional, settings=settings, file_lines=lines,
                              prelude=prelude, database=database)
         up = _up_statements(migration, dialect)
+        fresh = _created_tables(up, dialect)
         if migration.has_down:
             findings += lint_sql(migration.down_sql or "", dialect, file=file, first_line=migration.down_line,
                                  section="down", transactional=transactional, settings=settings, file_lines=lines,
-                                 prelude=[*prelude, *up], database=database)
+                                 prelude=[*prelude, *up], database=database, fresh_tables=fresh)
     findings += _history_findings(migration, settings, applied, lines)
     return findings
+
+
+def _created_tables(statements: list[str], dialect: str) -> frozenset[str]:
+    """Names of the tables ``statements`` create (read by the dialect's analyser)."""
+    from dbshift.analysis import analyser_for
+
+    with analyser_for(dialect) as analyser:
+        effects = analyser.script(statements)
+    return frozenset(table.name for statement in effects.statements for table in statement.creates)
 
 
 def _history_findings(migration, settings: LintSettings, applied: set[int] | None, lines: list[str]) -> list[Finding]:

@@ -65,12 +65,16 @@ class LintScript:
     server_version: int = 16
     #: The dialect's type vocabulary (``INT_KEY_TYPES``...), its lint module.
     types: Any = None
+    #: Tables the migration's up creates: its down removing them undoes the up, nothing more.
+    fresh_tables: frozenset[str] = frozenset()
 
     def created_before(self, table, index: int) -> bool:
         """Whether ``table`` is created by a statement before ``index`` (or by that statement):
         a new table is empty and nobody uses it yet, so locks and rewrites on it cost nothing."""
         if table is None:
             return False
+        if table.name in self.fresh_tables:
+            return True
         for statement in self.statements[: index + 1]:
             for created in statement.effects.creates:
                 if created.name == table.name and (table.schema is None or created.schema in (None, table.schema)):
