@@ -23,6 +23,7 @@ from dbshift.analysis.effects import (
     Rename,
     RowCopy,
     RowDeletion,
+    SchemaChange,
     StatementEffects,
     TableName,
 )
@@ -31,6 +32,7 @@ from dbshift.dialects.sqlite import type_affinity
 #: Authorizer actions that change a table's definition, naming it in their first or second argument.
 _DEFINITION_CHANGES = {sqlite3.SQLITE_CREATE_TABLE, sqlite3.SQLITE_CREATE_TEMP_TABLE, sqlite3.SQLITE_DROP_TABLE,
                        sqlite3.SQLITE_DROP_TEMP_TABLE, sqlite3.SQLITE_ALTER_TABLE}
+_TRANSACTION_ACTIONS = {sqlite3.SQLITE_TRANSACTION, sqlite3.SQLITE_SAVEPOINT}
 _OPAQUE_ACTIONS = {sqlite3.SQLITE_ATTACH: "ATTACH opens another database", sqlite3.SQLITE_DETACH: "DETACH"}
 #: Virtual-machine steps one statement may take on the copy (its tables are empty, so only rows a
 #: statement makes up itself, e.g. a recursive CTE, cost anything); past this it is unreadable.
@@ -67,6 +69,12 @@ class _Statement:
                     and (table, event.trigger) not in found:
                 found.append((table, event.trigger))
         return found
+
+
+def _transaction_change(event: _Event) -> SchemaChange:
+    """BEGIN, COMMIT (END) or ROLLBACK, as the authorizer names it."""
+    kind = {"BEGIN": "begin", "COMMIT": "commit", "ROLLBACK": "rollback"}.get((event.first or "").upper(), "commit")
+    return SchemaChange("transaction", name=kind, flags=frozenset({kind}))
 
 
 class SQLiteAnalyser(Analyser):
@@ -106,7 +114,8 @@ class SQLiteAnalyser(Analyser):
 
         def authorize(action, first, second, _database, trigger):
             seen.events.append(_Event(action, first, second, trigger))
-            return sqlite3.SQLITE_OK
+            # BEGIN/COMMIT/ROLLBACK/SAVEPOINT are noted, never run: the copy stays in autocommit.
+            return sqlite3.SQLITE_DENY if action in _TRANSACTION_ACTIONS else sqlite3.SQLITE_OK
 
         before = {table: list(columns) for table, columns in self.columns.items()}
         self._steps = 0
@@ -114,6 +123,9 @@ class SQLiteAnalyser(Analyser):
         try:
             self.scratch.execute(sql).fetchall()
         except (sqlite3.Error, sqlite3.Warning) as exc:
+            if seen.events and all(e.action in _TRANSACTION_ACTIONS for e in seen.events):
+                effects.changes.extend(_transaction_change(e) for e in seen.events if e.action == sqlite3.SQLITE_TRANSACTION)
+                return effects
             effects.unreadable = f"SQLite cannot run it on a copy of the schema: {exc}"
             return effects
         finally:
