@@ -35,16 +35,16 @@ CASES = [
     *[(d, "add-not-null-without-default", "ALTER TABLE users ADD COLUMN age int NOT NULL;",
        "ALTER TABLE users ADD COLUMN age int NOT NULL DEFAULT 0;", {}) for d in ("postgresql", "mysql")],
     ("sqlite", "table-rebuild",
-     "CREATE TABLE users_new (id INTEGER PRIMARY KEY, name TEXT, phone TEXT, email TEXT);\n"
-     "INSERT INTO users_new SELECT id, name, phone, email FROM users;\nDROP TABLE users;\n"
-     "ALTER TABLE users_new RENAME TO users;", "ALTER TABLE users ADD COLUMN city TEXT;", {}),
+     ("CREATE TABLE users_new (id INTEGER PRIMARY KEY, name TEXT, phone TEXT, email TEXT);\n"
+      "INSERT INTO users_new SELECT id, name, phone, email FROM users;\nDROP TABLE users;\n"
+      "ALTER TABLE users_new RENAME TO users;"), "ALTER TABLE users ADD COLUMN city TEXT;", {}),
     ("sqlite", "rebuild-loses-columns",
-     "CREATE TABLE users_new (id INTEGER PRIMARY KEY, name TEXT, email TEXT);\n"
-     "INSERT INTO users_new SELECT id, name, email FROM users;\nDROP TABLE users;\n"
-     "ALTER TABLE users_new RENAME TO users;",
-     "CREATE TABLE users_new (id INTEGER PRIMARY KEY, name TEXT, phone TEXT, email TEXT);\n"
-     "INSERT INTO users_new SELECT id, name, phone, email FROM users;\nDROP TABLE users;\n"
-     "ALTER TABLE users_new RENAME TO users;", {}),
+     ("CREATE TABLE users_new (id INTEGER PRIMARY KEY, name TEXT, email TEXT);\n"
+      "INSERT INTO users_new SELECT id, name, email FROM users;\nDROP TABLE users;\n"
+      "ALTER TABLE users_new RENAME TO users;"),
+     ("CREATE TABLE users_new (id INTEGER PRIMARY KEY, name TEXT, phone TEXT, email TEXT);\n"
+      "INSERT INTO users_new SELECT id, name, phone, email FROM users;\nDROP TABLE users;\n"
+      "ALTER TABLE users_new RENAME TO users;"), {}),
     # transactions
     *[(d, "transaction-control", "BEGIN;\nALTER TABLE users ADD COLUMN city text;\nCOMMIT;",
        "ALTER TABLE users ADD COLUMN city text;", {"transactional": True}) for d in ("sqlite", "postgresql")],
@@ -75,8 +75,8 @@ CASES = [
      "ALTER TABLE orders ADD CONSTRAINT buyer FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;", {}),
     ("postgresql", "validate-in-same-transaction",
      "ALTER TABLE users ADD CONSTRAINT named CHECK (name <> '') NOT VALID;\nALTER TABLE users VALIDATE CONSTRAINT named;",
-     "ALTER TABLE users ADD CONSTRAINT named CHECK (name <> '') NOT VALID;\nCOMMIT;\nBEGIN;\n"
-     "ALTER TABLE users VALIDATE CONSTRAINT named;", {"transactional": True}),
+     ("ALTER TABLE users ADD CONSTRAINT named CHECK (name <> '') NOT VALID;\nCOMMIT;\nBEGIN;\n"
+      "ALTER TABLE users VALIDATE CONSTRAINT named;"), {"transactional": True}),
     ("postgresql", "unique-without-index", "ALTER TABLE users ADD CONSTRAINT one_email UNIQUE (email);",
      "ALTER TABLE users ADD CONSTRAINT one_email UNIQUE USING INDEX users_email;", {}),
     ("postgresql", "primary-key-without-index", "ALTER TABLE items ADD PRIMARY KEY (id);",
@@ -148,6 +148,6 @@ def test_changes_to_a_table_created_in_the_same_script_cost_nothing():
 
 
 def test_unreadable_sql_is_a_finding_and_never_a_crash_on_every_dialect():
-    for dialect in USERS:
-        findings = lint_sql("ALTER TABLE ((( users;\nSELECT 1;", dialect, prelude=[USERS[dialect]])
+    for dialect, users in USERS.items():
+        findings = lint_sql("ALTER TABLE ((( users;\nSELECT 1;", dialect, prelude=[users])
         assert [f.line for f in findings if f.code == "not-analysed"] == [1], dialect

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from tests.lint.squawk_corpus import KNOWN_DISAGREEMENTS, NOT_COVERED, SQUAWK_TO_DBSHIFT, load_cases, run_corpus
+from tests.lint.squawk_corpus import (
+    KNOWN_DISAGREEMENTS,
+    NOT_COVERED,
+    SQUAWK_TO_DBSHIFT,
+    load_cases,
+    run_corpus,
+)
 
 TARGET = 0.95
 

@@ -13,7 +13,7 @@ from dbshift.cli import app
 @app.command()
 def lint(
     ctx: typer.Context,
-    files: list[Path] = typer.Argument(None, help="Migration files to lint (default: the pending ones)."),
+    files: list[Path] = typer.Argument(None, help="Migration files to lint (default: the pending ones)."),  # noqa: B008
     pending: bool = typer.Option(False, "--pending", help="Lint the migrations not applied yet (needs the database)."),
     every: bool = typer.Option(False, "--all", help="Lint every migration in the folder."),
     output_format: str = typer.Option(None, "--format", help="text, json, sarif or github (default text; --json: json)."),

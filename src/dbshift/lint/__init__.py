@@ -13,7 +13,13 @@ through :mod:`dbshift.analysis` (loaded only when lint runs).
 
 from __future__ import annotations
 
-from dbshift.lint.engine import all_rules, lint_migration, lint_migrations, lint_sql, rules_for
+from dbshift.lint.engine import (
+           all_rules,
+           lint_migration,
+           lint_migrations,
+           lint_sql,
+           rules_for,
+)
 from dbshift.lint.findings import SEVERITIES, Finding, Rule
 from dbshift.lint.settings import LintSettings
 

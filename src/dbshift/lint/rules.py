@@ -58,6 +58,7 @@ def _deletes_everything(script: LintScript):
 
 def _renames(column: bool):
     def check(script: LintScript):
+        """Renames of columns (``column``) or tables of tables that exist before the script."""
         for statement in script.statements:
             for rename in statement.effects.renames:
                 if (rename.column is not None) == column and not script.created_before(rename.table, statement.index):
@@ -138,6 +139,7 @@ def _is_key(change) -> bool:
 
 def _typed_keys(type_set: str):
     def check(script: LintScript):
+        """Key columns whose type is in the dialect's ``type_set``."""
         types = getattr(script.types, type_set, frozenset())
         for statement, change in _column_types(script):
             if change.type_name in types and _is_key(change):
@@ -147,6 +149,7 @@ def _typed_keys(type_set: str):
 
 def _typed_columns(type_set: str):
     def check(script: LintScript):
+        """Columns whose type is in the dialect's ``type_set``."""
         types = getattr(script.types, type_set, frozenset())
         for statement, change in _column_types(script):
             if change.type_name in types:
