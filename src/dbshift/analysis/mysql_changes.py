@@ -84,7 +84,10 @@ def _read_create(create, changes: list[SchemaChange]) -> None:
     kind = str(create.args.get("kind") or "").upper()
     if kind == "INDEX" and isinstance(create.this, exp.Index) and create.this.args.get("table") is not None:
         flags = frozenset({"unique"} if create.args.get("unique") else ())
-        changes.append(SchemaChange("create_index", _table(create.this.args["table"]), create.this.name, flags=flags))
+        params = create.this.args.get("params")
+        columns = _plain_columns(params.args.get("columns") or () if params is not None else ())
+        changes.append(SchemaChange("create_index", _table(create.this.args["table"]), create.this.name, flags=flags,
+                                    columns=columns))
     if kind != "TABLE" or not isinstance(create.this, exp.Schema):
         return
     table = _table(create.this.this)
@@ -153,4 +156,21 @@ def _constraint_change(table: TableName, action) -> SchemaChange:
     if not flags and any(isinstance(found, exp.IndexColumnConstraint) for found in action.walk()):
         return SchemaChange("create_index", table, None)
     name = next((c.name for c in action.expressions if isinstance(c, exp.Constraint)), None)
-    return SchemaChange("add_constraint", table, name, None, frozenset(flags))
+    columns: tuple[str, ...] = ()
+    unique = next(action.find_all(exp.UniqueColumnConstraint), None)
+    if unique is not None and isinstance(unique.this, exp.Schema):
+        columns = _plain_columns(unique.this.expressions)
+    return SchemaChange("add_constraint", table, name, None, frozenset(flags), columns)
+
+
+def _plain_columns(items) -> tuple[str, ...]:
+    """The column names of index items; () when one is an expression (then unknown)."""
+    from sqlglot import exp
+
+    names = []
+    for item in items:
+        item = item.this if isinstance(item, exp.Ordered) else item
+        if not isinstance(item, (exp.Column, exp.Identifier)):
+            return ()
+        names.append(item.name)
+    return tuple(names)

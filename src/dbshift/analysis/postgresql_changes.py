@@ -157,7 +157,10 @@ def _read_alter_table(node, changes: list[SchemaChange]) -> None:
 
 def _read_index(node, changes: list[SchemaChange]) -> None:
     flags = {flag for flag, on in (("concurrently", node.concurrent), ("unique", node.unique)) if on}
-    changes.append(SchemaChange("create_index", _table(node.relation), node.idxname, flags=frozenset(flags)))
+    names = [element.name for element in node.indexParams or ()]
+    columns = tuple(names) if all(names) and node.whereClause is None else ()  # expressions, partial: unknown
+    changes.append(SchemaChange("create_index", _table(node.relation), node.idxname, flags=frozenset(flags),
+                                columns=columns))
 
 
 def _read_drop(node, changes: list[SchemaChange]) -> None:

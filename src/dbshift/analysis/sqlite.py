@@ -139,7 +139,22 @@ class SQLiteAnalyser(Analyser):
             self._refresh(seen)
         self._read_definition_changes(seen, before, effects)
         self._read_rows(sql, seen, before, effects)
+        self._read_index_builds(seen, effects)
         return effects
+
+    def _read_index_builds(self, seen: _Statement, effects: StatementEffects) -> None:
+        """Indexes the statement created, as the copy now holds them (unique, plain columns)."""
+        for event in seen.events:
+            if event.action not in (sqlite3.SQLITE_CREATE_INDEX, sqlite3.SQLITE_CREATE_TEMP_INDEX) or not event.first:
+                continue
+            listed = self.scratch.execute('SELECT "unique", partial FROM pragma_index_list(?) WHERE name = ?',
+                                          (event.second, event.first)).fetchall()
+            if not listed:
+                continue
+            names = [name for (name,) in self.scratch.execute("SELECT name FROM pragma_index_info(?)", (event.first,))]
+            columns = tuple(names) if names and all(names) and not listed[0][1] else ()
+            effects.changes.append(SchemaChange("create_index", TableName(event.second), event.first,
+                                                flags=frozenset({"unique"} if listed[0][0] else ()), columns=columns))
 
     # -- the copy's tables --------------------------------------------------------------------
     def _table_names(self) -> list[str]:

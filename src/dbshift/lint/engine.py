@@ -44,7 +44,9 @@ def dialect_module(dialect: str):
 
 def all_rules() -> dict[str, Rule]:
     """Every rule of every dialect, by code."""
-    rules = {rule.code: rule for rule in COMMON_RULES + HISTORY_RULES}
+    from dbshift.lint.data import DATA_RULES
+
+    rules = {rule.code: rule for rule in COMMON_RULES + HISTORY_RULES + DATA_RULES}
     for dialect in DIALECT_MODULES:
         rules.update({rule.code: rule for rule in dialect_module(dialect).RULES})
     return rules
@@ -87,6 +89,8 @@ def lint_sql(sql: str, dialect: str, *, file: str = "<sql>", first_line: int = 1
         for statement, detail in rule.check(script):
             if rule.code not in ignored[statement.line]:
                 findings.append(_finding(rule, settings, file, statement, detail, section))
+    if database is not None and section == "up":
+        findings += _data_findings(script, database, settings, ignored)
     return sorted(findings, key=lambda f: (f.line, SEVERITIES.index(f.severity), f.code))
 
 
@@ -103,6 +107,16 @@ def _read_script(dialect, module, sqls: list[str], lines: list[int], file: str, 
     open_at_end = _mark_transactions(statements, transactional)
     return LintScript(dialect, file, section, statements, effects.rebuilds, transactional, open_at_end,
                       settings.server_version, module)
+
+
+def _data_findings(script: LintScript, database, settings: LintSettings, ignored: dict) -> list[Finding]:
+    """Findings of the data-aware rules: counts on the live database (pending migrations only)."""
+    from dbshift.lint.data import DATA_RULES, data_findings
+
+    rules = {rule.code: rule for rule in DATA_RULES}
+    return [_finding(rules[code], settings, script.file, statement, detail, script.section)
+            for statement, code, detail in data_findings(script, database)
+            if code not in settings.disabled and code not in ignored[statement.line]]
 
 
 def _mark_transactions(statements: list[LintStatement], transactional: bool) -> bool:
