@@ -152,3 +152,34 @@ def test_unreadable_sql_is_a_finding_and_never_a_crash_on_every_dialect():
     for dialect, users in USERS.items():
         findings = lint_sql("ALTER TABLE ((( users;\nSELECT 1;", dialect, prelude=[users])
         assert [f.line for f in findings if f.code == "not-analysed"] == [1], dialect
+
+
+def test_a_down_read_after_its_up_does_not_change_what_the_next_migration_starts_from(tmp_path):
+    from dbshift.lint import lint_migrations
+    from dbshift.migrations import discover
+
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "20260101000000_users.sql").write_text(
+        "-- migrate:up\nCREATE TABLE users (id INTEGER PRIMARY KEY, phone TEXT);\n-- migrate:down\nDROP TABLE users;\n")
+    (folder / "20260102000000_phone.sql").write_text(
+        "-- migrate:up\nALTER TABLE users DROP COLUMN phone;\n-- migrate:down\nALTER TABLE users ADD COLUMN phone TEXT;\n")
+    codes = [(f.code, f.file.rsplit("/", 1)[-1]) for f in lint_migrations(discover(folder), "sqlite")]
+    assert codes == [("drop-column", "20260102000000_phone.sql")]
+
+
+def test_linting_two_hundred_sqlite_migrations_reads_each_schema_once_not_over_and_over(tmp_path):
+    import time
+
+    from dbshift.lint import lint_migrations
+    from dbshift.migrations import discover
+
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    for i in range(200):
+        (folder / f"20260101{i // 60:02d}{i % 60:02d}00_t{i}.sql").write_text(
+            f"-- migrate:up\nCREATE TABLE t{i} (id INTEGER PRIMARY KEY, a TEXT);\nCREATE INDEX t{i}_a ON t{i} (a);\n"
+            f"-- migrate:down\nDROP TABLE t{i};\n")
+    started = time.perf_counter()
+    assert lint_migrations(discover(folder), "sqlite") == []
+    assert time.perf_counter() - started < 20  # replaying every earlier migration per file took minutes

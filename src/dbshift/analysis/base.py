@@ -3,7 +3,9 @@ finding the table rebuilds its statements make up."""
 
 from __future__ import annotations
 
+import contextlib
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 
 from dbshift.analysis.effects import (
     DroppedTable,
@@ -46,6 +48,14 @@ class Analyser(ABC):
     def same_table(self, a: TableName, b: TableName) -> bool:
         """Whether two table names name the same table."""
         return self.same_name(a.name, b.name) and (a.schema is None or b.schema is None or self.same_name(a.schema, b.schema))
+
+    @contextlib.contextmanager
+    def tentatively(self) -> Iterator[Analyser]:
+        """Read statements in the ``with`` block and forget them afterwards: later statements are
+        read against the schema as it was before the block (e.g. a migration's down, read after its
+        up, must not change what the next migration's up starts from). Analysers that keep no
+        schema have nothing to forget."""
+        yield self
 
     def close(self) -> None:
         """Release what the analyser holds (nothing by default)."""

@@ -13,7 +13,9 @@ is (bare columns, same type affinity, no filter).
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from dbshift.analysis.base import Analyser
@@ -95,6 +97,19 @@ class SQLiteAnalyser(Analyser):
         for table in self._table_names():
             self.columns[table] = self._read_columns(table)
             self.live_names[table.lower()] = table
+
+    @contextlib.contextmanager
+    def tentatively(self) -> Iterator[SQLiteAnalyser]:
+        """Read statements inside a savepoint of the copy, rolled back afterwards (transaction
+        statements are never run on the copy, so the savepoint stays open through the block)."""
+        columns, live_names = dict(self.columns), dict(self.live_names)
+        self.scratch.execute("SAVEPOINT dbshift_tentative")
+        try:
+            yield self
+        finally:
+            self.scratch.execute("ROLLBACK TO dbshift_tentative")
+            self.scratch.execute("RELEASE dbshift_tentative")
+            self.columns, self.live_names = columns, live_names
 
     def close(self) -> None:
         """Close the scratch copy."""

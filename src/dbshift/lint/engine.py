@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from dbshift.lint.findings import SEVERITIES, Finding, LintScript, LintStatement, Rule
@@ -66,47 +67,61 @@ def lint_sql(sql: str, dialect: str, *, file: str = "<sql>", first_line: int = 1
     ``transactional``: dbshift runs the script inside one transaction (default: the dialect's
     habit). ``file_lines`` are the lines of the whole file, for ``-- lint:ignore`` comments
     above statements (default: the script's own lines starting at ``first_line``). ``database``:
-    an open :class:`dbshift.dialects.base.Database` whose schema the statements start from;
-    ``prelude``: statements that run before (earlier migrations), for analysers that need them.
-    ``fresh_tables``: names of tables the migration's up creates (when linting its down).
+    an open :class:`dbshift.dialects.base.Database` whose schema the statements start from (and
+    whose data the data-aware rules count); ``prelude``: statements that run before (earlier
+    migrations), for analysers that read statements against a schema. ``fresh_tables``: names of
+    tables the migration's up creates (when linting its down).
     """
-    settings = settings or LintSettings()
-    module = dialect_module(dialect)
-    module_name, function = SPLITTERS[dialect]
-    statements = getattr(importlib.import_module(module_name), function)(sql, first_line)
-    if file_lines is None:
-        file_lines = [""] * (first_line - 1) + sql.splitlines()
-    script = _read_script(dialect, module, [s.sql for s in statements], [s.line for s in statements],
-                          file, section, module.TRANSACTIONAL_DDL if transactional is None else transactional and module.TRANSACTIONAL_DDL,
-                          settings, prelude, database)
-    script.fresh_tables = frozenset(fresh_tables)
-    known = set(all_rules())
-    ignored = {s.line: suppressions_above(file_lines, s.line, file, known) for s in script.statements}
-    findings = []
-    for rule in rules_for(dialect):
-        if rule.code in settings.disabled:
-            continue
-        for statement, detail in rule.check(script):
-            if rule.code not in ignored[statement.line]:
-                findings.append(_finding(rule, settings, file, statement, detail, section))
-    if database is not None and section == "up":
-        findings += _data_findings(script, database, settings, ignored)
-    return sorted(findings, key=lambda f: (f.line, SEVERITIES.index(f.severity), f.code))
-
-
-def _read_script(dialect, module, sqls: list[str], lines: list[int], file: str, section: str,
-                 transactional: bool, settings: LintSettings, prelude: list[str], database) -> LintScript:
     from dbshift.analysis import analyser_for
 
     with analyser_for(database if database is not None else dialect) as analyser:
         if analyser.replays_schema:
-            for sql in prelude:
-                analyser.statement(sql)
-        effects = analyser.script(sqls)
-    statements = [LintStatement(index, line, effect) for index, (line, effect) in enumerate(zip(lines, effects.statements))]
-    open_at_end = _mark_transactions(statements, transactional)
-    return LintScript(dialect, file, section, statements, effects.rebuilds, transactional, open_at_end,
-                      settings.server_version, module)
+            for statement in prelude:
+                analyser.statement(statement)
+        section_ = Section(sql, dialect, file, first_line, section, transactional, file_lines, fresh_tables)
+        return _lint_section(section_, analyser, settings or LintSettings(), database)[0]
+
+
+@dataclass
+class Section:
+    """A script to lint and where it comes from."""
+
+    sql: str
+    dialect: str
+    file: str = "<sql>"
+    first_line: int = 1
+    name: str = "up"
+    transactional: bool | None = None
+    file_lines: list[str] | None = None
+    fresh_tables: frozenset[str] = frozenset()
+
+
+def _lint_section(section: Section, analyser, settings: LintSettings, database) -> tuple[list[Finding], LintScript]:
+    """The findings of ``section`` read by ``analyser`` (which it advances), and the script read."""
+    module = dialect_module(section.dialect)
+    module_name, function = SPLITTERS[section.dialect]
+    statements = getattr(importlib.import_module(module_name), function)(section.sql, section.first_line)
+    file_lines = section.file_lines
+    if file_lines is None:
+        file_lines = [""] * (section.first_line - 1) + section.sql.splitlines()
+    transactional = module.TRANSACTIONAL_DDL and (section.transactional is None or section.transactional)
+    effects = analyser.script([s.sql for s in statements])
+    read = [LintStatement(i, s.line, e) for i, (s, e) in enumerate(zip(statements, effects.statements))]
+    open_at_end = _mark_transactions(read, transactional)
+    script = LintScript(section.dialect, section.file, section.name, read, effects.rebuilds, transactional, open_at_end,
+                        settings.server_version, module, frozenset(section.fresh_tables))
+    known = set(all_rules())
+    ignored = {s.line: suppressions_above(file_lines, s.line, section.file, known) for s in read}
+    findings = []
+    for rule in rules_for(section.dialect):
+        if rule.code in settings.disabled:
+            continue
+        for statement, detail in rule.check(script):
+            if rule.code not in ignored[statement.line]:
+                findings.append(_finding(rule, settings, section.file, statement, detail, section.name))
+    if database is not None and section.name == "up":
+        findings += _data_findings(script, database, settings, ignored)
+    return sorted(findings, key=lambda f: (f.line, SEVERITIES.index(f.severity), f.code)), script
 
 
 def _data_findings(script: LintScript, database, settings: LintSettings, ignored: dict) -> list[Finding]:
@@ -166,14 +181,16 @@ def lint_migrations(source, dialect: str | None = None, *, applied: Iterable[int
         raise ConfigError("lint needs a dialect", hint="configure a database URL, or pass --dialect")
     settings = settings or LintSettings()
     applied = set(applied) if applied is not None else None
+    from dbshift.analysis import analyser_for
+
     findings: list[Finding] = []
-    prelude: list[str] = []
-    for migration in before:
-        prelude += _up_statements(migration, dialect)
-    for migration in source:
-        findings.extend(lint_migration(migration, dialect, settings=settings, applied=applied, prelude=prelude,
-                                       database=database))
-        prelude = prelude + _up_statements(migration, dialect)
+    with analyser_for(database if database is not None else dialect) as running:
+        if running.replays_schema:
+            for migration in before:
+                running.script(_up_statements(migration, dialect))
+        for migration in source:
+            findings.extend(lint_migration(migration, dialect, settings=settings, applied=applied, database=database,
+                                           analyser=running))
     return findings
 
 
@@ -185,34 +202,34 @@ def _up_statements(migration, dialect: str) -> list[str]:
 
 
 def lint_migration(migration, dialect: str, *, settings: LintSettings | None = None,
-                   applied: set[int] | None = None, prelude: list[str] = (), database=None) -> list[Finding]:
-    """The findings of one migration file: its up and down sections and its place in the history."""
+                   applied: set[int] | None = None, database=None, analyser=None) -> list[Finding]:
+    """The findings of one migration file: its up and down sections and its place in the history.
+
+    ``analyser``: the analyser the earlier migrations were read by (advanced past this one's up);
+    default: a new one for ``database`` or ``dialect``.
+    """
+    from dbshift.analysis import analyser_for
+
     settings = settings or LintSettings()
+    if analyser is None:
+        with analyser_for(database if database is not None else dialect) as fresh:
+            return lint_migration(migration, dialect, settings=settings, applied=applied, database=database,
+                                  analyser=fresh)
     file = str(migration.path)
     lines = Path(migration.path).read_text(encoding="utf-8").splitlines() if migration.kind == "sql" else []
     findings = []
     if migration.kind == "sql":
-        transactional = migration.transaction
-        findings += lint_sql(migration.up_sql, dialect, file=file, first_line=migration.up_line, section="up",
-                             transactional=transactional, settings=settings, file_lines=lines,
-                             prelude=prelude, database=database)
-        up = _up_statements(migration, dialect)
-        fresh = _created_tables(up, dialect)
+        up = Section(migration.up_sql, dialect, file, migration.up_line, "up", migration.transaction, lines)
+        found, script = _lint_section(up, analyser, settings, database)
+        findings += found
         if migration.has_down:
-            findings += lint_sql(migration.down_sql or "", dialect, file=file, first_line=migration.down_line,
-                                 section="down", transactional=transactional, settings=settings, file_lines=lines,
-                                 prelude=[*prelude, *up], database=database, fresh_tables=fresh)
+            fresh = frozenset(t.name for s in script.statements for t in s.effects.creates)
+            down = Section(migration.down_sql or "", dialect, file, migration.down_line, "down", migration.transaction,
+                           lines, fresh)
+            with analyser.tentatively() as down_analyser:
+                findings += _lint_section(down, down_analyser, settings, database)[0]
     findings += _history_findings(migration, settings, applied, lines)
     return findings
-
-
-def _created_tables(statements: list[str], dialect: str) -> frozenset[str]:
-    """Names of the tables ``statements`` create (read by the dialect's analyser)."""
-    from dbshift.analysis import analyser_for
-
-    with analyser_for(dialect) as analyser:
-        effects = analyser.script(statements)
-    return frozenset(table.name for statement in effects.statements for table in statement.creates)
 
 
 def _history_findings(migration, settings: LintSettings, applied: set[int] | None, lines: list[str]) -> list[Finding]:
