@@ -57,8 +57,8 @@ NOT_COVERED = {
 #: Cases where dbshift's verdict differs from squawk's on purpose: (rule, test) -> reason.
 KNOWN_DISAGREEMENTS = {
     ("require_timeout_settings", "err_missing_statement_timeout"):
-        "dbshift requires lock_timeout only: a statement_timeout on a migration cancels a long but "
-        "harmless backfill, and dbshift's runner already bounds its lock wait",
+        "dbshift requires lock_timeout only: it is what stops queries queueing behind a DDL waiting for "
+        "its lock; a statement_timeout would also cancel a long but harmless backfill or index build",
     ("ban_concurrent_index_creation_in_transaction", "assuming_in_transaction_ok"):
         "dbshift runs a migration in one transaction unless it is marked `-- no-transaction`, so "
         "CREATE INDEX CONCURRENTLY alone in a transactional migration really fails; squawk assumes the "

@@ -183,3 +183,9 @@ def test_linting_two_hundred_sqlite_migrations_reads_each_schema_once_not_over_a
     started = time.perf_counter()
     assert lint_migrations(discover(folder), "sqlite") == []
     assert time.perf_counter() - started < 20  # replaying every earlier migration per file took minutes
+
+
+def test_an_index_on_a_table_created_in_the_same_migration_needs_no_lock_timeout():
+    sql = "CREATE TABLE orders (id bigint PRIMARY KEY, note text);\nCREATE INDEX orders_note ON orders (note);"
+    assert "missing-lock-timeout" not in _codes("postgresql", sql, {})
+    assert "missing-lock-timeout" in _codes("postgresql", sql + "\nCREATE INDEX users_name ON users (name);", {})

@@ -108,7 +108,9 @@ def _missing_lock_timeout(script: LintScript):
     for statement in script.statements:
         if any(change.kind == "set" and change.name == "lock_timeout" for change in statement.changes):
             return
-        if statement.effects.locks_schema:
+        tables = [change.table for change in statement.changes if change.table is not None]
+        only_new = bool(tables) and all(script.created_before(table, statement.index) for table in tables)
+        if statement.effects.locks_schema and not only_new:
             yield statement, ""
             return
 
