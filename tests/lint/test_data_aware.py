@@ -79,3 +79,23 @@ def test_a_clean_table_gives_no_data_finding(project, run_cli):
     assert run_cli("apply", "--to", "20260101000000").returncode == 0
     found = _findings(run_cli)
     assert not {"duplicates-block-unique", "data-dropped", "nulls-block-not-null"} & set(found)
+
+
+@pytest.mark.parametrize("fresh_server_url", ["postgresql", "mysql"], indirect=True)
+def test_orphans_and_rows_failing_a_check_are_counted_with_their_keys(fresh_server_url, run_cli, tmp_path):
+    from dbshift import Project
+
+    dialect = "postgresql" if fresh_server_url.startswith("postgresql") else "mysql"
+    project = Project.init(tmp_path, fresh_server_url)
+    orders = ("CREATE TABLE orders (id BIGINT PRIMARY KEY, user_id BIGINT, total INT);\n"
+              "INSERT INTO orders VALUES (10, 1, 5), (11, 9, 7), (12, NULL, -3), (13, 8, -1), (14, 2, 0);")
+    write_migration(project, 20260101000000, "users", USERS[dialect] + ";\n" + ROWS + ";\n" + orders,
+                    "DROP TABLE orders;\nDROP TABLE users;")
+    write_migration(project, 20260102000000, "constraints",
+                    "ALTER TABLE orders ADD CONSTRAINT buyer FOREIGN KEY (user_id) REFERENCES users (id);\n"
+                    "ALTER TABLE orders ADD CONSTRAINT positive CHECK (total >= 0);", "SELECT 1;")
+    project.hash()
+    assert run_cli("apply", "--to", "20260101000000").returncode == 0
+    found = sorted(_findings(run_cli)["rows-violate-constraint"])
+    assert found[0].startswith("rows of orders failing CHECK (total >= 0): 2 (id = 12, 13)")
+    assert found[1].startswith("rows of orders whose (user_id) has no match in users: 2 (id = 11, 13)")

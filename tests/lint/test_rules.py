@@ -116,7 +116,7 @@ def test_the_risky_statement_is_named_and_the_safe_form_is_not(dialect, code, ba
 
 def test_every_rule_has_a_bad_and_a_good_example_here():
     tested = {case[1] for case in CASES} | {"missing-down", "pending-before-applied"}  # test_lint_cli.py
-    tested |= {"data-dropped", "nulls-block-not-null", "duplicates-block-unique"}  # test_data_aware.py
+    tested |= {"data-dropped", "nulls-block-not-null", "duplicates-block-unique", "rows-violate-constraint"}  # test_data_aware
     assert set(all_rules()) - tested == set()
 
 

@@ -112,6 +112,11 @@ class SchemaChange:
     type_name: str | None = None
     flags: frozenset[str] = frozenset()
     columns: tuple[str, ...] = ()
+    #: A foreign key's referenced table and columns (``columns`` are the referencing ones).
+    references: TableName | None = None
+    referenced_columns: tuple[str, ...] = ()
+    #: A CHECK's condition as SQL text of the dialect, written back by the parser.
+    condition: str | None = None
 
     def has(self, flag: str) -> bool:
         """Whether ``flag`` holds for this change."""

@@ -6,6 +6,8 @@ builds, ``ALGORITHM=``/``LOCK=`` options, transaction commands and settings. Cal
 
 from __future__ import annotations
 
+import dataclasses
+
 from dbshift.analysis.effects import SchemaChange, StatementEffects, TableName
 
 #: Statement classes (sqlglot expression names) that take a lock on an existing schema object.
@@ -136,8 +138,7 @@ def _read_alter(alter, changes: list[SchemaChange]) -> None:
             change = SchemaChange("drop_constraint", table, "PRIMARY", flags=frozenset({"primary_key"}))
         else:
             continue
-        changes.append(SchemaChange(change.kind, change.table, change.name, change.type_name,
-                                    change.flags | options, change.columns))
+        changes.append(dataclasses.replace(change, flags=change.flags | options))
 
 
 def _constraint_change(table: TableName, action) -> SchemaChange:
@@ -157,10 +158,21 @@ def _constraint_change(table: TableName, action) -> SchemaChange:
         return SchemaChange("create_index", table, None)
     name = next((c.name for c in action.expressions if isinstance(c, exp.Constraint)), None)
     columns: tuple[str, ...] = ()
+    references, referenced, condition = None, (), None
     unique = next(action.find_all(exp.UniqueColumnConstraint), None)
+    foreign = next(action.find_all(exp.ForeignKey), None)
+    check = next(action.find_all(exp.CheckColumnConstraint), None)
     if unique is not None and isinstance(unique.this, exp.Schema):
         columns = _plain_columns(unique.this.expressions)
-    return SchemaChange("add_constraint", table, name, None, frozenset(flags), columns)
+    elif foreign is not None:
+        columns = _plain_columns(foreign.expressions)
+        target = foreign.args.get("reference")
+        target = target.this if target is not None else None
+        if isinstance(target, exp.Schema) and isinstance(target.this, exp.Table):
+            references, referenced = _table(target.this), _plain_columns(target.expressions)
+    elif check is not None and check.this is not None:
+        condition = check.this.sql(dialect="mysql")
+    return SchemaChange("add_constraint", table, name, None, frozenset(flags), columns, references, referenced, condition)
 
 
 def _plain_columns(items) -> tuple[str, ...]:

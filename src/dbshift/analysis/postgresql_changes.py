@@ -109,7 +109,17 @@ def _constraint_change(table: TableName, constraint) -> SchemaChange:
         columns = (expression.arg.fields[-1].sval,)
     elif constraint.keys:
         columns = tuple(key.sval for key in constraint.keys)
-    return SchemaChange("add_constraint", table, constraint.conname, None, frozenset(flags), columns)
+    elif constraint.fk_attrs:
+        columns = tuple(key.sval for key in constraint.fk_attrs)
+    references = _table(constraint.pktable) if constraint.pktable is not None else None
+    referenced = tuple(key.sval for key in constraint.pk_attrs or ())
+    condition = None
+    if constraint.contype == ConstrType.CONSTR_CHECK and expression is not None:
+        from pglast.stream import RawStream
+
+        condition = RawStream()(expression)
+    return SchemaChange("add_constraint", table, constraint.conname, None, frozenset(flags), columns, references,
+                        referenced, condition)
 
 
 def _read_create(node, changes: list[SchemaChange]) -> None:

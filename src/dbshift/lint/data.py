@@ -27,6 +27,10 @@ DATA_RULES = [
          "{detail}: the change fails on the live database (MySQL without strict mode silently turns them into 0 or '')",
          "backfill the NULLs first (UPDATE ... WHERE col IS NULL), then add NOT NULL",
          lambda script: ()),
+    Rule("rows-violate-constraint", "error", ALL, "Rows a new FOREIGN KEY or CHECK rejects (counted)",
+         "{detail}: adding the constraint fails on the live database",
+         "fix or remove those rows first (or add the constraint NOT VALID and fix them before VALIDATE)",
+         lambda script: ()),
     Rule("duplicates-block-unique", "error", ALL, "Duplicates a new UNIQUE rejects (counted)",
          "{detail}: the unique index or constraint fails on the live database, halfway through its build",
          "remove or merge the duplicates first, then add the unique index",
@@ -129,8 +133,39 @@ def _duplicate_blocks(script: LintScript, reader: _Reader):
                     f" (e.g. {shown})")
 
 
+def _violating_condition(change, quote) -> str | None:
+    """The WHERE of the rows a new, validated FOREIGN KEY or CHECK rejects (None: not countable)."""
+    if change.has("not_valid"):
+        return None
+    if change.has("check") and change.condition:
+        return f"NOT ({change.condition})"  # a CHECK that is NULL passes, and so does NOT (NULL)
+    if change.has("foreign_key") and change.references is not None and change.columns \
+            and len(change.columns) == len(change.referenced_columns):
+        child = change.table.quoted(quote)
+        present = " AND ".join(f"{child}.{quote(c)} IS NOT NULL" for c in change.columns)
+        parent = "dbshift_parent"
+        match = " AND ".join(f"{parent}.{quote(r)} = {child}.{quote(c)}"
+                             for c, r in zip(change.columns, change.referenced_columns))
+        return f"{present} AND NOT EXISTS (SELECT 1 FROM {change.references.quoted(quote)} {parent} WHERE {match})"
+    return None
+
+
+def _constraint_violations(script: LintScript, reader: _Reader):
+    quote = reader.db.quote
+    for statement, change in ((s, c) for s in script.statements for c in s.changes if c.kind == "add_constraint"):
+        condition = _violating_condition(change, quote)
+        if condition is None or script.created_before(change.table, statement.index):
+            continue
+        number = reader.count(change.table, condition)
+        if number:
+            what = (f"rows of {change.table} whose ({', '.join(change.columns)}) has no match in {change.references}"
+                    if change.has("foreign_key") else f"rows of {change.table} failing CHECK ({change.condition})")
+            examples = _examples(reader, change.table, reader.key_columns(change.table), condition)
+            yield statement, "rows-violate-constraint", f"{what}: {number:,}{examples}"
+
+
 def data_findings(script: LintScript, db):
     """(statement, code, detail) of the data-aware rules on the live database ``db``."""
     reader = _Reader(db)
-    for check in (_drops, _null_blocks, _duplicate_blocks):
+    for check in (_drops, _null_blocks, _constraint_violations, _duplicate_blocks):
         yield from check(script, reader)
