@@ -190,12 +190,12 @@ COMMON_RULES = [
          "renaming {detail} breaks every query of the running application that uses the old name",
          "add the new column, write both, backfill, move reads, then drop the old column in a later release",
          _renames(column=True), destructive=True),
-    Rule("drop-default", "warning", ALL_DIALECTS, "Default dropped",
+    Rule("drop-default", "warning", SERVERS, "Default dropped",
          "dropping the default of {detail} makes inserts of the running application that leave it out "
          "store NULL or fail",
          "drop the default only after every insert names the column",
          _dropped_defaults, destructive=True),
-    Rule("add-not-null-without-default", "error", ALL_DIALECTS, "NOT NULL column without a default",
+    Rule("add-not-null-without-default", "error", SERVERS, "NOT NULL column without a default",
          "adding {detail} NOT NULL without a default fails on a table with rows, and the running "
          "application's inserts that leave it out fail",
          "add it nullable (or with a default), backfill, then add NOT NULL",
