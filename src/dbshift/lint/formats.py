@@ -41,7 +41,7 @@ def as_json(findings: list[Finding]) -> str:
 def as_sarif(findings: list[Finding], rules: dict) -> str:
     """A SARIF 2.1.0 log with one run of dbshift lint."""
     used = sorted({f.code for f in findings})
-    driver = {"name": "dbshift lint", "informationUri": "https://github.com/dbshift/dbshift",
+    driver = {"name": "dbshift lint",
               "rules": [{"id": code, "shortDescription": {"text": rules[code].title},
                          "help": {"text": rules[code].fix}} for code in used if code in rules]}
     results = [{"ruleId": f.code, "level": SARIF_LEVELS[f.severity],
