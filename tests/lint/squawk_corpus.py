@@ -82,6 +82,7 @@ class CaseResult:
 
     @property
     def agrees(self) -> bool:
+        """Whether dbshift's verdict is squawk's."""
         return self.expect == self.got
 
 

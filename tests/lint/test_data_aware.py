@@ -49,8 +49,8 @@ def _story(project, run_cli, dialect):
     assert run_cli("apply", "--to", "20260101000000").returncode == 0
     found = _findings(run_cli)
     assert found["duplicates-block-unique"] == [
-        "values of users (email) held by more than one row: 1 (e.g. 'a@x'): the unique index or constraint fails "
-        "on the live database, halfway through its build"]
+        ("values of users (email) held by more than one row: 1 (e.g. 'a@x'): the unique index or constraint fails "
+         "on the live database, halfway through its build")]
     assert sorted(found["data-dropped"]) == ["on the live database, this removes 2 rows of users (DELETE)",
                                              "on the live database, this removes 2 values of users.phone"]
     if SET_NOT_NULL[dialect]:

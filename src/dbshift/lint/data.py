@@ -21,20 +21,16 @@ def _many(number: int, word: str) -> str:
 DATA_RULES = [
     Rule("data-dropped", "error", ALL, "Data removed (counted)",
          "on the live database, this removes {detail}",
-         "back the data up or move it first; if it really must go, suppress with the reason",
-         lambda script: ()),
+         "back the data up or move it first; if it really must go, suppress with the reason"),
     Rule("nulls-block-not-null", "error", ALL, "NULLs a new NOT NULL rejects (counted)",
          "{detail}: the change fails on the live database (MySQL without strict mode silently turns them into 0 or '')",
-         "backfill the NULLs first (UPDATE ... WHERE col IS NULL), then add NOT NULL",
-         lambda script: ()),
+         "backfill the NULLs first (UPDATE ... WHERE col IS NULL), then add NOT NULL"),
     Rule("rows-violate-constraint", "error", ALL, "Rows a new FOREIGN KEY or CHECK rejects (counted)",
          "{detail}: adding the constraint fails on the live database",
-         "fix or remove those rows first (or add the constraint NOT VALID and fix them before VALIDATE)",
-         lambda script: ()),
+         "fix or remove those rows first (or add the constraint NOT VALID and fix them before VALIDATE)"),
     Rule("duplicates-block-unique", "error", ALL, "Duplicates a new UNIQUE rejects (counted)",
          "{detail}: the unique index or constraint fails on the live database, halfway through its build",
-         "remove or merge the duplicates first, then add the unique index",
-         lambda script: ()),
+         "remove or merge the duplicates first, then add the unique index"),
 ]
 
 
@@ -46,6 +42,7 @@ class _Reader:
         self._keys: dict | None = None
 
     def rows(self, sql: str) -> list[tuple] | None:
+        """The rows of a query; None when the database refuses it."""
         try:
             return self.db.execute(sql)
         except Exception as exc:
@@ -55,6 +52,7 @@ class _Reader:
             return None
 
     def count(self, table, condition: str | None = None) -> int | None:
+        """Rows of ``table`` matching ``condition``; None when they cannot be counted."""
         found = self.rows(f"SELECT count(*) FROM {table.quoted(self.db.quote)}" + (f" WHERE {condition}" if condition else ""))
         return int(found[0][0]) if found else None
 

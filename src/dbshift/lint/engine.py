@@ -24,13 +24,11 @@ SPLITTERS = {"sqlite": ("dbshift.dialects.sqlite", "split_sqlite_script"),
 HISTORY_RULES = [
     Rule("missing-down", "warning", frozenset(DIALECT_MODULES), "No down section",
          "the migration has no down: `dbshift rollback` cannot undo it",
-         "write a `-- migrate:down` section (mark it lossy when it cannot bring every value back)",
-         lambda script: ()),
+         "write a `-- migrate:down` section (mark it lossy when it cannot bring every value back)"),
     Rule("pending-before-applied", "error", frozenset(DIALECT_MODULES), "Pending migration older than an applied one",
          "this pending migration is older than migrations already applied ({detail}): it runs after them, "
          "in an order no other database saw",
-         "give it a new timestamp (rename the file) so it runs after the applied ones",
-         lambda script: ()),
+         "give it a new timestamp (rename the file) so it runs after the applied ones"),
 ]
 
 
@@ -78,8 +76,8 @@ def lint_sql(sql: str, dialect: str, *, file: str = "<sql>", first_line: int = 1
         if analyser.replays_schema:
             for statement in prelude:
                 analyser.statement(statement)
-        section_ = Section(sql, dialect, file, first_line, section, transactional, file_lines, fresh_tables)
-        return _lint_section(section_, analyser, settings or LintSettings(), database)[0]
+        to_lint = Section(sql, dialect, file, first_line, section, transactional, file_lines, fresh_tables)
+        return _lint_section(to_lint, analyser, settings or LintSettings(), database)[0]
 
 
 @dataclass

@@ -93,6 +93,8 @@ class Rule:
     title: str
     problem: str
     fix: str
-    check: Callable[[LintScript], Iterable[tuple[LintStatement, str]]]
+    #: Finds the rule's (statement, detail) pairs in a script; None for rules judged elsewhere
+    #: (history rules on the migration files, data-aware rules on the live database).
+    check: Callable[[LintScript], Iterable[tuple[LintStatement, str]]] | None = None
     #: A destructive or backward-incompatible change: expected in a down, reported one level lower there.
     destructive: bool = False
