@@ -51,6 +51,8 @@ class Config:
     environment: str | None = None
     environments: dict[str, str] = field(default_factory=dict)
     config_file: Path | None = None
+    #: The ``[lint]`` table as written (checked by :class:`dbshift.lint.LintSettings`).
+    lint: dict = field(default_factory=dict)
 
     def require_url(self) -> DatabaseURL:
         """The database URL, or a clear error when none is configured."""
@@ -107,6 +109,7 @@ def load_config(
         environment=env,
         environments=env_urls,
         config_file=config_file,
+        lint=_table(data, "lint", config_file),
     )
 
 

@@ -25,6 +25,7 @@ from dbshift.analysis.effects import (
     Rename,
     RowCopy,
     RowDeletion,
+    SchemaChange,
     ScriptEffects,
     StatementEffects,
     TableName,
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
     from dbshift.dialects.base import Database
 
 __all__ = ["ColumnRef", "DroppedPartitions", "DroppedTable", "Rebuild", "Rename", "RowCopy", "RowDeletion",
-           "ScriptEffects", "StatementEffects", "TableName", "analyse", "analyse_script", "analyser_for"]
+           "SchemaChange", "ScriptEffects", "StatementEffects", "TableName", "analyse", "analyse_script", "analyser_for"]
 
 def analyser_for(db_or_dialect: Database | str) -> Analyser:
     """The analyser of a database (its live schema is what the statements start from) or of a

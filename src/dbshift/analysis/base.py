@@ -3,7 +3,9 @@ finding the table rebuilds its statements make up."""
 
 from __future__ import annotations
 
+import contextlib
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 
 from dbshift.analysis.effects import (
     ColumnRebuild,
@@ -27,6 +29,9 @@ class Analyser(ABC):
     #: rebuild is judged from its copies; otherwise a table dropped and another renamed into its
     #: place is a rebuild the analysis cannot prove.
     reads_copies: bool = False
+    #: Statements change the schema later statements are read against (the SQLite analyser runs
+    #: them on a copy): to read a migration, run the earlier migrations' statements first.
+    replays_schema: bool = False
 
     @abstractmethod
     def statement(self, sql: str) -> StatementEffects:
@@ -44,6 +49,14 @@ class Analyser(ABC):
     def same_table(self, a: TableName, b: TableName) -> bool:
         """Whether two table names name the same table."""
         return self.same_name(a.name, b.name) and (a.schema is None or b.schema is None or self.same_name(a.schema, b.schema))
+
+    @contextlib.contextmanager
+    def tentatively(self) -> Iterator[Analyser]:
+        """Read statements in the ``with`` block and forget them afterwards: later statements are
+        read against the schema as it was before the block (e.g. a migration's down, read after its
+        up, must not change what the next migration's up starts from). Analysers that keep no
+        schema have nothing to forget."""
+        yield self
 
     def close(self) -> None:
         """Release what the analyser holds (nothing by default)."""

@@ -119,6 +119,55 @@ class ColumnRebuild:
     renamed_to: str
 
 
+@dataclass(frozen=True)
+class SchemaChange:
+    """One schema change, transaction command or setting a statement makes, as lint rules need it.
+
+    ``kind`` is one of :data:`CHANGE_KINDS`. ``name`` is the column, index, constraint or setting
+    it is about; ``type_name`` the column type as the parser names it (lower case, PostgreSQL's
+    internal names such as ``int4``/``bpchar``); ``flags`` the facts of :data:`CHANGE_FLAGS` that
+    hold; ``columns`` the columns a constraint is about (a CHECK's ``col IS NOT NULL`` tests).
+    """
+
+    kind: str
+    table: TableName | None = None
+    name: str | None = None
+    type_name: str | None = None
+    flags: frozenset[str] = frozenset()
+    columns: tuple[str, ...] = ()
+    #: A foreign key's referenced table and columns (``columns`` are the referencing ones).
+    references: TableName | None = None
+    referenced_columns: tuple[str, ...] = ()
+    #: A CHECK's condition as SQL text of the dialect, written back by the parser.
+    condition: str | None = None
+
+    def has(self, flag: str) -> bool:
+        """Whether ``flag`` holds for this change."""
+        return flag in self.flags
+
+
+#: What a :class:`SchemaChange` can be.
+CHANGE_KINDS = frozenset({
+    "create_table", "column", "add_column", "alter_column_type", "set_not_null", "drop_not_null",
+    "set_default", "drop_default", "add_constraint", "validate_constraint", "drop_constraint",
+    "create_index", "drop_index", "transaction", "set", "table_option",
+})
+#: Facts a change may carry: index builds (``concurrently``, ``unique``), constraints
+#: (``foreign_key``, ``check``, ``unique``, ``primary_key``, ``not_valid``, ``using_index``),
+#: columns (``not_null``, ``default``, ``volatile_default``, ``stored_generated``, ``identity``,
+#: ``serial``, ``primary_key``, ``unique``, ``array``, ``references``: a foreign key or a
+#: column of a table-level key), transaction commands
+#: (``begin``, ``commit``, ``rollback``), MySQL ALTER options (``algorithm_instant``,
+#: ``algorithm_inplace``, ``algorithm_copy``, ``lock_none``, ``lock_shared``, ``lock_exclusive``)
+#: and table options that copy every row (``copies_rows``).
+CHANGE_FLAGS = frozenset({
+    "concurrently", "unique", "foreign_key", "check", "primary_key", "not_valid", "using_index",
+    "not_null", "default", "volatile_default", "stored_generated", "identity", "serial", "references",
+    "array", "begin", "commit", "rollback", "algorithm_instant", "algorithm_inplace", "algorithm_copy",
+    "lock_none", "lock_shared", "lock_exclusive", "copies_rows", "enum",
+})
+
+
 @dataclass
 class StatementEffects:
     """What one statement does (see the module's docstring)."""
@@ -140,6 +189,10 @@ class StatementEffects:
     copies: list[RowCopy] = field(default_factory=list)
     #: Losses the statement causes that no field above can name (``DROP SCHEMA ... CASCADE``...).
     other_losses: list[str] = field(default_factory=list)
+    #: Schema changes, transaction commands and settings, in order (for lint rules).
+    changes: list[SchemaChange] = field(default_factory=list)
+    #: The statement takes a lock on an existing schema object (DDL other than creating a table).
+    locks_schema: bool = False
     #: Why the statement could not be read (None: it was read). Unreadable counts as lossy.
     unreadable: str | None = None
     #: The parser's tree (pglast or sqlglot nodes), for rules that need more than the fields above.

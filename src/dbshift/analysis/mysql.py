@@ -71,9 +71,12 @@ class MySQLAnalyser(Analyser):
         except SqlglotError as exc:
             effects.unreadable = f"cannot read it: {_first_line(exc)}"
             return effects
+        from dbshift.analysis.mysql_changes import read_changes
+
         for expression in effects.tree:
             if expression is not None:
                 self._read(expression, effects)
+                read_changes(expression, effects)
         return effects
 
     def _read(self, expression, effects: StatementEffects) -> None:

@@ -42,6 +42,10 @@ class PostgreSQLAnalyser(Analyser):
         except ParseError as exc:
             effects.unreadable = f"PostgreSQL's parser cannot read it: {exc}"
             return effects
+        from dbshift.analysis.postgresql_changes import read_changes
+
+        for raw in effects.tree:
+            read_changes(raw.stmt, effects)
         for node in _nodes(effects.tree):
             name = type(node).__name__
             if name in OPAQUE_STATEMENTS:

@@ -13,7 +13,9 @@ is (bare columns, same type affinity, no filter).
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from dbshift.analysis.base import Analyser
@@ -23,6 +25,7 @@ from dbshift.analysis.effects import (
     Rename,
     RowCopy,
     RowDeletion,
+    SchemaChange,
     StatementEffects,
     TableName,
 )
@@ -31,6 +34,7 @@ from dbshift.dialects.sqlite import type_affinity
 #: Authorizer actions that change a table's definition, naming it in their first or second argument.
 _DEFINITION_CHANGES = {sqlite3.SQLITE_CREATE_TABLE, sqlite3.SQLITE_CREATE_TEMP_TABLE, sqlite3.SQLITE_DROP_TABLE,
                        sqlite3.SQLITE_DROP_TEMP_TABLE, sqlite3.SQLITE_ALTER_TABLE}
+_TRANSACTION_ACTIONS = {sqlite3.SQLITE_TRANSACTION, sqlite3.SQLITE_SAVEPOINT}
 _OPAQUE_ACTIONS = {sqlite3.SQLITE_ATTACH: "ATTACH opens another database", sqlite3.SQLITE_DETACH: "DETACH"}
 #: Virtual-machine steps one statement may take on the copy (its tables are empty, so only rows a
 #: statement makes up itself, e.g. a recursive CTE, cost anything); past this it is unreadable.
@@ -69,11 +73,18 @@ class _Statement:
         return found
 
 
+def _transaction_change(event: _Event) -> SchemaChange:
+    """BEGIN, COMMIT (END) or ROLLBACK, as the authorizer names it."""
+    kind = {"BEGIN": "begin", "COMMIT": "commit", "ROLLBACK": "rollback"}.get((event.first or "").upper(), "commit")
+    return SchemaChange("transaction", name=kind, flags=frozenset({kind}))
+
+
 class SQLiteAnalyser(Analyser):
     """Runs statements on a schema-only copy of the live database and reads what SQLite reports."""
 
     dialect = "sqlite"
     reads_copies = True
+    replays_schema = True
 
     def __init__(self, live=None):
         self.scratch = sqlite3.connect(":memory:", isolation_level=None)
@@ -86,6 +97,19 @@ class SQLiteAnalyser(Analyser):
         for table in self._table_names():
             self.columns[table] = self._read_columns(table)
             self.live_names[table.lower()] = table
+
+    @contextlib.contextmanager
+    def tentatively(self) -> Iterator[SQLiteAnalyser]:
+        """Read statements inside a savepoint of the copy, rolled back afterwards (transaction
+        statements are never run on the copy, so the savepoint stays open through the block)."""
+        columns, live_names = dict(self.columns), dict(self.live_names)
+        self.scratch.execute("SAVEPOINT dbshift_tentative")
+        try:
+            yield self
+        finally:
+            self.scratch.execute("ROLLBACK TO dbshift_tentative")
+            self.scratch.execute("RELEASE dbshift_tentative")
+            self.columns, self.live_names = columns, live_names
 
     def close(self) -> None:
         """Close the scratch copy."""
@@ -105,7 +129,8 @@ class SQLiteAnalyser(Analyser):
 
         def authorize(action, first, second, _database, trigger):
             seen.events.append(_Event(action, first, second, trigger))
-            return sqlite3.SQLITE_OK
+            # BEGIN/COMMIT/ROLLBACK/SAVEPOINT are noted, never run: the copy stays in autocommit.
+            return sqlite3.SQLITE_DENY if action in _TRANSACTION_ACTIONS else sqlite3.SQLITE_OK
 
         before = {table: list(columns) for table, columns in self.columns.items()}
         self._steps = 0
@@ -113,6 +138,9 @@ class SQLiteAnalyser(Analyser):
         try:
             self.scratch.execute(sql).fetchall()
         except (sqlite3.Error, sqlite3.Warning) as exc:
+            if seen.events and all(e.action in _TRANSACTION_ACTIONS for e in seen.events):
+                effects.changes.extend(_transaction_change(e) for e in seen.events if e.action == sqlite3.SQLITE_TRANSACTION)
+                return effects
             effects.unreadable = f"SQLite cannot run it on a copy of the schema: {exc}"
             return effects
         finally:
@@ -126,7 +154,22 @@ class SQLiteAnalyser(Analyser):
             self._refresh(seen)
         self._read_definition_changes(seen, before, effects)
         self._read_rows(sql, seen, before, effects)
+        self._read_index_builds(seen, effects)
         return effects
+
+    def _read_index_builds(self, seen: _Statement, effects: StatementEffects) -> None:
+        """Indexes the statement created, as the copy now holds them (unique, plain columns)."""
+        for event in seen.events:
+            if event.action not in (sqlite3.SQLITE_CREATE_INDEX, sqlite3.SQLITE_CREATE_TEMP_INDEX) or not event.first:
+                continue
+            listed = self.scratch.execute('SELECT "unique", partial FROM pragma_index_list(?) WHERE name = ?',
+                                          (event.second, event.first)).fetchall()
+            if not listed:
+                continue
+            names = [name for (name,) in self.scratch.execute("SELECT name FROM pragma_index_info(?)", (event.first,))]
+            columns = tuple(names) if names and all(names) and not listed[0][1] else ()
+            effects.changes.append(SchemaChange("create_index", TableName(event.second), event.first,
+                                                flags=frozenset({"unique"} if listed[0][0] else ()), columns=columns))
 
     # -- the copy's tables --------------------------------------------------------------------
     def _table_names(self) -> list[str]:

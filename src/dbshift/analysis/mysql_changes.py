@@ -1,0 +1,188 @@
+"""The schema changes of MySQL/MariaDB statements, read from ``sqlglot``'s tree (see
+:class:`dbshift.analysis.effects.SchemaChange`): columns and their types, constraints, index
+builds, ``ALGORITHM=``/``LOCK=`` options, transaction commands and settings. Called by
+:mod:`dbshift.analysis.mysql` for each parsed statement; sqlglot is already loaded then.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from dbshift.analysis.effects import SchemaChange, StatementEffects, TableName
+
+#: Statement classes (sqlglot expression names) that take a lock on an existing schema object.
+SCHEMA_LOCKING = {"Alter", "Drop", "TruncateTable", "Command"}
+#: Defaults that are the same for every row (besides literals).
+CONSTANT_DEFAULT_CALLS = {"CURRENTTIMESTAMP", "CURRENTDATE", "CURRENTTIME"}
+
+
+def read_changes(expression, effects: StatementEffects) -> None:
+    """Add the schema changes of one parsed statement to ``effects``."""
+    from sqlglot import exp
+
+    name = type(expression).__name__
+    is_index = isinstance(expression, exp.Create) and str(expression.args.get("kind") or "").upper() == "INDEX"
+    effects.locks_schema = effects.locks_schema or name in SCHEMA_LOCKING or is_index
+    if isinstance(expression, exp.Create):
+        _read_create(expression, effects.changes)
+    elif isinstance(expression, exp.Alter):
+        _read_alter(expression, effects.changes)
+    elif isinstance(expression, exp.Drop) and str(expression.args.get("kind") or "").upper() == "INDEX":
+        for index in expression.args.get("tables") or ():
+            effects.changes.append(SchemaChange("drop_index", None, index.name))
+    elif isinstance(expression, (exp.Transaction, exp.Commit, exp.Rollback)):
+        kind = {exp.Transaction: "begin", exp.Commit: "commit", exp.Rollback: "rollback"}[type(expression)]
+        effects.changes.append(SchemaChange("transaction", name=kind, flags=frozenset({kind})))
+    elif isinstance(expression, exp.Set):
+        for item in expression.expressions:
+            target = item.this.this if isinstance(item.this, exp.EQ) else item.this
+            if target is not None:
+                effects.changes.append(SchemaChange("set", name=target.sql(dialect="mysql").lower()))
+
+
+def _table(table) -> TableName:
+    return TableName(table.name, table.db or None)
+
+
+def _type_name(data_type) -> str | None:
+    """The column type as MySQL names it, lower case (``int``, ``bigint``, ``datetime``, ``enum``)."""
+    if data_type is None:
+        return None
+    return data_type.sql(dialect="mysql").split("(")[0].strip().lower()
+
+
+def _column_change(kind: str, table: TableName, column) -> SchemaChange:
+    from sqlglot import exp
+
+    flags: set[str] = set()
+    type_ = _type_name(column.args.get("kind"))
+    if type_ == "enum":
+        flags.add("enum")
+    for constraint in column.args.get("constraints") or ():
+        found = constraint.args.get("kind")
+        if isinstance(found, exp.NotNullColumnConstraint) and not found.args.get("allow_null"):
+            flags.add("not_null")
+        elif isinstance(found, exp.DefaultColumnConstraint):
+            flags.add("default")
+            calls = [f for f in found.find_all(exp.Func) if type(f).__name__.upper() not in CONSTANT_DEFAULT_CALLS]
+            if calls:
+                flags.add("volatile_default")
+        elif isinstance(found, exp.PrimaryKeyColumnConstraint):
+            flags.update({"primary_key", "not_null"})
+        elif isinstance(found, exp.UniqueColumnConstraint):
+            flags.add("unique")
+        elif isinstance(found, exp.AutoIncrementColumnConstraint):
+            flags.update({"serial", "default"})
+        elif isinstance(found, exp.ComputedColumnConstraint) and found.args.get("persisted"):
+            flags.update({"stored_generated", "default"})
+        elif isinstance(found, exp.Reference):
+            flags.add("references")
+    return SchemaChange(kind, table, column.name, type_, frozenset(flags))
+
+
+def _read_create(create, changes: list[SchemaChange]) -> None:
+    from sqlglot import exp
+
+    kind = str(create.args.get("kind") or "").upper()
+    if kind == "INDEX" and isinstance(create.this, exp.Index) and create.this.args.get("table") is not None:
+        flags = frozenset({"unique"} if create.args.get("unique") else ())
+        params = create.this.args.get("params")
+        columns = _plain_columns(params.args.get("columns") or () if params is not None else ())
+        changes.append(SchemaChange("create_index", _table(create.this.args["table"]), create.this.name, flags=flags,
+                                    columns=columns))
+    if kind != "TABLE" or not isinstance(create.this, exp.Schema):
+        return
+    table = _table(create.this.this)
+    changes.append(SchemaChange("create_table", table))
+    keys = {column.name for element in create.this.expressions if isinstance(element, (exp.PrimaryKey, exp.ForeignKey))
+            for column in element.expressions}
+    for element in create.this.expressions:
+        if isinstance(element, exp.ColumnDef):
+            change = _column_change("column", table, element)
+            if change.name in keys:
+                change = SchemaChange("column", table, change.name, change.type_name, change.flags | {"references"})
+            changes.append(change)
+
+
+def _options(alter) -> frozenset[str]:
+    """``ALGORITHM=...`` and ``LOCK=...`` of an ALTER TABLE as flags (``algorithm_instant``, ``lock_none``)."""
+    from sqlglot import exp
+
+    flags = set()
+    for option in alter.args.get("options") or ():
+        prefix = {exp.AlgorithmProperty: "algorithm", exp.LockProperty: "lock"}.get(type(option))
+        if prefix is not None:
+            flags.add(f"{prefix}_{option.name.lower()}")
+    return frozenset(flags)
+
+
+def _read_alter(alter, changes: list[SchemaChange]) -> None:
+    from sqlglot import exp
+
+    if str(alter.args.get("kind") or "").upper() != "TABLE":
+        return
+    table, options = _table(alter.this), _options(alter)
+    for action in alter.args.get("actions") or ():
+        if isinstance(action, exp.ColumnDef):
+            change = _column_change("add_column", table, action)
+        elif isinstance(action, exp.ModifyColumn):
+            column = _column_change("alter_column_type", table, action.this)
+            change = SchemaChange("alter_column_type", table, column.name, column.type_name, column.flags)
+        elif isinstance(action, exp.AlterColumn) and action.args.get("drop"):
+            change = SchemaChange("drop_default", table, action.name)
+        elif isinstance(action, exp.AlterColumn) and action.args.get("default") is not None:
+            change = SchemaChange("set_default", table, action.name)
+        elif isinstance(action, exp.AddConstraint):
+            change = _constraint_change(table, action)
+        elif isinstance(action, exp.DropPrimaryKey):
+            change = SchemaChange("drop_constraint", table, "PRIMARY", flags=frozenset({"primary_key"}))
+        else:
+            continue
+        changes.append(dataclasses.replace(change, flags=change.flags | options))
+
+
+def _constraint_change(table: TableName, action) -> SchemaChange:
+    from sqlglot import exp
+
+    flags: set[str] = set()
+    for found in action.walk():
+        if isinstance(found, (exp.PrimaryKey, exp.PrimaryKeyColumnConstraint)):
+            flags.add("primary_key")
+        elif isinstance(found, exp.ForeignKey):
+            flags.add("foreign_key")
+        elif isinstance(found, exp.UniqueColumnConstraint):
+            flags.add("unique")
+        elif isinstance(found, exp.CheckColumnConstraint):
+            flags.add("check")
+    if not flags and any(isinstance(found, exp.IndexColumnConstraint) for found in action.walk()):
+        return SchemaChange("create_index", table, None)
+    name = next((c.name for c in action.expressions if isinstance(c, exp.Constraint)), None)
+    columns: tuple[str, ...] = ()
+    references, referenced, condition = None, (), None
+    unique = next(action.find_all(exp.UniqueColumnConstraint), None)
+    foreign = next(action.find_all(exp.ForeignKey), None)
+    check = next(action.find_all(exp.CheckColumnConstraint), None)
+    if unique is not None and isinstance(unique.this, exp.Schema):
+        columns = _plain_columns(unique.this.expressions)
+    elif foreign is not None:
+        columns = _plain_columns(foreign.expressions)
+        target = foreign.args.get("reference")
+        target = target.this if target is not None else None
+        if isinstance(target, exp.Schema) and isinstance(target.this, exp.Table):
+            references, referenced = _table(target.this), _plain_columns(target.expressions)
+    elif check is not None and check.this is not None:
+        condition = check.this.sql(dialect="mysql")
+    return SchemaChange("add_constraint", table, name, None, frozenset(flags), columns, references, referenced, condition)
+
+
+def _plain_columns(items) -> tuple[str, ...]:
+    """The column names of index items; () when one is an expression (then unknown)."""
+    from sqlglot import exp
+
+    names = []
+    for item in items:
+        item = item.this if isinstance(item, exp.Ordered) else item
+        if not isinstance(item, (exp.Column, exp.Identifier)):
+            return ()
+        names.append(item.name)
+    return tuple(names)

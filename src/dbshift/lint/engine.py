@@ -1,0 +1,250 @@
+"""Linting: each section of each migration is split by the dialect, read by the dialect's
+analyser (:mod:`dbshift.analysis`), and the rules of :mod:`dbshift.lint.rules` and
+``lint/<dialect>.py`` turn what it does into findings; suppressions and settings are applied last.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from dbshift.lint.findings import SEVERITIES, Finding, LintScript, LintStatement, Rule
+from dbshift.lint.rules import COMMON_RULES
+from dbshift.lint.settings import LintSettings, suppressions_above
+
+#: The lint module of each dialect (its rules, type names and whether its DDL is transactional).
+DIALECT_MODULES = {"sqlite": "dbshift.lint.sqlite", "postgresql": "dbshift.lint.postgresql", "mysql": "dbshift.lint.mysql"}
+#: The statement splitter of each dialect (module, function); pure Python, no driver needed.
+SPLITTERS = {"sqlite": ("dbshift.dialects.sqlite", "split_sqlite_script"),
+             "postgresql": ("dbshift.dialects.postgresql", "split_postgresql_script"),
+             "mysql": ("dbshift.dialects.mysql", "split_mysql_script")}
+
+HISTORY_RULES = [
+    Rule("missing-down", "warning", frozenset(DIALECT_MODULES), "No down section",
+         "the migration has no down: `dbshift rollback` cannot undo it",
+         "write a `-- migrate:down` section (mark it lossy when it cannot bring every value back)"),
+    Rule("pending-before-applied", "error", frozenset(DIALECT_MODULES), "Pending migration older than an applied one",
+         "this pending migration is older than migrations already applied ({detail}): it runs after them, "
+         "in an order no other database saw",
+         "give it a new timestamp (rename the file) so it runs after the applied ones"),
+]
+
+
+def dialect_module(dialect: str):
+    """The lint module of ``dialect``; ConfigError for an unknown one."""
+    from dbshift.errors import ConfigError
+
+    if dialect not in DIALECT_MODULES:
+        raise ConfigError(f"no lint rules for dialect {dialect!r}", hint="dialects: " + ", ".join(DIALECT_MODULES))
+    return importlib.import_module(DIALECT_MODULES[dialect])
+
+
+def all_rules() -> dict[str, Rule]:
+    """Every rule of every dialect, by code."""
+    from dbshift.lint.data import DATA_RULES
+
+    rules = {rule.code: rule for rule in COMMON_RULES + HISTORY_RULES + DATA_RULES}
+    for dialect in DIALECT_MODULES:
+        rules.update({rule.code: rule for rule in dialect_module(dialect).RULES})
+    return rules
+
+
+def rules_for(dialect: str) -> list[Rule]:
+    """The rules that apply to ``dialect``, shared ones first."""
+    return [r for r in COMMON_RULES + list(dialect_module(dialect).RULES) if dialect in r.dialects]
+
+
+def lint_sql(sql: str, dialect: str, *, file: str = "<sql>", first_line: int = 1, section: str = "up",
+             transactional: bool | None = None, settings: LintSettings | None = None,
+             file_lines: list[str] | None = None, prelude: list[str] = (), database=None,
+             fresh_tables: frozenset[str] = frozenset()) -> list[Finding]:
+    """The findings of one SQL script (a migration section) in ``dialect``.
+
+    ``transactional``: dbshift runs the script inside one transaction (default: the dialect's
+    habit). ``file_lines`` are the lines of the whole file, for ``-- lint:ignore`` comments
+    above statements (default: the script's own lines starting at ``first_line``). ``database``:
+    an open :class:`dbshift.dialects.base.Database` whose schema the statements start from (and
+    whose data the data-aware rules count); ``prelude``: statements that run before (earlier
+    migrations), for analysers that read statements against a schema. ``fresh_tables``: names of
+    tables the migration's up creates (when linting its down).
+    """
+    from dbshift.analysis import analyser_for
+
+    with analyser_for(database if database is not None else dialect) as analyser:
+        if analyser.replays_schema:
+            for statement in prelude:
+                analyser.statement(statement)
+        to_lint = Section(sql, dialect, file, first_line, section, transactional, file_lines, fresh_tables)
+        return _lint_section(to_lint, analyser, settings or LintSettings(), database)[0]
+
+
+@dataclass
+class Section:
+    """A script to lint and where it comes from."""
+
+    sql: str
+    dialect: str
+    file: str = "<sql>"
+    first_line: int = 1
+    name: str = "up"
+    transactional: bool | None = None
+    file_lines: list[str] | None = None
+    fresh_tables: frozenset[str] = frozenset()
+
+
+def _lint_section(section: Section, analyser, settings: LintSettings, database) -> tuple[list[Finding], LintScript]:
+    """The findings of ``section`` read by ``analyser`` (which it advances), and the script read."""
+    module = dialect_module(section.dialect)
+    module_name, function = SPLITTERS[section.dialect]
+    statements = getattr(importlib.import_module(module_name), function)(section.sql, section.first_line)
+    file_lines = section.file_lines
+    if file_lines is None:
+        file_lines = [""] * (section.first_line - 1) + section.sql.splitlines()
+    transactional = module.TRANSACTIONAL_DDL and (section.transactional is None or section.transactional)
+    effects = analyser.script([s.sql for s in statements])
+    read = [LintStatement(i, s.line, e) for i, (s, e) in enumerate(zip(statements, effects.statements))]
+    open_at_end = _mark_transactions(read, transactional)
+    script = LintScript(section.dialect, section.file, section.name, read, effects.rebuilds, transactional, open_at_end,
+                        settings.server_version, module, frozenset(section.fresh_tables))
+    known = set(all_rules())
+    ignored = {s.line: suppressions_above(file_lines, s.line, section.file, known) for s in read}
+    findings = []
+    for rule in rules_for(section.dialect):
+        if rule.code in settings.disabled:
+            continue
+        for statement, detail in rule.check(script):
+            if rule.code not in ignored[statement.line]:
+                findings.append(_finding(rule, settings, section.file, statement, detail, section.name))
+    if database is not None and section.name == "up":
+        findings += _data_findings(script, database, settings, ignored)
+    return sorted(findings, key=lambda f: (f.line, SEVERITIES.index(f.severity), f.code)), script
+
+
+def _data_findings(script: LintScript, database, settings: LintSettings, ignored: dict) -> list[Finding]:
+    """Findings of the data-aware rules: counts on the live database (pending migrations only)."""
+    from dbshift.lint.data import DATA_RULES, data_findings
+
+    rules = {rule.code: rule for rule in DATA_RULES}
+    return [_finding(rules[code], settings, script.file, statement, detail, script.section)
+            for statement, code, detail in data_findings(script, database)
+            if code not in settings.disabled and code not in ignored[statement.line]]
+
+
+def _mark_transactions(statements: list[LintStatement], transactional: bool) -> bool:
+    """Mark which transaction each statement runs in; whether one is open after the last."""
+    open_, current, counter = transactional, (0 if transactional else None), 0
+    for statement in statements:
+        statement.in_transaction, statement.transaction = open_, current if open_ else None
+        for change in statement.changes:
+            if change.kind != "transaction":
+                continue
+            if change.has("begin") and not open_:
+                counter += 1
+                open_, current = True, counter
+            elif not change.has("begin"):
+                open_, current = False, None
+    return open_
+
+
+def _finding(rule: Rule, settings: LintSettings, file: str, statement: LintStatement, detail: str,
+             section: str) -> Finding:
+    severity = settings.severities.get(rule.code, rule.severity)
+    if section == "down" and rule.destructive and severity != "info":
+        severity = SEVERITIES[SEVERITIES.index(severity) + 1]
+    text = " ".join(statement.effects.sql.split())
+    return Finding(rule.code, severity, file, statement.line, text[:200] + ("..." if len(text) > 200 else ""),
+                   rule.problem.format(detail=detail).replace(" ()", ""), rule.fix, section)
+
+
+def lint_migrations(source, dialect: str | None = None, *, applied: Iterable[int] | None = None,
+                    settings: LintSettings | None = None, database=None, before: Iterable = ()) -> list[Finding]:
+    """The findings of migrations: a :class:`dbshift.project.Project` (its migrations, dialect and
+    ``[lint]`` settings) or a list of :class:`dbshift.migrations.Migration` with ``dialect``.
+
+    ``applied`` are the versions already applied (history rules need them; None: not checked).
+    ``database``: an open database whose schema the first migration starts from; ``before``:
+    migrations that run before the first one (their statements set up the schema the analysis
+    reads the linted ones against, when no ``database`` holds it).
+    """
+    from dbshift.errors import ConfigError
+
+    if hasattr(source, "migrations") and callable(source.migrations):
+        config = source.config
+        settings = settings or LintSettings.from_config(config)
+        dialect = dialect or (config.url.dialect if config.url is not None else None)
+        source = source.migrations()
+    if dialect is None:
+        raise ConfigError("lint needs a dialect", hint="configure a database URL, or pass --dialect")
+    settings = settings or LintSettings()
+    applied = set(applied) if applied is not None else None
+    from dbshift.analysis import analyser_for
+
+    findings: list[Finding] = []
+    with analyser_for(database if database is not None else dialect) as running:
+        if running.replays_schema:
+            for migration in before:
+                running.script(_up_statements(migration, dialect))
+        for migration in source:
+            findings.extend(lint_migration(migration, dialect, settings=settings, applied=applied, database=database,
+                                           analyser=running))
+    return findings
+
+
+def _up_statements(migration, dialect: str) -> list[str]:
+    if migration.kind != "sql":
+        return []
+    module_name, function = SPLITTERS[dialect]
+    return [s.sql for s in getattr(importlib.import_module(module_name), function)(migration.up_sql, migration.up_line)]
+
+
+def lint_migration(migration, dialect: str, *, settings: LintSettings | None = None,
+                   applied: set[int] | None = None, database=None, analyser=None) -> list[Finding]:
+    """The findings of one migration file: its up and down sections and its place in the history.
+
+    ``analyser``: the analyser the earlier migrations were read by (advanced past this one's up);
+    default: a new one for ``database`` or ``dialect``.
+    """
+    from dbshift.analysis import analyser_for
+
+    settings = settings or LintSettings()
+    if analyser is None:
+        with analyser_for(database if database is not None else dialect) as fresh:
+            return lint_migration(migration, dialect, settings=settings, applied=applied, database=database,
+                                  analyser=fresh)
+    file = str(migration.path)
+    lines = Path(migration.path).read_text(encoding="utf-8").splitlines() if migration.kind == "sql" else []
+    findings = []
+    if migration.kind == "sql":
+        up = Section(migration.up_sql, dialect, file, migration.up_line, "up", migration.transaction, lines)
+        found, script = _lint_section(up, analyser, settings, database)
+        findings += found
+        if migration.has_down:
+            fresh = frozenset(t.name for s in script.statements for t in s.effects.creates)
+            down = Section(migration.down_sql or "", dialect, file, migration.down_line, "down", migration.transaction,
+                           lines, fresh)
+            with analyser.tentatively() as down_analyser:
+                findings += _lint_section(down, down_analyser, settings, database)[0]
+    findings += _history_findings(migration, settings, applied, lines)
+    return findings
+
+
+def _history_findings(migration, settings: LintSettings, applied: set[int] | None, lines: list[str]) -> list[Finding]:
+    from dbshift.lint.settings import file_suppressions
+
+    rules = {rule.code: rule for rule in HISTORY_RULES}
+    found = []
+    no_down = not migration.has_down or (migration.kind == "sql" and not (migration.down_sql or "").strip())
+    if no_down:
+        found.append(("missing-down", ""))
+    if applied is not None and migration.version not in applied and any(v > migration.version for v in applied):
+        found.append(("pending-before-applied", f"newest applied: {max(applied)}"))
+    ignored = file_suppressions(lines, str(migration.path), set(all_rules()))
+    return [_file_finding(rules[code], settings, str(migration.path), detail)
+            for code, detail in found if code not in settings.disabled and code not in ignored]
+
+
+def _file_finding(rule: Rule, settings: LintSettings, file: str, detail: str) -> Finding:
+    severity = settings.severities.get(rule.code, rule.severity)
+    return Finding(rule.code, severity, file, 1, "", rule.problem.format(detail=detail), rule.fix, "file")

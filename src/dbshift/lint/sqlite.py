@@ -1,0 +1,13 @@
+"""SQLite lint settings: the shared rules cover it (table rebuilds are found by the analysis,
+which runs statements on a schema-only copy); SQLite has no server-side lock or type rules.
+"""
+
+from __future__ import annotations
+
+#: dbshift runs a SQLite migration in a transaction (unless it is marked ``-- no-transaction``).
+TRANSACTIONAL_DDL = True
+INT_KEY_TYPES: frozenset[str] = frozenset()
+SMALL_INT_KEY_TYPES: frozenset[str] = frozenset()
+LOCAL_TIME_TYPES: frozenset[str] = frozenset()
+CHAR_TYPES: frozenset[str] = frozenset()
+RULES: list = []
