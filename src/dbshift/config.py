@@ -109,7 +109,7 @@ def load_config(
         environment=env,
         environments=env_urls,
         config_file=config_file,
-        lint=_table(data, "lint", config_file),
+        lint=settings.table("lint"),
     )
 
 

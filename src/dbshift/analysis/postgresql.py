@@ -17,6 +17,7 @@ from dbshift.analysis.effects import (
     StatementEffects,
     TableName,
 )
+from dbshift.analysis.postgresql_nodes import nodes as _nodes
 
 #: Statements whose effect depends on code the parser does not see.
 OPAQUE_STATEMENTS = {"DoStmt": "a DO block runs code", "CallStmt": "CALL runs a procedure",
@@ -55,19 +56,6 @@ class PostgreSQLAnalyser(Analyser):
             elif name in _READERS:
                 _READERS[name](node, effects)
         return effects
-
-
-def _nodes(value):
-    """Every pglast node in ``value``, depth first (a statement inside a WITH is found too)."""
-    from pglast import ast
-
-    if isinstance(value, ast.Node):
-        yield value
-        for attribute in value.__slots__:
-            yield from _nodes(getattr(value, attribute, None))
-    elif isinstance(value, (tuple, list)):
-        for item in value:
-            yield from _nodes(item)
 
 
 def _table(range_var) -> TableName:

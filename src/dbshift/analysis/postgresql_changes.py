@@ -48,7 +48,7 @@ def _default_flags(expression) -> set[str]:
     from pglast import ast
 
     flags = {"default"}
-    from dbshift.analysis.postgresql import _nodes
+    from dbshift.analysis.postgresql_nodes import nodes as _nodes
 
     for node in _nodes(expression):
         if isinstance(node, ast.FuncCall):

@@ -76,6 +76,8 @@ class DialectDescription:
     strings_and_comments = r"'(?:[^']|'')*'|--[^\n]*|/\*.*?\*/"
     #: Module of its statement analyser (``make_analyser(db)``), see :mod:`dbshift.analysis`.
     analyser = ""
+    #: Module of its lint rules (``RULES``...), see :mod:`dbshift.lint`.
+    lint = ""
     #: URL schemes that name this dialect (``scheme://`` or ``scheme+driver://``).
     url_schemes: tuple[str, ...] = ()
     #: The URL's path is a database file (SQLite), not a database on a server.

@@ -22,6 +22,7 @@ class MySQLDescription(DialectDescription):
     #: Backslash escapes in strings; ``--`` needs a space after it; ``/*! ... */`` runs, so it is code.
     strings_and_comments = r"'(?:[^'\\]|''|\\.)*'|--\s[^\n]*|#[^\n]*|/\*(?!!).*?\*/"
     analyser = "dbshift.analysis.mysql"
+    lint = "dbshift.lint.mysql"
     url_schemes = ("mysql", "mariadb")
 
     def literal(self, text: str) -> str:

@@ -19,6 +19,7 @@ class PostgreSQLDescription(DialectDescription):
     #: Dollar-quoted bodies ($$ ... $$, $tag$ ... $tag$) are strings too.
     strings_and_comments = r"'(?:[^']|'')*'|--[^\n]*|/\*.*?\*/|\$(\w*)\$.*?\$\1\$"
     analyser = "dbshift.analysis.postgresql"
+    lint = "dbshift.lint.postgresql"
     url_schemes = ("postgresql", "postgres")
 
 

@@ -41,6 +41,7 @@ class SQLiteDescription(DialectDescription):
     planner = "dbshift.planners.sqlite"
     splitter = "dbshift.dialects.sqlite_script:split_sqlite_script"
     analyser = "dbshift.analysis.sqlite"
+    lint = "dbshift.lint.sqlite"
     url_schemes = ("sqlite",)
     file_based = True
     #: SQLite ignores case in every name.

@@ -5,55 +5,14 @@ analyser (:mod:`dbshift.analysis`), and the rules of :mod:`dbshift.lint.rules` a
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from dbshift.dialects.description import describe
+from dbshift.lint.catalogue import HISTORY_RULES, all_rules, dialect_module, rules_for  # noqa: F401 (re-exported)
 from dbshift.lint.findings import SEVERITIES, Finding, LintScript, LintStatement, Rule
-from dbshift.lint.rules import COMMON_RULES
 from dbshift.lint.settings import LintSettings, suppressions_above
-
-#: The lint module of each dialect (its rules, type names and whether its DDL is transactional).
-DIALECT_MODULES = {"sqlite": "dbshift.lint.sqlite", "postgresql": "dbshift.lint.postgresql", "mysql": "dbshift.lint.mysql"}
-#: The statement splitter of each dialect (module, function); pure Python, no driver needed.
-SPLITTERS = {"sqlite": ("dbshift.dialects.sqlite", "split_sqlite_script"),
-             "postgresql": ("dbshift.dialects.postgresql", "split_postgresql_script"),
-             "mysql": ("dbshift.dialects.mysql", "split_mysql_script")}
-
-HISTORY_RULES = [
-    Rule("missing-down", "warning", frozenset(DIALECT_MODULES), "No down section",
-         "the migration has no down: `dbshift rollback` cannot undo it",
-         "write a `-- migrate:down` section (mark it lossy when it cannot bring every value back)"),
-    Rule("pending-before-applied", "error", frozenset(DIALECT_MODULES), "Pending migration older than an applied one",
-         "this pending migration is older than migrations already applied ({detail}): it runs after them, "
-         "in an order no other database saw",
-         "give it a new timestamp (rename the file) so it runs after the applied ones"),
-]
-
-
-def dialect_module(dialect: str):
-    """The lint module of ``dialect``; ConfigError for an unknown one."""
-    from dbshift.errors import ConfigError
-
-    if dialect not in DIALECT_MODULES:
-        raise ConfigError(f"no lint rules for dialect {dialect!r}", hint="dialects: " + ", ".join(DIALECT_MODULES))
-    return importlib.import_module(DIALECT_MODULES[dialect])
-
-
-def all_rules() -> dict[str, Rule]:
-    """Every rule of every dialect, by code."""
-    from dbshift.lint.data import DATA_RULES
-
-    rules = {rule.code: rule for rule in COMMON_RULES + HISTORY_RULES + DATA_RULES}
-    for dialect in DIALECT_MODULES:
-        rules.update({rule.code: rule for rule in dialect_module(dialect).RULES})
-    return rules
-
-
-def rules_for(dialect: str) -> list[Rule]:
-    """The rules that apply to ``dialect``, shared ones first."""
-    return [r for r in COMMON_RULES + list(dialect_module(dialect).RULES) if dialect in r.dialects]
 
 
 def lint_sql(sql: str, dialect: str, *, file: str = "<sql>", first_line: int = 1, section: str = "up",
@@ -97,8 +56,7 @@ class Section:
 def _lint_section(section: Section, analyser, settings: LintSettings, database) -> tuple[list[Finding], LintScript]:
     """The findings of ``section`` read by ``analyser`` (which it advances), and the script read."""
     module = dialect_module(section.dialect)
-    module_name, function = SPLITTERS[section.dialect]
-    statements = getattr(importlib.import_module(module_name), function)(section.sql, section.first_line)
+    statements = describe(section.dialect).split_script(section.sql, section.first_line)
     file_lines = section.file_lines
     if file_lines is None:
         file_lines = [""] * (section.first_line - 1) + section.sql.splitlines()
@@ -195,8 +153,7 @@ def lint_migrations(source, dialect: str | None = None, *, applied: Iterable[int
 def _up_statements(migration, dialect: str) -> list[str]:
     if migration.kind != "sql":
         return []
-    module_name, function = SPLITTERS[dialect]
-    return [s.sql for s in getattr(importlib.import_module(module_name), function)(migration.up_sql, migration.up_line)]
+    return [s.sql for s in describe(dialect).split_script(migration.up_sql, migration.up_line)]
 
 
 def lint_migration(migration, dialect: str, *, settings: LintSettings | None = None,

@@ -34,7 +34,7 @@ class LintSettings:
     @staticmethod
     def from_table(table: dict, config_file: Path | None) -> LintSettings:
         """Settings from a ``[lint]`` table; ConfigError naming the file and line when it is wrong."""
-        from dbshift.lint.engine import all_rules
+        from dbshift.lint.catalogue import all_rules
 
         known = set(all_rules())
         for key in table:
