@@ -268,6 +268,12 @@ class Database(ABC):
         """Whether ``exc`` came from the database driver (a failed statement)."""
         return False
 
+    def ends_transaction(self, sql: str) -> bool:
+        """Whether ``sql`` begins, commits or rolls back a transaction (savepoints aside): inside a
+        migration it would end the transaction dbshift runs the migration in. Read by the database's
+        own machinery, never from the text; False by default."""
+        return False
+
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         """Run the block in a transaction, committing on success and rolling back on error."""

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 from dbshift.dialects.base import Database, Statement, TableWatch, summed_digest
-from dbshift.dialects.postgresql_script import split_postgresql_script
+from dbshift.dialects.postgresql_script import ends_transaction, split_postgresql_script
 from dbshift.dialects.statement_writes import WriteWatcher, tables_written
 from dbshift.errors import CheckFailed, ConfigError, LockHeld
 
@@ -129,6 +129,9 @@ class PostgreSQLDatabase(Database):
 
     def is_driver_error(self, exc: BaseException) -> bool:
         return isinstance(exc, self._psycopg.Error)
+
+    def ends_transaction(self, sql: str) -> bool:
+        return ends_transaction(sql)
 
     def describe_error(self, exc: BaseException) -> str:
         diag = getattr(exc, "diag", None)

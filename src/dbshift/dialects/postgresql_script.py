@@ -196,3 +196,26 @@ def _first_code_offset(chunk: str) -> int | None:
         else:
             return i
     return None
+
+
+#: PostgreSQL's scanner names for the words a transaction statement starts with.
+_TRANSACTION_WORDS = {"BEGIN_P", "START", "COMMIT", "END_P", "ROLLBACK", "ABORT_P", "PREPARE"}
+
+
+def ends_transaction(sql: str) -> bool:
+    """Whether ``sql`` begins, commits or rolls back a transaction (savepoints aside), as PostgreSQL's
+    own scanner and parser read it. Only a statement whose first word may start one is parsed."""
+    from pglast import parse_sql, parser
+    from pglast.enums import TransactionStmtKind
+
+    try:
+        words = [t.name for t in parser.scan(sql) if t.name not in ("SQL_COMMENT", "C_COMMENT")][:1]
+        if words != [] and words[0] in _TRANSACTION_WORDS:
+            statements = parse_sql(sql)
+        else:
+            return False
+    except Exception:  # noqa: BLE001 - pglast's parse error: not ours to judge; the run will say
+        return False
+    savepoints = {TransactionStmtKind.TRANS_STMT_SAVEPOINT, TransactionStmtKind.TRANS_STMT_RELEASE,
+                  TransactionStmtKind.TRANS_STMT_ROLLBACK_TO}
+    return any(type(raw.stmt).__name__ == "TransactionStmt" and raw.stmt.kind not in savepoints for raw in statements)
