@@ -15,8 +15,19 @@ import uuid
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-from dbshift.dialects.base import Database, LineCounter, Statement, TableWatch, summed_digest
-from dbshift.dialects.statement_writes import IDENTIFIER_PART, WriteWatcher, tables_written
+from dbshift.dialects.base import (
+    Database,
+    LineCounter,
+    Statement,
+    TableWatch,
+    first_word,
+    summed_digest,
+)
+from dbshift.dialects.statement_writes import (
+    IDENTIFIER_PART,
+    WriteWatcher,
+    tables_written,
+)
 from dbshift.errors import CheckFailed, ConfigError, LockHeld
 from dbshift.history import LOCK_TABLE
 
@@ -698,6 +709,8 @@ def _at_line_start(text: str, i: int) -> bool:
 def ends_transaction(sql: str) -> bool:
     """Whether ``sql`` begins, commits or rolls back a transaction (savepoints aside) or turns
     autocommit on, read by sqlglot's MySQL tokenizer: its first words say so."""
+    if first_word(sql, ("-- ", "#")) not in ("BEGIN", "START", "COMMIT", "ROLLBACK", "XA", "SET"):
+        return False
     from sqlglot.dialects.mysql import MySQL
     from sqlglot.tokens import TokenType
 
@@ -715,3 +728,4 @@ def ends_transaction(sql: str) -> bool:
     if tokens[0].token_type == TokenType.ROLLBACK:
         return words[1:2] != ["TO"]
     return words[0] == "XA" or (tokens[0].token_type == TokenType.SET and words[1:2] == ["AUTOCOMMIT"])
+
