@@ -255,9 +255,6 @@ def test_a_name_too_long_or_empty_is_one_line(shop, command):
     assert prices_in(shop) == PRICES
 
 
-@pytest.mark.xfail(strict=True, reason="runner bug (not the input branch's files): a COMMIT in the middle of an "
-                                       "up ends dbshift's transaction, so a later failure cannot take the first "
-                                       "statements back, yet dbshift says the database is as before")
 def test_a_commit_inside_a_migration_cannot_leave_half_of_it_applied(shop):
     (shop.config.migrations_dir / "20260102000000_commit.sql").write_text(
         "-- migrate:up\nUPDATE prices SET cents = 0;\nCOMMIT;\nINSERT INTO nowhere VALUES (1);\n")

@@ -62,9 +62,8 @@ def up(ctx):
 def down(ctx):
     ctx.execute("UPDATE customers SET balance = balance - 1")
 '''
-#: Statements written into migrations. Not COMMIT, END or ROLLBACK: one of those in the middle of an
-#: up ends dbshift's transaction, so a later failure cannot take the earlier statements back (a bug
-#: in the runner, kept as an expected failure in test_bad_input.py until the runner refuses them).
+#: Statements written into migrations (COMMIT, END and ROLLBACK among them: the runner refuses a
+#: migration holding one before anything runs).
 SQL_LINES = [
     "SELECT 1;", "INSERT INTO nowhere VALUES (1);", "CREATE TABLE customers (x);", "DELETE FROM orders;",
     "UPDATE customers SET name = 'x';", "DROP TABLE orders;", "INSERT INTO orders VALUES (9, 99, NULL);",
@@ -73,6 +72,7 @@ SQL_LINES = [
     "SELECT zeroblob(10);", "SELECT char(0);", "CREATE VIEW v AS SELECT * FROM nowhere;", "SELECT",
     "ALTER TABLE orders RENAME TO orders2;", "CREATE INDEX i ON customers(nothere);", "\t", "\r", "$$", "END;",
     "INSERT INTO orders SELECT * FROM orders;", "DETACH DATABASE main;", "SELECT load_extension('x');",
+    "COMMIT;", "ROLLBACK;", "ROLLBACK TO s;", "RELEASE s;", "END TRANSACTION;",
 ]
 FLAG_LINES = [
     "-- depends: 20260101000001", "-- depends: 20991231235959", "-- depends: nope", "-- depends:",

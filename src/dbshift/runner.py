@@ -152,6 +152,7 @@ class Runner:
             return self._apply_one(migration, backup)
 
     def _apply_one(self, migration: Migration, backup: str | None) -> StepResult:
+        self._refuse_transaction_control(migration, "up")
         self._starting(migration, "up")
         started = time.perf_counter()
         if not migration.transaction or not self.db.transactional_ddl:
@@ -212,6 +213,7 @@ class Runner:
         try:
             for migration in migrations:
                 current = migration
+                self._refuse_transaction_control(migration, "up")
                 self._starting(migration, "up")
                 started = time.perf_counter()
                 lost = self._count_lost_values(migration)
@@ -240,6 +242,7 @@ class Runner:
             return self._revert_one(migration, backup)
 
     def _revert_one(self, migration: Migration, backup: str | None) -> StepResult:
+        self._refuse_transaction_control(migration, "down")
         self._starting(migration, "down")
         started = time.perf_counter()
         transactional = migration.transaction and self.db.transactional_ddl
@@ -356,6 +359,21 @@ class Runner:
                     f"{migration.path}:{statement.line}: {self.db.describe_error(exc)} in `{_first_line(statement.sql)}`",
                     hint=self._failure_hint(migration, direction),
                 ) from exc
+
+    def _refuse_transaction_control(self, migration: Migration, direction: str) -> None:
+        """A BEGIN, COMMIT or ROLLBACK would end the transaction the migration and its history row run
+        in: a later failure could then not take the earlier statements back. Refused before anything
+        runs or is recorded (a ``no-transaction`` migration manages its own)."""
+        if migration.kind == "py" or not migration.transaction:
+            return
+        for statement in statements_of(self.db, migration, direction):
+            if self.db.ends_transaction(statement.sql):
+                raise MigrationFailed(
+                    f"{migration.path}:{statement.line}: `{_first_line(statement.sql)}` would end the transaction "
+                    "dbshift runs this migration in, so a later failure could not undo the statements before it",
+                    hint="remove it: each migration runs in one transaction with its history row (a migration "
+                         "that must manage its own transactions says `-- no-transaction`)",
+                )
 
     def _run_python(self, migration: Migration, direction: str) -> None:
         module = load_python_migration(migration)

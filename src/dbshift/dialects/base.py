@@ -53,6 +53,27 @@ def foreign_key_violations(db: Database, keys: list[tuple]) -> list[str]:
     return problems
 
 
+def first_word(sql: str, line_comments: tuple[str, ...] = ("--",)) -> str:
+    """The statement's first word, upper case, past white space and comments: a cheap first look
+    before a parser decides (``BEGIN`` may start a transaction, ``INSERT`` never does)."""
+    at, length = 0, len(sql)
+    while at < length:
+        if sql[at].isspace():
+            at += 1
+        elif sql.startswith("/*", at):
+            end = sql.find("*/", at + 2)
+            at = length if end < 0 else end + 2
+        elif any(sql.startswith(marker, at) for marker in line_comments):
+            end = sql.find("\n", at)
+            at = length if end < 0 else end + 1
+        else:
+            break
+    end = at
+    while end < length and (sql[end].isalnum() or sql[end] == "_"):
+        end += 1
+    return sql[at:end].upper()
+
+
 @dataclass(frozen=True)
 class Statement:
     """One SQL statement of a script and the 1-based line of the file where it starts."""
@@ -310,6 +331,12 @@ class Database(ABC):
 
     def is_driver_error(self, exc: BaseException) -> bool:
         """Whether ``exc`` came from the database driver (a failed statement)."""
+        return False
+
+    def ends_transaction(self, sql: str) -> bool:
+        """Whether ``sql`` begins, commits or rolls back a transaction (savepoints aside): inside a
+        migration it would end the transaction dbshift runs the migration in. Read by the database's
+        own machinery, never from the text; False by default."""
         return False
 
     @contextlib.contextmanager

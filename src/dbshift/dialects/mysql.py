@@ -21,6 +21,7 @@ from dbshift.dialects.base import (
     LineCounter,
     Statement,
     TableWatch,
+    first_word,
     foreign_key_violations,
     sha256_file,
     summed_digest,
@@ -126,6 +127,9 @@ class MySQLDatabase(Database):
 
     def is_driver_error(self, exc: BaseException) -> bool:
         return isinstance(exc, self._pymysql.MySQLError)
+
+    def ends_transaction(self, sql: str) -> bool:
+        return ends_transaction(sql)
 
     def describe_error(self, exc: BaseException) -> str:
         return describe_mysql_error(exc)
@@ -697,3 +701,28 @@ def _first_code_offset(text: str, i: int, delimiter: str) -> int | None:
 def _at_line_start(text: str, i: int) -> bool:
     line_start = text.rfind("\n", 0, i) + 1
     return not text[line_start:i].strip()
+
+
+def ends_transaction(sql: str) -> bool:
+    """Whether ``sql`` begins, commits or rolls back a transaction (savepoints aside) or turns
+    autocommit on, read by sqlglot's MySQL tokenizer: its first words say so."""
+    if first_word(sql, ("-- ", "#")) not in ("BEGIN", "START", "COMMIT", "ROLLBACK", "XA", "SET"):
+        return False
+    from sqlglot.dialects.mysql import MySQL
+    from sqlglot.tokens import TokenType
+
+    try:
+        tokens = MySQL().tokenize(sql)[:3]
+    except Exception:  # noqa: BLE001 - sqlglot's token error: the run will say what is wrong
+        return False
+    if not tokens:
+        return False
+    words = [t.text.upper() for t in tokens]
+    if tokens[0].token_type == TokenType.BEGIN:
+        return words[1:3] != ["NOT", "ATOMIC"]  # MariaDB's BEGIN NOT ATOMIC ... END is a block of code
+    if tokens[0].token_type == TokenType.COMMIT:
+        return True
+    if tokens[0].token_type == TokenType.ROLLBACK:
+        return words[1:2] != ["TO"]
+    return words[0] == "XA" or (tokens[0].token_type == TokenType.SET and words[1:2] == ["AUTOCOMMIT"])
+

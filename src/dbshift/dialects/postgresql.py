@@ -20,7 +20,7 @@ from dbshift.dialects.base import (
     sha256_file,
     summed_digest,
 )
-from dbshift.dialects.postgresql_script import split_postgresql_script
+from dbshift.dialects.postgresql_script import ends_transaction, split_postgresql_script
 from dbshift.dialects.statement_writes import WriteWatcher, tables_written
 from dbshift.errors import CheckFailed, ConfigError, LockHeld
 
@@ -133,6 +133,9 @@ class PostgreSQLDatabase(Database):
 
     def is_driver_error(self, exc: BaseException) -> bool:
         return isinstance(exc, self._psycopg.Error)
+
+    def ends_transaction(self, sql: str) -> bool:
+        return ends_transaction(sql)
 
     def describe_error(self, exc: BaseException) -> str:
         diag = getattr(exc, "diag", None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from dbshift.dialects.base import LineCounter, Statement
+from dbshift.dialects.base import LineCounter, Statement, first_word
 from dbshift.dialects.statement_writes import IDENTIFIER_PART, IDENTIFIER_START
 
 _DOLLAR_TAG = re.compile(rf"\$({IDENTIFIER_START}[^\x00-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]*)?\$")
@@ -196,3 +196,25 @@ def _first_code_offset(chunk: str) -> int | None:
         else:
             return i
     return None
+
+
+#: The words a transaction statement starts with (the parser then decides).
+_TRANSACTION_WORDS = {"BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT", "PREPARE"}
+
+
+def ends_transaction(sql: str) -> bool:
+    """Whether ``sql`` begins, commits or rolls back a transaction (savepoints aside), as PostgreSQL's
+    own parser reads it. Only a statement whose first word may start one is parsed."""
+    if first_word(sql) not in _TRANSACTION_WORDS:
+        return False
+    from pglast import parse_sql
+    from pglast.enums import TransactionStmtKind
+
+    try:
+        statements = parse_sql(sql)
+    except Exception:  # noqa: BLE001 - pglast's parse error: not ours to judge; the run will say
+        return False
+    savepoints = {TransactionStmtKind.TRANS_STMT_SAVEPOINT, TransactionStmtKind.TRANS_STMT_RELEASE,
+                  TransactionStmtKind.TRANS_STMT_ROLLBACK_TO}
+    return any(type(raw.stmt).__name__ == "TransactionStmt" and raw.stmt.kind not in savepoints for raw in statements)
+

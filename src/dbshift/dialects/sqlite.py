@@ -61,6 +61,8 @@ class SQLiteDatabase(Database):
         super().__init__(url)
         self.on_wait = on_wait
         self._busy_timeout = busy_timeout
+        #: An empty in-memory database where statements are prepared to learn what they are.
+        self._probe: sqlite3.Connection | None = None
         target, uri = url.database or ":memory:", False
         try:
             if url.path is not None:
@@ -169,6 +171,8 @@ class SQLiteDatabase(Database):
 
     def close(self) -> None:
         self._conn.close()
+        if self._probe is not None:
+            self._probe.close()
 
     def interrupt(self) -> None:
         self._conn.interrupt()
@@ -186,6 +190,21 @@ class SQLiteDatabase(Database):
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         return self._conn.execute(sql, params).fetchall()
+
+    def ends_transaction(self, sql: str) -> bool:
+        """SQLite's authorizer says so while the statement is prepared (never run) on an empty
+        in-memory database: BEGIN, COMMIT, END and ROLLBACK are SQLITE_TRANSACTION."""
+        if self._probe is None:
+            self._probe = sqlite3.connect(":memory:", isolation_level=None)
+        actions: list[int] = []
+        self._probe.set_authorizer(lambda action, *_: actions.append(action) or sqlite3.SQLITE_OK)
+        try:
+            self._probe.execute("EXPLAIN " + sql).fetchall()
+        except (sqlite3.Error, ValueError):  # an unknown table, a syntax error: the run will say so
+            pass
+        finally:
+            self._probe.set_authorizer(None)
+        return sqlite3.SQLITE_TRANSACTION in actions
 
     def run_statement(self, sql: str) -> None:
         if not _is_foreign_key_check(sql):
