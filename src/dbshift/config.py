@@ -51,6 +51,8 @@ class Config:
     environment: str | None = None
     environments: dict[str, str] = field(default_factory=dict)
     config_file: Path | None = None
+    #: ``[migrations] out_of_order = true``: apply a pending migration older than the newest applied one.
+    out_of_order: bool = False
 
     def require_url(self) -> DatabaseURL:
         """The database URL, or a clear error when none is configured."""
@@ -107,6 +109,7 @@ def load_config(
         environment=env,
         environments=env_urls,
         config_file=config_file,
+        out_of_order=settings.flag("migrations", "out_of_order", False),
     )
 
 
@@ -181,6 +184,14 @@ class Settings:
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= maximum:
             raise ConfigError(f"{self.where(table, key)}: {key} = {value!r} is not a whole number from 0 to {maximum}",
                               hint=f"e.g. {key} = {default}")
+        return value
+
+    def flag(self, table: str, key: str, default: bool) -> bool:
+        """A true/false setting."""
+        value = self.table(table).get(key, default)
+        if not isinstance(value, bool):
+            raise ConfigError(f"{self.where(table, key)}: {key} = {value!r} must be true or false",
+                              hint=f"e.g. {key} = true")
         return value
 
     def lock_timeout(self, value) -> float:
