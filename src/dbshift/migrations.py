@@ -456,6 +456,34 @@ def order_for_apply(pending: list[Migration]) -> list[Migration]:
     return result
 
 
+def out_of_order(migrations: list[Migration], applied) -> list[Migration]:
+    """Pending migrations older than an applied one they do not depend on (a branch merged late).
+
+    A migration that declares ``depends`` on a newer one is meant to run after it, so that newer
+    one does not make it out of order.
+    """
+    by_version = {m.version: m for m in migrations}
+    late = []
+    for migration in migrations:
+        if migration.version in applied:
+            continue
+        newer = {v for v in applied if v > migration.version}
+        if newer - _all_dependencies(migration, by_version):
+            late.append(migration)
+    return late
+
+
+def _all_dependencies(migration: Migration, by_version: dict[int, Migration]) -> set[int]:
+    found: set[int] = set()
+    waiting = list(migration.depends)
+    while waiting:
+        version = waiting.pop()
+        if version not in found:
+            found.add(version)
+            waiting.extend(by_version[version].depends if version in by_version else ())
+    return found
+
+
 # -- writing new migrations -------------------------------------------------------------
 
 SQL_TEMPLATE = """\

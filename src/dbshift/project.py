@@ -22,7 +22,7 @@ from dbshift.errors import (
     UnknownVersionError,
 )
 from dbshift.history import APPLIED, RUNNING, AppliedMigration, History, LogEntry, current_version, lock_holder
-from dbshift.migrations import Migration, discover, order_for_apply, parse_version, write_template
+from dbshift.migrations import Migration, discover, order_for_apply, out_of_order, parse_version, write_template
 
 if TYPE_CHECKING:  # the runner and backups load only when something runs
     from dbshift.backup import BackupInfo
@@ -156,7 +156,7 @@ class Project:
 
     def _status(self, migrations: list[Migration], applied: dict[int, AppliedMigration]) -> Status:
         by_version = {m.version: m for m in migrations}
-        newest = current_version(applied)
+        newest = current_version(applied)  # no migration can be out of order before any is applied
         return Status(
             url=self.config.require_url().masked(),
             current_version=current_version(applied),
@@ -166,7 +166,7 @@ class Project:
             missing_files=[a for v, a in applied.items() if v not in by_version],
             dirty=[a for a in applied.values() if a.status == RUNNING],
             sum_check=sumfile.check(self.config.migrations_dir, migrations),
-            out_of_order=[m for m in migrations if m.version not in applied and m.version < newest],
+            out_of_order=out_of_order(migrations, applied) if newest else [],
         )
 
     def history(self, limit: int = 200) -> tuple[list[AppliedMigration], list[LogEntry]]:

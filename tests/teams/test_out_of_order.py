@@ -61,3 +61,15 @@ def test_a_setting_that_is_not_true_or_false_is_a_config_error(late_migration):
     result = run_dbshift("-C", str(late_migration.config.root), "apply")
     assert result.returncode == 2 and is_one_error_with_hint(result), result.output
     assert "out_of_order = 'yes' must be true or false" in result.stderr
+
+
+def test_a_migration_that_depends_on_the_newer_one_is_not_out_of_order(project):
+    write_migration(project, 20260102000000, "add_orders", "CREATE TABLE orders (id INTEGER PRIMARY KEY);",
+                    "DROP TABLE orders;")
+    project.hash()
+    project.apply()
+    write_migration(project, 20260101000000, "index_orders", "CREATE INDEX orders_id ON orders(id);",
+                    "DROP INDEX orders_id;", header="-- depends: 20260102000000\n")
+    project.hash()
+    assert project.status().out_of_order == []
+    assert [s.migration.name for s in project.apply().steps] == ["index_orders"]
