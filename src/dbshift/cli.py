@@ -35,6 +35,7 @@ COMMAND_MODULES = [
     "dbshift.commands.migrate",
     "dbshift.commands.safety",
     "dbshift.commands.draft",
+    "dbshift.commands.teams",
 ]
 
 
