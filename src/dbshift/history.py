@@ -37,6 +37,9 @@ class AppliedMigration:
     host: str | None
     backup: str | None
     record: dict
+    #: The applied file as it was (``{"file": name, "text": text}``), so its down can run after the
+    #: file is gone (another branch checked out); None for rows written before dbshift kept it.
+    stored_down: dict | None = None
 
     def as_json(self) -> dict:
         """A JSON-friendly dict."""
@@ -117,8 +120,12 @@ class History:
                 "version BIGINT NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL, "
                 "checksum VARCHAR(64) NOT NULL, status VARCHAR(16) NOT NULL, "
                 "applied_at VARCHAR(40) NOT NULL, duration_ms INTEGER, applied_by VARCHAR(255), "
-                "host VARCHAR(255), backup TEXT, record TEXT)"
+                "host VARCHAR(255), backup TEXT, record TEXT, stored_down TEXT)"
             )
+            self._has_stored_down = True
+        elif not self._has_stored_down:  # a history table written before dbshift stored downs
+            self.db.execute(f"ALTER TABLE {HISTORY_TABLE} ADD COLUMN stored_down TEXT")
+            self._has_stored_down = True
         if not self.db.table_exists(LOG_TABLE):
             self.db.execute(
                 f"CREATE TABLE {LOG_TABLE} (id {self.db.autoincrement_pk}, at VARCHAR(40) NOT NULL, "
@@ -126,21 +133,39 @@ class History:
                 "host VARCHAR(255), duration_ms INTEGER, detail TEXT)"
             )
 
+    @cached_property
+    def _has_stored_down(self) -> bool:
+        """The history table has the ``stored_down`` column (older dbshift versions wrote none)."""
+        cursor = self.db.connection.cursor()
+        try:
+            cursor.execute(f"SELECT * FROM {HISTORY_TABLE} WHERE 1 = 0")
+            return "stored_down" in [d[0].lower() for d in cursor.description]
+        finally:
+            cursor.close()
+
     def applied(self) -> dict[int, AppliedMigration]:
         """All history rows by version (empty when the table does not exist yet)."""
         if not self.db.table_exists(HISTORY_TABLE):
             return {}
+        stored = "stored_down" if self._has_stored_down else "NULL"
         rows = self.db.execute(
-            "SELECT version, name, checksum, status, applied_at, duration_ms, applied_by, host, backup, record "
-            f"FROM {HISTORY_TABLE} ORDER BY version"
+            "SELECT version, name, checksum, status, applied_at, duration_ms, applied_by, host, backup, record, "
+            f"{stored} FROM {HISTORY_TABLE} ORDER BY version"
         )
         return {
             int(row[0]): AppliedMigration(
                 int(row[0]), row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8],
-                json.loads(row[9]) if row[9] else {},
+                json.loads(row[9]) if row[9] else {}, stored_down=json.loads(row[10]) if row[10] else None,
             )
             for row in rows
         }
+
+    def store_down(self, version: int, file: str, text: str) -> None:
+        """Keep the applied file's text with its row, so its down can run once the file is gone."""
+        if self._has_stored_down and text:
+            p = self.db.placeholder
+            self.db.execute(f"UPDATE {HISTORY_TABLE} SET stored_down = {p} WHERE version = {p}",
+                            (json.dumps({"file": file, "text": text}), version))
 
     def record(
         self,

@@ -293,12 +293,15 @@ class Project:
                 for migration in status.changed:
                     old = recorded[migration.version].checksum
                     history.set_checksum(migration.version, migration.checksum)
+                    history.store_down(migration.version, migration.file, migration.text)
                     history.log("repair", migration.version, migration.name, detail=f"checksum {old[:12]} -> {migration.checksum[:12]}")
                     actions.append(f"accepted the edited file {migration.file}")
                 for row in status.dirty:
                     if dirty == "applied":
                         checksum = by_version[row.version].checksum if row.version in by_version else row.checksum
                         history.record(row.version, row.name, checksum, APPLIED, row.duration_ms, row.backup)
+                        if row.version in by_version:
+                            history.store_down(row.version, by_version[row.version].file, by_version[row.version].text)
                     else:
                         history.remove(row.version)
                     history.log("repair", row.version, row.name, detail=f"dirty -> {dirty}")

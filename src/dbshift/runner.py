@@ -103,6 +103,7 @@ class Runner:
             record = self._run_up(migration)
             duration = _elapsed_ms(started)
             self.history.record(migration.version, migration.name, migration.checksum, APPLIED, duration, backup, record=record)
+            self.history.store_down(migration.version, migration.file, migration.text)
             self.history.log("apply", migration.version, migration.name, duration_ms=duration)
             self.db.commit()
         except BaseException as exc:
@@ -124,6 +125,7 @@ class Runner:
         duration = _elapsed_ms(started)
         with self.db.transaction():
             self.history.record(migration.version, migration.name, migration.checksum, APPLIED, duration, backup, record=record)
+            self.history.store_down(migration.version, migration.file, migration.text)
             self.history.log("apply", migration.version, migration.name, duration_ms=duration)
         self.on_event("done", migration=migration, direction="up", duration_ms=duration)
         return StepResult(migration, "up", duration)
@@ -141,6 +143,7 @@ class Runner:
                 record = self._run_up(migration)
                 duration = _elapsed_ms(started)
                 self.history.record(migration.version, migration.name, migration.checksum, APPLIED, duration, backup, record=record)
+                self.history.store_down(migration.version, migration.file, migration.text)
                 self.history.log("apply", migration.version, migration.name, detail="atomic", duration_ms=duration)
                 self.on_event("done", migration=migration, direction="up", duration_ms=duration)
                 results.append(StepResult(migration, "up", duration))

@@ -16,11 +16,14 @@ class Repo:
         self.git("init", "-q", "-b", "main")
         self.git("config", "user.email", "dev@example.com")
         self.git("config", "user.name", "Dev")
-        (self.root / ".gitignore").write_text("app.db\nbackups/\n*.db\n")
+        from dbshift.gitignore import ignore_generated_files
+
+        ignore_generated_files(project.config)  # as `dbshift init` does: the database, its lock, backups
 
     def git(self, *args: str) -> str:
         """Run git in the repository; its stdout."""
-        done = subprocess.run(["git", *args], cwd=self.root, capture_output=True, text=True, check=True)
+        done = subprocess.run(["git", *args], cwd=self.root, capture_output=True, text=True, check=False)
+        assert done.returncode == 0, f"git {' '.join(args)}: {done.stderr}"
         return done.stdout.strip()
 
     def migration(self, version: int, name: str, up: str, down: str | None = None) -> Path:

@@ -114,6 +114,10 @@ def _render_status(result, recent: int | None) -> None:
         out.print(f"[red]dirty:[/red] {a.version}_{a.name} was left half-applied (`dbshift repair`)")
     for a in result.missing_files:
         out.print(f"[yellow]applied but no file:[/yellow] {a.version}_{escape(a.name)}")
+    if result.missing_files:
+        out.print(f"[yellow]{len(result.missing_files)} applied migration(s) are not in this checkout "
+                  "(from another branch):[/yellow] `dbshift sync` rolls them back with their stored downs",
+                  soft_wrap=True)
     if not result.sum_check.ok:
         out.print("[yellow]migrations/dbshift.sum is out of date:[/yellow] run `dbshift hash` and commit it")
     for m in result.out_of_order:

@@ -30,3 +30,27 @@ def check_command(
         sys.stdout.write(report.markdown())
     if not report.ok:
         raise typer.Exit(1)
+
+
+@app.command("sync")
+def sync_command(
+    ctx: typer.Context,
+    force: bool = typer.Option(False, "--force", help="Run downs that drop or delete data (a backup is taken first)."),
+    allow_out_of_order: bool = typer.Option(False, "--allow-out-of-order",
+                                            help="Also apply pending migrations older than the newest applied one."),
+) -> None:
+    """After a branch switch: roll back migrations not in this checkout (stored downs), apply pending ones."""
+    from dbshift.teams.sync import sync
+
+    state = ctx.obj
+    result = sync(state.project(), force=force, allow_out_of_order=allow_out_of_order)
+    if state.json:
+        print_json(result.as_json())
+        return
+    out = console()
+    for step in result.reverted:
+        out.print(f"reverted {escape(step.migration.label)} (from another branch)")
+    for step in result.applied:
+        out.print(f"applied {escape(step.migration.label)}")
+    if not result.reverted and not result.applied:
+        out.print("nothing to do: the database matches this checkout")
