@@ -124,3 +124,23 @@ def test_a_python_migration_from_another_branch_rolls_back_from_its_stored_sourc
     assert done.returncode == 0, done.output
     with repo.project.connect(readonly=True) as db:
         assert sorted(t for t in db.user_tables() if not t.startswith("dbshift")) == ["base"]
+
+
+def test_sync_refuses_before_rolling_back_when_this_checkout_would_apply_out_of_order(two_branches):
+    repo, root = two_branches, str(two_branches.root)
+    repo.project.apply()
+    repo.git("checkout", "-q", "main")
+    repo.migration(20260101120000, "add_tags", "CREATE TABLE tags (id INTEGER);", "DROP TABLE tags;")
+    repo.migration(20260104000000, "add_orders", "CREATE TABLE orders (id INTEGER);", "DROP TABLE orders;")
+    repo.commit("tags and orders on main")
+    with repo.project.connect() as db:  # orders was applied by a teammate's build of main, tags not yet
+        db.execute("CREATE TABLE orders (id INTEGER)")
+        db.execute("INSERT INTO dbshift_history (version, name, checksum, status, applied_at) "
+                   "VALUES (20260104000000, 'add_orders', ?, 'applied', 'now')",
+                   (repo.project.migrations()[-1].checksum,))
+        db.commit()
+    before = repo.project.status().applied
+    result = run_dbshift("-C", root, "sync", "--force")
+    assert result.returncode == 3 and is_one_error_with_hint(result), result.output
+    assert "20260101120000_add_tags.sql is older than the newest applied migration" in result.stderr
+    assert [a.version for a in repo.project.status().applied] == [a.version for a in before]

@@ -63,7 +63,9 @@ def sync(project, force: bool = False, allow_out_of_order: bool = False) -> Sync
             history.ensure_tables()
         status = project._status(migrations, history.applied())
         project._refuse_unsafe_state(status)
-        plan = [stored_migration(row) for row in foreign_migrations(status)]
+        foreign = foreign_migrations(status)
+        plan = [stored_migration(row) for row in foreign]
+        _refuse_out_of_order_after(project, migrations, history.applied(), foreign, allow_out_of_order)
         if plan:
             project._preflight(db, True, "sync")
             project._confirm_lossy_downs(db, plan, force)
@@ -73,3 +75,13 @@ def sync(project, force: bool = False, allow_out_of_order: bool = False) -> Sync
     applied = project.apply(allow_out_of_order=allow_out_of_order)
     result.applied, result.backups = applied.steps, result.backups + applied.backups
     return result
+
+
+def _refuse_out_of_order_after(project, migrations, applied: dict, foreign: list, allowed: bool) -> None:
+    """Refuse before rolling anything back when the apply that follows would be refused."""
+    from dbshift.migrations import out_of_order
+    from dbshift.project import _refuse_out_of_order
+
+    remaining = {v: a for v, a in applied.items() if v not in {f.version for f in foreign}}
+    status = project._status(migrations, remaining)
+    _refuse_out_of_order(status, out_of_order(migrations, remaining), allowed or project.config.out_of_order)
