@@ -54,3 +54,19 @@ def sync_command(
         out.print(f"applied {escape(step.migration.label)}")
     if not result.reverted and not result.applied:
         out.print("nothing to do: the database matches this checkout")
+
+
+@app.command("baseline")
+def baseline_command(
+    ctx: typer.Context,
+    version: str = typer.Option(None, "--version", help="The baseline's version (default: now)."),
+) -> None:
+    """Adopt an existing database: write its schema as a baseline migration and record it, running nothing."""
+    from dbshift.teams.baseline import baseline
+
+    state = ctx.obj
+    path, number = baseline(state.project(), version)
+    if state.json:
+        print_json({"path": str(path), "version": number})
+    else:
+        console().print(f"wrote {escape(str(path))} and recorded it as applied (version {number}); nothing ran")
