@@ -42,8 +42,8 @@ class AppliedMigration:
     stored_down: dict | None = None
 
     def as_json(self) -> dict:
-        """A JSON-friendly dict."""
-        return dict(self.__dict__)
+        """A JSON-friendly dict (``stored_down``: whether the file is kept, not its whole text)."""
+        return {**self.__dict__, "stored_down": self.stored_down is not None}
 
 
 @dataclass
