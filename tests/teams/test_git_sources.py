@@ -71,3 +71,21 @@ def test_a_python_migration_at_a_revision_runs_from_its_committed_text(repo):
     result = run_dbshift("-C", str(repo.root), "--json", "inspect", "--source", "git:HEAD", "--format", "json")
     assert result.returncode == 0, result.output
     assert [t["name"] for t in json.loads(result.stdout)["tables"]] == ["made_by_python"]
+
+
+def test_a_project_in_a_subfolder_of_the_repository_reads_its_own_folder(tmp_path, monkeypatch):
+    import subprocess
+
+    from dbshift import Project
+    from conftest import write_migration
+
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    project = Project.init(tmp_path / "app", "sqlite:///app.db")
+    write_migration(project, 20260101000000, "add_items", "CREATE TABLE items (id INTEGER PRIMARY KEY, sku TEXT);",
+                    "DROP TABLE items;")
+    project.hash()
+    for args in (["init", "-q"], ["add", "-A"], ["-c", "user.email=a@b", "-c", "user.name=a", "commit", "-q", "-m", "x"]):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+    result = run_dbshift("-C", str(tmp_path / "app"), "--json", "inspect", "--source", "git:HEAD", "--format", "json")
+    assert result.returncode == 0, result.output
+    assert [c["name"] for c in json.loads(result.stdout)["tables"][0]["columns"]] == ["id", "sku"]
