@@ -7,6 +7,7 @@ bring the base back, ``dbshift.sum`` must be current and none may be older than 
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 
 from dbshift import sumfile
@@ -137,21 +138,23 @@ def _run_in_scratch(project, base_migrations, added, schema_file: str) -> list[F
     return findings
 
 
-def _scratch(project, dialect: str):
-    import contextlib
+@contextlib.contextmanager
+def _server(project):
+    """The server scratch databases are made on: the project's, or None for a database file
+    (its scratch is in memory, so CI needs no database file)."""
+    if project.config.require_url().path is not None:
+        yield None
+        return
+    with project.connect(readonly=True) as server:
+        yield server
 
+
+@contextlib.contextmanager
+def _scratch(project, dialect: str):
     from dbshift.schema import sources
 
-    @contextlib.contextmanager
-    def opened():
-        if dialect == "sqlite":
-            with sources.scratch_database(dialect) as db:
-                yield db
-            return
-        with project.connect(readonly=True) as server, sources.scratch_database(dialect, server) as db:
-            yield db
-
-    return opened()
+    with _server(project) as server, sources.scratch_database(dialect, server) as db:
+        yield db
 
 
 def _matches_schema_file(project, after, dialect: str, schema_file: str) -> Finding:
@@ -160,11 +163,8 @@ def _matches_schema_file(project, after, dialect: str, schema_file: str) -> Find
     path = project.config.root / schema_file
     if not path.is_file():
         return Finding("matches schema.sql", True, f"no {schema_file} in this project: not compared")
-    if dialect == "sqlite":
-        desired = sources.schema_from_file(path, dialect)
-    else:
-        with project.connect(readonly=True) as server:
-            desired = sources.schema_from_file(path, dialect, server)
+    with _server(project) as server:
+        desired = sources.schema_from_file(path, dialect, server)
     return _same("matches schema.sql", after, desired, dialect,
                  f"the migrations give exactly {schema_file}", f"the migrations do not give {schema_file}")
 
