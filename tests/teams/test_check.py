@@ -98,3 +98,17 @@ def test_without_a_default_branch_it_says_how_to_pass_base(repo):
     result = run_dbshift("-C", str(repo.root), "check")
     assert result.returncode == 2 and is_one_error_with_hint(result), result.output
     assert "--base" in result.stderr
+
+
+def test_a_base_whose_migrations_fail_is_reported_not_crashed(repo):
+    repo.migration(20260101000000, "broken", "CREATE TABLE broken (;", "DROP TABLE broken;")
+    repo.commit("broken on main")
+    repo.git("checkout", "-q", "-b", "feature")
+    result, report = _check(repo)
+    assert result.returncode == 1
+    assert _failed(report) == {"base migrations apply"}
+
+
+def test_an_unknown_format_is_a_usage_error(feature_branch):
+    result = run_dbshift("-C", str(feature_branch.root), "check", "--format", "html")
+    assert result.returncode == 2 and is_one_error_with_hint(result), result.output

@@ -125,7 +125,10 @@ def _run_in_scratch(project, base_migrations, added, schema_file: str) -> list[F
         history = History(db)
         history.ensure_tables()
         runner = Runner(db, history)
-        runner.apply(base_migrations)
+        try:
+            runner.apply(base_migrations)
+        except DbshiftError as exc:
+            return [Finding("base migrations apply", False, exc.message)]
         base_schema = sources.inspect_database(db)
         ordered = order_for_apply(added)
         try:
