@@ -144,3 +144,14 @@ def test_sync_refuses_before_rolling_back_when_this_checkout_would_apply_out_of_
     assert result.returncode == 3 and is_one_error_with_hint(result), result.output
     assert "20260101120000_add_tags.sql is older than the newest applied migration" in result.stderr
     assert [a.version for a in repo.project.status().applied] == [a.version for a in before]
+
+
+def test_repair_keeps_the_stored_file_in_step_with_the_accepted_edit(project):
+    from conftest import write_migration
+
+    path = write_migration(project, 20260101000000, "t", "CREATE TABLE t (id INTEGER);", "DROP TABLE t;")
+    project.hash()
+    project.apply()
+    path.write_text(path.read_text().replace("DROP TABLE t;", "DROP TABLE IF EXISTS t;"))
+    project.repair()
+    assert project.status().applied[0].stored_down["text"] == path.read_text()
