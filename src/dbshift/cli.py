@@ -36,6 +36,7 @@ COMMAND_MODULES = [
     "dbshift.commands.safety",
     "dbshift.commands.draft",
     "dbshift.commands.lint",
+    "dbshift.commands.teams",
 ]
 
 
@@ -98,6 +99,10 @@ def _command_name(args: list[str]) -> str | None:
     return None
 
 
+#: Options a command has of its own under a global option's name (after the command, they are its).
+COMMAND_OWN_OPTIONS = {"baseline": {"--version"}}
+
+
 def hoist_global_options(argv: list[str]) -> list[str]:
     """Move global options written after the command name in front of it."""
     front, rest = [], []
@@ -108,7 +113,10 @@ def hoist_global_options(argv: list[str]) -> list[str]:
         if arg == "--":
             rest.extend(argv[index:])
             break
-        if name in GLOBAL_OPTIONS:
+        command = next((a for a in rest if not a.startswith("-")), None)
+        if name in COMMAND_OWN_OPTIONS.get(command, ()):
+            rest.append(arg)
+        elif name in GLOBAL_OPTIONS:
             front.append(arg)
             if "=" not in arg and index + 1 < len(argv):
                 front.append(argv[index + 1])

@@ -53,6 +53,8 @@ class Config:
     config_file: Path | None = None
     #: The ``[lint]`` table as written (checked by :class:`dbshift.lint.LintSettings`).
     lint: dict = field(default_factory=dict)
+    #: ``[migrations] out_of_order = true``: apply a pending migration older than the newest applied one.
+    out_of_order: bool = False
 
     def require_url(self) -> DatabaseURL:
         """The database URL, or a clear error when none is configured."""
@@ -110,6 +112,7 @@ def load_config(
         environments=env_urls,
         config_file=config_file,
         lint=settings.table("lint"),
+        out_of_order=settings.flag("migrations", "out_of_order", False),
     )
 
 
@@ -184,6 +187,14 @@ class Settings:
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= maximum:
             raise ConfigError(f"{self.where(table, key)}: {key} = {value!r} is not a whole number from 0 to {maximum}",
                               hint=f"e.g. {key} = {default}")
+        return value
+
+    def flag(self, table: str, key: str, default: bool) -> bool:
+        """A true/false setting."""
+        value = self.table(table).get(key, default)
+        if not isinstance(value, bool):
+            raise ConfigError(f"{self.where(table, key)}: {key} = {value!r} must be true or false",
+                              hint=f"e.g. {key} = true")
         return value
 
     def lock_timeout(self, value) -> float:

@@ -41,10 +41,13 @@ class AppliedMigration:
     record: dict
     #: Values the up's loss checks counted that the down will not give back (None: no check ran).
     lost_values: int | None = None
+    #: The applied file as it was (``{"file": name, "text": text}``), so its down can run after the
+    #: file is gone (another branch checked out); None for rows written before dbshift kept it.
+    stored_down: dict | None = None
 
     def as_json(self) -> dict:
-        """A JSON-friendly dict."""
-        return dict(self.__dict__)
+        """A JSON-friendly dict (``stored_down``: whether the file is kept, not its whole text)."""
+        return {**self.__dict__, "stored_down": self.stored_down is not None}
 
 
 @dataclass
@@ -121,12 +124,14 @@ class History:
                 "version BIGINT NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL, "
                 "checksum VARCHAR(64) NOT NULL, status VARCHAR(16) NOT NULL, "
                 "applied_at VARCHAR(40) NOT NULL, duration_ms INTEGER, applied_by VARCHAR(255), "
-                "host VARCHAR(255), backup TEXT, record TEXT, lost_values BIGINT)"
+                "host VARCHAR(255), backup TEXT, record TEXT, lost_values BIGINT, stored_down TEXT)"
             )
-            self._has_lost_values = True
-        elif not self._has_lost_values:  # a history table written by an older dbshift
-            self.db.execute(f"ALTER TABLE {HISTORY_TABLE} ADD COLUMN lost_values BIGINT")
-            self._has_lost_values = True
+            self._columns.update({"lost_values", "stored_down"})
+        else:  # a history table written by an older dbshift gets the columns it lacks
+            for column, type_ in (("lost_values", "BIGINT"), ("stored_down", "TEXT")):
+                if column not in self._columns:
+                    self.db.execute(f"ALTER TABLE {HISTORY_TABLE} ADD COLUMN {column} {type_}")
+                    self._columns.add(column)
         if not self.db.table_exists(LOG_TABLE):
             self.db.execute(
                 f"CREATE TABLE {LOG_TABLE} (id {self.db.autoincrement_pk}, at VARCHAR(40) NOT NULL, "
@@ -135,12 +140,12 @@ class History:
             )
 
     @cached_property
-    def _has_lost_values(self) -> bool:
-        """The history table has the ``lost_values`` column (older dbshift versions wrote none)."""
+    def _columns(self) -> set[str]:
+        """The history table's columns (older dbshift versions wrote fewer), lower case."""
         cursor = self.db.connection.cursor()
         try:
             cursor.execute(f"SELECT * FROM {HISTORY_TABLE} WHERE 1 = 0")
-            return "lost_values" in [d[0].lower() for d in cursor.description]
+            return {d[0].lower() for d in cursor.description}
         finally:
             cursor.close()
 
@@ -148,18 +153,27 @@ class History:
         """All history rows by version (empty when the table does not exist yet)."""
         if not self.db.table_exists(HISTORY_TABLE):
             return {}
-        lost = "lost_values" if self._has_lost_values else "NULL"
+        lost = "lost_values" if "lost_values" in self._columns else "NULL"
+        stored = "stored_down" if "stored_down" in self._columns else "NULL"
         rows = self.db.execute(
             "SELECT version, name, checksum, status, applied_at, duration_ms, applied_by, host, backup, record, "
-            f"{lost} FROM {HISTORY_TABLE} ORDER BY version"
+            f"{lost}, {stored} FROM {HISTORY_TABLE} ORDER BY version"
         )
         return {
             int(row[0]): AppliedMigration(
                 int(row[0]), row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8],
                 json.loads(row[9]) if row[9] else {}, None if row[10] is None else int(row[10]),
+                stored_down=json.loads(row[11]) if row[11] else None,
             )
             for row in rows
         }
+
+    def store_down(self, version: int, file: str, text: str) -> None:
+        """Keep the applied file's text with its row, so its down can run once the file is gone."""
+        if "stored_down" in self._columns and text:
+            p = self.db.placeholder
+            self.db.execute(f"UPDATE {HISTORY_TABLE} SET stored_down = {p} WHERE version = {p}",
+                            (json.dumps({"file": file, "text": text}), version))
 
     def record(
         self,

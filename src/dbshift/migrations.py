@@ -51,6 +51,8 @@ class Migration:
     down_line: int = 0
     has_down: bool = False
     extras: dict = field(default_factory=dict)
+    #: The whole file's text (a Python migration from a git revision runs from it; sync stores it).
+    text: str = ""
 
     @property
     def label(self) -> str:
@@ -81,19 +83,99 @@ def parse_version(text: str) -> int:
     return int(text.replace("_", ""))
 
 
+class MigrationSource:
+    """Where migration files come from: their names and bytes (a folder, memory, a git revision).
+
+    ``names()`` lists the files of the migrations folder (the sum file included, when there is
+    one); ``read(name)`` gives a file's bytes, or None; ``origin(name)`` is how errors name it.
+    """
+
+    label = "migrations"
+
+    def names(self) -> list[str]:
+        """The file names in the folder, sorted."""
+        raise NotImplementedError
+
+    def read(self, name: str) -> bytes | None:
+        """The bytes of file ``name``, or None when there is no such file."""
+        raise NotImplementedError
+
+    def origin(self, name: str) -> Path:
+        """How messages name file ``name`` (a path, or ``git:REV:path``)."""
+        return Path(name)
+
+    def is_candidate(self, name: str) -> bool:
+        """Whether ``name`` is meant as a migration: starts with a digit, ends in .sql or .py."""
+        return name[:1].isdigit() and Path(name).suffix in (".sql", ".py")
+
+
+class DiskSource(MigrationSource):
+    """The migrations folder on disk (what dbshift reads by default)."""
+
+    def __init__(self, directory: Path):
+        self.directory = Path(directory)
+        self.label = str(directory)
+
+    def names(self) -> list[str]:
+        """The file names in the folder (none when there is no folder)."""
+        if not self.directory.is_dir():
+            return []
+        return sorted(p.name for p in self.directory.iterdir())
+
+    def read(self, name: str) -> bytes | None:
+        """A file's bytes, or None when it is missing."""
+        path = self.directory / name
+        return path.read_bytes() if path.is_file() else None
+
+    def origin(self, name: str) -> Path:
+        """The file's path."""
+        return self.directory / name
+
+    def is_candidate(self, name: str) -> bool:
+        """A migration-looking regular file (folders named like migrations are skipped)."""
+        return super().is_candidate(name) and (self.directory / name).is_file()
+
+
+class MemorySource(MigrationSource):
+    """Migration files held in memory: ``{name: bytes}`` (tests, git revisions read at once)."""
+
+    def __init__(self, files: dict[str, bytes], label: str = "memory", prefix: str = ""):
+        self.files = dict(files)
+        self.label = label
+        self.prefix = prefix
+
+    def names(self) -> list[str]:
+        """The file names, sorted."""
+        return sorted(self.files)
+
+    def read(self, name: str) -> bytes | None:
+        """A file's bytes, or None."""
+        return self.files.get(name)
+
+    def origin(self, name: str) -> Path:
+        """``prefix + name`` (e.g. ``git:HEAD~1:migrations/x.sql``)."""
+        return Path(self.prefix + name)
+
+
 def discover(directory: Path) -> list[Migration]:
     """All migrations in ``directory``, sorted by version, each parsed and checked."""
-    if not directory.is_dir():
-        return []
+    return discover_source(DiskSource(directory))
+
+
+def discover_source(source: MigrationSource) -> list[Migration]:
+    """All migrations of ``source``, sorted by version, each parsed and checked."""
     migrations: dict[int, Migration] = {}
-    for path in sorted(directory.iterdir()):
-        if not _looks_like_migration(path):
+    for name in source.names():
+        if not source.is_candidate(name):
             continue
-        migration = load_migration(path)
+        data = source.read(name)
+        if data is None:
+            continue
+        migration = parse_migration(name, data, source.origin(name))
         if migration.version in migrations:
             other = migrations[migration.version].path.name
             raise MigrationFileError(
-                f"{path.name}: duplicate version {migration.version} (also {other})",
+                f"{name}: duplicate version {migration.version} (also {other})",
                 hint="give one of them a new timestamp; versions must be unique",
             )
         migrations[migration.version] = migration
@@ -102,20 +184,32 @@ def discover(directory: Path) -> list[Migration]:
     return ordered
 
 
-def _looks_like_migration(path: Path) -> bool:
-    return path.is_file() and path.name[:1].isdigit() and path.suffix in (".sql", ".py")
-
-
 def load_migration(path: Path) -> Migration:
     """Parse one migration file; raise MigrationFileError naming the file and line."""
-    match = FILE_NAME.match(path.name)
+    path = Path(path)
+    if not FILE_NAME.match(path.name):
+        _bad_file_name(path)
+    return parse_migration(path.name, path.read_bytes(), path)
+
+
+def _bad_file_name(path: Path) -> None:
+    raise MigrationFileError(
+        f"{path}: file name does not fit YYYYMMDDHHMMSS_name.sql|py",
+        hint="rename it (e.g. 20261121093000_add_phone.sql) or move it out of the migrations folder",
+    )
+
+
+def parse_migration(name: str, data: bytes, path: Path | None = None) -> Migration:
+    """Parse migration ``name`` from its bytes; ``path`` is how errors name it (default: ``name``).
+
+    The same checks as for a file on disk: the name's form and timestamp, UTF-8 (a BOM dropped),
+    no NUL bytes, the sections and flags.
+    """
+    path = Path(name) if path is None else Path(path)
+    match = FILE_NAME.match(name)
     if not match:
-        raise MigrationFileError(
-            f"{path}: file name does not fit YYYYMMDDHHMMSS_name.sql|py",
-            hint="rename it (e.g. 20261121093000_add_phone.sql) or move it out of the migrations folder",
-        )
+        _bad_file_name(path)
     _check_timestamp(path, match["date"] + match["time"])
-    data = path.read_bytes()
     migration = Migration(
         version=int(match["date"] + match["time"]),
         name=match["name"],
@@ -124,6 +218,7 @@ def load_migration(path: Path) -> Migration:
         checksum=hashlib.sha256(data).hexdigest(),
     )
     text = migration_text(path, data)
+    migration.text = text
     if migration.kind == "sql":
         _parse_sql(migration, text)
     else:
@@ -364,6 +459,34 @@ def order_for_apply(pending: list[Migration]) -> list[Migration]:
         else:  # pragma: no cover - cycles are rejected by check_dependencies
             raise MigrationFileError("dependency cycle among pending migrations")
     return result
+
+
+def out_of_order(migrations: list[Migration], applied) -> list[Migration]:
+    """Pending migrations older than an applied one they do not depend on (a branch merged late).
+
+    A migration that declares ``depends`` on a newer one is meant to run after it, so that newer
+    one does not make it out of order.
+    """
+    by_version = {m.version: m for m in migrations}
+    late = []
+    for migration in migrations:
+        if migration.version in applied:
+            continue
+        newer = {v for v in applied if v > migration.version}
+        if newer - _all_dependencies(migration, by_version):
+            late.append(migration)
+    return late
+
+
+def _all_dependencies(migration: Migration, by_version: dict[int, Migration]) -> set[int]:
+    found: set[int] = set()
+    waiting = list(migration.depends)
+    while waiting:
+        version = waiting.pop()
+        if version not in found:
+            found.add(version)
+            waiting.extend(by_version[version].depends if version in by_version else ())
+    return found
 
 
 # -- writing new migrations -------------------------------------------------------------

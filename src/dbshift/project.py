@@ -23,7 +23,7 @@ from dbshift.errors import (
     UnknownVersionError,
 )
 from dbshift.history import APPLIED, RUNNING, AppliedMigration, History, LogEntry, current_version, lock_holder
-from dbshift.migrations import Migration, discover, order_for_apply, parse_version, write_template
+from dbshift.migrations import Migration, discover, order_for_apply, out_of_order, parse_version, write_template
 
 if TYPE_CHECKING:  # the runner and backups load only when something runs
     from dbshift.backup import BackupInfo
@@ -50,6 +50,8 @@ class Status:
     recovered: str | None = None
     #: False when the database is a SQLite file that does not exist yet (``apply`` creates it).
     database_exists: bool = True
+    #: Pending migrations older than the newest applied one (a branch merged after a newer one ran).
+    out_of_order: list[Migration] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -68,6 +70,7 @@ class Status:
             "dirty": [{"version": a.version, "name": a.name} for a in self.dirty],
             "recovered": self.recovered,
             "database_exists": self.database_exists,
+            "out_of_order": [{"version": m.version, "file": m.file} for m in self.out_of_order],
             "sum_file": {
                 "exists": self.sum_check.exists,
                 "up_to_date": self.sum_check.ok,
@@ -185,6 +188,7 @@ class Project:
 
     def _status(self, migrations: list[Migration], applied: dict[int, AppliedMigration]) -> Status:
         by_version = {m.version: m for m in migrations}
+        newest = current_version(applied)  # no migration can be out of order before any is applied
         return Status(
             url=self.config.require_url().masked(),
             current_version=current_version(applied),
@@ -194,6 +198,7 @@ class Project:
             missing_files=[a for v, a in applied.items() if v not in by_version],
             dirty=[a for a in applied.values() if a.status == RUNNING],
             sum_check=sumfile.check(self.config.migrations_dir, migrations),
+            out_of_order=out_of_order(migrations, applied) if newest else [],
         )
 
     def history(self, limit: int = 200) -> tuple[list[AppliedMigration], list[LogEntry]]:
@@ -203,8 +208,14 @@ class Project:
             return sorted(history.applied().values(), key=lambda a: a.version), history.log_entries(limit)
 
     # -- changing -------------------------------------------------------------------------
-    def apply(self, to: str | int | None = None, dry_run: bool = False, atomic: bool = False) -> RunResult:
-        """Apply pending migrations (up to version ``to``), each in its own transaction."""
+    def apply(self, to: str | int | None = None, dry_run: bool = False, atomic: bool = False,
+              allow_out_of_order: bool = False) -> RunResult:
+        """Apply pending migrations (up to version ``to``), each in its own transaction.
+
+        A pending migration older than the newest applied one is refused unless
+        ``allow_out_of_order`` (or ``out_of_order = true`` in dbshift.toml).
+        """
+        allow_out_of_order = allow_out_of_order or self.config.out_of_order
         migrations = self.migrations()
         target = self._target_version(to, migrations)
         from dbshift.runner import StepResult
@@ -214,6 +225,7 @@ class Project:
                 status = self._status(migrations, History(db).applied())
                 self._refuse_unsafe_state(status)
                 plan = self._apply_plan(status, target)
+                _refuse_out_of_order(status, plan, allow_out_of_order)
                 return RunResult([StepResult(m, "up", statements=_preview(db, m, "up"), dry_run=True) for m in plan], dry_run=True)
             with db.lock(self.config.lock_timeout, lock_holder()):
                 history = History(db)
@@ -222,6 +234,7 @@ class Project:
                 status = self._status(migrations, history.applied())
                 self._refuse_unsafe_state(status)
                 plan = self._apply_plan(status, target)
+                _refuse_out_of_order(status, plan, allow_out_of_order)
                 if plan:
                     self._preflight(db, any(m.risky or m.destructive for m in plan), "apply")
                 if atomic and not db.transactional_ddl:
@@ -312,12 +325,15 @@ class Project:
                 for migration in status.changed:
                     old = recorded[migration.version].checksum
                     history.set_checksum(migration.version, migration.checksum)
+                    history.store_down(migration.version, migration.file, migration.text)
                     history.log("repair", migration.version, migration.name, detail=f"checksum {old[:12]} -> {migration.checksum[:12]}")
                     actions.append(f"accepted the edited file {migration.file}")
                 for row in status.dirty:
                     if dirty == "applied":
                         checksum = by_version[row.version].checksum if row.version in by_version else row.checksum
                         history.record(row.version, row.name, checksum, APPLIED, row.duration_ms, row.backup)
+                        if row.version in by_version:
+                            history.store_down(row.version, by_version[row.version].file, by_version[row.version].text)
                     else:
                         history.remove(row.version)
                     history.log("repair", row.version, row.name, detail=f"dirty -> {dirty}")
@@ -589,6 +605,19 @@ class Project:
             f"refusing a lossy rollback: the down of {first.label} {what}"
             + (f" (and {len(lossy) - 1} more)" if len(lossy) > 1 else ""),
             hint="see `dbshift rollback-plan`; pass --force to run it (a backup is taken first); -y does not accept losing data",
+        )
+
+
+def _refuse_out_of_order(status: Status, plan: list[Migration], allowed: bool) -> None:
+    """Refuse to apply a migration older than the newest applied one, unless the user allows it."""
+    late = [m for m in status.out_of_order if m in plan]
+    if late and not allowed:
+        others = f" (and {len(late) - 1} more)" if len(late) > 1 else ""
+        raise SafetyRefusal(
+            f"{late[0].file} is older than the newest applied migration {status.current_version}{others}: "
+            "it would run out of order",
+            hint="check it does not conflict with the newer ones, then pass --allow-out-of-order "
+                 "(or set out_of_order = true under [migrations] in dbshift.toml)",
         )
 
 

@@ -164,6 +164,7 @@ class Runner:
             duration = _elapsed_ms(started)
             self.history.record(migration.version, migration.name, migration.checksum, APPLIED, duration, backup,
                                 record=lost.into(record), lost_values=lost.total)
+            self.history.store_down(migration.version, migration.file, migration.text)
             self.history.log("apply", migration.version, migration.name, detail=lost.detail, duration_ms=duration)
             self.db.commit()
         except BaseException as exc:
@@ -196,6 +197,7 @@ class Runner:
         with self.db.transaction():
             self.history.record(migration.version, migration.name, migration.checksum, APPLIED, duration, backup,
                                 record=lost.into(record), lost_values=lost.total)
+            self.history.store_down(migration.version, migration.file, migration.text)
             self.history.log("apply", migration.version, migration.name, detail=lost.detail, duration_ms=duration)
         self._finished(migration, "up", duration)
         lost.announce(self.on_event, migration)
@@ -221,6 +223,7 @@ class Runner:
                 duration = _elapsed_ms(started)
                 self.history.record(migration.version, migration.name, migration.checksum, APPLIED, duration, backup,
                                     record=lost.into(record), lost_values=lost.total)
+                self.history.store_down(migration.version, migration.file, migration.text)
                 self.history.log("apply", migration.version, migration.name,
                                  detail="; ".join(filter(None, ["atomic", lost.detail])), duration_ms=duration)
                 self._finished(migration, "up", duration)
@@ -447,12 +450,18 @@ class LostValues:
 def load_python_migration(migration: Migration):
     """Import a Python migration file as a fresh module."""
     import importlib.util
+    import types
+    from pathlib import Path
 
     module_name = f"dbshift_migration_{migration.version}"
-    spec = importlib.util.spec_from_file_location(module_name, migration.path)
-    module = importlib.util.module_from_spec(spec)
+    on_disk = Path(migration.path).is_file() or not migration.text  # else from a git revision or history
+    spec = importlib.util.spec_from_file_location(module_name, migration.path) if on_disk else None
+    module = importlib.util.module_from_spec(spec) if on_disk else types.ModuleType(module_name)
     try:
-        spec.loader.exec_module(module)
+        if on_disk:
+            spec.loader.exec_module(module)
+        else:
+            exec(compile(migration.text, str(migration.path), "exec"), module.__dict__)  # noqa: S102
     except Exception as exc:
         line = _line_in_file(exc, str(migration.path))
         raise MigrationFileError(f"{migration.path}:{line}: cannot import: {type(exc).__name__}: {_one_line(exc)}") from None

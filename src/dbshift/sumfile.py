@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dbshift.errors import MigrationFileError
-from dbshift.migrations import Migration
+from dbshift.migrations import DiskSource, Migration, MigrationSource
 
 SUM_NAME = "dbshift.sum"
 
@@ -47,15 +47,20 @@ def write(directory: Path, migrations: list[Migration]) -> Path:
     return path
 
 
-def read(directory: Path) -> dict[str, str] | None:
-    """``{file: sha256}`` from ``dbshift.sum``, or None when there is none.
+def _as_source(where: Path | MigrationSource) -> MigrationSource:
+    return where if isinstance(where, MigrationSource) else DiskSource(Path(where))
+
+
+def read(where: Path | MigrationSource) -> dict[str, str] | None:
+    """``{file: sha256}`` from ``dbshift.sum`` of a folder or a source, or None when there is none.
 
     A sum file whose total does not match its lines (a hand-resolved merge) is an error.
     """
-    path = directory / SUM_NAME
-    if not path.exists():
+    source = _as_source(where)
+    data = source.read(SUM_NAME)
+    if data is None:
         return None
-    data = path.read_bytes()
+    path = source.origin(SUM_NAME)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -88,9 +93,9 @@ def read(directory: Path) -> dict[str, str] | None:
     return entries
 
 
-def check(directory: Path, migrations: list[Migration]) -> SumCheck:
-    """Compare the files with ``dbshift.sum``."""
-    entries = read(directory)
+def check(where: Path | MigrationSource, migrations: list[Migration]) -> SumCheck:
+    """Compare the files with ``dbshift.sum`` of a folder or a source."""
+    entries = read(where)
     if entries is None:
         return SumCheck(False, [], [m.file for m in migrations], [])
     files = {m.file: m.checksum for m in migrations}

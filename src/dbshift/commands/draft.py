@@ -9,8 +9,8 @@ import typer
 from dbshift.cli import app
 from dbshift.commands import console, print_json, table
 
-FROM_HELP = "Schema to start from: migrations (default), db, a .sql file or a database URL."
-TO_HELP = "Desired schema: schema.sql (default), db, migrations, another .sql file or a URL."
+FROM_HELP = "Schema to start from: migrations (default), db, a .sql file, a database URL, git:REV or git:REV:file.sql."
+TO_HELP = "Desired schema: schema.sql (default), db, migrations, another .sql file, a URL, git:REV or git:REV:file.sql."
 
 #: Options shared by `diff` and `plan`.
 RENAME_OPTION = typer.Option(None, "--rename", help="A rename: old_table=new_table or table.old=new (repeatable).")
@@ -123,7 +123,7 @@ def _render_notes(result) -> None:
 @app.command("inspect")
 def inspect_command(
     ctx: typer.Context,
-    source: str = typer.Option(None, "--source", "--from", help="db (default), migrations, a .sql file or a URL."),
+    source: str = typer.Option(None, "--source", "--from", help="db (default), migrations, a .sql file, a URL, git:REV or git:REV:file.sql."),
     fmt: str = typer.Option("sql", "--format", "-f", help="sql, json or mermaid."),
 ) -> None:
     """Print a schema as SQL, JSON or a Mermaid ER diagram."""

@@ -116,8 +116,15 @@ def _render_status(result, recent: int | None) -> None:
         out.print(f"[yellow]recovered:[/yellow] {result.recovered}")
     for a in result.missing_files:
         out.print(f"[yellow]applied but no file:[/yellow] {a.version}_{escape(a.name)}")
+    if result.missing_files:
+        out.print(f"[yellow]{len(result.missing_files)} applied migration(s) are not in this checkout "
+                  "(from another branch):[/yellow] `dbshift sync` rolls them back with their stored downs",
+                  soft_wrap=True)
     if not result.sum_check.ok:
         out.print("[yellow]migrations/dbshift.sum is out of date:[/yellow] run `dbshift hash` and commit it")
+    for m in result.out_of_order:
+        out.print(f"[yellow]out of order:[/yellow] {escape(m.file)} is older than the newest applied "
+                  f"{result.current_version} (`dbshift apply --allow-out-of-order` applies it)", soft_wrap=True)
     out.print(f"{len(result.pending)} pending")
 
 
@@ -142,10 +149,12 @@ def apply(
     to: str = typer.Option(None, "--to", help="Apply up to and including this version."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the SQL; change nothing."),
     atomic: bool = typer.Option(False, "--atomic", help="All pending migrations in one transaction."),
+    allow_out_of_order: bool = typer.Option(False, "--allow-out-of-order",
+                                            help="Also apply pending migrations older than the newest applied one."),
 ) -> None:
     """Apply pending migrations, each in its own transaction with its history row."""
     state = _state(ctx)
-    result = state.project().apply(to=to, dry_run=dry_run, atomic=atomic)
+    result = state.project().apply(to=to, dry_run=dry_run, atomic=atomic, allow_out_of_order=allow_out_of_order)
     _render_run(state, result, "applied", "nothing to apply: the database is up to date")
 
 

@@ -46,7 +46,8 @@ class Draft:
 
 
 def load_source(project, spec: str | None, default: str) -> tuple[str, Schema]:
-    """The schema a ``--from``/``--to`` value names: ``db``, ``migrations``, a ``.sql`` path or a URL."""
+    """The schema a ``--from``/``--to`` value names: ``db``, ``migrations``, a ``.sql`` path, a URL,
+    ``git:REV`` (the migrations at a revision) or ``git:REV:path.sql``."""
     spec = spec or default
     dialect = project.config.require_url().dialect
     if spec in sources.LIVE:
@@ -57,6 +58,11 @@ def load_source(project, spec: str | None, default: str) -> tuple[str, Schema]:
     if spec in sources.MIGRATIONS:
         with _server(project, dialect) as server:
             return spec, sources.schema_from_migrations(project.migrations(), dialect, server)
+    if spec.startswith("git:"):  # the migrations' end state, or a file, at a git revision
+        from dbshift.teams.gitsource import schema_at
+
+        with _server(project, dialect) as server:
+            return spec, schema_at(project, spec, dialect, server)
     path = Path(spec)
     path = path if path.is_absolute() else project.config.root / path
     with _server(project, dialect) as server:

@@ -1,0 +1,72 @@
+"""Commands for teams in git: check (CI), sync (branch switching)."""
+
+from __future__ import annotations
+
+import typer
+
+from dbshift.cli import app
+from dbshift.commands import console, escape, print_json
+
+
+@app.command("check")
+def check_command(
+    ctx: typer.Context,
+    base: str = typer.Option(None, "--base", help="Revision to compare with (default: merge base with main/master)."),
+    fmt: str = typer.Option("markdown", "--format", "-f", help="markdown or json."),
+) -> None:
+    """CI check: new migrations fit the base, give schema.sql, their downs restore the base, sum current."""
+    from dbshift.errors import ConfigError
+    from dbshift.teams.check import check
+
+    if fmt not in ("markdown", "json"):
+        raise ConfigError(f"--format {fmt}: not a report format", hint="use --format markdown or --format json")
+    state = ctx.obj
+    report = check(state.project(quiet=True), base)
+    if state.json or fmt == "json":
+        print_json(report.as_json())
+    else:
+        import sys
+
+        sys.stdout.write(report.markdown())
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command("sync")
+def sync_command(
+    ctx: typer.Context,
+    force: bool = typer.Option(False, "--force", help="Run downs that drop or delete data (a backup is taken first)."),
+    allow_out_of_order: bool = typer.Option(False, "--allow-out-of-order",
+                                            help="Also apply pending migrations older than the newest applied one."),
+) -> None:
+    """After a branch switch: roll back migrations not in this checkout (stored downs), apply pending ones."""
+    from dbshift.teams.sync import sync
+
+    state = ctx.obj
+    result = sync(state.project(), force=force, allow_out_of_order=allow_out_of_order)
+    if state.json:
+        print_json(result.as_json())
+        return
+    out = console()
+    for step in result.reverted:
+        out.print(f"reverted {escape(step.migration.label)} (from another branch)")
+    for step in result.applied:
+        out.print(f"applied {escape(step.migration.label)}")
+    if not result.reverted and not result.applied:
+        out.print("nothing to do: the database matches this checkout")
+
+
+@app.command("baseline")
+def baseline_command(
+    ctx: typer.Context,
+    version: str = typer.Option(None, "--version", help="The baseline's version (default: now)."),
+) -> None:
+    """Adopt an existing database: write its schema as a baseline migration and record it, running nothing."""
+    from dbshift.teams.baseline import baseline
+
+    state = ctx.obj
+    path, number = baseline(state.project(), version)
+    if state.json:
+        print_json({"path": str(path), "version": number})
+    else:
+        console().print(f"wrote {escape(str(path))} and recorded it as applied (version {number}); nothing ran")

@@ -1,0 +1,1 @@
+"""Teams in git: migrations and schemas at any revision, CI checks, branch switching."""
