@@ -17,9 +17,11 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "dbshift"
 LAYERS = {
     "dbshift.cli": 7, "dbshift.commands": 7, "dbshift.__main__": 7, "dbshift.demo": 7,
     "dbshift.project": 6,
+    # Teams orchestrate a Project (sync rolls back and applies under its lock, with its safety rules).
+    "dbshift.teams": 6,
     "dbshift.drafting": 5, "dbshift.safety": 5, "dbshift.backup": 5, "dbshift.runner": 5, "dbshift.history": 5,
     "dbshift.migrations": 5, "dbshift.sumfile": 5, "dbshift.config": 5, "dbshift.lint": 5,
-    "dbshift.gitignore": 5, "dbshift.teams": 5, "dbshift.interrupts": 5,
+    "dbshift.gitignore": 5, "dbshift.interrupts": 5, "dbshift.teams.gitsource": 5,
     "dbshift.planners": 4, "dbshift.inspectors": 4,
     "dbshift.schema": 3, "dbshift.analysis": 3,
     "dbshift.dialects": 2,

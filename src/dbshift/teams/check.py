@@ -187,9 +187,9 @@ def _downs_restore(runner, ordered, base_schema, dialect: str, db) -> Finding:
 
 
 def _same(check_name: str, actual, expected, dialect: str, ok_text: str, bad_text: str) -> Finding:
-    from dbshift.drafting.draft import describe, draft_schemas
+    from dbshift.drafting.draft import draft_schemas, plan_description
 
     difference = draft_schemas(actual, expected, dialect)
     if difference.empty:
         return Finding(check_name, True, ok_text)
-    return Finding(check_name, False, f"{bad_text}: still needed: {describe(difference.plan)}")
+    return Finding(check_name, False, f"{bad_text}: still needed: {plan_description(difference.plan)}")
