@@ -26,7 +26,7 @@ from dbshift.errors import ConfigError
 from dbshift.inspectors import inspect
 from dbshift.drafting.draft import draft_schemas
 from dbshift.urls import parse_url
-from value_oracle import differences, fill_schema, snapshot
+from value_oracle import count_changed_values, differences, fill_schema, snapshot
 
 NAME = r'(?:"([^"]+)"|`([^`]+)`|(\w+))'
 RENAMED_TABLE = re.compile(r"CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(?:\w+\.)?" + NAME + r"[^\n]*@renamed\s+from=" + NAME,
@@ -54,7 +54,8 @@ class Outcome:
     """Counts and reasons of one corpus run."""
 
     passed: list[str] = field(default_factory=list)
-    #: Up verified; the down is declared lossy by the plan (and did not restore everything).
+    #: Up verified; the down is declared lossy by the plan, or its loss checks counted the values
+    #: that did not come back (and at least as many as did not).
     lossy_down: dict[str, str] = field(default_factory=dict)
     #: Everything reached except where PostgreSQL put a column (it appends, it cannot reorder).
     column_order: dict[str, str] = field(default_factory=dict)
@@ -130,9 +131,11 @@ class Workbench:
         try:
             draft = draft_schemas(current, desired, dialect, renames=rename_hints(desired_sql), live=_Live(self.target))
         except ConfigError as refusal:
-            if "--default" not in (refusal.hint or ""):
+            if "--default" not in (refusal.hint or "") and "--reverse" not in (refusal.hint or ""):
                 raise
             raise NeedsValue(str(refusal)) from None
+        # What the runner records before the up: the values the down will not give back.
+        counted = sum(int(self.target.execute(check)[0][0] or 0) for check in draft.plan.loss_checks())
         try:
             run(self.target, draft.plan.up_statements(), "up")
         except UpFailed as failure:
@@ -147,7 +150,12 @@ class Workbench:
             order.append(f"up: {first_difference(after_up, desired)}")
         else:
             assert after_up == desired, f"up did not reach desired: {first_difference(after_up, desired)}"
-        run(self.target, draft.plan.down_statements(), "down")
+        try:
+            run(self.target, draft.plan.down_statements(), "down")
+        except AssertionError as failure:
+            if counted:  # the rollback is refused without --force, naming the count; forced, it stops here
+                raise LossyDown(f"the loss checks counted {counted} value(s); the down stops on them: {failure}")
+            raise
         after_down = inspect(self.target)
         if after_down != current and any(op.lossy_reverse for op in draft.plan.operations):
             raise LossyDown("; ".join(op.lossy_reverse for op in draft.plan.operations if op.lossy_reverse))
@@ -155,9 +163,15 @@ class Workbench:
             order.append(f"down: {first_difference(after_down, current)}")
         else:
             assert after_down == current, f"down did not get back to current: {first_difference(after_down, current)}"
-        lost = differences(before, snapshot(self.target))
+        after = snapshot(self.target)
+        lost = differences(before, after)
         if lost and draft.plan.destructive:
             raise LossyDown("values did not all come back, as the plan says: " + "; ".join(lost)[:300])
+        if lost and counted:
+            changed = count_changed_values(before, after)
+            assert changed <= counted, (f"the loss checks counted {counted} value(s) but {changed} row(s) changed: "
+                                        + "; ".join(lost))
+            raise LossyDown(f"the loss checks counted {counted} value(s) that do not come back, and they did not")
         assert not lost, "values did not come back, yet the down is not marked lossy: " + "; ".join(lost)
         if order:
             raise ColumnOrderOnly("; ".join(order))
@@ -423,7 +437,8 @@ Two outcomes are correct refusals, not run to the end and not counted as applica
 Two kinds of cases reach their schemas and are still not counted as passes:
 
 - **up-only**: the up is verified and the plan itself declares its down lossy (a dropped column comes back empty,
-  PostgreSQL cannot remove an enum value), and the down did not restore everything.
+  PostgreSQL cannot remove an enum value), or its loss checks counted, before the up, the values the down would
+  not give back (as `apply` records them and `rollback` names them), and the down did not restore everything.
 - **column order only**: everything matches except where PostgreSQL put a column. PostgreSQL appends an added
   column at the end and cannot move one; dbshift does not rewrite a table to reorder its columns (MySQL/MariaDB
   reorders with `MODIFY ... AFTER`).
