@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from dbshift.dialects.mysql import split_mysql_script  # noqa: E402
+from dbshift.dialects.mysql_script import split_mysql_script  # noqa: E402
 from dbshift.dialects.postgresql import split_postgresql_script  # noqa: E402
 from dbshift.dialects.sqlite import split_sqlite_script  # noqa: E402
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from dbshift.dialects.mysql import split_mysql_script
+from dbshift.dialects.mysql_script import split_mysql_script
 from dbshift.dialects.postgresql import split_postgresql_script
 from dbshift.dialects.sqlite import split_sqlite_script
 

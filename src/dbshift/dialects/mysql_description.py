@@ -12,7 +12,7 @@ class MySQLDescription(DialectDescription):
     database_class = "dbshift.dialects.mysql:MySQLDatabase"
     inspector = "dbshift.inspectors.mysql:inspect_database"
     planner = "dbshift.planners.mysql"
-    splitter = "dbshift.dialects.mysql:split_mysql_script"
+    splitter = "dbshift.dialects.mysql_script:split_mysql_script"
     #: Column and index names ignore case; table, view and trigger names follow
     #: ``lower_case_table_names``: 0 (Linux) compares them exactly and 1 stores them in lower case,
     #: so an exact comparison is right for both (2: see ``Schema.names``).
