@@ -36,6 +36,21 @@ ALWAYS_PAIRS = {
 }
 
 
+#: PostgreSQL's own types, as the inspector names them (upper case, without arguments or []).
+BUILT_IN = set(INTEGERS) | set(FLOAT_DIGITS) | {
+    "NUMERIC", "MONEY", "TEXT", "CHARACTER VARYING", "CHARACTER", "\"CHAR\"", "NAME", "CITEXT", "BOOLEAN", "BYTEA",
+    "DATE", "TIME WITHOUT TIME ZONE", "TIME WITH TIME ZONE", "TIMESTAMP WITHOUT TIME ZONE",
+    "TIMESTAMP WITH TIME ZONE", "INTERVAL", "JSON", "JSONB", "UUID", "XML", "INET", "CIDR", "MACADDR", "MACADDR8",
+    "BIT", "BIT VARYING", "TSVECTOR", "TSQUERY", "POINT", "LINE", "LSEG", "BOX", "PATH", "POLYGON", "CIRCLE",
+    "OID", "INT4RANGE", "INT8RANGE", "NUMRANGE", "TSRANGE", "TSTZRANGE", "DATERANGE",
+}
+
+
+def built_in(type_: str) -> bool:
+    """Whether ``type_`` is one of PostgreSQL's own types (else an enum, a domain, a composite...)."""
+    return _split(type_.upper().removesuffix("[]"))[0] in BUILT_IN
+
+
 def _split(type_: str) -> tuple[str, list[int]]:
     """``NUMERIC(12,2)`` -> (``NUMERIC``, [12, 2]); ``CHARACTER VARYING(10)`` -> (``CHARACTER VARYING``, [10])."""
     match = re.fullmatch(r"([A-Z ]+?)\s*\(([-\d, ]+)\)(.*)", type_)
@@ -47,6 +62,11 @@ def _split(type_: str) -> tuple[str, list[int]]:
 def cast_verdict(old: str, new: str) -> tuple[str, str]:
     """(ALWAYS | NEVER | DATA, why) for ``ALTER COLUMN TYPE new USING col::new`` followed by the way back."""
     if old == new:
+        return ALWAYS, ""
+    if not built_in(old) or not built_in(new):
+        # An enum or a domain takes a value only as itself (a label, a checked value), or the up
+        # fails; it reads back as the same text. (A type the migration creates cannot be named in a
+        # check that runs before it anyway.)
         return ALWAYS, ""
     (old_base, old_args), (new_base, new_args) = _split(old), _split(new)
     if old_base in ("JSONB", "JSON") and new_base in FROM_JSON_ONLY:
@@ -113,8 +133,8 @@ def _new_row(change: d.AlterTable, cast) -> list[str]:
     parts = ["ctid AS dbshift_row"]
     for column in change.new.columns:
         value, source = change.up_values.get(column.name), change.sources.get(column.name)
-        if column.generated is not None or (value is None and source is None):
-            continue
+        if column.generated is not None or (value is None and source is None) or not built_in(column.type):
+            continue  # (a type the migration creates does not exist yet when the check runs)
         if value is None:
             before = old_columns[source]
             value = quote(source) if before.type == column.type else cast(quote(source), before.type, column.type)
