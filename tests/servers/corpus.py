@@ -135,7 +135,13 @@ class Workbench:
                 raise
             raise NeedsValue(str(refusal)) from None
         # What the runner records before the up: the values the down will not give back.
-        counted = sum(int(self.target.execute(check)[0][0] or 0) for check in draft.plan.loss_checks())
+        try:
+            counted = sum(int(self.target.execute(check)[0][0] or 0) for check in draft.plan.loss_checks())
+        except Exception as exc:  # noqa: BLE001 - as in the runner: the migration stops before its up
+            if not self.target.is_driver_error(exc):
+                raise
+            self.target.rollback()
+            raise RefusedByRows(f"a loss check failed on these rows: {self.target.describe_error(exc)}") from None
         try:
             run(self.target, draft.plan.up_statements(), "up")
         except UpFailed as failure:
