@@ -20,7 +20,9 @@ def run_quiet(argv: list[str], cwd: Path, env: dict | None = None) -> None:
         raise SystemExit(f"{' '.join(argv)} failed in {cwd}:\n{proc.stdout}\n{proc.stderr}")
 
 
-def interleaved(jobs: dict[str, Callable[[], None]], rounds: int, setup: Callable[[str], None] | None = None) -> dict[str, list[float]]:
+def interleaved(
+    jobs: dict[str, Callable[[], None]], rounds: int, setup: Callable[[str], None] | None = None
+) -> dict[str, list[float]]:
     """Run every job once per round, in turn, so machine noise hits all of them alike."""
     times: dict[str, list[float]] = {name: [] for name in jobs}
     for _ in range(rounds):
@@ -39,6 +41,8 @@ def report(times: dict[str, list[float]], reference: str) -> str:
     lines = ["| what | median | min | max | ratio to " + reference + " |", "|---|---|---|---|---|"]
     for name, values in times.items():
         median = statistics.median(values)
-        lines.append(f"| {name} | {median * 1000:.1f} ms | {min(values) * 1000:.1f} ms | "
-                     f"{max(values) * 1000:.1f} ms | {median / ref:.2f}x |")
+        lines.append(
+            f"| {name} | {median * 1000:.1f} ms | {min(values) * 1000:.1f} ms | "
+            f"{max(values) * 1000:.1f} ms | {median / ref:.2f}x |"
+        )
     return "\n".join(lines)

@@ -38,7 +38,8 @@ def make_project(folder: Path) -> Path:
     for i in range(COUNT):
         version = 20260101000000 + (i // 60) * 100 + i % 60
         (migrations / f"{version}_table_{i}.sql").write_text(
-            f"-- migrate:up\n{UP.format(i=i)}\n-- migrate:down\nDROP TABLE t{i};\n")
+            f"-- migrate:up\n{UP.format(i=i)}\n-- migrate:down\nDROP TABLE t{i};\n"
+        )
     run_quiet([str(VENV_BIN / "dbshift"), "hash"], folder)
     return migrations
 

@@ -35,7 +35,9 @@ def sh(command: str, cwd: Path) -> None:
 def project(url: Path) -> Path:
     """A dbshift project folder whose database is ``url`` (keep every backup)."""
     FOLDER.mkdir(parents=True, exist_ok=True)
-    (FOLDER / "dbshift.toml").write_text(f'[database]\nurl = "sqlite:///{url}"\n\n[backups]\ndir = "backups"\nkeep = 0\n')
+    (FOLDER / "dbshift.toml").write_text(
+        f'[database]\nurl = "sqlite:///{url}"\n\n[backups]\ndir = "backups"\nkeep = 0\n'
+    )
     return FOLDER
 
 
@@ -52,10 +54,12 @@ def bench_backup(source: Path, rounds: int) -> str:
     jobs = {
         "sqlite3 .backup": lambda: sh(f"sqlite3 {source} '.backup peer/out.db'", folder),
         "sqlite3 .backup + integrity_check": lambda: sh(
-            f"sqlite3 {source} '.backup peer/out.db' && sqlite3 peer/out.db 'PRAGMA integrity_check'", folder),
+            f"sqlite3 {source} '.backup peer/out.db' && sqlite3 peer/out.db 'PRAGMA integrity_check'", folder
+        ),
         "dbshift backup": lambda: run_quiet([dbshift, "--json", "backup"], folder),
         "sqlite3 .backup + quick_check": lambda: sh(
-            f"sqlite3 {source} '.backup peer/out.db' && sqlite3 peer/out.db 'PRAGMA quick_check'", folder),
+            f"sqlite3 {source} '.backup peer/out.db' && sqlite3 peer/out.db 'PRAGMA quick_check'", folder
+        ),
         "dbshift automatic backup (quick_check, in-process)": lambda: automatic_backup(source, folder),
     }
     return report(interleaved(jobs, rounds, setup=lambda name: clean_outputs()), "sqlite3 .backup")
@@ -81,13 +85,17 @@ def bench_restore(source: Path, rounds: int) -> str:
     shutil.copyfile(source, target)
     folder = project(target)
     clean_outputs()
-    run_quiet([str(VENV_BIN / "dbshift"), "--json", "backup", "--out", str(FOLDER / "the-backup.sqlite3")], folder) \
-        if not (FOLDER / "the-backup.sqlite3").exists() else None
+    run_quiet(
+        [str(VENV_BIN / "dbshift"), "--json", "backup", "--out", str(FOLDER / "the-backup.sqlite3")], folder
+    ) if not (FOLDER / "the-backup.sqlite3").exists() else None
     backup = FOLDER / "the-backup.sqlite3"
     jobs = {
-        "cp + integrity_check": lambda: sh(f"cp {backup} {target} && sqlite3 {target} 'PRAGMA integrity_check'", folder),
+        "cp + integrity_check": lambda: sh(
+            f"cp {backup} {target} && sqlite3 {target} 'PRAGMA integrity_check'", folder
+        ),
         "cp + sync + integrity_check": lambda: sh(
-            f"cp {backup} {target} && sync {target} && sqlite3 {target} 'PRAGMA integrity_check'", folder),
+            f"cp {backup} {target} && sync {target} && sqlite3 {target} 'PRAGMA integrity_check'", folder
+        ),
         "dbshift restore": lambda: run_quiet([str(VENV_BIN / "dbshift"), "--json", "restore", str(backup)], folder),
     }
     return report(interleaved(jobs, rounds, setup=lambda name: clean_outputs()), "cp + integrity_check")

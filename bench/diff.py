@@ -68,7 +68,7 @@ for i in range({tables}):
     sa.Table(f"t{{i}}", metadata, *columns, *indexes)
 '''
 
-ENV_PY = '''\
+ENV_PY = """\
 from alembic import context
 from sqlalchemy import create_engine
 from models import metadata
@@ -78,7 +78,7 @@ with engine.connect() as connection:
     context.configure(connection=connection, target_metadata=metadata)
     with context.begin_transaction():
         context.run_migrations()
-'''
+"""
 
 
 def build() -> None:
@@ -97,9 +97,11 @@ def build() -> None:
     (alembic / "script.py.mako").write_text(
         '"""${message}"""\nrevision = ${repr(up_revision)}\ndown_revision = ${repr(down_revision)}\n'
         "from alembic import op\nimport sqlalchemy as sa\n\ndef upgrade():\n    ${upgrades if upgrades else 'pass'}\n\n"
-        "def downgrade():\n    ${downgrades if downgrades else 'pass'}\n")
+        "def downgrade():\n    ${downgrades if downgrades else 'pass'}\n"
+    )
     (ROOT / "alembic.ini").write_text(
-        "[alembic]\nscript_location = alembic\nprepend_sys_path = .\nsqlalchemy.url = sqlite:///app.db\n")
+        "[alembic]\nscript_location = alembic\nprepend_sys_path = .\nsqlalchemy.url = sqlite:///app.db\n"
+    )
 
 
 def dbshift_in_process() -> int:
@@ -112,8 +114,8 @@ def dbshift_in_process() -> int:
 def dbshift_like_alembic(desired):
     """Inspect the live database, diff and plan against a desired schema read beforehand
     (as Alembic's models are imported before compare_metadata is timed)."""
-    from dbshift.inspectors.sqlite import inspect_sqlite
     from dbshift.drafting.draft import draft_schemas
+    from dbshift.inspectors.sqlite import inspect_sqlite
 
     def run() -> int:
         conn = sqlite3.connect(ROOT / "app.db")
@@ -173,8 +175,10 @@ def main() -> None:
         "Alembic compare_metadata": alembic_compare(metadata),
     }
     times = interleaved(in_process, args.rounds)
-    print(f"{TABLES} tables (10 columns, 2 indexes, 1 foreign key each), {CHANGED} changed; "
-          f"{args.rounds} interleaved rounds\n\nIn-process:\n")
+    print(
+        f"{TABLES} tables (10 columns, 2 indexes, 1 foreign key each), {CHANGED} changed; "
+        f"{args.rounds} interleaved rounds\n\nIn-process:\n"
+    )
     print(report(times, "Alembic compare_metadata"))
 
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
@@ -185,9 +189,12 @@ def main() -> None:
             path.unlink()
 
     whole = {
-        "dbshift diff --from db": lambda: run_quiet([str(VENV_BIN / "dbshift"), "diff", "--from", "db", "--json"], ROOT, env),
+        "dbshift diff --from db": lambda: run_quiet(
+            [str(VENV_BIN / "dbshift"), "diff", "--from", "db", "--json"], ROOT, env
+        ),
         "alembic revision --autogenerate": lambda: run_quiet(
-            [str(VENV_BIN / "alembic"), "revision", "--autogenerate", "-m", "bench"], ROOT, env),
+            [str(VENV_BIN / "alembic"), "revision", "--autogenerate", "-m", "bench"], ROOT, env
+        ),
     }
     times = interleaved(whole, args.rounds, setup=clean)
     print("\nWhole processes:\n")

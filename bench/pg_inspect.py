@@ -171,9 +171,11 @@ def main() -> None:
             if not label.startswith("floor"):
                 assert job() == TABLES, label
         times = interleaved(in_process, args.rounds)
-        print(f"{TABLES} tables (10 columns, 2 indexes, 1 foreign key each) on PostgreSQL; "
-              f"{args.rounds} interleaved rounds\n\nIn-process (connect, inspect, close); "
-              f"the floor runs dbshift's {queries} catalog queries:\n")
+        print(
+            f"{TABLES} tables (10 columns, 2 indexes, 1 foreign key each) on PostgreSQL; "
+            f"{args.rounds} interleaved rounds\n\nIn-process (connect, inspect, close); "
+            f"the floor runs dbshift's {queries} catalog queries:\n"
+        )
         print(report(times, "schemainspect (psycopg2)"))
 
         script = root / "schemainspect_run.py"
@@ -182,9 +184,11 @@ def main() -> None:
         whole = {
             "python -c pass": lambda: run_quiet([sys.executable, "-c", "pass"], root, env),
             "dbshift inspect -f json": lambda: run_quiet(
-                [str(VENV_BIN / "dbshift"), "--db", url, "inspect", "-f", "json"], root, env),
+                [str(VENV_BIN / "dbshift"), "--db", url, "inspect", "-f", "json"], root, env
+            ),
             "schemainspect script (psycopg2)": lambda: run_quiet(
-                [sys.executable, str(script), sqlalchemy_url(url, "psycopg2")], root, env),
+                [sys.executable, str(script), sqlalchemy_url(url, "psycopg2")], root, env
+            ),
         }
         times = interleaved(whole, args.rounds)
         print("\nWhole processes:\n")

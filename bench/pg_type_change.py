@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 import uuid
 from pathlib import Path
@@ -115,22 +114,32 @@ def build(template_url: str, rows: int) -> Path:
     write_sql_migration(project.config.migrations_dir, "shop", INITIAL, "DROP TABLE orders;", version=20260101000000)
     project.hash()
     project.apply()
-    sql(template_url, f"INSERT INTO orders (id, user_id, amount_cents, status, created_at) "
-                      f"SELECT i, (i * 7919) % {USERS} + 1, (i * 104729) % 500000, "
-                      "(ARRAY['new', 'paid', 'shipped'])[i % 3 + 1], "
-                      f"timestamptz '2026-01-01' + (i % 365) * interval '1 day' FROM generate_series(1::bigint, {rows}) i")
+    sql(
+        template_url,
+        f"INSERT INTO orders (id, user_id, amount_cents, status, created_at) "
+        f"SELECT i, (i * 7919) % {USERS} + 1, (i * 104729) % 500000, "
+        "(ARRAY['new', 'paid', 'shipped'])[i % 3 + 1], "
+        f"timestamptz '2026-01-01' + (i % 365) * interval '1 day' FROM generate_series(1::bigint, {rows}) i",
+    )
     sql(template_url, "VACUUM (FREEZE, ANALYZE)")
     (ROOT / "project" / "schema.sql").write_text(DESIRED)
-    draft = project.diff("db", "schema.sql", name="amount_in_dollars",
-                         convert=["orders.amount_cents=amount_cents / 100.0"],
-                         reverse=["orders.amount_cents=(amount_cents * 100)::integer"])
+    draft = project.diff(
+        "db",
+        "schema.sql",
+        name="amount_in_dollars",
+        convert=["orders.amount_cents=amount_cents / 100.0"],
+        reverse=["orders.amount_cents=(amount_cents * 100)::integer"],
+    )
     return draft.path
 
 
 def check(url: str, label: str, rows: int) -> None:
     """Every tool must end with numeric(12,2) dollars, every row, the sum to the cent."""
-    kind = sql(url, "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
-                    "WHERE attrelid = 'orders'::regclass AND attname = 'amount_cents'")[0][0]
+    kind = sql(
+        url,
+        "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+        "WHERE attrelid = 'orders'::regclass AND attname = 'amount_cents'",
+    )[0][0]
     count, total = sql(url, "SELECT count(*), sum(amount_cents) FROM orders")[0]
     expected = sql(url, f"SELECT sum((i * 104729) % 500000) / 100.0 FROM generate_series(1::bigint, {rows}) i")[0][0]
     assert (kind, count, total) == ("numeric(12,2)", rows, expected), (label, kind, count, total, expected)
@@ -180,10 +189,13 @@ def main() -> None:
         jobs = {
             "hand-written ALTER (psql)": lambda: run_quiet(psql, ROOT, env),
             "dbshift: generated migration (runner)": lambda: run_quiet(
-                [python, str(runner_script), run_url, str(migration)], ROOT, env),
+                [python, str(runner_script), run_url, str(migration)], ROOT, env
+            ),
             "dbshift runner in-process (imports done)": runner_in_process,
             "dbshift apply": dbshift_apply,
-            "python + the runner's imports (psycopg too), no work": lambda: run_quiet([python, "-c", IMPORTS], ROOT, env),
+            "python + the runner's imports (psycopg too), no work": lambda: run_quiet(
+                [python, "-c", IMPORTS], ROOT, env
+            ),
         }
 
         def fresh(name: str) -> None:
@@ -201,11 +213,15 @@ def main() -> None:
                 times[name] += part[name]
                 if not name.startswith("python"):
                     check(run_url, name, args.rows)
-        print(f"orders: {args.rows:,} rows; {args.rounds} interleaved rounds, whole processes; "
-              f"{sql(SERVER, 'SHOW server_version')[0][0]}\n")
+        print(
+            f"orders: {args.rows:,} rows; {args.rounds} interleaved rounds, whole processes; "
+            f"{sql(SERVER, 'SHOW server_version')[0][0]}\n"
+        )
         print(report(times, "hand-written ALTER (psql)"))
-        print(f"\n`dbshift apply` took a backup first in {sum(1 for b in backups if b)} of {len(backups)} runs "
-              f"(files in backups/ after each run: {backups})")
+        print(
+            f"\n`dbshift apply` took a backup first in {sum(1 for b in backups if b)} of {len(backups)} runs "
+            f"(files in backups/ after each run: {backups})"
+        )
     finally:
         for name in (run, template):
             server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

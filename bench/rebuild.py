@@ -150,25 +150,32 @@ def build(orders: int) -> tuple[Path, Path]:
     shutil.rmtree(ROOT, ignore_errors=True)
     project_dir = ROOT / "project"
     project = Project.init(project_dir, "sqlite:///app.db")
-    write_sql_migration(project.config.migrations_dir, "shop", INITIAL, "DROP TABLE orders;\nDROP TABLE users;",
-                        version=20260101000000)
+    write_sql_migration(
+        project.config.migrations_dir, "shop", INITIAL, "DROP TABLE orders;\nDROP TABLE users;", version=20260101000000
+    )
     project.hash()
     project.apply()
     database = project_dir / "app.db"
     conn = sqlite3.connect(database)
     with conn:
-        conn.execute(f"WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {USERS}) "
-                     "INSERT INTO users SELECT i, 'user' || i || '@example.com' FROM s")
+        conn.execute(
+            f"WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {USERS}) "
+            "INSERT INTO users SELECT i, 'user' || i || '@example.com' FROM s"
+        )
         conn.execute(
             f"WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {orders}) "
             f"INSERT INTO orders SELECT i, (i * 7919) % {USERS} + 1, (i * 104729) % 500000, "
             "CASE i % 3 WHEN 0 THEN 'new' WHEN 1 THEN 'paid' ELSE 'shipped' END, "
-            "date('2026-01-01', '+' || (i % 365) || ' days') FROM s")
+            "date('2026-01-01', '+' || (i % 365) || ' days') FROM s"
+        )
     conn.close()
     (project_dir / "schema.sql").write_text(DESIRED)
-    draft = project.diff(name="orders_amount_in_dollars", renames=["orders.amount_cents=amount"],
-                         convert=["orders.amount=amount_cents / 100.0"],
-                         reverse=["orders.amount_cents=CAST(ROUND(amount * 100) AS INTEGER)"])
+    draft = project.diff(
+        name="orders_amount_in_dollars",
+        renames=["orders.amount_cents=amount"],
+        convert=["orders.amount=amount_cents / 100.0"],
+        reverse=["orders.amount_cents=CAST(ROUND(amount * 100) AS INTEGER)"],
+    )
     base = ROOT / "base.db"
     shutil.copyfile(database, base)
     return base, draft.path
@@ -181,8 +188,10 @@ def check(database: Path, label: str, orders: int) -> None:
         columns = [r[1] for r in conn.execute("PRAGMA table_info(orders)")]
         assert columns == ["id", "user_id", "amount", "status", "note"], (label, columns)
         count, total = conn.execute("SELECT count(*), sum(CAST(ROUND(amount * 100) AS INTEGER)) FROM orders").fetchone()
-        expected = conn.execute(f"WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {orders}) "
-                                "SELECT sum((i * 104729) % 500000) FROM s").fetchone()[0]
+        expected = conn.execute(
+            f"WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {orders}) "
+            "SELECT sum((i * 104729) % 500000) FROM s"
+        ).fetchone()[0]
         assert (count, total) == (orders, expected), (label, count, total, expected)
         indexes = {r[1] for r in conn.execute("PRAGMA index_list(orders)")}
         assert {"orders_user_id", "orders_user_status"} <= indexes or "idx_orders_user_id" in indexes, (label, indexes)
@@ -201,8 +210,13 @@ def main() -> None:
     run_db = ROOT / "run.db"
     project_dir = ROOT / "project"
     scripts = {}
-    for name, text in (("hand.sql", HAND_WRITTEN), ("four.sql", FOUR_REBUILDS), ("alembic_batch.py", ALEMBIC),
-                       ("sqlite_utils_transform.py", SQLITE_UTILS), ("dbshift_runner.py", RUNNER)):
+    for name, text in (
+        ("hand.sql", HAND_WRITTEN),
+        ("four.sql", FOUR_REBUILDS),
+        ("alembic_batch.py", ALEMBIC),
+        ("sqlite_utils_transform.py", SQLITE_UTILS),
+        ("dbshift_runner.py", RUNNER),
+    ):
         scripts[name] = ROOT / name
         scripts[name].write_text(text)
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
@@ -213,19 +227,28 @@ def main() -> None:
                 proc = subprocess.run(["sqlite3", "-bail", str(target)], stdin=stdin, capture_output=True, text=True)
             if proc.returncode != 0 or proc.stdout.strip():
                 raise SystemExit(f"sqlite3 failed: {proc.stdout}{proc.stderr}")
+
         return job
 
     python = str(VENV_BIN / "python")
     jobs = {
         "hand-written script (sqlite3 CLI)": (sqlite_cli(scripts["hand.sql"], run_db), run_db),
         "dbshift: generated migration (runner)": (
-            lambda: run_quiet([python, str(scripts["dbshift_runner.py"]), str(run_db), str(migration)], ROOT, env), run_db),
+            lambda: run_quiet([python, str(scripts["dbshift_runner.py"]), str(run_db), str(migration)], ROOT, env),
+            run_db,
+        ),
         "dbshift apply (with automatic backup)": (
-            lambda: run_quiet([str(VENV_BIN / "dbshift"), "apply"], project_dir, env), project_dir / "app.db"),
+            lambda: run_quiet([str(VENV_BIN / "dbshift"), "apply"], project_dir, env),
+            project_dir / "app.db",
+        ),
         "Alembic batch_alter_table + UPDATE": (
-            lambda: run_quiet([python, str(scripts["alembic_batch.py"]), str(run_db)], ROOT, env), run_db),
+            lambda: run_quiet([python, str(scripts["alembic_batch.py"]), str(run_db)], ROOT, env),
+            run_db,
+        ),
         "sqlite-utils transform + UPDATE": (
-            lambda: run_quiet([python, str(scripts["sqlite_utils_transform.py"]), str(run_db)], ROOT, env), run_db),
+            lambda: run_quiet([python, str(scripts["sqlite_utils_transform.py"]), str(run_db)], ROOT, env),
+            run_db,
+        ),
         "four separate rebuilds (sqlite3 CLI)": (sqlite_cli(scripts["four.sql"], run_db), run_db),
     }
     if args.only:
@@ -241,8 +264,10 @@ def main() -> None:
     times = interleaved({name: job for name, (job, _) in jobs.items()}, args.rounds, setup=fresh)
     for name, (_, target) in jobs.items():
         check(target, name, args.orders)
-    print(f"orders: {args.orders:,} rows, users: {USERS:,}; {args.rounds} interleaved rounds; "
-          f"SQLite {sqlite3.sqlite_version}\n")
+    print(
+        f"orders: {args.orders:,} rows, users: {USERS:,}; {args.rounds} interleaved rounds; "
+        f"SQLite {sqlite3.sqlite_version}\n"
+    )
     print(report(times, "hand-written script (sqlite3 CLI)"))
 
 

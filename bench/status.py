@@ -22,7 +22,8 @@ def make_dbshift(folder: Path) -> None:
     (folder / "dbshift.toml").write_text('[database]\nurl = "sqlite:///app.db"\n')
     for i in range(COUNT):
         (migrations / f"{20260101000000 + (i // 60) * 100 + i % 60}_table_{i}.sql").write_text(
-            f"-- migrate:up\nCREATE TABLE t{i} (id INTEGER PRIMARY KEY, v TEXT);\n-- migrate:down\nDROP TABLE t{i};\n")
+            f"-- migrate:up\nCREATE TABLE t{i} (id INTEGER PRIMARY KEY, v TEXT);\n-- migrate:down\nDROP TABLE t{i};\n"
+        )
     run_quiet([str(VENV_BIN / "dbshift"), "hash"], folder)
     run_quiet([str(VENV_BIN / "dbshift"), "apply"], folder)
 
@@ -64,7 +65,18 @@ def make_yoyo(folder: Path) -> None:
     for i in range(COUNT):
         (migrations / f"{i:04d}_table_{i}.sql").write_text(f"CREATE TABLE t{i} (id INTEGER PRIMARY KEY, v TEXT);\n")
         (migrations / f"{i:04d}_table_{i}.rollback.sql").write_text(f"DROP TABLE t{i};\n")
-    run_quiet([str(VENV_BIN / "yoyo"), "apply", "--batch", "--no-config-file", "--database", "sqlite:///app.db", "migrations"], folder)
+    run_quiet(
+        [
+            str(VENV_BIN / "yoyo"),
+            "apply",
+            "--batch",
+            "--no-config-file",
+            "--database",
+            "sqlite:///app.db",
+            "migrations",
+        ],
+        folder,
+    )
 
 
 def main() -> None:
@@ -88,7 +100,10 @@ def main() -> None:
         "dbshift status": command([str(VENV_BIN / "dbshift"), "status"], root / "dbshift"),
         "dbshift status --json": command([str(VENV_BIN / "dbshift"), "status", "--json"], root / "dbshift"),
         "alembic current": command([str(VENV_BIN / "alembic"), "current"], root / "alembic"),
-        "yoyo list": command([str(VENV_BIN / "yoyo"), "list", "--no-config-file", "--database", "sqlite:///app.db", "migrations"], root / "yoyo"),
+        "yoyo list": command(
+            [str(VENV_BIN / "yoyo"), "list", "--no-config-file", "--database", "sqlite:///app.db", "migrations"],
+            root / "yoyo",
+        ),
     }
     times = interleaved(jobs, args.rounds)
     print(f"{COUNT} applied migrations, {args.rounds} interleaved rounds, whole processes\n")

@@ -44,7 +44,8 @@ def main() -> None:
 
     jobs = {
         "sqlite3 PRAGMA integrity_check": lambda: subprocess.run(
-            ["sqlite3", str(source), "PRAGMA integrity_check"], check=True, capture_output=True),
+            ["sqlite3", str(source), "PRAGMA integrity_check"], check=True, capture_output=True
+        ),
         "dbshift verify": lambda: run_quiet([str(VENV_BIN / "dbshift"), "--json", "verify"], folder),
         "fingerprints only (in-process)": fingerprints_only,
     }

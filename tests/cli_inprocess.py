@@ -30,5 +30,10 @@ def run_dbshift(*args: str) -> CLIResult:
 def is_one_error_with_hint(result: CLIResult) -> bool:
     """stderr is exactly ``error: ...`` and ``hint: ...``, and neither stream holds a traceback."""
     lines = result.stderr.strip().splitlines()
-    return (len(lines) == 2 and lines[0].startswith("error: ") and lines[1].startswith("hint: ")
-            and "Traceback" not in result.output and "internal error" not in result.output)
+    return (
+        len(lines) == 2
+        and lines[0].startswith("error: ")
+        and lines[1].startswith("hint: ")
+        and "Traceback" not in result.output
+        and "internal error" not in result.output
+    )

@@ -49,7 +49,9 @@ class CLIResult:
 def run_cli(tmp_path):
     """Run ``dbshift ARGS`` as a real process in the project folder (default ``tmp_path``)."""
 
-    def run(*args: str, cwd: Path | None = None, env: dict | None = None, input: str | None = None, timeout: float = 120) -> CLIResult:
+    def run(
+        *args: str, cwd: Path | None = None, env: dict | None = None, input: str | None = None, timeout: float = 120
+    ) -> CLIResult:
         full_env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
         full_env.update({"COLUMNS": "200", "NO_COLOR": "1", **(env or {})})
         proc = subprocess.run(
@@ -94,7 +96,9 @@ def _server_reachable(url: str) -> str | None:
         else:
             import pymysql
 
-            pymysql.connect(host="127.0.0.1", port=3306, user="root", password="", database="test", connect_timeout=3).close()
+            pymysql.connect(
+                host="127.0.0.1", port=3306, user="root", password="", database="test", connect_timeout=3
+            ).close()
     except Exception as exc:  # noqa: BLE001 - any failure means unreachable
         return f"{type(exc).__name__}: {exc}"
     return None

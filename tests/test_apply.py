@@ -23,14 +23,28 @@ def rows_of(project, sql: str) -> list[tuple]:
 @pytest.fixture
 def shop(project):
     """A project with three migrations: users, orders, and an index."""
-    write_migration(project, 20260101090000, "users",
-                    "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL);\n"
-                    "INSERT INTO users (name) VALUES ('ada'), ('bob');", "DROP TABLE users;")
-    write_migration(project, 20260102090000, "orders",
-                    "CREATE TABLE orders (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users(id), cents INTEGER);",
-                    "DROP TABLE orders;")
-    write_migration(project, 20260103090000, "orders_index", "CREATE INDEX orders_user ON orders(user_id);",
-                    "DROP INDEX orders_user;")
+    write_migration(
+        project,
+        20260101090000,
+        "users",
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL);\n"
+        "INSERT INTO users (name) VALUES ('ada'), ('bob');",
+        "DROP TABLE users;",
+    )
+    write_migration(
+        project,
+        20260102090000,
+        "orders",
+        "CREATE TABLE orders (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users(id), cents INTEGER);",
+        "DROP TABLE orders;",
+    )
+    write_migration(
+        project,
+        20260103090000,
+        "orders_index",
+        "CREATE INDEX orders_user ON orders(user_id);",
+        "DROP INDEX orders_user;",
+    )
     return project
 
 
@@ -57,8 +71,14 @@ def test_each_migration_is_its_own_transaction_without_atomic(shop):
 
 
 def test_a_no_transaction_migration_that_fails_leaves_a_dirty_state_that_repair_resolves(shop):
-    write_migration(shop, 20260104090000, "vacuum", "CREATE TABLE half (x);\nSELECT * FROM missing;",
-                    "DROP TABLE half;", header="-- no-transaction\n")
+    write_migration(
+        shop,
+        20260104090000,
+        "vacuum",
+        "CREATE TABLE half (x);\nSELECT * FROM missing;",
+        "DROP TABLE half;",
+        header="-- no-transaction\n",
+    )
     with pytest.raises(MigrationFailed):
         shop.apply()
     status = shop.status()
@@ -87,15 +107,21 @@ def test_a_risky_migration_gets_a_usable_backup_first(shop):
 
 def test_a_foreign_key_check_statement_fails_the_migration_when_rows_violate(shop):
     shop.apply()
-    write_migration(shop, 20260104090000, "orphans",
-                    "INSERT INTO orders (user_id, cents) VALUES (99, 1);\nPRAGMA foreign_key_check(orders);")
+    write_migration(
+        shop,
+        20260104090000,
+        "orphans",
+        "INSERT INTO orders (user_id, cents) VALUES (99, 1);\nPRAGMA foreign_key_check(orders);",
+    )
     with pytest.raises(MigrationFailed, match=r"_orphans.sql:3: foreign key check failed"):
         shop.apply()
     assert rows_of(shop, "SELECT count(*) FROM orders") == [(0,)]
 
 
 def test_out_of_order_dependencies_are_applied_after_what_they_need(project):
-    write_migration(project, 20260101090000, "needs_later", "INSERT INTO t VALUES (1);", header="-- depends: 20260102090000\n")
+    write_migration(
+        project, 20260101090000, "needs_later", "INSERT INTO t VALUES (1);", header="-- depends: 20260102090000\n"
+    )
     write_migration(project, 20260102090000, "table", "CREATE TABLE t (x);")
     result = project.apply()
     assert [s.migration.version for s in result.steps] == [20260102090000, 20260101090000]

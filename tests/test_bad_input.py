@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 
 import pytest
+
 from cli_inprocess import is_one_error_with_hint, run_dbshift
 from conftest import write_migration
 
@@ -19,9 +20,13 @@ PRICES = [(1, "tea", 250), (2, "cake", 1999), (3, "café crème", 475)]
 def shop(project):
     """A project whose database has a table of prices, applied by its first migration."""
     rows = ", ".join(f"({i}, '{name}', {cents})" for i, name, cents in PRICES)
-    write_migration(project, 20260101000001, "prices",
-                    f"CREATE TABLE prices (id INTEGER PRIMARY KEY, name TEXT, cents INTEGER);\n"
-                    f"INSERT INTO prices VALUES {rows};", "DROP TABLE prices;")
+    write_migration(
+        project,
+        20260101000001,
+        "prices",
+        f"CREATE TABLE prices (id INTEGER PRIMARY KEY, name TEXT, cents INTEGER);\nINSERT INTO prices VALUES {rows};",
+        "DROP TABLE prices;",
+    )
     project.hash()
     project.apply()
     return project
@@ -38,24 +43,29 @@ def dbshift(project, *args: str):
 
 # -- item 1: tracebacks instead of one line + hint ----------------------------------------------
 
+
 @pytest.mark.parametrize("command", [["apply"], ["apply", "--dry-run"], ["diff", "--from", "db", "--to", "migrations"]])
 def test_a_nul_byte_inside_a_statement_names_the_file_and_line_and_changes_nothing(shop, command):
     (shop.config.migrations_dir / "20260102000000_nul.sql").write_bytes(
-        b"-- migrate:up\nUPDATE prices SET cents = 0;\nC\x00REATE TABLE t(a INTEGER);\n-- migrate:down\nSELECT 1;\n")
+        b"-- migrate:up\nUPDATE prices SET cents = 0;\nC\x00REATE TABLE t(a INTEGER);\n-- migrate:down\nSELECT 1;\n"
+    )
     result = dbshift(shop, *command)
     assert result.returncode == 2 and is_one_error_with_hint(result), result.output
     assert "20260102000000_nul.sql:3: a NUL byte" in result.stderr
     assert prices_in(shop) == PRICES
 
 
-@pytest.mark.parametrize("setting, line, shown", [
-    ('lock_timeout = "abc"', "dbshift.toml:5", "'abc'"),
-    ("lock_timeout = inf", "dbshift.toml:5", "inf"),
-    ("lock_timeout = 1e300", "dbshift.toml:5", "1e+300"),
-    ("keep = inf", "dbshift.toml:12", "inf"),
-    ("keep = 100000000000", "dbshift.toml:12", "100000000000"),
-    ("dir = 5", "dbshift.toml:8", "dir = 5"),
-])
+@pytest.mark.parametrize(
+    "setting, line, shown",
+    [
+        ('lock_timeout = "abc"', "dbshift.toml:5", "'abc'"),
+        ("lock_timeout = inf", "dbshift.toml:5", "inf"),
+        ("lock_timeout = 1e300", "dbshift.toml:5", "1e+300"),
+        ("keep = inf", "dbshift.toml:12", "inf"),
+        ("keep = 100000000000", "dbshift.toml:12", "100000000000"),
+        ("dir = 5", "dbshift.toml:8", "dir = 5"),
+    ],
+)
 def test_a_bad_value_in_dbshift_toml_names_the_file_line_and_value(shop, setting, line, shown):
     config = shop.config.config_file
     key = setting.split(" =")[0]
@@ -87,11 +97,14 @@ def test_a_lock_timeout_on_the_command_line_must_be_a_sane_number(shop):
         assert f"--lock-timeout {float(value)!r}" in result.stderr
 
 
-@pytest.mark.parametrize("url, says", [
-    ("postgresql://u:p@[127.0.0.1]/x", "An IPv4 address cannot be in brackets"),
-    ("postgresql://u@[::1", "Invalid IPv6 URL"),
-    ("sqlite:///%00", "NUL byte"),
-])
+@pytest.mark.parametrize(
+    "url, says",
+    [
+        ("postgresql://u:p@[127.0.0.1]/x", "An IPv4 address cannot be in brackets"),
+        ("postgresql://u@[::1", "Invalid IPv6 URL"),
+        ("sqlite:///%00", "NUL byte"),
+    ],
+)
 def test_a_malformed_url_is_one_line_naming_where_it_came_from(shop, url, says):
     result = dbshift(shop, "--db", url, "status")
     assert result.returncode == 2 and is_one_error_with_hint(result), result.output
@@ -107,6 +120,7 @@ def test_a_malformed_database_url_variable_is_named(shop, monkeypatch):
 
 
 # -- item 3: status --json exits like status ------------------------------------------------------
+
 
 def test_status_json_exits_1_like_status_when_an_applied_file_changed(shop):
     path = shop.config.migrations_dir / "20260101000001_prices.sql"
@@ -125,9 +139,12 @@ def test_status_json_exits_1_on_a_dirty_migration(shop):
 
 # -- item 7: piped output is never cut ------------------------------------------------------------
 
+
 def test_piped_history_and_status_show_whole_versions_names_and_paths(run_cli, project):
     name = "add_a_rather_long_descriptive_name_for_the_customers_loyalty_points"
-    write_migration(project, 20261201223344, name, "CREATE TABLE points (id INTEGER PRIMARY KEY);", "DROP TABLE points;")
+    write_migration(
+        project, 20261201223344, name, "CREATE TABLE points (id INTEGER PRIMARY KEY);", "DROP TABLE points;"
+    )
     project.hash()
     project.apply()
     path = project.config.migrations_dir / f"20261201223344_{name}.sql"
@@ -141,10 +158,12 @@ def test_piped_history_and_status_show_whole_versions_names_and_paths(run_cli, p
 
 # -- item 10: the smaller ones --------------------------------------------------------------------
 
+
 def test_a_utf8_bom_before_migrate_up_is_not_sql_before_the_section(shop):
     (shop.config.migrations_dir / "20260102000000_bom.sql").write_bytes(
         b"\xef\xbb\xbf-- migrate:up\nUPDATE prices SET cents = cents + 1 WHERE id = 1;\n-- migrate:down\n"
-        b"UPDATE prices SET cents = cents - 1 WHERE id = 1;\n")
+        b"UPDATE prices SET cents = cents - 1 WHERE id = 1;\n"
+    )
     result = dbshift(shop, "apply")
     assert result.returncode == 0, result.output
     assert prices_in(shop)[0] == (1, "tea", 251)
@@ -152,7 +171,8 @@ def test_a_utf8_bom_before_migrate_up_is_not_sql_before_the_section(shop):
 
 def test_a_latin1_migration_names_the_line_and_says_how_to_convert_it(shop):
     (shop.config.migrations_dir / "20260102000000_latin.sql").write_bytes(
-        b"-- migrate:up\nUPDATE prices SET name = 'caf\xe9' WHERE id = 3;\n")
+        b"-- migrate:up\nUPDATE prices SET name = 'caf\xe9' WHERE id = 3;\n"
+    )
     result = dbshift(shop, "apply")
     assert result.returncode == 2 and is_one_error_with_hint(result), result.output
     assert "20260102000000_latin.sql:2: not UTF-8 text (byte 0xe9" in result.stderr and "iconv" in result.stderr
@@ -210,6 +230,7 @@ def test_the_demo_ends_with_a_command_that_runs_where_the_user_is(tmp_path):
 
 # -- item 11: what users expect on day one --------------------------------------------------------
 
+
 def test_version(shop):
     from dbshift import __version__
 
@@ -247,8 +268,17 @@ def test_init_in_a_git_repository_keeps_the_database_and_backups_out_of_git(tmp_
 
 # -- found by tests/test_fuzz_cli.py ----------------------------------------------------------------
 
-@pytest.mark.parametrize("command", [["restore", "x" * 300], ["verify", "--against", "x" * 300], ["new", "x" * 300],
-                                     ["--db", "sqlite:///" + "x" * 300 + ".db", "inspect"], ["restore", "", "--force"]])
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["restore", "x" * 300],
+        ["verify", "--against", "x" * 300],
+        ["new", "x" * 300],
+        ["--db", "sqlite:///" + "x" * 300 + ".db", "inspect"],
+        ["restore", "", "--force"],
+    ],
+)
 def test_a_name_too_long_or_empty_is_one_line(shop, command):
     result = dbshift(shop, *command)
     assert result.returncode == 2 and is_one_error_with_hint(result), result.output
@@ -257,7 +287,8 @@ def test_a_name_too_long_or_empty_is_one_line(shop, command):
 
 def test_a_commit_inside_a_migration_cannot_leave_half_of_it_applied(shop):
     (shop.config.migrations_dir / "20260102000000_commit.sql").write_text(
-        "-- migrate:up\nUPDATE prices SET cents = 0;\nCOMMIT;\nINSERT INTO nowhere VALUES (1);\n")
+        "-- migrate:up\nUPDATE prices SET cents = 0;\nCOMMIT;\nINSERT INTO nowhere VALUES (1);\n"
+    )
     result = dbshift(shop, "apply")
     assert result.returncode == 1
     assert prices_in(shop) == PRICES
@@ -266,7 +297,8 @@ def test_a_commit_inside_a_migration_cannot_leave_half_of_it_applied(shop):
 @pytest.mark.parametrize("depends", ["None", "1.5", "True"])
 def test_a_python_migration_with_odd_depends_names_the_line(shop, depends):
     (shop.config.migrations_dir / "20260102000000_odd.py").write_text(
-        f"DEPENDS = {depends}\n\n\ndef up(ctx):\n    ctx.execute('UPDATE prices SET cents = 0')\n")
+        f"DEPENDS = {depends}\n\n\ndef up(ctx):\n    ctx.execute('UPDATE prices SET cents = 0')\n"
+    )
     result = dbshift(shop, "apply")
     assert result.returncode == 2 and is_one_error_with_hint(result), result.output
     assert "20260102000000_odd.py:1: DEPENDS must be a list of versions" in result.stderr
@@ -278,7 +310,9 @@ def test_a_damaged_sum_file_names_the_line_and_how_to_rewrite_it(shop):
     sum_file.write_bytes(sum_file.read_bytes() + b"caf\xe9 sha256:00\n")
     result = dbshift(shop, "status")
     assert result.returncode == 2 and is_one_error_with_hint(result), result.output
-    assert "dbshift.sum:3: not UTF-8" in result.stderr  # after the total line and the one file and "dbshift hash" in result.stderr
+    assert (
+        "dbshift.sum:3: not UTF-8" in result.stderr
+    )  # after the total line and the one file and "dbshift hash" in result.stderr
 
 
 def test_dbshift_alone_shows_the_help_not_an_error():

@@ -51,8 +51,11 @@ def big_script(dialect: str, count: int) -> tuple[str, list[tuple[int, str]]]:
         if index % 997 == 0:
             parts.append(f"-- a comment line; {index}\n\n")
             line += 2
-        statement = tricky[index // 997 % len(tricky)] if index % 997 == 500 else (
-            f"INSERT INTO orders (id, note, cents) VALUES ({index}, 'order; {index}', {index * 7});")
+        statement = (
+            tricky[index // 997 % len(tricky)]
+            if index % 997 == 500
+            else (f"INSERT INTO orders (id, note, cents) VALUES ({index}, 'order; {index}', {index * 7});")
+        )
         expected.append((line, statement))
         parts.append(statement + "\n")
         line += statement.count("\n") + 1
@@ -101,8 +104,39 @@ def test_splitting_reads_the_script_once_not_once_per_statement(dialect):
     assert CountingText.scanned <= 2 * len(text)
 
 
-PIECES = ["'", '"', "`", "[", "]", ";", ";", ";", "--", "\n", "/*", "*/", " ", "\t", "x", "é", "CREATE", "create",
-          "TRIGGER", "TEMP", "TEMPORARY", "END", "end", "EXPLAIN", "BEGIN", "SELECT 1", "-", "/", "t$1", "\f", "\v"]
+PIECES = [
+    "'",
+    '"',
+    "`",
+    "[",
+    "]",
+    ";",
+    ";",
+    ";",
+    "--",
+    "\n",
+    "/*",
+    "*/",
+    " ",
+    "\t",
+    "x",
+    "é",
+    "CREATE",
+    "create",
+    "TRIGGER",
+    "TEMP",
+    "TEMPORARY",
+    "END",
+    "end",
+    "EXPLAIN",
+    "BEGIN",
+    "SELECT 1",
+    "-",
+    "/",
+    "t$1",
+    "\f",
+    "\v",
+]
 
 
 def test_the_sqlite_splitter_cuts_exactly_where_complete_statement_says(monkeypatch):
@@ -124,15 +158,19 @@ def test_the_sqlite_splitter_cuts_exactly_where_complete_statement_says(monkeypa
         assert fast == plain, repr(text)
 
 
-@pytest.mark.parametrize("opening", ["INSERT INTO t VALUES ('never closed;\n", "/* never closed;\n",
-                                     "CREATE TRIGGER tr AFTER INSERT ON t BEGIN\n"])
+@pytest.mark.parametrize(
+    "opening",
+    ["INSERT INTO t VALUES ('never closed;\n", "/* never closed;\n", "CREATE TRIGGER tr AFTER INSERT ON t BEGIN\n"],
+)
 def test_a_quote_left_open_at_the_top_does_not_make_sqlite_splitting_quadratic(monkeypatch, opening):
     from dbshift.dialects import sqlite_script
 
     text = opening + "".join(f"INSERT INTO t VALUES ({i}, 'a;b');\n" for i in range(2_000))
     asked = []
     real = sqlite_script.sqlite3.complete_statement
-    monkeypatch.setattr(sqlite_script.sqlite3, "complete_statement", lambda chunk: asked.append(len(chunk)) or real(chunk))
+    monkeypatch.setattr(
+        sqlite_script.sqlite3, "complete_statement", lambda chunk: asked.append(len(chunk)) or real(chunk)
+    )
     statements = sqlite_script.split_sqlite_script(text)
     assert sum(asked) <= 2 * len(text)
     monkeypatch.setattr(sqlite_script.sqlite3, "complete_statement", real)

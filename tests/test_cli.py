@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 
-
 def test_global_options_work_after_the_command_name(run_cli, tmp_path):
     run_cli("init")
     other = tmp_path / "other.db"

@@ -19,6 +19,7 @@ import sys
 import time
 
 import pytest
+
 from conftest import write_migration
 
 KILLS = int(os.environ.get("DBSHIFT_CRASH_KILLS", "20"))
@@ -59,8 +60,14 @@ def values_digest(path) -> tuple[str, list[str]]:
 
 
 def run(project, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "dbshift", *args], cwd=project.config.root, env=_env(),
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "dbshift", *args],
+        cwd=project.config.root,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def _env() -> dict:
@@ -72,8 +79,13 @@ def _env() -> dict:
 def kill_at(project, delay: float, *args: str, after_start: bool = False) -> bool:
     """Start ``dbshift ARGS`` and SIGKILL it ``delay`` seconds after it starts (``after_start``: after its
     migration starts, as the lock file tells); whether it was still running then."""
-    process = subprocess.Popen([sys.executable, "-m", "dbshift", *args], cwd=project.config.root, env=_env(),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dbshift", *args],
+        cwd=project.config.root,
+        env=_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     lock_file = project.config.url.path.with_name("app.db.dbshift-lock")
     deadline = time.monotonic() + 60
     while after_start and process.poll() is None and time.monotonic() < deadline:
@@ -122,8 +134,10 @@ def test_kills_at_random_moments_of_apply_and_rollback_never_lose_a_value(projec
         delay = chance.uniform(0, 0.2) if after_start else chance.uniform(0.05, seconds * 1.1)
         killed_running += kill_at(project, delay, *command, after_start=after_start)
         status = run(project, "status")
-        context = (f"kill {kill}: {' '.join(command)} killed {delay:.2f} s after "
-                   f"{'its migration started' if after_start else 'start'}\n{status.stdout}{status.stderr}")
+        context = (
+            f"kill {kill}: {' '.join(command)} killed {delay:.2f} s after "
+            f"{'its migration started' if after_start else 'start'}\n{status.stdout}{status.stderr}"
+        )
         assert status.returncode == 0 and "Traceback" not in status.stderr, context
         named = named_version(status.stdout)
         recovered += "interrupted:" in status.stdout

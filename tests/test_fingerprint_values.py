@@ -92,7 +92,8 @@ def test_changing_any_one_value_changes_the_fingerprint(tmp_path_factory, data, 
     changed[position] = tuple(replacement if i == column else value for i, value in enumerate(data[position]))
     assert content(folder / "a.db", data) != content(folder / "b.db", changed)
     assert content(folder / "a.db", numbered(data), "rowid key, untyped") != content(
-        folder / "b.db", numbered(changed), "rowid key, untyped")
+        folder / "b.db", numbered(changed), "rowid key, untyped"
+    )
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
@@ -160,13 +161,16 @@ def test_a_table_with_more_columns_than_json_array_takes_is_summed_instead(tmp_p
     assert rows == 39 and not digest.startswith(b"key-order:")
 
 
-@pytest.mark.parametrize("declaration, key_order", [
-    ("CREATE TABLE t (id INTEGER PRIMARY KEY, rowid TEXT)", True),
-    ("CREATE TABLE t (id INTEGER, rowid TEXT, PRIMARY KEY (id))", True),
-    ("CREATE TABLE t (id INTEGER PRIMARY KEY DESC, rowid TEXT)", False),
-    ("CREATE TABLE t (id INTEGER PRIMARY KEY, rowid TEXT) WITHOUT ROWID", False),
-    ("CREATE TABLE t (id INT PRIMARY KEY, rowid TEXT)", False),
-])
+@pytest.mark.parametrize(
+    "declaration, key_order",
+    [
+        ("CREATE TABLE t (id INTEGER PRIMARY KEY, rowid TEXT)", True),
+        ("CREATE TABLE t (id INTEGER, rowid TEXT, PRIMARY KEY (id))", True),
+        ("CREATE TABLE t (id INTEGER PRIMARY KEY DESC, rowid TEXT)", False),
+        ("CREATE TABLE t (id INTEGER PRIMARY KEY, rowid TEXT) WITHOUT ROWID", False),
+        ("CREATE TABLE t (id INT PRIMARY KEY, rowid TEXT)", False),
+    ],
+)
 def test_only_a_key_that_is_the_rowid_gives_the_order(tmp_path, declaration, key_order):
     conn = sqlite3.connect(tmp_path / "k.db")
     conn.execute(declaration)

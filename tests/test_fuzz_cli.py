@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
 from cli_inprocess import run_dbshift
 from conftest import write_migration
 
@@ -65,40 +66,115 @@ def down(ctx):
 #: Statements written into migrations (COMMIT, END and ROLLBACK among them: the runner refuses a
 #: migration holding one before anything runs).
 SQL_LINES = [
-    "SELECT 1;", "INSERT INTO nowhere VALUES (1);", "CREATE TABLE customers (x);", "DELETE FROM orders;",
-    "UPDATE customers SET name = 'x';", "DROP TABLE orders;", "INSERT INTO orders VALUES (9, 99, NULL);",
-    "'unclosed", "/* unclosed comment", "CREATE TRIGGER t AFTER INSERT ON orders BEGIN SELECT 1;",
-    ";;;", "BEGIN;", "SAVEPOINT s;", "PRAGMA foreign_keys = ON;", "VACUUM;",
-    "SELECT zeroblob(10);", "SELECT char(0);", "CREATE VIEW v AS SELECT * FROM nowhere;", "SELECT",
-    "ALTER TABLE orders RENAME TO orders2;", "CREATE INDEX i ON customers(nothere);", "\t", "\r", "$$", "END;",
-    "INSERT INTO orders SELECT * FROM orders;", "DETACH DATABASE main;", "SELECT load_extension('x');",
-    "COMMIT;", "ROLLBACK;", "ROLLBACK TO s;", "RELEASE s;", "END TRANSACTION;",
+    "SELECT 1;",
+    "INSERT INTO nowhere VALUES (1);",
+    "CREATE TABLE customers (x);",
+    "DELETE FROM orders;",
+    "UPDATE customers SET name = 'x';",
+    "DROP TABLE orders;",
+    "INSERT INTO orders VALUES (9, 99, NULL);",
+    "'unclosed",
+    "/* unclosed comment",
+    "CREATE TRIGGER t AFTER INSERT ON orders BEGIN SELECT 1;",
+    ";;;",
+    "BEGIN;",
+    "SAVEPOINT s;",
+    "PRAGMA foreign_keys = ON;",
+    "VACUUM;",
+    "SELECT zeroblob(10);",
+    "SELECT char(0);",
+    "CREATE VIEW v AS SELECT * FROM nowhere;",
+    "SELECT",
+    "ALTER TABLE orders RENAME TO orders2;",
+    "CREATE INDEX i ON customers(nothere);",
+    "\t",
+    "\r",
+    "$$",
+    "END;",
+    "INSERT INTO orders SELECT * FROM orders;",
+    "DETACH DATABASE main;",
+    "SELECT load_extension('x');",
+    "COMMIT;",
+    "ROLLBACK;",
+    "ROLLBACK TO s;",
+    "RELEASE s;",
+    "END TRANSACTION;",
 ]
 FLAG_LINES = [
-    "-- depends: 20260101000001", "-- depends: 20991231235959", "-- depends: nope", "-- depends:",
-    "-- depends: 20260102000000", "-- destructive", "-- risky", "-- risky: yes", "-- no-transaction",
-    "-- lossless-down", "-- description:", "-- description: ünïcode ✓", "-- unknownflag", "-- migrate:up",
-    "-- migrate:down", "-- migrate:sideways", "-- migrate:up transaction:false", "-- migrate:up nope:1",
-    "-- MIGRATE:UP", "--", "-- destructive: yes", "SELECT 1;",
+    "-- depends: 20260101000001",
+    "-- depends: 20991231235959",
+    "-- depends: nope",
+    "-- depends:",
+    "-- depends: 20260102000000",
+    "-- destructive",
+    "-- risky",
+    "-- risky: yes",
+    "-- no-transaction",
+    "-- lossless-down",
+    "-- description:",
+    "-- description: ünïcode ✓",
+    "-- unknownflag",
+    "-- migrate:up",
+    "-- migrate:down",
+    "-- migrate:sideways",
+    "-- migrate:up transaction:false",
+    "-- migrate:up nope:1",
+    "-- MIGRATE:UP",
+    "--",
+    "-- destructive: yes",
+    "SELECT 1;",
 ]
 PY_LINES = [
-    "raise RuntimeError('boom')", "1/0", "DEPENDS = object()", "DEPENDS = [20991231235959]", "DEPENDS = 'x'",
-    "TRANSACTION = 'no'", "TRANSACTION = False", "DESTRUCTIVE = True", "RISKY = 1", "def up(ctx):\n    ctx.nothing()",
-    "def up(ctx):\n    ctx.execute('SELECT * FROM nowhere')", "def up(ctx):\n    ctx.execute(123)",
-    "def down(ctx):\n    raise ValueError('no way back')", "def up(ctx)", "up = 5", "import nosuchmodule",
+    "raise RuntimeError('boom')",
+    "1/0",
+    "DEPENDS = object()",
+    "DEPENDS = [20991231235959]",
+    "DEPENDS = 'x'",
+    "TRANSACTION = 'no'",
+    "TRANSACTION = False",
+    "DESTRUCTIVE = True",
+    "RISKY = 1",
+    "def up(ctx):\n    ctx.nothing()",
+    "def up(ctx):\n    ctx.execute('SELECT * FROM nowhere')",
+    "def up(ctx):\n    ctx.execute(123)",
+    "def down(ctx):\n    raise ValueError('no way back')",
+    "def up(ctx)",
+    "up = 5",
+    "import nosuchmodule",
     "def up(ctx):\n    ctx.executescript('DELETE FROM orders; INSERT INTO nowhere VALUES (1);')",
-    "DEPENDS = 1.5", "DEPENDS = None", "DEPENDS = [[1]]", "DESCRIPTION = b'x'", "DEPENDS = {1: 2}", "RISKY = None",
-    "DEPENDS = [" * 50 + "]" * 50, "DESCRIPTION = 'x' * 10", "up = lambda ctx: None", "class up: pass",
+    "DEPENDS = 1.5",
+    "DEPENDS = None",
+    "DEPENDS = [[1]]",
+    "DESCRIPTION = b'x'",
+    "DEPENDS = {1: 2}",
+    "RISKY = None",
+    "DEPENDS = [" * 50 + "]" * 50,
+    "DESCRIPTION = 'x' * 10",
+    "up = lambda ctx: None",
+    "class up: pass",
 ]
 SUM_LINES = ["<<<<<<< HEAD", "=======", ">>>>>>> branch", "total sha256:", "x sha256:y", "sha256:", "", "no separator"]
 #: The template's dbshift.sum, set when the template is built.
 TEMPLATE_SUM: bytes | None = None
 BAD_UTF8 = [b"\xff", b"\xe9", b"\xc3", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\xfe\xff", b"\x80"]
 MIGRATION_NAMES = [
-    "20260102000000_change", "20260102_000000_change", "20260101000001_duplicate", "20260101_000002_duplicate",
-    "20261301000000_month", "99999999999999_year", "00000000000000_zero", "2026_short", "20260102000000_",
-    "20260102000000_näme", "20260102000000_a b", "20260102000000_" + "n" * 230, "20260102000000_-dash",
-    " 20260102000000_space", "20260102000000_x.sql", "120260102000000_long", "20260102000000_change.sql.bak",
+    "20260102000000_change",
+    "20260102_000000_change",
+    "20260101000001_duplicate",
+    "20260101_000002_duplicate",
+    "20261301000000_month",
+    "99999999999999_year",
+    "00000000000000_zero",
+    "2026_short",
+    "20260102000000_",
+    "20260102000000_näme",
+    "20260102000000_a b",
+    "20260102000000_" + "n" * 230,
+    "20260102000000_-dash",
+    " 20260102000000_space",
+    "20260102000000_x.sql",
+    "120260102000000_long",
+    "20260102000000_change.sql.bak",
 ]
 
 
@@ -115,12 +191,15 @@ class Case:
 
     def describe(self) -> str:
         """What to look at when this input fails: argv, environment and files (shortened)."""
-        files = {name: (None if data is None else data[:300] + (b"..." if len(data) > 300 else b""))
-                 for name, data in self.files.items()}
+        files = {
+            name: (None if data is None else data[:300] + (b"..." if len(data) > 300 else b""))
+            for name, data in self.files.items()
+        }
         return f"input {self.number} ({self.kind}{', odd folder' if self.odd_folder else ''}): dbshift {' '.join(map(repr, self.argv))} env={self.env} files={files}"
 
 
 # -- the project every input starts from --------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory) -> Path:
@@ -149,10 +228,14 @@ def user_data(database: Path) -> list | None:
         return None
     conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
     try:
-        objects = conn.execute("SELECT type, name, sql FROM sqlite_schema WHERE name NOT LIKE 'dbshift%' "
-                               "ORDER BY type, name").fetchall()
-        rows = [conn.execute(f'SELECT * FROM "{name}" ORDER BY rowid').fetchall()
-                for kind, name, _ in objects if kind == "table" and not name.startswith("sqlite_")]
+        objects = conn.execute(
+            "SELECT type, name, sql FROM sqlite_schema WHERE name NOT LIKE 'dbshift%' ORDER BY type, name"
+        ).fetchall()
+        rows = [
+            conn.execute(f'SELECT * FROM "{name}" ORDER BY rowid').fetchall()
+            for kind, name, _ in objects
+            if kind == "table" and not name.startswith("sqlite_")
+        ]
         return [objects, rows]
     finally:
         conn.close()
@@ -170,6 +253,7 @@ def dirty_versions(database: Path) -> set[int]:
 
 
 # -- generators -----------------------------------------------------------------------------------
+
 
 def mutate_bytes(rng: random.Random, data: bytes, extra_lines: list[str]) -> bytes:
     """One to three of: truncate, random bytes, NUL, bad UTF-8, BOM, a huge line, an odd line, CRLF."""
@@ -213,21 +297,73 @@ def migration_case(rng: random.Random, number: int) -> Case:
     if rng.random() < 0.05:
         files["migrations/20260103000000_folder.sql"] = None  # a folder named like a migration
     if rng.random() < 0.1:
-        sum_file = (TEMPLATE_SUM or b"total sha256:0\n")
+        sum_file = TEMPLATE_SUM or b"total sha256:0\n"
         files["migrations/dbshift.sum"] = mutate_bytes(rng, sum_file, SUM_LINES)
-    command = rng.choice([["apply"], ["apply"], ["apply", "--dry-run"], ["status"], ["apply", "--atomic"],
-                          ["rollback", "--dry-run"], ["hash"], ["diff", "--from", "db", "--to", "migrations"],
-                          ["rehearse"], ["apply", "--to", "20260102000000"], ["rollback-plan"], ["rollback"],
-                          ["repair"], ["verify"], ["plan", "--from", "migrations", "--to", "db"]])
+    command = rng.choice(
+        [
+            ["apply"],
+            ["apply"],
+            ["apply", "--dry-run"],
+            ["status"],
+            ["apply", "--atomic"],
+            ["rollback", "--dry-run"],
+            ["hash"],
+            ["diff", "--from", "db", "--to", "migrations"],
+            ["rehearse"],
+            ["apply", "--to", "20260102000000"],
+            ["rollback-plan"],
+            ["rollback"],
+            ["repair"],
+            ["verify"],
+            ["plan", "--from", "migrations", "--to", "db"],
+        ]
+    )
     return Case(number, "migration file", command + rng.choice([[], [], ["--json"], ["-y"]]), files)
 
 
-CONFIG_VALUES = ['"abc"', "inf", "-inf", "nan", "1e300", "-5", "0", "3.5", "true", "[]", '["a"]', "{x = 1}",
-                 "1979-05-27", '""', '"\\u0000"', "99999999999999999999", '"sqlite:///other.db"',
-                 '"postgresql://u@[::1"', '"backups"', '"migrations"', '"../elsewhere"', "0.001", '"."']
-CONFIG_LINES = ["[database]", "url = 5", "[environments.dev]", "url = 1", "[environments]", "dev = 1",
-                "[migrations]", "dir = 5", "keep = 1e9", "[[database]]", "database = 1", "x = ", "= 1",
-                "[backups]\ndir = []", "lock_timeout = 'x'", "[environments.odd]\nurl = \"sqlite:///%00\""]
+CONFIG_VALUES = [
+    '"abc"',
+    "inf",
+    "-inf",
+    "nan",
+    "1e300",
+    "-5",
+    "0",
+    "3.5",
+    "true",
+    "[]",
+    '["a"]',
+    "{x = 1}",
+    "1979-05-27",
+    '""',
+    '"\\u0000"',
+    "99999999999999999999",
+    '"sqlite:///other.db"',
+    '"postgresql://u@[::1"',
+    '"backups"',
+    '"migrations"',
+    '"../elsewhere"',
+    "0.001",
+    '"."',
+]
+CONFIG_LINES = [
+    "[database]",
+    "url = 5",
+    "[environments.dev]",
+    "url = 1",
+    "[environments]",
+    "dev = 1",
+    "[migrations]",
+    "dir = 5",
+    "keep = 1e9",
+    "[[database]]",
+    "database = 1",
+    "x = ",
+    "= 1",
+    "[backups]\ndir = []",
+    "lock_timeout = 'x'",
+    '[environments.odd]\nurl = "sqlite:///%00"',
+]
 
 
 def config_case(rng: random.Random, number: int, template: Path) -> Case:
@@ -241,23 +377,83 @@ def config_case(rng: random.Random, number: int, template: Path) -> Case:
         data = ("\n".join(lines) + "\n").encode()
     else:
         data = mutate_bytes(rng, text.encode(), CONFIG_LINES)
-    command = rng.choice([["status"], ["apply"], ["history"], ["backup"], ["verify"], ["--env", "dev", "status"],
-                          ["hash"], ["rollback", "--dry-run"], ["backups"]])
+    command = rng.choice(
+        [
+            ["status"],
+            ["apply"],
+            ["history"],
+            ["backup"],
+            ["verify"],
+            ["--env", "dev", "status"],
+            ["hash"],
+            ["rollback", "--dry-run"],
+            ["backups"],
+        ]
+    )
     files = {"dbshift.toml": data, "migrations/20260102000000_change.sql": PENDING_SQL}
     return Case(number, "dbshift.toml", command + rng.choice([[], ["--json"]]), files)
 
 
-URL_SCHEMES = ["sqlite", "SQLite", "sqlite3", "postgresql", "postgres", "mysql", "mariadb", "mysql+pymysql", "oracle",
-               "", "postgresql+psycopg"]
+URL_SCHEMES = [
+    "sqlite",
+    "SQLite",
+    "sqlite3",
+    "postgresql",
+    "postgres",
+    "mysql",
+    "mariadb",
+    "mysql+pymysql",
+    "oracle",
+    "",
+    "postgresql+psycopg",
+]
 URL_USERS = ["", "u@", "u:p@", "@", ":@", "%ff@", "%00@", "u:p:q@", "u@v@", "ü:ß@"]
 #: Addresses and localhost only: a name that needs DNS could wait for a resolver's timeout.
-URL_HOSTS = ["127.0.0.1", "[127.0.0.1]", "[::1", "[::1]", "::1", "localhost", "", "[]", "[v1.x]", "127.0.0.1]", "[::1]]"]
+URL_HOSTS = [
+    "127.0.0.1",
+    "[127.0.0.1]",
+    "[::1",
+    "[::1]",
+    "::1",
+    "localhost",
+    "",
+    "[]",
+    "[v1.x]",
+    "127.0.0.1]",
+    "[::1]]",
+]
 URL_PORTS = ["", ":1", ":99999", ":abc", ":", ":-1", ":0", ":1:2"]
-URL_PATHS = ["/nodb_fuzz", "/", "", "/%00", "/a%2fb", "/nodb_fuzz?sslmode=bogus", "/nodb_fuzz?password=x",
-             "/nodb_fuzz#frag", "/nodb_fuzz?charset=nope", "/nodb_fuzz?&&=", "/%ff"]
+URL_PATHS = [
+    "/nodb_fuzz",
+    "/",
+    "",
+    "/%00",
+    "/a%2fb",
+    "/nodb_fuzz?sslmode=bogus",
+    "/nodb_fuzz?password=x",
+    "/nodb_fuzz#frag",
+    "/nodb_fuzz?charset=nope",
+    "/nodb_fuzz?&&=",
+    "/%ff",
+]
 #: Not a file that is not a database (dbshift.toml): that is the `runtime` branch's part of issue 11.
-SQLITE_PATHS = ["app.db", "other.db", "%00", "%ff.db", "a b.db", "../outside.db", "no/such/dir/x.db", ":memory:",
-                "app.db?mode=ro", "", "/", "x" * 300 + ".db", "app.db%00x", "migrations", "%2e%2e"]
+SQLITE_PATHS = [
+    "app.db",
+    "other.db",
+    "%00",
+    "%ff.db",
+    "a b.db",
+    "../outside.db",
+    "no/such/dir/x.db",
+    ":memory:",
+    "app.db?mode=ro",
+    "",
+    "/",
+    "x" * 300 + ".db",
+    "app.db%00x",
+    "migrations",
+    "%2e%2e",
+]
 
 
 def url_case(rng: random.Random, number: int) -> Case:
@@ -278,23 +474,55 @@ def url_case(rng: random.Random, number: int) -> Case:
     return Case(number, "url", ["--db", url, *command])
 
 
-ODD_VALUES = ["", "-1", "0", "abc", "nan", "inf", "1e999", "20260101000001", "20260101_000001", "20991231235959",
-              "99999999999999", "x" * 500, "\x00", "é", "--json", "-", "..", "../../x", "2026010100000Z", " 1"]
+ODD_VALUES = [
+    "",
+    "-1",
+    "0",
+    "abc",
+    "nan",
+    "inf",
+    "1e999",
+    "20260101000001",
+    "20260101_000001",
+    "20991231235959",
+    "99999999999999",
+    "x" * 500,
+    "\x00",
+    "é",
+    "--json",
+    "-",
+    "..",
+    "../../x",
+    "2026010100000Z",
+    " 1",
+]
 
 
 def argument_case(rng: random.Random, number: int) -> Case:
     """A real command with odd option values."""
     value = rng.choice(ODD_VALUES)
     templates = [
-        ["rollback", "--steps", value], ["rollback", "--to", value], ["apply", "--to", value],
-        ["repair", "--dirty", value], ["report", value], ["new", value], ["--lock-timeout", value, "apply"],
-        ["--env", value, "status"], ["inspect", "-f", value], ["inspect", "--source", value],
+        ["rollback", "--steps", value],
+        ["rollback", "--to", value],
+        ["apply", "--to", value],
+        ["repair", "--dirty", value],
+        ["report", value],
+        ["new", value],
+        ["--lock-timeout", value, "apply"],
+        ["--env", value, "status"],
+        ["inspect", "-f", value],
+        ["inspect", "--source", value],
         ["diff", "--from", "db", "--to", "migrations", "--rename", value],
         ["diff", "--from", "db", "--to", "migrations", "--convert", value],
         ["diff", "--from", "db", "--to", "migrations", "--map", value],
         ["diff", "--from", "db", "--to", "migrations", "--default", value],
-        ["restore", value], ["verify", "--against", value], ["rollback-plan", "--to", value],
-        ["history", "--limit", value], ["backup", "--csv", value], ["status", value], [value],
+        ["restore", value],
+        ["verify", "--against", value],
+        ["rollback-plan", "--to", value],
+        ["history", "--limit", value],
+        ["backup", "--csv", value],
+        ["status", value],
+        [value],
         ["restore", "--expect-version", value, "nothere.db"],
     ]
     files = {"migrations/20260102000000_change.sql": PENDING_SQL} if rng.random() < 0.5 else {}
@@ -317,6 +545,7 @@ def generate(rng: random.Random, number: int, template: Path) -> Case:
 
 
 # -- running one input ------------------------------------------------------------------------------
+
 
 def run_case(case: Case, template: Path, work: Path) -> str | None:
     """Run one input in a fresh copy of the template; a description of what went wrong, or None."""
@@ -367,4 +596,6 @@ def test_no_input_gives_a_traceback_or_changes_data_on_failure(template, tmp_pat
         problem = run_case(case, template, tmp_path)
         if problem:
             failures.append(f"{case.describe()}\n    -> {problem}")
-    assert not failures, f"{len(failures)} of {INPUTS} inputs broke the promise (seed {SEED}):\n" + "\n".join(failures[:15])
+    assert not failures, f"{len(failures)} of {INPUTS} inputs broke the promise (seed {SEED}):\n" + "\n".join(
+        failures[:15]
+    )

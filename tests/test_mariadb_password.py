@@ -7,10 +7,10 @@ import uuid
 from urllib.parse import quote
 
 import pytest
-from servers.conftest import create_database, drop_database
 
 from dbshift.dialects import open_database
 from dbshift.urls import parse_url
+from servers.conftest import create_database, drop_database
 
 PASSWORDS = ["pässwörd-é", "密码-пароль-✓"]
 
@@ -34,7 +34,8 @@ def test_a_non_ascii_password_logs_in_and_dbshift_applies(mysql_url, database, p
         user_url = f"mysql://{user}:{quote(password, safe='')}@{url.host}:{url.port or 3306}/{name}"
         (tmp_path / "migrations").mkdir()
         (tmp_path / "migrations" / "20260101090000_t.sql").write_text(
-            "-- migrate:up\nCREATE TABLE t (x INTEGER);\nINSERT INTO t VALUES (42);\n-- migrate:down\nDROP TABLE t;\n")
+            "-- migrate:up\nCREATE TABLE t (x INTEGER);\nINSERT INTO t VALUES (42);\n-- migrate:down\nDROP TABLE t;\n"
+        )
         assert run_cli("--db", user_url, "hash").returncode == 0
         applied = run_cli("--db", user_url, "apply")
         assert applied.returncode == 0, applied.output

@@ -40,9 +40,21 @@ def test_unrelated_files_are_ignored(project):
         ("20261301090000_bad_month.sql", "-- migrate:up\nSELECT 1;\n", "is not a valid timestamp"),
         ("20260101090000_noup.sql", "CREATE TABLE t (x);\n", "20260101090000_noup.sql:1: SQL before `-- migrate:up`"),
         ("20260101090000_nomarker.sql", "-- just a comment here\n", "no `-- migrate:up` section"),
-        ("20260101090000_flag.sql", "-- destroy\n-- migrate:up\nSELECT 1;\n", "20260101090000_flag.sql:1: unknown header flag 'destroy'"),
-        ("20260101090000_twice.sql", "-- migrate:up\nSELECT 1;\n-- migrate:up\nSELECT 2;\n", "_twice.sql:3: second `-- migrate:up`"),
-        ("20260101090000_order.sql", "-- migrate:down\nSELECT 1;\n-- migrate:up\n", "_order.sql:1: `-- migrate:down` comes before"),
+        (
+            "20260101090000_flag.sql",
+            "-- destroy\n-- migrate:up\nSELECT 1;\n",
+            "20260101090000_flag.sql:1: unknown header flag 'destroy'",
+        ),
+        (
+            "20260101090000_twice.sql",
+            "-- migrate:up\nSELECT 1;\n-- migrate:up\nSELECT 2;\n",
+            "_twice.sql:3: second `-- migrate:up`",
+        ),
+        (
+            "20260101090000_order.sql",
+            "-- migrate:down\nSELECT 1;\n-- migrate:up\n",
+            "_order.sql:1: `-- migrate:down` comes before",
+        ),
         ("20260101090000_syntax.py", "def up(ctx)\n    pass\n", "_syntax.py:1: Python syntax error"),
         ("20260101090000_noup.py", "def down(ctx):\n    pass\n", "no `def up(ctx)` function"),
         ("20260101090000_dep.sql", "-- depends: soon\n-- migrate:up\nSELECT 1;\n", "_dep.sql:1: depends names 'soon'"),
@@ -66,20 +78,33 @@ def test_a_duplicate_version_names_both_files(project):
 def test_header_flags_and_python_constants_are_read(project):
     write_migration(project, 20260101090000, "base", "SELECT 1;")
     write_migration(
-        project, 20260102090000, "flags", "SELECT 1;", "SELECT 2;",
+        project,
+        20260102090000,
+        "flags",
+        "SELECT 1;",
+        "SELECT 2;",
         header="-- description: Many flags\n-- depends: 20260101090000\n-- destructive\n-- risky\n-- no-transaction\n"
-               "-- A free comment of several words is fine\n",
+        "-- A free comment of several words is fine\n",
     )
     (project.config.migrations_dir / "20260103090000_py.py").write_text(
-        'DESCRIPTION = "py"\nDEPENDS = ["20260102090000"]\nRISKY = True\nTRANSACTION = False\n'
-        "def up(ctx):\n    pass\n"
+        'DESCRIPTION = "py"\nDEPENDS = ["20260102090000"]\nRISKY = True\nTRANSACTION = False\ndef up(ctx):\n    pass\n'
     )
     base, flags, py = discover(project.config.migrations_dir)
     assert (flags.description, flags.depends, flags.destructive, flags.risky, flags.transaction) == (
-        "Many flags", (20260101090000,), True, True, False)
+        "Many flags",
+        (20260101090000,),
+        True,
+        True,
+        False,
+    )
     assert flags.has_down and not base.has_down
     assert (py.description, py.depends, py.risky, py.transaction, py.has_down) == (
-        "py", (20260102090000,), True, False, False)
+        "py",
+        (20260102090000,),
+        True,
+        False,
+        False,
+    )
 
 
 def test_unknown_and_cyclic_dependencies_are_errors(project):
@@ -103,8 +128,9 @@ def test_new_writes_templates_that_parse_and_updates_the_sum_file(project):
 
 def test_two_branches_that_each_add_a_migration_conflict_in_the_sum_file(project, tmp_path):
     def git(*args):
-        return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=tmp_path,
-                              capture_output=True, text=True)
+        return subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=tmp_path, capture_output=True, text=True
+        )
 
     write_migration(project, 20260101090000, "base", "SELECT 1;")
     project.hash()

@@ -4,8 +4,8 @@ each table as it reads it (issue 11, item 11: the demo sat silent for 80 s)."""
 from __future__ import annotations
 
 import pytest
-from conftest import write_migration
 
+from conftest import write_migration
 from dbshift import Project
 from dbshift import runner as runner_module
 
@@ -23,9 +23,15 @@ def events(project, monkeypatch):
 
 
 def test_a_long_statement_reports_its_line_and_elapsed_time_while_it_runs(project, events):
-    write_migration(project, V1, "big", "CREATE TABLE numbers (n INTEGER);\n\n"
-                    "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 3000000)\n"
-                    "INSERT INTO numbers SELECT n FROM c;", "DROP TABLE numbers;")
+    write_migration(
+        project,
+        V1,
+        "big",
+        "CREATE TABLE numbers (n INTEGER);\n\n"
+        "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 3000000)\n"
+        "INSERT INTO numbers SELECT n FROM c;",
+        "DROP TABLE numbers;",
+    )
     project.hash()
     project.apply()
     running = [data for event, data in events if event == "running"]
@@ -45,8 +51,13 @@ def test_quick_statements_report_nothing(project, events):
 
 
 def test_verify_names_each_table_and_check_as_it_starts(project, events):
-    write_migration(project, V1, "two", "CREATE TABLE a (x INTEGER);\nCREATE TABLE b (y INTEGER);\n"
-                    "INSERT INTO a VALUES (1);", "DROP TABLE b;\nDROP TABLE a;")
+    write_migration(
+        project,
+        V1,
+        "two",
+        "CREATE TABLE a (x INTEGER);\nCREATE TABLE b (y INTEGER);\nINSERT INTO a VALUES (1);",
+        "DROP TABLE b;\nDROP TABLE a;",
+    )
     project.hash()
     project.apply()
     events.clear()

@@ -12,13 +12,24 @@ from dbshift.errors import SafetyRefusal, UnknownVersionError
 
 @pytest.fixture
 def applied_shop(project):
-    write_migration(project, 20260101090000, "users",
-                    "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL);\n"
-                    "INSERT INTO users (name) VALUES ('ada'), ('bob');", "DROP TABLE users;")
-    write_migration(project, 20260102090000, "users_index", "CREATE INDEX users_name ON users(name);",
-                    "DROP INDEX users_name;")
-    write_migration(project, 20260103090000, "users_phone", "ALTER TABLE users ADD COLUMN phone TEXT;",
-                    "ALTER TABLE users DROP COLUMN phone;")
+    write_migration(
+        project,
+        20260101090000,
+        "users",
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL);\n"
+        "INSERT INTO users (name) VALUES ('ada'), ('bob');",
+        "DROP TABLE users;",
+    )
+    write_migration(
+        project, 20260102090000, "users_index", "CREATE INDEX users_name ON users(name);", "DROP INDEX users_name;"
+    )
+    write_migration(
+        project,
+        20260103090000,
+        "users_phone",
+        "ALTER TABLE users ADD COLUMN phone TEXT;",
+        "ALTER TABLE users DROP COLUMN phone;",
+    )
     project.apply()
     return project
 
@@ -38,8 +49,14 @@ def test_rollback_to_an_unknown_version_is_refused(applied_shop, run_cli):
 
 
 def test_rolling_back_a_migration_that_another_depends_on_is_refused(project):
-    write_migration(project, 20260101090000, "index_on_a", "CREATE INDEX a_x ON a(x);", "DROP INDEX a_x;",
-                    header="-- depends: 20260102090000\n")
+    write_migration(
+        project,
+        20260101090000,
+        "index_on_a",
+        "CREATE INDEX a_x ON a(x);",
+        "DROP INDEX a_x;",
+        header="-- depends: 20260102090000\n",
+    )
     write_migration(project, 20260102090000, "a", "CREATE TABLE a (x);", "DROP TABLE a;")
     project.apply()
     with pytest.raises(SafetyRefusal, match="20260101090000_index_on_a.sql depends on 20260102090000"):

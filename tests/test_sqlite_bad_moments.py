@@ -11,11 +11,21 @@ import sys
 import time
 
 import pytest
+
 from conftest import write_migration
 
 V1, V2 = 20260101090000, 20260102090000
-READ_AND_WRITE_COMMANDS = [["status"], ["apply"], ["inspect"], ["history"], ["rollback"], ["verify"], ["backup"],
-                           ["apply", "--dry-run"], ["status", "--json"]]
+READ_AND_WRITE_COMMANDS = [
+    ["status"],
+    ["apply"],
+    ["inspect"],
+    ["history"],
+    ["rollback"],
+    ["verify"],
+    ["backup"],
+    ["apply", "--dry-run"],
+    ["status", "--json"],
+]
 
 
 def one_line_error(result) -> str:
@@ -50,8 +60,9 @@ def test_verify_against_a_text_file_says_it_is_not_a_backup(project, run_cli):
     assert notes.read_text() == "not a backup\n"
 
 
-@pytest.mark.parametrize("command", [["status"], ["history"], ["inspect"], ["apply"], ["verify"], ["status", "--json"]],
-                         ids=" ".join)
+@pytest.mark.parametrize(
+    "command", [["status"], ["history"], ["inspect"], ["apply"], ["verify"], ["status", "--json"]], ids=" ".join
+)
 def test_a_mistyped_folder_creates_nothing_and_says_the_file_does_not_exist(project, run_cli, command):
     write_migration(project, V1, "t", "CREATE TABLE t (x INTEGER);", "DROP TABLE t;")
     project.hash()
@@ -72,9 +83,15 @@ def test_status_on_a_database_not_created_yet_says_so_and_creates_nothing(projec
 
 def _kill_during_a_long_apply(project) -> None:
     """Apply a migration that changes accounts then inserts millions of rows; SIGKILL it halfway."""
-    write_migration(project, V2, "big", "UPDATE accounts SET cents = 0;\nCREATE TABLE busy (n INTEGER);\n"
-                    "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 40000000)\n"
-                    "INSERT INTO busy SELECT n FROM c;", "DROP TABLE busy;")
+    write_migration(
+        project,
+        V2,
+        "big",
+        "UPDATE accounts SET cents = 0;\nCREATE TABLE busy (n INTEGER);\n"
+        "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 40000000)\n"
+        "INSERT INTO busy SELECT n FROM c;",
+        "DROP TABLE busy;",
+    )
     project.hash()
     victim = _spawn(project, "apply")
     journal = project.config.url.path.with_name("app.db-journal")
@@ -88,8 +105,14 @@ def _kill_during_a_long_apply(project) -> None:
 
 @pytest.fixture
 def accounts(project):
-    write_migration(project, V1, "accounts", "CREATE TABLE accounts (id INTEGER PRIMARY KEY, cents INTEGER);\n"
-                    "INSERT INTO accounts VALUES (1, 1050), (2, 99);", "DROP TABLE accounts;")
+    write_migration(
+        project,
+        V1,
+        "accounts",
+        "CREATE TABLE accounts (id INTEGER PRIMARY KEY, cents INTEGER);\n"
+        "INSERT INTO accounts VALUES (1, 1050), (2, 99);",
+        "DROP TABLE accounts;",
+    )
     project.hash()
     project.apply()
     return project
@@ -99,7 +122,9 @@ def test_status_right_after_a_killed_apply_works_and_says_the_migration_was_roll
     _kill_during_a_long_apply(accounts)
     status = run_cli("status")
     assert status.returncode == 0 and "Traceback" not in status.output, status.output
-    assert f"interrupted: apply of {V2}_big was rolled back, the database is as before" in " ".join(status.stdout.split())
+    assert f"interrupted: apply of {V2}_big was rolled back, the database is as before" in " ".join(
+        status.stdout.split()
+    )
     history = run_cli("history")
     assert history.returncode == 0, history.output
     log = accounts.history()[1]
@@ -124,9 +149,15 @@ def test_status_after_a_killed_apply_without_write_access_says_what_is_needed(ac
 
 
 def test_status_behind_a_long_apply_says_at_once_who_it_waits_for(accounts):
-    write_migration(accounts, V2, "big", "CREATE TABLE busy (n INTEGER);\n"
-                    "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 40000000)\n"
-                    "INSERT INTO busy SELECT n FROM c;", "DROP TABLE busy;")
+    write_migration(
+        accounts,
+        V2,
+        "big",
+        "CREATE TABLE busy (n INTEGER);\n"
+        "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 40000000)\n"
+        "INSERT INTO busy SELECT n FROM c;",
+        "DROP TABLE busy;",
+    )
     accounts.hash()
     applying = _spawn(accounts, "apply")
     try:
@@ -149,8 +180,14 @@ def test_status_behind_a_long_apply_says_at_once_who_it_waits_for(accounts):
 def _spawn(project, *args: str) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env.update({"COLUMNS": "200", "NO_COLOR": "1"})
-    return subprocess.Popen([sys.executable, "-m", "dbshift", *args], cwd=project.config.root, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "dbshift", *args],
+        cwd=project.config.root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _wait_until(condition, timeout: float = 30) -> None:

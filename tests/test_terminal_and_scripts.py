@@ -17,8 +17,14 @@ def run_in_terminal(project, args: list[str], answer: str) -> tuple[int, str]:
     """Run the CLI on a pseudo-terminal and type ``answer`` when it asks."""
     leader, follower = pty.openpty()
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    proc = subprocess.Popen([sys.executable, "-m", "dbshift", *args], cwd=project.config.root, env=env,
-                            stdin=follower, stdout=follower, stderr=follower)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dbshift", *args],
+        cwd=project.config.root,
+        env=env,
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+    )
     os.close(follower)
     output = b""
     deadline = time.monotonic() + 60
@@ -40,8 +46,13 @@ def run_in_terminal(project, args: list[str], answer: str) -> tuple[int, str]:
 
 
 def lossy_project(project):
-    write_migration(project, 20260101090000, "users", "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);\n"
-                    "INSERT INTO users (name) VALUES ('ada');", "DROP TABLE users;")
+    write_migration(
+        project,
+        20260101090000,
+        "users",
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);\nINSERT INTO users (name) VALUES ('ada');",
+        "DROP TABLE users;",
+    )
     project.apply()
     return project
 
@@ -77,17 +88,27 @@ def test_trigger_bodies_stay_whole_and_lines_are_counted():
 
 
 def test_a_migration_with_a_trigger_applies_and_the_trigger_works(project):
-    write_migration(project, 20260101090000, "trigger",
-                    "CREATE TABLE t (x TEXT);\nCREATE TRIGGER t_upper AFTER INSERT ON t BEGIN\n"
-                    "  UPDATE t SET x = upper(x) WHERE rowid = new.rowid;\nEND;\nINSERT INTO t VALUES ('abc');",
-                    "DROP TABLE t;")
+    write_migration(
+        project,
+        20260101090000,
+        "trigger",
+        "CREATE TABLE t (x TEXT);\nCREATE TRIGGER t_upper AFTER INSERT ON t BEGIN\n"
+        "  UPDATE t SET x = upper(x) WHERE rowid = new.rowid;\nEND;\nINSERT INTO t VALUES ('abc');",
+        "DROP TABLE t;",
+    )
     project.apply()
     assert rows_of(project, "SELECT x FROM t") == [("ABC",)]
 
 
 def test_a_no_transaction_migration_applies_and_rolls_back(project):
-    write_migration(project, 20260101090000, "vacuum", "CREATE TABLE t (x);\nVACUUM;", "DROP TABLE t;\nVACUUM;",
-                    header="-- no-transaction\n")
+    write_migration(
+        project,
+        20260101090000,
+        "vacuum",
+        "CREATE TABLE t (x);\nVACUUM;",
+        "DROP TABLE t;\nVACUUM;",
+        header="-- no-transaction\n",
+    )
     project.apply()
     assert project.status().current_version == 20260101090000 and not project.status().dirty
     project.rollback(force=True)

@@ -7,8 +7,15 @@ import pytest
 from dbshift.dialects import open_database
 from dbshift.urls import parse_url
 from servers.conftest import create_database, drop_database
-from value_oracle import (BIG, assert_same_values, count_changed_values, edge_values, family_of,
-                          fill_with_edge_values, snapshot)
+from value_oracle import (
+    BIG,
+    assert_same_values,
+    count_changed_values,
+    edge_values,
+    family_of,
+    fill_with_edge_values,
+    snapshot,
+)
 
 TYPES = {
     "sqlite": [("n", "BIGINT"), ("r", "REAL"), ("t", "TEXT"), ("d", "DECIMAL(12,2)"), ("u", "")],
@@ -73,11 +80,26 @@ def test_sqlite_sees_the_type_of_each_value(tmp_path):
     db.close()
 
 
-@pytest.mark.parametrize("declared, family", [
-    ("INTEGER", "integer"), ("bigint", "integer"), ("TINYINT(1)", "boolean"), ("DOUBLE PRECISION", "real"),
-    ("numeric(12,2)", "decimal"), ("NUMERIC", "numeric"), ("varchar(20)", "text"), ("timestamptz", "timestamptz"),
-    ("timestamp with time zone", "timestamptz"), ("DATETIME", "datetime"), ("date", "date"), ("bytea", "blob"),
-    ("jsonb", "json"), ("uuid", "uuid"), ("", "untyped"), ("boolean", "boolean"),
-])
+@pytest.mark.parametrize(
+    "declared, family",
+    [
+        ("INTEGER", "integer"),
+        ("bigint", "integer"),
+        ("TINYINT(1)", "boolean"),
+        ("DOUBLE PRECISION", "real"),
+        ("numeric(12,2)", "decimal"),
+        ("NUMERIC", "numeric"),
+        ("varchar(20)", "text"),
+        ("timestamptz", "timestamptz"),
+        ("timestamp with time zone", "timestamptz"),
+        ("DATETIME", "datetime"),
+        ("date", "date"),
+        ("bytea", "blob"),
+        ("jsonb", "json"),
+        ("uuid", "uuid"),
+        ("", "untyped"),
+        ("boolean", "boolean"),
+    ],
+)
 def test_families_of_declared_types(declared, family):
     assert family_of(declared) == family

@@ -28,8 +28,24 @@ from dbshift.dialects.base import Database
 BIG = 2**53 + 1
 INTEGERS = [0, 1, -1, 127, -128, 255, 32767, -32768, 2**31 - 1, -(2**31), BIG, -BIG, 2**63 - 1, -(2**63)]
 REALS = [0.1, -0.0, 1.5, 1e308, -1e308, 5e-324, 1 / 3, 2.0**53, 123456789.125]
-TEXTS = ["", "007", "1.0", " 1", "1e2", "0", "-0", "abc", "héllo ✓", "😀", "it's", 'a"b', "back\\slash",
-         "NULL", "line\nbreak", "trailing "]
+TEXTS = [
+    "",
+    "007",
+    "1.0",
+    " 1",
+    "1e2",
+    "0",
+    "-0",
+    "abc",
+    "héllo ✓",
+    "😀",
+    "it's",
+    'a"b',
+    "back\\slash",
+    "NULL",
+    "line\nbreak",
+    "trailing ",
+]
 BLOBS = [b"", b"\x00\x01\xff", b"007", bytes(range(256))]
 BOOLEANS = [True, False]
 DATES = ["2024-02-29", "1970-01-01", "9999-12-31", "1000-01-01"]
@@ -134,8 +150,10 @@ def fill_with_edge_values(db: Database, table: str, columns: list[Column | tuple
     for number, row in enumerate(rows, 1):
         names = ([key] if key else []) + list(row)
         values = ([number] if key else []) + [_bindable(db, v) for v in row.values()]
-        sql = (f"INSERT INTO {db.quote(table)} ({', '.join(map(db.quote, names))}) "
-               f"VALUES ({', '.join([db.placeholder] * len(values))})")
+        sql = (
+            f"INSERT INTO {db.quote(table)} ({', '.join(map(db.quote, names))}) "
+            f"VALUES ({', '.join([db.placeholder] * len(values))})"
+        )
         try:
             db.execute(sql, values)
             inserted += 1
@@ -166,12 +184,16 @@ def _typed_select(db: Database, table: str, columns: list[str]) -> str:
 
 def _columns(db: Database, table: str) -> list[str]:
     if db.dialect == "sqlite":
-        return [row[1] for row in db.execute(f"SELECT * FROM pragma_table_xinfo({db.placeholder})", [table])
-                if row[6] != 1]  # hidden=1: a virtual table's hidden column; generated ones count
+        return [
+            row[1] for row in db.execute(f"SELECT * FROM pragma_table_xinfo({db.placeholder})", [table]) if row[6] != 1
+        ]  # hidden=1: a virtual table's hidden column; generated ones count
     rows = db.execute(
         "SELECT column_name FROM information_schema.columns WHERE table_name = %s "
-        "AND table_schema = " + ("current_schema()" if db.dialect == "postgresql" else "database()")
-        + " ORDER BY ordinal_position", [table])
+        "AND table_schema = "
+        + ("current_schema()" if db.dialect == "postgresql" else "database()")
+        + " ORDER BY ordinal_position",
+        [table],
+    )
     return [row[0] for row in rows]
 
 

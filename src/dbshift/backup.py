@@ -101,11 +101,21 @@ class FileHash:
     def still_matches(self, path: Path) -> bool:
         """Whether ``path`` is still the same unchanged file (inode, size, modification time)."""
         now = path.stat()
-        return (now.st_ino, now.st_size, now.st_mtime_ns) == (self.stat.st_ino, self.stat.st_size, self.stat.st_mtime_ns)
+        return (now.st_ino, now.st_size, now.st_mtime_ns) == (
+            self.stat.st_ino,
+            self.stat.st_size,
+            self.stat.st_mtime_ns,
+        )
 
 
-def write_manifest(db: Database, path: Path, reason: str, schema_version: int | None, extra: dict | None = None,
-                   sha256: str | None = None):
+def write_manifest(
+    db: Database,
+    path: Path,
+    reason: str,
+    schema_version: int | None,
+    extra: dict | None = None,
+    sha256: str | None = None,
+):
     """Write the JSON manifest beside backup ``path`` (mode 0600); returns (its path, its data)."""
     manifest = {
         "database_url": db.url.masked(),
@@ -280,8 +290,10 @@ def restore_backup(
             )
         problem = db.verify_backup(copy)
         if problem:
-            raise CheckFailed(f"{path} failed the integrity check: {problem}",
-                              hint="the database was not changed; restore another backup (`dbshift backups`)")
+            raise CheckFailed(
+                f"{path} failed the integrity check: {problem}",
+                hint="the database was not changed; restore another backup (`dbshift backups`)",
+            )
 
     keep_path = backup_path_for(db, backups_dir, "before-restore")
     # The live file is hashed beside the copy and checks; a hard link keeps exactly that file.
@@ -291,8 +303,9 @@ def restore_backup(
     if keep_path.exists():
         os.chmod(keep_path, 0o600)
         known = live.result() if live is not None and live.still_matches(keep_path) else None
-        manifest_path, data = write_manifest(db, keep_path, "before-restore", current,
-                                             {"kept_by": facts.get("kept_by")}, sha256=known)
+        manifest_path, data = write_manifest(
+            db, keep_path, "before-restore", current, {"kept_by": facts.get("kept_by")}, sha256=known
+        )
         safety = BackupInfo(keep_path, manifest_path, data)
     return RestoreResult(path, manifest.get("schema_version") if manifest else None, safety, facts.get("kept_by"))
 

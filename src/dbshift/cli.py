@@ -57,9 +57,12 @@ def main_options(
     yes: bool = typer.Option(False, "-y", "--yes", help="Answer yes to confirmation questions."),
     verbose: bool = typer.Option(False, "-v", "--verbose", help="Show more detail."),
     project: str = typer.Option(None, "-C", "--project", help="Project folder (default: search upwards from here)."),
-    lock_timeout: float = typer.Option(None, "--lock-timeout", help="Seconds to wait for the migration lock (default 30)."),
-    version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
-                                 help="Print the dbshift version and exit."),
+    lock_timeout: float = typer.Option(
+        None, "--lock-timeout", help="Seconds to wait for the migration lock (default 30)."
+    ),
+    version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Print the dbshift version and exit."
+    ),
 ) -> None:
     """Global options; they may also be given after the command name."""
     if lock_timeout is not None:
@@ -140,8 +143,17 @@ def file_error(exc: OSError):
 
     from dbshift.errors import CheckFailed, ConfigError
 
-    path_problems = {errno.ENAMETOOLONG, errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.EACCES, errno.EPERM,
-                     errno.EEXIST, errno.ELOOP, errno.EROFS}
+    path_problems = {
+        errno.ENAMETOOLONG,
+        errno.ENOENT,
+        errno.ENOTDIR,
+        errno.EISDIR,
+        errno.EACCES,
+        errno.EPERM,
+        errno.EEXIST,
+        errno.ELOOP,
+        errno.EROFS,
+    }
     kind = ConfigError if exc.errno in path_problems else CheckFailed
     where = f"{exc.filename}: " if exc.filename else ""
     return kind(f"{where}{exc.strerror or exc}", hint="check the path, its folders and their permissions")

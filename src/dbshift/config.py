@@ -121,7 +121,9 @@ def read_config_text(config_file: Path) -> str:
     try:
         data = config_file.read_bytes()
     except OSError as exc:
-        raise ConfigError(f"{config_file}: cannot read it ({exc.strerror})", hint="check the file's permissions") from None
+        raise ConfigError(
+            f"{config_file}: cannot read it ({exc.strerror})", hint="check the file's permissions"
+        ) from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -169,32 +171,38 @@ class Settings:
         value = self.table(table).get(key, default)
         if value is not None and (not isinstance(value, str) or "\x00" in value):
             problem = "contains a NUL byte" if isinstance(value, str) else "must be text"
-            raise ConfigError(f"{self.where(table, key)}: {key} = {value!r} {problem}",
-                              hint=f'write it in quotes, e.g. {key} = "{default or "..."}"')
+            raise ConfigError(
+                f"{self.where(table, key)}: {key} = {value!r} {problem}",
+                hint=f'write it in quotes, e.g. {key} = "{default or "..."}"',
+            )
         return value
 
     def folder(self, table: str, default: str) -> str:
         """A ``dir`` setting: a non-empty folder name."""
         value = self.string(table, "dir", default)
         if not value or not value.strip():
-            raise ConfigError(f"{self.where(table, 'dir')}: [{table}] dir is empty",
-                              hint=f'name a folder, e.g. dir = "{default}"')
+            raise ConfigError(
+                f"{self.where(table, 'dir')}: [{table}] dir is empty", hint=f'name a folder, e.g. dir = "{default}"'
+            )
         return value
 
     def count(self, table: str, key: str, default: int, maximum: int) -> int:
         """A whole number from 0 to ``maximum``."""
         value = self.table(table).get(key, default)
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= maximum:
-            raise ConfigError(f"{self.where(table, key)}: {key} = {value!r} is not a whole number from 0 to {maximum}",
-                              hint=f"e.g. {key} = {default}")
+            raise ConfigError(
+                f"{self.where(table, key)}: {key} = {value!r} is not a whole number from 0 to {maximum}",
+                hint=f"e.g. {key} = {default}",
+            )
         return value
 
     def flag(self, table: str, key: str, default: bool) -> bool:
         """A true/false setting."""
         value = self.table(table).get(key, default)
         if not isinstance(value, bool):
-            raise ConfigError(f"{self.where(table, key)}: {key} = {value!r} must be true or false",
-                              hint=f"e.g. {key} = true")
+            raise ConfigError(
+                f"{self.where(table, key)}: {key} = {value!r} must be true or false", hint=f"e.g. {key} = true"
+            )
         return value
 
     def lock_timeout(self, value) -> float:

@@ -71,33 +71,59 @@ def run_demo(folder: Path | None = None, orders: int = 5000, say: Say = print) -
     say(f"[bold]1. A new project[/bold] in {escape(str(folder))}: dbshift init --db sqlite:///shop.db")
     project = Project.init(folder, "sqlite:///shop.db")
     migrations = project.config.migrations_dir
-    write_sql_migration(migrations, "create_shop", INITIAL_SCHEMA, "DROP TABLE orders;\nDROP TABLE users;",
-                        description="users and orders", version=V_INITIAL)
+    write_sql_migration(
+        migrations,
+        "create_shop",
+        INITIAL_SCHEMA,
+        "DROP TABLE orders;\nDROP TABLE users;",
+        description="users and orders",
+        version=V_INITIAL,
+    )
     project.apply()
     database = project.config.url.path
     _fill_shop(database, orders)
     before = _fingerprint(database)
-    say(f"   applied the first migration and wrote {before['users_rows']} users and {before['orders_rows']} orders "
-        f"(total {before['cents'] / 100:,.2f} dollars, kept as integer cents)")
+    say(
+        f"   applied the first migration and wrote {before['users_rows']} users and {before['orders_rows']} orders "
+        f"(total {before['cents'] / 100:,.2f} dollars, kept as integer cents)"
+    )
 
     say("[bold]2. Four new migrations[/bold] (dbshift new ... / dbshift diff --name ...):")
-    write_sql_migration(migrations, "add_users_phone", "ALTER TABLE users ADD COLUMN phone TEXT;",
-                        "ALTER TABLE users DROP COLUMN phone;", description="users get a phone number", version=V_PHONE)
+    write_sql_migration(
+        migrations,
+        "add_users_phone",
+        "ALTER TABLE users ADD COLUMN phone TEXT;",
+        "ALTER TABLE users DROP COLUMN phone;",
+        description="users get a phone number",
+        version=V_PHONE,
+    )
     amount_file = draft_amount_migration(project)
-    write_sql_migration(migrations, "index_orders_user_status",
-                        "CREATE INDEX orders_user_status ON orders(user_id, status);",
-                        "DROP INDEX orders_user_status;", description="index for the order list page", version=V_INDEX)
-    write_sql_migration(migrations, "create_order_history",
-                        "CREATE TABLE order_history (\n    id INTEGER PRIMARY KEY,\n"
-                        "    order_id INTEGER NOT NULL REFERENCES orders(id),\n    status TEXT NOT NULL,\n"
-                        "    changed_at TEXT NOT NULL\n);",
-                        "DROP TABLE order_history;", description="audit trail of status changes", version=V_HISTORY)
+    write_sql_migration(
+        migrations,
+        "index_orders_user_status",
+        "CREATE INDEX orders_user_status ON orders(user_id, status);",
+        "DROP INDEX orders_user_status;",
+        description="index for the order list page",
+        version=V_INDEX,
+    )
+    write_sql_migration(
+        migrations,
+        "create_order_history",
+        "CREATE TABLE order_history (\n    id INTEGER PRIMARY KEY,\n"
+        "    order_id INTEGER NOT NULL REFERENCES orders(id),\n    status TEXT NOT NULL,\n"
+        "    changed_at TEXT NOT NULL\n);",
+        "DROP TABLE order_history;",
+        description="audit trail of status changes",
+        version=V_HISTORY,
+    )
     project.hash()
     for migration in project.migrations()[1:]:
         flags = " [yellow](risky: a backup is taken first)[/yellow]" if migration.destructive or migration.risky else ""
         say(f"   {migration.file}: {migration.description}{flags}")
-    say(f"   {amount_file.name} was drafted by `dbshift diff` from schema.sql with --rename "
-        "orders.amount_cents=amount and a conversion each way; it is one table rebuild, up and down")
+    say(
+        f"   {amount_file.name} was drafted by `dbshift diff` from schema.sql with --rename "
+        "orders.amount_cents=amount and a conversion each way; it is one table rebuild, up and down"
+    )
 
     status = project.status()
     say(f"[bold]3. dbshift status[/bold]: current version {status.current_version}, {len(status.pending)} pending")
@@ -107,25 +133,36 @@ def run_demo(folder: Path | None = None, orders: int = 5000, say: Say = print) -
     for info in result.backups:
         say(f"   backup before the risky step: {info.path.name} (integrity checked, sha256 in its manifest)")
     after = _fingerprint(database)
-    _check(say, after["amount_cents_equivalent"] == before["cents"],
-           f"orders.amount now holds dollars; total {after['amount_cents_equivalent'] / 100:,.2f} matches to the cent")
+    _check(
+        say,
+        after["amount_cents_equivalent"] == before["cents"],
+        f"orders.amount now holds dollars; total {after['amount_cents_equivalent'] / 100:,.2f} matches to the cent",
+    )
 
     applied, log = project.history()
     say(f"[bold]5. dbshift history[/bold]: {len(applied)} applied, {len(log)} log entries; the newest:")
     for row in applied[-2:]:
         say(f"   {row.version}_{row.name} by {escape(f'{row.applied_by}@{row.host}')} in {row.duration_ms} ms")
 
-    say(f"[bold]6. dbshift rollback --to {V_INITIAL} --force[/bold]: the downs drop phone and order_history "
-        "(lossy, so dbshift asks for --force and takes a backup first)")
+    say(
+        f"[bold]6. dbshift rollback --to {V_INITIAL} --force[/bold]: the downs drop phone and order_history "
+        "(lossy, so dbshift asks for --force and takes a backup first)"
+    )
     result = Project(folder, on_event=_event_printer(say)).rollback(to=V_INITIAL, force=True)
     say(f"   backup before rollback: {result.backups[0].path.name}")
 
     final = _fingerprint(database)
-    _check(say, final == before, "every row and every cent came back: users and orders are identical to step 1 "
-           f"({final['users_rows']} users, {final['orders_rows']} orders, content hash {final['orders_hash'][:12]})")
+    _check(
+        say,
+        final == before,
+        "every row and every cent came back: users and orders are identical to step 1 "
+        f"({final['users_rows']} users, {final['orders_rows']} orders, content hash {final['orders_hash'][:12]})",
+    )
     command = dbshift_command()
-    say(f"[bold]Done.[/bold] Look around: cd {escape(shlex.quote(str(folder)))} && {escape(command)} status && "
-        f"{escape(command)} history")
+    say(
+        f"[bold]Done.[/bold] Look around: cd {escape(shlex.quote(str(folder)))} && {escape(command)} status && "
+        f"{escape(command)} history"
+    )
     return folder
 
 
@@ -170,12 +207,22 @@ def _fill_shop(database: Path, orders: int) -> None:
     rng = random.Random(20261121)
     users = max(orders // 5, 1)
     with sqlite3.connect(database) as conn:
-        conn.executemany("INSERT INTO users (id, email, name) VALUES (?, ?, ?)",
-                         ((i, f"user{i}@example.com", f"User {i}") for i in range(1, users + 1)))
+        conn.executemany(
+            "INSERT INTO users (id, email, name) VALUES (?, ?, ?)",
+            ((i, f"user{i}@example.com", f"User {i}") for i in range(1, users + 1)),
+        )
         conn.executemany(
             "INSERT INTO orders (id, user_id, amount_cents, status, created_at) VALUES (?, ?, ?, ?, ?)",
-            ((i, rng.randint(1, users), rng.randint(1, 500_000), rng.choice(["new", "paid", "shipped"]),
-              f"2026-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}") for i in range(1, orders + 1)),
+            (
+                (
+                    i,
+                    rng.randint(1, users),
+                    rng.randint(1, 500_000),
+                    rng.choice(["new", "paid", "shipped"]),
+                    f"2026-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+                )
+                for i in range(1, orders + 1)
+            ),
         )
     conn.close()
 

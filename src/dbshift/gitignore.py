@@ -29,7 +29,9 @@ class IgnoreResult:
     def message(self) -> str | None:
         """One line for the user, or None when there is nothing to say."""
         if self.to_add_by_hand:
-            return f"add to {self.gitignore or '.gitignore'} so that git leaves them out: " + ", ".join(self.to_add_by_hand)
+            return f"add to {self.gitignore or '.gitignore'} so that git leaves them out: " + ", ".join(
+                self.to_add_by_hand
+            )
         if self.added:
             return f"added {', '.join(self.added)} to {self.gitignore}"
         return None
@@ -38,8 +40,11 @@ class IgnoreResult:
         """A JSON-friendly dict (None outside a git repository)."""
         if self.gitignore is None and not self.to_add_by_hand:
             return None
-        return {"path": str(self.gitignore) if self.gitignore else None, "added": self.added,
-                "to_add_by_hand": self.to_add_by_hand}
+        return {
+            "path": str(self.gitignore) if self.gitignore else None,
+            "added": self.added,
+            "to_add_by_hand": self.to_add_by_hand,
+        }
 
 
 def git_repository_of(folder: Path) -> Path | None:

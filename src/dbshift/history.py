@@ -161,8 +161,17 @@ class History:
         )
         return {
             int(row[0]): AppliedMigration(
-                int(row[0]), row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8],
-                json.loads(row[9]) if row[9] else {}, None if row[10] is None else int(row[10]),
+                int(row[0]),
+                row[1],
+                row[2],
+                row[3],
+                row[4],
+                row[5],
+                row[6],
+                row[7],
+                row[8],
+                json.loads(row[9]) if row[9] else {},
+                None if row[10] is None else int(row[10]),
                 stored_down=json.loads(row[11]) if row[11] else None,
             )
             for row in rows
@@ -172,8 +181,10 @@ class History:
         """Keep the applied file's text with its row, so its down can run once the file is gone."""
         if "stored_down" in self._columns and text:
             p = self.db.placeholder
-            self.db.execute(f"UPDATE {HISTORY_TABLE} SET stored_down = {p} WHERE version = {p}",
-                            (json.dumps({"file": file, "text": text}), version))
+            self.db.execute(
+                f"UPDATE {HISTORY_TABLE} SET stored_down = {p} WHERE version = {p}",
+                (json.dumps({"file": file, "text": text}), version),
+            )
 
     def record(
         self,
@@ -193,7 +204,15 @@ class History:
             f"INSERT INTO {HISTORY_TABLE} (version, name, checksum, status, applied_at, duration_ms, "
             f"applied_by, host, backup, record) VALUES ({', '.join([p] * 10)})",
             (
-                version, name, checksum, status, now_iso(), duration_ms, self._actor, self._host, backup,
+                version,
+                name,
+                checksum,
+                status,
+                now_iso(),
+                duration_ms,
+                self._actor,
+                self._host,
+                backup,
                 json.dumps(record) if record else None,
             ),
         )

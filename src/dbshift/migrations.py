@@ -330,8 +330,10 @@ def _parse_header_line(migration: Migration, line: str, number: int) -> None:
         form = f"-- {name}: VALUE" if name in VALUE_FLAGS else f"-- {name}"
         raise MigrationFileError(
             f"{migration.path}:{number}: write the flag as `{form}`",
-            hint="flags with a value: " + ", ".join(sorted(VALUE_FLAGS)) + "; flags without: "
-                 + ", ".join(sorted(SQL_FLAGS - VALUE_FLAGS)),
+            hint="flags with a value: "
+            + ", ".join(sorted(VALUE_FLAGS))
+            + "; flags without: "
+            + ", ".join(sorted(SQL_FLAGS - VALUE_FLAGS)),
         )
     if name == "description":
         migration.description = value
@@ -396,8 +398,10 @@ def _read_constant(migration: Migration, name: str, value_node, line: int) -> No
         migration.description = str(value)
     elif name == "DEPENDS":
         if not isinstance(value, (str, int, list, tuple)) or isinstance(value, bool):
-            raise MigrationFileError(f"{migration.path}:{line}: DEPENDS must be a list of versions, not {value!r}",
-                                     hint='e.g. DEPENDS = ["20261120110000"]')
+            raise MigrationFileError(
+                f"{migration.path}:{line}: DEPENDS must be a list of versions, not {value!r}",
+                hint='e.g. DEPENDS = ["20261120110000"]',
+            )
         items = [value] if isinstance(value, (str, int)) else list(value)
         migration.depends = _parse_depends(migration, [str(i) for i in items], line)
     elif name in ("DESTRUCTIVE", "RISKY", "TRANSACTION"):
@@ -547,8 +551,10 @@ def slug(name: str) -> str:
     if not cleaned:
         raise MigrationFileError(f"not a usable migration name: {name!r}", hint="use letters, digits and _")
     if len(cleaned) > MAX_NAME:
-        raise MigrationFileError(f"migration name too long: {len(cleaned)} characters ({cleaned[:30]}...)",
-                                 hint=f"a name of at most {MAX_NAME} characters; the description can say more")
+        raise MigrationFileError(
+            f"migration name too long: {len(cleaned)} characters ({cleaned[:30]}...)",
+            hint=f"a name of at most {MAX_NAME} characters; the description can say more",
+        )
     return cleaned.lower()
 
 

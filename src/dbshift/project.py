@@ -147,8 +147,12 @@ class Project:
     @contextlib.contextmanager
     def connect(self, readonly: bool = False) -> Iterator[Database]:
         """An open connection to the project's database (``readonly``: for reading only)."""
-        db = open_database(self.config.require_url(), busy_timeout=self.config.lock_timeout, readonly=readonly,
-                           on_wait=lambda message: self.on_event("waiting", message=message))
+        db = open_database(
+            self.config.require_url(),
+            busy_timeout=self.config.lock_timeout,
+            readonly=readonly,
+            on_wait=lambda message: self.on_event("waiting", message=message),
+        )
         try:
             if db.recovered:
                 self._log_recovery(db.recovered)
@@ -194,7 +198,9 @@ class Project:
             current_version=current_version(applied),
             applied=sorted(applied.values(), key=lambda a: a.version),
             pending=[m for m in migrations if m.version not in applied],
-            changed=[by_version[v] for v, a in applied.items() if v in by_version and by_version[v].checksum != a.checksum],
+            changed=[
+                by_version[v] for v, a in applied.items() if v in by_version and by_version[v].checksum != a.checksum
+            ],
             missing_files=[a for v, a in applied.items() if v not in by_version],
             dirty=[a for a in applied.values() if a.status == RUNNING],
             sum_check=sumfile.check(self.config.migrations_dir, migrations),
@@ -208,8 +214,9 @@ class Project:
             return sorted(history.applied().values(), key=lambda a: a.version), history.log_entries(limit)
 
     # -- changing -------------------------------------------------------------------------
-    def apply(self, to: str | int | None = None, dry_run: bool = False, atomic: bool = False,
-              allow_out_of_order: bool = False) -> RunResult:
+    def apply(
+        self, to: str | int | None = None, dry_run: bool = False, atomic: bool = False, allow_out_of_order: bool = False
+    ) -> RunResult:
         """Apply pending migrations (up to version ``to``), each in its own transaction.
 
         A pending migration older than the newest applied one is refused unless
@@ -226,7 +233,9 @@ class Project:
                 self._refuse_unsafe_state(status)
                 plan = self._apply_plan(status, target)
                 _refuse_out_of_order(status, plan, allow_out_of_order)
-                return RunResult([StepResult(m, "up", statements=_preview(db, m, "up"), dry_run=True) for m in plan], dry_run=True)
+                return RunResult(
+                    [StepResult(m, "up", statements=_preview(db, m, "up"), dry_run=True) for m in plan], dry_run=True
+                )
             with db.lock(self.config.lock_timeout, lock_holder()):
                 history = History(db)
                 with db.transaction():
@@ -247,9 +256,10 @@ class Project:
                     raise ConfigError(f"--atomic cannot include no-transaction migrations: {names}")
                 return self._run_apply(db, history, plan, status.current_version, atomic)
 
-    def _run_apply(self, db: Database, history: History, plan: list[Migration], version: int, atomic: bool) -> RunResult:
+    def _run_apply(
+        self, db: Database, history: History, plan: list[Migration], version: int, atomic: bool
+    ) -> RunResult:
         from dbshift.runner import Runner
-
         from dbshift.safety.records import Recorder
 
         runner = Runner(db, history, self.on_event, recorder=Recorder())
@@ -290,7 +300,10 @@ class Project:
             if dry_run:
                 status = self._status(migrations, History(db).applied())
                 plan = self._rollback_plan(db, status, migrations, steps, target)
-                return RunResult([StepResult(m, "down", statements=_preview(db, m, "down"), dry_run=True) for m in plan], dry_run=True)
+                return RunResult(
+                    [StepResult(m, "down", statements=_preview(db, m, "down"), dry_run=True) for m in plan],
+                    dry_run=True,
+                )
             with db.lock(self.config.lock_timeout, lock_holder()):
                 history = History(db)
                 status = self._status(migrations, history.applied())
@@ -326,7 +339,12 @@ class Project:
                     old = recorded[migration.version].checksum
                     history.set_checksum(migration.version, migration.checksum)
                     history.store_down(migration.version, migration.file, migration.text)
-                    history.log("repair", migration.version, migration.name, detail=f"checksum {old[:12]} -> {migration.checksum[:12]}")
+                    history.log(
+                        "repair",
+                        migration.version,
+                        migration.name,
+                        detail=f"checksum {old[:12]} -> {migration.checksum[:12]}",
+                    )
                     actions.append(f"accepted the edited file {migration.file}")
                 for row in status.dirty:
                     if dirty == "applied":
@@ -378,8 +396,11 @@ class Project:
 
         self._require_database()
         try:
-            return verify(lambda: self.connect(readonly=True), Path(against) if against else None,
-                          progress=lambda message: self.on_event("progress", message=message))
+            return verify(
+                lambda: self.connect(readonly=True),
+                Path(against) if against else None,
+                progress=lambda message: self.on_event("progress", message=message),
+            )
         finally:
             self.on_event("progress-done")
 
@@ -402,10 +423,19 @@ class Project:
         target = self._target_version(to, migrations, allow_applied_only=True) if to is not None else 0
         self._require_database()
         with self.connect(readonly=True) as db:
-            applied = sorted((a for a in History(db).applied().values() if a.status == APPLIED),
-                             key=lambda a: a.version, reverse=True)
-            return build_plan(db, self.config.require_url().masked(), applied,
-                              {m.version: m for m in migrations}, self.backups(), target)
+            applied = sorted(
+                (a for a in History(db).applied().values() if a.status == APPLIED),
+                key=lambda a: a.version,
+                reverse=True,
+            )
+            return build_plan(
+                db,
+                self.config.require_url().masked(),
+                applied,
+                {m.version: m for m in migrations},
+                self.backups(),
+                target,
+            )
 
     def report(self, version: str | int) -> str:
         """The migration record of an applied version, as Markdown."""
@@ -418,10 +448,14 @@ class Project:
         from dbshift.safety.records import render_report
 
         row, migration, log, step = self._report_parts(version)
-        return {"applied": row.as_json(), "file": migration.file if migration else None,
-                "file_changed": bool(migration and migration.checksum != row.checksum),
-                "log": [e.as_json() for e in log], "rollback": step.as_json(),
-                "markdown": render_report(row, migration, log, step)}
+        return {
+            "applied": row.as_json(),
+            "file": migration.file if migration else None,
+            "file_changed": bool(migration and migration.checksum != row.checksum),
+            "log": [e.as_json() for e in log],
+            "rollback": step.as_json(),
+            "markdown": render_report(row, migration, log, step),
+        }
 
     def _report_parts(self, version: str | int):
         from dbshift.safety.plan import analyse_down, choose_backup
@@ -433,10 +467,14 @@ class Project:
             history = History(db)
             row = history.applied().get(wanted)
             if row is None:
-                raise UnknownVersionError(f"version {version} is not applied", hint="`dbshift history` lists applied versions")
+                raise UnknownVersionError(
+                    f"version {version} is not applied", hint="`dbshift history` lists applied versions"
+                )
             log = [e for e in history.log_entries(10_000) if e.version == wanted]
             step = analyse_down(db, by_version.get(wanted), row)
-            step.restore_instead = choose_backup(row, self.backups()) if step.verdict not in ("lossless", "rebuild") else None
+            step.restore_instead = (
+                choose_backup(row, self.backups()) if step.verdict not in ("lossless", "rebuild") else None
+            )
             return row, by_version.get(wanted), log, step
 
     def preflight(self, with_backup: bool = True):
@@ -454,7 +492,9 @@ class Project:
     def _require_database(self) -> None:
         url = self.config.require_url()
         if url.path is not None and not url.path.exists():
-            raise ConfigError(f"no database file at {url.path}", hint="check --db / dbshift.toml, or run `dbshift apply` first")
+            raise ConfigError(
+                f"no database file at {url.path}", hint="check --db / dbshift.toml, or run `dbshift apply` first"
+            )
 
     @staticmethod
     def _current_version(db: Database) -> int:
@@ -467,8 +507,14 @@ class Project:
 
         return load_source(self, source, "db")[1]
 
-    def diff(self, source: str | None = None, target: str | None = None, name: str | None = None,
-             version: int | None = None, **options):
+    def diff(
+        self,
+        source: str | None = None,
+        target: str | None = None,
+        name: str | None = None,
+        version: int | None = None,
+        **options,
+    ):
         """Diff ``source`` (default: migrations end state) against ``target`` (default: schema.sql).
 
         ``options``: renames, convert, reverse, defaults, maps (lists of option strings) and ``ask``
@@ -487,9 +533,15 @@ class Project:
         from dbshift.backup import create_backup
 
         self.on_event("backup-start", reason=reason)
-        info = create_backup(db, self.config.backups_dir, reason, version, keep=self.config.keep_backups,
-                             progress=lambda done, total: self.on_event("backup-progress", done=done, total=total),
-                             **options)
+        info = create_backup(
+            db,
+            self.config.backups_dir,
+            reason,
+            version,
+            keep=self.config.keep_backups,
+            progress=lambda done, total: self.on_event("backup-progress", done=done, total=total),
+            **options,
+        )
         self.on_event("backup-done", path=info.path)
         return info
 
@@ -542,7 +594,9 @@ class Project:
         """Applied migrations to revert, in reverse apply order (dependents before what they need)."""
         by_version = {m.version: m for m in migrations}
         applied = [a for a in status.applied if a.status == APPLIED]
-        newest_first = list(reversed(order_for_apply([by_version[a.version] for a in applied if a.version in by_version])))
+        newest_first = list(
+            reversed(order_for_apply([by_version[a.version] for a in applied if a.version in by_version]))
+        )
         if target is not None:
             plan = [m for m in newest_first if m.version > target]
         else:
@@ -551,7 +605,13 @@ class Project:
                 raise ConfigError("--steps must be 0 or more", hint="steps=1 reverts the newest migration")
             plan = newest_first[:count]
         lowest = min((m.version for m in plan), default=None)
-        missing = [a for a in applied if a.version not in by_version and lowest is not None and a.version > min(lowest, target if target is not None else lowest)]
+        missing = [
+            a
+            for a in applied
+            if a.version not in by_version
+            and lowest is not None
+            and a.version > min(lowest, target if target is not None else lowest)
+        ]
         if missing:
             raise SafetyRefusal(
                 f"cannot roll back {missing[0].version}_{missing[0].name}: its migration file is gone",
@@ -588,17 +648,22 @@ class Project:
         question = f"Rolling back: {'; '.join(counted)}. A backup is taken first."
         if counted and not (self.confirm is not None and self.confirm(question, accepts_data_loss=True)):
             # values the up's loss checks counted: -y does not accept losing them
-            raise SafetyRefusal(f"refusing a lossy rollback: {'; '.join(counted)}",
-                                hint="pass --force to roll back anyway (a backup is taken first), "
-                                     "or `dbshift restore` a backup taken before the migration")
+            raise SafetyRefusal(
+                f"refusing a lossy rollback: {'; '.join(counted)}",
+                hint="pass --force to roll back anyway (a backup is taken first), "
+                "or `dbshift restore` a backup taken before the migration",
+            )
         lossy = lossy_downs(db, plan)
         if not lossy:
             return
         first = lossy[0]
         what = first.reason if first.verdict == LOSSY else f"may lose data: {first.reason}"
         others = ", ".join(step.label for step in lossy[1:])
-        question = (f"The down of {first.label} {what}." + (f" So may the down of {others}." if others else "")
-                    + " A backup is taken first.")
+        question = (
+            f"The down of {first.label} {what}."
+            + (f" So may the down of {others}." if others else "")
+            + " A backup is taken first."
+        )
         if self.confirm is not None and self.confirm(question, accepts_data_loss=True):
             return
         raise SafetyRefusal(
@@ -617,7 +682,7 @@ def _refuse_out_of_order(status: Status, plan: list[Migration], allowed: bool) -
             f"{late[0].file} is older than the newest applied migration {status.current_version}{others}: "
             "it would run out of order",
             hint="check it does not conflict with the newer ones, then pass --allow-out-of-order "
-                 "(or set out_of_order = true under [migrations] in dbshift.toml)",
+            "(or set out_of_order = true under [migrations] in dbshift.toml)",
         )
 
 
@@ -626,5 +691,9 @@ def _preview(db: Database, migration: Migration, direction: str):
     from dbshift.runner import statements_of
 
     if migration.kind == "py":
-        return [Statement(f"-- Python migration {migration.file}: {direction}(ctx) runs code; its SQL is known when it runs", 0)]
+        return [
+            Statement(
+                f"-- Python migration {migration.file}: {direction}(ctx) runs code; its SQL is known when it runs", 0
+            )
+        ]
     return statements_of(db, migration, direction)

@@ -58,8 +58,9 @@ class StatementClock:
             seconds = time.monotonic() - current[1]
             if seconds >= REPORT_AFTER_SECONDS:
                 try:
-                    self.on_event("running", migration=self.migration, direction=self.direction,
-                                  line=current[0], seconds=seconds)
+                    self.on_event(
+                        "running", migration=self.migration, direction=self.direction, line=current[0], seconds=seconds
+                    )
                 except Exception:  # progress output never stops a migration
                     pass
 
@@ -162,8 +163,16 @@ class Runner:
             lost = self._count_lost_values(migration)
             record = self._run_up(migration)
             duration = _elapsed_ms(started)
-            self.history.record(migration.version, migration.name, migration.checksum, APPLIED, duration, backup,
-                                record=lost.into(record), lost_values=lost.total)
+            self.history.record(
+                migration.version,
+                migration.name,
+                migration.checksum,
+                APPLIED,
+                duration,
+                backup,
+                record=lost.into(record),
+                lost_values=lost.total,
+            )
             self.history.store_down(migration.version, migration.file, migration.text)
             self.history.log("apply", migration.version, migration.name, detail=lost.detail, duration_ms=duration)
             self.db.commit()
@@ -195,8 +204,16 @@ class Runner:
             raise
         duration = _elapsed_ms(started)
         with self.db.transaction():
-            self.history.record(migration.version, migration.name, migration.checksum, APPLIED, duration, backup,
-                                record=lost.into(record), lost_values=lost.total)
+            self.history.record(
+                migration.version,
+                migration.name,
+                migration.checksum,
+                APPLIED,
+                duration,
+                backup,
+                record=lost.into(record),
+                lost_values=lost.total,
+            )
             self.history.store_down(migration.version, migration.file, migration.text)
             self.history.log("apply", migration.version, migration.name, detail=lost.detail, duration_ms=duration)
         self._finished(migration, "up", duration)
@@ -221,11 +238,24 @@ class Runner:
                 lost = self._count_lost_values(migration)
                 record = self._run_up(migration)
                 duration = _elapsed_ms(started)
-                self.history.record(migration.version, migration.name, migration.checksum, APPLIED, duration, backup,
-                                    record=lost.into(record), lost_values=lost.total)
+                self.history.record(
+                    migration.version,
+                    migration.name,
+                    migration.checksum,
+                    APPLIED,
+                    duration,
+                    backup,
+                    record=lost.into(record),
+                    lost_values=lost.total,
+                )
                 self.history.store_down(migration.version, migration.file, migration.text)
-                self.history.log("apply", migration.version, migration.name,
-                                 detail="; ".join(filter(None, ["atomic", lost.detail])), duration_ms=duration)
+                self.history.log(
+                    "apply",
+                    migration.version,
+                    migration.name,
+                    detail="; ".join(filter(None, ["atomic", lost.detail])),
+                    duration_ms=duration,
+                )
                 self._finished(migration, "up", duration)
                 lost.announce(self.on_event, migration)
                 results.append(StepResult(migration, "up", duration, lost_values=lost.total))
@@ -260,7 +290,9 @@ class Runner:
             if not transactional:
                 self.db.begin()
             self.history.remove(migration.version)
-            self.history.log("rollback", migration.version, migration.name, detail=_backup_note(backup), duration_ms=duration)
+            self.history.log(
+                "rollback", migration.version, migration.name, detail=_backup_note(backup), duration_ms=duration
+            )
             self.db.commit()
         except BaseException as exc:
             self.db.rollback()
@@ -285,7 +317,9 @@ class Runner:
     def _was_interrupted(self, exc: BaseException) -> bool:
         return self.interrupts.requested or isinstance(exc, (KeyboardInterrupt, Interrupted))
 
-    def _interrupted(self, migration: Migration, direction: str, exc: BaseException, atomic: bool = False) -> Interrupted:
+    def _interrupted(
+        self, migration: Migration, direction: str, exc: BaseException, atomic: bool = False
+    ) -> Interrupted:
         """The one-line account of a Ctrl-C: what was rolled back, or what is left dirty."""
         if isinstance(exc, Interrupted):
             return exc
@@ -296,7 +330,7 @@ class Runner:
             f"interrupted: the {direction} of {migration.label} was stopped part-way; it ran outside a transaction, so "
             "the statements before the interrupted one stayed, and it is marked dirty",
             hint="check the database, then `dbshift repair --dirty applied` (if it did all it should) or "
-                 "`dbshift repair --dirty pending` (if not), before the next apply",
+            "`dbshift repair --dirty pending` (if not), before the next apply",
         )
 
     # -- executing a section ------------------------------------------------------------
@@ -312,7 +346,7 @@ class Runner:
                 raise MigrationFailed(
                     f"{migration.path}: loss check {number} failed: {self.db.describe_error(exc)}",
                     hint="the `-- loss-check:` lines must be queries returning a count; fix or remove it "
-                         "(then the migration cannot say which values its down loses)",
+                    "(then the migration cannot say which values its down loses)",
                 ) from exc
             label = str(row[1]) if len(row) > 1 else f"loss check {number}"
             counts[label] = counts.get(label, 0) + int(row[0] or 0)
@@ -375,7 +409,7 @@ class Runner:
                     f"{migration.path}:{statement.line}: `{_first_line(statement.sql)}` would end the transaction "
                     "dbshift runs this migration in, so a later failure could not undo the statements before it",
                     hint="remove it: each migration runs in one transaction with its history row (a migration "
-                         "that must manage its own transactions says `-- no-transaction`)",
+                    "that must manage its own transactions says `-- no-transaction`)",
                 )
 
     def _run_python(self, migration: Migration, direction: str) -> None:
@@ -400,10 +434,14 @@ class Runner:
         """What a failure left behind: nothing inside a transaction, a dirty state outside one."""
         if migration.transaction and self.db.transactional_ddl:
             return f"the {direction} of {migration.label} was rolled back; the database is as it was before it"
-        return (f"the {direction} of {migration.label} ran outside a transaction, so the statements before the "
-                "failing one stayed; check the database, then `dbshift repair --dirty applied` or `--dirty pending`")
+        return (
+            f"the {direction} of {migration.label} ran outside a transaction, so the statements before the "
+            "failing one stayed; check the database, then `dbshift repair --dirty applied` or `--dirty pending`"
+        )
 
-    def _log_failure(self, action: str, migration: Migration, exc: BaseException, dirty: bool = False, detail: str = "") -> None:
+    def _log_failure(
+        self, action: str, migration: Migration, exc: BaseException, dirty: bool = False, detail: str = ""
+    ) -> None:
         interrupted = self._was_interrupted(exc)
         if interrupted:
             action = action.replace("-failed", "-interrupted")
@@ -464,7 +502,9 @@ def load_python_migration(migration: Migration):
             exec(compile(migration.text, str(migration.path), "exec"), module.__dict__)  # noqa: S102
     except Exception as exc:
         line = _line_in_file(exc, str(migration.path))
-        raise MigrationFileError(f"{migration.path}:{line}: cannot import: {type(exc).__name__}: {_one_line(exc)}") from None
+        raise MigrationFileError(
+            f"{migration.path}:{line}: cannot import: {type(exc).__name__}: {_one_line(exc)}"
+        ) from None
     sys.modules.pop(module_name, None)
     return module
 

@@ -76,7 +76,7 @@ def parse_url(url: str, base_dir: Path | None = None) -> DatabaseURL:
         raise ConfigError(
             f"bad database URL {mask_unparsed(url)}: {exc}",
             hint="write it as scheme://user:password@host:port/database; an IPv6 host goes in brackets, "
-                 "e.g. postgresql://app@[::1]:5432/app",
+            "e.g. postgresql://app@[::1]:5432/app",
         ) from None
 
 
@@ -88,8 +88,9 @@ def _parse_server(url: str, scheme: str, dialect: str) -> DatabaseURL:
     try:
         port = parts.port
     except ValueError as exc:
-        raise ConfigError(f"bad port in database URL: {exc}",
-                          hint="a port is a number from 1 to 65535, e.g. :5432") from None
+        raise ConfigError(
+            f"bad port in database URL: {exc}", hint="a port is a number from 1 to 65535, e.g. :5432"
+        ) from None
     database = unquote(parts.path.lstrip("/")) or None
     parameters = parse_qsl(parts.query, keep_blank_values=True)
     password = unquote(parts.password) if parts.password is not None else None

@@ -8,13 +8,17 @@ import pytest
 from dbshift.analysis import analyse_script
 
 CONVERSIONS = {
-    "mysql": ["ALTER TABLE `orders` ADD COLUMN `_tmp` INT NULL",
-              "UPDATE `orders` SET `_tmp` = ROUND(amount * 100)",
-              "ALTER TABLE `orders` DROP COLUMN `amount`, CHANGE COLUMN `_tmp` `amount_cents` INT NULL"],
-    "postgresql": ['ALTER TABLE "orders" ADD COLUMN "_tmp" integer',
-                   'UPDATE "orders" SET "_tmp" = round(amount * 100)',
-                   'ALTER TABLE "orders" DROP COLUMN "amount"',
-                   'ALTER TABLE "orders" RENAME COLUMN "_tmp" TO "amount_cents"'],
+    "mysql": [
+        "ALTER TABLE `orders` ADD COLUMN `_tmp` INT NULL",
+        "UPDATE `orders` SET `_tmp` = ROUND(amount * 100)",
+        "ALTER TABLE `orders` DROP COLUMN `amount`, CHANGE COLUMN `_tmp` `amount_cents` INT NULL",
+    ],
+    "postgresql": [
+        'ALTER TABLE "orders" ADD COLUMN "_tmp" integer',
+        'UPDATE "orders" SET "_tmp" = round(amount * 100)',
+        'ALTER TABLE "orders" DROP COLUMN "amount"',
+        'ALTER TABLE "orders" RENAME COLUMN "_tmp" TO "amount_cents"',
+    ],
 }
 
 
@@ -27,8 +31,9 @@ def test_a_column_computed_into_its_successor_is_a_column_rebuild(language):
 
 @pytest.mark.parametrize("language", sorted(CONVERSIONS))
 def test_an_update_that_does_not_read_the_dropped_column_saves_nothing(language):
-    statements = [s.replace("round(amount * 100)", "0").replace("ROUND(amount * 100)", "0")
-                  for s in CONVERSIONS[language]]
+    statements = [
+        s.replace("round(amount * 100)", "0").replace("ROUND(amount * 100)", "0") for s in CONVERSIONS[language]
+    ]
     assert analyse_script(language, statements).column_rebuilds == []
 
 

@@ -17,8 +17,11 @@ DIALECTS = ("sqlite", "postgresql", "mysql")
 SCARY = ["DROP TABLE t", "DELETE FROM t", "ALTER TABLE t DROP COLUMN c", "; DROP TABLE t;", "TRUNCATE t", "'", '"', "`"]
 
 names = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=10).filter(
-    lambda n: n.strip() == n and n.strip() and not n.lower().startswith("sqlite_") and n.lower() != "id")
-comment_texts = st.one_of(st.sampled_from(SCARY), st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=20))
+    lambda n: n.strip() == n and n.strip() and not n.lower().startswith("sqlite_") and n.lower() != "id"
+)
+comment_texts = st.one_of(
+    st.sampled_from(SCARY), st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=20)
+)
 
 
 def quote(dialect: str, name: str) -> str:
@@ -49,7 +52,9 @@ def effects_of(dialect: str, table: str, column: str, sql: str):
         return analyse(dialect, sql)
     db = open_database(parse_url("sqlite:///:memory:"))
     try:
-        db.execute(f"CREATE TABLE {quote(dialect, table)} (id INTEGER PRIMARY KEY, {quote(dialect, column)} TEXT, other TEXT)")
+        db.execute(
+            f"CREATE TABLE {quote(dialect, table)} (id INTEGER PRIMARY KEY, {quote(dialect, column)} TEXT, other TEXT)"
+        )
         with analyser_for(db) as analyser:
             return analyser.statement(sql)
     finally:
@@ -63,8 +68,11 @@ def test_a_dropped_column_is_named_exactly_whatever_surrounds_it(sql_dialect, da
     dialect = sql_dialect
     if table.lower() == column.lower() or column.lower() == "other":
         return
-    sql = (data.draw(comments(dialect)) + f"ALTER TABLE {quote(dialect, table)} DROP COLUMN {quote(dialect, column)}"
-           + data.draw(comments(dialect)))
+    sql = (
+        data.draw(comments(dialect))
+        + f"ALTER TABLE {quote(dialect, table)} DROP COLUMN {quote(dialect, column)}"
+        + data.draw(comments(dialect))
+    )
     effects = effects_of(dialect, table, column, sql)
     assert effects.unreadable is None, sql
     assert effects.drops_columns == [ColumnRef(TableName(table), column)], sql
@@ -81,8 +89,9 @@ def test_a_dropped_table_and_a_delete_are_named_exactly(sql_dialect, data, table
     before = data.draw(comments(dialect))
     drop = effects_of(dialect, table, column, before + f"DROP TABLE {quote(dialect, table)}")
     assert [d.table for d in drop.drops] == [TableName(table)]
-    delete = effects_of(dialect, table, column,
-                        before + f"DELETE FROM {quote(dialect, table)} WHERE {quote(dialect, column)} = 'x'")
+    delete = effects_of(
+        dialect, table, column, before + f"DELETE FROM {quote(dialect, table)} WHERE {quote(dialect, column)} = 'x'"
+    )
     assert [(d.table, d.countable) for d in delete.deletes] == [(TableName(table), True)]
     assert not delete.drops and not delete.drops_columns
 
@@ -94,8 +103,11 @@ def test_strings_and_comments_invent_no_effect(sql_dialect, data, table, column,
     dialect = sql_dialect
     if column.lower() == "other":
         return
-    sql = (data.draw(comments(dialect)) + f"UPDATE {quote(dialect, table)} SET {quote(dialect, column)} = {literal(text)}"
-           + data.draw(comments(dialect)))
+    sql = (
+        data.draw(comments(dialect))
+        + f"UPDATE {quote(dialect, table)} SET {quote(dialect, column)} = {literal(text)}"
+        + data.draw(comments(dialect))
+    )
     effects = effects_of(dialect, table, column, sql)
     assert effects.unreadable is None, sql
     assert not effects.removes_data, sql
@@ -118,7 +130,9 @@ def test_the_analysis_module_loads_no_parser_until_asked():
     import subprocess
     import sys
 
-    code = ("import sys, dbshift.analysis, dbshift.safety.plan; "
-            "print(sorted(m for m in ('pglast', 'sqlglot') if m in sys.modules))")
+    code = (
+        "import sys, dbshift.analysis, dbshift.safety.plan; "
+        "print(sorted(m for m in ('pglast', 'sqlglot') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

@@ -9,15 +9,17 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from conftest import write_migration
 
+from conftest import write_migration
 from dbshift.errors import SafetyRefusal
 
 pytestmark = pytest.mark.dialects("sqlite")
 
 V1, V2 = 20260101000000, 20260102000000
-START = ("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL);\n"
-         "CREATE TABLE orders (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, status TEXT NOT NULL);")
+START = (
+    "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL);\n"
+    "CREATE TABLE orders (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, status TEXT NOT NULL);"
+)
 ORDERS = [(1, 1, "new"), (2, 2, "paid")]
 
 
@@ -40,7 +42,8 @@ def test_a_drafted_migration_whose_down_drops_users_phone_is_lossy_naming_it(pro
     shop(project)
     (project.config.root / "schema.sql").write_text(
         "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL, phone TEXT);\n"
-        "CREATE TABLE orders (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, status TEXT NOT NULL CHECK (status <> ''));")
+        "CREATE TABLE orders (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, status TEXT NOT NULL CHECK (status <> ''));"
+    )
     drafted = project.diff(name="phone_and_check").path.read_text()
     assert "-- undo: alter table users: add column phone" in drafted  # the comment above the DROP COLUMN
     project.hash()
@@ -57,16 +60,20 @@ def test_a_drafted_migration_whose_down_drops_users_phone_is_lossy_naming_it(pro
 
 
 def plain_rebuild(select: str) -> str:
-    return (f"CREATE TABLE orders_new (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, status TEXT NOT NULL);\n"
-            f"INSERT INTO orders_new (id, user_id, status) {select};\n"
-            "DROP TABLE orders;\n"
-            "ALTER TABLE orders_new RENAME TO orders;")
+    return (
+        f"CREATE TABLE orders_new (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, status TEXT NOT NULL);\n"
+        f"INSERT INTO orders_new (id, user_id, status) {select};\n"
+        "DROP TABLE orders;\n"
+        "ALTER TABLE orders_new RENAME TO orders;"
+    )
 
 
 def rebuild_migration(project, down: str, header: str = "") -> None:
-    up = ("CREATE TABLE orders_new (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, status TEXT NOT NULL "
-          "CHECK (status <> ''));\nINSERT INTO orders_new SELECT * FROM orders;\nDROP TABLE orders;\n"
-          "ALTER TABLE orders_new RENAME TO orders;")
+    up = (
+        "CREATE TABLE orders_new (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, status TEXT NOT NULL "
+        "CHECK (status <> ''));\nINSERT INTO orders_new SELECT * FROM orders;\nDROP TABLE orders;\n"
+        "ALTER TABLE orders_new RENAME TO orders;"
+    )
     write_migration(project, V2, "rebuild", up, down, header=header)
     project.hash()
     project.apply()
@@ -92,15 +99,19 @@ def test_a_rebuild_that_converts_values_needs_the_header_or_force(project):
 
 def test_a_converting_rebuild_dbshift_vouches_for_is_a_lossless_rebuild(project):
     shop(project)
-    rebuild_migration(project, plain_rebuild("SELECT id, user_id, lower(status) FROM orders"), header="-- lossless-down\n")
+    rebuild_migration(
+        project, plain_rebuild("SELECT id, user_id, lower(status) FROM orders"), header="-- lossless-down\n"
+    )
     assert project.rollback_plan(to=V1).steps[0].verdict == "rebuild"
 
 
 def test_the_header_does_not_excuse_a_column_the_copy_leaves_out(project):
     shop(project)
-    down = ("CREATE TABLE orders_new (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL);\n"
-            "INSERT INTO orders_new SELECT id, user_id FROM orders;\nDROP TABLE orders;\n"
-            "ALTER TABLE orders_new RENAME TO orders;")
+    down = (
+        "CREATE TABLE orders_new (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL);\n"
+        "INSERT INTO orders_new SELECT id, user_id FROM orders;\nDROP TABLE orders;\n"
+        "ALTER TABLE orders_new RENAME TO orders;"
+    )
     rebuild_migration(project, down, header="-- lossless-down\n")
     step = project.rollback_plan(to=V1).steps[0]
     assert step.verdict == "lossy"
@@ -112,9 +123,11 @@ def test_the_header_does_not_excuse_a_column_the_copy_leaves_out(project):
 
 def test_a_rebuild_through_a_renamed_old_table_is_read_too(project):
     shop(project)
-    down = ("ALTER TABLE orders RENAME TO orders_old;\n"
-            "CREATE TABLE orders (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, status TEXT NOT NULL);\n"
-            "INSERT INTO orders SELECT id, user_id, status FROM orders_old;\nDROP TABLE orders_old;")
+    down = (
+        "ALTER TABLE orders RENAME TO orders_old;\n"
+        "CREATE TABLE orders (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, status TEXT NOT NULL);\n"
+        "INSERT INTO orders SELECT id, user_id, status FROM orders_old;\nDROP TABLE orders_old;"
+    )
     rebuild_migration(project, down)
     assert project.rollback_plan(to=V1).steps[0].verdict == "rebuild"
     project.rollback()
@@ -123,9 +136,11 @@ def test_a_rebuild_through_a_renamed_old_table_is_read_too(project):
 
 def test_a_table_dropped_and_replaced_by_an_empty_one_loses_its_rows(project):
     shop(project)
-    down = ("DROP TABLE orders;\n"
-            "CREATE TABLE orders_new (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, status TEXT NOT NULL);\n"
-            "ALTER TABLE orders_new RENAME TO orders;")
+    down = (
+        "DROP TABLE orders;\n"
+        "CREATE TABLE orders_new (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, status TEXT NOT NULL);\n"
+        "ALTER TABLE orders_new RENAME TO orders;"
+    )
     rebuild_migration(project, down, header="-- lossless-down\n")
     step = project.rollback_plan(to=V1).steps[0]
     assert [loss.describe() for loss in step.losses] == ["table orders (2 row(s) with data)"]

@@ -83,8 +83,17 @@ def original_specs(draw):
     for i in range(count):
         kind = draw(st.sampled_from(TYPES))
         fk = kind == "INTEGER" and draw(st.booleans())
-        cols.append(Col(f"c{i}", kind, f"c{i}", not_null=not fk and draw(st.booleans()), check=draw(st.booleans()),
-                        fk=fk, indexed=draw(st.booleans())))
+        cols.append(
+            Col(
+                f"c{i}",
+                kind,
+                f"c{i}",
+                not_null=not fk and draw(st.booleans()),
+                check=draw(st.booleans()),
+                fk=fk,
+                indexed=draw(st.booleans()),
+            )
+        )
     return Spec("t", tuple(cols))
 
 
@@ -158,7 +167,11 @@ def select(db, spec: Spec, names: list[str]) -> list[tuple]:
     return db.execute(f"SELECT {columns} FROM {spec.table} ORDER BY id")
 
 
-@settings(max_examples=int(os.environ.get("DBSHIFT_PROPERTY_EXAMPLES", "150")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=int(os.environ.get("DBSHIFT_PROPERTY_EXAMPLES", "150")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(scenarios())
 def test_up_then_down_keeps_every_retained_value_and_the_schema(scenario):
     """The up reaches the desired schema with every kept value; the down restores schema and values."""
@@ -170,8 +183,10 @@ def test_up_then_down_keeps_every_retained_value_and_the_schema(scenario):
         names = [c.name for c in original.cols]
         for number, row in enumerate(rows, start=1):
             values = [DEFAULTS_VALUE[c.type] if v is None and c.not_null else v for c, v in zip(original.cols, row)]
-            db.execute(f"INSERT INTO t (id, {', '.join(names)}) VALUES ({', '.join('?' * (len(names) + 1))})",
-                       [number, *values])
+            db.execute(
+                f"INSERT INTO t (id, {', '.join(names)}) VALUES ({', '.join('?' * (len(names) + 1))})",
+                [number, *values],
+            )
         db.execute("INSERT INTO child (t_id) SELECT id FROM t")
         before = select(db, original, names)
         children = db.execute("SELECT * FROM child ORDER BY id")
@@ -191,7 +206,9 @@ def test_up_then_down_keeps_every_retained_value_and_the_schema(scenario):
         assert inspect_database(db) == current
         origins = [c.origin for c in kept]
         assert db.execute("SELECT * FROM child ORDER BY id") == children
-        assert select(db, original, origins) == [tuple([r[0]] + [r[names.index(o) + 1] for o in origins]) for r in before]
+        assert select(db, original, origins) == [
+            tuple([r[0]] + [r[names.index(o) + 1] for o in origins]) for r in before
+        ]
     finally:
         db.close()
 

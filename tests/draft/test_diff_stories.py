@@ -7,12 +7,12 @@ import sqlite3
 
 import pytest
 
+from conftest import write_migration
+from dbshift.drafting.draft import draft_schemas
+from dbshift.drafting.sources import schema_from_sql
 from dbshift.errors import ConfigError
 from dbshift.inspectors.sqlite import inspect_sqlite
-from dbshift.drafting.draft import draft_schemas
 from dbshift.schema.renames import RenamePolicy
-from dbshift.drafting.sources import schema_from_sql
-from conftest import write_migration
 
 SHOP = """
 CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE);
@@ -40,8 +40,14 @@ CREATE INDEX orders_user_id ON orders(user_id);
 CREATE INDEX orders_user_status ON orders(user_id, status);
 """
 
-CONVERT = ["--rename", "orders.amount_cents=amount", "--convert", "orders.amount=amount_cents / 100.0",
-           "--reverse", "orders.amount_cents=CAST(ROUND(amount * 100) AS INTEGER)"]
+CONVERT = [
+    "--rename",
+    "orders.amount_cents=amount",
+    "--convert",
+    "orders.amount=amount_cents / 100.0",
+    "--reverse",
+    "orders.amount_cents=CAST(ROUND(amount * 100) AS INTEGER)",
+]
 
 
 @pytest.fixture
@@ -52,8 +58,10 @@ def shop(project):
     project.apply()
     with sqlite3.connect(project.config.root / "app.db") as conn:
         conn.executemany("INSERT INTO users VALUES (?, ?)", [(1, "a@x"), (2, "b@x")])
-        conn.executemany("INSERT INTO orders VALUES (?, ?, ?, ?, ?)",
-                         [(1, 1, 1999, "new", "2026-01-01"), (2, 2, 5, "paid", "2026-01-02"), (3, 1, 0, "new", "x")])
+        conn.executemany(
+            "INSERT INTO orders VALUES (?, ?, ?, ?, ?)",
+            [(1, 1, 1999, "new", "2026-01-01"), (2, 2, 5, "paid", "2026-01-02"), (3, 1, 0, "new", "x")],
+        )
     (project.config.root / "schema.sql").write_text(DESIRED)
     return project
 
@@ -76,7 +84,11 @@ def test_a_rename_with_conversion_keeps_every_cent_both_ways(shop, run_cli):
     assert run_cli("status").returncode == 0
     assert "out of date" not in run_cli("status").output
     assert run_cli("apply").returncode == 0
-    assert _rows(shop, "SELECT id, amount, note FROM orders ORDER BY id") == [(1, 19.99, ""), (2, 0.05, ""), (3, 0.0, "")]
+    assert _rows(shop, "SELECT id, amount, note FROM orders ORDER BY id") == [
+        (1, 19.99, ""),
+        (2, 0.05, ""),
+        (3, 0.0, ""),
+    ]
     assert run_cli("rollback", "--force").returncode == 0
     assert _rows(shop, "SELECT * FROM orders ORDER BY id") == before
 
@@ -117,7 +129,9 @@ def test_a_questioner_answering_yes_makes_it_a_rename():
 
 def test_a_not_null_column_without_default_on_a_table_with_rows_is_an_error_with_a_hint(shop, run_cli):
     """Adding a NOT NULL column with no default asks for --default instead of writing a broken migration."""
-    (shop.config.root / "schema.sql").write_text(SHOP.replace("created_at TEXT NOT NULL", "created_at TEXT NOT NULL, paid_at TEXT NOT NULL"))
+    (shop.config.root / "schema.sql").write_text(
+        SHOP.replace("created_at TEXT NOT NULL", "created_at TEXT NOT NULL, paid_at TEXT NOT NULL")
+    )
     result = run_cli("diff", "--name", "paid_at")
     assert result.returncode == 2
     assert "orders.paid_at" in result.output and "--default" in result.output
@@ -155,7 +169,8 @@ def test_a_new_foreign_key_that_existing_rows_violate_fails_the_migration(shop, 
         conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, order_id INTEGER)")
         conn.execute("INSERT INTO notes VALUES (1, 99)")
     (shop.config.root / "schema.sql").write_text(
-        SHOP + "CREATE TABLE notes (id INTEGER PRIMARY KEY, order_id INTEGER REFERENCES orders(id));")
+        SHOP + "CREATE TABLE notes (id INTEGER PRIMARY KEY, order_id INTEGER REFERENCES orders(id));"
+    )
     result = run_cli("diff", "--from", "db", "--name", "notes_fk")
     assert result.returncode == 0, result.output
     result = run_cli("apply")
@@ -172,7 +187,7 @@ def test_simple_changes_use_native_alter_table_without_a_rebuild():
     draft = draft_schemas(current, desired, renames=["t.b=c"])
     assert draft.plan.up_statements() == [
         'ALTER TABLE "t" RENAME COLUMN "b" TO "c"',
-        "ALTER TABLE \"t\" ADD COLUMN \"d\" TEXT DEFAULT 'x'",
+        'ALTER TABLE "t" ADD COLUMN "d" TEXT DEFAULT \'x\'',
     ]
     assert not draft.plan.rewrites_tables
 
@@ -238,8 +253,14 @@ def _diff_in_terminal(project, args: list[str], answer: str) -> tuple[int, str]:
 
     leader, follower = pty.openpty()
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    proc = subprocess.Popen([sys.executable, "-m", "dbshift", "diff", *args], cwd=project.config.root, env=env,
-                            stdin=follower, stdout=follower, stderr=follower)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dbshift", "diff", *args],
+        cwd=project.config.root,
+        env=env,
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+    )
     os.close(follower)
     output, answered, deadline = b"", False, time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -260,8 +281,18 @@ def _diff_in_terminal(project, args: list[str], answer: str) -> tuple[int, str]:
 
 def test_on_a_terminal_dbshift_asks_about_the_rename_and_a_yes_keeps_the_data(shop, run_cli):
     """The question names both columns and the type change; answering y makes it a rename."""
-    code, output = _diff_in_terminal(shop, ["--name", "asked", "--convert", "orders.amount=amount_cents / 100.0",
-                                            "--reverse", "orders.amount_cents=CAST(ROUND(amount * 100) AS INTEGER)"], "y")
+    code, output = _diff_in_terminal(
+        shop,
+        [
+            "--name",
+            "asked",
+            "--convert",
+            "orders.amount=amount_cents / 100.0",
+            "--reverse",
+            "orders.amount_cents=CAST(ROUND(amount * 100) AS INTEGER)",
+        ],
+        "y",
+    )
     assert code == 0, output
     assert "Was orders.amount_cents renamed to orders.amount (INTEGER -> REAL)? [y/N]" in output
     assert run_cli("apply").returncode == 0
@@ -271,9 +302,13 @@ def test_on_a_terminal_dbshift_asks_about_the_rename_and_a_yes_keeps_the_data(sh
 def test_all_changes_to_one_table_are_one_rebuild_with_its_foreign_key_check():
     """Rename + conversion, a new column, a dropped column and a new index: one copy of orders."""
     current, desired = schema_from_sql(SHOP), schema_from_sql(DESIRED.replace("    created_at TEXT NOT NULL,\n", ""))
-    draft = draft_schemas(current, desired, renames=["orders.amount_cents=amount"],
-                          convert=["orders.amount=amount_cents / 100.0"],
-                          reverse=["orders.amount_cents=CAST(ROUND(amount * 100) AS INTEGER)"])
+    draft = draft_schemas(
+        current,
+        desired,
+        renames=["orders.amount_cents=amount"],
+        convert=["orders.amount=amount_cents / 100.0"],
+        reverse=["orders.amount_cents=CAST(ROUND(amount * 100) AS INTEGER)"],
+    )
     up = draft.plan.up_statements()
     assert sum(s.startswith("CREATE TABLE") for s in up) == 1
     assert sum(s.startswith("INSERT INTO") for s in up) == 1
@@ -285,8 +320,10 @@ def test_all_changes_to_one_table_are_one_rebuild_with_its_foreign_key_check():
 def test_a_rebuild_keeps_the_autoincrement_high_water_mark():
     """Ids handed out before the rebuild are never handed out again, even after the newest row was deleted."""
     conn = sqlite3.connect(":memory:")
-    conn.executescript("CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, a TEXT);"
-                       "INSERT INTO t (a) VALUES ('x'), ('y'), ('z'); DELETE FROM t WHERE id = 3;")
+    conn.executescript(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, a TEXT);"
+        "INSERT INTO t (a) VALUES ('x'), ('y'), ('z'); DELETE FROM t WHERE id = 3;"
+    )
     current = schema_from_sql("CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, a TEXT);")
     desired = schema_from_sql("CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, a TEXT NOT NULL DEFAULT '');")
     draft = draft_schemas(current, desired)
@@ -305,8 +342,10 @@ def test_a_renamed_table_with_a_changed_column_is_a_candidate_and_a_hint_keeps_i
     assert guessed.plan.destructive
     hinted = draft_schemas(current, desired, renames=["customers=clients"])
     conn = sqlite3.connect(":memory:")
-    conn.executescript("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT, email TEXT);"
-                       "INSERT INTO customers VALUES (1, 'Ada', 'ada@x');")
+    conn.executescript(
+        "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT, email TEXT);"
+        "INSERT INTO customers VALUES (1, 'Ada', 'ada@x');"
+    )
     conn.executescript(hinted.plan.up_sql())
     assert conn.execute("SELECT * FROM clients").fetchall() == [(1, "Ada", "ada@x", None)]
     assert not hinted.plan.destructive
@@ -315,9 +354,11 @@ def test_a_renamed_table_with_a_changed_column_is_a_candidate_and_a_hint_keeps_i
 def test_views_and_triggers_survive_a_down_that_rebuilds_when_the_up_did_not():
     """Dropping a middle column is native; putting it back in the middle is a rebuild, around which the
     table's trigger and the view over it are recreated."""
-    base = ("CREATE TABLE log (id INTEGER PRIMARY KEY, n INTEGER);"
-            "CREATE VIEW named AS SELECT id, b FROM t;"
-            "CREATE TRIGGER t_log AFTER INSERT ON t BEGIN INSERT INTO log (n) VALUES (NEW.id); END;")
+    base = (
+        "CREATE TABLE log (id INTEGER PRIMARY KEY, n INTEGER);"
+        "CREATE VIEW named AS SELECT id, b FROM t;"
+        "CREATE TRIGGER t_log AFTER INSERT ON t BEGIN INSERT INTO log (n) VALUES (NEW.id); END;"
+    )
     current_sql = "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b TEXT);" + base
     current = schema_from_sql(current_sql)
     desired = schema_from_sql("CREATE TABLE t (id INTEGER PRIMARY KEY, b TEXT);" + base)

@@ -13,8 +13,9 @@ START = "CREATE TABLE users (id INTEGER PRIMARY KEY, first_name TEXT, last_name 
 
 def _users(project):
     with sqlite3.connect(project.config.root / "app.db") as conn:
-        return conn.execute("SELECT id, first_name, typeof(first_name) FROM users ORDER BY id").fetchall(), \
-            conn.execute("SELECT last_name, nick FROM users ORDER BY id").fetchall()
+        return conn.execute(
+            "SELECT id, first_name, typeof(first_name) FROM users ORDER BY id"
+        ).fetchall(), conn.execute("SELECT last_name, nick FROM users ORDER BY id").fetchall()
 
 
 def _started(project):
@@ -22,8 +23,10 @@ def _started(project):
     project.hash()
     project.apply()
     with sqlite3.connect(project.config.root / "app.db") as conn:
-        conn.executemany("INSERT INTO users VALUES (?, ?, ?, ?)",
-                         [(1, "Ada", "Lovelace", "ada"), (2, "héllo ✓", "O'Brien", "x"), (3, None, "", "y")])
+        conn.executemany(
+            "INSERT INTO users VALUES (?, ?, ?, ?)",
+            [(1, "Ada", "Lovelace", "ada"), (2, "héllo ✓", "O'Brien", "x"), (3, None, "", "y")],
+        )
     (project.config.root / "schema.sql").write_text("CREATE TABLE users (id INTEGER PRIMARY KEY, first_name TEXT);")
     return project
 
@@ -32,8 +35,11 @@ def test_dropping_a_not_null_column_without_a_value_for_the_down_is_an_error_wit
     _started(project)
     result = run_cli("diff", "--name", "drop_names")
     assert result.returncode == 2
-    assert "users.last_name is dropped, and it is NOT NULL without a default: the down could not put it back on the rows of users" in result.output
-    assert "--reverse \"users.last_name=<SQL expression>\"" in result.output
+    assert (
+        "users.last_name is dropped, and it is NOT NULL without a default: the down could not put it back on the rows of users"
+        in result.output
+    )
+    assert '--reverse "users.last_name=<SQL expression>"' in result.output
     assert "Traceback" not in result.output
     assert not list(project.config.migrations_dir.glob("*_drop_names.sql"))
 

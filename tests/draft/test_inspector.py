@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from dbshift.schema.model import Check, ForeignKey, IndexKey, PrimaryKey, Schema, Unique
 from dbshift.drafting.render import render
 from dbshift.drafting.sources import schema_from_sql
+from dbshift.schema.model import Check, ForeignKey, IndexKey, PrimaryKey, Schema, Unique
 
 EVERYTHING = """
 CREATE TABLE users (
@@ -43,8 +43,17 @@ def test_the_inspector_sees_every_part_of_a_table():
     assert users.checks == (Check("age > 0"),)
     assert orders.primary_key == PrimaryKey(("id", "user_id"), name="orders_pk")
     assert orders.column("doubled").generated == "amount_cents * 2" and orders.column("doubled").generated_stored
-    assert orders.foreign_keys == (ForeignKey(("user_id",), "users", ("id",), on_delete="CASCADE", on_update="SET NULL",
-                                              deferrable="DEFERRABLE INITIALLY DEFERRED", name="fk_user"),)
+    assert orders.foreign_keys == (
+        ForeignKey(
+            ("user_id",),
+            "users",
+            ("id",),
+            on_delete="CASCADE",
+            on_update="SET NULL",
+            deferrable="DEFERRABLE INITIALLY DEFERRED",
+            name="fk_user",
+        ),
+    )
     assert orders.checks == (Check("amount_cents >= 0", name="positive"),)
     assert orders.options == {"strict": True} and kv.options == {"without_rowid": True}
     (index,) = orders.indexes

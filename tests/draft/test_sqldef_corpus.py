@@ -14,16 +14,18 @@ import re
 import pytest
 
 from dbshift.dialects.sqlite import SQLiteDatabase
-from dbshift.errors import ConfigError
 from dbshift.drafting.draft import draft_schemas
 from dbshift.drafting.sources import inspect_database, schema_from_sql
+from dbshift.errors import ConfigError
 from dbshift.urls import parse_url
 from value_oracle import differences, fill_schema, snapshot
 
 yaml = pytest.importorskip("yaml")
 
 NAME = r'(?:"([^"]+)"|(\w+))'
-RENAMED_TABLE = re.compile(r"^\s*CREATE\s+TABLE\s+" + NAME + r"[^\n]*@renamed\s+from=" + NAME, re.IGNORECASE | re.MULTILINE)
+RENAMED_TABLE = re.compile(
+    r"^\s*CREATE\s+TABLE\s+" + NAME + r"[^\n]*@renamed\s+from=" + NAME, re.IGNORECASE | re.MULTILINE
+)
 
 #: case name -> why it does not apply to dbshift.
 EXCLUDED: dict[str, str] = {}
@@ -132,7 +134,9 @@ def test_every_applicable_sqldef_case_round_trips(corpus):
             passed += 1
         except Exception as exc:  # noqa: BLE001 - collect every failure for one report
             failures.append(f"{name}: {type(exc).__name__}: {exc}")
-    print(f"sqldef sqlite3: {passed} passed ({len(REFUSED)} of them refused to draft until a value is given "
-          f"for rows holding NULL; {len(LOSSY)} with a down marked lossy or counted, the rest with every value compared), "
-          f"{len(EXCLUDED)} excluded")
+    print(
+        f"sqldef sqlite3: {passed} passed ({len(REFUSED)} of them refused to draft until a value is given "
+        f"for rows holding NULL; {len(LOSSY)} with a down marked lossy or counted, the rest with every value compared), "
+        f"{len(EXCLUDED)} excluded"
+    )
     assert not failures, "\n".join(failures)

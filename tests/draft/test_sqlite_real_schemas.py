@@ -8,10 +8,10 @@ import sqlite3
 import pytest
 
 from dbshift.dialects.sqlite import SQLiteDatabase
-from dbshift.schema.diff import order_by_foreign_keys
 from dbshift.drafting.draft import draft_schemas
 from dbshift.drafting.render import render
 from dbshift.drafting.sources import inspect_database, schema_from_file, schema_from_sql
+from dbshift.schema.diff import order_by_foreign_keys
 from dbshift.urls import parse_url
 from value_oracle import assert_same_values, snapshot
 

@@ -13,12 +13,12 @@ import itertools
 import sqlite3
 
 import pytest
-from conftest import write_migration
-from value_oracle import BLOBS, DATES, INTEGERS, REALS, TEXTS
 
+from conftest import write_migration
 from dbshift.dialects.sqlite import type_affinity
 from dbshift.errors import SafetyRefusal
 from dbshift.history import History
+from value_oracle import BLOBS, DATES, INTEGERS, REALS, TEXTS
 
 TYPES = ["INTEGER", "BIGINT", "REAL", "TEXT", "BLOB", "NUMERIC", "", "DECIMAL(12,2)", "BOOLEAN", "DATE"]
 PAIRS = [(a, b) for a, b in itertools.permutations(TYPES, 2)]
@@ -63,7 +63,9 @@ def _negative_zeros_into_real(before, pairs) -> dict[str, int]:
     counts = {}
     for index, (old, new) in enumerate(pairs):
         if type_affinity(old) == "BLOB" and type_affinity(new) == "REAL":
-            counts[_column(index)] = sum(1 for cell in before[_column(index)].values() if cell == (b"real", "float", "-0.0"))
+            counts[_column(index)] = sum(
+                1 for cell in before[_column(index)].values() if cell == (b"real", "float", "-0.0")
+            )
     return counts
 
 
@@ -76,12 +78,17 @@ def _draft_and_apply(project, values: list, converted: dict, reversed_: dict):
     database = project.config.root / "app.db"
     with sqlite3.connect(database) as conn:
         width = len(PAIRS) + len(CONVERTED)
-        conn.executemany(f"INSERT INTO t VALUES ({', '.join(['?'] * (width + 1))})",
-                         [(number, *([value] * width)) for number, value in enumerate(values, 1)])
+        conn.executemany(
+            f"INSERT INTO t VALUES ({', '.join(['?'] * (width + 1))})",
+            [(number, *([value] * width)) for number, value in enumerate(values, 1)],
+        )
     before = _typed_values(database)
     (project.config.root / "schema.sql").write_text(_table([b for _, b in PAIRS], 1))
-    drafted = project.diff(name="pairs", convert=[f"t.{n}={up}" for n, (_, _, up, _) in converted.items()],
-                           reverse=[f"t.{n}={down}" for n, (_, _, _, down) in reversed_.items()])
+    drafted = project.diff(
+        name="pairs",
+        convert=[f"t.{n}={up}" for n, (_, _, up, _) in converted.items()],
+        reverse=[f"t.{n}={down}" for n, (_, _, _, down) in reversed_.items()],
+    )
     project.apply()
     with project.connect(readonly=True) as db:
         row = History(db).applied()[int(drafted.path.name.split("_")[0])]
@@ -95,8 +102,11 @@ def _miscounted(before, after, recorded: dict, skip: set) -> list[str]:
     for column in before:
         if column in skip:
             continue
-        differing = [(before[column][i], after[column].get(i)) for i in before[column]
-                     if before[column][i] != after[column].get(i)]
+        differing = [
+            (before[column][i], after[column].get(i))
+            for i in before[column]
+            if before[column][i] != after[column].get(i)
+        ]
         counted = recorded.get(f"t.{column}", 0)
         if len(differing) != counted + blind.get(column, 0):
             pair = PAIRS[int(column[1:])] if column.startswith("c") else CONVERTED[column][:2]

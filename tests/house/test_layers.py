@@ -15,29 +15,57 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "dbshift"
 
 #: Package (or module) prefix -> layer; the longest matching prefix wins. Higher imports lower.
 LAYERS = {
-    "dbshift.cli": 7, "dbshift.commands": 7, "dbshift.__main__": 7, "dbshift.demo": 7,
+    "dbshift.cli": 7,
+    "dbshift.commands": 7,
+    "dbshift.__main__": 7,
+    "dbshift.demo": 7,
     "dbshift.project": 6,
     # Teams orchestrate a Project (sync rolls back and applies under its lock, with its safety rules).
     "dbshift.teams": 6,
-    "dbshift.drafting": 5, "dbshift.safety": 5, "dbshift.backup": 5, "dbshift.runner": 5, "dbshift.history": 5,
-    "dbshift.migrations": 5, "dbshift.sumfile": 5, "dbshift.config": 5, "dbshift.lint": 5,
-    "dbshift.gitignore": 5, "dbshift.interrupts": 5, "dbshift.teams.gitsource": 5,
-    "dbshift.planners": 4, "dbshift.inspectors": 4,
-    "dbshift.schema": 3, "dbshift.analysis": 3,
+    "dbshift.drafting": 5,
+    "dbshift.safety": 5,
+    "dbshift.backup": 5,
+    "dbshift.runner": 5,
+    "dbshift.history": 5,
+    "dbshift.migrations": 5,
+    "dbshift.sumfile": 5,
+    "dbshift.config": 5,
+    "dbshift.lint": 5,
+    "dbshift.gitignore": 5,
+    "dbshift.interrupts": 5,
+    "dbshift.teams.gitsource": 5,
+    "dbshift.planners": 4,
+    "dbshift.inspectors": 4,
+    "dbshift.schema": 3,
+    "dbshift.analysis": 3,
     "dbshift.dialects": 2,
     "dbshift.urls": 1,
     # Descriptions hold no connection and import nothing but errors: every layer may read them.
-    "dbshift.dialects.description": 0, "dbshift.dialects.sqlite_description": 0,
-    "dbshift.dialects.postgresql_description": 0, "dbshift.dialects.mysql_description": 0,
+    "dbshift.dialects.description": 0,
+    "dbshift.dialects.sqlite_description": 0,
+    "dbshift.dialects.postgresql_description": 0,
+    "dbshift.dialects.mysql_description": 0,
     # The root package only names its version and, lazily, the Project.
-    "dbshift": 0, "dbshift.errors": 0,
+    "dbshift": 0,
+    "dbshift.errors": 0,
 }
 
 #: Where a dialect's name may be compared: its own files, and the registry of descriptions.
-DIALECT_FILES = ("dialects/sqlite", "dialects/postgresql", "dialects/mysql", "dialects/description.py",
-                 "planners/sqlite", "planners/postgresql", "planners/mysql",
-                 "inspectors/sqlite", "inspectors/postgresql", "inspectors/mysql", "analysis/sqlite",
-                 "analysis/postgresql", "analysis/mysql")
+DIALECT_FILES = (
+    "dialects/sqlite",
+    "dialects/postgresql",
+    "dialects/mysql",
+    "dialects/description.py",
+    "planners/sqlite",
+    "planners/postgresql",
+    "planners/mysql",
+    "inspectors/sqlite",
+    "inspectors/postgresql",
+    "inspectors/mysql",
+    "analysis/sqlite",
+    "analysis/postgresql",
+    "analysis/mysql",
+)
 DIALECT_NAMES = {"sqlite", "postgresql", "mysql", "mariadb"}
 
 
@@ -48,8 +76,9 @@ def _module_name(path: Path) -> str:
 
 def _layer(module: str) -> int | None:
     # The root package counts for itself only: every new module must be given its layer here.
-    best = max((p for p in LAYERS if module == p or (p != "dbshift" and module.startswith(p + "."))),
-               key=len, default=None)
+    best = max(
+        (p for p in LAYERS if module == p or (p != "dbshift" and module.startswith(p + "."))), key=len, default=None
+    )
     return LAYERS[best] if best else None
 
 
@@ -57,8 +86,12 @@ def _imports(path: Path, module: str) -> set[str]:
     """Every dbshift module ``path`` imports (at module level or inside functions)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
-    typing_only = {id(n) for block in ast.walk(tree) if isinstance(block, ast.If)
-                   and "TYPE_CHECKING" in ast.unparse(block.test) for n in ast.walk(block)}
+    typing_only = {
+        id(n)
+        for block in ast.walk(tree)
+        if isinstance(block, ast.If) and "TYPE_CHECKING" in ast.unparse(block.test)
+        for n in ast.walk(block)
+    }
     found = set()
     for node in ast.walk(tree):
         if id(node) in typing_only:  # annotations only: never imported at run time
@@ -68,7 +101,9 @@ def _imports(path: Path, module: str) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else []))
+                base = ".".join(
+                    package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else [])
+                )
             if base.startswith("dbshift"):
                 found.add(base)
     return found
@@ -76,8 +111,10 @@ def _imports(path: Path, module: str) -> set[str]:
 
 def _graph() -> dict[str, set[str]]:
     modules = {_module_name(p): p for p in SRC.rglob("*.py")}
-    return {name: {i for i in _imports(path, name) if i in modules or any(m.startswith(i + ".") for m in modules)}
-            for name, path in modules.items()}
+    return {
+        name: {i for i in _imports(path, name) if i in modules or any(m.startswith(i + ".") for m in modules)}
+        for name, path in modules.items()
+    }
 
 
 def test_every_module_has_a_layer():
@@ -86,8 +123,12 @@ def test_every_module_has_a_layer():
 
 def test_imports_go_downwards_only():
     # The root package is the public facade: it names the Project lazily, on first use.
-    upward = sorted(f"{m} imports {i}" for m, imports in _graph().items() for i in imports
-                    if m != "dbshift" and _layer(i) is not None and _layer(i) > _layer(m))
+    upward = sorted(
+        f"{m} imports {i}"
+        for m, imports in _graph().items()
+        for i in imports
+        if m != "dbshift" and _layer(i) is not None and _layer(i) > _layer(m)
+    )
     assert upward == [], "\n".join(upward)
 
 
@@ -106,7 +147,7 @@ def test_no_import_circles():
             if target.startswith(node + ".") or node.startswith(target + "."):
                 continue
             if state.get(target) == 1:
-                circles.append(" -> ".join(stack[stack.index(target):] + [target]))
+                circles.append(" -> ".join(stack[stack.index(target) :] + [target]))
             elif not state.get(target):
                 visit(target)
         stack.pop()
@@ -141,6 +182,10 @@ def _dialect_comparisons(path: Path) -> list[str]:
 
 def test_no_module_outside_a_dialect_branches_on_a_dialect_name():
     rel = lambda p: str(p.relative_to(SRC))  # noqa: E731
-    branches = [hit for p in sorted(SRC.rglob("*.py")) if not rel(p).startswith(DIALECT_FILES)
-                for hit in _dialect_comparisons(p)]
+    branches = [
+        hit
+        for p in sorted(SRC.rglob("*.py"))
+        if not rel(p).startswith(DIALECT_FILES)
+        for hit in _dialect_comparisons(p)
+    ]
     assert branches == [], "\n".join(branches)

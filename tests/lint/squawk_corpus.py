@@ -56,16 +56,22 @@ NOT_COVERED = {
 }
 #: Cases where dbshift's verdict differs from squawk's on purpose: (rule, test) -> reason.
 KNOWN_DISAGREEMENTS = {
-    ("require_timeout_settings", "err_missing_statement_timeout"):
-        "dbshift requires lock_timeout only: it is what stops queries queueing behind a DDL waiting for "
-        "its lock; a statement_timeout would also cancel a long but harmless backfill or index build",
-    ("ban_concurrent_index_creation_in_transaction", "assuming_in_transaction_ok"):
-        "dbshift runs a migration in one transaction unless it is marked `-- no-transaction`, so "
-        "CREATE INDEX CONCURRENTLY alone in a transactional migration really fails; squawk assumes the "
-        "tool runs a lone statement outside the transaction",
-    ("ban_char_field", "all_the_types"):
-        "the case declares `int array[]`, which PostgreSQL's own parser rejects (ARRAY takes a size or "
-        "nothing); dbshift reports the statement as not-analysed instead of guessing at its columns",
+    (
+        "require_timeout_settings",
+        "err_missing_statement_timeout",
+    ): "dbshift requires lock_timeout only: it is what stops queries queueing behind a DDL waiting for "
+    "its lock; a statement_timeout would also cancel a long but harmless backfill or index build",
+    (
+        "ban_concurrent_index_creation_in_transaction",
+        "assuming_in_transaction_ok",
+    ): "dbshift runs a migration in one transaction unless it is marked `-- no-transaction`, so "
+    "CREATE INDEX CONCURRENTLY alone in a transactional migration really fails; squawk assumes the "
+    "tool runs a lone statement outside the transaction",
+    (
+        "ban_char_field",
+        "all_the_types",
+    ): "the case declares `int array[]`, which PostgreSQL's own parser rejects (ARRAY takes a size or "
+    "nothing); dbshift reports the statement as not-analysed instead of guessing at its columns",
 }
 DISABLE_ASSUME_TRANSACTION = "squawk-disable-assume-in-transaction"
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from tests.conftest import write_migration
 
 USERS = {
@@ -15,8 +14,10 @@ USERS = {
     "postgresql": "CREATE TABLE users (id bigint PRIMARY KEY, name text, phone text, email text)",
     "mysql": "CREATE TABLE users (id BIGINT PRIMARY KEY, name VARCHAR(50), phone VARCHAR(50), email VARCHAR(100))",
 }
-ROWS = ("INSERT INTO users VALUES (1, 'ann', '555', 'a@x'), (2, 'bob', NULL, 'a@x'), (3, NULL, '777', 'c@x'), "
-        "(4, NULL, NULL, NULL), (5, 'eve', NULL, NULL)")
+ROWS = (
+    "INSERT INTO users VALUES (1, 'ann', '555', 'a@x'), (2, 'bob', NULL, 'a@x'), (3, NULL, '777', 'c@x'), "
+    "(4, NULL, NULL, NULL), (5, 'eve', NULL, NULL)"
+)
 SET_NOT_NULL = {
     "sqlite": None,
     "postgresql": "ALTER TABLE users ALTER COLUMN name SET NOT NULL;",
@@ -49,10 +50,15 @@ def _story(project, run_cli, dialect):
     assert run_cli("apply", "--to", "20260101000000").returncode == 0
     found = _findings(run_cli)
     assert found["duplicates-block-unique"] == [
-        ("values of users (email) held by more than one row: 1 (e.g. 'a@x'): the unique index or constraint fails "
-         "on the live database, halfway through its build")]
-    assert sorted(found["data-dropped"]) == ["on the live database, this removes 2 rows of users (DELETE)",
-                                             "on the live database, this removes 2 values of users.phone"]
+        (
+            "values of users (email) held by more than one row: 1 (e.g. 'a@x'): the unique index or constraint fails "
+            "on the live database, halfway through its build"
+        )
+    ]
+    assert sorted(found["data-dropped"]) == [
+        "on the live database, this removes 2 rows of users (DELETE)",
+        "on the live database, this removes 2 values of users.phone",
+    ]
     if SET_NOT_NULL[dialect]:
         [nulls] = found["nulls-block-not-null"]
         assert nulls.startswith("rows of users with name NULL: 2 (id = 3, 4)")
@@ -71,10 +77,16 @@ def test_servers_count_nulls_duplicates_and_removed_values_before_anything_runs(
 
 
 def test_a_clean_table_gives_no_data_finding(project, run_cli):
-    write_migration(project, 20260101000000, "users", USERS["sqlite"] + ";\nINSERT INTO users VALUES (1, 'ann', NULL, 'a@x');",
-                    "DROP TABLE users;")
-    write_migration(project, 20260102000000, "unique", "CREATE UNIQUE INDEX one_email ON users (email);",
-                    "DROP INDEX one_email;")
+    write_migration(
+        project,
+        20260101000000,
+        "users",
+        USERS["sqlite"] + ";\nINSERT INTO users VALUES (1, 'ann', NULL, 'a@x');",
+        "DROP TABLE users;",
+    )
+    write_migration(
+        project, 20260102000000, "unique", "CREATE UNIQUE INDEX one_email ON users (email);", "DROP INDEX one_email;"
+    )
     project.hash()
     assert run_cli("apply", "--to", "20260101000000").returncode == 0
     found = _findings(run_cli)
@@ -87,13 +99,25 @@ def test_orphans_and_rows_failing_a_check_are_counted_with_their_keys(fresh_serv
 
     dialect = "postgresql" if fresh_server_url.startswith("postgresql") else "mysql"
     project = Project.init(tmp_path, fresh_server_url)
-    orders = ("CREATE TABLE orders (id BIGINT PRIMARY KEY, user_id BIGINT, total INT);\n"
-              "INSERT INTO orders VALUES (10, 1, 5), (11, 9, 7), (12, NULL, -3), (13, 8, -1), (14, 2, 0);")
-    write_migration(project, 20260101000000, "users", USERS[dialect] + ";\n" + ROWS + ";\n" + orders,
-                    "DROP TABLE orders;\nDROP TABLE users;")
-    write_migration(project, 20260102000000, "constraints",
-                    "ALTER TABLE orders ADD CONSTRAINT buyer FOREIGN KEY (user_id) REFERENCES users (id);\n"
-                    "ALTER TABLE orders ADD CONSTRAINT positive CHECK (total >= 0);", "SELECT 1;")
+    orders = (
+        "CREATE TABLE orders (id BIGINT PRIMARY KEY, user_id BIGINT, total INT);\n"
+        "INSERT INTO orders VALUES (10, 1, 5), (11, 9, 7), (12, NULL, -3), (13, 8, -1), (14, 2, 0);"
+    )
+    write_migration(
+        project,
+        20260101000000,
+        "users",
+        USERS[dialect] + ";\n" + ROWS + ";\n" + orders,
+        "DROP TABLE orders;\nDROP TABLE users;",
+    )
+    write_migration(
+        project,
+        20260102000000,
+        "constraints",
+        "ALTER TABLE orders ADD CONSTRAINT buyer FOREIGN KEY (user_id) REFERENCES users (id);\n"
+        "ALTER TABLE orders ADD CONSTRAINT positive CHECK (total >= 0);",
+        "SELECT 1;",
+    )
     project.hash()
     assert run_cli("apply", "--to", "20260101000000").returncode == 0
     found = sorted(_findings(run_cli)["rows-violate-constraint"])

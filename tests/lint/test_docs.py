@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dbshift.lint import all_rules
 from tests.lint.squawk_corpus import KNOWN_DISAGREEMENTS, run_corpus
+
+from dbshift.lint import all_rules
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "lint.md"
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from tests.conftest import write_migration
 
 ADD_USERS = "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, phone TEXT);"
@@ -14,8 +13,14 @@ ADD_USERS = "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, phone TEXT);
 
 def _drop_phone(project, header: str = "", above: str = "") -> None:
     write_migration(project, 20260101000000, "users", ADD_USERS, "DROP TABLE users;")
-    write_migration(project, 20260102000000, "drop_phone", above + "ALTER TABLE users DROP COLUMN phone;",
-                    "ALTER TABLE users ADD COLUMN phone TEXT;", header=header)
+    write_migration(
+        project,
+        20260102000000,
+        "drop_phone",
+        above + "ALTER TABLE users DROP COLUMN phone;",
+        "ALTER TABLE users ADD COLUMN phone TEXT;",
+        header=header,
+    )
     project.hash()
 
 
@@ -36,10 +41,13 @@ def test_a_suppression_with_a_reason_silences_that_rule_for_that_statement_only(
     assert "drop-column" not in result.stdout
 
 
-@pytest.mark.parametrize("comment, message", [
-    ("-- lint:ignore drop-colum typo\n", "unknown lint rule 'drop-colum' in lint:ignore"),
-    ("-- lint:ignore drop-column\n", "lint:ignore drop-column gives no reason"),
-])
+@pytest.mark.parametrize(
+    "comment, message",
+    [
+        ("-- lint:ignore drop-colum typo\n", "unknown lint rule 'drop-colum' in lint:ignore"),
+        ("-- lint:ignore drop-column\n", "lint:ignore drop-column gives no reason"),
+    ],
+)
 def test_a_bad_suppression_is_a_one_line_error_naming_file_and_line_exit_2(project, run_cli, comment, message):
     _drop_phone(project, above=comment)
     result = run_cli("lint", "--all")
@@ -51,7 +59,9 @@ def test_a_bad_suppression_is_a_one_line_error_naming_file_and_line_exit_2(proje
 def test_the_lint_table_turns_rules_off_and_changes_severities(project, run_cli):
     _drop_phone(project)
     config = project.config.config_file
-    config.write_text(config.read_text() + '\n[lint]\ndisable = ["missing-down"]\n\n[lint.severity]\ndrop-column = "warning"\n')
+    config.write_text(
+        config.read_text() + '\n[lint]\ndisable = ["missing-down"]\n\n[lint.severity]\ndrop-column = "warning"\n'
+    )
     result = run_cli("lint", "--all", "--format", "json")
     assert result.returncode == 0, result.output
     findings = json.loads(result.stdout)["findings"]
@@ -72,7 +82,9 @@ def test_an_unknown_rule_in_the_lint_table_is_an_error_naming_the_config_line(pr
 def test_github_annotations_and_sarif_carry_the_same_finding(project, run_cli):
     _drop_phone(project)
     github = run_cli("lint", "--all", "--format", "github").stdout
-    assert "::error file=migrations/20260102000000_drop_phone.sql,line=2,title=drop-column::dropping users.phone" in github
+    assert (
+        "::error file=migrations/20260102000000_drop_phone.sql,line=2,title=drop-column::dropping users.phone" in github
+    )
     sarif = json.loads(run_cli("lint", "--all", "--format", "sarif").stdout)
     [result] = sarif["runs"][0]["results"]
     assert (result["ruleId"], result["level"]) == ("drop-column", "error")
@@ -82,7 +94,9 @@ def test_github_annotations_and_sarif_carry_the_same_finding(project, run_cli):
 
 def test_only_pending_migrations_are_linted_and_an_older_pending_one_is_named(project, run_cli):
     _drop_phone(project)
-    write_migration(project, 20260103000000, "cities", "CREATE TABLE cities (id INTEGER PRIMARY KEY);", "DROP TABLE cities;")
+    write_migration(
+        project, 20260103000000, "cities", "CREATE TABLE cities (id INTEGER PRIMARY KEY);", "DROP TABLE cities;"
+    )
     project.hash()
     assert run_cli("apply", "--to", "20260101000000").returncode == 0
     assert run_cli("lint").returncode == 1
@@ -93,8 +107,10 @@ def test_only_pending_migrations_are_linted_and_an_older_pending_one_is_named(pr
     project.hash()
     result = run_cli("lint", "--format", "json")
     codes = {(f["code"], f["file"]) for f in json.loads(result.stdout)["findings"]}
-    assert codes == {("pending-before-applied", "migrations/20260102000000_late.sql"),
-                     ("delete-all-rows", "migrations/20260102000000_late.sql")}
+    assert codes == {
+        ("pending-before-applied", "migrations/20260102000000_late.sql"),
+        ("delete-all-rows", "migrations/20260102000000_late.sql"),
+    }
 
 
 def test_a_migration_that_is_not_utf8_is_a_one_line_error_exit_2(project, run_cli):
@@ -106,8 +122,13 @@ def test_a_migration_that_is_not_utf8_is_a_one_line_error_exit_2(project, run_cl
 
 
 def test_unreadable_sql_is_reported_not_analysed_and_lint_goes_on(project, run_cli):
-    write_migration(project, 20260101000000, "odd", "CREATE TABLE t (a int);\nALTER TABLE t FROBNICATE a;\nDELETE FROM t;",
-                    "DROP TABLE t;")
+    write_migration(
+        project,
+        20260101000000,
+        "odd",
+        "CREATE TABLE t (a int);\nALTER TABLE t FROBNICATE a;\nDELETE FROM t;",
+        "DROP TABLE t;",
+    )
     result = run_cli("lint", "--all", "--format", "json")
     codes = [(f["code"], f["line"]) for f in json.loads(result.stdout)["findings"]]
     assert ("not-analysed", 3) in codes
@@ -119,10 +140,16 @@ def test_pending_migrations_on_a_real_server_are_linted_with_its_dialect(fresh_s
     from dbshift import Project
 
     project = Project.init(tmp_path, fresh_server_url)
-    write_migration(project, 20260101000000, "users", "CREATE TABLE users (id bigint PRIMARY KEY, name text);",
-                    "DROP TABLE users;")
-    write_migration(project, 20260102000000, "index", "CREATE INDEX users_name ON users (name);",
-                    "DROP INDEX users_name ON users;" if fresh_server_url.startswith("mysql") else "DROP INDEX users_name;")
+    write_migration(
+        project, 20260101000000, "users", "CREATE TABLE users (id bigint PRIMARY KEY, name text);", "DROP TABLE users;"
+    )
+    write_migration(
+        project,
+        20260102000000,
+        "index",
+        "CREATE INDEX users_name ON users (name);",
+        "DROP INDEX users_name ON users;" if fresh_server_url.startswith("mysql") else "DROP INDEX users_name;",
+    )
     project.hash()
     assert run_cli("apply", "--to", "20260101000000").returncode == 0
     result = run_cli("lint", "--format", "json")

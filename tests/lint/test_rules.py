@@ -19,92 +19,293 @@ USERS = {
 CASES = [
     # destructive and backward-incompatible changes, on every dialect
     *[(d, "drop-table", "DROP TABLE users;", "CREATE TABLE t (a int); DROP TABLE t;", {}) for d in USERS],
-    *[(d, "drop-column", "ALTER TABLE users DROP COLUMN phone;", "ALTER TABLE users ADD COLUMN city text;", {}) for d in USERS],
+    *[
+        (d, "drop-column", "ALTER TABLE users DROP COLUMN phone;", "ALTER TABLE users ADD COLUMN city text;", {})
+        for d in USERS
+    ],
     *[(d, "truncate", "TRUNCATE TABLE users;", "DELETE FROM users WHERE id = 1;", {}) for d in ("postgresql", "mysql")],
     *[(d, "delete-all-rows", "DELETE FROM users;", "DELETE FROM users WHERE name IS NULL;", {}) for d in USERS],
-    *[(d, "rename-table", "ALTER TABLE users RENAME TO people;", "CREATE TABLE t (a int); ALTER TABLE t RENAME TO t2;", {})
-      for d in USERS],
-    *[(d, "rename-column", "ALTER TABLE users RENAME COLUMN phone TO mobile;", "ALTER TABLE users ADD COLUMN mobile text;", {})
-      for d in USERS],
+    *[
+        (
+            d,
+            "rename-table",
+            "ALTER TABLE users RENAME TO people;",
+            "CREATE TABLE t (a int); ALTER TABLE t RENAME TO t2;",
+            {},
+        )
+        for d in USERS
+    ],
+    *[
+        (
+            d,
+            "rename-column",
+            "ALTER TABLE users RENAME COLUMN phone TO mobile;",
+            "ALTER TABLE users ADD COLUMN mobile text;",
+            {},
+        )
+        for d in USERS
+    ],
     ("postgresql", "drop-schema", "DROP SCHEMA app CASCADE;", "DROP SCHEMA app;", {}),
     ("mysql", "drop-schema", "DROP DATABASE app;", "CREATE DATABASE app2;", {}),
-    ("postgresql", "drop-default", "ALTER TABLE users ALTER COLUMN name DROP DEFAULT;",
-     "ALTER TABLE users ALTER COLUMN name SET DEFAULT 'x';", {}),
-    ("mysql", "drop-default", "ALTER TABLE users ALTER COLUMN name DROP DEFAULT;",
-     "ALTER TABLE users ALTER COLUMN name SET DEFAULT 'x';", {}),
-    *[(d, "add-not-null-without-default", "ALTER TABLE users ADD COLUMN age int NOT NULL;",
-       "ALTER TABLE users ADD COLUMN age int NOT NULL DEFAULT 0;", {}) for d in ("postgresql", "mysql")],
-    ("sqlite", "table-rebuild",
-     ("CREATE TABLE users_new (id INTEGER PRIMARY KEY, name TEXT, phone TEXT, email TEXT);\n"
-      "INSERT INTO users_new SELECT id, name, phone, email FROM users;\nDROP TABLE users;\n"
-      "ALTER TABLE users_new RENAME TO users;"), "ALTER TABLE users ADD COLUMN city TEXT;", {}),
-    ("sqlite", "rebuild-loses-columns",
-     ("CREATE TABLE users_new (id INTEGER PRIMARY KEY, name TEXT, email TEXT);\n"
-      "INSERT INTO users_new SELECT id, name, email FROM users;\nDROP TABLE users;\n"
-      "ALTER TABLE users_new RENAME TO users;"),
-     ("CREATE TABLE users_new (id INTEGER PRIMARY KEY, name TEXT, phone TEXT, email TEXT);\n"
-      "INSERT INTO users_new SELECT id, name, phone, email FROM users;\nDROP TABLE users;\n"
-      "ALTER TABLE users_new RENAME TO users;"), {}),
+    (
+        "postgresql",
+        "drop-default",
+        "ALTER TABLE users ALTER COLUMN name DROP DEFAULT;",
+        "ALTER TABLE users ALTER COLUMN name SET DEFAULT 'x';",
+        {},
+    ),
+    (
+        "mysql",
+        "drop-default",
+        "ALTER TABLE users ALTER COLUMN name DROP DEFAULT;",
+        "ALTER TABLE users ALTER COLUMN name SET DEFAULT 'x';",
+        {},
+    ),
+    *[
+        (
+            d,
+            "add-not-null-without-default",
+            "ALTER TABLE users ADD COLUMN age int NOT NULL;",
+            "ALTER TABLE users ADD COLUMN age int NOT NULL DEFAULT 0;",
+            {},
+        )
+        for d in ("postgresql", "mysql")
+    ],
+    (
+        "sqlite",
+        "table-rebuild",
+        (
+            "CREATE TABLE users_new (id INTEGER PRIMARY KEY, name TEXT, phone TEXT, email TEXT);\n"
+            "INSERT INTO users_new SELECT id, name, phone, email FROM users;\nDROP TABLE users;\n"
+            "ALTER TABLE users_new RENAME TO users;"
+        ),
+        "ALTER TABLE users ADD COLUMN city TEXT;",
+        {},
+    ),
+    (
+        "sqlite",
+        "rebuild-loses-columns",
+        (
+            "CREATE TABLE users_new (id INTEGER PRIMARY KEY, name TEXT, email TEXT);\n"
+            "INSERT INTO users_new SELECT id, name, email FROM users;\nDROP TABLE users;\n"
+            "ALTER TABLE users_new RENAME TO users;"
+        ),
+        (
+            "CREATE TABLE users_new (id INTEGER PRIMARY KEY, name TEXT, phone TEXT, email TEXT);\n"
+            "INSERT INTO users_new SELECT id, name, phone, email FROM users;\nDROP TABLE users;\n"
+            "ALTER TABLE users_new RENAME TO users;"
+        ),
+        {},
+    ),
     # transactions
-    *[(d, "transaction-control", "BEGIN;\nALTER TABLE users ADD COLUMN city text;\nCOMMIT;",
-       "ALTER TABLE users ADD COLUMN city text;", {"transactional": True}) for d in ("sqlite", "postgresql")],
-    *[(d, "uncommitted-transaction", "BEGIN;\nUPDATE users SET name = 'x' WHERE id = 1;",
-       "BEGIN;\nUPDATE users SET name = 'x' WHERE id = 1;\nCOMMIT;", {"transactional": False}) for d in USERS],
-    *[(d, "transaction-nesting", "BEGIN;\nBEGIN;\nCOMMIT;", "BEGIN;\nSELECT 1;\nCOMMIT;", {"transactional": False})
-      for d in USERS],
+    *[
+        (
+            d,
+            "transaction-control",
+            "BEGIN;\nALTER TABLE users ADD COLUMN city text;\nCOMMIT;",
+            "ALTER TABLE users ADD COLUMN city text;",
+            {"transactional": True},
+        )
+        for d in ("sqlite", "postgresql")
+    ],
+    *[
+        (
+            d,
+            "uncommitted-transaction",
+            "BEGIN;\nUPDATE users SET name = 'x' WHERE id = 1;",
+            "BEGIN;\nUPDATE users SET name = 'x' WHERE id = 1;\nCOMMIT;",
+            {"transactional": False},
+        )
+        for d in USERS
+    ],
+    *[
+        (d, "transaction-nesting", "BEGIN;\nBEGIN;\nCOMMIT;", "BEGIN;\nSELECT 1;\nCOMMIT;", {"transactional": False})
+        for d in USERS
+    ],
     # type choices
-    ("postgresql", "int-key", "CREATE TABLE orders (id serial PRIMARY KEY);", "CREATE TABLE orders (id bigserial PRIMARY KEY);", {}),
-    ("mysql", "int-key", "CREATE TABLE orders (id INT AUTO_INCREMENT PRIMARY KEY);",
-     "CREATE TABLE orders (id BIGINT AUTO_INCREMENT PRIMARY KEY);", {}),
-    ("postgresql", "smallint-key", "CREATE TABLE kinds (id smallint PRIMARY KEY);", "CREATE TABLE kinds (id bigint PRIMARY KEY);", {}),
-    ("mysql", "smallint-key", "CREATE TABLE kinds (id TINYINT PRIMARY KEY);", "CREATE TABLE kinds (id BIGINT PRIMARY KEY);", {}),
-    ("postgresql", "timestamp-without-time-zone", "ALTER TABLE users ADD COLUMN seen timestamp;",
-     "ALTER TABLE users ADD COLUMN seen timestamptz;", {}),
-    ("postgresql", "char-type", "ALTER TABLE users ADD COLUMN country char(2);", "ALTER TABLE users ADD COLUMN country text;", {}),
-    ("mysql", "char-type", "ALTER TABLE users ADD COLUMN country CHAR(2);", "ALTER TABLE users ADD COLUMN country VARCHAR(2);", {}),
+    (
+        "postgresql",
+        "int-key",
+        "CREATE TABLE orders (id serial PRIMARY KEY);",
+        "CREATE TABLE orders (id bigserial PRIMARY KEY);",
+        {},
+    ),
+    (
+        "mysql",
+        "int-key",
+        "CREATE TABLE orders (id INT AUTO_INCREMENT PRIMARY KEY);",
+        "CREATE TABLE orders (id BIGINT AUTO_INCREMENT PRIMARY KEY);",
+        {},
+    ),
+    (
+        "postgresql",
+        "smallint-key",
+        "CREATE TABLE kinds (id smallint PRIMARY KEY);",
+        "CREATE TABLE kinds (id bigint PRIMARY KEY);",
+        {},
+    ),
+    (
+        "mysql",
+        "smallint-key",
+        "CREATE TABLE kinds (id TINYINT PRIMARY KEY);",
+        "CREATE TABLE kinds (id BIGINT PRIMARY KEY);",
+        {},
+    ),
+    (
+        "postgresql",
+        "timestamp-without-time-zone",
+        "ALTER TABLE users ADD COLUMN seen timestamp;",
+        "ALTER TABLE users ADD COLUMN seen timestamptz;",
+        {},
+    ),
+    (
+        "postgresql",
+        "char-type",
+        "ALTER TABLE users ADD COLUMN country char(2);",
+        "ALTER TABLE users ADD COLUMN country text;",
+        {},
+    ),
+    (
+        "mysql",
+        "char-type",
+        "ALTER TABLE users ADD COLUMN country CHAR(2);",
+        "ALTER TABLE users ADD COLUMN country VARCHAR(2);",
+        {},
+    ),
     # PostgreSQL locks and rewrites
-    ("postgresql", "index-not-concurrent", "CREATE INDEX users_name ON users (name);",
-     "CREATE INDEX CONCURRENTLY users_name ON users (name);", {"transactional": False}),
-    ("postgresql", "drop-index-not-concurrent", "DROP INDEX users_name;", "DROP INDEX CONCURRENTLY users_name;",
-     {"transactional": False}),
-    ("postgresql", "concurrently-in-transaction", "CREATE INDEX CONCURRENTLY users_name ON users (name);",
-     "CREATE INDEX CONCURRENTLY users_name ON users (name);", {"transactional": True, "good": {"transactional": False}}),
-    ("postgresql", "constraint-not-valid", "ALTER TABLE users ADD CONSTRAINT named CHECK (name <> '');",
-     "ALTER TABLE users ADD CONSTRAINT named CHECK (name <> '') NOT VALID;", {}),
-    ("postgresql", "constraint-not-valid", "ALTER TABLE orders ADD CONSTRAINT buyer FOREIGN KEY (user_id) REFERENCES users (id);",
-     "ALTER TABLE orders ADD CONSTRAINT buyer FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;", {}),
-    ("postgresql", "validate-in-same-transaction",
-     "ALTER TABLE users ADD CONSTRAINT named CHECK (name <> '') NOT VALID;\nALTER TABLE users VALIDATE CONSTRAINT named;",
-     ("ALTER TABLE users ADD CONSTRAINT named CHECK (name <> '') NOT VALID;\nCOMMIT;\nBEGIN;\n"
-      "ALTER TABLE users VALIDATE CONSTRAINT named;"), {"transactional": True}),
-    ("postgresql", "unique-without-index", "ALTER TABLE users ADD CONSTRAINT one_email UNIQUE (email);",
-     "ALTER TABLE users ADD CONSTRAINT one_email UNIQUE USING INDEX users_email;", {}),
-    ("postgresql", "primary-key-without-index", "ALTER TABLE items ADD PRIMARY KEY (id);",
-     "ALTER TABLE items ADD CONSTRAINT items_pkey PRIMARY KEY USING INDEX items_id;", {}),
-    ("postgresql", "set-not-null", "ALTER TABLE users ALTER COLUMN name SET NOT NULL;",
-     "ALTER TABLE users VALIDATE CONSTRAINT name_not_null;\nALTER TABLE users ALTER COLUMN name SET NOT NULL;", {}),
-    ("postgresql", "volatile-default", "ALTER TABLE users ADD COLUMN token uuid DEFAULT gen_random_uuid();",
-     "ALTER TABLE users ADD COLUMN created timestamptz DEFAULT now();", {}),
-    ("postgresql", "stored-generated-column", "ALTER TABLE users ADD COLUMN n int GENERATED ALWAYS AS (length(name)) STORED;",
-     "CREATE TABLE t (a int, n int GENERATED ALWAYS AS (a + 1) STORED);", {}),
-    ("postgresql", "type-change-rewrite", "ALTER TABLE users ALTER COLUMN phone TYPE bigint USING phone::bigint;",
-     "ALTER TABLE users ALTER COLUMN phone SET DEFAULT '';", {}),
-    ("postgresql", "missing-lock-timeout", "ALTER TABLE users ADD COLUMN city text;",
-     "SET lock_timeout = '2s';\nALTER TABLE users ADD COLUMN city text;", {}),
+    (
+        "postgresql",
+        "index-not-concurrent",
+        "CREATE INDEX users_name ON users (name);",
+        "CREATE INDEX CONCURRENTLY users_name ON users (name);",
+        {"transactional": False},
+    ),
+    (
+        "postgresql",
+        "drop-index-not-concurrent",
+        "DROP INDEX users_name;",
+        "DROP INDEX CONCURRENTLY users_name;",
+        {"transactional": False},
+    ),
+    (
+        "postgresql",
+        "concurrently-in-transaction",
+        "CREATE INDEX CONCURRENTLY users_name ON users (name);",
+        "CREATE INDEX CONCURRENTLY users_name ON users (name);",
+        {"transactional": True, "good": {"transactional": False}},
+    ),
+    (
+        "postgresql",
+        "constraint-not-valid",
+        "ALTER TABLE users ADD CONSTRAINT named CHECK (name <> '');",
+        "ALTER TABLE users ADD CONSTRAINT named CHECK (name <> '') NOT VALID;",
+        {},
+    ),
+    (
+        "postgresql",
+        "constraint-not-valid",
+        "ALTER TABLE orders ADD CONSTRAINT buyer FOREIGN KEY (user_id) REFERENCES users (id);",
+        "ALTER TABLE orders ADD CONSTRAINT buyer FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;",
+        {},
+    ),
+    (
+        "postgresql",
+        "validate-in-same-transaction",
+        "ALTER TABLE users ADD CONSTRAINT named CHECK (name <> '') NOT VALID;\nALTER TABLE users VALIDATE CONSTRAINT named;",
+        (
+            "ALTER TABLE users ADD CONSTRAINT named CHECK (name <> '') NOT VALID;\nCOMMIT;\nBEGIN;\n"
+            "ALTER TABLE users VALIDATE CONSTRAINT named;"
+        ),
+        {"transactional": True},
+    ),
+    (
+        "postgresql",
+        "unique-without-index",
+        "ALTER TABLE users ADD CONSTRAINT one_email UNIQUE (email);",
+        "ALTER TABLE users ADD CONSTRAINT one_email UNIQUE USING INDEX users_email;",
+        {},
+    ),
+    (
+        "postgresql",
+        "primary-key-without-index",
+        "ALTER TABLE items ADD PRIMARY KEY (id);",
+        "ALTER TABLE items ADD CONSTRAINT items_pkey PRIMARY KEY USING INDEX items_id;",
+        {},
+    ),
+    (
+        "postgresql",
+        "set-not-null",
+        "ALTER TABLE users ALTER COLUMN name SET NOT NULL;",
+        "ALTER TABLE users VALIDATE CONSTRAINT name_not_null;\nALTER TABLE users ALTER COLUMN name SET NOT NULL;",
+        {},
+    ),
+    (
+        "postgresql",
+        "volatile-default",
+        "ALTER TABLE users ADD COLUMN token uuid DEFAULT gen_random_uuid();",
+        "ALTER TABLE users ADD COLUMN created timestamptz DEFAULT now();",
+        {},
+    ),
+    (
+        "postgresql",
+        "stored-generated-column",
+        "ALTER TABLE users ADD COLUMN n int GENERATED ALWAYS AS (length(name)) STORED;",
+        "CREATE TABLE t (a int, n int GENERATED ALWAYS AS (a + 1) STORED);",
+        {},
+    ),
+    (
+        "postgresql",
+        "type-change-rewrite",
+        "ALTER TABLE users ALTER COLUMN phone TYPE bigint USING phone::bigint;",
+        "ALTER TABLE users ALTER COLUMN phone SET DEFAULT '';",
+        {},
+    ),
+    (
+        "postgresql",
+        "missing-lock-timeout",
+        "ALTER TABLE users ADD COLUMN city text;",
+        "SET lock_timeout = '2s';\nALTER TABLE users ADD COLUMN city text;",
+        {},
+    ),
     # MySQL/MariaDB copies
-    ("mysql", "mysql-table-copy", "ALTER TABLE users MODIFY phone BIGINT;", "ALTER TABLE users ADD COLUMN city TEXT;", {}),
-    ("mysql", "mysql-table-copy", "ALTER TABLE users ADD PRIMARY KEY (email);", "ALTER TABLE users ADD INDEX by_email (email);", {}),
-    ("mysql", "mysql-table-copy", "ALTER TABLE users ADD COLUMN city TEXT, ALGORITHM=COPY;",
-     "ALTER TABLE users ADD COLUMN city TEXT, ALGORITHM=INSTANT;", {}),
+    (
+        "mysql",
+        "mysql-table-copy",
+        "ALTER TABLE users MODIFY phone BIGINT;",
+        "ALTER TABLE users ADD COLUMN city TEXT;",
+        {},
+    ),
+    (
+        "mysql",
+        "mysql-table-copy",
+        "ALTER TABLE users ADD PRIMARY KEY (email);",
+        "ALTER TABLE users ADD INDEX by_email (email);",
+        {},
+    ),
+    (
+        "mysql",
+        "mysql-table-copy",
+        "ALTER TABLE users ADD COLUMN city TEXT, ALGORITHM=COPY;",
+        "ALTER TABLE users ADD COLUMN city TEXT, ALGORITHM=INSTANT;",
+        {},
+    ),
     # statements the parser cannot read
-    *[(d, "not-analysed", "ALTER TABLE users FROBNICATE phone;", "ALTER TABLE users ADD COLUMN city text;", {}) for d in USERS],
+    *[
+        (d, "not-analysed", "ALTER TABLE users FROBNICATE phone;", "ALTER TABLE users ADD COLUMN city text;", {})
+        for d in USERS
+    ],
 ]
 
 
 def _codes(dialect: str, sql: str, options: dict) -> set[str]:
     transactional = options.get("transactional")
-    findings = lint_sql(sql, dialect, transactional=transactional, prelude=[USERS[dialect]],
-                        settings=LintSettings(server_version=options.get("server_version", 16)))
+    findings = lint_sql(
+        sql,
+        dialect,
+        transactional=transactional,
+        prelude=[USERS[dialect]],
+        settings=LintSettings(server_version=options.get("server_version", 16)),
+    )
     return {f.code for f in findings}
 
 
@@ -116,7 +317,12 @@ def test_the_risky_statement_is_named_and_the_safe_form_is_not(dialect, code, ba
 
 def test_every_rule_has_a_bad_and_a_good_example_here():
     tested = {case[1] for case in CASES} | {"missing-down", "pending-before-applied"}  # test_lint_cli.py
-    tested |= {"data-dropped", "nulls-block-not-null", "duplicates-block-unique", "rows-violate-constraint"}  # test_data_aware
+    tested |= {
+        "data-dropped",
+        "nulls-block-not-null",
+        "duplicates-block-unique",
+        "rows-violate-constraint",
+    }  # test_data_aware
     assert set(all_rules()) - tested == set()
 
 
@@ -141,9 +347,11 @@ def test_a_constant_default_rewrites_the_table_only_before_postgresql_11():
 
 
 def test_changes_to_a_table_created_in_the_same_script_cost_nothing():
-    sql = ("CREATE TABLE orders (id bigint, user_id bigint, note text);\nCREATE INDEX orders_user ON orders (user_id);\n"
-           "ALTER TABLE orders ADD CONSTRAINT buyer FOREIGN KEY (user_id) REFERENCES users (id);\n"
-           "ALTER TABLE orders ADD CONSTRAINT one UNIQUE (note);\nALTER TABLE orders DROP COLUMN note;")
+    sql = (
+        "CREATE TABLE orders (id bigint, user_id bigint, note text);\nCREATE INDEX orders_user ON orders (user_id);\n"
+        "ALTER TABLE orders ADD CONSTRAINT buyer FOREIGN KEY (user_id) REFERENCES users (id);\n"
+        "ALTER TABLE orders ADD CONSTRAINT one UNIQUE (note);\nALTER TABLE orders DROP COLUMN note;"
+    )
     codes = _codes("postgresql", sql, {})
     assert not codes & {"index-not-concurrent", "constraint-not-valid", "unique-without-index", "drop-column"}
 
@@ -161,9 +369,11 @@ def test_a_down_read_after_its_up_does_not_change_what_the_next_migration_starts
     folder = tmp_path / "migrations"
     folder.mkdir()
     (folder / "20260101000000_users.sql").write_text(
-        "-- migrate:up\nCREATE TABLE users (id INTEGER PRIMARY KEY, phone TEXT);\n-- migrate:down\nDROP TABLE users;\n")
+        "-- migrate:up\nCREATE TABLE users (id INTEGER PRIMARY KEY, phone TEXT);\n-- migrate:down\nDROP TABLE users;\n"
+    )
     (folder / "20260102000000_phone.sql").write_text(
-        "-- migrate:up\nALTER TABLE users DROP COLUMN phone;\n-- migrate:down\nALTER TABLE users ADD COLUMN phone TEXT;\n")
+        "-- migrate:up\nALTER TABLE users DROP COLUMN phone;\n-- migrate:down\nALTER TABLE users ADD COLUMN phone TEXT;\n"
+    )
     codes = [(f.code, f.file.rsplit("/", 1)[-1]) for f in lint_migrations(discover(folder), "sqlite")]
     assert codes == [("drop-column", "20260102000000_phone.sql")]
 
@@ -179,7 +389,8 @@ def test_linting_two_hundred_sqlite_migrations_reads_each_schema_once_not_over_a
     for i in range(200):
         (folder / f"20260101{i // 60:02d}{i % 60:02d}00_t{i}.sql").write_text(
             f"-- migrate:up\nCREATE TABLE t{i} (id INTEGER PRIMARY KEY, a TEXT);\nCREATE INDEX t{i}_a ON t{i} (a);\n"
-            f"-- migrate:down\nDROP TABLE t{i};\n")
+            f"-- migrate:down\nDROP TABLE t{i};\n"
+        )
     started = time.perf_counter()
     assert lint_migrations(discover(folder), "sqlite") == []
     assert time.perf_counter() - started < 20  # replaying every earlier migration per file took minutes

@@ -28,11 +28,14 @@ def make_shop(project, users: int = 50, orders: int = 400) -> Path:
     project.apply()
     database = project.config.url.path
     with sqlite3.connect(database) as conn:
-        conn.executemany("INSERT INTO users VALUES (?, ?, ?)",
-                         [(i, f"user{i}@example.com", f"User {i}") for i in range(1, users + 1)])
-        conn.executemany("INSERT INTO orders VALUES (?, ?, ?, ?)",
-                         [(i, 1 + i % users, 100 * i + 7, bytes([i % 256]) * 3 if i % 5 else None)
-                          for i in range(1, orders + 1)])
+        conn.executemany(
+            "INSERT INTO users VALUES (?, ?, ?)",
+            [(i, f"user{i}@example.com", f"User {i}") for i in range(1, users + 1)],
+        )
+        conn.executemany(
+            "INSERT INTO orders VALUES (?, ?, ?, ?)",
+            [(i, 1 + i % users, 100 * i + 7, bytes([i % 256]) * 3 if i % 5 else None) for i in range(1, orders + 1)],
+        )
     conn.close()
     return database
 

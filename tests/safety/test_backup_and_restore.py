@@ -128,8 +128,10 @@ def test_a_backup_taken_while_another_process_writes_is_consistent(project, tmp_
     database = make_shop(project, orders=20000)
     with sqlite3.connect(database) as conn:
         conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("CREATE TRIGGER count_orders AFTER INSERT ON orders BEGIN "
-                     "UPDATE users SET email = 'n' || (SELECT count(*) FROM orders) WHERE id = 2; END")
+        conn.execute(
+            "CREATE TRIGGER count_orders AFTER INSERT ON orders BEGIN "
+            "UPDATE users SET email = 'n' || (SELECT count(*) FROM orders) WHERE id = 2; END"
+        )
     conn.close()
     writer = subprocess.Popen([sys.executable, "-c", WRITER, str(database), "4"], stdout=subprocess.PIPE, text=True)
     time.sleep(0.3)

@@ -18,8 +18,10 @@ def test_fingerprints_ignore_row_order_but_see_any_changed_value(project):
     database = make_shop(project)
     before = fingerprints(project)
     with sqlite3.connect(database) as conn:  # rebuild orders with its rows in reverse order
-        conn.executescript("CREATE TABLE o2 AS SELECT * FROM orders ORDER BY id DESC; DELETE FROM orders;"
-                           "INSERT INTO orders SELECT * FROM o2 ORDER BY id DESC; DROP TABLE o2; VACUUM;")
+        conn.executescript(
+            "CREATE TABLE o2 AS SELECT * FROM orders ORDER BY id DESC; DELETE FROM orders;"
+            "INSERT INTO orders SELECT * FROM o2 ORDER BY id DESC; DROP TABLE o2; VACUUM;"
+        )
     conn.close()
     assert fingerprints(project) == before
     with sqlite3.connect(database) as conn:
@@ -46,8 +48,14 @@ def test_verify_of_a_missing_database_is_a_clear_error(run_cli, project):
 
 def test_preflight_refuses_an_apply_when_the_disk_is_too_full(project, monkeypatch):
     database = make_shop(project)
-    add(project, 20260102090000, "phone", "ALTER TABLE users ADD COLUMN phone TEXT;", "ALTER TABLE users DROP COLUMN phone;",
-        header="-- risky\n")
+    add(
+        project,
+        20260102090000,
+        "phone",
+        "ALTER TABLE users ADD COLUMN phone TEXT;",
+        "ALTER TABLE users DROP COLUMN phone;",
+        header="-- risky\n",
+    )
     before = database.read_bytes()
     size = database.stat().st_size
     monkeypatch.setattr(preflight, "free_bytes", lambda path: size)  # less than backup + rebuild
@@ -68,7 +76,13 @@ def test_preflight_estimates_the_backup_plus_a_rebuild_of_the_largest_table(proj
 
 def test_preflight_refuses_a_rollback_when_the_backups_folder_is_not_writable(project, tmp_path):
     make_shop(project)
-    add(project, 20260102090000, "phone", "ALTER TABLE users ADD COLUMN phone TEXT;", "ALTER TABLE users DROP COLUMN phone;")
+    add(
+        project,
+        20260102090000,
+        "phone",
+        "ALTER TABLE users ADD COLUMN phone TEXT;",
+        "ALTER TABLE users DROP COLUMN phone;",
+    )
     project.apply()
     project.config.backups_dir = tmp_path / "a-file"
     project.config.backups_dir.write_text("not a folder")

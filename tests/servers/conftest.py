@@ -45,10 +45,16 @@ def reset_postgresql_database(url: str) -> None:
     are dropped and ``public`` is made again as PostgreSQL 15 makes it."""
     db = open_database(parse_url(url))
     try:
-        db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                   "WHERE datname = current_database() AND pid <> pg_backend_pid()")
-        schemas = [r[0] for r in db.execute("SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' "
-                                            "AND nspname <> 'information_schema'")]
+        db.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        schemas = [
+            r[0]
+            for r in db.execute(
+                "SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema'"
+            )
+        ]
         with db.transaction():
             for name in schemas:
                 db.execute(f"DROP SCHEMA {db.quote(name)} CASCADE")

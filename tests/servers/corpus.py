@@ -22,15 +22,16 @@ if __package__ in (None, ""):  # run as a script: tests/ holds the shared helper
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from dbshift.dialects import open_database
+from dbshift.drafting.draft import draft_schemas
 from dbshift.errors import ConfigError
 from dbshift.inspectors import inspect
-from dbshift.drafting.draft import draft_schemas
 from dbshift.urls import parse_url
 from value_oracle import count_changed_values, differences, fill_schema, snapshot
 
 NAME = r'(?:"([^"]+)"|`([^`]+)`|(\w+))'
-RENAMED_TABLE = re.compile(r"CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(?:\w+\.)?" + NAME + r"[^\n]*@renamed\s+from=" + NAME,
-                           re.IGNORECASE)
+RENAMED_TABLE = re.compile(
+    r"CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(?:\w+\.)?" + NAME + r"[^\n]*@renamed\s+from=" + NAME, re.IGNORECASE
+)
 RENAMED_COLUMN = re.compile(r"^\s*" + NAME + r"\s+[^\n]*--\s*@renamed\s+from=" + NAME)
 CREATE_TABLE = re.compile(r"CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(?:\w+\.)?" + NAME, re.IGNORECASE)
 
@@ -39,14 +40,21 @@ POSTGRES_UNCOVERED = [
     (r"\bGRANT\b|\bREVOKE\b|\bCREATE\s+ROLE\b|\bOWNER\s+TO\b", "privileges and roles are not modelled"),
     (r"\bCREATE\s+SCHEMA\b|\bSEARCH_PATH\b", "other schemas are not managed"),
     (r"\b(?!public\b)[a-z_]+\.\"?[a-z_]+\"?\s*\(", None),  # placeholder, replaced below
-    (r"\bCREATE\s+(OPERATOR|CAST|COLLATION|EVENT\s+TRIGGER|FOREIGN|SERVER|PUBLICATION|SUBSCRIPTION|STATISTICS|TEXT\s+SEARCH|CONVERSION|LANGUAGE)\b",
-     "this kind of object is not modelled"),
-    (r"\bCREATE\s+TYPE\s+\S+\s+AS\s*\(|\bCREATE\s+TYPE\s+\S+\s+AS\s+RANGE\b", "composite and range types are not modelled"),
+    (
+        r"\bCREATE\s+(OPERATOR|CAST|COLLATION|EVENT\s+TRIGGER|FOREIGN|SERVER|PUBLICATION|SUBSCRIPTION|STATISTICS|TEXT\s+SEARCH|CONVERSION|LANGUAGE)\b",
+        "this kind of object is not modelled",
+    ),
+    (
+        r"\bCREATE\s+TYPE\s+\S+\s+AS\s*\(|\bCREATE\s+TYPE\s+\S+\s+AS\s+RANGE\b",
+        "composite and range types are not modelled",
+    ),
     (r"\bUNLOGGED\b|\bTABLESPACE\b|\bWITH\s*\(\s*fillfactor", "storage parameters are not modelled"),
 ]
 POSTGRES_UNCOVERED = [(p, r) for p, r in POSTGRES_UNCOVERED if r is not None]
-QUALIFIED = re.compile(r"\b(CREATE|ALTER|TABLE|VIEW|INDEX|ON|REFERENCES|INTO|TYPE|DOMAIN)\s+\"?(?!public\b|mysqldef_test\b)(\w+)\"?\.\"?\w+",
-                       re.IGNORECASE)
+QUALIFIED = re.compile(
+    r"\b(CREATE|ALTER|TABLE|VIEW|INDEX|ON|REFERENCES|INTO|TYPE|DOMAIN)\s+\"?(?!public\b|mysqldef_test\b)(\w+)\"?\.\"?\w+",
+    re.IGNORECASE,
+)
 
 
 @dataclass
@@ -74,11 +82,13 @@ class Outcome:
 
     def summary(self, label: str) -> str:
         """One line of counts."""
-        return (f"{label}: {len(self.passed)} passed, {len(self.lossy_down)} up-only (down declared lossy), "
-                f"{len(self.column_order)} column order only, {len(self.failed)} failed, "
-                f"{len(self.needs_value)} refused until a value is given, "
-                f"{len(self.refused_by_rows)} refused by the database for the rows (nothing changed), "
-                f"{len(self.excluded)} excluded")
+        return (
+            f"{label}: {len(self.passed)} passed, {len(self.lossy_down)} up-only (down declared lossy), "
+            f"{len(self.column_order)} column order only, {len(self.failed)} failed, "
+            f"{len(self.needs_value)} refused until a value is given, "
+            f"{len(self.refused_by_rows)} refused by the database for the rows (nothing changed), "
+            f"{len(self.excluded)} excluded"
+        )
 
 
 def rename_hints(sql: str) -> list[str]:
@@ -175,8 +185,9 @@ class Workbench:
             raise LossyDown("values did not all come back, as the plan says: " + "; ".join(lost)[:300])
         if lost and counted:
             changed = count_changed_values(before, after)
-            assert changed <= counted, (f"the loss checks counted {counted} value(s) but {changed} row(s) changed: "
-                                        + "; ".join(lost))
+            assert changed <= counted, (
+                f"the loss checks counted {counted} value(s) but {changed} row(s) changed: " + "; ".join(lost)
+            )
             raise LossyDown(f"the loss checks counted {counted} value(s) that do not come back, and they did not")
         assert not lost, "values did not come back, yet the down is not marked lossy: " + "; ".join(lost)
         if order:
@@ -262,14 +273,18 @@ def run(db, statements: list[str], direction: str) -> None:
 def empty(db) -> None:
     """Drop everything in the database (PostgreSQL: its non-system schemas; MySQL: every object)."""
     if db.dialect == "postgresql":
-        schemas = [r[0] for r in db.execute(
-            "SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema'")]
+        schemas = [
+            r[0]
+            for r in db.execute(
+                "SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema'"
+            )
+        ]
         for name in schemas:
             db.execute(f"DROP SCHEMA {db.quote(name)} CASCADE")
         db.execute("CREATE SCHEMA public")
         return
     db._drop_everything()
-    for name, in db.execute("SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = DATABASE()"):
+    for (name,) in db.execute("SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = DATABASE()"):
         db.execute(f"DROP EVENT {db.quote(name)}")
 
 
@@ -315,10 +330,14 @@ def uncovered_reason(case: dict, patterns: list[tuple[str, str]]) -> str | None:
 
 def version_excluded(case: dict, server: tuple[int, ...]) -> str | None:
     """The case's version range or flavour does not match this server."""
+
     def parse(text):
         return tuple(int(re.match(r"\d+", part).group()) for part in str(text).split("."))
 
-    for key, compare in (("min_version", lambda v: server[: len(v)] < v), ("max_version", lambda v: server[: len(v)] > v)):
+    for key, compare in (
+        ("min_version", lambda v: server[: len(v)] < v),
+        ("max_version", lambda v: server[: len(v)] > v),
+    ):
         if key in case and compare(parse(case[key])):
             return f"{key} {case[key]} excludes server {'.'.join(map(str, server))}"
     return None
@@ -343,7 +362,9 @@ def sqldef_exclusion(case: dict, flavour: str, server: tuple[int, ...], patterns
         if key in case:
             return f"sqldef option `{key}` (roles/privileges/managed objects)"
     wanted = case.get("flavor")
-    if wanted and (wanted.startswith("!") and wanted[1:] == flavour or not wanted.startswith("!") and wanted != flavour):
+    if wanted and (
+        wanted.startswith("!") and wanted[1:] == flavour or not wanted.startswith("!") and wanted != flavour
+    ):
         return f"flavour {wanted}"
     return version_excluded(case, server) or uncovered_reason(case, patterns)
 
@@ -406,13 +427,19 @@ def run_sqldef_postgres(bench: Workbench, corpus: Path) -> Outcome:
     """sqldef's PostgreSQL cases on the server of ``bench``."""
     version = postgres_version(bench)
     cases = list(sqldef_cases(corpus / "sqldef" / "postgres"))
-    return run_corpus(bench, cases, "postgresql", lambda case: sqldef_exclusion(case, "postgres", version, POSTGRES_UNCOVERED))
+    return run_corpus(
+        bench, cases, "postgresql", lambda case: sqldef_exclusion(case, "postgres", version, POSTGRES_UNCOVERED)
+    )
 
 
 def run_migra(bench: Workbench, corpus: Path) -> Outcome:
     """migra's fixtures (a.sql -> b.sql) on the PostgreSQL server of ``bench``."""
-    return run_corpus(bench, list(migra_cases(corpus / "migra")), "postgresql",
-                      lambda case: uncovered_reason(case, POSTGRES_UNCOVERED))
+    return run_corpus(
+        bench,
+        list(migra_cases(corpus / "migra")),
+        "postgresql",
+        lambda case: uncovered_reason(case, POSTGRES_UNCOVERED),
+    )
 
 
 def run_sqldef_mysql(bench: Workbench, corpus: Path) -> Outcome:
@@ -460,16 +487,26 @@ or its own SQL does not load on the server. Reasons over the three corpora (each
 
 def render_report(runs: list[tuple[str, Outcome]]) -> str:
     """``docs/corpus-servers.md`` for ``runs``: (label, outcome) per corpus."""
-    lines = [INTRO, "| corpus | passed | up-only | column order only | failed | applicable | pass rate "
-                    "| refused until a value is given | refused by the database for the rows | excluded |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        INTRO,
+        "| corpus | passed | up-only | column order only | failed | applicable | pass rate "
+        "| refused until a value is given | refused by the database for the rows | excluded |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for label, o in runs:
-        lines.append(f"| {label} | {len(o.passed)} | {len(o.lossy_down)} | {len(o.column_order)} | {len(o.failed)} "
-                     f"| {o.applicable} | {_rate(len(o.passed), o.applicable)} | {len(o.needs_value)} "
-                     f"| {len(o.refused_by_rows)} | {len(o.excluded)} |")
+        lines.append(
+            f"| {label} | {len(o.passed)} | {len(o.lossy_down)} | {len(o.column_order)} | {len(o.failed)} "
+            f"| {o.applicable} | {_rate(len(o.passed), o.applicable)} | {len(o.needs_value)} "
+            f"| {len(o.refused_by_rows)} | {len(o.excluded)} |"
+        )
     passed, applicable = sum(len(o.passed) for _, o in runs), sum(o.applicable for _, o in runs)
-    lines += ["", f"Combined over the three corpora: {passed} of {applicable} applicable cases pass "
-                  f"({_rate(passed, applicable)}); the target is 90%.", "", NOT_MODELLED]
+    lines += [
+        "",
+        f"Combined over the three corpora: {passed} of {applicable} applicable cases pass "
+        f"({_rate(passed, applicable)}); the target is 90%.",
+        "",
+        NOT_MODELLED,
+    ]
     lines += _reasons_overall(runs)
     for label, o in runs:
         lines += _corpus_section(label, o)
@@ -495,13 +532,17 @@ def _corpus_section(label: str, o: Outcome) -> list[str]:
     for reason in o.excluded.values():
         reasons[reason] = reasons.get(reason, 0) + 1
     lines += [f"- {n}: {r}" for r, n in sorted(reasons.items(), key=lambda item: (-item[1], item[0]))]
-    for title, found in (("Failures (with the first error)", o.failed), ("Up-only (down declared lossy)", o.lossy_down),
-                         ("Column order only (PostgreSQL)", o.column_order),
-                        ("Refused until a value is given (rows hold NULL where NOT NULL is wanted)", o.needs_value),
-                        ("Refused by the database for the edge-value rows (rolled back, nothing changed)",
-                         o.refused_by_rows)):
+    for title, found in (
+        ("Failures (with the first error)", o.failed),
+        ("Up-only (down declared lossy)", o.lossy_down),
+        ("Column order only (PostgreSQL)", o.column_order),
+        ("Refused until a value is given (rows hold NULL where NOT NULL is wanted)", o.needs_value),
+        ("Refused by the database for the edge-value rows (rolled back, nothing changed)", o.refused_by_rows),
+    ):
         if found:
-            lines += ["", f"### {title}", ""] + [f"- `{name}`: {' '.join(text.split())[:300]}" for name, text in found.items()]
+            lines += ["", f"### {title}", ""] + [
+                f"- `{name}`: {' '.join(text.split())[:300]}" for name, text in found.items()
+            ]
     if not o.failed:
         lines += ["", "### Failures", "", "None."]
     lines += ["", "### Every excluded case", "", "<details><summary>list</summary>", ""]
@@ -516,8 +557,8 @@ def main(argv: list[str] | None = None) -> int:
 
     here = Path(__file__).resolve()
     sys.path.insert(0, str(here.parents[1]))
-    from servers.conftest import create_database, drop_database
     from conftest import CORPUS, MYSQL_URL, POSTGRES_URL
+    from servers.conftest import create_database, drop_database
 
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--postgres", default=POSTGRES_URL)
@@ -526,8 +567,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=here.parents[2] / "docs" / "corpus-servers.md")
     args = parser.parse_args(argv)
     runs = []
-    for base, jobs in ((args.postgres, (("sqldef postgres", run_sqldef_postgres), ("migra", run_migra))),
-                       (args.mysql, (("sqldef mysql", run_sqldef_mysql),))):
+    for base, jobs in (
+        (args.postgres, (("sqldef postgres", run_sqldef_postgres), ("migra", run_migra))),
+        (args.mysql, (("sqldef mysql", run_sqldef_mysql),)),
+    ):
         target, scratch = create_database(base), create_database(base)
         bench = Workbench(target, scratch)
         try:

@@ -32,5 +32,9 @@ def test_sqldef_mysql_cases_round_trip(bench, corpus):
     assert outcome.applicable >= 190, outcome.summary("sqldef mysql")
     assert len(outcome.passed) >= 0.9 * outcome.applicable, "\n".join(f"{k}: {v}" for k, v in outcome.failed.items())
     # Regressions show here: these pass today (foreign keys around a changed primary key, JSON checks, reordering).
-    assert {"tests_fk_deps/ForeignKeyDependenciesPrimaryKeyChange", "tests_datatypes/AddDefaultExpression",
-            "tests_tables/SwapColumn", "tests_tables/ModifyUnnamedForeignKey"} <= set(outcome.passed), outcome.failed
+    assert {
+        "tests_fk_deps/ForeignKeyDependenciesPrimaryKeyChange",
+        "tests_datatypes/AddDefaultExpression",
+        "tests_tables/SwapColumn",
+        "tests_tables/ModifyUnnamedForeignKey",
+    } <= set(outcome.passed), outcome.failed

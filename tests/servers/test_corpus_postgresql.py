@@ -47,7 +47,9 @@ def test_migra_fixtures_round_trip(bench, corpus):
     assert {"migra/triggers", "migra/triggers2", "migra/dependencies3"} <= set(outcome.passed), outcome.failed
     # A generated column made plain keeps its values (DROP EXPRESSION) and its place; made generated again
     # on the way down it is dropped and added, so it may come back last.
-    assert "migra/generated" in {**outcome.column_order, **outcome.lossy_down, **dict.fromkeys(outcome.passed)}, \
+    assert "migra/generated" in {**outcome.column_order, **outcome.lossy_down, **dict.fromkeys(outcome.passed)}, (
         outcome.failed
-    assert "migra/constraints" in outcome.passed or "c.cc" in outcome.needs_value.get("migra/constraints", ""), \
+    )
+    assert "migra/constraints" in outcome.passed or "c.cc" in outcome.needs_value.get("migra/constraints", ""), (
         outcome.failed
+    )

@@ -30,25 +30,45 @@ def test_postgresql_inspector_reads_the_catalog(pg_url):
     authors, books = schema.table("authors"), schema.table("books")
     assert authors.column("tags").type == "TEXT[]" and authors.column("feeling").type == "mood"
     assert authors.column("feeling").default == "'ok'::mood" and authors.primary_key.autoincrement
-    assert authors.column("name").options == {"comment": "full name"} and authors.options["comment"] == "people who write"
+    assert (
+        authors.column("name").options == {"comment": "full name"} and authors.options["comment"] == "people who write"
+    )
     assert books.column("id").options["identity"] == "ALWAYS" and books.column("pages").type == "posint"
     assert books.column("title").type == "CHARACTER VARYING(200)" and not books.column("title").nullable
-    assert books.column("title_lower").generated == "lower(title::text)" and books.column("title_lower").generated_stored
+    assert (
+        books.column("title_lower").generated == "lower(title::text)" and books.column("title_lower").generated_stored
+    )
     fk = books.foreign_keys[0]
-    assert (fk.columns, fk.ref_table, fk.on_delete, fk.deferrable) == (("author_id",), "authors", "CASCADE",
-                                                                       "DEFERRABLE INITIALLY DEFERRED")
+    assert (fk.columns, fk.ref_table, fk.on_delete, fk.deferrable) == (
+        ("author_id",),
+        "authors",
+        "CASCADE",
+        "DEFERRABLE INITIALLY DEFERRED",
+    )
     checks = {c.name: c for c in books.checks}
-    assert checks["books_price_check"].expression == "price >= 0::numeric" and checks["pages_small"].options == {"not_valid": True}
+    assert checks["books_price_check"].expression == "price >= 0::numeric" and checks["pages_small"].options == {
+        "not_valid": True
+    }
     assert [u.columns for u in books.uniques] == [("author_id", "title")]
     indexes = {i.name: i for i in books.indexes + authors.indexes}
-    assert indexes["books_lower"].keys[0].expression == "lower(title::text)" and indexes["books_lower"].keys[0].descending
+    assert (
+        indexes["books_lower"].keys[0].expression == "lower(title::text)" and indexes["books_lower"].keys[0].descending
+    )
     assert indexes["books_lower"].where == "pages::integer > 10"
-    assert indexes["books_tags"].options == {"method": "gin"} and indexes["books_cover"].options == {"include": ["title"]}
+    assert indexes["books_tags"].options == {"method": "gin"} and indexes["books_cover"].options == {
+        "include": ["title"]
+    }
     assert {v.name: v.options.get("materialized", False) for v in schema.views} == {"counts": True, "long_books": False}
     assert schema.trigger("books_touch").sql.startswith("CREATE TRIGGER books_touch BEFORE UPDATE ON books")
     assert schema.options["enums"] == {"mood": ["sad", "ok", "happy"]}
-    assert schema.options["domains"] == {"posint": {"type": "integer", "not_null": False, "default": None,
-                                                   "checks": {"posint_check": "CHECK (VALUE > 0)"}}}
+    assert schema.options["domains"] == {
+        "posint": {
+            "type": "integer",
+            "not_null": False,
+            "default": None,
+            "checks": {"posint_check": "CHECK (VALUE > 0)"},
+        }
+    }
     assert list(schema.options["sequences"]) == ["invoice_numbers"] and "touch()" in schema.options["functions"]
     assert schema.table("dbshift_history") is None
 
@@ -66,10 +86,17 @@ def test_mysql_inspector_reads_information_schema(my_url):
     assert {c.name for c in books.checks} >= {"pages_small"}
     fk = books.foreign_keys[0]
     assert (fk.name, fk.columns, fk.ref_table, fk.on_delete, fk.on_update) == (
-        "fk_author", ("author_id",), "authors", "CASCADE", "SET NULL")
+        "fk_author",
+        ("author_id",),
+        "authors",
+        "CASCADE",
+        "SET NULL",
+    )
     assert [u.name for u in books.uniques] == ["title_author"]
     indexes = {i.name: i for i in books.indexes}
-    assert indexes["ft"].options == {"type": "FULLTEXT"} and indexes["title_prefix"].options == {"prefix": {"title": 10}}
+    assert indexes["ft"].options == {"type": "FULLTEXT"} and indexes["title_prefix"].options == {
+        "prefix": {"title": 10}
+    }
     assert "`books`" in schema.view("long_books").sql and "dbshift_t_" not in schema.view("long_books").sql
     assert schema.trigger("books_bi").table == "books"
 
@@ -115,7 +142,9 @@ def test_a_desired_state_runs_in_a_scratch_database_dropped_afterwards_even_on_e
 
 
 def test_postgresql_inspector_reads_inheritance_partitions_aggregates_and_rules(pg_url):
-    schema = load_and_inspect(pg_url, """
+    schema = load_and_inspect(
+        pg_url,
+        """
         CREATE TABLE events (id integer NOT NULL, at date NOT NULL, CONSTRAINT positive CHECK (id > 0),
                              CONSTRAINT parent_only CHECK (id < 1000) NO INHERIT);
         CREATE TABLE events_2026 (note text, CONSTRAINT in_2026 CHECK (at >= '2026-01-01')) INHERITS (events);
@@ -126,12 +155,15 @@ def test_postgresql_inspector_reads_inheritance_partitions_aggregates_and_rules(
         CREATE INDEX logs_day ON logs (day);
         CREATE FUNCTION longer(a text, b text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT a || b $$;
         CREATE AGGREGATE concat_all(text) (SFUNC = longer, STYPE = text, INITCOND = '');
-    """)
+    """,
+    )
     child = schema.table("events_2026")
     assert child.options["inherits"] == ["events"] and child.column_names == ("id", "at", "note")
     assert {c.name for c in child.checks} == {"positive", "in_2026"}, "inherited CHECKs show, NO INHERIT ones do not"
-    assert {c.name: c.options for c in schema.table("events").checks} == {"parent_only": {"no_inherit": True},
-                                                                          "positive": {}}
+    assert {c.name: c.options for c in schema.table("events").checks} == {
+        "parent_only": {"no_inherit": True},
+        "positive": {},
+    }
     assert schema.options["rules"]["events"]["events_route"].startswith("CREATE RULE events_route AS")
     assert schema.table("logs").options == {"partition_by": "LIST (id)"}
     partition = schema.table("logs_one")
@@ -139,4 +171,5 @@ def test_postgresql_inspector_reads_inheritance_partitions_aggregates_and_rules(
     assert partition.primary_key is None and partition.indexes == (), "the parent's key and index are the parent's"
     assert [i.name for i in schema.table("logs").indexes] == ["logs_day"]
     assert schema.options["aggregates"] == {
-        "concat_all(text)": "CREATE AGGREGATE concat_all(text) (SFUNC = longer, STYPE = text, INITCOND = '')"}
+        "concat_all(text)": "CREATE AGGREGATE concat_all(text) (SFUNC = longer, STYPE = text, INITCOND = '')"
+    }

@@ -4,11 +4,10 @@ back with every label as it was."""
 
 from __future__ import annotations
 
-from value_oracle import assert_same_values, snapshot
-
 from dbshift.dialects import open_database
 from dbshift.urls import parse_url
 from servers.conftest import project_with
+from value_oracle import assert_same_values, snapshot
 
 
 def values_of(url: str):
@@ -20,12 +19,17 @@ def values_of(url: str):
 
 
 def test_text_becomes_a_new_enum_and_comes_back(tmp_path, pg_url):
-    project = project_with(tmp_path, pg_url, "CREATE TABLE items (id integer PRIMARY KEY, status text, note text);\n"
-                                             "INSERT INTO items VALUES (1, 'new', 'a'), (2, 'done', NULL), (3, NULL, 'c');")
+    project = project_with(
+        tmp_path,
+        pg_url,
+        "CREATE TABLE items (id integer PRIMARY KEY, status text, note text);\n"
+        "INSERT INTO items VALUES (1, 'new', 'a'), (2, 'done', NULL), (3, NULL, 'c');",
+    )
     before = values_of(pg_url)
     (project.config.root / "schema.sql").write_text(
         "CREATE TYPE item_status AS ENUM ('new', 'done');\n"
-        "CREATE TABLE items (id integer PRIMARY KEY, status item_status, note varchar(10));")
+        "CREATE TABLE items (id integer PRIMARY KEY, status item_status, note varchar(10));"
+    )
     draft = project.diff(name="status_enum")
     assert "item_status" not in "".join(draft.plan.loss_checks())
     project.apply()

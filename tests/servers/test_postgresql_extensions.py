@@ -23,8 +23,11 @@ def project(tmp_path, pg_url, monkeypatch):
 
 def extensions(project) -> list[tuple[str, str]]:
     """(name, schema) of the extensions installed in the live database, plpgsql left out."""
-    return query(url(project), "SELECT e.extname::text, n.nspname::text FROM pg_extension e JOIN pg_namespace n "
-                               "ON n.oid = e.extnamespace WHERE e.extname <> 'plpgsql' ORDER BY 1")
+    return query(
+        url(project),
+        "SELECT e.extname::text, n.nspname::text FROM pg_extension e JOIN pg_namespace n "
+        "ON n.oid = e.extnamespace WHERE e.extname <> 'plpgsql' ORDER BY 1",
+    )
 
 
 ACCOUNTS = "CREATE TABLE accounts (id integer PRIMARY KEY, name text NOT NULL);\n"
@@ -42,8 +45,10 @@ def test_an_extension_in_schema_sql_is_created_before_the_table_that_uses_its_ty
     draft = draft_and_apply(project, WITH_EXTENSIONS)
     up = draft.plan.up_statements()
     # In the order schema.sql installs them (an extension after the ones it requires).
-    assert up[:2] == ['CREATE EXTENSION IF NOT EXISTS "uuid-ossp" WITH SCHEMA "public"',
-                      'CREATE EXTENSION IF NOT EXISTS "citext" WITH SCHEMA "public"']
+    assert up[:2] == [
+        'CREATE EXTENSION IF NOT EXISTS "uuid-ossp" WITH SCHEMA "public"',
+        'CREATE EXTENSION IF NOT EXISTS "citext" WITH SCHEMA "public"',
+    ]
     assert any(s.startswith('ALTER TABLE "accounts" ADD COLUMN "email" citext') for s in up[2:])
     assert extensions(project) == [("citext", "public"), ("uuid-ossp", "public")]
     assert query(url(project), "SELECT count(DISTINCT token) FROM accounts") == [(2,)]
@@ -57,14 +62,17 @@ def test_an_extension_in_schema_sql_is_created_before_the_table_that_uses_its_ty
 
 
 def test_an_extensions_own_functions_and_types_are_not_drafted_as_the_users(project):
-    schema = ("CREATE EXTENSION citext;\nCREATE EXTENSION hstore;\nCREATE EXTENSION pg_stat_statements;\n"
-              "CREATE EXTENSION pg_trgm;\nCREATE FUNCTION shout(t citext) RETURNS text LANGUAGE sql "
-              "AS $$ SELECT upper(t::text) $$;\n" + ACCOUNTS)
+    schema = (
+        "CREATE EXTENSION citext;\nCREATE EXTENSION hstore;\nCREATE EXTENSION pg_stat_statements;\n"
+        "CREATE EXTENSION pg_trgm;\nCREATE FUNCTION shout(t citext) RETURNS text LANGUAGE sql "
+        "AS $$ SELECT upper(t::text) $$;\n" + ACCOUNTS
+    )
     start(project, schema)
     live = project.inspect()
     # citext brings the aggregates min(citext) and max(citext), pg_stat_statements two views, all in public.
-    assert live.options["extensions"] == {name: {"schema": "public"}
-                                          for name in ("citext", "hstore", "pg_stat_statements", "pg_trgm")}
+    assert live.options["extensions"] == {
+        name: {"schema": "public"} for name in ("citext", "hstore", "pg_stat_statements", "pg_trgm")
+    }
     assert list(live.options["functions"]) == ["shout(citext)"]
     assert "aggregates" not in live.options and live.views == ()
     assert [t.name for t in live.tables] == ["accounts"]
@@ -72,15 +80,23 @@ def test_an_extensions_own_functions_and_types_are_not_drafted_as_the_users(proj
     assert project.diff().empty
     (project.config.root / "schema.sql").write_text(ACCOUNTS)
     up = project.diff().plan.up_statements()
-    assert up == ["DROP ROUTINE shout(citext)", 'DROP EXTENSION "pg_trgm"', 'DROP EXTENSION "pg_stat_statements"',
-                  'DROP EXTENSION "hstore"', 'DROP EXTENSION "citext"']
+    assert up == [
+        "DROP ROUTINE shout(citext)",
+        'DROP EXTENSION "pg_trgm"',
+        'DROP EXTENSION "pg_stat_statements"',
+        'DROP EXTENSION "hstore"',
+        'DROP EXTENSION "citext"',
+    ]
 
 
 def test_dropping_an_extension_still_in_use_is_never_cascaded(project):
     # Another schema (not managed by dbshift) keeps using citext: the DROP EXTENSION must fail, not cascade.
-    start(project, ACCOUNTS + "CREATE EXTENSION citext;\nCREATE SCHEMA archive;\n"
-                              "CREATE TABLE archive.emails (email citext NOT NULL);\n",
-          "INSERT INTO archive.emails VALUES ('Ann@example.org');")
+    start(
+        project,
+        ACCOUNTS + "CREATE EXTENSION citext;\nCREATE SCHEMA archive;\n"
+        "CREATE TABLE archive.emails (email citext NOT NULL);\n",
+        "INSERT INTO archive.emails VALUES ('Ann@example.org');",
+    )
     (project.config.root / "schema.sql").write_text(ACCOUNTS)
     draft = project.diff(name="drop_citext")
     assert draft.plan.up_statements() == ['DROP EXTENSION "citext"']
@@ -94,14 +110,20 @@ def test_dropping_an_extension_still_in_use_is_never_cascaded(project):
 
 def test_an_index_with_an_extensions_operator_class_keeps_it_both_ways(project):
     start(project, ACCOUNTS, ACCOUNT_ROWS)
-    desired = ("CREATE EXTENSION IF NOT EXISTS pg_trgm;\n" + ACCOUNTS +
-               "CREATE INDEX accounts_name_trgm ON accounts USING gin (name gin_trgm_ops);\n"
-               "CREATE INDEX accounts_lower_name ON accounts (lower(name) text_pattern_ops);\n")
+    desired = (
+        "CREATE EXTENSION IF NOT EXISTS pg_trgm;\n"
+        + ACCOUNTS
+        + "CREATE INDEX accounts_name_trgm ON accounts USING gin (name gin_trgm_ops);\n"
+        "CREATE INDEX accounts_lower_name ON accounts (lower(name) text_pattern_ops);\n"
+    )
     draft_and_apply(project, desired)
-    assert query(url(project), "SELECT indexdef FROM pg_indexes WHERE tablename = 'accounts' "
-                               "AND indexname <> 'accounts_pkey' ORDER BY 1") == [
+    assert query(
+        url(project),
+        "SELECT indexdef FROM pg_indexes WHERE tablename = 'accounts' AND indexname <> 'accounts_pkey' ORDER BY 1",
+    ) == [
         ("CREATE INDEX accounts_lower_name ON public.accounts USING btree (lower(name) text_pattern_ops)",),
-        ("CREATE INDEX accounts_name_trgm ON public.accounts USING gin (name gin_trgm_ops)",)]
+        ("CREATE INDEX accounts_name_trgm ON public.accounts USING gin (name gin_trgm_ops)",),
+    ]
     roll_back(project)
     assert extensions(project) == []
 
@@ -110,5 +132,7 @@ def test_dbshift_inspect_format_sql_prints_the_extensions_before_the_tables(proj
     start(project, "CREATE EXTENSION citext;\nCREATE TABLE people (email citext);\n")
     result = run_cli("inspect", "--format", "sql", cwd=project.config.root)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith('CREATE EXTENSION IF NOT EXISTS "citext" WITH SCHEMA "public";\n\nCREATE TABLE "people"')
+    assert result.stdout.startswith(
+        'CREATE EXTENSION IF NOT EXISTS "citext" WITH SCHEMA "public";\n\nCREATE TABLE "people"'
+    )
     assert "FUNCTION" not in result.stdout and "AGGREGATE" not in result.stdout

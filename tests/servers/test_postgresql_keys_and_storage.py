@@ -6,7 +6,6 @@ ways, and every value survives.
 from __future__ import annotations
 
 import pytest
-from value_oracle import assert_same_values
 
 from servers.conftest import make_project, query
 from servers.test_postgresql_planner import (
@@ -17,6 +16,7 @@ from servers.test_postgresql_planner import (
     url,
 )
 from servers.test_postgresql_sequences import values
+from value_oracle import assert_same_values
 
 
 @pytest.fixture
@@ -36,21 +36,31 @@ CREATE INDEX docs_body ON docs USING gist (body tsvector_ops{siglen});
 CREATE UNIQUE INDEX docs_owner_code ON docs (owner, code){owner_nulls};
 """
 PLAIN = {"pk": "", "nulls": "", "unique": "", "table": "", "brin": "", "siglen": "", "owner_nulls": ""}
-EVERY_FEATURE = {"pk": " INCLUDE (owner)", "nulls": " NULLS NOT DISTINCT", "unique": " INCLUDE (id) WITH (fillfactor=70)",
-                 "table": " WITH (fillfactor=70, autovacuum_enabled=false)", "brin": " WITH (pages_per_range=2)",
-                 "siglen": " (siglen='8')", "owner_nulls": " NULLS NOT DISTINCT"}
+EVERY_FEATURE = {
+    "pk": " INCLUDE (owner)",
+    "nulls": " NULLS NOT DISTINCT",
+    "unique": " INCLUDE (id) WITH (fillfactor=70)",
+    "table": " WITH (fillfactor=70, autovacuum_enabled=false)",
+    "brin": " WITH (pages_per_range=2)",
+    "siglen": " (siglen='8')",
+    "owner_nulls": " NULLS NOT DISTINCT",
+}
 DOC_ROWS = "INSERT INTO docs VALUES (1, 'a', 1, 'x y'), (2, NULL, 1, 'z'), (3, 'c', NULL, '');"
 
 
 def definitions(project) -> list:
     """How the server itself prints the table's storage parameters, keys and indexes."""
-    return query(url(project), "SELECT ARRAY(SELECT unnest(reloptions) ORDER BY 1)::text FROM pg_class WHERE oid = 'docs'::regclass "
-                               "UNION ALL (SELECT pg_get_indexdef(indexrelid) FROM pg_index "
-                               "WHERE indrelid = 'docs'::regclass ORDER BY 1)")
+    return query(
+        url(project),
+        "SELECT ARRAY(SELECT unnest(reloptions) ORDER BY 1)::text FROM pg_class WHERE oid = 'docs'::regclass "
+        "UNION ALL (SELECT pg_get_indexdef(indexrelid) FROM pg_index "
+        "WHERE indrelid = 'docs'::regclass ORDER BY 1)",
+    )
 
 
-@pytest.mark.parametrize("first, second", [(PLAIN, EVERY_FEATURE), (EVERY_FEATURE, PLAIN)],
-                         ids=["features added", "features removed"])
+@pytest.mark.parametrize(
+    "first, second", [(PLAIN, EVERY_FEATURE), (EVERY_FEATURE, PLAIN)], ids=["features added", "features removed"]
+)
 def test_include_nulls_not_distinct_storage_and_opclass_parameters_are_migrated_both_ways(project, first, second):
     start(project, FEATURES.format(**first), DOC_ROWS)
     before, first_definitions = values(project), definitions(project)

@@ -28,9 +28,15 @@ def kind(project, table: str) -> str:
 
 def tables(project) -> list[str]:
     """The user's tables, partitions included, sorted."""
-    return [r[0] for r in query(url(project), "SELECT relname::text FROM pg_class WHERE relnamespace = "
-                                              "current_schema()::regnamespace AND relkind IN ('r', 'p') "
-                                              "AND relname NOT LIKE 'dbshift%%' ORDER BY 1")]
+    return [
+        r[0]
+        for r in query(
+            url(project),
+            "SELECT relname::text FROM pg_class WHERE relnamespace = "
+            "current_schema()::regnamespace AND relkind IN ('r', 'p') "
+            "AND relname NOT LIKE 'dbshift%%' ORDER BY 1",
+        )
+    ]
 
 
 READINGS = """
@@ -43,10 +49,13 @@ CREATE TABLE readings (
 CREATE INDEX readings_value ON readings (value);
 COMMENT ON TABLE readings IS 'sensor readings';
 """
-READINGS_PARTITIONED = READINGS.replace("\n);", "\n) PARTITION BY RANGE (taken);") + """
+READINGS_PARTITIONED = (
+    READINGS.replace("\n);", "\n) PARTITION BY RANGE (taken);")
+    + """
 CREATE TABLE readings_2026_01 PARTITION OF readings FOR VALUES FROM ('2026-01-01') TO ('2026-02-01');
 CREATE TABLE readings_2026_02 PARTITION OF readings FOR VALUES FROM ('2026-02-01') TO ('2026-03-01');
 """
+)
 READING_ROWS = "INSERT INTO readings (taken, value) VALUES ('2026-01-05', 10), ('2026-02-07', 20), ('2026-02-20', 30);"
 
 
@@ -76,7 +85,10 @@ def test_a_partitioned_table_that_becomes_plain_keeps_the_rows_of_every_partitio
     assert kind(project, "readings") == "r"
     assert tables(project) == ["readings"]
     assert query(url(project), "SELECT id, taken::text, value FROM readings ORDER BY id") == [
-        (1, "2026-01-05", 10), (2, "2026-02-07", 20), (3, "2026-02-20", 30)]
+        (1, "2026-01-05", 10),
+        (2, "2026-02-07", 20),
+        (3, "2026-02-20", 30),
+    ]
     roll_back(project)
     assert kind(project, "readings") == "p"
     assert query(url(project), "SELECT id FROM readings_2026_01") == [(1,)]
@@ -105,18 +117,29 @@ CREATE TRIGGER accounts_upper_region BEFORE INSERT ON accounts FOR EACH ROW EXEC
 ALTER TABLE accounts ENABLE ROW LEVEL SECURITY;
 CREATE POLICY eu_only ON accounts FOR SELECT TO PUBLIC USING (region = 'EU');
 """
-ACCOUNTS_PARTITIONED = ACCOUNTS.replace("region text NOT NULL);", "region text NOT NULL) PARTITION BY HASH (id);\n"
-                                        "CREATE TABLE accounts_0 PARTITION OF accounts FOR VALUES WITH (MODULUS 2, REMAINDER 0);\n"
-                                        "CREATE TABLE accounts_1 PARTITION OF accounts FOR VALUES WITH (MODULUS 2, REMAINDER 1);")
+ACCOUNTS_PARTITIONED = ACCOUNTS.replace(
+    "region text NOT NULL);",
+    "region text NOT NULL) PARTITION BY HASH (id);\n"
+    "CREATE TABLE accounts_0 PARTITION OF accounts FOR VALUES WITH (MODULUS 2, REMAINDER 0);\n"
+    "CREATE TABLE accounts_1 PARTITION OF accounts FOR VALUES WITH (MODULUS 2, REMAINDER 1);",
+)
 
 
 def test_a_view_a_foreign_key_a_trigger_and_a_policy_on_a_table_that_becomes_partitioned_stay(project):
-    start(project, ACCOUNTS, "INSERT INTO accounts VALUES (1, 'eu'), (2, 'us'), (3, 'eu');\n"
-                             "INSERT INTO payments VALUES (10, 1, 5), (11, 2, 7);")
+    start(
+        project,
+        ACCOUNTS,
+        "INSERT INTO accounts VALUES (1, 'eu'), (2, 'us'), (3, 'eu');\n"
+        "INSERT INTO payments VALUES (10, 1, 5), (11, 2, 7);",
+    )
     draft = draft_and_apply(project, ACCOUNTS_PARTITIONED)
     assert kind(project, "accounts") == "p"
     assert query(url(project), "SELECT (SELECT count(*) FROM accounts_0) + (SELECT count(*) FROM accounts_1)") == [(3,)]
-    assert query(url(project), "SELECT id, region FROM account_regions ORDER BY id") == [(1, "EU"), (2, "US"), (3, "EU")]
+    assert query(url(project), "SELECT id, region FROM account_regions ORDER BY id") == [
+        (1, "EU"),
+        (2, "US"),
+        (3, "EU"),
+    ]
     assert fails(project, "INSERT INTO payments VALUES (12, 99, 1)"), "the foreign key points at the new table"
     query(url(project), "INSERT INTO accounts VALUES (4, 'asia')")
     assert query(url(project), "SELECT region FROM accounts WHERE id = 4") == [("ASIA",)], "the trigger is back"
@@ -125,7 +148,11 @@ def test_a_view_a_foreign_key_a_trigger_and_a_policy_on_a_table_that_becomes_par
     query(url(project), "DELETE FROM accounts WHERE id = 4")
     roll_back(project)
     assert kind(project, "accounts") == "r"
-    assert query(url(project), "SELECT id, region FROM account_regions ORDER BY id") == [(1, "EU"), (2, "US"), (3, "EU")]
+    assert query(url(project), "SELECT id, region FROM account_regions ORDER BY id") == [
+        (1, "EU"),
+        (2, "US"),
+        (3, "EU"),
+    ]
     assert fails(project, "INSERT INTO payments VALUES (12, 99, 1)"), "the foreign key points at the plain table again"
     assert fails(project, "DELETE FROM accounts WHERE id = 1"), "payment 10 still needs account 1"
 
@@ -133,8 +160,11 @@ def test_a_view_a_foreign_key_a_trigger_and_a_policy_on_a_table_that_becomes_par
 EVENTS = """
 CREATE TABLE events (id integer GENERATED ALWAYS AS IDENTITY, day date NOT NULL, PRIMARY KEY (id, day));
 """
-EVENTS_PARTITIONED = EVENTS.replace("));", ")) PARTITION BY RANGE (day);\n"
-                                    "CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');")
+EVENTS_PARTITIONED = EVENTS.replace(
+    "));",
+    ")) PARTITION BY RANGE (day);\n"
+    "CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');",
+)
 
 
 def test_an_identity_column_keeps_its_values_and_goes_on_from_them_both_ways(project):

@@ -15,8 +15,7 @@ from servers.conftest import create_database, drop_database
 #: Lines of the upstream scripts that pick or recreate the database itself (psql's \c, USE, and
 #: MySQL's CREATE/DROP SCHEMA, which are CREATE/DROP DATABASE there: Sakila's script would drop
 #: and leave behind a database named sakila on the server).
-DATABASE_LINES = re.compile(r"^\s*((DROP|CREATE)\s+(DATABASE|SCHEMA)|\\c\s|USE\s)[^\n]*$",
-                            re.IGNORECASE | re.MULTILINE)
+DATABASE_LINES = re.compile(r"^\s*((DROP|CREATE)\s+(DATABASE|SCHEMA)|\\c\s|USE\s)[^\n]*$", re.IGNORECASE | re.MULTILINE)
 
 SCHEMAS = [
     ("postgresql", "chinook/schema-only/Chinook_PostgreSql.schema.sql"),

@@ -32,8 +32,12 @@ def test_the_same_rows_inserted_in_another_order_have_the_same_fingerprint(serve
 
 def test_any_changed_value_or_null_changes_the_fingerprint(server_url):
     original = content(server_url, ROWS)
-    for changed in ([(1, "ada", 11), *ROWS[1:]], [(1, "ada", 10), (2, "bob", 0), ROWS[2]],
-                    [(1, "ada", 10), (2, "bob", None), (3, None, 0)], ROWS[:2]):
+    for changed in (
+        [(1, "ada", 11), *ROWS[1:]],
+        [(1, "ada", 10), (2, "bob", 0), ROWS[2]],
+        [(1, "ada", 10), (2, "bob", None), (3, None, 0)],
+        ROWS[:2],
+    ):
         assert content(server_url, changed) != original
 
 

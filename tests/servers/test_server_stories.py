@@ -25,14 +25,28 @@ def url_of(project) -> str:
 
 
 def write_shop(project) -> None:
-    write_migration(project, V1, "users",
-                    "CREATE TABLE users (id INTEGER PRIMARY KEY, name VARCHAR(100) NOT NULL);\n"
-                    "INSERT INTO users (id, name) VALUES (1, 'ada'), (2, 'bob;semicolon');", "DROP TABLE users;")
-    write_migration(project, V2, "orders",
-                    "CREATE TABLE orders (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users(id), cents INTEGER);",
-                    "DROP TABLE orders;")
-    write_migration(project, V3, "orders_index", "CREATE INDEX orders_cents ON orders(cents);",
-                    "DROP INDEX orders_cents ON orders;" if project.config.url.dialect == "mysql" else "DROP INDEX orders_cents;")
+    write_migration(
+        project,
+        V1,
+        "users",
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, name VARCHAR(100) NOT NULL);\n"
+        "INSERT INTO users (id, name) VALUES (1, 'ada'), (2, 'bob;semicolon');",
+        "DROP TABLE users;",
+    )
+    write_migration(
+        project,
+        V2,
+        "orders",
+        "CREATE TABLE orders (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users(id), cents INTEGER);",
+        "DROP TABLE orders;",
+    )
+    write_migration(
+        project,
+        V3,
+        "orders_index",
+        "CREATE INDEX orders_cents ON orders(cents);",
+        "DROP INDEX orders_cents ON orders;" if project.config.url.dialect == "mysql" else "DROP INDEX orders_cents;",
+    )
     project.hash()
 
 
@@ -40,19 +54,38 @@ def test_create_index_concurrently_in_a_no_transaction_migration(pg_url, tmp_pat
     from servers.conftest import make_project
 
     project = make_project(tmp_path, pg_url)
-    write_migration(project, V1, "users", "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);\n"
-                    "INSERT INTO users SELECT n, 'u' || n FROM generate_series(1, 1000) n;", "DROP TABLE users;")
-    write_migration(project, V2, "inline", "CREATE INDEX CONCURRENTLY users_email ON users (email);",
-                    "DROP INDEX CONCURRENTLY users_email;")
+    write_migration(
+        project,
+        V1,
+        "users",
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);\n"
+        "INSERT INTO users SELECT n, 'u' || n FROM generate_series(1, 1000) n;",
+        "DROP TABLE users;",
+    )
+    write_migration(
+        project,
+        V2,
+        "inline",
+        "CREATE INDEX CONCURRENTLY users_email ON users (email);",
+        "DROP INDEX CONCURRENTLY users_email;",
+    )
     with pytest.raises(MigrationFailed, match="cannot run inside a transaction block.*no-transaction"):
         project.apply()
     assert project.status().current_version == V1
-    write_migration(project, V2, "inline", "CREATE INDEX CONCURRENTLY users_email ON users (email);",
-                    "DROP INDEX CONCURRENTLY users_email;", header="-- no-transaction\n")
+    write_migration(
+        project,
+        V2,
+        "inline",
+        "CREATE INDEX CONCURRENTLY users_email ON users (email);",
+        "DROP INDEX CONCURRENTLY users_email;",
+        header="-- no-transaction\n",
+    )
     project.hash()
     project.apply()
     assert query(pg_url, "SELECT indexname FROM pg_indexes WHERE tablename = 'users' ORDER BY 1") == [
-        ("users_email",), ("users_pkey",)]
+        ("users_email",),
+        ("users_pkey",),
+    ]
     assert query(pg_url, "SELECT indisvalid FROM pg_index WHERE indexrelid = 'users_email'::regclass") == [(True,)]
     project.rollback(force=True)
     assert query(pg_url, "SELECT count(*) FROM pg_indexes WHERE indexname = 'users_email'") == [(0,)]
@@ -61,20 +94,28 @@ def test_create_index_concurrently_in_a_no_transaction_migration(pg_url, tmp_pat
 
 def test_statements_with_semicolons_in_strings_bodies_and_comments_run_as_written(server_project):
     if server_project.config.url.dialect == "postgresql":
-        body = ("CREATE FUNCTION add_one(x integer) RETURNS integer LANGUAGE plpgsql AS $fn$\n"
-                "BEGIN\n  RETURN x + 1; -- one;\nEND;\n$fn$;\n"
-                "CREATE FUNCTION twice(x integer) RETURNS integer LANGUAGE sql\nBEGIN ATOMIC\n  SELECT x * 2;\nEND;\n")
+        body = (
+            "CREATE FUNCTION add_one(x integer) RETURNS integer LANGUAGE plpgsql AS $fn$\n"
+            "BEGIN\n  RETURN x + 1; -- one;\nEND;\n$fn$;\n"
+            "CREATE FUNCTION twice(x integer) RETURNS integer LANGUAGE sql\nBEGIN ATOMIC\n  SELECT x * 2;\nEND;\n"
+        )
         call = "SELECT add_one(1), twice(2)"
     else:
-        body = ("CREATE FUNCTION add_one(x INTEGER) RETURNS INTEGER DETERMINISTIC\nBEGIN\n"
-                "  IF x IS NULL THEN RETURN 0; END IF;\n  RETURN x + 1; -- one;\nEND;\n"
-                "DELIMITER //\nCREATE FUNCTION twice(x INTEGER) RETURNS INTEGER DETERMINISTIC BEGIN RETURN x * 2; END //\n"
-                "DELIMITER ;\n")
+        body = (
+            "CREATE FUNCTION add_one(x INTEGER) RETURNS INTEGER DETERMINISTIC\nBEGIN\n"
+            "  IF x IS NULL THEN RETURN 0; END IF;\n  RETURN x + 1; -- one;\nEND;\n"
+            "DELIMITER //\nCREATE FUNCTION twice(x INTEGER) RETURNS INTEGER DETERMINISTIC BEGIN RETURN x * 2; END //\n"
+            "DELIMITER ;\n"
+        )
         call = "SELECT add_one(1), twice(2)"
-    write_migration(server_project, V1, "routines",
-                    "CREATE TABLE notes (body VARCHAR(50)); /* a; comment */\n"
-                    "INSERT INTO notes (body) VALUES ('a;b'), ('it''s; fine');\n" + body,
-                    "DROP FUNCTION twice;\nDROP FUNCTION add_one;\nDROP TABLE notes;")
+    write_migration(
+        server_project,
+        V1,
+        "routines",
+        "CREATE TABLE notes (body VARCHAR(50)); /* a; comment */\n"
+        "INSERT INTO notes (body) VALUES ('a;b'), ('it''s; fine');\n" + body,
+        "DROP FUNCTION twice;\nDROP FUNCTION add_one;\nDROP TABLE notes;",
+    )
     server_project.apply()
     url = url_of(server_project)
     assert query(url, "SELECT body FROM notes ORDER BY body") == [("a;b",), ("it's; fine",)]
@@ -110,7 +151,7 @@ def test_a_password_never_reaches_output_manifests_or_tool_arguments(server_url,
     user = f"dbshift_pw_{parse_url(server_url).database[-6:]}"
     database = parse_url(server_url).database
     if dialect == "postgresql":
-        query(server_url, f'CREATE ROLE "{user}" LOGIN PASSWORD \'{secret}\'')
+        query(server_url, f"CREATE ROLE \"{user}\" LOGIN PASSWORD '{secret}'")
         query(server_url, f'GRANT ALL ON DATABASE "{database}" TO "{user}"')
         query(server_url, f'GRANT ALL ON SCHEMA public TO "{user}"')
     else:
@@ -124,9 +165,12 @@ def test_a_password_never_reaches_output_manifests_or_tool_arguments(server_url,
         project = make_project(tmp_path, url)
         write_migration(project, V1, "t", "CREATE TABLE t (x INTEGER);", "DROP TABLE t;", header="-- risky\n")
         project.hash()
-        runs = [run_cli("apply", "-v", cwd=project.config.root), run_cli("status", "--json", cwd=project.config.root),
-                run_cli("history", cwd=project.config.root),
-                run_cli("--db", url.replace(secret, "wrong"), "status", cwd=project.config.root)]
+        runs = [
+            run_cli("apply", "-v", cwd=project.config.root),
+            run_cli("status", "--json", cwd=project.config.root),
+            run_cli("history", cwd=project.config.root),
+            run_cli("--db", url.replace(secret, "wrong"), "status", cwd=project.config.root),
+        ]
         assert runs[0].returncode == 0, runs[0].output
         assert all(secret not in r.output for r in runs)
         assert f"{user}:***@" in runs[1].stdout
@@ -148,7 +192,12 @@ def test_a_missing_dump_tool_is_a_clear_error_and_changes_nothing(server_project
     server_project.hash()
     cli = run_cli("apply", cwd=server_project.config.root, env={"PATH": os.path.dirname(sys.executable)})
     assert cli.returncode == 2, cli.output
-    assert "dump" in cli.stderr and "found on PATH" in cli.stderr and "hint:" in cli.stderr and "Traceback" not in cli.stderr
+    assert (
+        "dump" in cli.stderr
+        and "found on PATH" in cli.stderr
+        and "hint:" in cli.stderr
+        and "Traceback" not in cli.stderr
+    )
     assert user_tables(url_of(server_project)) == [] and server_project.status().current_version == 0
 
 
@@ -165,8 +214,9 @@ def wait_until_alone(db, seconds: float = 10.0) -> None:
     """Wait until no other session is connected to ``db``'s database."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        others = db.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                            "AND pid <> pg_backend_pid()")[0][0]
+        others = db.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )[0][0]
         if not others:
             return
         time.sleep(0.05)

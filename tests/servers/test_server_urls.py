@@ -13,13 +13,22 @@ def test_a_search_path_in_the_url_keeps_the_project_in_its_own_schema(pg_url, tm
     query(pg_url, "CREATE SCHEMA billing")
     url = pg_url + "?options=-csearch_path%3Dbilling"
     project = make_project(tmp_path, url)
-    write_migration(project, V1, "invoices", "CREATE TABLE invoices (id INTEGER PRIMARY KEY, cents INTEGER);\n"
-                    "INSERT INTO invoices VALUES (1, 250);", "DROP TABLE invoices;", header="-- risky\n")
+    write_migration(
+        project,
+        V1,
+        "invoices",
+        "CREATE TABLE invoices (id INTEGER PRIMARY KEY, cents INTEGER);\nINSERT INTO invoices VALUES (1, 250);",
+        "DROP TABLE invoices;",
+        header="-- risky\n",
+    )
     project.hash()
     project.apply()
 
-    where = query(pg_url, "SELECT table_schema, table_name FROM information_schema.tables "
-                          "WHERE table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 2")
+    where = query(
+        pg_url,
+        "SELECT table_schema, table_name FROM information_schema.tables "
+        "WHERE table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 2",
+    )
     assert ("billing", "invoices") in where and ("billing", "dbshift_history") in where
     assert all(schema == "billing" for schema, _ in where)
     assert project.history()[0][-1].backup  # pg_dump reached the server with the URL's settings
@@ -27,7 +36,8 @@ def test_a_search_path_in_the_url_keeps_the_project_in_its_own_schema(pg_url, tm
 
     # schema.sql runs in a scratch database where billing is created first, and lands there.
     (project.config.root / "schema.sql").write_text(
-        "CREATE TABLE invoices (id INTEGER PRIMARY KEY, cents INTEGER, paid BOOLEAN NOT NULL DEFAULT false);")
+        "CREATE TABLE invoices (id INTEGER PRIMARY KEY, cents INTEGER, paid BOOLEAN NOT NULL DEFAULT false);"
+    )
     draft = project.diff(source="db")
     assert draft.plan.up_statements() == ['ALTER TABLE "invoices" ADD COLUMN "paid" BOOLEAN NOT NULL DEFAULT false']
 
@@ -41,19 +51,20 @@ def test_a_search_path_naming_no_schema_is_a_clear_error_and_creates_nothing(pg_
     assert cli.returncode == 2, cli.output
     assert "no schema to create tables in" in cli.stderr and "nowhere" in cli.stderr and "hint:" in cli.stderr
     assert "Traceback" not in cli.stderr
-    assert query(pg_url, "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')") \
-        == [(0,)]
+    assert query(
+        pg_url, "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"
+    ) == [(0,)]
 
 
-def test_libpq_parameters_in_the_url_reach_the_server_and_a_password_parameter_stays_hidden(pg_url, tmp_path,
-                                                                                           run_cli):
+def test_libpq_parameters_in_the_url_reach_the_server_and_a_password_parameter_stays_hidden(pg_url, tmp_path, run_cli):
     refused = run_cli("--db", pg_url + "?sslmode=require", "status", cwd=tmp_path)
     assert refused.returncode == 2 and "cannot connect to" in refused.stderr and "SSL" in refused.stderr
     assert "Traceback" not in refused.stderr
 
     secret = "s3cret-in-the-query"
-    accepted = run_cli("--db", pg_url + f"?sslmode=disable&connect_timeout=3&password={secret}", "status", "--json",
-                       cwd=tmp_path)
+    accepted = run_cli(
+        "--db", pg_url + f"?sslmode=disable&connect_timeout=3&password={secret}", "status", "--json", cwd=tmp_path
+    )
     assert accepted.returncode == 0, accepted.output
     assert secret not in accepted.output and "password=***" in accepted.stdout
 
@@ -61,8 +72,9 @@ def test_libpq_parameters_in_the_url_reach_the_server_and_a_password_parameter_s
     assert unknown.returncode == 2 and "sslmod" in unknown.stderr and "Traceback" not in unknown.stderr
 
 
-def test_a_mysql_url_may_name_the_socket_and_refuses_parameters_it_does_not_know(my_url, tmp_path, run_cli,
-                                                                                monkeypatch):
+def test_a_mysql_url_may_name_the_socket_and_refuses_parameters_it_does_not_know(
+    my_url, tmp_path, run_cli, monkeypatch
+):
     monkeypatch.delenv("DATABASE_URL", raising=False)
     socket = query(my_url, "SELECT @@socket")[0][0]
     project = make_project(tmp_path, my_url + f"?unix_socket={socket}")

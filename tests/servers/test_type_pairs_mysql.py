@@ -14,17 +14,28 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from value_oracle import fill_with_edge_values
 
 from dbshift.dialects import open_database
+from dbshift.drafting.draft import draft_schemas
 from dbshift.inspectors.mysql import inspect_database
 from dbshift.planners import mysql_losses
-from dbshift.drafting.draft import draft_schemas
 from dbshift.urls import parse_url
 from servers.conftest import create_database, drop_database
+from value_oracle import fill_with_edge_values
 
-TYPES = ["INT", "BIGINT", "TINYINT(1)", "DOUBLE", "FLOAT", "DECIMAL(12,2)", "VARCHAR(20)", "TEXT", "CHAR(5)",
-         "DATE", "DATETIME"]
+TYPES = [
+    "INT",
+    "BIGINT",
+    "TINYINT(1)",
+    "DOUBLE",
+    "FLOAT",
+    "DECIMAL(12,2)",
+    "VARCHAR(20)",
+    "TEXT",
+    "CHAR(5)",
+    "DATE",
+    "DATETIME",
+]
 
 #: (old type, new type, --convert, --reverse): conversions users write.
 CONVERSIONS = [
@@ -54,10 +65,14 @@ def databases(mysql_url):
 def values(db) -> dict[int, str]:
     """id -> the value of v with its Python type (1, 1.0 and '1' differ). A FLOAT is read as a DOUBLE
     too: the server prints it with 6 digits, so 0.33333334 and 0.333333 would look the same."""
-    kind = db.execute("SELECT DATA_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() "
-                      "AND TABLE_NAME = 't' AND COLUMN_NAME = 'v'")[0][0]
+    kind = db.execute(
+        "SELECT DATA_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() "
+        "AND TABLE_NAME = 't' AND COLUMN_NAME = 'v'"
+    )[0][0]
     exact = ", CAST(v AS DOUBLE)" if kind.lower() == "float" else ", NULL"
-    return {row[0]: f"{type(row[1]).__name__}:{row[1]!r}:{row[2]!r}" for row in db.execute(f"SELECT id, v{exact} FROM t")}
+    return {
+        row[0]: f"{type(row[1]).__name__}:{row[1]!r}:{row[2]!r}" for row in db.execute(f"SELECT id, v{exact} FROM t")
+    }
 
 
 def run_all(db, statements: list[str]) -> str | None:
@@ -106,8 +121,11 @@ def check_pair(databases, old_type: str, new_type: str, convert: str | None = No
     outcome = up_and_down(work, plan, pair)
     if outcome is not None:
         return outcome
-    if convert or not keep_values_the_new_type_takes(work, old_type, new_type) \
-            or not work.execute("SELECT 1 FROM t LIMIT 1"):
+    if (
+        convert
+        or not keep_values_the_new_type_takes(work, old_type, new_type)
+        or not work.execute("SELECT 1 FROM t LIMIT 1")
+    ):
         return "refused"
     outcome = up_and_down(work, plan, pair)
     assert outcome is not None, f"{pair}: the up fails on values ALTER TABLE takes one by one"
@@ -135,23 +153,32 @@ def up_and_down(work, plan, pair: str) -> str | None:
         return "lossy"
     assert len(changed) == counted, (
         f"{pair}: loss checks counted {counted}, but these values did not come back: "
-        + "; ".join(f"{before[k]} -> {after.get(k)}" for k in changed))
+        + "; ".join(f"{before[k]} -> {after.get(k)}" for k in changed)
+    )
     return "counted" if counted else "kept"
 
 
 def no_check_for_widening(round_trip_loss):
     """``round_trip_loss`` that fails the test when it writes a check for a change it should know widens."""
+
     def checked(table, old, new, up=None, down=None):
         check = round_trip_loss(table, old, new, up, down)
         assert check is None, f"{old.type} -> {new.type} is a widening, yet a check was written"
         return check
+
     return checked
 
 
 @pytest.mark.parametrize("old_type", TYPES)
 def test_every_type_change_gives_each_value_back_or_counts_it(databases, old_type):
     outcomes = {new: check_pair(databases, old_type, new) for new in TYPES if new != old_type}
-    assert {o.removeprefix("refused, ") for o in outcomes.values()} <= {"refused", "lossy", "counted", "kept", "down refused"}
+    assert {o.removeprefix("refused, ") for o in outcomes.values()} <= {
+        "refused",
+        "lossy",
+        "counted",
+        "kept",
+        "down refused",
+    }
 
 
 @pytest.mark.parametrize("old_type,new_type,convert,reverse", CONVERSIONS)

@@ -12,22 +12,41 @@ migration, in one database, to keep the test quick.
 from __future__ import annotations
 
 import pytest
-from value_oracle import assert_same_values, count_changed_values, fill_with_edge_values, snapshot
 
 from dbshift.dialects import open_database
 from dbshift.urls import parse_url
 from servers.conftest import make_project
+from value_oracle import assert_same_values, count_changed_values, fill_with_edge_values, snapshot
 
-TYPES = ["smallint", "integer", "bigint", "real", "double precision", "numeric(12,2)", "text", "varchar(10)",
-         "boolean", "date", "timestamp", "timestamptz", "uuid", "jsonb"]
+TYPES = [
+    "smallint",
+    "integer",
+    "bigint",
+    "real",
+    "double precision",
+    "numeric(12,2)",
+    "text",
+    "varchar(10)",
+    "boolean",
+    "date",
+    "timestamp",
+    "timestamptz",
+    "uuid",
+    "jsonb",
+]
 #: Conversions given with --convert/--reverse: (old type, new type, up over the old row, down over the new row,
 #: the round trip: a value it refuses makes the up's loss check, and so the up, fail; such values are left out).
 CONVERSIONS = [
     ("integer", "numeric(12,2)", "v / 100.0", "ROUND(v * 100)", "v / 100.0"),
     ("numeric(12,2)", "bigint", "v * 100", "v / 100.0", "v * 100"),
     ("text", "integer", "CAST(v AS integer)", "CAST(v AS text)", "CAST(v AS integer)"),
-    ("bigint", "double precision", "CAST(v AS double precision)", "CAST(v AS bigint)",
-     "CAST(CAST(v AS double precision) AS bigint)"),
+    (
+        "bigint",
+        "double precision",
+        "CAST(v AS double precision)",
+        "CAST(v AS bigint)",
+        "CAST(CAST(v AS double precision) AS bigint)",
+    ),
     ("timestamptz", "timestamp", "v AT TIME ZONE 'UTC'", "v AT TIME ZONE 'UTC'", "v AT TIME ZONE 'UTC'"),
     ("text", "varchar(10)", "left(v, 3)", "v", "left(v, 3)"),
 ]
@@ -67,8 +86,9 @@ def castable_pairs(db) -> list[tuple[str, str]]:
 
 
 def schema(pairs: list[tuple[str, str]], new: bool) -> str:
-    return "\n".join(f"CREATE TABLE p{n} (id integer PRIMARY KEY, v {b if new else a});"
-                     for n, (a, b) in enumerate(pairs))
+    return "\n".join(
+        f"CREATE TABLE p{n} (id integer PRIMARY KEY, v {b if new else a});" for n, (a, b) in enumerate(pairs)
+    )
 
 
 def fill(db, pairs: list[tuple[str, str]], up_of) -> None:
@@ -90,8 +110,13 @@ def round_trip(project, db, pairs, **conversions) -> tuple[dict, dict, dict, dic
     """Draft, count the loss checks, apply, roll back (``--force`` only when something is lossy): per table
     its operation, its checks' count, and the snapshots before and after."""
     start = project.config.migrations_dir / "20260101090000_start.sql"
-    start.write_text("-- migrate:up\n" + schema(pairs, new=False) + "\n-- migrate:down\n"
-                     + "\n".join(f"DROP TABLE p{n};" for n in range(len(pairs))) + "\n")
+    start.write_text(
+        "-- migrate:up\n"
+        + schema(pairs, new=False)
+        + "\n-- migrate:down\n"
+        + "\n".join(f"DROP TABLE p{n};" for n in range(len(pairs)))
+        + "\n"
+    )
     project.hash()
     project.apply()
     fill(db, pairs, conversions.pop("up_of", None) or (lambda n, a, b: f"CAST(CAST(v AS {b}) AS {a})"))
@@ -117,11 +142,16 @@ def test_every_type_pair_either_says_it_is_lossy_or_counts_its_losses_or_gives_e
         if op.lossy_reverse:
             continue
         if changed != counted[table]:
-            problems.append(f"{a} -> {b}: {changed} value(s) did not come back, the loss checks counted "
-                            f"{counted[table]} ({'no check' if not op.loss_checks else 'checked'})")
+            problems.append(
+                f"{a} -> {b}: {changed} value(s) did not come back, the loss checks counted "
+                f"{counted[table]} ({'no check' if not op.loss_checks else 'checked'})"
+            )
     assert not problems, "\n".join(problems)
-    lossless = [pair for n, pair in enumerate(pairs) if not operations[f"p{n}"].loss_checks
-                and not operations[f"p{n}"].lossy_reverse]
+    lossless = [
+        pair
+        for n, pair in enumerate(pairs)
+        if not operations[f"p{n}"].loss_checks and not operations[f"p{n}"].lossy_reverse
+    ]
     assert ("integer", "bigint") in lossless and ("bigint", "double precision") not in lossless
 
 
@@ -140,8 +170,10 @@ def test_the_pairs_said_to_be_lossless_roll_back_without_force_and_every_value_c
 def normalized(db) -> dict[str, str]:
     """Each type as the inspector writes it (``format_type``, upper case)."""
     db.execute("CREATE TEMP TABLE type_names (" + ", ".join(f"c{i} {t}" for i, t in enumerate(TYPES)) + ")")
-    rows = db.execute("SELECT attnum, upper(format_type(atttypid, atttypmod)) FROM pg_attribute "
-                      "WHERE attrelid = 'type_names'::regclass AND attnum > 0")
+    rows = db.execute(
+        "SELECT attnum, upper(format_type(atttypid, atttypmod)) FROM pg_attribute "
+        "WHERE attrelid = 'type_names'::regclass AND attnum > 0"
+    )
     db.execute("DROP TABLE type_names")
     return {TYPES[number - 1]: name for number, name in rows}
 
@@ -162,9 +194,13 @@ def test_a_pair_with_no_cast_back_is_marked_lossy(project, db):
 def test_conversions_given_both_ways_are_checked_against_the_values(project, db):
     pairs = [(a, b) for a, b, *_ in CONVERSIONS]
     operations, counted, before, after = round_trip(
-        project, db, pairs, up_of=lambda n, a, b: CONVERSIONS[n][4],
+        project,
+        db,
+        pairs,
+        up_of=lambda n, a, b: CONVERSIONS[n][4],
         convert=[f"p{n}.v={up}" for n, (_, _, up, _, _) in enumerate(CONVERSIONS)],
-        reverse=[f"p{n}.v={down}" for n, (_, _, _, down, _) in enumerate(CONVERSIONS)])
+        reverse=[f"p{n}.v={down}" for n, (_, _, _, down, _) in enumerate(CONVERSIONS)],
+    )
     for n, (a, b, up, down, _) in enumerate(CONVERSIONS):
         table = f"p{n}"
         assert operations[table].loss_checks and not operations[table].lossy_reverse, (a, b)
@@ -209,8 +245,9 @@ def test_a_generated_column_that_becomes_plain_keeps_its_values_both_ways(projec
 
 
 REBUILT = "CREATE TABLE r (id integer, day date NOT NULL, v {}, PRIMARY KEY (id, day)){};"
-PARTITIONED = (" PARTITION BY RANGE (day);\n"
-               "CREATE TABLE r_2026 PARTITION OF r FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')")
+PARTITIONED = (
+    " PARTITION BY RANGE (day);\nCREATE TABLE r_2026 PARTITION OF r FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')"
+)
 
 
 def test_a_table_rebuilt_as_partitioned_counts_what_its_type_change_loses(project, db):

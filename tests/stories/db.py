@@ -14,8 +14,11 @@ from dbshift.dialects import open_database
 from dbshift.history import BOOKKEEPING_TABLES
 
 #: What each database says when a statement names a table that does not exist.
-NO_SUCH_TABLE = {"sqlite": "no such table: no_such_table", "postgresql": 'relation "no_such_table" does not exist',
-                 "mysql": "no_such_table' doesn't exist (error 1146)"}
+NO_SUCH_TABLE = {
+    "sqlite": "no such table: no_such_table",
+    "postgresql": 'relation "no_such_table" does not exist',
+    "mysql": "no_such_table' doesn't exist (error 1146)",
+}
 
 
 def dialect_of(project) -> str:
@@ -68,15 +71,23 @@ def sleep(project, seconds: float, table: str = "busy") -> str:
     if dialect == "mysql":
         return f"SELECT SLEEP({seconds});"
     rows_needed = int(seconds * 4_000_000)
-    return (f"CREATE TABLE {table} (n INTEGER);\nWITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c "
-            f"WHERE n < {rows_needed})\nINSERT INTO {table} SELECT n FROM c;")
+    return (
+        f"CREATE TABLE {table} (n INTEGER);\nWITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c "
+        f"WHERE n < {rows_needed})\nINSERT INTO {table} SELECT n FROM c;"
+    )
 
 
 def spawn_cli(project, *args: str) -> subprocess.Popen:
     """Start ``dbshift ARGS`` as a separate process in the project folder."""
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    return subprocess.Popen([sys.executable, "-m", "dbshift", *args], cwd=project.config.root, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "dbshift", *args],
+        cwd=project.config.root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def add(project, version: int, name: str, up: str, down: str | None = None, header: str = "") -> Path:
@@ -106,8 +117,11 @@ def make_shop(project, users: int = 50, orders: int = 400) -> None:
     add(project, V_SHOP, "shop", SHOP_UP, "DROP TABLE orders;\nDROP TABLE users;")
     project.apply()
     insert_rows(project, "users", [(i, f"user{i}@example.com", f"User {i}") for i in range(1, users + 1)])
-    insert_rows(project, "orders", [(i, 1 + i % users, 100 * i + 7, f"note {i}" if i % 5 else None)
-                                    for i in range(1, orders + 1)])
+    insert_rows(
+        project,
+        "orders",
+        [(i, 1 + i % users, 100 * i + 7, f"note {i}" if i % 5 else None) for i in range(1, orders + 1)],
+    )
 
 
 def insert_rows(project, table: str, values: list[tuple]) -> None:
@@ -116,8 +130,10 @@ def insert_rows(project, table: str, values: list[tuple]) -> None:
     try:
         marks = "(" + ", ".join([db.placeholder] * len(values[0])) + ")"
         with db.transaction():
-            db.execute(f"INSERT INTO {db.quote(table)} VALUES " + ", ".join([marks] * len(values)),
-                       [value for row in values for value in row])
+            db.execute(
+                f"INSERT INTO {db.quote(table)} VALUES " + ", ".join([marks] * len(values)),
+                [value for row in values for value in row],
+            )
     finally:
         db.close()
 

@@ -16,23 +16,56 @@ V1, V2, V3, V4 = 20260101090000, 20260102090000, 20260103090000, 20260104090000
 @pytest.fixture
 def shop(project):
     """Three pending migrations: users (with rows), orders, an index on orders."""
-    add(project, V1, "users", "CREATE TABLE users (id INTEGER PRIMARY KEY, name VARCHAR(100) NOT NULL);\n"
-        "INSERT INTO users (id, name) VALUES (1, 'ada'), (2, 'bob;semicolon');", "DROP TABLE users;")
-    add(project, V2, "orders", "CREATE TABLE orders (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users(id), "
-        "cents INTEGER);", "DROP TABLE orders;")
-    add(project, V3, "orders_index", "CREATE INDEX orders_user ON orders(user_id);",
-        drop_index(project, "orders_user", "orders"))
+    add(
+        project,
+        V1,
+        "users",
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, name VARCHAR(100) NOT NULL);\n"
+        "INSERT INTO users (id, name) VALUES (1, 'ada'), (2, 'bob;semicolon');",
+        "DROP TABLE users;",
+    )
+    add(
+        project,
+        V2,
+        "orders",
+        "CREATE TABLE orders (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users(id), cents INTEGER);",
+        "DROP TABLE orders;",
+    )
+    add(
+        project,
+        V3,
+        "orders_index",
+        "CREATE INDEX orders_user ON orders(user_id);",
+        drop_index(project, "orders_user", "orders"),
+    )
     return project
 
 
 @pytest.fixture
 def applied_shop(project):
     """Three applied migrations on users: the table with rows, an index, and a phone column."""
-    add(project, V1, "users", "CREATE TABLE users (id INTEGER PRIMARY KEY, name VARCHAR(100) NOT NULL);\n"
-        "INSERT INTO users (id, name) VALUES (1, 'ada'), (2, 'bob');", "DROP TABLE users;")
-    add(project, V2, "users_index", "CREATE INDEX users_name ON users(name);", drop_index(project, "users_name", "users"))
-    add(project, V3, "users_phone", "ALTER TABLE users ADD COLUMN phone VARCHAR(20);",
-        "ALTER TABLE users DROP COLUMN phone;")
+    add(
+        project,
+        V1,
+        "users",
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, name VARCHAR(100) NOT NULL);\n"
+        "INSERT INTO users (id, name) VALUES (1, 'ada'), (2, 'bob');",
+        "DROP TABLE users;",
+    )
+    add(
+        project,
+        V2,
+        "users_index",
+        "CREATE INDEX users_name ON users(name);",
+        drop_index(project, "users_name", "users"),
+    )
+    add(
+        project,
+        V3,
+        "users_phone",
+        "ALTER TABLE users ADD COLUMN phone VARCHAR(20);",
+        "ALTER TABLE users DROP COLUMN phone;",
+    )
     project.apply()
     return project
 
@@ -79,8 +112,14 @@ def test_a_malformed_migration_is_refused_before_anything_runs(shop):
 def test_a_failing_statement_leaves_the_database_as_it_was(shop):
     shop.apply(to=V1)
     before = (schema(shop), rows(shop, "SELECT id, name FROM users ORDER BY id"))
-    add(shop, V2, "orders", "CREATE TABLE orders (id INTEGER PRIMARY KEY);\nINSERT INTO users (id, name) VALUES (3, 'eve');\n"
-        "UPDATE users SET name = 'x';\n\nINSERT INTO no_such_table VALUES (1);", "DROP TABLE orders;")
+    add(
+        shop,
+        V2,
+        "orders",
+        "CREATE TABLE orders (id INTEGER PRIMARY KEY);\nINSERT INTO users (id, name) VALUES (3, 'eve');\n"
+        "UPDATE users SET name = 'x';\n\nINSERT INTO no_such_table VALUES (1);",
+        "DROP TABLE orders;",
+    )
     with pytest.raises(MigrationFailed) as caught:
         shop.apply()
     assert f"{V2}_orders.sql:6:" in str(caught.value) and NO_SUCH_TABLE[dialect_of(shop)] in str(caught.value)
@@ -93,8 +132,13 @@ def test_a_failing_statement_leaves_the_database_as_it_was(shop):
 @pytest.mark.dialects("mysql")
 def test_a_failing_statement_on_mysql_leaves_a_dirty_state_that_status_shows_and_repair_resolves(shop, run_cli):
     shop.apply(to=V1)
-    add(shop, V2, "orders", "CREATE TABLE orders (id INTEGER PRIMARY KEY);\nINSERT INTO no_such_table VALUES (1);",
-        "DROP TABLE orders;")
+    add(
+        shop,
+        V2,
+        "orders",
+        "CREATE TABLE orders (id INTEGER PRIMARY KEY);\nINSERT INTO no_such_table VALUES (1);",
+        "DROP TABLE orders;",
+    )
     with pytest.raises(MigrationFailed) as caught:
         shop.apply()
     assert f"{V2}_orders.sql:3:" in str(caught.value) and NO_SUCH_TABLE["mysql"] in str(caught.value)
@@ -224,7 +268,10 @@ def test_a_migration_without_down_is_refused_by_name(applied_shop):
 def test_rollback_dry_run_prints_the_down_sql_and_changes_nothing(applied_shop):
     result = applied_shop.rollback(to=0, dry_run=True)
     assert [s.statements[0].sql for s in result.steps] == [
-        "ALTER TABLE users DROP COLUMN phone;", drop_index(applied_shop, "users_name", "users"), "DROP TABLE users;"]
+        "ALTER TABLE users DROP COLUMN phone;",
+        drop_index(applied_shop, "users_name", "users"),
+        "DROP TABLE users;",
+    ]
     assert applied_shop.status().current_version == V3
     assert rows(applied_shop, "SELECT count(*) FROM users") == [(2,)]
 

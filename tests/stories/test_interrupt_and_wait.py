@@ -24,18 +24,32 @@ def long_statement(project) -> str:
         return "SELECT pg_sleep(60);"
     if dialect == "mysql":
         return "SELECT SLEEP(60);"
-    return ("CREATE TABLE busy (n INTEGER);\nWITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c "
-            "WHERE n < 40000000)\nINSERT INTO busy SELECT n FROM c;")
+    return (
+        "CREATE TABLE busy (n INTEGER);\nWITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c "
+        "WHERE n < 40000000)\nINSERT INTO busy SELECT n FROM c;"
+    )
 
 
 def busy_in_the_long_statement(project) -> bool:
     dialect = dialect_of(project)
     if dialect == "postgresql":
-        return rows(project, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                             "AND query LIKE 'SELECT pg_sleep%'")[0][0] > 0
+        return (
+            rows(
+                project,
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND query LIKE 'SELECT pg_sleep%'",
+            )[0][0]
+            > 0
+        )
     if dialect == "mysql":
-        return rows(project, "SELECT count(*) FROM information_schema.PROCESSLIST WHERE DB = DATABASE() "
-                             "AND INFO LIKE 'SELECT SLEEP%'")[0][0] > 0
+        return (
+            rows(
+                project,
+                "SELECT count(*) FROM information_schema.PROCESSLIST WHERE DB = DATABASE() "
+                "AND INFO LIKE 'SELECT SLEEP%'",
+            )[0][0]
+            > 0
+        )
     return project.config.url.path.with_name("app.db-journal").exists()
 
 
@@ -48,16 +62,27 @@ def wait_until(condition, timeout: float = 30) -> None:
 
 @pytest.fixture
 def accounts(project):
-    add(project, V1, "accounts", "CREATE TABLE accounts (id INTEGER PRIMARY KEY, cents INTEGER NOT NULL);\n"
-        "INSERT INTO accounts (id, cents) VALUES (1, 1050), (2, 99), (3, 0);", "DROP TABLE accounts;")
+    add(
+        project,
+        V1,
+        "accounts",
+        "CREATE TABLE accounts (id INTEGER PRIMARY KEY, cents INTEGER NOT NULL);\n"
+        "INSERT INTO accounts (id, cents) VALUES (1, 1050), (2, 99), (3, 0);",
+        "DROP TABLE accounts;",
+    )
     project.apply()
     return project
 
 
 def test_ctrl_c_stops_the_running_statement_and_every_cent_is_back(accounts):
     before = schema(accounts), rows(accounts, "SELECT id, cents FROM accounts ORDER BY id")
-    add(accounts, V2, "big", "UPDATE accounts SET cents = cents * 100;\n" + long_statement(accounts)
-        + "\nCREATE TABLE never (x INTEGER);", "DROP TABLE never;")
+    add(
+        accounts,
+        V2,
+        "big",
+        "UPDATE accounts SET cents = cents * 100;\n" + long_statement(accounts) + "\nCREATE TABLE never (x INTEGER);",
+        "DROP TABLE never;",
+    )
     run = spawn_cli(accounts, "apply")
     wait_until(lambda: busy_in_the_long_statement(accounts))
     time.sleep(0.3)

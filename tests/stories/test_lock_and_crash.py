@@ -19,8 +19,14 @@ V1, V2 = 20260101090000, 20260102090000
 def test_two_concurrent_applies_apply_each_migration_exactly_once(project):
     versions = [V1 + index for index in range(1, 6)]
     for index, version in enumerate(versions, 1):
-        add(project, version, f"step{index}", f"CREATE TABLE t{index} (n INTEGER);\n{sleep(project, 0.2, f'busy{index}')}\n"
-            f"INSERT INTO t{index} (n) VALUES ({index});", f"DROP TABLE t{index};")
+        add(
+            project,
+            version,
+            f"step{index}",
+            f"CREATE TABLE t{index} (n INTEGER);\n{sleep(project, 0.2, f'busy{index}')}\n"
+            f"INSERT INTO t{index} (n) VALUES ({index});",
+            f"DROP TABLE t{index};",
+        )
     first, second = spawn_cli(project, "apply"), spawn_cli(project, "apply")
     outputs = [p.communicate(timeout=120) for p in (first, second)]
     assert first.returncode == 0 and second.returncode == 0, outputs
@@ -81,18 +87,36 @@ def _busy_in_the_migration(project) -> bool:
     """Whether the apply has reached the long statement in the middle of its migration."""
     dialect = dialect_of(project)
     if dialect == "postgresql":
-        return rows(project, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                             "AND query LIKE 'SELECT pg_sleep%'")[0][0] > 0
+        return (
+            rows(
+                project,
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND query LIKE 'SELECT pg_sleep%'",
+            )[0][0]
+            > 0
+        )
     if dialect == "mysql":
-        return rows(project, "SELECT count(*) FROM information_schema.PROCESSLIST WHERE DB = DATABASE() "
-                             "AND INFO LIKE 'SELECT SLEEP%'")[0][0] > 0
+        return (
+            rows(
+                project,
+                "SELECT count(*) FROM information_schema.PROCESSLIST WHERE DB = DATABASE() "
+                "AND INFO LIKE 'SELECT SLEEP%'",
+            )[0][0]
+            > 0
+        )
     return project.config.url.path.with_name("app.db-journal").exists()
 
 
 def _kill_halfway(project) -> None:
     """Apply a migration that changes users, then works for a long time; SIGKILL it in the middle."""
-    add(project, V2, "long", "ALTER TABLE users ADD COLUMN phone VARCHAR(20);\nUPDATE users SET name = 'changed';\n"
-        f"{sleep(project, 1)}\nCREATE TABLE never (x INTEGER);", "DROP TABLE never;\nALTER TABLE users DROP COLUMN phone;")
+    add(
+        project,
+        V2,
+        "long",
+        "ALTER TABLE users ADD COLUMN phone VARCHAR(20);\nUPDATE users SET name = 'changed';\n"
+        f"{sleep(project, 1)}\nCREATE TABLE never (x INTEGER);",
+        "DROP TABLE never;\nALTER TABLE users DROP COLUMN phone;",
+    )
     victim = spawn_cli(project, "apply")
     _wait_until(lambda: _busy_in_the_migration(project))
     time.sleep(0.3)
@@ -104,8 +128,14 @@ def _kill_halfway(project) -> None:
 
 @pytest.fixture
 def users(project):
-    add(project, V1, "users", "CREATE TABLE users (id INTEGER PRIMARY KEY, name VARCHAR(50));\n"
-        "INSERT INTO users (id, name) VALUES (1, 'ada');", "DROP TABLE users;")
+    add(
+        project,
+        V1,
+        "users",
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, name VARCHAR(50));\n"
+        "INSERT INTO users (id, name) VALUES (1, 'ada');",
+        "DROP TABLE users;",
+    )
     project.apply()
     return project
 
@@ -123,7 +153,9 @@ def test_a_migration_killed_halfway_leaves_no_trace(users, run_cli):
 
 
 @pytest.mark.dialects("mysql")
-def test_a_migration_killed_halfway_on_mysql_leaves_a_dirty_state_that_status_reports_and_repair_resolves(users, run_cli):
+def test_a_migration_killed_halfway_on_mysql_leaves_a_dirty_state_that_status_reports_and_repair_resolves(
+    users, run_cli
+):
     _kill_halfway(users)
     cli = run_cli("status", cwd=users.config.root)
     assert cli.returncode != 0 and "dirty" in cli.stdout and f"{V2}_long" in cli.stdout

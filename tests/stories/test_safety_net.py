@@ -30,17 +30,25 @@ CREATE INDEX orders_user ON orders (user_id);
 """
 
 #: What each database says when a unique index meets duplicate emails.
-DUPLICATE_EMAIL = {"sqlite": "UNIQUE constraint failed: users.email",
-                   "postgresql": 'could not create unique index "users_email"',
-                   "mysql": "Duplicate entry 'same@example.com' for key 'users_email'"}
+DUPLICATE_EMAIL = {
+    "sqlite": "UNIQUE constraint failed: users.email",
+    "postgresql": 'could not create unique index "users_email"',
+    "mysql": "Duplicate entry 'same@example.com' for key 'users_email'",
+}
 
 
 def test_restore_after_a_failed_migration_gives_back_identical_fingerprints(project):
     make_shop(project)
     before = fingerprints(project)
     # Outside a transaction the first statement stays when the second fails: a dirty database.
-    add(project, V2, "reprice", "UPDATE orders SET amount_cents = 0;\nINSERT INTO nowhere VALUES (1);", "SELECT 1;",
-        header="-- risky\n-- no-transaction\n")
+    add(
+        project,
+        V2,
+        "reprice",
+        "UPDATE orders SET amount_cents = 0;\nINSERT INTO nowhere VALUES (1);",
+        "SELECT 1;",
+        header="-- risky\n-- no-transaction\n",
+    )
     with pytest.raises(MigrationFailed):
         project.apply()
     assert fingerprints(project) != before and project.status().dirty
@@ -78,15 +86,23 @@ def test_verify_against_a_backup_names_tables_with_different_rows_or_schema(proj
     result = run_cli("verify", "--against", str(info.path), "--json", cwd=project.config.root)
     assert result.returncode == 1, result.output
     report = json.loads(result.stdout)
-    assert report["comparison"] == {"extra": "only in the database", "orders": "different rows",
-                                    "users": "different schema"}
+    assert report["comparison"] == {
+        "extra": "only in the database",
+        "orders": "different rows",
+        "users": "different schema",
+    }
     assert report["integrity"] == "ok" and report["foreign_keys"] == "ok"
 
 
 def test_rehearse_passes_a_good_plan_on_a_copy_and_leaves_the_real_database_alone(project, run_cli):
     make_shop(project)
-    add(project, V2, "phone", "ALTER TABLE users ADD COLUMN phone VARCHAR(20);\nUPDATE users SET phone = '555';",
-        "ALTER TABLE users DROP COLUMN phone;")
+    add(
+        project,
+        V2,
+        "phone",
+        "ALTER TABLE users ADD COLUMN phone VARCHAR(20);\nUPDATE users SET phone = '555';",
+        "ALTER TABLE users DROP COLUMN phone;",
+    )
     before = witness(project)
     result = run_cli("rehearse", "--json", cwd=project.config.root)
     assert result.returncode == 0, result.output
@@ -122,8 +138,13 @@ def test_a_migration_that_deletes_on_purpose_is_not_a_row_count_failure(project)
 def test_rehearse_catches_a_unique_index_that_fails_only_on_real_data(project, run_cli):
     make_shop(project)
     rows(project, "UPDATE users SET email = 'same@example.com' WHERE id IN (3, 4)")
-    add(project, V2, "unique_email", "CREATE UNIQUE INDEX users_email ON users (email);",
-        "DROP INDEX users_email ON users;" if dialect_of(project) == "mysql" else "DROP INDEX users_email;")
+    add(
+        project,
+        V2,
+        "unique_email",
+        "CREATE UNIQUE INDEX users_email ON users (email);",
+        "DROP INDEX users_email ON users;" if dialect_of(project) == "mysql" else "DROP INDEX users_email;",
+    )
     add(project, V3, "phone", "ALTER TABLE users ADD COLUMN phone VARCHAR(20);", "ALTER TABLE users DROP COLUMN phone;")
     before = witness(project)
     result = run_cli("rehearse", "--json", cwd=project.config.root)
@@ -150,10 +171,20 @@ def test_user_checks_run_on_the_migrated_copy(project):
 
 def test_the_rollback_plan_names_the_lossy_step_and_counts_what_it_would_lose(project, run_cli):
     make_shop(project)
-    add(project, V2, "users_phone", "ALTER TABLE users ADD COLUMN phone VARCHAR(20);",
-        "ALTER TABLE users DROP COLUMN phone;")
-    add(project, V3, "orders_amount", "CREATE INDEX orders_amount ON orders (amount_cents);",
-        "DROP INDEX orders_amount ON orders;" if dialect_of(project) == "mysql" else "DROP INDEX orders_amount;")
+    add(
+        project,
+        V2,
+        "users_phone",
+        "ALTER TABLE users ADD COLUMN phone VARCHAR(20);",
+        "ALTER TABLE users DROP COLUMN phone;",
+    )
+    add(
+        project,
+        V3,
+        "orders_amount",
+        "CREATE INDEX orders_amount ON orders (amount_cents);",
+        "DROP INDEX orders_amount ON orders;" if dialect_of(project) == "mysql" else "DROP INDEX orders_amount;",
+    )
     project.apply()
     rows(project, "UPDATE users SET phone = '+1 555 0100' WHERE id <= 7")
     plan = project.rollback_plan(to=V_SHOP)
@@ -168,8 +199,14 @@ def test_the_rollback_plan_names_the_lossy_step_and_counts_what_it_would_lose(pr
 
 def test_a_lossy_step_names_the_backup_taken_before_it(project):
     make_shop(project)
-    add(project, V2, "drop_notes", "ALTER TABLE orders DROP COLUMN note;", "ALTER TABLE orders ADD COLUMN note VARCHAR(20);",
-        header="-- destructive\n")
+    add(
+        project,
+        V2,
+        "drop_notes",
+        "ALTER TABLE orders DROP COLUMN note;",
+        "ALTER TABLE orders ADD COLUMN note VARCHAR(20);",
+        header="-- destructive\n",
+    )
     add(project, V3, "coupons", "CREATE TABLE coupons (code VARCHAR(20) PRIMARY KEY);", "DROP TABLE coupons;")
     project.apply()
     before_drop = project.backups()[0]
@@ -195,11 +232,17 @@ def test_each_apply_records_the_tables_it_touched_with_fingerprints_before_and_a
 
 
 AUDIT_TRIGGER = {
-    "sqlite": ["CREATE TRIGGER users_audit AFTER UPDATE ON users BEGIN INSERT INTO audit (user_id) VALUES (new.id); END"],
-    "postgresql": ["CREATE FUNCTION audit_user() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-                   "INSERT INTO audit (user_id) VALUES (NEW.id); RETURN NEW; END $$",
-                   "CREATE TRIGGER users_audit AFTER UPDATE ON users FOR EACH ROW EXECUTE FUNCTION audit_user()"],
-    "mysql": ["CREATE TRIGGER users_audit AFTER UPDATE ON users FOR EACH ROW INSERT INTO audit (user_id) VALUES (NEW.id)"],
+    "sqlite": [
+        "CREATE TRIGGER users_audit AFTER UPDATE ON users BEGIN INSERT INTO audit (user_id) VALUES (new.id); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION audit_user() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "INSERT INTO audit (user_id) VALUES (NEW.id); RETURN NEW; END $$",
+        "CREATE TRIGGER users_audit AFTER UPDATE ON users FOR EACH ROW EXECUTE FUNCTION audit_user()",
+    ],
+    "mysql": [
+        "CREATE TRIGGER users_audit AFTER UPDATE ON users FOR EACH ROW INSERT INTO audit (user_id) VALUES (NEW.id)"
+    ],
 }
 
 
@@ -208,8 +251,14 @@ def _row_count_step_with_an_audit_trigger(project, header: str = ""):
     rows(project, "CREATE TABLE audit (user_id INTEGER)")
     for statement in AUDIT_TRIGGER[dialect_of(project)]:
         rows(project, statement)
-    add(project, V2, "rename_ada", "UPDATE users SET name = 'Ada' WHERE id = 1;", "UPDATE users SET name = 'User 1' WHERE id = 1;",
-        header=header)
+    add(
+        project,
+        V2,
+        "rename_ada",
+        "UPDATE users SET name = 'Ada' WHERE id = 1;",
+        "UPDATE users SET name = 'User 1' WHERE id = 1;",
+        header=header,
+    )
     return next(s for s in project.rehearse().steps if s.name == "row counts of tables the migrations do not change")
 
 
@@ -227,8 +276,11 @@ def test_rows_an_audit_trigger_adds_outside_a_transaction_are_not_a_row_count_fa
 @pytest.mark.dialects("postgresql", "mysql")
 def test_rows_an_on_delete_cascade_removes_are_not_a_row_count_failure(project):
     rows(project, "CREATE TABLE teams (id INTEGER PRIMARY KEY)")
-    rows(project, "CREATE TABLE members (id INTEGER PRIMARY KEY, team_id INTEGER NOT NULL, "
-                  "FOREIGN KEY (team_id) REFERENCES teams (id) ON DELETE CASCADE)")
+    rows(
+        project,
+        "CREATE TABLE members (id INTEGER PRIMARY KEY, team_id INTEGER NOT NULL, "
+        "FOREIGN KEY (team_id) REFERENCES teams (id) ON DELETE CASCADE)",
+    )
     rows(project, "CREATE TABLE notes (id INTEGER PRIMARY KEY)")
     rows(project, "INSERT INTO teams VALUES (1), (2)")
     rows(project, "INSERT INTO members VALUES (1, 1), (2, 1), (3, 2)")

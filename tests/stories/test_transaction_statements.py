@@ -16,15 +16,21 @@ def amounts(project) -> list[tuple]:
     return rows(project, "SELECT id, amount_cents FROM orders ORDER BY id")
 
 
-@pytest.mark.parametrize("control", ["COMMIT", "-- the first half is done\nCOMMIT", "BEGIN", "ROLLBACK",
-                                     "/* restart */ START TRANSACTION"])
+@pytest.mark.parametrize(
+    "control", ["COMMIT", "-- the first half is done\nCOMMIT", "BEGIN", "ROLLBACK", "/* restart */ START TRANSACTION"]
+)
 def test_a_transaction_statement_inside_a_migration_is_refused_before_anything_runs(project, control):
     if "START TRANSACTION" in control and project.config.url.dialect == "sqlite":
         pytest.skip("SQLite has no START TRANSACTION: the statement fails on its own")
     make_shop(project, users=5, orders=20)
     before = amounts(project)
-    add(project, V_BAD, "halfway", f"UPDATE orders SET amount_cents = 0;\n{control};\nINSERT INTO nowhere VALUES (1);",
-        "SELECT 1;")
+    add(
+        project,
+        V_BAD,
+        "halfway",
+        f"UPDATE orders SET amount_cents = 0;\n{control};\nINSERT INTO nowhere VALUES (1);",
+        "SELECT 1;",
+    )
     with pytest.raises(MigrationFailed, match=r"20260201000000_halfway\.sql:\d+: .* would end the transaction"):
         project.apply()
     assert amounts(project) == before
@@ -36,8 +42,13 @@ def test_a_savepoint_inside_a_migration_is_its_own_business(project):
     if project.config.url.dialect == "mysql":
         pytest.skip("MySQL/MariaDB migrations run outside a transaction (DDL commits): no savepoint to roll back to")
     make_shop(project, users=5, orders=20)
-    add(project, V_BAD, "savepoint", "SAVEPOINT before_update;\nUPDATE orders SET amount_cents = 0 WHERE id = 1;\n"
-                                     "ROLLBACK TO SAVEPOINT before_update;\nRELEASE SAVEPOINT before_update;",
-        "SELECT 1;")
+    add(
+        project,
+        V_BAD,
+        "savepoint",
+        "SAVEPOINT before_update;\nUPDATE orders SET amount_cents = 0 WHERE id = 1;\n"
+        "ROLLBACK TO SAVEPOINT before_update;\nRELEASE SAVEPOINT before_update;",
+        "SELECT 1;",
+    )
     project.apply()
     assert rows(project, "SELECT amount_cents FROM orders WHERE id = 1") == [(107,)]

@@ -49,12 +49,20 @@ def test_baseline_records_the_existing_schema_without_running_anything(legacy):
 
 def test_later_migrations_apply_on_top(legacy):
     run_dbshift("-C", str(legacy.config.root), "baseline", "--version", "20250101000000")
-    write_migration(legacy, 20250102000000, "add_phone", "ALTER TABLE customers ADD COLUMN phone TEXT;",
-                    "ALTER TABLE customers DROP COLUMN phone;")
+    write_migration(
+        legacy,
+        20250102000000,
+        "add_phone",
+        "ALTER TABLE customers ADD COLUMN phone TEXT;",
+        "ALTER TABLE customers DROP COLUMN phone;",
+    )
     legacy.hash()
     assert [s.migration.name for s in legacy.apply().steps] == ["add_phone"]
     with legacy.connect(readonly=True) as db:
-        assert db.execute("SELECT name, email FROM customers ORDER BY id") == [("Ada", "ada@example.com"), ("Bob", None)]
+        assert db.execute("SELECT name, email FROM customers ORDER BY id") == [
+            ("Ada", "ada@example.com"),
+            ("Bob", None),
+        ]
 
 
 def test_a_database_that_has_history_is_refused(legacy):

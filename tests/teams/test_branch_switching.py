@@ -13,19 +13,27 @@ CUSTOMERS = [("id", "INTEGER", False), ("name", "TEXT", True), ("balance", "BIGI
 @pytest.fixture
 def two_branches(repo):
     """main: customers, filled with edge values. feature: adds notes and customers.phone, applied."""
-    repo.migration(20260101000000, "add_customers",
-                   "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT, balance BIGINT, photo BLOB);",
-                   "DROP TABLE customers;")
+    repo.migration(
+        20260101000000,
+        "add_customers",
+        "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT, balance BIGINT, photo BLOB);",
+        "DROP TABLE customers;",
+    )
     repo.commit("customers")
     repo.project.apply()
     with repo.project.connect() as db:
         fill_with_edge_values(db, "customers", CUSTOMERS, key="id")
         db.commit()
     repo.git("checkout", "-q", "-b", "feature")
-    repo.migration(20260102000000, "add_notes", "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);",
-                   "DROP TABLE notes;")
-    repo.migration(20260103000000, "add_phone", "ALTER TABLE customers ADD COLUMN phone TEXT;",
-                   "ALTER TABLE customers DROP COLUMN phone;")
+    repo.migration(
+        20260102000000, "add_notes", "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);", "DROP TABLE notes;"
+    )
+    repo.migration(
+        20260103000000,
+        "add_phone",
+        "ALTER TABLE customers ADD COLUMN phone TEXT;",
+        "ALTER TABLE customers DROP COLUMN phone;",
+    )
     repo.commit("notes and phone")
     return repo
 
@@ -96,9 +104,11 @@ def test_a_row_applied_before_downs_were_stored_points_to_restore(two_branches):
 
 def test_a_history_table_from_before_this_feature_gets_the_column(project):
     with project.connect() as db:
-        db.execute("CREATE TABLE dbshift_history (version BIGINT NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL, "
-                   "checksum VARCHAR(64) NOT NULL, status VARCHAR(16) NOT NULL, applied_at VARCHAR(40) NOT NULL, "
-                   "duration_ms INTEGER, applied_by VARCHAR(255), host VARCHAR(255), backup TEXT, record TEXT)")
+        db.execute(
+            "CREATE TABLE dbshift_history (version BIGINT NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL, "
+            "checksum VARCHAR(64) NOT NULL, status VARCHAR(16) NOT NULL, applied_at VARCHAR(40) NOT NULL, "
+            "duration_ms INTEGER, applied_by VARCHAR(255), host VARCHAR(255), backup TEXT, record TEXT)"
+        )
         db.commit()
     from conftest import write_migration
 
@@ -115,7 +125,8 @@ def test_a_python_migration_from_another_branch_rolls_back_from_its_stored_sourc
     repo.git("checkout", "-q", "-b", "py")
     (repo.project.config.migrations_dir / "20260102000000_py.py").write_text(
         'def up(ctx):\n    ctx.execute("CREATE TABLE from_python (id INTEGER)")\n\n'
-        'def down(ctx):\n    ctx.execute("DROP TABLE from_python")\n')
+        'def down(ctx):\n    ctx.execute("DROP TABLE from_python")\n'
+    )
     repo.project.hash()
     repo.commit("python")
     repo.project.apply()
@@ -135,9 +146,11 @@ def test_sync_refuses_before_rolling_back_when_this_checkout_would_apply_out_of_
     repo.commit("tags and orders on main")
     with repo.project.connect() as db:  # orders was applied by a teammate's build of main, tags not yet
         db.execute("CREATE TABLE orders (id INTEGER)")
-        db.execute("INSERT INTO dbshift_history (version, name, checksum, status, applied_at) "
-                   "VALUES (20260104000000, 'add_orders', ?, 'applied', 'now')",
-                   (repo.project.migrations()[-1].checksum,))
+        db.execute(
+            "INSERT INTO dbshift_history (version, name, checksum, status, applied_at) "
+            "VALUES (20260104000000, 'add_orders', ?, 'applied', 'now')",
+            (repo.project.migrations()[-1].checksum,),
+        )
         db.commit()
     before = repo.project.status().applied
     result = run_dbshift("-C", root, "sync", "--force")

@@ -22,7 +22,9 @@ def feature_branch(repo):
 def _add_phone(repo, down="ALTER TABLE customers DROP COLUMN phone;", version=20260102000000, schema=True):
     repo.migration(version, "add_phone", "ALTER TABLE customers ADD COLUMN phone TEXT;", down)
     if schema:
-        (repo.root / "schema.sql").write_text("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT, phone TEXT);\n")
+        (repo.root / "schema.sql").write_text(
+            "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT, phone TEXT);\n"
+        )
     repo.commit("phone")
 
 
@@ -48,7 +50,8 @@ def test_a_pull_request_whose_migration_matches_its_schema_passes(feature_branch
 def test_a_migration_that_does_not_give_schema_sql_fails(feature_branch):
     _add_phone(feature_branch, schema=False)
     (feature_branch.root / "schema.sql").write_text(
-        "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT, email TEXT);\n")
+        "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT, email TEXT);\n"
+    )
     feature_branch.commit("schema says email")
     result, report = _check(feature_branch)
     assert result.returncode == 1
@@ -66,8 +69,9 @@ def test_a_down_that_does_not_restore_the_base_fails(feature_branch):
 
 def test_a_migration_older_than_the_base_newest_fails(feature_branch):
     feature_branch.git("checkout", "-q", "main")
-    feature_branch.migration(20260105000000, "add_orders", "CREATE TABLE orders (id INTEGER PRIMARY KEY);",
-                             "DROP TABLE orders;")
+    feature_branch.migration(
+        20260105000000, "add_orders", "CREATE TABLE orders (id INTEGER PRIMARY KEY);", "DROP TABLE orders;"
+    )
     feature_branch.commit("orders on main")
     feature_branch.git("checkout", "-q", "feature")
     feature_branch.git("merge", "-q", "--no-edit", "-X", "theirs", "main")

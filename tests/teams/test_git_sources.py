@@ -6,12 +6,20 @@ from cli_inprocess import is_one_error_with_hint, run_dbshift
 
 
 def _two_commits(repo):
-    repo.migration(20260101000000, "add_customers", "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT);",
-                   "DROP TABLE customers;")
+    repo.migration(
+        20260101000000,
+        "add_customers",
+        "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT);",
+        "DROP TABLE customers;",
+    )
     (repo.root / "schema.sql").write_text("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT);\n")
     first = repo.commit("customers")
-    repo.migration(20260102000000, "add_phone", "ALTER TABLE customers ADD COLUMN phone TEXT;",
-                   "ALTER TABLE customers DROP COLUMN phone;")
+    repo.migration(
+        20260102000000,
+        "add_phone",
+        "ALTER TABLE customers ADD COLUMN phone TEXT;",
+        "ALTER TABLE customers DROP COLUMN phone;",
+    )
     (repo.root / "schema.sql").write_text("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT, phone TEXT);\n")
     repo.commit("phone")
     return first
@@ -31,8 +39,9 @@ def test_a_schema_file_at_a_revision_is_read_without_touching_the_work_tree(repo
     first = _two_commits(repo)
     (repo.root / "schema.sql").write_text("-- being edited, not committed\n")
     before = repo.git("status", "--porcelain")
-    result = run_dbshift("-C", str(repo.root), "--json", "inspect", "--source", f"git:{first[:10]}:schema.sql",
-                         "--format", "json")
+    result = run_dbshift(
+        "-C", str(repo.root), "--json", "inspect", "--source", f"git:{first[:10]}:schema.sql", "--format", "json"
+    )
     assert result.returncode == 0, result.output
     columns = [c["name"] for t in json.loads(result.stdout)["tables"] for c in t["columns"]]
     assert columns == ["id", "name"]
@@ -62,8 +71,10 @@ def test_a_file_missing_at_the_revision_is_one_clear_line(repo):
 
 def test_a_python_migration_at_a_revision_runs_from_its_committed_text(repo):
     path = repo.project.config.migrations_dir / "20260101000000_py_table.py"
-    path.write_text('def up(ctx):\n    ctx.execute("CREATE TABLE made_by_python (id INTEGER)")\n\n'
-                    'def down(ctx):\n    ctx.execute("DROP TABLE made_by_python")\n')
+    path.write_text(
+        'def up(ctx):\n    ctx.execute("CREATE TABLE made_by_python (id INTEGER)")\n\n'
+        'def down(ctx):\n    ctx.execute("DROP TABLE made_by_python")\n'
+    )
     repo.project.hash()
     repo.commit("python")
     path.unlink()
@@ -76,15 +87,24 @@ def test_a_python_migration_at_a_revision_runs_from_its_committed_text(repo):
 def test_a_project_in_a_subfolder_of_the_repository_reads_its_own_folder(tmp_path, monkeypatch):
     import subprocess
 
-    from dbshift import Project
     from conftest import write_migration
+    from dbshift import Project
 
     monkeypatch.delenv("DATABASE_URL", raising=False)
     project = Project.init(tmp_path / "app", "sqlite:///app.db")
-    write_migration(project, 20260101000000, "add_items", "CREATE TABLE items (id INTEGER PRIMARY KEY, sku TEXT);",
-                    "DROP TABLE items;")
+    write_migration(
+        project,
+        20260101000000,
+        "add_items",
+        "CREATE TABLE items (id INTEGER PRIMARY KEY, sku TEXT);",
+        "DROP TABLE items;",
+    )
     project.hash()
-    for args in (["init", "-q"], ["add", "-A"], ["-c", "user.email=a@b", "-c", "user.name=a", "commit", "-q", "-m", "x"]):
+    for args in (
+        ["init", "-q"],
+        ["add", "-A"],
+        ["-c", "user.email=a@b", "-c", "user.name=a", "commit", "-q", "-m", "x"],
+    ):
         subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
     result = run_dbshift("-C", str(tmp_path / "app"), "--json", "inspect", "--source", "git:HEAD", "--format", "json")
     assert result.returncode == 0, result.output

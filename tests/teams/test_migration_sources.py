@@ -17,8 +17,9 @@ def test_memory_and_disk_sources_give_the_same_migrations(tmp_path):
     files = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     from_memory = discover_source(MemorySource(files))
     from_disk = discover(tmp_path)
-    assert [(m.version, m.checksum, m.up_sql, m.down_sql) for m in from_memory] == \
-        [(m.version, m.checksum, m.up_sql, m.down_sql) for m in from_disk]
+    assert [(m.version, m.checksum, m.up_sql, m.down_sql) for m in from_memory] == [
+        (m.version, m.checksum, m.up_sql, m.down_sql) for m in from_disk
+    ]
     assert sumfile.check(MemorySource(files), from_memory).ok
 
 
@@ -31,10 +32,13 @@ def test_a_sum_file_in_memory_notices_an_edited_migration(tmp_path):
     assert check.changed == ["20260101000000_add_t.sql"]
 
 
-@pytest.mark.parametrize("data, words", [
-    (b"-- migrate:up\nSELECT '\xe9';\n", "not UTF-8"),
-    (b"-- migrate:up\nSELECT 1;\x00\n", "NUL byte"),
-])
+@pytest.mark.parametrize(
+    "data, words",
+    [
+        (b"-- migrate:up\nSELECT '\xe9';\n", "not UTF-8"),
+        (b"-- migrate:up\nSELECT 1;\x00\n", "NUL byte"),
+    ],
+)
 def test_encoding_checks_hold_for_bytes_from_any_source(data, words):
     with pytest.raises(MigrationFileError) as caught:
         discover_source(MemorySource({"20260101000000_x.sql": data}, prefix="git:HEAD:migrations/"))

@@ -25,23 +25,36 @@ def server_repo(request, tmp_path, monkeypatch):
 
 def test_a_branch_round_trip_keeps_every_value_and_check_passes(server_repo):
     repo, root = server_repo, str(server_repo.root)
-    repo.migration(20260101000000, "add_customers",
-                   "CREATE TABLE customers (id INTEGER PRIMARY KEY, name VARCHAR(100), balance BIGINT);",
-                   "DROP TABLE customers;")
+    repo.migration(
+        20260101000000,
+        "add_customers",
+        "CREATE TABLE customers (id INTEGER PRIMARY KEY, name VARCHAR(100), balance BIGINT);",
+        "DROP TABLE customers;",
+    )
     (repo.root / "schema.sql").write_text(
-        "CREATE TABLE customers (id INTEGER PRIMARY KEY, name VARCHAR(100), balance BIGINT);\n")
+        "CREATE TABLE customers (id INTEGER PRIMARY KEY, name VARCHAR(100), balance BIGINT);\n"
+    )
     repo.commit("customers")
     repo.project.apply()
     with repo.project.connect() as db:
-        fill_with_edge_values(db, "customers", [("id", "INTEGER", False), ("name", "VARCHAR(100)", True),
-                                                ("balance", "BIGINT", True)], key="id")
+        fill_with_edge_values(
+            db,
+            "customers",
+            [("id", "INTEGER", False), ("name", "VARCHAR(100)", True), ("balance", "BIGINT", True)],
+            key="id",
+        )
         db.commit()
         before = snapshot(db, ["customers"])
     repo.git("checkout", "-q", "-b", "feature")
-    repo.migration(20260102000000, "add_phone", "ALTER TABLE customers ADD COLUMN phone VARCHAR(40);",
-                   "ALTER TABLE customers DROP COLUMN phone;")
+    repo.migration(
+        20260102000000,
+        "add_phone",
+        "ALTER TABLE customers ADD COLUMN phone VARCHAR(40);",
+        "ALTER TABLE customers DROP COLUMN phone;",
+    )
     (repo.root / "schema.sql").write_text(
-        "CREATE TABLE customers (id INTEGER PRIMARY KEY, name VARCHAR(100), balance BIGINT, phone VARCHAR(40));\n")
+        "CREATE TABLE customers (id INTEGER PRIMARY KEY, name VARCHAR(100), balance BIGINT, phone VARCHAR(40));\n"
+    )
     repo.commit("phone")
     checked = run_dbshift("-C", root, "check", "--format", "json")
     assert checked.returncode == 0, checked.output

@@ -10,20 +10,23 @@ from conftest import write_migration
 
 @pytest.fixture
 def late_migration(project):
-    write_migration(project, 20260102000000, "add_orders", "CREATE TABLE orders (id INTEGER PRIMARY KEY);",
-                    "DROP TABLE orders;")
+    write_migration(
+        project, 20260102000000, "add_orders", "CREATE TABLE orders (id INTEGER PRIMARY KEY);", "DROP TABLE orders;"
+    )
     project.hash()
     project.apply()
-    write_migration(project, 20260101000000, "add_notes", "CREATE TABLE notes (id INTEGER PRIMARY KEY);",
-                    "DROP TABLE notes;")  # written on a branch merged later: older timestamp
+    write_migration(
+        project, 20260101000000, "add_notes", "CREATE TABLE notes (id INTEGER PRIMARY KEY);", "DROP TABLE notes;"
+    )  # written on a branch merged later: older timestamp
     project.hash()
     return project
 
 
 def _tables(project):
     with project.connect(readonly=True) as db:
-        return sorted(r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table' "
-                                                "AND name NOT LIKE 'dbshift%'"))
+        return sorted(
+            r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'dbshift%'")
+        )
 
 
 def test_status_names_the_migration_that_is_out_of_order(late_migration):
@@ -49,7 +52,7 @@ def test_allow_out_of_order_applies_it(late_migration):
 
 def test_the_setting_in_dbshift_toml_allows_it_too(late_migration):
     config = late_migration.config.config_file
-    config.write_text(config.read_text().replace('[migrations]\n', '[migrations]\nout_of_order = true\n'))
+    config.write_text(config.read_text().replace("[migrations]\n", "[migrations]\nout_of_order = true\n"))
     done = run_dbshift("-C", str(late_migration.config.root), "apply")
     assert done.returncode == 0, done.output
     assert _tables(late_migration) == ["notes", "orders"]
@@ -57,19 +60,26 @@ def test_the_setting_in_dbshift_toml_allows_it_too(late_migration):
 
 def test_a_setting_that_is_not_true_or_false_is_a_config_error(late_migration):
     config = late_migration.config.config_file
-    config.write_text(config.read_text().replace('[migrations]\n', '[migrations]\nout_of_order = "yes"\n'))
+    config.write_text(config.read_text().replace("[migrations]\n", '[migrations]\nout_of_order = "yes"\n'))
     result = run_dbshift("-C", str(late_migration.config.root), "apply")
     assert result.returncode == 2 and is_one_error_with_hint(result), result.output
     assert "out_of_order = 'yes' must be true or false" in result.stderr
 
 
 def test_a_migration_that_depends_on_the_newer_one_is_not_out_of_order(project):
-    write_migration(project, 20260102000000, "add_orders", "CREATE TABLE orders (id INTEGER PRIMARY KEY);",
-                    "DROP TABLE orders;")
+    write_migration(
+        project, 20260102000000, "add_orders", "CREATE TABLE orders (id INTEGER PRIMARY KEY);", "DROP TABLE orders;"
+    )
     project.hash()
     project.apply()
-    write_migration(project, 20260101000000, "index_orders", "CREATE INDEX orders_id ON orders(id);",
-                    "DROP INDEX orders_id;", header="-- depends: 20260102000000\n")
+    write_migration(
+        project,
+        20260101000000,
+        "index_orders",
+        "CREATE INDEX orders_id ON orders(id);",
+        "DROP INDEX orders_id;",
+        header="-- depends: 20260102000000\n",
+    )
     project.hash()
     assert project.status().out_of_order == []
     assert [s.migration.name for s in project.apply().steps] == ["index_orders"]

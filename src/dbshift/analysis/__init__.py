@@ -36,8 +36,23 @@ if TYPE_CHECKING:
     from dbshift.analysis.base import Analyser
     from dbshift.dialects.base import Database
 
-__all__ = ["ColumnRef", "DroppedPartitions", "DroppedTable", "Rebuild", "Rename", "RowCopy", "RowDeletion",
-           "SchemaChange", "ScriptEffects", "StatementEffects", "TableName", "analyse", "analyse_script", "analyser_for"]
+__all__ = [
+    "ColumnRef",
+    "DroppedPartitions",
+    "DroppedTable",
+    "Rebuild",
+    "Rename",
+    "RowCopy",
+    "RowDeletion",
+    "SchemaChange",
+    "ScriptEffects",
+    "StatementEffects",
+    "TableName",
+    "analyse",
+    "analyse_script",
+    "analyser_for",
+]
+
 
 def analyser_for(db_or_dialect: Database | str) -> Analyser:
     """The analyser of a database (its live schema is what the statements start from) or of a

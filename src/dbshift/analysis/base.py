@@ -48,7 +48,9 @@ class Analyser(ABC):
 
     def same_table(self, a: TableName, b: TableName) -> bool:
         """Whether two table names name the same table."""
-        return self.same_name(a.name, b.name) and (a.schema is None or b.schema is None or self.same_name(a.schema, b.schema))
+        return self.same_name(a.name, b.name) and (
+            a.schema is None or b.schema is None or self.same_name(a.schema, b.schema)
+        )
 
     @contextlib.contextmanager
     def tentatively(self) -> Iterator[Analyser]:
@@ -71,8 +73,11 @@ class Analyser(ABC):
         rebuilds = []
         for index, effect in enumerate(effects):
             for dropped in effect.drops:
-                rebuild = (self._copied_rebuild(dropped, effects[:index], effect.sql) if self.reads_copies
-                           else self._renamed_rebuild(dropped, effects[:index], effects[index + 1 :], effect.sql))
+                rebuild = (
+                    self._copied_rebuild(dropped, effects[:index], effect.sql)
+                    if self.reads_copies
+                    else self._renamed_rebuild(dropped, effects[:index], effects[index + 1 :], effect.sql)
+                )
                 if rebuild is not None:
                     rebuilds.append(rebuild)
         return rebuilds
@@ -84,12 +89,22 @@ class Analyser(ABC):
         for index, effect in enumerate(effects):
             for dropped in effect.drops_columns:
                 for copy in (c for e in effects[:index] for c in e.column_copies):
-                    if not (self.same_table(copy.table, dropped.table)
-                            and any(self.same_name(s, dropped.column) for s in copy.sources)):
+                    if not (
+                        self.same_table(copy.table, dropped.table)
+                        and any(self.same_name(s, dropped.column) for s in copy.sources)
+                    ):
                         continue
-                    rename = next((r for e in effects[index:] for r in e.renames
-                                   if r.column is not None and self.same_table(r.table, dropped.table)
-                                   and self.same_name(r.column, copy.target)), None)
+                    rename = next(
+                        (
+                            r
+                            for e in effects[index:]
+                            for r in e.renames
+                            if r.column is not None
+                            and self.same_table(r.table, dropped.table)
+                            and self.same_name(r.column, copy.target)
+                        ),
+                        None,
+                    )
                     if rename is not None:
                         found.append(ColumnRebuild(dropped, copy.target, rename.new_name))
                         break
@@ -107,17 +122,24 @@ class Analyser(ABC):
         name = dropped.live_name or dropped.table
         return Rebuild(name, name, lost, proven, sql, dropped=dropped.table)
 
-    def _renamed_rebuild(self, dropped: DroppedTable, before: list[StatementEffects], after: list[StatementEffects],
-                         sql: str) -> Rebuild | None:
+    def _renamed_rebuild(
+        self, dropped: DroppedTable, before: list[StatementEffects], after: list[StatementEffects], sql: str
+    ) -> Rebuild | None:
         """A rebuild nobody can prove here: a dropped table another one is renamed into the place of
         afterwards, or one that got its name from a table set aside earlier (``t`` renamed to
         ``t_old``, a new ``t`` created and filled, ``t_old`` dropped)."""
         for effect in after:
             for rename in effect.renames:
-                if rename.column is None and self.same_table(TableName(rename.new_name, rename.table.schema), dropped.table):
-                    return Rebuild(dropped.table, dropped.live_name or dropped.table, (), False, sql, dropped=dropped.table)
+                if rename.column is None and self.same_table(
+                    TableName(rename.new_name, rename.table.schema), dropped.table
+                ):
+                    return Rebuild(
+                        dropped.table, dropped.live_name or dropped.table, (), False, sql, dropped=dropped.table
+                    )
         for effect in reversed(before):
             for rename in effect.renames:
-                if rename.column is None and self.same_table(TableName(rename.new_name, rename.table.schema), dropped.table):
+                if rename.column is None and self.same_table(
+                    TableName(rename.new_name, rename.table.schema), dropped.table
+                ):
                     return Rebuild(rename.table, rename.table, (), False, sql, dropped=dropped.table)
         return None

@@ -147,11 +147,26 @@ class SchemaChange:
 
 
 #: What a :class:`SchemaChange` can be.
-CHANGE_KINDS = frozenset({
-    "create_table", "column", "add_column", "alter_column_type", "set_not_null", "drop_not_null",
-    "set_default", "drop_default", "add_constraint", "validate_constraint", "drop_constraint",
-    "create_index", "drop_index", "transaction", "set", "table_option",
-})
+CHANGE_KINDS = frozenset(
+    {
+        "create_table",
+        "column",
+        "add_column",
+        "alter_column_type",
+        "set_not_null",
+        "drop_not_null",
+        "set_default",
+        "drop_default",
+        "add_constraint",
+        "validate_constraint",
+        "drop_constraint",
+        "create_index",
+        "drop_index",
+        "transaction",
+        "set",
+        "table_option",
+    }
+)
 #: Facts a change may carry: index builds (``concurrently``, ``unique``), constraints
 #: (``foreign_key``, ``check``, ``unique``, ``primary_key``, ``not_valid``, ``using_index``),
 #: columns (``not_null``, ``default``, ``volatile_default``, ``stored_generated``, ``identity``,
@@ -160,12 +175,36 @@ CHANGE_KINDS = frozenset({
 #: (``begin``, ``commit``, ``rollback``), MySQL ALTER options (``algorithm_instant``,
 #: ``algorithm_inplace``, ``algorithm_copy``, ``lock_none``, ``lock_shared``, ``lock_exclusive``)
 #: and table options that copy every row (``copies_rows``).
-CHANGE_FLAGS = frozenset({
-    "concurrently", "unique", "foreign_key", "check", "primary_key", "not_valid", "using_index",
-    "not_null", "default", "volatile_default", "stored_generated", "identity", "serial", "references",
-    "array", "begin", "commit", "rollback", "algorithm_instant", "algorithm_inplace", "algorithm_copy",
-    "lock_none", "lock_shared", "lock_exclusive", "copies_rows", "enum",
-})
+CHANGE_FLAGS = frozenset(
+    {
+        "concurrently",
+        "unique",
+        "foreign_key",
+        "check",
+        "primary_key",
+        "not_valid",
+        "using_index",
+        "not_null",
+        "default",
+        "volatile_default",
+        "stored_generated",
+        "identity",
+        "serial",
+        "references",
+        "array",
+        "begin",
+        "commit",
+        "rollback",
+        "algorithm_instant",
+        "algorithm_inplace",
+        "algorithm_copy",
+        "lock_none",
+        "lock_shared",
+        "lock_exclusive",
+        "copies_rows",
+        "enum",
+    }
+)
 
 
 @dataclass
@@ -201,8 +240,15 @@ class StatementEffects:
     @property
     def removes_data(self) -> bool:
         """Whether the statement drops, deletes or truncates data, or cannot be read."""
-        return bool(self.drops or self.drops_columns or self.deletes or self.truncates or self.drops_partitions
-                    or self.other_losses or self.unreadable)
+        return bool(
+            self.drops
+            or self.drops_columns
+            or self.deletes
+            or self.truncates
+            or self.drops_partitions
+            or self.other_losses
+            or self.unreadable
+        )
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,6 @@ EXECUTABLE_COMMENT_STARTS = ("/*!", "/*M!")
 KEEPING_PARTITION_CHANGES = {"ADD", "COALESCE", "REORGANIZE", "ANALYZE", "CHECK", "OPTIMIZE", "REBUILD", "REPAIR"}
 
 
-
 class MySQLAnalyser(Analyser):
     """Reads MySQL/MariaDB statements with sqlglot."""
 
@@ -187,8 +186,14 @@ def _read_delete(delete, effects: StatementEffects) -> None:
     from sqlglot import exp
 
     targets = delete.args.get("tables") or [delete.this]
-    single = (len(targets) == 1 and isinstance(delete.this, exp.Table) and not delete.this.args.get("joins")
-              and not delete.args.get("using") and not delete.args.get("limit") and not delete.args.get("with_"))
+    single = (
+        len(targets) == 1
+        and isinstance(delete.this, exp.Table)
+        and not delete.this.args.get("joins")
+        and not delete.args.get("using")
+        and not delete.args.get("limit")
+        and not delete.args.get("with_")
+    )
     where = delete.args.get("where")
     condition = where.this.sql(dialect="mysql") if where is not None else None
     for target in targets:
@@ -238,8 +243,10 @@ def _read_partition_change(tokens, effects: StatementEffects) -> bool:
         return True  # the rows stay, in one unpartitioned table
     if table is not None and len(words) == 2 and words[0] in KEEPING_PARTITION_CHANGES and words[1] == "PARTITION":
         return True
-    if table is None or kinds[index : index + 2] not in ([TokenType.DROP, TokenType.PARTITION],
-                                                         [TokenType.TRUNCATE, TokenType.PARTITION]):
+    if table is None or kinds[index : index + 2] not in (
+        [TokenType.DROP, TokenType.PARTITION],
+        [TokenType.TRUNCATE, TokenType.PARTITION],
+    ):
         return False
     if kinds[index + 2 :] == [TokenType.ALL]:
         effects.truncates.append(table)
@@ -261,7 +268,9 @@ def _read_trigger_or_event(tokens, effects: StatementEffects) -> bool:
     words = [t.text.upper() if t.token_type not in (TokenType.IDENTIFIER, TokenType.STRING) else "" for t in tokens]
     if not words or words[0] not in ("CREATE", "ALTER", "DROP"):
         return False
-    kind = next((w for w in words[1:8] if w in ("TRIGGER", "EVENT", "TABLE", "VIEW", "INDEX", "PROCEDURE", "FUNCTION")), None)
+    kind = next(
+        (w for w in words[1:8] if w in ("TRIGGER", "EVENT", "TABLE", "VIEW", "INDEX", "PROCEDURE", "FUNCTION")), None
+    )
     return kind == "EVENT" or (kind == "TRIGGER" and words[0] == "CREATE")
 
 

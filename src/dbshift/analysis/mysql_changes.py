@@ -88,14 +88,21 @@ def _read_create(create, changes: list[SchemaChange]) -> None:
         flags = frozenset({"unique"} if create.args.get("unique") else ())
         params = create.this.args.get("params")
         columns = _plain_columns(params.args.get("columns") or () if params is not None else ())
-        changes.append(SchemaChange("create_index", _table(create.this.args["table"]), create.this.name, flags=flags,
-                                    columns=columns))
+        changes.append(
+            SchemaChange(
+                "create_index", _table(create.this.args["table"]), create.this.name, flags=flags, columns=columns
+            )
+        )
     if kind != "TABLE" or not isinstance(create.this, exp.Schema):
         return
     table = _table(create.this.this)
     changes.append(SchemaChange("create_table", table))
-    keys = {column.name for element in create.this.expressions if isinstance(element, (exp.PrimaryKey, exp.ForeignKey))
-            for column in element.expressions}
+    keys = {
+        column.name
+        for element in create.this.expressions
+        if isinstance(element, (exp.PrimaryKey, exp.ForeignKey))
+        for column in element.expressions
+    }
     for element in create.this.expressions:
         if isinstance(element, exp.ColumnDef):
             change = _column_change("column", table, element)
@@ -172,7 +179,9 @@ def _constraint_change(table: TableName, action) -> SchemaChange:
             references, referenced = _table(target.this), _plain_columns(target.expressions)
     elif check is not None and check.this is not None:
         condition = check.this.sql(dialect="mysql")
-    return SchemaChange("add_constraint", table, name, None, frozenset(flags), columns, references, referenced, condition)
+    return SchemaChange(
+        "add_constraint", table, name, None, frozenset(flags), columns, references, referenced, condition
+    )
 
 
 def _plain_columns(items) -> tuple[str, ...]:

@@ -20,8 +20,12 @@ from dbshift.analysis.effects import (
 from dbshift.analysis.postgresql_nodes import nodes as _nodes
 
 #: Statements whose effect depends on code the parser does not see.
-OPAQUE_STATEMENTS = {"DoStmt": "a DO block runs code", "CallStmt": "CALL runs a procedure",
-                     "ExecuteStmt": "EXECUTE runs a prepared statement", "LoadStmt": "LOAD loads a library"}
+OPAQUE_STATEMENTS = {
+    "DoStmt": "a DO block runs code",
+    "CallStmt": "CALL runs a procedure",
+    "ExecuteStmt": "EXECUTE runs a prepared statement",
+    "LoadStmt": "LOAD loads a library",
+}
 
 
 class PostgreSQLAnalyser(Analyser):
@@ -74,16 +78,21 @@ def _object_name(names) -> str:
 def _read_drop(node, effects: StatementEffects) -> None:
     from pglast.enums import DropBehavior, ObjectType
 
-    cascading = {ObjectType.OBJECT_SCHEMA: "schema", ObjectType.OBJECT_TYPE: "type",
-                 ObjectType.OBJECT_DOMAIN: "domain", ObjectType.OBJECT_EXTENSION: "extension"}
+    cascading = {
+        ObjectType.OBJECT_SCHEMA: "schema",
+        ObjectType.OBJECT_TYPE: "type",
+        ObjectType.OBJECT_DOMAIN: "domain",
+        ObjectType.OBJECT_EXTENSION: "extension",
+    }
     if node.removeType == ObjectType.OBJECT_TABLE:
         for names in node.objects:
             parts = [part.sval for part in names]
             effects.drops.append(DroppedTable(TableName(parts[-1], parts[-2] if len(parts) > 1 else None)))
     elif node.removeType in cascading and node.behavior == DropBehavior.DROP_CASCADE:
         what = cascading[node.removeType]
-        effects.other_losses.extend(f"{what} {_object_name(names)} and everything that uses it (CASCADE)"
-                                    for names in node.objects)
+        effects.other_losses.extend(
+            f"{what} {_object_name(names)} and everything that uses it (CASCADE)" for names in node.objects
+        )
 
 
 def _read_alter_table(node, effects: StatementEffects) -> None:

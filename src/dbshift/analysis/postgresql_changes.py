@@ -10,12 +10,34 @@ from __future__ import annotations
 from dbshift.analysis.effects import SchemaChange, StatementEffects, TableName
 
 #: Top-level statements that take no lock on an existing schema object.
-NO_SCHEMA_LOCK = {"SelectStmt", "InsertStmt", "UpdateStmt", "DeleteStmt", "VariableSetStmt", "VariableShowStmt",
-                  "TransactionStmt", "ExplainStmt", "CreateStmt", "CreateTableAsStmt", "CopyStmt", "DoStmt",
-                  "CallStmt", "ExecuteStmt", "PrepareStmt", "DeallocateStmt", "CheckPointStmt", "NotifyStmt"}
+NO_SCHEMA_LOCK = {
+    "SelectStmt",
+    "InsertStmt",
+    "UpdateStmt",
+    "DeleteStmt",
+    "VariableSetStmt",
+    "VariableShowStmt",
+    "TransactionStmt",
+    "ExplainStmt",
+    "CreateStmt",
+    "CreateTableAsStmt",
+    "CopyStmt",
+    "DoStmt",
+    "CallStmt",
+    "ExecuteStmt",
+    "PrepareStmt",
+    "DeallocateStmt",
+    "CheckPointStmt",
+    "NotifyStmt",
+}
 #: Functions whose value is fixed for the transaction (a default using them is computed once).
-NON_VOLATILE_CALLS = {("now", 0), ("transaction_timestamp", 0), ("current_timestamp", 0), ("current_date", 0),
-                      ("statement_timestamp", 0)}
+NON_VOLATILE_CALLS = {
+    ("now", 0),
+    ("transaction_timestamp", 0),
+    ("current_timestamp", 0),
+    ("current_date", 0),
+    ("statement_timestamp", 0),
+}
 #: pglast's serial pseudo-types.
 SERIAL_TYPES = {"serial", "serial4", "serial2", "serial8", "smallserial", "bigserial"}
 
@@ -95,8 +117,12 @@ def _constraint_change(table: TableName, constraint) -> SchemaChange:
     from pglast import ast
     from pglast.enums import ConstrType, NullTestType
 
-    kinds = {ConstrType.CONSTR_FOREIGN: "foreign_key", ConstrType.CONSTR_CHECK: "check",
-             ConstrType.CONSTR_UNIQUE: "unique", ConstrType.CONSTR_PRIMARY: "primary_key"}
+    kinds = {
+        ConstrType.CONSTR_FOREIGN: "foreign_key",
+        ConstrType.CONSTR_CHECK: "check",
+        ConstrType.CONSTR_UNIQUE: "unique",
+        ConstrType.CONSTR_PRIMARY: "primary_key",
+    }
     flags = {kinds[constraint.contype]} if constraint.contype in kinds else set()
     if constraint.skip_validation:
         flags.add("not_valid")
@@ -104,8 +130,12 @@ def _constraint_change(table: TableName, constraint) -> SchemaChange:
         flags.add("using_index")
     columns: tuple[str, ...] = ()
     expression = constraint.raw_expr
-    if constraint.contype == ConstrType.CONSTR_CHECK and isinstance(expression, ast.NullTest) \
-            and expression.nulltesttype == NullTestType.IS_NOT_NULL and isinstance(expression.arg, ast.ColumnRef):
+    if (
+        constraint.contype == ConstrType.CONSTR_CHECK
+        and isinstance(expression, ast.NullTest)
+        and expression.nulltesttype == NullTestType.IS_NOT_NULL
+        and isinstance(expression.arg, ast.ColumnRef)
+    ):
         columns = (expression.arg.fields[-1].sval,)
     elif constraint.keys:
         columns = tuple(key.sval for key in constraint.keys)
@@ -118,8 +148,9 @@ def _constraint_change(table: TableName, constraint) -> SchemaChange:
         from pglast.stream import RawStream
 
         condition = RawStream()(expression)
-    return SchemaChange("add_constraint", table, constraint.conname, None, frozenset(flags), columns, references,
-                        referenced, condition)
+    return SchemaChange(
+        "add_constraint", table, constraint.conname, None, frozenset(flags), columns, references, referenced, condition
+    )
 
 
 def _read_create(node, changes: list[SchemaChange]) -> None:
@@ -148,8 +179,12 @@ def _read_alter_table(node, changes: list[SchemaChange]) -> None:
     if node.objtype != ObjectType.OBJECT_TABLE or node.relation is None:
         return
     table = _table(node.relation)
-    simple = {T.AT_SetNotNull: "set_not_null", T.AT_DropNotNull: "drop_not_null",
-              T.AT_ValidateConstraint: "validate_constraint", T.AT_DropConstraint: "drop_constraint"}
+    simple = {
+        T.AT_SetNotNull: "set_not_null",
+        T.AT_DropNotNull: "drop_not_null",
+        T.AT_ValidateConstraint: "validate_constraint",
+        T.AT_DropConstraint: "drop_constraint",
+    }
     for command in node.cmds or ():
         if command.subtype == T.AT_AddColumn:
             changes.append(_column_change("add_column", table, command.def_))
@@ -169,8 +204,9 @@ def _read_index(node, changes: list[SchemaChange]) -> None:
     flags = {flag for flag, on in (("concurrently", node.concurrent), ("unique", node.unique)) if on}
     names = [element.name for element in node.indexParams or ()]
     columns = tuple(names) if all(names) and node.whereClause is None else ()  # expressions, partial: unknown
-    changes.append(SchemaChange("create_index", _table(node.relation), node.idxname, flags=frozenset(flags),
-                                columns=columns))
+    changes.append(
+        SchemaChange("create_index", _table(node.relation), node.idxname, flags=frozenset(flags), columns=columns)
+    )
 
 
 def _read_drop(node, changes: list[SchemaChange]) -> None:
@@ -185,8 +221,13 @@ def _read_drop(node, changes: list[SchemaChange]) -> None:
 def _read_transaction(node, changes: list[SchemaChange]) -> None:
     from pglast.enums import TransactionStmtKind as K
 
-    kinds = {K.TRANS_STMT_BEGIN: "begin", K.TRANS_STMT_START: "begin", K.TRANS_STMT_COMMIT: "commit",
-             K.TRANS_STMT_ROLLBACK: "rollback", K.TRANS_STMT_PREPARE: "commit"}
+    kinds = {
+        K.TRANS_STMT_BEGIN: "begin",
+        K.TRANS_STMT_START: "begin",
+        K.TRANS_STMT_COMMIT: "commit",
+        K.TRANS_STMT_ROLLBACK: "rollback",
+        K.TRANS_STMT_PREPARE: "commit",
+    }
     if node.kind in kinds:
         changes.append(SchemaChange("transaction", name=kinds[node.kind], flags=frozenset({kinds[node.kind]})))
 

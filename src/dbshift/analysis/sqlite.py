@@ -32,8 +32,13 @@ from dbshift.analysis.effects import (
 from dbshift.dialects.sqlite import type_affinity
 
 #: Authorizer actions that change a table's definition, naming it in their first or second argument.
-_DEFINITION_CHANGES = {sqlite3.SQLITE_CREATE_TABLE, sqlite3.SQLITE_CREATE_TEMP_TABLE, sqlite3.SQLITE_DROP_TABLE,
-                       sqlite3.SQLITE_DROP_TEMP_TABLE, sqlite3.SQLITE_ALTER_TABLE}
+_DEFINITION_CHANGES = {
+    sqlite3.SQLITE_CREATE_TABLE,
+    sqlite3.SQLITE_CREATE_TEMP_TABLE,
+    sqlite3.SQLITE_DROP_TABLE,
+    sqlite3.SQLITE_DROP_TEMP_TABLE,
+    sqlite3.SQLITE_ALTER_TABLE,
+}
 _TRANSACTION_ACTIONS = {sqlite3.SQLITE_TRANSACTION, sqlite3.SQLITE_SAVEPOINT}
 _OPAQUE_ACTIONS = {sqlite3.SQLITE_ATTACH: "ATTACH opens another database", sqlite3.SQLITE_DETACH: "DETACH"}
 #: Virtual-machine steps one statement may take on the copy (its tables are empty, so only rows a
@@ -67,8 +72,12 @@ class _Statement:
         found: list[tuple[str, str | None]] = []
         for event in self.events:
             table = event.second if event.action == sqlite3.SQLITE_ALTER_TABLE else event.first
-            if event.action in actions and table and not table.lower().startswith("sqlite_") \
-                    and (table, event.trigger) not in found:
+            if (
+                event.action in actions
+                and table
+                and not table.lower().startswith("sqlite_")
+                and (table, event.trigger) not in found
+            ):
                 found.append((table, event.trigger))
         return found
 
@@ -139,15 +148,20 @@ class SQLiteAnalyser(Analyser):
             self.scratch.execute(sql).fetchall()
         except (sqlite3.Error, sqlite3.Warning) as exc:
             if seen.events and all(e.action in _TRANSACTION_ACTIONS for e in seen.events):
-                effects.changes.extend(_transaction_change(e) for e in seen.events if e.action == sqlite3.SQLITE_TRANSACTION)
+                effects.changes.extend(
+                    _transaction_change(e) for e in seen.events if e.action == sqlite3.SQLITE_TRANSACTION
+                )
                 return effects
             effects.unreadable = f"SQLite cannot run it on a copy of the schema: {exc}"
             return effects
         finally:
             self.scratch.set_authorizer(None)
         opaque = [_OPAQUE_ACTIONS[e.action] for e in seen.events if e.action in _OPAQUE_ACTIONS]
-        opaque += ["writable_schema lets later statements edit the schema table directly" for e in seen.events
-                   if e.action == sqlite3.SQLITE_PRAGMA and (e.first or "").lower() == "writable_schema" and e.second]
+        opaque += [
+            "writable_schema lets later statements edit the schema table directly"
+            for e in seen.events
+            if e.action == sqlite3.SQLITE_PRAGMA and (e.first or "").lower() == "writable_schema" and e.second
+        ]
         if opaque:
             effects.unreadable = opaque[0]
         if any(e.action in _DEFINITION_CHANGES for e in seen.events):
@@ -162,14 +176,22 @@ class SQLiteAnalyser(Analyser):
         for event in seen.events:
             if event.action not in (sqlite3.SQLITE_CREATE_INDEX, sqlite3.SQLITE_CREATE_TEMP_INDEX) or not event.first:
                 continue
-            listed = self.scratch.execute('SELECT "unique", partial FROM pragma_index_list(?) WHERE name = ?',
-                                          (event.second, event.first)).fetchall()
+            listed = self.scratch.execute(
+                'SELECT "unique", partial FROM pragma_index_list(?) WHERE name = ?', (event.second, event.first)
+            ).fetchall()
             if not listed:
                 continue
             names = [name for (name,) in self.scratch.execute("SELECT name FROM pragma_index_info(?)", (event.first,))]
             columns = tuple(names) if names and all(names) and not listed[0][1] else ()
-            effects.changes.append(SchemaChange("create_index", TableName(event.second), event.first,
-                                                flags=frozenset({"unique"} if listed[0][0] else ()), columns=columns))
+            effects.changes.append(
+                SchemaChange(
+                    "create_index",
+                    TableName(event.second),
+                    event.first,
+                    flags=frozenset({"unique"} if listed[0][0] else ()),
+                    columns=columns,
+                )
+            )
 
     # -- the copy's tables --------------------------------------------------------------------
     def _table_names(self) -> list[str]:
@@ -183,8 +205,12 @@ class SQLiteAnalyser(Analyser):
     def _refresh(self, seen: _Statement) -> None:
         altered = {t.lower() for t, _ in seen.tables(sqlite3.SQLITE_ALTER_TABLE)}
         current = self._table_names()
-        self.columns = {table: self.columns[table] if table in self.columns and table.lower() not in altered
-                        else self._read_columns(table) for table in current}
+        self.columns = {
+            table: self.columns[table]
+            if table in self.columns and table.lower() not in altered
+            else self._read_columns(table)
+            for table in current
+        }
 
     def _find(self, tables: dict[str, list[_Column]], name: str) -> str | None:
         return next((t for t in tables if t.lower() == name.lower()), None)
@@ -243,13 +269,21 @@ class SQLiteAnalyser(Analyser):
             return
         reads: dict[str, set[str]] = {}
         for event in seen.events:
-            if event.action == sqlite3.SQLITE_READ and event.trigger is None and event.first \
-                    and not event.first.lower().startswith("sqlite_") and event.second:
+            if (
+                event.action == sqlite3.SQLITE_READ
+                and event.trigger is None
+                and event.first
+                and not event.first.lower().startswith("sqlite_")
+                and event.second
+            ):
                 reads.setdefault(event.first, set()).add(event.second)
         for source, columns in reads.items():
             if self._find(before, source):
-                plain = len(reads) == 1 and _copy_is_plain(sql, before[self._find(before, source)],
-                                                           self.columns.get(self._find(self.columns, targets[0]) or "", []))
+                plain = len(reads) == 1 and _copy_is_plain(
+                    sql,
+                    before[self._find(before, source)],
+                    self.columns.get(self._find(self.columns, targets[0]) or "", []),
+                )
                 effects.copies.append(RowCopy(TableName(targets[0]), TableName(source), frozenset(columns), plain))
 
 
@@ -259,7 +293,9 @@ def _copy_schema(live, scratch: sqlite3.Connection) -> None:
     An object the copy cannot create (a virtual table's module missing...) is left out: a later
     statement that needs it then fails on the copy and is reported unreadable.
     """
-    rows = live.execute("SELECT type, name, sql FROM sqlite_schema WHERE sql IS NOT NULL ORDER BY type <> 'table', rowid")
+    rows = live.execute(
+        "SELECT type, name, sql FROM sqlite_schema WHERE sql IS NOT NULL ORDER BY type <> 'table', rowid"
+    )
     for _kind, name, sql in rows:
         if name.lower().startswith("sqlite_"):
             continue
@@ -286,8 +322,13 @@ def _delete_condition(sql: str, table: str) -> tuple[str | None, bool]:
     from sqlglot import exp
 
     tree = _parse(sql)
-    if not isinstance(tree, exp.Delete) or not isinstance(tree.this, exp.Table) \
-            or tree.this.name.lower() != table.lower() or tree.args.get("limit") or tree.args.get("with_"):
+    if (
+        not isinstance(tree, exp.Delete)
+        or not isinstance(tree.this, exp.Table)
+        or tree.this.name.lower() != table.lower()
+        or tree.args.get("limit")
+        or tree.args.get("with_")
+    ):
         return None, False
     where = tree.args.get("where")
     return (where.this.sql(dialect="sqlite") if where is not None else None), True
@@ -302,7 +343,9 @@ def _copy_is_plain(sql: str, source: list[_Column], target: list[_Column]) -> bo
     if not isinstance(tree, exp.Insert) or not isinstance(tree.expression, exp.Select):
         return False
     select = tree.expression
-    if any(select.args.get(key) for key in ("where", "group", "having", "limit", "offset", "distinct", "joins", "with_")):
+    if any(
+        select.args.get(key) for key in ("where", "group", "having", "limit", "offset", "distinct", "joins", "with_")
+    ):
         return False
     into = tree.this
     names = [c.name for c in into.expressions] if isinstance(into, exp.Schema) else [c.name for c in target]
@@ -317,7 +360,11 @@ def _copy_is_plain(sql: str, source: list[_Column], target: list[_Column]) -> bo
         return False
     for name, item in zip(names, items):
         declared = source_types.get(item.lower())
-        if declared is None or name.lower() not in types or type_affinity(declared) != type_affinity(types[name.lower()]):
+        if (
+            declared is None
+            or name.lower() not in types
+            or type_affinity(declared) != type_affinity(types[name.lower()])
+        ):
             return False
     return True
 

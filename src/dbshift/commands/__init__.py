@@ -182,9 +182,11 @@ class ProgressPrinter:
             out.print("[red]failed[/red]")
         elif event == "lost-values":
             lost = ", ".join(f"{n} of {label}" for label, n in data["counts"].items() if n)
-            out.print(f"[yellow]warning: {data['total']} value(s) will not come back if {escape(data['migration'].label)} "
-                      f"is rolled back ({escape(lost)}); a backup or `dbshift restore` is the way back for them[/yellow]",
-                      soft_wrap=True)
+            out.print(
+                f"[yellow]warning: {data['total']} value(s) will not come back if {escape(data['migration'].label)} "
+                f"is rolled back ({escape(lost)}); a backup or `dbshift restore` is the way back for them[/yellow]",
+                soft_wrap=True,
+            )
         elif event == "interrupted":
             out.print("[red]interrupted[/red]")
         elif event in ("running", "progress"):

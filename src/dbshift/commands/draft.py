@@ -15,19 +15,32 @@ TO_HELP = "Desired schema: schema.sql (default), db, migrations, another .sql fi
 #: Options shared by `diff` and `plan`.
 RENAME_OPTION = typer.Option(None, "--rename", help="A rename: old_table=new_table or table.old=new (repeatable).")
 CONVERT_OPTION = typer.Option(None, "--convert", help="New value from the old row: table.column=SQL (repeatable).")
-REVERSE_OPTION = typer.Option(None, "--reverse", help="Old value back from the new row, for the down: table.column=SQL.")
+REVERSE_OPTION = typer.Option(
+    None, "--reverse", help="Old value back from the new row, for the down: table.column=SQL."
+)
 DEFAULT_OPTION = typer.Option(None, "--default", help="Backfill for a NOT NULL column: table.column=SQL.")
 MAP_OPTION = typer.Option(None, "--map", help="Value map for a type change: table.column=OLD:NEW,OLD:NEW.")
 
 
-def _draft(ctx: typer.Context, source, target, rename, convert, reverse, default, value_map, name=None, check_rows=True):
+def _draft(
+    ctx: typer.Context, source, target, rename, convert, reverse, default, value_map, name=None, check_rows=True
+):
     from dbshift.schema.renames import terminal_questioner
 
     state = ctx.obj
     ask = None if state.json else terminal_questioner()
-    return state.project().diff(source, target, name=name, renames=rename or [], convert=convert or [],
-                                reverse=reverse or [], defaults=default or [], maps=value_map or [], ask=ask,
-                                check_rows=check_rows)
+    return state.project().diff(
+        source,
+        target,
+        name=name,
+        renames=rename or [],
+        convert=convert or [],
+        reverse=reverse or [],
+        defaults=default or [],
+        maps=value_map or [],
+        ask=ask,
+        check_rows=check_rows,
+    )
 
 
 @app.command()
@@ -44,8 +57,9 @@ def diff(
     check: bool = typer.Option(False, "--check", help="Exit 1 when the schemas differ (for CI); write nothing."),
 ) -> None:
     """Compare two schemas and draft the migration (up and down) between them."""
-    result = _draft(ctx, source, target, rename, convert, reverse, default, value_map, None if check else name,
-                    check_rows=not check)
+    result = _draft(
+        ctx, source, target, rename, convert, reverse, default, value_map, None if check else name, check_rows=not check
+    )
     if ctx.obj.json:
         print_json(result.as_json())
     else:
@@ -68,7 +82,11 @@ def _render_diff(result) -> None:
     out.print("[bold]-- down[/bold]")
     out.print(escape(result.plan.down_sql() if result.plan.reversible else "-- irreversible"), soft_wrap=True)
     _render_notes(result)
-    flags = [f for f, on in (("destructive", result.plan.destructive), ("rewrites tables", result.plan.rewrites_tables)) if on]
+    flags = [
+        f
+        for f, on in (("destructive", result.plan.destructive), ("rewrites tables", result.plan.rewrites_tables))
+        if on
+    ]
     if flags:
         out.print(f"[yellow]flags: {', '.join(flags)}[/yellow]")
     if result.path:
@@ -79,9 +97,11 @@ def _render_candidates(result) -> None:
     from rich.markup import escape
 
     for candidate in result.diff.unconfirmed:
-        console().print(f"[yellow]possible rename:[/yellow] {escape(candidate.question.removesuffix(' [y/N]'))} "
-                        f"Treated as drop + add (destructive). If it was, run again with [bold]{escape(candidate.hint)}[/bold]",
-                        soft_wrap=True)
+        console().print(
+            f"[yellow]possible rename:[/yellow] {escape(candidate.question.removesuffix(' [y/N]'))} "
+            f"Treated as drop + add (destructive). If it was, run again with [bold]{escape(candidate.hint)}[/bold]",
+            soft_wrap=True,
+        )
 
 
 @app.command()
@@ -105,9 +125,16 @@ def plan(
         _render_notes(result)
         return
     _render_candidates(result)
-    rows = [[i + 1, op.description, "yes" if op.destructive else "", "yes" if op.rewrites_table else "",
-             "none" if op.reverse is None else ("lossy: " + op.lossy_reverse if op.lossy_reverse else "yes")]
-            for i, op in enumerate(result.plan.operations)]
+    rows = [
+        [
+            i + 1,
+            op.description,
+            "yes" if op.destructive else "",
+            "yes" if op.rewrites_table else "",
+            "none" if op.reverse is None else ("lossy: " + op.lossy_reverse if op.lossy_reverse else "yes"),
+        ]
+        for i, op in enumerate(result.plan.operations)
+    ]
     console().print(table(None, ["#", "operation", "destructive", "rewrites table", "reverse"], rows))
     _render_notes(result)
 
@@ -123,14 +150,16 @@ def _render_notes(result) -> None:
 @app.command("inspect")
 def inspect_command(
     ctx: typer.Context,
-    source: str = typer.Option(None, "--source", "--from", help="db (default), migrations, a .sql file, a URL, git:REV or git:REV:file.sql."),
+    source: str = typer.Option(
+        None, "--source", "--from", help="db (default), migrations, a .sql file, a URL, git:REV or git:REV:file.sql."
+    ),
     fmt: str = typer.Option("sql", "--format", "-f", help="sql, json or mermaid."),
 ) -> None:
     """Print a schema as SQL, JSON or a Mermaid ER diagram."""
     import sys
 
-    from dbshift.errors import ConfigError
     from dbshift.drafting.render import FORMATS, render
+    from dbshift.errors import ConfigError
 
     state = ctx.obj
     if state.json:

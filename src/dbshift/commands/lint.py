@@ -16,7 +16,9 @@ def lint(
     files: list[Path] = typer.Argument(None, help="Migration files to lint (default: the pending ones)."),  # noqa: B008
     pending: bool = typer.Option(False, "--pending", help="Lint the migrations not applied yet (needs the database)."),
     every: bool = typer.Option(False, "--all", help="Lint every migration in the folder."),
-    output_format: str = typer.Option(None, "--format", help="text, json, sarif or github (default text; --json: json)."),
+    output_format: str = typer.Option(
+        None, "--format", help="text, json, sarif or github (default text; --json: json)."
+    ),
     dialect: str = typer.Option(None, "--dialect", help="sqlite, postgresql or mysql when no database is configured."),
 ) -> None:
     """Name every risky statement of migrations before they run; exit 1 on an error-level finding."""
@@ -48,7 +50,11 @@ def _findings(project, files: list[Path], pending: bool, every: bool, dialect: s
     if files:
         chosen = sorted((load_migration(Path(f)) for f in files), key=lambda m: m.version)
         known = project.migrations() if config.migrations_dir.is_dir() else []
-        before = [m for m in known if m.version < chosen[0].version and m.path.resolve() not in {c.path.resolve() for c in chosen}]
+        before = [
+            m
+            for m in known
+            if m.version < chosen[0].version and m.path.resolve() not in {c.path.resolve() for c in chosen}
+        ]
         return lint_migrations(chosen, _need(dialect), settings=settings, before=before)
     if every or (not pending and config.url is None):
         migrations = project.migrations()
@@ -56,8 +62,9 @@ def _findings(project, files: list[Path], pending: bool, every: bool, dialect: s
         return lint_migrations(migrations, _need(dialect), settings=settings, applied=applied)
     status = project.status()
     with project.connect(readonly=True) as db:
-        return lint_migrations(status.pending, _need(dialect), settings=settings,
-                               applied={a.version for a in status.applied}, database=db)
+        return lint_migrations(
+            status.pending, _need(dialect), settings=settings, applied={a.version for a in status.applied}, database=db
+        )
 
 
 def _relative(finding):
@@ -76,5 +83,7 @@ def _need(dialect: str | None) -> str:
     from dbshift.errors import ConfigError
 
     if dialect is None:
-        raise ConfigError("lint needs to know the dialect", hint="configure a database URL, or pass --dialect postgresql")
+        raise ConfigError(
+            "lint needs to know the dialect", hint="configure a database URL, or pass --dialect postgresql"
+        )
     return dialect

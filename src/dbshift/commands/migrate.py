@@ -20,18 +20,24 @@ def init(
     url: str = typer.Option(None, "--url", help="Database URL to write (default: --db, or sqlite:///app.db)."),
 ) -> None:
     """Write dbshift.toml and an empty migrations/ folder here."""
-    from dbshift.project import Project
-
     from dbshift.gitignore import ignore_generated_files
+    from dbshift.project import Project
 
     state = _state(ctx)
     project = Project.init(Path(state.root or "."), url or state.db or "sqlite:///app.db")
     ignored = ignore_generated_files(project.config)
     if state.json:
-        print_json({"config": str(project.config.config_file), "migrations_dir": str(project.config.migrations_dir),
-                    "gitignore": ignored.as_json()})
+        print_json(
+            {
+                "config": str(project.config.config_file),
+                "migrations_dir": str(project.config.migrations_dir),
+                "gitignore": ignored.as_json(),
+            }
+        )
         return
-    console().print(f"wrote {escape(str(project.config.config_file))} and {escape(str(project.config.migrations_dir))}/")
+    console().print(
+        f"wrote {escape(str(project.config.config_file))} and {escape(str(project.config.migrations_dir))}/"
+    )
     if ignored.message:
         console().print(escape(ignored.message), soft_wrap=True)
 
@@ -75,11 +81,17 @@ def status(
         _render_status(result, None if show_all else RECENT_APPLIED)
         folder = project.config.migrations_dir
         if folder.exists() and not folder.is_dir():
-            console().print(f"[yellow]{escape(str(folder))} is not a folder:[/yellow] "
-                            f"see {escape('[migrations]')} dir in dbshift.toml", soft_wrap=True)
+            console().print(
+                f"[yellow]{escape(str(folder))} is not a folder:[/yellow] "
+                f"see {escape('[migrations]')} dir in dbshift.toml",
+                soft_wrap=True,
+            )
         elif not folder.exists():
-            console().print(f"[yellow]no migrations folder at {escape(str(folder))}:[/yellow] "
-                            "`dbshift new NAME` creates it with the first migration", soft_wrap=True)
+            console().print(
+                f"[yellow]no migrations folder at {escape(str(folder))}:[/yellow] "
+                "`dbshift new NAME` creates it with the first migration",
+                soft_wrap=True,
+            )
     if not result.ok:  # the same exit code with and without --json
         raise typer.Exit(1)
 
@@ -89,7 +101,10 @@ RECENT_APPLIED = 10
 
 def _render_status(result, recent: int | None) -> None:
     out = console()
-    out.print(f"database: {result.url}" + ("" if result.database_exists else " (no such file yet: `dbshift apply` creates it)"))
+    out.print(
+        f"database: {result.url}"
+        + ("" if result.database_exists else " (no such file yet: `dbshift apply` creates it)")
+    )
     out.print(f"current version: [bold]{result.current_version or 'none'}[/bold]")
     applied = {a.version for a in result.applied}
     changed = {m.version for m in result.changed}
@@ -117,14 +132,19 @@ def _render_status(result, recent: int | None) -> None:
     for a in result.missing_files:
         out.print(f"[yellow]applied but no file:[/yellow] {a.version}_{escape(a.name)}")
     if result.missing_files:
-        out.print(f"[yellow]{len(result.missing_files)} applied migration(s) are not in this checkout "
-                  "(from another branch):[/yellow] `dbshift sync` rolls them back with their stored downs",
-                  soft_wrap=True)
+        out.print(
+            f"[yellow]{len(result.missing_files)} applied migration(s) are not in this checkout "
+            "(from another branch):[/yellow] `dbshift sync` rolls them back with their stored downs",
+            soft_wrap=True,
+        )
     if not result.sum_check.ok:
         out.print("[yellow]migrations/dbshift.sum is out of date:[/yellow] run `dbshift hash` and commit it")
     for m in result.out_of_order:
-        out.print(f"[yellow]out of order:[/yellow] {escape(m.file)} is older than the newest applied "
-                  f"{result.current_version} (`dbshift apply --allow-out-of-order` applies it)", soft_wrap=True)
+        out.print(
+            f"[yellow]out of order:[/yellow] {escape(m.file)} is older than the newest applied "
+            f"{result.current_version} (`dbshift apply --allow-out-of-order` applies it)",
+            soft_wrap=True,
+        )
     out.print(f"{len(result.pending)} pending")
 
 
@@ -137,10 +157,23 @@ def history(ctx: typer.Context, limit: int = typer.Option(50, help="How many log
         print_json({"applied": [a.as_json() for a in applied], "log": [e.as_json() for e in log]})
         return
     out = console()
-    out.print(table("applied migrations", ["version", "name", "status", "applied at", "by", "host", "ms", "backup"],
-                    [[a.version, a.name, a.status, a.applied_at, a.applied_by, a.host, a.duration_ms, a.backup] for a in applied]))
-    out.print(table("log", ["at", "action", "version", "name", "by", "ms", "detail"],
-                    [[e.at, e.action, e.version, e.name, e.actor, e.duration_ms, e.detail] for e in log]))
+    out.print(
+        table(
+            "applied migrations",
+            ["version", "name", "status", "applied at", "by", "host", "ms", "backup"],
+            [
+                [a.version, a.name, a.status, a.applied_at, a.applied_by, a.host, a.duration_ms, a.backup]
+                for a in applied
+            ],
+        )
+    )
+    out.print(
+        table(
+            "log",
+            ["at", "action", "version", "name", "by", "ms", "detail"],
+            [[e.at, e.action, e.version, e.name, e.actor, e.duration_ms, e.detail] for e in log],
+        )
+    )
 
 
 @app.command()
@@ -149,8 +182,9 @@ def apply(
     to: str = typer.Option(None, "--to", help="Apply up to and including this version."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the SQL; change nothing."),
     atomic: bool = typer.Option(False, "--atomic", help="All pending migrations in one transaction."),
-    allow_out_of_order: bool = typer.Option(False, "--allow-out-of-order",
-                                            help="Also apply pending migrations older than the newest applied one."),
+    allow_out_of_order: bool = typer.Option(
+        False, "--allow-out-of-order", help="Also apply pending migrations older than the newest applied one."
+    ),
 ) -> None:
     """Apply pending migrations, each in its own transaction with its history row."""
     state = _state(ctx)
@@ -170,8 +204,10 @@ def rollback(
     if steps is not None and steps < 0:
         from dbshift.errors import ConfigError
 
-        raise ConfigError(f"--steps {steps}: cannot roll back a negative number of migrations",
-                          hint="--steps 1 reverts the newest migration; --to VERSION reverts everything above it")
+        raise ConfigError(
+            f"--steps {steps}: cannot roll back a negative number of migrations",
+            hint="--steps 1 reverts the newest migration; --to VERSION reverts everything above it",
+        )
     state = _state(ctx)
     result = state.project().rollback(steps=steps, to=to, dry_run=dry_run, force=force)
     _render_run(state, result, "reverted", "nothing to roll back")
@@ -209,8 +245,10 @@ def repair(
     if dirty is not None and dirty not in DIRTY_RESOLUTIONS:
         from dbshift.errors import ConfigError
 
-        raise ConfigError(f"--dirty {dirty!r}: not a way to resolve a dirty migration",
-                          hint="--dirty applied (it did run) or --dirty pending (it did not); nothing was changed")
+        raise ConfigError(
+            f"--dirty {dirty!r}: not a way to resolve a dirty migration",
+            hint="--dirty applied (it did run) or --dirty pending (it did not); nothing was changed",
+        )
     state = _state(ctx)
     actions = state.project().repair(dirty=dirty)
     if state.json:

@@ -29,8 +29,9 @@ class BackupProgress:
                 return
             from rich.progress import BarColumn, Progress, TaskProgressColumn, TimeRemainingColumn
 
-            self.bar = Progress("backup", BarColumn(), TaskProgressColumn(), TimeRemainingColumn(),
-                                console=console(), transient=True)
+            self.bar = Progress(
+                "backup", BarColumn(), TaskProgressColumn(), TimeRemainingColumn(), console=console(), transient=True
+            )
             self.bar.start()
             self.task = self.bar.add_task("backup", total=data["total"])
         self.bar.update(self.task, completed=data["done"])
@@ -57,8 +58,10 @@ def backup(
         print_json(info.as_json())
         return
     manifest = info.manifest
-    console().print(f"backup written: {escape(str(info.path))} ({manifest['size'] / 1e6:.1f} MB, schema version "
-                    f"{manifest['schema_version']}, sha256 {manifest['sha256'][:16]}..., integrity ok)")
+    console().print(
+        f"backup written: {escape(str(info.path))} ({manifest['size'] / 1e6:.1f} MB, schema version "
+        f"{manifest['schema_version']}, sha256 {manifest['sha256'][:16]}..., integrity ok)"
+    )
     for name, export in manifest.get("csv", {}).items():
         console().print(f"exported {escape(name)}: {export['rows']} row(s) -> {escape(str(export['path']))}")
 
@@ -71,8 +74,16 @@ def backups(ctx: typer.Context) -> None:
     if state.json:
         print_json([b.as_json() for b in found])
         return
-    rows = [[b.path.name, b.manifest.get("created_at"), b.manifest.get("schema_version"), b.manifest.get("reason"),
-             f"{b.manifest.get('size', 0) / 1e6:.1f} MB"] for b in found]
+    rows = [
+        [
+            b.path.name,
+            b.manifest.get("created_at"),
+            b.manifest.get("schema_version"),
+            b.manifest.get("reason"),
+            f"{b.manifest.get('size', 0) / 1e6:.1f} MB",
+        ]
+        for b in found
+    ]
     console().print(table(None, ["file", "created", "schema version", "reason", "size"], rows))
     console().print(f"{len(found)} backup(s) in {escape(str(_project(state).config.backups_dir))}")
 
@@ -82,17 +93,20 @@ def restore(
     ctx: typer.Context,
     path: str = typer.Argument(..., help="The backup file to restore."),
     force: bool = typer.Option(False, "--force", help="Restore even when its schema version is not the expected one."),
-    expect_version: str = typer.Option(None, "--expect-version", help="The schema version the backup should have "
-                                       "(default: the database's current version)."),
+    expect_version: str = typer.Option(
+        None,
+        "--expect-version",
+        help="The schema version the backup should have (default: the database's current version).",
+    ),
 ) -> None:
     """Replace the database with a backup: sha256 and integrity checked, current database kept first."""
+    from dbshift.errors import ConfigError
     from dbshift.migrations import parse_version
 
-    from dbshift.errors import ConfigError
-
     if not path.strip():
-        raise ConfigError("restore needs the path of a backup file, not an empty name",
-                          hint="`dbshift backups` lists the backups")
+        raise ConfigError(
+            "restore needs the path of a backup file, not an empty name", hint="`dbshift backups` lists the backups"
+        )
     state = _state(ctx)
     expected = parse_version(expect_version) if expect_version is not None else None
     result = _project(state).restore(path, force=force, expect_version=expected)
@@ -101,7 +115,9 @@ def restore(
         return
     console().print(f"restored {escape(str(result.restored_from))} (schema version {result.schema_version})")
     if result.safety_backup:
-        console().print(f"the replaced database is kept at {escape(str(result.safety_backup.path))} ({escape(str(result.kept_by))})")
+        console().print(
+            f"the replaced database is kept at {escape(str(result.safety_backup.path))} ({escape(str(result.kept_by))})"
+        )
 
 
 @app.command()
@@ -125,13 +141,23 @@ def verify(
 def _render_verify(report) -> None:
     out = console()
     columns = ["table", "rows", "content hash"] + (["against the backup"] if report.against else [])
-    rows = [[name, fp.rows, fp.content[:16]] + ([report.comparison.get(name)] if report.against else [])
-            for name, fp in report.fingerprints.items()]
+    rows = [
+        [name, fp.rows, fp.content[:16]] + ([report.comparison.get(name)] if report.against else [])
+        for name, fp in report.fingerprints.items()
+    ]
     rows += [[name, "", "", verdict] for name, verdict in report.comparison.items() if name not in report.fingerprints]
     out.print(table(None, columns, rows))
-    out.print("integrity: " + ("ok" if not report.integrity else "[red]" + escape("; ".join(report.integrity[:3])) + "[/red]"))
-    out.print("foreign keys: " + ("ok" if not report.foreign_keys else
-                                  f"[red]{len(report.foreign_keys)} violation(s), first: {escape(report.foreign_keys[0])}[/red]"))
+    out.print(
+        "integrity: " + ("ok" if not report.integrity else "[red]" + escape("; ".join(report.integrity[:3])) + "[/red]")
+    )
+    out.print(
+        "foreign keys: "
+        + (
+            "ok"
+            if not report.foreign_keys
+            else f"[red]{len(report.foreign_keys)} violation(s), first: {escape(report.foreign_keys[0])}[/red]"
+        )
+    )
     out.print("[green]verified[/green]" if report.ok else "[red]verify found problems[/red]")
 
 
@@ -161,8 +187,11 @@ def _render_rehearsal(result) -> None:
     for step in result.steps:
         if step.outcome == "fail":
             out.print(f"[{colour['fail']}]failed:[/{colour['fail']}] {escape(step.name)}: {escape(step.detail)}")
-    out.print("[green]rehearsal passed; the real database was not touched[/green]" if result.ok
-              else "[red]rehearsal failed; the real database was not touched[/red]")
+    out.print(
+        "[green]rehearsal passed; the real database was not touched[/green]"
+        if result.ok
+        else "[red]rehearsal failed; the real database was not touched[/red]"
+    )
 
 
 @app.command("rollback-plan")

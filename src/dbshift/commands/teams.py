@@ -36,8 +36,9 @@ def check_command(
 def sync_command(
     ctx: typer.Context,
     force: bool = typer.Option(False, "--force", help="Run downs that drop or delete data (a backup is taken first)."),
-    allow_out_of_order: bool = typer.Option(False, "--allow-out-of-order",
-                                            help="Also apply pending migrations older than the newest applied one."),
+    allow_out_of_order: bool = typer.Option(
+        False, "--allow-out-of-order", help="Also apply pending migrations older than the newest applied one."
+    ),
 ) -> None:
     """After a branch switch: roll back migrations not in this checkout (stored downs), apply pending ones."""
     from dbshift.teams.sync import sync

@@ -47,7 +47,16 @@ class NameRule:
 
 #: Type families shared by every description: what a declared type's values are, across dialects.
 INTEGER, REAL, DECIMAL, TEXT, BLOB, BOOLEAN, TEMPORAL, JSON, OTHER = (
-    "integer", "real", "decimal", "text", "blob", "boolean", "temporal", "json", "other")
+    "integer",
+    "real",
+    "decimal",
+    "text",
+    "blob",
+    "boolean",
+    "temporal",
+    "json",
+    "other",
+)
 NUMBER_FAMILIES = frozenset({INTEGER, REAL, DECIMAL})
 
 
@@ -111,8 +120,13 @@ class DialectDescription:
         return None
 
     # -- the dialect's heavier parts, imported on first use ---------------------------------
-    def open(self, url: "DatabaseURL", busy_timeout: float = 30.0, readonly: bool = False,
-             on_wait: Callable[[str], None] | None = None) -> "Database":
+    def open(
+        self,
+        url: "DatabaseURL",
+        busy_timeout: float = 30.0,
+        readonly: bool = False,
+        on_wait: Callable[[str], None] | None = None,
+    ) -> "Database":
         """A connection to ``url`` with the dialect's Database class. ``readonly`` promises that nothing
         will be written (a server takes the promise as it is); ``on_wait(message)`` hears when the lock
         makes it wait."""

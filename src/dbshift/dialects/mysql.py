@@ -58,7 +58,8 @@ class MySQLDatabase(Database):
         try:
             self._conn = pymysql.connect(
                 **{"connect_timeout": max(1, min(int(busy_timeout), 30)), **connection_kwargs(url)},
-                autocommit=True, charset="utf8mb4",
+                autocommit=True,
+                charset="utf8mb4",
             )
         except pymysql.MySQLError as exc:
             raise ConfigError(
@@ -82,8 +83,9 @@ class MySQLDatabase(Database):
 
     def interrupt(self) -> None:
         """``KILL QUERY`` from a second connection: the statement fails, the connection stays."""
-        killer = self._pymysql.connect(**{"connect_timeout": 5, **connection_kwargs(self.url)},
-                                       autocommit=True, charset="utf8mb4")
+        killer = self._pymysql.connect(
+            **{"connect_timeout": 5, **connection_kwargs(self.url)}, autocommit=True, charset="utf8mb4"
+        )
         try:
             with killer.cursor() as cursor:
                 cursor.execute(f"KILL QUERY {int(self._conn.thread_id())}")
@@ -169,18 +171,24 @@ class MySQLDatabase(Database):
         then names the holder's pid and host, as the file lock and PostgreSQL's advisory lock do."""
         try:
             if not self.table_exists(LOCK_TABLE):
-                self._catalog(f"CREATE TABLE IF NOT EXISTS {LOCK_TABLE} (name VARCHAR(64) NOT NULL PRIMARY KEY, "
-                              "connection_id BIGINT NOT NULL, holder TEXT NOT NULL)")
-            self._catalog(f"REPLACE INTO {LOCK_TABLE} (name, connection_id, holder) VALUES (%s, CONNECTION_ID(), %s)",
-                          (self.lock_name, json.dumps(holder)))
+                self._catalog(
+                    f"CREATE TABLE IF NOT EXISTS {LOCK_TABLE} (name VARCHAR(64) NOT NULL PRIMARY KEY, "
+                    "connection_id BIGINT NOT NULL, holder TEXT NOT NULL)"
+                )
+            self._catalog(
+                f"REPLACE INTO {LOCK_TABLE} (name, connection_id, holder) VALUES (%s, CONNECTION_ID(), %s)",
+                (self.lock_name, json.dumps(holder)),
+            )
         except self._pymysql.MySQLError:  # no right to create it: waiting runs then name the connection only
             pass
 
     def _read_holder(self, connection_id: int) -> dict:
         """What the run holding the lock on connection ``connection_id`` wrote about itself."""
         try:
-            found = self._catalog(f"SELECT holder FROM {LOCK_TABLE} WHERE name = %s AND connection_id = %s",
-                                  (self.lock_name, connection_id))
+            found = self._catalog(
+                f"SELECT holder FROM {LOCK_TABLE} WHERE name = %s AND connection_id = %s",
+                (self.lock_name, connection_id),
+            )
             info = json.loads(found[0][0]) if found else {}
         except (self._pymysql.MySQLError, ValueError):
             return {}
@@ -190,16 +198,16 @@ class MySQLDatabase(Database):
         owner = self.execute("SELECT IS_USED_LOCK(%s)", (self.lock_name,))[0][0]
         if owner is None:
             return "another session (it may have just finished)"
-        rows = self.execute(
-            "SELECT USER, HOST, TIME FROM information_schema.PROCESSLIST WHERE ID = %s", (owner,)
-        )
+        rows = self.execute("SELECT USER, HOST, TIME FROM information_schema.PROCESSLIST WHERE ID = %s", (owner,))
         if not rows:
             return f"connection {owner}"
         user, host, seconds = rows[0]
         info = self._read_holder(owner)
         if info:
-            return (f"pid {info.get('pid')} on host {info.get('host')} since {info.get('since')} "
-                    f"(connection {owner}, {user}@{host})")
+            return (
+                f"pid {info.get('pid')} on host {info.get('host')} since {info.get('since')} "
+                f"(connection {owner}, {user}@{host})"
+            )
         pid = self._client_pid(owner)
         who = f"pid {pid} " if pid else ""
         return f"{who}connection {owner} ({user}@{host}), idle {seconds} s"
@@ -223,8 +231,14 @@ class MySQLDatabase(Database):
         if progress:
             progress(0, 1)
         with option_file(self.url) as options:
-            command = [tool, f"--defaults-extra-file={options}", *DUMP_OPTIONS,
-                       f"--result-file={destination}", *client_arguments(self.url), self.url.database]
+            command = [
+                tool,
+                f"--defaults-extra-file={options}",
+                *DUMP_OPTIONS,
+                f"--result-file={destination}",
+                *client_arguments(self.url),
+                self.url.database,
+            ]
             result = subprocess.run(command, capture_output=True, text=True)
         if result.returncode != 0:
             raise CheckFailed(
@@ -284,8 +298,11 @@ class MySQLDatabase(Database):
         if not tables:
             return []
         rows = self.execute("CHECK TABLE " + ", ".join(self.quote(t) for t in tables))
-        return [f"{table}: {text}" for table, _op, kind, text in rows
-                if kind.lower() == "error" or (kind.lower() == "status" and text != "OK")]
+        return [
+            f"{table}: {text}"
+            for table, _op, kind, text in rows
+            if kind.lower() == "error" or (kind.lower() == "status" and text != "OK")
+        ]
 
     def foreign_key_problems(self) -> list[str]:
         rows = self.execute(
@@ -323,7 +340,10 @@ class MySQLDatabase(Database):
         return copy
 
     def _event_names(self) -> list[str]:
-        return [r[0] for r in self.execute("SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = DATABASE()")]
+        return [
+            r[0]
+            for r in self.execute("SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = DATABASE()")
+        ]
 
     def create_scratch(self) -> "MySQLDatabase":
         """A new empty database on the same server, dropped when the returned connection closes."""
@@ -360,8 +380,9 @@ class MySQLDatabase(Database):
             self.backup(keep_current_as)
             problem = self.verify_backup(keep_current_as)
             if problem:
-                raise CheckFailed(f"the copy of the current database failed its check: {problem}",
-                                  hint="the database was not changed")
+                raise CheckFailed(
+                    f"the copy of the current database failed its check: {problem}", hint="the database was not changed"
+                )
         self._drop_everything()
         load_dump(self.url, backup)
         return {"sha256": sha256_file(backup), "kept_by": Path(dump_tool()).name if keep_current_as else None}
@@ -407,12 +428,16 @@ class MySQLDatabase(Database):
 
 def _side_effects(catalog: Callable[..., list[tuple]]) -> tuple[set, set, set]:
     """ON DELETE CASCADE (parent, child) pairs, (table, trigger body) and (routine, body) pairs."""
-    cascades = catalog("SELECT REFERENCED_TABLE_NAME, TABLE_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS "
-                       "WHERE CONSTRAINT_SCHEMA = DATABASE() AND DELETE_RULE = 'CASCADE'")
-    triggers = catalog("SELECT EVENT_OBJECT_TABLE, ACTION_STATEMENT FROM information_schema.TRIGGERS "
-                       "WHERE TRIGGER_SCHEMA = DATABASE()")
-    routines = catalog("SELECT ROUTINE_NAME, ROUTINE_DEFINITION FROM information_schema.ROUTINES "
-                       "WHERE ROUTINE_SCHEMA = DATABASE()")
+    cascades = catalog(
+        "SELECT REFERENCED_TABLE_NAME, TABLE_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS "
+        "WHERE CONSTRAINT_SCHEMA = DATABASE() AND DELETE_RULE = 'CASCADE'"
+    )
+    triggers = catalog(
+        "SELECT EVENT_OBJECT_TABLE, ACTION_STATEMENT FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()"
+    )
+    routines = catalog(
+        "SELECT ROUTINE_NAME, ROUTINE_DEFINITION FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE()"
+    )
     return set(cascades), set(triggers), set(routines)
 
 
@@ -432,14 +457,21 @@ def load_dump(url, path: Path) -> None:
     """Load a SQL dump into the database of ``url`` with the ``mariadb``/``mysql`` client."""
     client = shutil.which("mariadb") or shutil.which("mysql")
     if client is None:
-        raise ConfigError("neither mariadb nor mysql (the client) was found on PATH",
-                          hint="install the client tools (e.g. `apt install mariadb-client`)")
+        raise ConfigError(
+            "neither mariadb nor mysql (the client) was found on PATH",
+            hint="install the client tools (e.g. `apt install mariadb-client`)",
+        )
     with option_file(url) as options, open(path, "rb") as dump:
-        result = subprocess.run([client, f"--defaults-extra-file={options}", *client_arguments(url), url.database],
-                                stdin=dump, capture_output=True, text=True)
+        result = subprocess.run(
+            [client, f"--defaults-extra-file={options}", *client_arguments(url), url.database],
+            stdin=dump,
+            capture_output=True,
+            text=True,
+        )
     if result.returncode != 0:
-        raise CheckFailed(f"loading {path.name} failed: {first_line(result.stderr)}",
-                          hint="the database was not changed")
+        raise CheckFailed(
+            f"loading {path.name} failed: {first_line(result.stderr)}", hint="the database was not changed"
+        )
 
 
 #: The URL parameters a MySQL/MariaDB URL takes: PyMySQL's keyword, its type, and the client
@@ -458,8 +490,12 @@ _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
 
 def connection_kwargs(url) -> dict:
     """PyMySQL keyword arguments for ``url``: its parts, then its parameters (see URL_PARAMETERS)."""
-    kwargs = {"host": url.host or "localhost", "port": url.port or 3306, "user": url.user or "root",
-              "database": url.database}
+    kwargs = {
+        "host": url.host or "localhost",
+        "port": url.port or 3306,
+        "user": url.user or "root",
+        "database": url.database,
+    }
     kwargs.update(url_parameters(url))
     if url.password is not None:
         # As bytes: PyMySQL encodes a str password as Latin-1, so "pässwörd" reached the server in
@@ -473,12 +509,16 @@ def url_parameters(url) -> dict:
     typed = {}
     for key, value in url.parameters:
         if key not in URL_PARAMETERS:
-            raise ConfigError(f"unknown parameter {key!r} in {url.masked()}",
-                              hint=f"a MySQL/MariaDB URL takes {', '.join(URL_PARAMETERS)}")
+            raise ConfigError(
+                f"unknown parameter {key!r} in {url.masked()}",
+                hint=f"a MySQL/MariaDB URL takes {', '.join(URL_PARAMETERS)}",
+            )
         kind = URL_PARAMETERS[key][0]
         if kind is bool and value.lower() not in _TRUE | _FALSE or kind is int and not value.isdigit():
-            raise ConfigError(f"bad value {value!r} for {key} in {url.masked()}",
-                              hint="use true/false" if kind is bool else "use a whole number of seconds")
+            raise ConfigError(
+                f"bad value {value!r} for {key} in {url.masked()}",
+                hint="use true/false" if kind is bool else "use a whole number of seconds",
+            )
         typed[key] = value.lower() in _TRUE if kind is bool else int(value) if kind is int else value
     return typed
 

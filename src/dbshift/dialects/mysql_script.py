@@ -189,4 +189,3 @@ def ends_transaction(sql: str) -> bool:
     if tokens[0].token_type == TokenType.ROLLBACK:
         return words[1:2] != ["TO"]
     return words[0] == "XA" or (tokens[0].token_type == TokenType.SET and words[1:2] == ["AUTOCOMMIT"])
-

@@ -63,8 +63,11 @@ class PostgreSQLDatabase(Database):
 
     def _connect(self):
         try:
-            return self._psycopg.connect(**{"connect_timeout": self._connect_timeout, **connection_kwargs(self.url)},
-                                         autocommit=True, application_name=APPLICATION_PREFIX)
+            return self._psycopg.connect(
+                **{"connect_timeout": self._connect_timeout, **connection_kwargs(self.url)},
+                autocommit=True,
+                application_name=APPLICATION_PREFIX,
+            )
         except self._psycopg.Error as exc:
             raise ConfigError(
                 f"cannot connect to {self.url.masked()}: {first_line(exc)}",
@@ -118,10 +121,10 @@ class PostgreSQLDatabase(Database):
     def check_schema_to_create_in(self) -> None:
         if self.execute("SELECT current_schema()")[0][0] is None:
             path = self.execute("SELECT current_setting('search_path')")[0][0]
-            raise ConfigError(f"{self.url.masked()}: no schema to create tables in (search_path {path!r} names "
-                              "none that exists)",
-                              hint="create the schema first (CREATE SCHEMA ...), or fix the URL's "
-                                   "options=-csearch_path%3D...")
+            raise ConfigError(
+                f"{self.url.masked()}: no schema to create tables in (search_path {path!r} names none that exists)",
+                hint="create the schema first (CREATE SCHEMA ...), or fix the URL's options=-csearch_path%3D...",
+            )
 
     def table_exists(self, name: str) -> bool:
         rows = self.execute(
@@ -195,8 +198,13 @@ class PostgreSQLDatabase(Database):
     # -- backups ---------------------------------------------------------------------------
     def backup(self, destination: Path, progress: Callable[[int, int], None] | None = None) -> None:
         destination.parent.mkdir(parents=True, exist_ok=True)
-        command = [require_tool("pg_dump"), "--format=custom", "--no-password", f"--file={destination}",
-                   *client_arguments(self.url)]
+        command = [
+            require_tool("pg_dump"),
+            "--format=custom",
+            "--no-password",
+            f"--file={destination}",
+            *client_arguments(self.url),
+        ]
         if progress:
             progress(0, 1)
         run_tool(command, tool_env(self.url), "pg_dump")
@@ -299,8 +307,10 @@ class PostgreSQLDatabase(Database):
     def _template_copy(self) -> "PostgreSQLDatabase | None":
         if self._in_transaction or self._lock_held:
             return None  # stepping out would end the transaction or release the lock
-        others = self.execute("SELECT count(*) FROM pg_catalog.pg_stat_activity "
-                              "WHERE datname = current_database() AND pid <> pg_backend_pid()")[0][0]
+        others = self.execute(
+            "SELECT count(*) FROM pg_catalog.pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )[0][0]
         if others:
             return None  # CREATE DATABASE would wait 5 s for them and then refuse
         name = f"dbshift_scratch_{uuid.uuid4().hex[:12]}"
@@ -333,12 +343,26 @@ class PostgreSQLDatabase(Database):
         scratch = self.create_scratch()
         scratch.copy_method = "pg_dump"
         try:
-            dump = subprocess.Popen([require_tool("pg_dump"), "--format=custom", "--no-password",
-                                     *client_arguments(self.url)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                    env=tool_env(self.url))
-            restore = subprocess.run([require_tool("pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error",
-                                      "--no-password", *client_arguments(scratch.url)], stdin=dump.stdout,
-                                     capture_output=True, text=True, env=tool_env(self.url))
+            dump = subprocess.Popen(
+                [require_tool("pg_dump"), "--format=custom", "--no-password", *client_arguments(self.url)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=tool_env(self.url),
+            )
+            restore = subprocess.run(
+                [
+                    require_tool("pg_restore"),
+                    "--no-owner",
+                    "--no-privileges",
+                    "--exit-on-error",
+                    "--no-password",
+                    *client_arguments(scratch.url),
+                ],
+                stdin=dump.stdout,
+                capture_output=True,
+                text=True,
+                env=tool_env(self.url),
+            )
             dump.stdout.close()
             dump_error = dump.stderr.read().decode(errors="replace")
             if dump.wait() != 0 or restore.returncode != 0:
@@ -352,8 +376,19 @@ class PostgreSQLDatabase(Database):
         """The backup restored into a scratch database on the same server (dropped when closed)."""
         scratch = self.create_scratch()
         try:
-            run_tool([require_tool("pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error", "--no-password",
-                      *client_arguments(scratch.url), str(path)], tool_env(self.url), "pg_restore")
+            run_tool(
+                [
+                    require_tool("pg_restore"),
+                    "--no-owner",
+                    "--no-privileges",
+                    "--exit-on-error",
+                    "--no-password",
+                    *client_arguments(scratch.url),
+                    str(path),
+                ],
+                tool_env(self.url),
+                "pg_restore",
+            )
         except BaseException:
             scratch.close()
             raise
@@ -385,22 +420,39 @@ class PostgreSQLDatabase(Database):
             self.backup(keep_current_as)
             problem = self.verify_backup(keep_current_as)
             if problem:
-                raise CheckFailed(f"the copy of the current database failed its check: {problem}",
-                                  hint="the database was not changed")
-        script = subprocess.run([require_tool("pg_restore"), "--no-owner", "--no-privileges", "--file=-", str(backup)],
-                                capture_output=True)
+                raise CheckFailed(
+                    f"the copy of the current database failed its check: {problem}", hint="the database was not changed"
+                )
+        script = subprocess.run(
+            [require_tool("pg_restore"), "--no-owner", "--no-privileges", "--file=-", str(backup)], capture_output=True
+        )
         if script.returncode != 0:
-            raise CheckFailed(f"pg_restore cannot read {backup}: {first_line(script.stderr.decode(errors='replace'))}",
-                              hint="the database was not changed")
+            raise CheckFailed(
+                f"pg_restore cannot read {backup}: {first_line(script.stderr.decode(errors='replace'))}",
+                hint="the database was not changed",
+            )
         self.rollback()
         loaded = subprocess.run(
-            [require_tool("psql"), "--no-psqlrc", "--quiet", "--single-transaction", "-v", "ON_ERROR_STOP=1",
-             "--no-password", *client_arguments(self.url), "--file=-"],
-            input=self._drop_schemas_sql().encode() + script.stdout, capture_output=True, env=tool_env(self.url),
+            [
+                require_tool("psql"),
+                "--no-psqlrc",
+                "--quiet",
+                "--single-transaction",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "--no-password",
+                *client_arguments(self.url),
+                "--file=-",
+            ],
+            input=self._drop_schemas_sql().encode() + script.stdout,
+            capture_output=True,
+            env=tool_env(self.url),
         )
         if loaded.returncode != 0:
-            raise CheckFailed(f"restore failed: {first_line(loaded.stderr.decode(errors='replace'))}",
-                              hint="it ran in one transaction, so the database was not changed")
+            raise CheckFailed(
+                f"restore failed: {first_line(loaded.stderr.decode(errors='replace'))}",
+                hint="it ran in one transaction, so the database was not changed",
+            )
         return {"sha256": sha256_file(backup), "kept_by": "pg_dump" if keep_current_as is not None else None}
 
     def tables_written_by(self, statements: list[str]) -> set[str] | None:
@@ -427,12 +479,18 @@ class PostgreSQLDatabase(Database):
 
     def _drop_schemas_sql(self) -> str:
         """SQL that empties the database's own schemas, so nothing newer than the backup survives."""
-        schemas = [r[0] for r in self.execute(
-            "SELECT nspname FROM pg_catalog.pg_namespace WHERE nspname NOT LIKE 'pg\\_%' "
-            "AND nspname <> 'information_schema' ORDER BY 1")]
+        schemas = [
+            r[0]
+            for r in self.execute(
+                "SELECT nspname FROM pg_catalog.pg_namespace WHERE nspname NOT LIKE 'pg\\_%' "
+                "AND nspname <> 'information_schema' ORDER BY 1"
+            )
+        ]
         lines = [f"DROP SCHEMA {self.quote(name)} CASCADE;" for name in schemas]
         if "public" in schemas:
-            lines.append("CREATE SCHEMA public AUTHORIZATION pg_database_owner; GRANT USAGE ON SCHEMA public TO PUBLIC;")
+            lines.append(
+                "CREATE SCHEMA public AUTHORIZATION pg_database_owner; GRANT USAGE ON SCHEMA public TO PUBLIC;"
+            )
         return "\n".join(lines) + "\n"
 
 
@@ -442,7 +500,8 @@ class _PostgreSQLWatch:
     def __init__(self, catalog: Callable[..., list[tuple]]):
         relations = catalog(
             "SELECT c.oid, c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
-            "ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')")
+            "ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')"
+        )
         #: Names by oid when the block started: a table renamed or rebuilt inside it keeps its old name.
         self.names = dict(relations)
         self.watcher = WriteWatcher("postgresql", tables=set(self.names.values()))
@@ -463,8 +522,11 @@ class _PostgreSQLWatch:
     def count_rows(self, catalog: Callable[..., list[tuple]]) -> None:
         """Tables whose rows this transaction inserted or deleted, however (triggers, cascades, functions)."""
         counters = _pg_row_counters(catalog)
-        changed = {self.names[oid] for oid, count in counters.items()
-                   if oid in self.names and count > self.baseline.get(oid, 0)}
+        changed = {
+            self.names[oid]
+            for oid, count in counters.items()
+            if oid in self.names and count > self.baseline.get(oid, 0)
+        }
         self.watcher.watch.row_changes |= changed
         self.watcher.watch.written |= changed
 
@@ -483,17 +545,22 @@ class _PostgreSQLWatch:
 
 def _pg_row_counters(catalog: Callable[..., list[tuple]]) -> dict[int, int]:
     """Rows inserted plus deleted per table oid, as the current transaction's counters hold them."""
-    rows = catalog("SELECT relid, n_tup_ins + n_tup_del FROM pg_catalog.pg_stat_xact_user_tables "
-                   "WHERE schemaname = current_schema()")
+    rows = catalog(
+        "SELECT relid, n_tup_ins + n_tup_del FROM pg_catalog.pg_stat_xact_user_tables "
+        "WHERE schemaname = current_schema()"
+    )
     return {oid: int(count) for oid, count in rows}
 
 
 def _pg_partitions(catalog: Callable[..., list[tuple]]) -> set[tuple[str, str]]:
     """(partition, parent) pairs of the current schema."""
-    return set(catalog(
-        "SELECT c.relname, p.relname FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid "
-        "JOIN pg_catalog.pg_class p ON p.oid = i.inhparent JOIN pg_catalog.pg_namespace n ON n.oid = p.relnamespace "
-        "WHERE n.nspname = current_schema()"))
+    return set(
+        catalog(
+            "SELECT c.relname, p.relname FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid "
+            "JOIN pg_catalog.pg_class p ON p.oid = i.inhparent JOIN pg_catalog.pg_namespace n ON n.oid = p.relnamespace "
+            "WHERE n.nspname = current_schema()"
+        )
+    )
 
 
 def _pg_side_effects(catalog: Callable[..., list[tuple]]) -> tuple[set, set, set]:
@@ -504,25 +571,36 @@ def _pg_side_effects(catalog: Callable[..., list[tuple]]) -> tuple[set, set, set
     cascades = catalog(
         "SELECT p.relname, c.relname FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_class c ON c.oid = k.conrelid "
         "JOIN pg_catalog.pg_class p ON p.oid = k.confrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE k.contype = 'f' AND k.confdeltype = 'c' AND n.nspname = current_schema()")
+        "WHERE k.contype = 'f' AND k.confdeltype = 'c' AND n.nspname = current_schema()"
+    )
     # The body as written (prosrc); a SQL-standard body (BEGIN ATOMIC) is only in the definition.
-    readable = ("CASE WHEN l.lanname IN ('sql', 'plpgsql') "
-                "THEN COALESCE(NULLIF(f.prosrc, ''), pg_catalog.pg_get_functiondef(f.oid)) END")
+    readable = (
+        "CASE WHEN l.lanname IN ('sql', 'plpgsql') "
+        "THEN COALESCE(NULLIF(f.prosrc, ''), pg_catalog.pg_get_functiondef(f.oid)) END"
+    )
     triggers = catalog(
         f"SELECT c.relname, {readable} FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid "
         "JOIN pg_catalog.pg_proc f ON f.oid = t.tgfoid JOIN pg_catalog.pg_language l ON l.oid = f.prolang "
-        "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE NOT t.tgisinternal AND n.nspname = current_schema()")
+        "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE NOT t.tgisinternal AND n.nspname = current_schema()"
+    )
     routines = catalog(
         f"SELECT f.proname, {readable} FROM pg_catalog.pg_proc f JOIN pg_catalog.pg_language l ON l.oid = f.prolang "
         "JOIN pg_catalog.pg_namespace n ON n.oid = f.pronamespace "
-        "WHERE f.prokind IN ('f', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')")
+        "WHERE f.prokind IN ('f', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
+    )
     return set(cascades), set(triggers), set(routines)
 
 
 def _column_line(name, type_, not_null, default, identity, generated, collated) -> str:
-    parts = [name, type_, "NOT NULL" if not_null else "", f"DEFAULT {default}" if default and not generated else "",
-             f"IDENTITY {identity}" if identity else "", f"GENERATED {default}" if generated else "",
-             "COLLATE (non-default)" if collated else ""]
+    parts = [
+        name,
+        type_,
+        "NOT NULL" if not_null else "",
+        f"DEFAULT {default}" if default and not generated else "",
+        f"IDENTITY {identity}" if identity else "",
+        f"GENERATED {default}" if generated else "",
+        "COLLATE (non-default)" if collated else "",
+    ]
     return " ".join(part for part in parts if part)
 
 

@@ -214,7 +214,9 @@ def ends_transaction(sql: str) -> bool:
         statements = parse_sql(sql)
     except Exception:  # noqa: BLE001 - pglast's parse error: not ours to judge; the run will say
         return False
-    savepoints = {TransactionStmtKind.TRANS_STMT_SAVEPOINT, TransactionStmtKind.TRANS_STMT_RELEASE,
-                  TransactionStmtKind.TRANS_STMT_ROLLBACK_TO}
+    savepoints = {
+        TransactionStmtKind.TRANS_STMT_SAVEPOINT,
+        TransactionStmtKind.TRANS_STMT_RELEASE,
+        TransactionStmtKind.TRANS_STMT_ROLLBACK_TO,
+    }
     return any(type(raw.stmt).__name__ == "TransactionStmt" and raw.stmt.kind not in savepoints for raw in statements)
-

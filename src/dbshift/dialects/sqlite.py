@@ -71,16 +71,19 @@ class SQLiteDatabase(Database):
             self._first_read(self._conn)
             self._conn.execute("PRAGMA foreign_keys=OFF")
         except sqlite3.Error as exc:
-            raise ConfigError(f"cannot open SQLite database {url.path or target}: {exc}",
-                              hint="check the path and its permissions") from None
+            raise ConfigError(
+                f"cannot open SQLite database {url.path or target}: {exc}", hint="check the path and its permissions"
+            ) from None
 
     def _file_target(self, path: Path, readonly: bool) -> tuple[str, bool]:
         """What to connect to for the file ``path``: reading never creates or changes anything (a
         missing file reads as an empty database), and nothing creates a missing folder."""
         if not path.parent.is_dir():
-            raise ConfigError(f"no folder {path.parent} for the SQLite database {path.name}: the file does not exist",
-                              hint="check the path in --db / dbshift.toml (dbshift creates the database file, "
-                                   "never the folders above it)")
+            raise ConfigError(
+                f"no folder {path.parent} for the SQLite database {path.name}: the file does not exist",
+                hint="check the path in --db / dbshift.toml (dbshift creates the database file, "
+                "never the folders above it)",
+            )
         if path.exists() and not path.is_file():
             raise ConfigError(f"{path} is not a SQLite database (it is a folder)", hint="check --db / dbshift.toml")
         if readonly and not path.exists():
@@ -98,8 +101,9 @@ class SQLiteDatabase(Database):
         readonly database"), so a writable one does, once: that restores the database as it was before
         the interrupted transaction, as any next writer would. A running process's journal is not hot.
         """
-        probe = sqlite3.connect(f"file:{urllib.parse.quote(str(path))}?mode=ro", uri=True,
-                                timeout=self._busy_timeout, isolation_level=None)
+        probe = sqlite3.connect(
+            f"file:{urllib.parse.quote(str(path))}?mode=ro", uri=True, timeout=self._busy_timeout, isolation_level=None
+        )
         try:
             self._first_read(probe)
             return None
@@ -109,8 +113,12 @@ class SQLiteDatabase(Database):
         finally:
             probe.close()
         try:
-            fixer = sqlite3.connect(f"file:{urllib.parse.quote(str(path))}?mode=rw", uri=True,
-                                    timeout=self._busy_timeout, isolation_level=None)
+            fixer = sqlite3.connect(
+                f"file:{urllib.parse.quote(str(path))}?mode=rw",
+                uri=True,
+                timeout=self._busy_timeout,
+                isolation_level=None,
+            )
             try:
                 self._first_read(fixer)
             finally:
@@ -120,11 +128,15 @@ class SQLiteDatabase(Database):
                 f"{path}: an interrupted migration left {path.name}-journal behind, and rolling it back "
                 f"needs write access ({exc})",
                 hint=f"run `dbshift status` once as a user who can write {path.parent} (it rolls the "
-                     "interrupted migration back; nothing else changes)",
+                "interrupted migration back; nothing else changes)",
             ) from None
         holder = _read_holder(Path(str(path) + ".dbshift-lock"))
         what = holder.get("running") or "an interrupted migration"
-        run = f" (killed run: pid {holder.get('pid')} on host {holder.get('host')} since {holder.get('since')})" if holder else ""
+        run = (
+            f" (killed run: pid {holder.get('pid')} on host {holder.get('host')} since {holder.get('since')})"
+            if holder
+            else ""
+        )
         return f"interrupted: {what} was rolled back, the database is as before{run}"
 
     def _first_read(self, connection: sqlite3.Connection) -> None:
@@ -145,15 +157,18 @@ class SQLiteDatabase(Database):
             except sqlite3.OperationalError as exc:
                 if exc.sqlite_errorcode & 0xFF != SQLITE_BUSY:
                     raise
-                raise LockHeld(f"the database {self.url.path} stayed locked for {self._busy_timeout:g} s by "
-                               f"{_describe_holder(self._lock_path())}",
-                               hint="wait for the other run to finish, or raise --lock-timeout") from None
+                raise LockHeld(
+                    f"the database {self.url.path} stayed locked for {self._busy_timeout:g} s by "
+                    f"{_describe_holder(self._lock_path())}",
+                    hint="wait for the other run to finish, or raise --lock-timeout",
+                ) from None
         except sqlite3.DatabaseError as exc:
             if exc.sqlite_errorcode & 0xFF != SQLITE_NOTADB:
                 raise
-            raise ConfigError(f"{self.url.path} is not a SQLite database ({exc}); it was not changed",
-                              hint="check --db / dbshift.toml; `dbshift restore` replaces a damaged "
-                                   "database with a backup") from None
+            raise ConfigError(
+                f"{self.url.path} is not a SQLite database ({exc}); it was not changed",
+                hint="check --db / dbshift.toml; `dbshift restore` replaces a damaged database with a backup",
+            ) from None
         finally:
             connection.execute(f"PRAGMA busy_timeout={int(self._busy_timeout * 1000)}")
 
@@ -221,7 +236,9 @@ class SQLiteDatabase(Database):
     def _with_cache_kib(self, kib: int, sql: str) -> list[tuple]:
         """Run ``sql`` with a page cache of at least ``kib`` KiB, then restore the connection's setting."""
         previous = self._conn.execute("PRAGMA cache_size").fetchone()[0]
-        current_kib = -previous if previous < 0 else previous * self._conn.execute("PRAGMA page_size").fetchone()[0] // 1024
+        current_kib = (
+            -previous if previous < 0 else previous * self._conn.execute("PRAGMA page_size").fetchone()[0] // 1024
+        )
         if current_kib >= kib:
             return self._conn.execute(sql).fetchall()
         self._conn.execute(f"PRAGMA cache_size=-{int(kib)}")
@@ -234,9 +251,7 @@ class SQLiteDatabase(Database):
         return split_sqlite_script(text, first_line)
 
     def table_exists(self, name: str) -> bool:
-        rows = self._conn.execute(
-            "SELECT 1 FROM sqlite_schema WHERE type='table' AND name=?", (name,)
-        ).fetchall()
+        rows = self._conn.execute("SELECT 1 FROM sqlite_schema WHERE type='table' AND name=?", (name,)).fetchall()
         return bool(rows)
 
     def is_driver_error(self, exc: BaseException) -> bool:
@@ -316,7 +331,6 @@ class SQLiteDatabase(Database):
             check.close()
         return {"page_count": page_count, "page_size": page_size, "sqlite_version": sqlite3.sqlite_version}
 
-
     # -- safety net -------------------------------------------------------------------------
     def user_tables(self) -> list[str]:
         rows = self._conn.execute(
@@ -362,15 +376,20 @@ class SQLiteDatabase(Database):
         if key is None:
             return None
         columns = [(name, declared) for _, name, declared, _, _, _, hidden in described if hidden != 1]
-        may_be_real = [f"(typeof({self.quote(name)}) = 'real')" for name, declared in columns
-                       if name != key and type_affinity(declared) != "TEXT"]
+        may_be_real = [
+            f"(typeof({self.quote(name)}) = 'real')"
+            for name, declared in columns
+            if name != key and type_affinity(declared) != "TEXT"
+        ]
         rows_sql = (
             f"SELECT {self.quote(key)} AS dbshift_key, "
             f"json_array({', '.join(self.quote(name) for name, _ in columns)}) AS dbshift_row, "
             f"{' + '.join(may_be_real) or '0'} AS dbshift_reals FROM {self.quote(table)} {{where}} "
             f"ORDER BY {self.quote(key)} LIMIT {{limit}}"
         )
-        chunk_sql = "SELECT max(dbshift_key), count(*), group_concat(dbshift_row, char(10)), total(dbshift_reals) FROM ({})"
+        chunk_sql = (
+            "SELECT max(dbshift_key), count(*), group_concat(dbshift_row, char(10)), total(dbshift_reals) FROM ({})"
+        )
         first = chunk_sql.format(rows_sql.format(where="", limit=KEY_ORDER_FIRST_CHUNK))
         rest = chunk_sql.format(rows_sql.format(where=f"WHERE {self.quote(key)} > ?", limit="?"))
         digest, total, limit = hashlib.sha1(), 0, KEY_ORDER_FIRST_CHUNK
@@ -492,7 +511,9 @@ class SQLiteDatabase(Database):
         try:
             return SQLiteDatabase(_file_url(path), readonly=True)
         except ConfigError as exc:
-            raise ConfigError(exc.message, hint="name a backup file of this database; `dbshift backups` lists them") from None
+            raise ConfigError(
+                exc.message, hint="name a backup file of this database; `dbshift backups` lists them"
+            ) from None
 
     def restore(self, backup: Path, keep_current_as: Path | None, checks: Callable[[Path, str], None]) -> dict:
         if self.url.path is None:
@@ -557,10 +578,20 @@ class SQLiteDatabase(Database):
             self._conn.set_authorizer(None)
 
 
-_WRITE_ON_ARG1 = {sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE, sqlite3.SQLITE_CREATE_TABLE,
-                  sqlite3.SQLITE_DROP_TABLE}
-_WRITE_ON_ARG2 = {sqlite3.SQLITE_ALTER_TABLE, sqlite3.SQLITE_CREATE_INDEX, sqlite3.SQLITE_DROP_INDEX,
-                  sqlite3.SQLITE_CREATE_TRIGGER, sqlite3.SQLITE_DROP_TRIGGER}
+_WRITE_ON_ARG1 = {
+    sqlite3.SQLITE_INSERT,
+    sqlite3.SQLITE_UPDATE,
+    sqlite3.SQLITE_DELETE,
+    sqlite3.SQLITE_CREATE_TABLE,
+    sqlite3.SQLITE_DROP_TABLE,
+}
+_WRITE_ON_ARG2 = {
+    sqlite3.SQLITE_ALTER_TABLE,
+    sqlite3.SQLITE_CREATE_INDEX,
+    sqlite3.SQLITE_DROP_INDEX,
+    sqlite3.SQLITE_CREATE_TRIGGER,
+    sqlite3.SQLITE_DROP_TRIGGER,
+}
 
 
 def _note_action(watch: TableWatch, just_dropped: list[str], action: int, arg1, arg2) -> None:

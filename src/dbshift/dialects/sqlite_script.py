@@ -32,16 +32,24 @@ _TRANSITIONS = (
     (6, 6, 5, 5, 5, 5, 5, 7),  # 6 SEMI: a semicolon inside the trigger body
     (1, 7, 5, 5, 5, 5, 5, 5),  # 7 END: END after such a semicolon
 )
-_KEYWORDS = {"create": _CREATE, "trigger": _TRIGGER, "temp": _TEMP, "temporary": _TEMP, "end": _END,
-             "explain": _EXPLAIN}
+_KEYWORDS = {
+    "create": _CREATE,
+    "trigger": _TRIGGER,
+    "temp": _TEMP,
+    "temporary": _TEMP,
+    "end": _END,
+    "explain": _EXPLAIN,
+}
 #: SQLite's IdChar: letters, digits, _ and $, and every non-ASCII character (written as the ASCII
 #: characters it excludes: a class spanning all of Unicode takes 10 ms to compile).
 _IDENTIFIER = r"[^\x00-\x23\x25-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]+"
 #: Inside an ordinary statement everything up to the next semicolon leaves the state as it is:
 #: plain text, closed quotes and [names], and comments. One match skips it all (possessive: no
 #: backtracking); what stops it is a semicolon, or a quote or comment left open.
-_NORMAL_RUN = (r"""(?:[^;'"`\[\-/]++|'[^']*+'|"[^"]*+"|`[^`]*+`|\[[^\]]*+\]|--[^\n]*+\n|-(?!-)"""
-               r"""|/\*(?:[^*]++|\*(?!/))*+\*/|/(?!\*))*+""")
+_NORMAL_RUN = (
+    r"""(?:[^;'"`\[\-/]++|'[^']*+'|"[^"]*+"|`[^`]*+`|\[[^\]]*+\]|--[^\n]*+\n|-(?!-)"""
+    r"""|/\*(?:[^*]++|\*(?!/))*+\*/|/(?!\*))*+"""
+)
 _SPACE = " \t\n\r\f"
 _CLOSING = {"'": "'", '"': '"', "`": "`", "[": "]"}
 

@@ -41,8 +41,9 @@ _ROW_CHANGES = _patterns(
     rf"\bLOAD\s+(?:DATA|XML)\b.*?\bINTO\s+TABLE\s+{_TARGET}",
     rf"\b(?:ATTACH|DETACH)\s+PARTITION\s+{_TARGET}",
 )
-_ALTER_TABLE = re.compile(rf"\bALTER\s+(?:ONLINE\s+)?(?:IGNORE\s+)?TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?{_TARGET}",
-                          _FLAGS)
+_ALTER_TABLE = re.compile(
+    rf"\bALTER\s+(?:ONLINE\s+)?(?:IGNORE\s+)?TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?{_TARGET}", _FLAGS
+)
 #: Statements that change a table's rows or definition but not its row count.
 _WRITES = [_ALTER_TABLE] + _patterns(
     rf"\bUPDATE\s+(?:(?:LOW_PRIORITY|IGNORE)\s+)*(?:ONLY\s+)?{_TARGET}",
@@ -51,9 +52,11 @@ _WRITES = [_ALTER_TABLE] + _patterns(
     rf"\bDROP\s+INDEX\b.*?\bON\s+{_TARGET}",
     rf"\bCREATE\s+(?:OR\s+REPLACE\s+)?(?:DEFINER\s*=\s*\S+\s+)?(?:CONSTRAINT\s+)?TRIGGER\b.*?\bON\s+{_TARGET}",
 )
-_CREATES = _patterns(rf"\bCREATE\s+(?:OR\s+REPLACE\s+)?(?:(?:GLOBAL|LOCAL|TEMPORARY|TEMP|UNLOGGED)\s+)*"
-                     rf"TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?{_TARGET}",
-                     rf"^\s*SELECT\b.*?\bINTO\s+(?:(?:TEMPORARY|TEMP|UNLOGGED)\s+)?(?:TABLE\s+)?{_TARGET}")
+_CREATES = _patterns(
+    rf"\bCREATE\s+(?:OR\s+REPLACE\s+)?(?:(?:GLOBAL|LOCAL|TEMPORARY|TEMP|UNLOGGED)\s+)*"
+    rf"TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?{_TARGET}",
+    rf"^\s*SELECT\b.*?\bINTO\s+(?:(?:TEMPORARY|TEMP|UNLOGGED)\s+)?(?:TABLE\s+)?{_TARGET}",
+)
 _DROPS = _patterns(rf"\bDROP\s+(?:TEMPORARY\s+)?TABLE\s+(?:IF\s+EXISTS\s+)?{_LIST}")
 _RENAME_TABLE = re.compile(r"^\s*RENAME\s+TABLES?\s+(?P<pairs>.*)$", _FLAGS)
 #: An ALTER that can drop rows: MySQL's ALTER IGNORE (drops duplicates) and partition changes.
@@ -65,9 +68,36 @@ _OPAQUE_IN_BODY = re.compile(r"\b(?:CALL|EXECUTE|PREPARE)\b|\bTRUNCATE\b.*\bCASC
 _DELETE_HEAD = re.compile(r"^\s*DELETE\s+(?:(?:LOW_PRIORITY|QUICK|IGNORE)\s+)*(?P<from>FROM\s+)?", _FLAGS)
 _DELETE_TAIL = re.compile(r"\b(?:WHERE|ORDER|LIMIT|RETURNING)\b", _FLAGS)
 #: Words the patterns above may catch that are never a table (``AFTER INSERT OR UPDATE ON``...).
-_NOT_TABLES = {"on", "or", "of", "into", "select", "values", "value", "set", "from", "where", "cascade", "restrict",
-               "no", "nowait", "skip", "only", "table", "if", "default", "null", "to", "as", "current_timestamp",
-               "partition", "with", "returning", "outfile", "dumpfile"}
+_NOT_TABLES = {
+    "on",
+    "or",
+    "of",
+    "into",
+    "select",
+    "values",
+    "value",
+    "set",
+    "from",
+    "where",
+    "cascade",
+    "restrict",
+    "no",
+    "nowait",
+    "skip",
+    "only",
+    "table",
+    "if",
+    "default",
+    "null",
+    "to",
+    "as",
+    "current_timestamp",
+    "partition",
+    "with",
+    "returning",
+    "outfile",
+    "dumpfile",
+}
 
 
 def _code_only(sql: str, dialect: str) -> str:
@@ -98,8 +128,13 @@ def statement_writes(sql: str, dialect: str, tables: set[str] = frozenset()) -> 
     found = StatementWrites(opaque=bool(_OPAQUE.match(text)))
 
     def names(patterns: list[re.Pattern]) -> set[str]:
-        return {name for pattern in patterns for match in pattern.finditer(text) if not _after_key_word(text, match)
-                for name in _names_in(match, fold_case)}
+        return {
+            name
+            for pattern in patterns
+            for match in pattern.finditer(text)
+            if not _after_key_word(text, match)
+            for name in _names_in(match, fold_case)
+        }
 
     found.row_changes = names(_ROW_CHANGES)
     found.created, found.dropped = names(_CREATES), names(_DROPS)
@@ -173,8 +208,12 @@ class WriteWatcher:
         self.texts.append(body)
         self._add(statement_writes(body, self.dialect, self.tables))
 
-    def finish(self, cascades: set[tuple[str, str]], triggers: set[tuple[str, str | None]],
-               routines: set[tuple[str, str | None]]) -> TableWatch:
+    def finish(
+        self,
+        cascades: set[tuple[str, str]],
+        triggers: set[tuple[str, str | None]],
+        routines: set[tuple[str, str | None]],
+    ) -> TableWatch:
         """Follow (parent, child) cascading deletes, (table, body) triggers and (name, body) routines
         until nothing more is written; ``known`` is False when something stayed opaque."""
         followed: set = set()
@@ -198,7 +237,9 @@ class WriteWatcher:
         return self.watch
 
 
-def tables_written(statements: list[str], dialect: str, tables: set[str], side_effects: tuple[set, set, set]) -> set[str]:
+def tables_written(
+    statements: list[str], dialect: str, tables: set[str], side_effects: tuple[set, set, set]
+) -> set[str]:
     """The tables ``statements`` may write, following the (cascades, triggers, routines) of ``side_effects``."""
     watcher = WriteWatcher(dialect, tables)
     for sql in statements:

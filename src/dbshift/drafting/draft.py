@@ -74,18 +74,51 @@ def _server(project, dialect: str):
     return project.connect(readonly=True)
 
 
-def draft(project, source: str | None = None, target: str | None = None, renames=(), convert=(), reverse=(),
-          defaults=(), maps=(), ask: Ask | None = None, check_rows: bool = True) -> Draft:
+def draft(
+    project,
+    source: str | None = None,
+    target: str | None = None,
+    renames=(),
+    convert=(),
+    reverse=(),
+    defaults=(),
+    maps=(),
+    ask: Ask | None = None,
+    check_rows: bool = True,
+) -> Draft:
     """Diff ``source`` (default: the migrations' end state) against ``target`` (default: schema.sql) and plan it."""
     source_name, current = load_source(project, source, "migrations")
     target_name, desired = load_source(project, target, sources.DEFAULT_DESIRED)
-    return draft_schemas(current, desired, project.config.require_url().dialect, renames, convert, reverse,
-                         defaults, maps, ask, source_name, target_name, live=project if check_rows else None)
+    return draft_schemas(
+        current,
+        desired,
+        project.config.require_url().dialect,
+        renames,
+        convert,
+        reverse,
+        defaults,
+        maps,
+        ask,
+        source_name,
+        target_name,
+        live=project if check_rows else None,
+    )
 
 
-def draft_schemas(current: Schema, desired: Schema, dialect: str = "sqlite", renames=(), convert=(), reverse=(),
-                  defaults=(), maps=(), ask: Ask | None = None, source: str = "current", target: str = "desired",
-                  live=None) -> Draft:
+def draft_schemas(
+    current: Schema,
+    desired: Schema,
+    dialect: str = "sqlite",
+    renames=(),
+    convert=(),
+    reverse=(),
+    defaults=(),
+    maps=(),
+    ask: Ask | None = None,
+    source: str = "current",
+    target: str = "desired",
+    live=None,
+) -> Draft:
     """Diff two schemas and plan the change for ``dialect``; ``live`` (a Project) is checked for rows."""
     planner = planner_for(dialect)
     policy = RenamePolicy.from_hints(list(renames), ask=ask)
@@ -95,8 +128,14 @@ def draft_schemas(current: Schema, desired: Schema, dialect: str = "sqlite", ren
         refuse_missing_backfills(live, diff)
         refuse_downs_without_values(live, diff)
     plan = planner.plan_diff(diff)
-    plan.notes += [f"--rename {hint} matched no table or column that changes, so it was not used"
-                   for hint in unmatched_rename_hints(policy, diff)] if not diff.empty else []
+    plan.notes += (
+        [
+            f"--rename {hint} matched no table or column that changes, so it was not used"
+            for hint in unmatched_rename_hints(policy, diff)
+        ]
+        if not diff.empty
+        else []
+    )
     return Draft(diff=diff, plan=plan, source=source, target=target)
 
 
@@ -109,8 +148,11 @@ def unmatched_rename_hints(policy: RenamePolicy, diff: Diff) -> list[str]:
         for name in {table.lower(), original.get(table.lower(), table.lower())}:
             columns.add((name, old.lower(), new.lower()))
     unmatched = [f"{old}={new}" for old, new in policy.tables.items() if (old.lower(), new.lower()) not in tables]
-    unmatched += [f"{table}.{old}={new}" for (table, old), new in policy.columns.items()
-                  if (table.lower(), old.lower(), new.lower()) not in columns]
+    unmatched += [
+        f"{table}.{old}={new}"
+        for (table, old), new in policy.columns.items()
+        if (table.lower(), old.lower(), new.lower()) not in columns
+    ]
     return unmatched
 
 
@@ -125,9 +167,17 @@ def refuse_downs_without_values(project, diff: Diff) -> None:
             continue
         key = change.old.primary_key
         numbered = key.columns if key is not None and key.autoincrement else ()
-        needs += [(original_names.get(change.name.lower(), change.name), change, column) for column in change.dropped
-                  if not (column.nullable or column.default is not None or column.generated is not None
-                          or column.name in change.down_values or column.name in numbered)]
+        needs += [
+            (original_names.get(change.name.lower(), change.name), change, column)
+            for column in change.dropped
+            if not (
+                column.nullable
+                or column.default is not None
+                or column.generated is not None
+                or column.name in change.down_values
+                or column.name in numbered
+            )
+        ]
     if not needs:
         return
     with project.connect(readonly=True) as db:
@@ -136,12 +186,15 @@ def refuse_downs_without_values(project, diff: Diff) -> None:
                 raise ConfigError(
                     f"{table}.{column.name} is dropped, and it is NOT NULL without a default: the down could not "
                     f"put it back on the rows of {table} (each needs a value for it)",
-                    hint=_down_value_hint(diff, table, change, column.name))
+                    hint=_down_value_hint(diff, table, change, column.name),
+                )
 
 
 def _down_value_hint(diff: Diff, table: str, change: AlterTable, column: str) -> str:
-    hint = (f"give the value it comes back with: --reverse \"{table}.{column}=<SQL expression>\" "
-            f"(a constant such as '' or 0, or computed from the other columns)")
+    hint = (
+        f'give the value it comes back with: --reverse "{table}.{column}=<SQL expression>" '
+        f"(a constant such as '' or 0, or computed from the other columns)"
+    )
     renamed = next((c for c in diff.unconfirmed if c.table == change.name and c.old == column), None)
     return f"if it is a renamed column, say so: {renamed.hint}; otherwise {hint}" if renamed else hint
 
@@ -153,8 +206,12 @@ def refuse_missing_backfills(project, diff: Diff) -> None:
         if not isinstance(change, AlterTable):
             continue
         for column in change.added:
-            if not column.nullable and column.default is None and column.generated is None \
-                    and column.name not in change.up_values:
+            if (
+                not column.nullable
+                and column.default is None
+                and column.generated is None
+                and column.name not in change.up_values
+            ):
                 needs.append((change, column.name, None))
         for old, new in change.altered:
             if old.nullable and not new.nullable and new.name not in change.up_values:
@@ -175,8 +232,10 @@ def _check_rows(db, table: str, new_table: str, column: str, old_column: str | N
     if not db.execute(f"SELECT 1 FROM {db.quote(table)}{condition} LIMIT 1"):
         return
     what = "has NULLs in" if old_column else "has rows and no value for"
-    hint = f"give a value: --default \"{new_table}.{column}=<SQL expression>\" " \
-           f"(a constant, or another column such as {new_table}.{column}=other_column)"
+    hint = (
+        f'give a value: --default "{new_table}.{column}=<SQL expression>" '
+        f"(a constant, or another column such as {new_table}.{column}=other_column)"
+    )
     renamed = next((c for c in unconfirmed if c.table == new_table and c.new == column), None)
     if renamed is not None:
         hint = f"if it is a renamed column, say so: {renamed.hint}; otherwise {hint}"
@@ -209,8 +268,11 @@ def down_keeps_every_column(result: Draft) -> bool:
     """Whether the down's table rebuilds bring every column back with its values: no column was
     added (the down's rebuild would leave it out) and every conversion has a reverse."""
     altered = [c for c in result.diff.changes if isinstance(c, AlterTable)]
-    return (result.plan.reversible and not any(op.lossy_reverse for op in result.plan.operations)
-            and not any(change.added or change.lossy_down for change in altered))
+    return (
+        result.plan.reversible
+        and not any(op.lossy_reverse for op in result.plan.operations)
+        and not any(change.added or change.lossy_down for change in altered)
+    )
 
 
 def plan_description(plan: Plan) -> str:

@@ -80,15 +80,19 @@ def _raise_with_line(dialect: str, text: str, origin: str, server=None) -> None:
             except Exception as exc:  # noqa: BLE001 - driver errors differ per dialect
                 if not db.is_driver_error(exc):
                     raise
-                raise ConfigError(f"{origin}:{statement.line}: {db.describe_error(exc)}",
-                                  hint="the desired schema must run as-is on an empty database") from None
+                raise ConfigError(
+                    f"{origin}:{statement.line}: {db.describe_error(exc)}",
+                    hint="the desired schema must run as-is on an empty database",
+                ) from None
 
 
 def schema_from_file(path: Path, dialect: str = "sqlite", server=None) -> Schema:
     """The schema a ``.sql`` file creates."""
     if not path.is_file():
-        raise ConfigError(f"schema file not found: {path}",
-                          hint="write the schema there, or name another file, db, migrations or a database URL")
+        raise ConfigError(
+            f"schema file not found: {path}",
+            hint="write the schema there, or name another file, db, migrations or a database URL",
+        )
     from dbshift.migrations import migration_text
 
     return schema_from_sql(migration_text(path, path.read_bytes()), dialect, origin=str(path), server=server)
@@ -116,4 +120,3 @@ def schema_from_url(url: str, base_dir: Path | None = None) -> Schema:
         return inspect_database(db)
     finally:
         db.close()
-

@@ -47,7 +47,9 @@ def inspect_database(db) -> Schema:
         columns[table] = _with_column_checks(db, table, columns.get(table, []), clauses)
     foreign_keys = _foreign_keys(db)
     built = [
-        _table(name, options, columns.get(name, []), keys.get(name, {}), checks.get(name, []), foreign_keys.get(name, []))
+        _table(
+            name, options, columns.get(name, []), keys.get(name, {}), checks.get(name, []), foreign_keys.get(name, [])
+        )
         for name, options in tables
     ]
     events = _events(db)
@@ -97,7 +99,8 @@ def _auto_increment_start(db, table: str, next_value) -> int | None:
 _PARTITION_CLAUSE = re.compile(r"^\)[^\n]*\n\s*(?:/\*!\d+\s*)?(PARTITION BY .*?)(?:\s*\*/)?\s*\Z", re.S | re.M)
 _PARTITION_HEAD = re.compile(
     r"^PARTITION BY (?P<by>.+?)(?: PARTITIONS (?P<count>\d+))?"
-    r"(?: SUBPARTITION BY (?P<subpartition_by>.+?)(?: SUBPARTITIONS (?P<subpartition_count>\d+))?)?$")
+    r"(?: SUBPARTITION BY (?P<subpartition_by>.+?)(?: SUBPARTITIONS (?P<subpartition_count>\d+))?)?$"
+)
 
 
 def _partitioning(db, table: str) -> dict:
@@ -121,7 +124,7 @@ def parse_partition_clause(clause: str) -> dict:
         if key in found:
             found[key] = int(found[key])
     if opening is not None:
-        found["partitions"] = [part.strip() for part in _split_top_level(clause[opening + 1:clause.rindex(")")])]
+        found["partitions"] = [part.strip() for part in _split_top_level(clause[opening + 1 : clause.rindex(")")])]
     return found
 
 
@@ -196,20 +199,22 @@ def _columns(db, mariadb: bool) -> dict[str, list[Column]]:
         if "AUTO_INCREMENT" in extra:
             options["auto_increment"] = True
         if "ON UPDATE" in extra:
-            options["on_update"] = extra[extra.index("ON UPDATE") + len("ON UPDATE "):].strip()
+            options["on_update"] = extra[extra.index("ON UPDATE") + len("ON UPDATE ") :].strip()
         if comment:
             options["comment"] = comment
-        found.setdefault(table, []).append(Column(
-            name=name,
-            type=_upper_outside_quotes(type_),
-            nullable=nullable == "YES",
-            default=None if generated else _default(default, extra, mariadb),
-            collation=collation,
-            generated=generated,
-            generated_stored="STORED" in extra or "PERSISTENT" in extra,
-            hidden="INVISIBLE" in extra,
-            options=options,
-        ))
+        found.setdefault(table, []).append(
+            Column(
+                name=name,
+                type=_upper_outside_quotes(type_),
+                nullable=nullable == "YES",
+                default=None if generated else _default(default, extra, mariadb),
+                collation=collation,
+                generated=generated,
+                generated_stored="STORED" in extra or "PERSISTENT" in extra,
+                hidden="INVISIBLE" in extra,
+                options=options,
+            )
+        )
     return found
 
 
@@ -232,7 +237,9 @@ def _keys(db) -> dict[str, dict[str, dict]]:
     )
     found: dict[str, dict[str, dict]] = {}
     for table, name, non_unique, column, collation, sub_part, index_type in rows:
-        key = found.setdefault(table, {}).setdefault(name, {"unique": not int(non_unique), "keys": [], "type": index_type, "prefix": {}})
+        key = found.setdefault(table, {}).setdefault(
+            name, {"unique": not int(non_unique), "keys": [], "type": index_type, "prefix": {}}
+        )
         key["keys"].append(IndexKey(column=column, descending=collation == "D"))
         if sub_part is not None:
             key["prefix"][column] = int(sub_part)
@@ -261,9 +268,13 @@ def _checks(db) -> tuple[dict[str, list[Check]], dict[str, list[str]]]:
 
 
 def _has_column(db, table: str, column: str) -> bool:
-    return bool(db.execute(
-        "SELECT 1 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'information_schema' "
-        "AND TABLE_NAME = %s AND COLUMN_NAME = %s", (table, column)))
+    return bool(
+        db.execute(
+            "SELECT 1 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'information_schema' "
+            "AND TABLE_NAME = %s AND COLUMN_NAME = %s",
+            (table, column),
+        )
+    )
 
 
 def _with_column_checks(db, table: str, columns: list[Column], clauses: list[str]) -> list[Column]:
@@ -292,16 +303,25 @@ def _foreign_keys(db) -> dict[str, list[ForeignKey]]:
     )
     grouped: dict[tuple, dict] = {}
     for table, name, column, ref_table, ref_column, on_delete, on_update in rows:
-        entry = grouped.setdefault((table, name), {"columns": [], "refs": [], "ref_table": ref_table,
-                                                   "on_delete": on_delete, "on_update": on_update})
+        entry = grouped.setdefault(
+            (table, name),
+            {"columns": [], "refs": [], "ref_table": ref_table, "on_delete": on_delete, "on_update": on_update},
+        )
         entry["columns"].append(column)
         entry["refs"].append(ref_column)
     found: dict[str, list[ForeignKey]] = {}
     for (table, name), entry in grouped.items():
-        found.setdefault(table, []).append(ForeignKey(
-            tuple(entry["columns"]), entry["ref_table"], tuple(entry["refs"]),
-            entry["on_delete"], entry["on_update"], None, name,
-        ))
+        found.setdefault(table, []).append(
+            ForeignKey(
+                tuple(entry["columns"]),
+                entry["ref_table"],
+                tuple(entry["refs"]),
+                entry["on_delete"],
+                entry["on_update"],
+                None,
+                name,
+            )
+        )
     return found
 
 
@@ -314,13 +334,16 @@ def _table(name: str, options: dict, columns: list[Column], keys: dict[str, dict
         if key["type"] not in ("BTREE", None):
             extra["type"] = key["type"]
         if key_name == "PRIMARY":
-            primary_key = PrimaryKey(columns_of, autoincrement=len(columns_of) == 1 and columns_of[0] in auto, options=extra)
+            primary_key = PrimaryKey(
+                columns_of, autoincrement=len(columns_of) == 1 and columns_of[0] in auto, options=extra
+            )
         elif key["unique"] and not extra and not any(k.descending for k in key["keys"]):
             uniques.append(Unique(columns_of, name=key_name))
         else:
             indexes.append(Index(key_name, name, tuple(key["keys"]), key["unique"], None, extra))
-    return Table(name, tuple(columns), primary_key, tuple(uniques), tuple(checks), tuple(foreign_keys),
-                 tuple(indexes), options)
+    return Table(
+        name, tuple(columns), primary_key, tuple(uniques), tuple(checks), tuple(foreign_keys), tuple(indexes), options
+    )
 
 
 def _views(db, database: str) -> list[View]:
@@ -343,8 +366,12 @@ def _triggers(db) -> list[Trigger]:
         "FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() ORDER BY 1"
     )
     return [
-        Trigger(name, table, f"CREATE TRIGGER {_quote(name)} {timing} {event} ON {_quote(table)} FOR EACH ROW {body}",
-                {"order": int(order)} if order and int(order) > 1 else {})
+        Trigger(
+            name,
+            table,
+            f"CREATE TRIGGER {_quote(name)} {timing} {event} ON {_quote(table)} FOR EACH ROW {body}",
+            {"order": int(order)} if order and int(order) > 1 else {},
+        )
         for name, table, timing, event, body, order in rows
     ]
 
@@ -367,8 +394,12 @@ def _events(db) -> dict[str, dict]:
             schedule += f" STARTS '{starts}'"
         if ends is not None:
             schedule += f" ENDS '{ends}'"
-        event = {"schedule": schedule, "on_completion": completion, "status": _EVENT_STATUS.get(status, status),
-                 "body": body}
+        event = {
+            "schedule": schedule,
+            "on_completion": completion,
+            "status": _EVENT_STATUS.get(status, status),
+            "body": body,
+        }
         if comment:
             event["comment"] = comment
         events[name] = event

@@ -54,8 +54,10 @@ NAMESPACE = "(SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = current_sc
 def _not_extension_member(oid: str, catalog: str) -> str:
     """SQL that is true when the object ``oid`` of ``catalog`` does not belong to an extension
     (``CREATE EXTENSION`` made it: it is the extension's, not the user's)."""
-    return (f"NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend x WHERE x.objid = {oid} "
-            f"AND x.classid = '{catalog}'::regclass AND x.deptype = 'e')")
+    return (
+        f"NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend x WHERE x.objid = {oid} "
+        f"AND x.classid = '{catalog}'::regclass AND x.deptype = 'e')"
+    )
 
 
 def inspect_database(db) -> Schema:
@@ -66,8 +68,10 @@ def inspect_database(db) -> Schema:
     indexes = _indexes(db)
     parents = _parents(db)
     built = [
-        _with_options(_table(name, oid, comment, columns.get(oid, []), constraints.get(oid, []), indexes.get(oid, ())),
-                      {**parents.get(oid, {}), **_row_security(enabled, forced), **_storage(reloptions)})
+        _with_options(
+            _table(name, oid, comment, columns.get(oid, []), constraints.get(oid, []), indexes.get(oid, ())),
+            {**parents.get(oid, {}), **_row_security(enabled, forced), **_storage(reloptions)},
+        )
         for oid, name, comment, enabled, forced, reloptions in tables
     ]
     return Schema.build(built, _views(db), _triggers(db), dialect="postgresql", options=_schema_options(db))
@@ -89,18 +93,20 @@ def _parents(db) -> dict[int, dict]:
     ``partition_by`` of a partitioned table, ``partition_of`` and ``partition_bound`` of a partition."""
     found: dict[int, dict] = {}
     for oid, parent, is_partition, bound in db.execute(
-            "SELECT i.inhrelid, p.relname, c.relispartition, pg_get_expr(c.relpartbound, c.oid) "
-            "FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid "
-            f"JOIN pg_catalog.pg_class p ON p.oid = i.inhparent WHERE c.relnamespace = {NAMESPACE} "
-            "AND c.relkind IN ('r', 'p') ORDER BY i.inhrelid, i.inhseqno"):
+        "SELECT i.inhrelid, p.relname, c.relispartition, pg_get_expr(c.relpartbound, c.oid) "
+        "FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid "
+        f"JOIN pg_catalog.pg_class p ON p.oid = i.inhparent WHERE c.relnamespace = {NAMESPACE} "
+        "AND c.relkind IN ('r', 'p') ORDER BY i.inhrelid, i.inhseqno"
+    ):
         options = found.setdefault(oid, {})
         if is_partition:
             options.update(partition_of=parent, partition_bound=bound)
         else:
             options.setdefault("inherits", []).append(parent)
     for oid, key in db.execute(
-            "SELECT c.oid, pg_get_partkeydef(c.oid) FROM pg_catalog.pg_class c "
-            f"WHERE c.relnamespace = {NAMESPACE} AND c.relkind = 'p'"):
+        "SELECT c.oid, pg_get_partkeydef(c.oid) FROM pg_catalog.pg_class c "
+        f"WHERE c.relnamespace = {NAMESPACE} AND c.relkind = 'p'"
+    ):
         found.setdefault(oid, {})["partition_by"] = key
     return found
 
@@ -149,14 +155,30 @@ def _columns(db) -> dict[int, list[Column]]:
     return found
 
 
-def _sequence_settings(column_type: str, name: str, type_: str, start: int, increment: int,
-                       minimum: int, maximum: int, cache: int, cycle: bool) -> dict:
+def _sequence_settings(
+    column_type: str,
+    name: str,
+    type_: str,
+    start: int,
+    increment: int,
+    minimum: int,
+    maximum: int,
+    cache: int,
+    cycle: bool,
+) -> dict:
     """A column's own sequence: its name and the settings that are not PostgreSQL's defaults for it
     (see :mod:`dbshift.planners.postgresql_sequences`)."""
     from dbshift.planners.postgresql_sequences import non_default_settings
 
-    catalog = {"as": type_, "start": start, "increment": increment, "minvalue": minimum, "maxvalue": maximum,
-               "cache": cache, "cycle": bool(cycle)}
+    catalog = {
+        "as": type_,
+        "start": start,
+        "increment": increment,
+        "minvalue": minimum,
+        "maxvalue": maximum,
+        "cache": cache,
+        "cycle": bool(cycle),
+    }
     return {"name": name, **non_default_settings(catalog, column_type)}
 
 
@@ -217,27 +239,51 @@ def _deferrable(deferrable: bool, deferred: bool) -> str | None:
 def _table(name: str, oid: int, comment, columns: list[Column], constraints: list[tuple], indexes) -> Table:
     primary_key, uniques, checks, foreign_keys = None, [], [], []
     options: dict = {"comment": comment} if comment else {}
-    for (cname, kind, definition, deferrable, deferred, validated, on_delete, on_update, ref_table, cols, ref_cols,
-         constraint_comment, *key_index) in constraints:
+    for (
+        cname,
+        kind,
+        definition,
+        deferrable,
+        deferred,
+        validated,
+        on_delete,
+        on_update,
+        ref_table,
+        cols,
+        ref_cols,
+        constraint_comment,
+        *key_index,
+    ) in constraints:
         extra = _with({"not_valid": True} if not validated else {}, "comment", constraint_comment)
         if kind in ("p", "u"):
             extra = {**extra, **_key_index_options(*key_index)}
         if kind == "p":
             primary_key = PrimaryKey(tuple(cols), name=cname, autoincrement=_is_auto(columns, cols), options=extra)
         elif kind == "u":
-            uniques.append(Unique(tuple(cols), name=cname, options=_with(extra, "deferrable", _deferrable(deferrable, deferred))))
+            uniques.append(
+                Unique(tuple(cols), name=cname, options=_with(extra, "deferrable", _deferrable(deferrable, deferred)))
+            )
         elif kind == "c":
             no_inherit = {"no_inherit": True} if definition.removesuffix(" NOT VALID").endswith(" NO INHERIT") else {}
             checks.append(Check(_check_expression(definition), name=cname, options={**extra, **no_inherit}))
         elif kind == "f":
-            foreign_keys.append(ForeignKey(
-                tuple(cols), ref_table, tuple(ref_cols), FK_ACTIONS[on_delete], FK_ACTIONS[on_update],
-                _deferrable(deferrable, deferred), cname, options=extra,
-            ))
+            foreign_keys.append(
+                ForeignKey(
+                    tuple(cols),
+                    ref_table,
+                    tuple(ref_cols),
+                    FK_ACTIONS[on_delete],
+                    FK_ACTIONS[on_update],
+                    _deferrable(deferrable, deferred),
+                    cname,
+                    options=extra,
+                )
+            )
         else:
             options.setdefault("exclusion_constraints", {})[cname] = definition
-    return Table(name, tuple(columns), primary_key, tuple(uniques), tuple(checks), tuple(foreign_keys),
-                 tuple(indexes), options)
+    return Table(
+        name, tuple(columns), primary_key, tuple(uniques), tuple(checks), tuple(foreign_keys), tuple(indexes), options
+    )
 
 
 def _key_index_options(include: list[str], nulls_not_distinct: bool, reloptions: list[str] | None) -> dict:
@@ -263,7 +309,7 @@ def _is_auto(columns: list[Column], key: list[str]) -> bool:
 def _check_expression(definition: str) -> str:
     """``CHECK ((x > 0)) NOT VALID`` -> ``x > 0``."""
     text = definition.removesuffix(" NOT VALID").removesuffix(" NO INHERIT")
-    text = text[len("CHECK "):] if text.startswith("CHECK ") else text
+    text = text[len("CHECK ") :] if text.startswith("CHECK ") else text
     while text.startswith("(") and text.endswith(")") and _balanced(text[1:-1]):
         text = text[1:-1]
     return text
@@ -308,11 +354,32 @@ def _indexes(db) -> dict[int, tuple[Index, ...]]:
         "AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits h WHERE h.inhrelid = i.indexrelid) ORDER BY ic.relname"
     )
     found: dict[int, list[Index]] = {}
-    for table_oid, name, table, unique, key_count, all_count, indkey, indoption, where, method, _oid, defs, names, \
-            comment, opclasses, opclass_parameters, nulls_not_distinct, reloptions in rows:
+    for (
+        table_oid,
+        name,
+        table,
+        unique,
+        key_count,
+        all_count,
+        indkey,
+        indoption,
+        where,
+        method,
+        _oid,
+        defs,
+        names,
+        comment,
+        opclasses,
+        opclass_parameters,
+        nulls_not_distinct,
+        reloptions,
+    ) in rows:
         keys = tuple(
-            IndexKey(column=names[i] if indkey[i] else None, expression=None if indkey[i] else defs[i],
-                     descending=bool(indoption[i] & INDEX_DESC))
+            IndexKey(
+                column=names[i] if indkey[i] else None,
+                expression=None if indkey[i] else defs[i],
+                descending=bool(indoption[i] & INDEX_DESC),
+            )
             for i in range(key_count)
         )
         options = {"method": method} if method != "btree" else {}
@@ -346,7 +413,7 @@ def _views(db) -> list[View]:
     for name, kind, definition, comment in rows:
         materialized = kind == "m"
         keyword = "MATERIALIZED VIEW" if materialized else "VIEW"
-        sql = f'CREATE {keyword} {_quote(name)} AS\n{definition.rstrip().rstrip(";")}'
+        sql = f"CREATE {keyword} {_quote(name)} AS\n{definition.rstrip().rstrip(';')}"
         options = {"materialized": True} if materialized else {}
         if comment:
             options["comment"] = comment
@@ -366,51 +433,72 @@ def _triggers(db) -> list[Trigger]:
 def _schema_options(db) -> dict:
     options = {
         "schema": db.execute("SELECT current_schema()")[0][0],
-        "enums": {name: list(labels) for name, labels in db.execute(
-            "SELECT t.typname, ARRAY(SELECT e.enumlabel FROM pg_catalog.pg_enum e WHERE e.enumtypid = t.oid "
-            f"ORDER BY e.enumsortorder)::text[] FROM pg_catalog.pg_type t WHERE t.typnamespace = {NAMESPACE} "
-            f"AND t.typtype = 'e' AND {_not_extension_member('t.oid', 'pg_type')} ORDER BY 1")},
+        "enums": {
+            name: list(labels)
+            for name, labels in db.execute(
+                "SELECT t.typname, ARRAY(SELECT e.enumlabel FROM pg_catalog.pg_enum e WHERE e.enumtypid = t.oid "
+                f"ORDER BY e.enumsortorder)::text[] FROM pg_catalog.pg_type t WHERE t.typnamespace = {NAMESPACE} "
+                f"AND t.typtype = 'e' AND {_not_extension_member('t.oid', 'pg_type')} ORDER BY 1"
+            )
+        },
         "domains": _domains(db),
-        "sequences": {name: [str(v) for v in values] for name, *values in db.execute(
-            "SELECT c.relname, format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement, s.seqmin, s.seqmax, "
-            "s.seqcycle FROM pg_catalog.pg_sequence s JOIN pg_catalog.pg_class c ON c.oid = s.seqrelid "
-            # Owned by a column (serial, identity) or by an extension: not a standalone sequence of the user's.
-            f"WHERE c.relnamespace = {NAMESPACE} AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d "
-            "WHERE d.objid = c.oid AND d.deptype IN ('a', 'i', 'e')) ORDER BY 1")},
-        "functions": dict(db.execute(
-            "SELECT p.oid::regprocedure::text, pg_get_functiondef(p.oid) FROM pg_catalog.pg_proc p "
-            f"WHERE p.pronamespace = {NAMESPACE} AND p.prokind IN ('f', 'p') "
-            f"AND {_not_extension_member('p.oid', 'pg_proc')} ORDER BY 1")),
+        "sequences": {
+            name: [str(v) for v in values]
+            for name, *values in db.execute(
+                "SELECT c.relname, format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement, s.seqmin, s.seqmax, "
+                "s.seqcycle FROM pg_catalog.pg_sequence s JOIN pg_catalog.pg_class c ON c.oid = s.seqrelid "
+                # Owned by a column (serial, identity) or by an extension: not a standalone sequence of the user's.
+                f"WHERE c.relnamespace = {NAMESPACE} AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d "
+                "WHERE d.objid = c.oid AND d.deptype IN ('a', 'i', 'e')) ORDER BY 1"
+            )
+        },
+        "functions": dict(
+            db.execute(
+                "SELECT p.oid::regprocedure::text, pg_get_functiondef(p.oid) FROM pg_catalog.pg_proc p "
+                f"WHERE p.pronamespace = {NAMESPACE} AND p.prokind IN ('f', 'p') "
+                f"AND {_not_extension_member('p.oid', 'pg_proc')} ORDER BY 1"
+            )
+        ),
         "aggregates": _aggregates(db),
         "extensions": _extensions(db),
         "rules": _rules(db),
         "policies": _policies(db),
-        "other_schemas": [r[0] for r in db.execute(
-            "SELECT nspname FROM pg_catalog.pg_namespace WHERE nspname NOT LIKE 'pg\\_%' "
-            "AND nspname NOT IN ('information_schema', current_schema()) ORDER BY 1")],
+        "other_schemas": [
+            r[0]
+            for r in db.execute(
+                "SELECT nspname FROM pg_catalog.pg_namespace WHERE nspname NOT LIKE 'pg\\_%' "
+                "AND nspname NOT IN ('information_schema', current_schema()) ORDER BY 1"
+            )
+        ],
     }
     options["comments"] = _object_comments(db, options)
     return {key: value for key, value in options.items() if value}
 
 
 #: The kinds of schema-level objects a comment can be on, and the ``options`` entry that holds them.
-COMMENTED_KINDS = {"enum": "enums", "domain": "domains", "sequence": "sequences", "function": "functions",
-                   "aggregate": "aggregates"}
+COMMENTED_KINDS = {
+    "enum": "enums",
+    "domain": "domains",
+    "sequence": "sequences",
+    "function": "functions",
+    "aggregate": "aggregates",
+}
 
 
 def _object_comments(db, options: dict) -> dict[str, dict[str, str]]:
     """Comments on the enums, domains, sequences, functions and aggregates of ``options``, by kind then key."""
     found: dict[str, dict[str, str]] = {}
     for kind, key, comment in db.execute(
-            "SELECT o.kind, o.key, d.description FROM ("
-            "SELECT CASE t.typtype WHEN 'e' THEN 'enum' ELSE 'domain' END, t.typname::text, t.oid, "
-            f"'pg_type'::regclass FROM pg_catalog.pg_type t WHERE t.typnamespace = {NAMESPACE} AND t.typtype IN ('e', 'd') "
-            "UNION ALL SELECT 'sequence', c.relname::text, c.oid, 'pg_class'::regclass FROM pg_catalog.pg_class c "
-            f"WHERE c.relnamespace = {NAMESPACE} AND c.relkind = 'S' "
-            "UNION ALL SELECT CASE p.prokind WHEN 'a' THEN 'aggregate' ELSE 'function' END, p.oid::regprocedure::text, "
-            f"p.oid, 'pg_proc'::regclass FROM pg_catalog.pg_proc p WHERE p.pronamespace = {NAMESPACE}"
-            ") o(kind, key, oid, catalog) JOIN pg_catalog.pg_description d "
-            "ON d.objoid = o.oid AND d.classoid = o.catalog AND d.objsubid = 0 ORDER BY 1, 2"):
+        "SELECT o.kind, o.key, d.description FROM ("
+        "SELECT CASE t.typtype WHEN 'e' THEN 'enum' ELSE 'domain' END, t.typname::text, t.oid, "
+        f"'pg_type'::regclass FROM pg_catalog.pg_type t WHERE t.typnamespace = {NAMESPACE} AND t.typtype IN ('e', 'd') "
+        "UNION ALL SELECT 'sequence', c.relname::text, c.oid, 'pg_class'::regclass FROM pg_catalog.pg_class c "
+        f"WHERE c.relnamespace = {NAMESPACE} AND c.relkind = 'S' "
+        "UNION ALL SELECT CASE p.prokind WHEN 'a' THEN 'aggregate' ELSE 'function' END, p.oid::regprocedure::text, "
+        f"p.oid, 'pg_proc'::regclass FROM pg_catalog.pg_proc p WHERE p.pronamespace = {NAMESPACE}"
+        ") o(kind, key, oid, catalog) JOIN pg_catalog.pg_description d "
+        "ON d.objoid = o.oid AND d.classoid = o.catalog AND d.objsubid = 0 ORDER BY 1, 2"
+    ):
         if key in options.get(COMMENTED_KINDS[kind], {}):
             found.setdefault(kind, {})[key] = comment
     return found
@@ -424,20 +512,25 @@ def _extensions(db) -> dict[str, dict]:
     version, and a live database keeps the one it was installed with; comparing them would plan
     an ``ALTER EXTENSION ... UPDATE`` nobody asked for.
     """
-    return {name: {"schema": schema} for name, schema in db.execute(
-        "SELECT e.extname, n.nspname FROM pg_catalog.pg_extension e "
-        "JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname <> 'plpgsql' ORDER BY e.oid")}
+    return {
+        name: {"schema": schema}
+        for name, schema in db.execute(
+            "SELECT e.extname, n.nspname FROM pg_catalog.pg_extension e "
+            "JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname <> 'plpgsql' ORDER BY e.oid"
+        )
+    }
 
 
 def _policies(db) -> dict[str, dict[str, dict]]:
     """Row-level security policies by table then name: AS, FOR, TO (role names, sorted), USING, WITH CHECK, comment."""
     found: dict[str, dict[str, dict]] = {}
     for table, name, permissive, roles, command, using, check, comment in db.execute(
-            "SELECT pp.tablename, pp.policyname, pp.permissive, pp.roles::text[], pp.cmd, pp.qual, pp.with_check, "
-            "obj_description(p.oid, 'pg_policy') FROM pg_catalog.pg_policies pp "
-            f"JOIN pg_catalog.pg_class c ON c.relname = pp.tablename AND c.relnamespace = {NAMESPACE} "
-            "JOIN pg_catalog.pg_policy p ON p.polrelid = c.oid AND p.polname = pp.policyname "
-            "WHERE pp.schemaname = current_schema() ORDER BY 1, 2"):
+        "SELECT pp.tablename, pp.policyname, pp.permissive, pp.roles::text[], pp.cmd, pp.qual, pp.with_check, "
+        "obj_description(p.oid, 'pg_policy') FROM pg_catalog.pg_policies pp "
+        f"JOIN pg_catalog.pg_class c ON c.relname = pp.tablename AND c.relnamespace = {NAMESPACE} "
+        "JOIN pg_catalog.pg_policy p ON p.polrelid = c.oid AND p.polname = pp.policyname "
+        "WHERE pp.schemaname = current_schema() ORDER BY 1, 2"
+    ):
         policy = {"as": permissive, "for": command, "to": list(roles), "using": using, "with_check": check}
         found.setdefault(table, {})[name] = _with(policy, "comment", comment)
     return found
@@ -457,8 +550,9 @@ def _aggregates(db) -> dict[str, str]:
     return {signature: _aggregate_sql(*row) for signature, *row in rows}
 
 
-def _aggregate_sql(name, arguments, transition, state_type, final, final_extra, combine, initial, sort_operator,
-                   kind) -> str:
+def _aggregate_sql(
+    name, arguments, transition, state_type, final, final_extra, combine, initial, sort_operator, kind
+) -> str:
     parts = [f"SFUNC = {transition}", f"STYPE = {state_type}"]
     if final:
         parts.append(f"FINALFUNC = {final}" + (", FINALFUNC_EXTRA" if final_extra else ""))
@@ -477,9 +571,10 @@ def _rules(db) -> dict[str, dict[str, str]]:
     """Rewrite rules by table then name (a view's own ``_RETURN`` rule is the view, not a rule)."""
     found: dict[str, dict[str, str]] = {}
     for table, name, definition in db.execute(
-            "SELECT c.relname, r.rulename, pg_get_ruledef(r.oid, true) FROM pg_catalog.pg_rewrite r "
-            f"JOIN pg_catalog.pg_class c ON c.oid = r.ev_class WHERE c.relnamespace = {NAMESPACE} "
-            f"AND r.rulename <> '_RETURN' AND {_not_extension_member('c.oid', 'pg_class')} ORDER BY 1, 2"):
+        "SELECT c.relname, r.rulename, pg_get_ruledef(r.oid, true) FROM pg_catalog.pg_rewrite r "
+        f"JOIN pg_catalog.pg_class c ON c.oid = r.ev_class WHERE c.relnamespace = {NAMESPACE} "
+        f"AND r.rulename <> '_RETURN' AND {_not_extension_member('c.oid', 'pg_class')} ORDER BY 1, 2"
+    ):
         found.setdefault(table, {})[name] = definition.rstrip().rstrip(";")
     return found
 
@@ -493,8 +588,10 @@ def _domains(db) -> dict[str, dict]:
         f"FROM pg_catalog.pg_type t WHERE t.typnamespace = {NAMESPACE} AND t.typtype = 'd' "
         f"AND {_not_extension_member('t.oid', 'pg_type')} ORDER BY 1"
     )
-    return {name: {"type": base, "not_null": bool(not_null), "default": default, "checks": dict(sorted(checks.items()))}
-            for name, base, not_null, default, checks in rows}
+    return {
+        name: {"type": base, "not_null": bool(not_null), "default": default, "checks": dict(sorted(checks.items()))}
+        for name, base, not_null, default, checks in rows
+    }
 
 
 _quote = POSTGRESQL.quote

@@ -38,7 +38,17 @@ from dbshift.schema.model import (
 HIDDEN_GENERATED_VIRTUAL = 2
 HIDDEN_GENERATED_STORED = 3
 COLUMN_CONSTRAINT_WORDS = {
-    "CONSTRAINT", "PRIMARY", "NOT", "NULL", "UNIQUE", "CHECK", "DEFAULT", "COLLATE", "REFERENCES", "GENERATED", "AS",
+    "CONSTRAINT",
+    "PRIMARY",
+    "NOT",
+    "NULL",
+    "UNIQUE",
+    "CHECK",
+    "DEFAULT",
+    "COLLATE",
+    "REFERENCES",
+    "GENERATED",
+    "AS",
 }
 TABLE_CONSTRAINT_WORDS = {"CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK", "FOREIGN"}
 
@@ -64,9 +74,7 @@ def inspect_sqlite(connection) -> Schema:
         elif kind == "trigger":
             triggers.append(Trigger(name=name, table=table_name, sql=normalize(sql)))
     built = [
-        _table(catalog, name, sql, tuple(indexes.get(name.lower(), ())))
-        for name, sql in tables
-        if not _is_virtual(sql)
+        _table(catalog, name, sql, tuple(indexes.get(name.lower(), ()))) for name, sql in tables if not _is_virtual(sql)
     ]
     return Schema.build(built, views, triggers, dialect="sqlite")
 
@@ -93,21 +101,27 @@ class _Catalog:
         catalog = _Catalog()
         tables = "FROM sqlite_schema AS m, {pragma} AS p WHERE m.type = 'table'"
         for row in connection.execute(
-                "SELECT m.name, p.cid, p.name, p.type, p.\"notnull\", p.dflt_value, p.pk, p.hidden "
-                + tables.format(pragma="pragma_table_xinfo(m.name)") + " ORDER BY m.name, p.cid"):
+            'SELECT m.name, p.cid, p.name, p.type, p."notnull", p.dflt_value, p.pk, p.hidden '
+            + tables.format(pragma="pragma_table_xinfo(m.name)")
+            + " ORDER BY m.name, p.cid"
+        ):
             catalog.columns.setdefault(row[0], []).append(row[1:])
         for row in connection.execute("SELECT m.name, p.* " + tables.format(pragma="pragma_foreign_key_list(m.name)")):
             catalog.foreign_keys.setdefault(row[0], []).append(row[1:])
         for table, index, seqno, column in connection.execute(
-                "SELECT m.name, p.name, i.seqno, i.name FROM sqlite_schema AS m, pragma_index_list(m.name) AS p, "
-                "pragma_index_info(p.name) AS i WHERE m.type = 'table' AND p.origin = 'u' ORDER BY m.name, p.name, i.seqno"):
+            "SELECT m.name, p.name, i.seqno, i.name FROM sqlite_schema AS m, pragma_index_list(m.name) AS p, "
+            "pragma_index_info(p.name) AS i WHERE m.type = 'table' AND p.origin = 'u' ORDER BY m.name, p.name, i.seqno"
+        ):
             catalog.unique_columns.setdefault(table, {}).setdefault(index, []).append(column)
         for index, _seqno, column, descending in connection.execute(
-                "SELECT m.name, p.seqno, p.name, p.desc " + tables.replace("'table'", "'index'").format(
-                    pragma="pragma_index_xinfo(m.name)") + " AND p.key = 1 ORDER BY m.name, p.seqno"):
+            "SELECT m.name, p.seqno, p.name, p.desc "
+            + tables.replace("'table'", "'index'").format(pragma="pragma_index_xinfo(m.name)")
+            + " AND p.key = 1 ORDER BY m.name, p.seqno"
+        ):
             catalog.index_keys.setdefault(index, []).append((column, bool(descending)))
         for name, without_rowid, strict in connection.execute(
-                "SELECT name, wr, strict FROM pragma_table_list WHERE schema = 'main'"):
+            "SELECT name, wr, strict FROM pragma_table_list WHERE schema = 'main'"
+        ):
             catalog.options[name] = {k: True for k, on in (("without_rowid", without_rowid), ("strict", strict)) if on}
         return catalog
 
@@ -139,16 +153,18 @@ def _table(catalog: _Catalog, name: str, sql: str, indexes: tuple[Index, ...]) -
     columns, pk_columns = [], []
     for _cid, column_name, declared, notnull, default, pk, hidden in info:
         extra = text.columns.get(column_name.lower(), _ColumnText())
-        columns.append(Column(
-            name=column_name,
-            type=normalize_type(declared),
-            nullable=not notnull,
-            default=normalize(default),
-            collation=extra.collation,
-            generated=extra.generated,
-            generated_stored=hidden == HIDDEN_GENERATED_STORED,
-            hidden=hidden == 1,
-        ))
+        columns.append(
+            Column(
+                name=column_name,
+                type=normalize_type(declared),
+                nullable=not notnull,
+                default=normalize(default),
+                collation=extra.collation,
+                generated=extra.generated,
+                generated_stored=hidden == HIDDEN_GENERATED_STORED,
+                hidden=hidden == 1,
+            )
+        )
         if pk:
             pk_columns.append((pk, column_name))
     primary_key = None
@@ -173,7 +189,9 @@ def _table(catalog: _Catalog, name: str, sql: str, indexes: tuple[Index, ...]) -
 
 
 def _uniques(unique_indexes: dict[str, list], text: _TableText) -> tuple[Unique, ...]:
-    uniques = {Unique(columns=tuple(columns), name=text.uniques.get(_key(columns))) for columns in unique_indexes.values()}
+    uniques = {
+        Unique(columns=tuple(columns), name=text.uniques.get(_key(columns))) for columns in unique_indexes.values()
+    }
     return tuple(sorted(uniques, key=lambda u: (u.columns, u.name or "")))
 
 
@@ -188,15 +206,17 @@ def _foreign_keys(key_rows: list, text: _TableText) -> tuple[ForeignKey, ...]:
         ref_columns = tuple(r[4] for r in rows if r[4] is not None)
         ref_table = rows[0][2]
         name, deferrable = text.foreign_keys.get((_key(columns), ref_table.lower()), (None, None))
-        keys.append(ForeignKey(
-            columns=columns,
-            ref_table=ref_table,
-            ref_columns=ref_columns,
-            on_update=rows[0][5] or NO_ACTION,
-            on_delete=rows[0][6] or NO_ACTION,
-            deferrable=deferrable,
-            name=name,
-        ))
+        keys.append(
+            ForeignKey(
+                columns=columns,
+                ref_table=ref_table,
+                ref_columns=ref_columns,
+                on_update=rows[0][5] or NO_ACTION,
+                on_delete=rows[0][6] or NO_ACTION,
+                deferrable=deferrable,
+                name=name,
+            )
+        )
     return tuple(sorted(keys, key=lambda k: (k.columns, k.ref_table, k.ref_columns)))
 
 

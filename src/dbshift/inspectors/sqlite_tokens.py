@@ -17,7 +17,8 @@ from dbshift.dialects.sqlite_description import SQLITE
 
 # Every SQLite keyword (https://sqlite.org/lang_keywords.html): a quoted identifier that spells
 # one of these keeps its quotes when normalized.
-KEYWORDS = frozenset("""
+KEYWORDS = frozenset(
+    """
 ABORT ACTION ADD AFTER ALL ALTER ALWAYS ANALYZE AND AS ASC ATTACH AUTOINCREMENT BEFORE BEGIN
 BETWEEN BY CASCADE CASE CAST CHECK COLLATE COLUMN COMMIT CONFLICT CONSTRAINT CREATE CROSS
 CURRENT CURRENT_DATE CURRENT_TIME CURRENT_TIMESTAMP DATABASE DEFAULT DEFERRABLE DEFERRED DELETE
@@ -29,7 +30,8 @@ ORDER OTHERS OUTER OVER PARTITION PLAN PRAGMA PRECEDING PRIMARY QUERY RAISE RANG
 REFERENCES REGEXP REINDEX RELEASE RENAME REPLACE RESTRICT RETURNING RIGHT ROLLBACK ROW ROWS
 SAVEPOINT SELECT SET TABLE TEMP TEMPORARY THEN TIES TO TRANSACTION TRIGGER UNBOUNDED UNION
 UNIQUE UPDATE USING VACUUM VALUES VIEW VIRTUAL WHEN WHERE WINDOW WITH WITHOUT
-""".split())
+""".split()
+)
 
 _TOKEN = re.compile(
     r"""
@@ -127,7 +129,9 @@ def _glued(previous: Token | None, token: Token) -> bool:
     if token.kind == "op" and token.text in (")", ",", ".", ";"):
         return True
     # a function call: name(...)
-    return token.kind == "op" and token.text == "(" and previous.kind in ("word", "id") and previous.upper not in KEYWORDS
+    return (
+        token.kind == "op" and token.text == "(" and previous.kind in ("word", "id") and previous.upper not in KEYWORDS
+    )
 
 
 @functools.lru_cache(maxsize=4096)

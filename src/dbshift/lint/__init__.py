@@ -14,14 +14,23 @@ through :mod:`dbshift.analysis` (loaded only when lint runs).
 from __future__ import annotations
 
 from dbshift.lint.engine import (
-           all_rules,
-           lint_migration,
-           lint_migrations,
-           lint_sql,
-           rules_for,
+    all_rules,
+    lint_migration,
+    lint_migrations,
+    lint_sql,
+    rules_for,
 )
 from dbshift.lint.findings import SEVERITIES, Finding, Rule
 from dbshift.lint.settings import LintSettings
 
-__all__ = ["SEVERITIES", "Finding", "LintSettings", "Rule", "all_rules", "lint_migration", "lint_migrations",
-           "lint_sql", "rules_for"]
+__all__ = [
+    "SEVERITIES",
+    "Finding",
+    "LintSettings",
+    "Rule",
+    "all_rules",
+    "lint_migration",
+    "lint_migrations",
+    "lint_sql",
+    "rules_for",
+]

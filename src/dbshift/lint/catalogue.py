@@ -13,13 +13,23 @@ from dbshift.lint.rules import COMMON_RULES
 DIALECTS = frozenset(name for name in known_dialects() if describe(name).lint)
 
 HISTORY_RULES = [
-    Rule("missing-down", "warning", DIALECTS, "No down section",
-         "the migration has no down: `dbshift rollback` cannot undo it",
-         "write a `-- migrate:down` section (mark it lossy when it cannot bring every value back)"),
-    Rule("pending-before-applied", "error", DIALECTS, "Pending migration older than an applied one",
-         "this pending migration is older than migrations already applied ({detail}): it runs after them, "
-         "in an order no other database saw",
-         "give it a new timestamp (rename the file) so it runs after the applied ones"),
+    Rule(
+        "missing-down",
+        "warning",
+        DIALECTS,
+        "No down section",
+        "the migration has no down: `dbshift rollback` cannot undo it",
+        "write a `-- migrate:down` section (mark it lossy when it cannot bring every value back)",
+    ),
+    Rule(
+        "pending-before-applied",
+        "error",
+        DIALECTS,
+        "Pending migration older than an applied one",
+        "this pending migration is older than migrations already applied ({detail}): it runs after them, "
+        "in an order no other database saw",
+        "give it a new timestamp (rename the file) so it runs after the applied ones",
+    ),
 ]
 
 

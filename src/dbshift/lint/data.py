@@ -18,19 +18,40 @@ def _many(number: int, word: str) -> str:
     """``1 row``, ``2,345 rows``."""
     return f"{number:,} {word}{'' if number == 1 else 's'}"
 
+
 DATA_RULES = [
-    Rule("data-dropped", "error", ALL, "Data removed (counted)",
-         "on the live database, this removes {detail}",
-         "back the data up or move it first; if it really must go, suppress with the reason"),
-    Rule("nulls-block-not-null", "error", ALL, "NULLs a new NOT NULL rejects (counted)",
-         "{detail}: the change fails on the live database (MySQL without strict mode silently turns them into 0 or '')",
-         "backfill the NULLs first (UPDATE ... WHERE col IS NULL), then add NOT NULL"),
-    Rule("rows-violate-constraint", "error", ALL, "Rows a new FOREIGN KEY or CHECK rejects (counted)",
-         "{detail}: adding the constraint fails on the live database",
-         "fix or remove those rows first (or add the constraint NOT VALID and fix them before VALIDATE)"),
-    Rule("duplicates-block-unique", "error", ALL, "Duplicates a new UNIQUE rejects (counted)",
-         "{detail}: the unique index or constraint fails on the live database, halfway through its build",
-         "remove or merge the duplicates first, then add the unique index"),
+    Rule(
+        "data-dropped",
+        "error",
+        ALL,
+        "Data removed (counted)",
+        "on the live database, this removes {detail}",
+        "back the data up or move it first; if it really must go, suppress with the reason",
+    ),
+    Rule(
+        "nulls-block-not-null",
+        "error",
+        ALL,
+        "NULLs a new NOT NULL rejects (counted)",
+        "{detail}: the change fails on the live database (MySQL without strict mode silently turns them into 0 or '')",
+        "backfill the NULLs first (UPDATE ... WHERE col IS NULL), then add NOT NULL",
+    ),
+    Rule(
+        "rows-violate-constraint",
+        "error",
+        ALL,
+        "Rows a new FOREIGN KEY or CHECK rejects (counted)",
+        "{detail}: adding the constraint fails on the live database",
+        "fix or remove those rows first (or add the constraint NOT VALID and fix them before VALIDATE)",
+    ),
+    Rule(
+        "duplicates-block-unique",
+        "error",
+        ALL,
+        "Duplicates a new UNIQUE rejects (counted)",
+        "{detail}: the unique index or constraint fails on the live database, halfway through its build",
+        "remove or merge the duplicates first, then add the unique index",
+    ),
 ]
 
 
@@ -53,7 +74,9 @@ class _Reader:
 
     def count(self, table, condition: str | None = None) -> int | None:
         """Rows of ``table`` matching ``condition``; None when they cannot be counted."""
-        found = self.rows(f"SELECT count(*) FROM {table.quoted(self.db.quote)}" + (f" WHERE {condition}" if condition else ""))
+        found = self.rows(
+            f"SELECT count(*) FROM {table.quoted(self.db.quote)}" + (f" WHERE {condition}" if condition else "")
+        )
         return int(found[0][0]) if found else None
 
     def key_columns(self, table) -> tuple[str, ...]:
@@ -69,14 +92,23 @@ def _drops(script: LintScript, reader: _Reader):
     quote = reader.db.quote
     for statement in script.statements:
         effects = statement.effects
-        counted = [("row", str(d.table), reader.count(d.live_name or d.table)) for d in effects.drops
-                   if not script.created_before(d.table, statement.index - 1)
-                   and not any((r.dropped or r.table) == d.table for r in script.rebuilds)]
-        counted += [("value", str(c), reader.count(c.table, f"{quote(c.column)} IS NOT NULL"))
-                    for c in effects.drops_columns if not script.created_before(c.table, statement.index)]
+        counted = [
+            ("row", str(d.table), reader.count(d.live_name or d.table))
+            for d in effects.drops
+            if not script.created_before(d.table, statement.index - 1)
+            and not any((r.dropped or r.table) == d.table for r in script.rebuilds)
+        ]
+        counted += [
+            ("value", str(c), reader.count(c.table, f"{quote(c.column)} IS NOT NULL"))
+            for c in effects.drops_columns
+            if not script.created_before(c.table, statement.index)
+        ]
         counted += [("row", f"{t} (TRUNCATE)", reader.count(t)) for t in effects.truncates]
-        counted += [("row", f"{d.table} (DELETE)", reader.count(d.table, d.where)) for d in effects.deletes
-                    if d.countable and d.by_trigger is None and not script.created_before(d.table, statement.index)]
+        counted += [
+            ("row", f"{d.table} (DELETE)", reader.count(d.table, d.where))
+            for d in effects.deletes
+            if d.countable and d.by_trigger is None and not script.created_before(d.table, statement.index)
+        ]
         for word, what, number in counted:
             if number:
                 yield statement, "data-dropped", f"{_many(number, word)} of {what}"
@@ -98,15 +130,24 @@ def _null_blocks(script: LintScript, reader: _Reader):
                 if number:
                     keys = reader.key_columns(change.table)
                     examples = _examples(reader, change.table, keys, f"{quote(column)} IS NULL")
-                    yield statement, "nulls-block-not-null", f"rows of {change.table} with {column} NULL: {number:,}{examples}"
+                    yield (
+                        statement,
+                        "nulls-block-not-null",
+                        f"rows of {change.table} with {column} NULL: {number:,}{examples}",
+                    )
 
 
 def _examples(reader: _Reader, table, keys: tuple[str, ...], condition: str) -> str:
     if not keys:
         return ""
     quote = reader.db.quote
-    found = reader.rows(f"SELECT {', '.join(map(quote, keys))} FROM {table.quoted(quote)} WHERE {condition} "
-                        f"ORDER BY {', '.join(map(quote, keys))} LIMIT {EXAMPLES}") or []
+    found = (
+        reader.rows(
+            f"SELECT {', '.join(map(quote, keys))} FROM {table.quoted(quote)} WHERE {condition} "
+            f"ORDER BY {', '.join(map(quote, keys))} LIMIT {EXAMPLES}"
+        )
+        or []
+    )
     shown = [row[0] if len(row) == 1 else tuple(row) for row in found]
     return f" ({', '.join(keys)} = {', '.join(map(repr, shown))})" if shown else ""
 
@@ -115,20 +156,31 @@ def _duplicate_blocks(script: LintScript, reader: _Reader):
     quote = reader.db.quote
     for statement in script.statements:
         for change in statement.changes:
-            if change.kind not in ("add_constraint", "create_index") or not change.has("unique") or not change.columns \
-                    or script.created_before(change.table, statement.index):
+            if (
+                change.kind not in ("add_constraint", "create_index")
+                or not change.has("unique")
+                or not change.columns
+                or script.created_before(change.table, statement.index)
+            ):
                 continue
             columns = ", ".join(map(quote, change.columns))
             not_null = " AND ".join(f"{quote(c)} IS NOT NULL" for c in change.columns)
-            groups = (f"SELECT {columns}, count(*) FROM {change.table.quoted(quote)} WHERE {not_null} "
-                      f"GROUP BY {columns} HAVING count(*) > 1")
+            groups = (
+                f"SELECT {columns}, count(*) FROM {change.table.quoted(quote)} WHERE {not_null} "
+                f"GROUP BY {columns} HAVING count(*) > 1"
+            )
             counted = reader.rows(f"SELECT count(*) FROM ({groups}) duplicates")
             if counted and counted[0][0]:
                 examples = reader.rows(f"{groups} ORDER BY {columns} LIMIT {EXAMPLES}") or []
                 shown = ", ".join(repr(row[0] if len(row) == 2 else tuple(row[:-1])) for row in examples)
-                yield statement, "duplicates-block-unique", (
-                    f"values of {change.table} ({', '.join(change.columns)}) held by more than one row: {counted[0][0]:,}"
-                    f" (e.g. {shown})")
+                yield (
+                    statement,
+                    "duplicates-block-unique",
+                    (
+                        f"values of {change.table} ({', '.join(change.columns)}) held by more than one row: {counted[0][0]:,}"
+                        f" (e.g. {shown})"
+                    ),
+                )
 
 
 def _violating_condition(change, quote) -> str | None:
@@ -137,13 +189,18 @@ def _violating_condition(change, quote) -> str | None:
         return None
     if change.has("check") and change.condition:
         return f"NOT ({change.condition})"  # a CHECK that is NULL passes, and so does NOT (NULL)
-    if change.has("foreign_key") and change.references is not None and change.columns \
-            and len(change.columns) == len(change.referenced_columns):
+    if (
+        change.has("foreign_key")
+        and change.references is not None
+        and change.columns
+        and len(change.columns) == len(change.referenced_columns)
+    ):
         child = change.table.quoted(quote)
         present = " AND ".join(f"{child}.{quote(c)} IS NOT NULL" for c in change.columns)
         parent = "dbshift_parent"
-        match = " AND ".join(f"{parent}.{quote(r)} = {child}.{quote(c)}"
-                             for c, r in zip(change.columns, change.referenced_columns))
+        match = " AND ".join(
+            f"{parent}.{quote(r)} = {child}.{quote(c)}" for c, r in zip(change.columns, change.referenced_columns)
+        )
         return f"{present} AND NOT EXISTS (SELECT 1 FROM {change.references.quoted(quote)} {parent} WHERE {match})"
     return None
 
@@ -156,8 +213,11 @@ def _constraint_violations(script: LintScript, reader: _Reader):
             continue
         number = reader.count(change.table, condition)
         if number:
-            what = (f"rows of {change.table} whose ({', '.join(change.columns)}) has no match in {change.references}"
-                    if change.has("foreign_key") else f"rows of {change.table} failing CHECK ({change.condition})")
+            what = (
+                f"rows of {change.table} whose ({', '.join(change.columns)}) has no match in {change.references}"
+                if change.has("foreign_key")
+                else f"rows of {change.table} failing CHECK ({change.condition})"
+            )
             examples = _examples(reader, change.table, reader.key_columns(change.table), condition)
             yield statement, "rows-violate-constraint", f"{what}: {number:,}{examples}"
 

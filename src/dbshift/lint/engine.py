@@ -15,10 +15,20 @@ from dbshift.lint.findings import SEVERITIES, Finding, LintScript, LintStatement
 from dbshift.lint.settings import LintSettings, suppressions_above
 
 
-def lint_sql(sql: str, dialect: str, *, file: str = "<sql>", first_line: int = 1, section: str = "up",
-             transactional: bool | None = None, settings: LintSettings | None = None,
-             file_lines: list[str] | None = None, prelude: list[str] = (), database=None,
-             fresh_tables: frozenset[str] = frozenset()) -> list[Finding]:
+def lint_sql(
+    sql: str,
+    dialect: str,
+    *,
+    file: str = "<sql>",
+    first_line: int = 1,
+    section: str = "up",
+    transactional: bool | None = None,
+    settings: LintSettings | None = None,
+    file_lines: list[str] | None = None,
+    prelude: list[str] = (),
+    database=None,
+    fresh_tables: frozenset[str] = frozenset(),
+) -> list[Finding]:
     """The findings of one SQL script (a migration section) in ``dialect``.
 
     ``transactional``: dbshift runs the script inside one transaction (default: the dialect's
@@ -64,8 +74,18 @@ def _lint_section(section: Section, analyser, settings: LintSettings, database) 
     effects = analyser.script([s.sql for s in statements])
     read = [LintStatement(i, s.line, e) for i, (s, e) in enumerate(zip(statements, effects.statements))]
     open_at_end = _mark_transactions(read, transactional)
-    script = LintScript(section.dialect, section.file, section.name, read, effects.rebuilds, transactional, open_at_end,
-                        settings.server_version, module, frozenset(section.fresh_tables))
+    script = LintScript(
+        section.dialect,
+        section.file,
+        section.name,
+        read,
+        effects.rebuilds,
+        transactional,
+        open_at_end,
+        settings.server_version,
+        module,
+        frozenset(section.fresh_tables),
+    )
     known = set(all_rules())
     ignored = {s.line: suppressions_above(file_lines, s.line, section.file, known) for s in read}
     findings = []
@@ -85,9 +105,11 @@ def _data_findings(script: LintScript, database, settings: LintSettings, ignored
     from dbshift.lint.data import DATA_RULES, data_findings
 
     rules = {rule.code: rule for rule in DATA_RULES}
-    return [_finding(rules[code], settings, script.file, statement, detail, script.section)
-            for statement, code, detail in data_findings(script, database)
-            if code not in settings.disabled and code not in ignored[statement.line]]
+    return [
+        _finding(rules[code], settings, script.file, statement, detail, script.section)
+        for statement, code, detail in data_findings(script, database)
+        if code not in settings.disabled and code not in ignored[statement.line]
+    ]
 
 
 def _mark_transactions(statements: list[LintStatement], transactional: bool) -> bool:
@@ -106,18 +128,34 @@ def _mark_transactions(statements: list[LintStatement], transactional: bool) -> 
     return open_
 
 
-def _finding(rule: Rule, settings: LintSettings, file: str, statement: LintStatement, detail: str,
-             section: str) -> Finding:
+def _finding(
+    rule: Rule, settings: LintSettings, file: str, statement: LintStatement, detail: str, section: str
+) -> Finding:
     severity = settings.severities.get(rule.code, rule.severity)
     if section == "down" and rule.destructive and severity != "info":
         severity = SEVERITIES[SEVERITIES.index(severity) + 1]
     text = " ".join(statement.effects.sql.split())
-    return Finding(rule.code, severity, file, statement.line, text[:200] + ("..." if len(text) > 200 else ""),
-                   rule.problem.format(detail=detail).replace(" ()", ""), rule.fix, section)
+    return Finding(
+        rule.code,
+        severity,
+        file,
+        statement.line,
+        text[:200] + ("..." if len(text) > 200 else ""),
+        rule.problem.format(detail=detail).replace(" ()", ""),
+        rule.fix,
+        section,
+    )
 
 
-def lint_migrations(source, dialect: str | None = None, *, applied: Iterable[int] | None = None,
-                    settings: LintSettings | None = None, database=None, before: Iterable = ()) -> list[Finding]:
+def lint_migrations(
+    source,
+    dialect: str | None = None,
+    *,
+    applied: Iterable[int] | None = None,
+    settings: LintSettings | None = None,
+    database=None,
+    before: Iterable = (),
+) -> list[Finding]:
     """The findings of migrations: a :class:`dbshift.project.Project` (its migrations, dialect and
     ``[lint]`` settings) or a list of :class:`dbshift.migrations.Migration` with ``dialect``.
 
@@ -145,8 +183,11 @@ def lint_migrations(source, dialect: str | None = None, *, applied: Iterable[int
             for migration in before:
                 running.script(_up_statements(migration, dialect))
         for migration in source:
-            findings.extend(lint_migration(migration, dialect, settings=settings, applied=applied, database=database,
-                                           analyser=running))
+            findings.extend(
+                lint_migration(
+                    migration, dialect, settings=settings, applied=applied, database=database, analyser=running
+                )
+            )
     return findings
 
 
@@ -156,8 +197,15 @@ def _up_statements(migration, dialect: str) -> list[str]:
     return [s.sql for s in describe(dialect).split_script(migration.up_sql, migration.up_line)]
 
 
-def lint_migration(migration, dialect: str, *, settings: LintSettings | None = None,
-                   applied: set[int] | None = None, database=None, analyser=None) -> list[Finding]:
+def lint_migration(
+    migration,
+    dialect: str,
+    *,
+    settings: LintSettings | None = None,
+    applied: set[int] | None = None,
+    database=None,
+    analyser=None,
+) -> list[Finding]:
     """The findings of one migration file: its up and down sections and its place in the history.
 
     ``analyser``: the analyser the earlier migrations were read by (advanced past this one's up);
@@ -168,8 +216,9 @@ def lint_migration(migration, dialect: str, *, settings: LintSettings | None = N
     settings = settings or LintSettings()
     if analyser is None:
         with analyser_for(database if database is not None else dialect) as fresh:
-            return lint_migration(migration, dialect, settings=settings, applied=applied, database=database,
-                                  analyser=fresh)
+            return lint_migration(
+                migration, dialect, settings=settings, applied=applied, database=database, analyser=fresh
+            )
     file = str(migration.path)
     lines = Path(migration.path).read_text(encoding="utf-8").splitlines() if migration.kind == "sql" else []
     findings = []
@@ -179,8 +228,16 @@ def lint_migration(migration, dialect: str, *, settings: LintSettings | None = N
         findings += found
         if migration.has_down:
             fresh = frozenset(t.name for s in script.statements for t in s.effects.creates)
-            down = Section(migration.down_sql or "", dialect, file, migration.down_line, "down", migration.transaction,
-                           lines, fresh)
+            down = Section(
+                migration.down_sql or "",
+                dialect,
+                file,
+                migration.down_line,
+                "down",
+                migration.transaction,
+                lines,
+                fresh,
+            )
             with analyser.tentatively() as down_analyser:
                 findings += _lint_section(down, down_analyser, settings, database)[0]
     findings += _history_findings(migration, settings, applied, lines)
@@ -198,8 +255,11 @@ def _history_findings(migration, settings: LintSettings, applied: set[int] | Non
     if applied is not None and migration.version not in applied and any(v > migration.version for v in applied):
         found.append(("pending-before-applied", f"newest applied: {max(applied)}"))
     ignored = file_suppressions(lines, str(migration.path), set(all_rules()))
-    return [_file_finding(rules[code], settings, str(migration.path), detail)
-            for code, detail in found if code not in settings.disabled and code not in ignored]
+    return [
+        _file_finding(rules[code], settings, str(migration.path), detail)
+        for code, detail in found
+        if code not in settings.disabled and code not in ignored
+    ]
 
 
 def _file_finding(rule: Rule, settings: LintSettings, file: str, detail: str) -> Finding:

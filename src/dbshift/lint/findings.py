@@ -26,8 +26,16 @@ class Finding:
 
     def as_json(self) -> dict:
         """A JSON-friendly dict."""
-        return {"code": self.code, "severity": self.severity, "file": self.file, "line": self.line,
-                "section": self.section, "statement": self.statement, "problem": self.problem, "fix": self.fix}
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "file": self.file,
+            "line": self.line,
+            "section": self.section,
+            "statement": self.statement,
+            "problem": self.problem,
+            "fix": self.fix,
+        }
 
 
 @dataclass

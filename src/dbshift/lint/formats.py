@@ -41,16 +41,30 @@ def as_json(findings: list[Finding]) -> str:
 def as_sarif(findings: list[Finding], rules: dict) -> str:
     """A SARIF 2.1.0 log with one run of dbshift lint."""
     used = sorted({f.code for f in findings})
-    driver = {"name": "dbshift lint",
-              "rules": [{"id": code, "shortDescription": {"text": rules[code].title},
-                         "help": {"text": rules[code].fix}} for code in used if code in rules]}
-    results = [{"ruleId": f.code, "level": SARIF_LEVELS[f.severity],
-                "message": {"text": f"{f.problem}. Fix: {f.fix}"},
-                "locations": [{"physicalLocation": {"artifactLocation": {"uri": f.file},
-                                                    "region": {"startLine": max(f.line, 1)}}}]}
-               for f in findings]
-    log = {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0",
-           "runs": [{"tool": {"driver": driver}, "results": results}]}
+    driver = {
+        "name": "dbshift lint",
+        "rules": [
+            {"id": code, "shortDescription": {"text": rules[code].title}, "help": {"text": rules[code].fix}}
+            for code in used
+            if code in rules
+        ],
+    }
+    results = [
+        {
+            "ruleId": f.code,
+            "level": SARIF_LEVELS[f.severity],
+            "message": {"text": f"{f.problem}. Fix: {f.fix}"},
+            "locations": [
+                {"physicalLocation": {"artifactLocation": {"uri": f.file}, "region": {"startLine": max(f.line, 1)}}}
+            ],
+        }
+        for f in findings
+    ]
+    log = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{"tool": {"driver": driver}, "results": results}],
+    }
     return json.dumps(log, indent=2) + "\n"
 
 
@@ -61,9 +75,11 @@ def _escape_github(text: str, property_value: bool = False) -> str:
 
 def as_github(findings: list[Finding]) -> str:
     """GitHub Actions workflow commands (``::error file=...,line=...,title=...::message``)."""
-    lines = [f"::{GITHUB_COMMANDS[f.severity]} file={_escape_github(f.file, True)},line={max(f.line, 1)},"
-             f"title={_escape_github(f.code, True)}::{_escape_github(f.problem + '. Fix: ' + f.fix)}"
-             for f in findings]
+    lines = [
+        f"::{GITHUB_COMMANDS[f.severity]} file={_escape_github(f.file, True)},line={max(f.line, 1)},"
+        f"title={_escape_github(f.code, True)}::{_escape_github(f.problem + '. Fix: ' + f.fix)}"
+        for f in findings
+    ]
     return "\n".join(lines) + ("\n" if lines else "")
 
 

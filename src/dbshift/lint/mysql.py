@@ -36,9 +36,14 @@ def _copying_alters(script: LintScript):
 
 
 RULES = [
-    Rule("mysql-table-copy", "warning", DIALECT, "ALTER TABLE that copies the table",
-         "{detail} cannot run ALGORITHM=INSTANT/INPLACE with LOCK=NONE: the table is copied while writes wait",
-         "run it with an online schema-change tool (gh-ost, pt-online-schema-change), or add "
-         "ALGORITHM=INPLACE, LOCK=NONE so MySQL refuses instead of blocking",
-         _copying_alters),
+    Rule(
+        "mysql-table-copy",
+        "warning",
+        DIALECT,
+        "ALTER TABLE that copies the table",
+        "{detail} cannot run ALGORITHM=INSTANT/INPLACE with LOCK=NONE: the table is copied while writes wait",
+        "run it with an online schema-change tool (gh-ost, pt-online-schema-change), or add "
+        "ALGORITHM=INPLACE, LOCK=NONE so MySQL refuses instead of blocking",
+        _copying_alters,
+    ),
 ]

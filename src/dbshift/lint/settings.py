@@ -39,23 +39,35 @@ class LintSettings:
         known = set(all_rules())
         for key in table:
             if key not in SETTING_KEYS:
-                _config_error(config_file, key, f"unknown [lint] setting {key!r}", "settings: " + ", ".join(sorted(SETTING_KEYS)))
+                _config_error(
+                    config_file, key, f"unknown [lint] setting {key!r}", "settings: " + ", ".join(sorted(SETTING_KEYS))
+                )
         disabled = table.get("disable", [])
         if not isinstance(disabled, list) or not all(isinstance(code, str) for code in disabled):
-            _config_error(config_file, "disable", "[lint] disable must be a list of rule codes", 'disable = ["drop-column"]')
+            _config_error(
+                config_file, "disable", "[lint] disable must be a list of rule codes", 'disable = ["drop-column"]'
+            )
         severities = table.get("severity", {})
         if not isinstance(severities, dict):
             _config_error(config_file, "severity", "[lint.severity] must be a table", 'int-key = "error"')
         for code in [*disabled, *severities]:
             if code not in known:
-                _config_error(config_file, code, f"unknown lint rule {code!r}", "the rule codes are listed in docs/lint.md")
+                _config_error(
+                    config_file, code, f"unknown lint rule {code!r}", "the rule codes are listed in docs/lint.md"
+                )
         for code, severity in severities.items():
             if severity not in SEVERITIES:
-                _config_error(config_file, code, f"severity of {code} must be one of {', '.join(SEVERITIES)}",
-                              f'{code} = "warning"')
+                _config_error(
+                    config_file,
+                    code,
+                    f"severity of {code} must be one of {', '.join(SEVERITIES)}",
+                    f'{code} = "warning"',
+                )
         version = table.get("server_version", DEFAULT_SERVER_VERSION)
         if not isinstance(version, int) or isinstance(version, bool):
-            _config_error(config_file, "server_version", "[lint] server_version must be a whole number", "server_version = 16")
+            _config_error(
+                config_file, "server_version", "[lint] server_version must be a whole number", "server_version = 16"
+            )
         return LintSettings(frozenset(disabled), dict(severities), version)
 
 
@@ -81,16 +93,19 @@ def _parse(line: str, file: str, number: int, known: set[str]) -> tuple[str, str
     text = line.strip()[2:].strip()
     if not text.startswith(SUPPRESSION):
         return None
-    words = text[len(SUPPRESSION):].split(None, 1)
+    words = text[len(SUPPRESSION) :].split(None, 1)
     if not words:
         raise ConfigError(f"{file}:{number}: lint:ignore names no rule", hint="-- lint:ignore CODE why it is safe here")
     code = words[0]
     if code not in known:
-        raise ConfigError(f"{file}:{number}: unknown lint rule {code!r} in lint:ignore",
-                          hint="the rule codes are listed in docs/lint.md")
+        raise ConfigError(
+            f"{file}:{number}: unknown lint rule {code!r} in lint:ignore",
+            hint="the rule codes are listed in docs/lint.md",
+        )
     if len(words) < 2 or not words[1].strip():
-        raise ConfigError(f"{file}:{number}: lint:ignore {code} gives no reason",
-                          hint=f"-- lint:ignore {code} why it is safe here")
+        raise ConfigError(
+            f"{file}:{number}: lint:ignore {code} gives no reason", hint=f"-- lint:ignore {code} why it is safe here"
+        )
     return code, words[1].strip()
 
 

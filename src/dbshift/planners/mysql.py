@@ -61,8 +61,9 @@ def plan_diff(diff: d.Diff) -> Plan:
     keys = ForeignKeySteps.of(diff)
     altered = {c.name for c in diff.changes if isinstance(c, d.AlterTable)}
     index_swaps: dict[str, tuple[list[Index], list[Index]]] = {}
-    events_first, events_last = event_operations(diff.current.options.get("events", {}),
-                                                 diff.desired.options.get("events", {}))
+    events_first, events_last = event_operations(
+        diff.current.options.get("events", {}), diff.desired.options.get("events", {})
+    )
     operations = events_first + keys.drop_operations()
     for change in views_in_dependency_order(list(diff.changes)):
         table = _foreign_key_index_table(change, diff)
@@ -86,22 +87,30 @@ def _plan_change(change, keys: "ForeignKeySteps", diff: d.Diff) -> Operation:
     if isinstance(change, d.DropTable):
         # Keys dropped first come back last on the way down, not in its CREATE TABLE.
         table = replace(change.table, foreign_keys=keys.kept_by_dropped_table(change.table))
-        return Operation(f"drop table {table.name}", [f"DROP TABLE {quote(table.name)}"],
-                         [create_table_sql(table)], destructive=True,
-                         lossy_reverse=f"the rows of table {table.name} are not brought back")
+        return Operation(
+            f"drop table {table.name}",
+            [f"DROP TABLE {quote(table.name)}"],
+            [create_table_sql(table)],
+            destructive=True,
+            lossy_reverse=f"the rows of table {table.name} are not brought back",
+        )
     if isinstance(change, d.RenameTable):
-        return Operation(f"rename table {change.old} to {change.new}",
-                         [f"RENAME TABLE {quote(change.old)} TO {quote(change.new)}"],
-                         [f"RENAME TABLE {quote(change.new)} TO {quote(change.old)}"])
+        return Operation(
+            f"rename table {change.old} to {change.new}",
+            [f"RENAME TABLE {quote(change.old)} TO {quote(change.new)}"],
+            [f"RENAME TABLE {quote(change.new)} TO {quote(change.old)}"],
+        )
     if isinstance(change, d.AlterTable):
         table_before = next((old for old, new in diff.table_renames.items() if new == change.name), change.name)
         return plan_alter_table(change, table_before)
     if isinstance(change, d.CreateIndex):
-        return Operation(f"create index {change.index.name}", [create_index_sql(change.index)],
-                         [drop_index_sql(change.index)])
+        return Operation(
+            f"create index {change.index.name}", [create_index_sql(change.index)], [drop_index_sql(change.index)]
+        )
     if isinstance(change, d.DropIndex):
-        return Operation(f"drop index {change.index.name}", [drop_index_sql(change.index)],
-                         [create_index_sql(change.index)])
+        return Operation(
+            f"drop index {change.index.name}", [drop_index_sql(change.index)], [create_index_sql(change.index)]
+        )
     return plan_view_or_trigger(change, quote)
 
 
@@ -114,7 +123,10 @@ def serves_foreign_key(table: Table, index: Index) -> bool:
 def _foreign_key_index_table(change, diff: d.Diff) -> str | None:
     """The (new) name of the table whose foreign-key index ``change`` drops or creates, else None."""
     if isinstance(change, d.DropIndex):
-        table, name = diff.current.table(change.index.table), diff.table_renames.get(change.index.table, change.index.table)
+        table, name = (
+            diff.current.table(change.index.table),
+            diff.table_renames.get(change.index.table, change.index.table),
+        )
     elif isinstance(change, d.CreateIndex):
         table, name = diff.desired.table(change.index.table), change.index.table
     else:
@@ -194,13 +206,16 @@ class ForeignKeySteps:
 
     def drop_operations(self) -> list[Operation]:
         """One operation per key dropped first."""
-        return [Operation(f"drop foreign key {s.key.name} on {s.table}", [s.drop_sql()], [s.add_sql()])
-                for s in self.dropped]
+        return [
+            Operation(f"drop foreign key {s.key.name} on {s.table}", [s.drop_sql()], [s.add_sql()])
+            for s in self.dropped
+        ]
 
     def add_operations(self) -> list[Operation]:
         """One operation per key added last."""
-        return [Operation(f"add foreign key {s.key.name} on {s.table}", [s.add_sql()], [s.drop_sql()])
-                for s in self.added]
+        return [
+            Operation(f"add foreign key {s.key.name} on {s.table}", [s.add_sql()], [s.drop_sql()]) for s in self.added
+        ]
 
 
 def _steps_of_existing_table(table: Table, diff: d.Diff, alters: dict) -> tuple[list[KeyStep], list[KeyStep]]:
@@ -212,15 +227,22 @@ def _steps_of_existing_table(table: Table, diff: d.Diff, alters: dict) -> tuple[
         return [KeyStep(table.name, k) for k in gone], []
     wanted = {k.name: k for k in desired.foreign_keys}
     moved = moved_columns(alters[new_name]) if new_name in alters else set()
-    gone = [k for k in table.foreign_keys if wanted.get(k.name) != _as_desired(k, alters.get(new_name), diff, alters)
-            or _references_reshaped(k, diff, alters) or set(k.columns) & moved]
+    gone = [
+        k
+        for k in table.foreign_keys
+        if wanted.get(k.name) != _as_desired(k, alters.get(new_name), diff, alters)
+        or _references_reshaped(k, diff, alters)
+        or set(k.columns) & moved
+    ]
     kept = {k.name for k in table.foreign_keys if k not in gone}
     made = [k for k in desired.foreign_keys if k.name not in kept]
     # Only a key re-made over the same columns can take over the index InnoDB made for the old one.
     kept_indexes = tuple(i for i in desired.indexes if replace(i, table=table.name) in table.indexes)
     remade = {k.columns for k in gone} & {k.columns for k in made}
-    return ([KeyStep(table.name, k, kept_indexes if k.columns in remade else ()) for k in gone],
-            [KeyStep(new_name, k, kept_indexes if k.columns in remade else ()) for k in made])
+    return (
+        [KeyStep(table.name, k, kept_indexes if k.columns in remade else ()) for k in gone],
+        [KeyStep(new_name, k, kept_indexes if k.columns in remade else ()) for k in made],
+    )
 
 
 def _can_be_inline(key: ForeignKey, ready: set[str], diff: d.Diff, alters: dict) -> bool:
@@ -237,8 +259,12 @@ def _as_desired(key: ForeignKey, change: d.AlterTable | None, diff: d.Diff, alte
     """``key`` as it reads after the diff's table and column renames (MySQL carries keys through renames)."""
     ref_table = diff.table_renames.get(key.ref_table, key.ref_table)
     ref_change = alters.get(ref_table)
-    return replace(key, columns=_swap(key.columns, change.renamed if change else {}), ref_table=ref_table,
-                   ref_columns=_swap(key.ref_columns, ref_change.renamed if ref_change else {}))
+    return replace(
+        key,
+        columns=_swap(key.columns, change.renamed if change else {}),
+        ref_table=ref_table,
+        ref_columns=_swap(key.ref_columns, ref_change.renamed if ref_change else {}),
+    )
 
 
 def _references_reshaped(key: ForeignKey, diff: d.Diff, alters: dict) -> bool:
@@ -262,8 +288,10 @@ def reshaped_columns(change: d.AlterTable) -> set[str]:
     for name in set(old_uniques) | set(new_uniques):
         if old_uniques.get(name) != new_uniques.get(name):
             columns |= {c for u in (old_uniques.get(name), new_uniques.get(name)) if u for c in u.columns}
-    old_indexes = [replace(i, keys=tuple(replace(k, column=renamed.get(k.column, k.column)) for k in i.keys))
-                   for i in change.old.indexes]
+    old_indexes = [
+        replace(i, keys=tuple(replace(k, column=renamed.get(k.column, k.column)) for k in i.keys))
+        for i in change.old.indexes
+    ]
     for index in set(old_indexes) ^ set(change.new.indexes):
         columns |= set(index.columns)
     return columns
@@ -282,15 +310,19 @@ def plan_alter_table(change: d.AlterTable, table_before: str | None = None) -> O
     dropped_partitions, partitions_lossy = partition_losses(partitions)
     checks, lossy_columns = value_losses(change, table_before or change.old.name)
     lossy_reverse = "; ".join(lossy_columns) or (
-        f"dropped column(s) {', '.join(change.name + '.' + c for c in dropped)} come back empty" if dropped else "")
+        f"dropped column(s) {', '.join(change.name + '.' + c for c in dropped)} come back empty" if dropped else ""
+    )
     overwritten = [n.name for o, n in change.altered if n.generated is not None and o.generated is None]
     return Operation(
         description=_describe(change, partitions),
         sql=alter_table_sql(change),
         reverse=alter_table_sql(change.inverse()),
         destructive=bool(dropped) or bool(dropped_partitions) or bool(overwritten),
-        rewrites_table=any(a.type != b.type for a, b in change.altered) or bool(change.up_values)
-        or bool(_reorder_sql(change)) or partitions.rewrites_table() or bool(overwritten),
+        rewrites_table=any(a.type != b.type for a, b in change.altered)
+        or bool(change.up_values)
+        or bool(_reorder_sql(change))
+        or partitions.rewrites_table()
+        or bool(overwritten),
         lossy_reverse="; ".join(text for text in (lossy_reverse, partitions_lossy) if text),
         transactional=False,
         loss_checks=checks,
@@ -308,7 +340,9 @@ def _describe(change: d.AlterTable, partitions: PartitionStep) -> str:
 
 
 def _partition_step(change: d.AlterTable) -> PartitionStep:
-    return PartitionStep(change.old.name, change.old.options.get("partitioning"), change.new.options.get("partitioning"))
+    return PartitionStep(
+        change.old.name, change.old.options.get("partitioning"), change.new.options.get("partitioning")
+    )
 
 
 def alter_table_sql(change: d.AlterTable) -> list[str]:
@@ -330,8 +364,11 @@ def alter_table_sql(change: d.AlterTable) -> list[str]:
 
 def _with_generated_values(change: d.AlterTable) -> d.AlterTable:
     """A generated column that becomes a plain one keeps the values it holds: they are its computed value."""
-    values = {n.name: quote(o.name) for o, n in change.altered
-              if o.generated is not None and n.generated is None and n.name not in change.up_values}
+    values = {
+        n.name: quote(o.name)
+        for o, n in change.altered
+        if o.generated is not None and n.generated is None and n.name not in change.up_values
+    }
     return replace(change, up_values={**change.up_values, **values}) if values else change
 
 
@@ -350,17 +387,27 @@ def _converting_sql(change: d.AlterTable) -> list[str]:
     loose_old, loose_new = _without_keys_over(change.old, moved), _without_keys_over(change.new, set(temps))
     first = _drop_constraints(change.old, loose_new, change.renamed, table)
     first += [f"ALTER TABLE {table} DROP INDEX {quote(i.name)}" for i in _indexes_over(change, moved)]
-    first += [f"ALTER TABLE {table} ADD COLUMN {column_sql(_holder(n, temp))}"
-              for n, temp in ((n, temps[n.name]) for o, n in change.altered if n.name in temps)]
-    first += [f"ALTER TABLE {table} ADD COLUMN {column_sql(_holder(c, c.name))}{_place_sql(_place_while_old(change, c))}"
-              for c in change.added if c.name in change.up_values]
+    first += [
+        f"ALTER TABLE {table} ADD COLUMN {column_sql(_holder(n, temp))}"
+        for n, temp in ((n, temps[n.name]) for o, n in change.altered if n.name in temps)
+    ]
+    first += [
+        f"ALTER TABLE {table} ADD COLUMN {column_sql(_holder(c, c.name))}{_place_sql(_place_while_old(change, c))}"
+        for c in change.added
+        if c.name in change.up_values
+    ]
     assignments = [f"{quote(temps[n.name])} = {change.up_values[n.name]}" for o, n in change.altered if n.name in temps]
     assignments += [f"{quote(c.name)} = {change.up_values[c.name]}" for c in change.added if c.name in change.up_values]
-    assignments += [f"{quote(o.name)} = {change.up_values[n.name]}" for o, n in change.altered
-                    if n.name in change.up_values and n.name not in temps]  # in place: last, it reads the others
+    assignments += [
+        f"{quote(o.name)} = {change.up_values[n.name]}"
+        for o, n in change.altered
+        if n.name in change.up_values and n.name not in temps
+    ]  # in place: last, it reads the others
     update = [f"UPDATE {table} SET " + ", ".join(assignments)] if assignments else []
     last = _reshaping_sql(replace(change, old=loose_old), table, temps, positions=False)
-    last += [f"ALTER TABLE {table} ADD {index_clause(i)}" for i in _indexes_over(change, moved) if i in change.new.indexes]
+    last += [
+        f"ALTER TABLE {table} ADD {index_clause(i)}" for i in _indexes_over(change, moved) if i in change.new.indexes
+    ]
     return _combined(first, table) + update + _combined(last, table) + _reorder_sql(change)
 
 
@@ -382,8 +429,12 @@ def temp_columns(change: d.AlterTable) -> dict[str, str]:
     for old, new in change.altered:
         if new.name not in change.up_values:
             continue
-        holds = (old.type, old.collation) == (new.type, new.collation) and (old.nullable or not new.nullable) \
-            and old.generated is None and new.generated is None
+        holds = (
+            (old.type, old.collation) == (new.type, new.collation)
+            and (old.nullable or not new.nullable)
+            and old.generated is None
+            and new.generated is None
+        )
         if holds and not in_place:
             in_place = True
             continue
@@ -406,14 +457,18 @@ def _without_keys_over(table: Table, columns: set[str]) -> Table:
     if not columns:
         return table
     pk = table.primary_key if table.primary_key and not set(table.primary_key.columns) & columns else None
-    return replace(table, primary_key=pk, uniques=tuple(u for u in table.uniques if not set(u.columns) & columns),
-                   checks=())
+    return replace(
+        table, primary_key=pk, uniques=tuple(u for u in table.uniques if not set(u.columns) & columns), checks=()
+    )
 
 
 def _indexes_over(change: d.AlterTable, moved: set[str]) -> list[Index]:
     """The indexes over ``moved`` columns that the table keeps (or that serve foreign keys): made again after the move."""
-    return [i for i in change.old.indexes if set(i.columns) & moved
-            and (i in change.new.indexes or serves_foreign_key(change.old, i))]
+    return [
+        i
+        for i in change.old.indexes
+        if set(i.columns) & moved and (i in change.new.indexes or serves_foreign_key(change.old, i))
+    ]
 
 
 def _reshaping_sql(change: d.AlterTable, table: str, temps: dict[str, str], positions: bool) -> list[str]:
@@ -431,14 +486,19 @@ def _reshaping_sql(change: d.AlterTable, table: str, temps: dict[str, str], posi
                 statements.append(f"ALTER TABLE {table} MODIFY COLUMN {column_sql(column)}")
             continue
         instant = ", ALGORITHM=INSTANT" if _instant_add(column) else ""
-        statements.append(f"ALTER TABLE {table} ADD COLUMN {column_sql(column)}{_position(change, column, positions)}{instant}")
+        statements.append(
+            f"ALTER TABLE {table} ADD COLUMN {column_sql(column)}{_position(change, column, positions)}{instant}"
+        )
     statements += [f"ALTER TABLE {table} DROP COLUMN {quote(c.name)}" for c in change.dropped]
     altered = {o.name for o, n in change.altered}
-    statements += [f"ALTER TABLE {table} RENAME COLUMN {quote(o)} TO {quote(n)}" for o, n in renamed.items()
-                   if o not in altered]
+    statements += [
+        f"ALTER TABLE {table} RENAME COLUMN {quote(o)} TO {quote(n)}" for o, n in renamed.items() if o not in altered
+    ]
     statements += _add_constraints(old, new, renamed, table)
     moved = {o.name for o, n in change.altered if n.name in temps}
-    gone = [i for i in old.indexes if serves_foreign_key(old, i) and i not in new.indexes and not set(i.columns) & moved]
+    gone = [
+        i for i in old.indexes if serves_foreign_key(old, i) and i not in new.indexes and not set(i.columns) & moved
+    ]
     made = [i for i in new.indexes if serves_foreign_key(new, i) and i not in old.indexes]
     if gone or made:
         statements.append(_index_swap_sql(change.old.name, gone, made))
@@ -452,12 +512,16 @@ def _alter_columns(change: d.AlterTable, table: str, temps: dict[str, str], posi
     statements = []
     for old, new in change.altered:
         if new.name in temps:
-            statements += [f"ALTER TABLE {table} DROP COLUMN {quote(old.name)}",
-                           f"ALTER TABLE {table} CHANGE COLUMN {quote(temps[new.name])} {column_sql(new)}"]
+            statements += [
+                f"ALTER TABLE {table} DROP COLUMN {quote(old.name)}",
+                f"ALTER TABLE {table} CHANGE COLUMN {quote(temps[new.name])} {column_sql(new)}",
+            ]
         elif (old.generated, old.generated_stored) != (new.generated, new.generated_stored):
             # MariaDB and MySQL cannot MODIFY a column into or out of being generated.
-            statements += [f"ALTER TABLE {table} DROP COLUMN {quote(old.name)}",
-                           f"ALTER TABLE {table} ADD COLUMN {column_sql(new)}{_position(change, new, positions)}"]
+            statements += [
+                f"ALTER TABLE {table} DROP COLUMN {quote(old.name)}",
+                f"ALTER TABLE {table} ADD COLUMN {column_sql(new)}{_position(change, new, positions)}",
+            ]
         elif old.name != new.name:
             statements.append(f"ALTER TABLE {table} CHANGE COLUMN {quote(old.name)} {column_sql(new)}")
         else:
@@ -478,7 +542,7 @@ def _combined(statements: list[str], table: str) -> list[str]:
     prefix = f"ALTER TABLE {table} "
     if len(statements) <= 1:
         return statements
-    clauses = [s[len(prefix):].replace(", ALGORITHM=INSTANT", "") for s in statements]
+    clauses = [s[len(prefix) :].replace(", ALGORITHM=INSTANT", "") for s in statements]
     return [prefix + ",\n  ".join(clauses)]
 
 
@@ -497,7 +561,9 @@ def _reorder_sql(change: d.AlterTable) -> list[str]:
         if at in staying:
             continue
         place = f" AFTER {quote(wanted[at - 1])}" if at else " FIRST"
-        statements.append(f"ALTER TABLE {quote(change.new.name)} MODIFY COLUMN {column_sql(change.new.columns[at])}{place}")
+        statements.append(
+            f"ALTER TABLE {quote(change.new.name)} MODIFY COLUMN {column_sql(change.new.columns[at])}{place}"
+        )
     return statements
 
 
@@ -506,8 +572,11 @@ def _order_after_steps(change: d.AlterTable) -> list[str]:
     and re-made (generated) columns come after their predecessor (see :func:`_order_after_converting`)."""
     if change.up_values:
         return _order_after_converting(change)
-    regenerated = [new.name for old, new in change.altered
-                   if (old.generated, old.generated_stored) != (new.generated, new.generated_stored)]
+    regenerated = [
+        new.name
+        for old, new in change.altered
+        if (old.generated, old.generated_stored) != (new.generated, new.generated_stored)
+    ]
     new_name = {old: new for new, old in change.sources.items()}
     order = [new_name[c.name] for c in change.old.columns if c.name in new_name and new_name[c.name] not in regenerated]
     wanted = [c.name for c in change.new.columns]
@@ -531,7 +600,7 @@ def _place_while_old(change: d.AlterTable, column: Column) -> tuple[str, str | N
     if previous in change.sources:
         return "after", change.sources[previous]
     early = [c.name for c in change.added if c.name in change.up_values]
-    return ("after", previous) if previous in early[:early.index(column.name)] else ("last", None)
+    return ("after", previous) if previous in early[: early.index(column.name)] else ("last", None)
 
 
 def _place_sql(place: tuple[str, str | None]) -> str:
@@ -551,8 +620,11 @@ def _order_after_converting(change: d.AlterTable) -> list[str]:
     moved = {o.name for o, n in change.altered if n.name in temps}
     back = {temp: new for new, temp in temps.items()}
     order = [back.get(name, name) for name in order if name not in moved]
-    regenerated = {o.name: n.name for o, n in change.altered
-                   if (o.generated, o.generated_stored) != (n.generated, n.generated_stored) and n.name not in temps}
+    regenerated = {
+        o.name: n.name
+        for o, n in change.altered
+        if (o.generated, o.generated_stored) != (n.generated, n.generated_stored) and n.name not in temps
+    }
     order = [name for name in order if name not in regenerated] + list(regenerated.values())
     order += [c.name for c in change.added if c.name not in change.up_values]
     dropped = {c.name for c in change.dropped}
@@ -583,8 +655,12 @@ def _renamed_keys(table: Table, renamed: dict[str, str]):
 def _drop_constraints(old: Table, new: Table, renamed: dict, table: str) -> list[str]:
     old_pk, old_uniques, old_checks, old_keys = _renamed_keys(old, renamed)
     new_pk, new_uniques, new_checks, new_keys = _renamed_keys(new, {})
-    statements = [f"ALTER TABLE {table} DROP INDEX {quote(n)}" for n, u in old_uniques.items() if new_uniques.get(n) != u]
-    statements += [f"ALTER TABLE {table} DROP CONSTRAINT {quote(n)}" for n, c in old_checks.items() if new_checks.get(n) != c]
+    statements = [
+        f"ALTER TABLE {table} DROP INDEX {quote(n)}" for n, u in old_uniques.items() if new_uniques.get(n) != u
+    ]
+    statements += [
+        f"ALTER TABLE {table} DROP CONSTRAINT {quote(n)}" for n, c in old_checks.items() if new_checks.get(n) != c
+    ]
     if old_pk is not None and old_pk != new_pk:
         statements.append(f"ALTER TABLE {table} DROP PRIMARY KEY")
     return statements
@@ -596,10 +672,16 @@ def _add_constraints(old: Table, new: Table, renamed: dict, table: str) -> list[
     statements = []
     if new_pk is not None and old_pk != new_pk:
         statements.append(f"ALTER TABLE {table} ADD PRIMARY KEY ({names_sql(new_pk.columns)})")
-    statements += [f"ALTER TABLE {table} ADD UNIQUE KEY {quote(n)} ({names_sql(u.columns)})"
-                   for n, u in new_uniques.items() if old_uniques.get(n) != u]
-    statements += [f"ALTER TABLE {table} ADD CONSTRAINT {quote(n)} CHECK ({c.expression})"
-                   for n, c in new_checks.items() if old_checks.get(n) != c]
+    statements += [
+        f"ALTER TABLE {table} ADD UNIQUE KEY {quote(n)} ({names_sql(u.columns)})"
+        for n, u in new_uniques.items()
+        if old_uniques.get(n) != u
+    ]
+    statements += [
+        f"ALTER TABLE {table} ADD CONSTRAINT {quote(n)} CHECK ({c.expression})"
+        for n, c in new_checks.items()
+        if old_checks.get(n) != c
+    ]
     return statements
 
 
@@ -613,5 +695,8 @@ def _position(change: d.AlterTable, column: Column, positions: bool) -> str:
 
 
 def _instant_add(column: Column) -> bool:
-    return (column.generated is None and not column.options.get("auto_increment")
-            and (column.nullable or column.default is not None))
+    return (
+        column.generated is None
+        and not column.options.get("auto_increment")
+        and (column.nullable or column.default is not None)
+    )

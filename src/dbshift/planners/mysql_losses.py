@@ -112,13 +112,19 @@ def kind_of(column_type: str) -> Kind:
 def widens(old: Kind, new: Kind) -> bool:
     """Every value of ``old`` is a value of ``new`` and comes back as it was."""
     if old.family == "integer" and new.family == "integer":
-        return old.unsigned == new.unsigned and new.size[0] >= old.size[0] or \
-            (old.unsigned and not new.unsigned and new.size[0] > old.size[0])
+        return (
+            old.unsigned == new.unsigned
+            and new.size[0] >= old.size[0]
+            or (old.unsigned and not new.unsigned and new.size[0] > old.size[0])
+        )
     if old.family == "integer" and new.family == "decimal":
         return new.size[0] - new.size[1] >= _INTEGER_DIGITS[old.size[0]] and (not new.unsigned or old.unsigned)
     if old.family == "decimal" and new.family == "decimal":
-        return new.size[1] >= old.size[1] and new.size[0] - new.size[1] >= old.size[0] - old.size[1] \
+        return (
+            new.size[1] >= old.size[1]
+            and new.size[0] - new.size[1] >= old.size[0] - old.size[1]
             and (not new.unsigned or old.unsigned)
+        )
     if old.family == "integer" and new.family == "real":  # exact: 53 bits in a DOUBLE, 24 in a FLOAT
         return old.size[0] <= (4 if new.size == ("DOUBLE",) else 2)
     if old.family == "real" and new.family == "real":
@@ -203,8 +209,10 @@ def value_losses(change: d.AlterTable, table_before: str) -> tuple[list[str], li
             if new.generated is not None:
                 if old.generated is None:
                     computed = replay_reverse(new.generated, after_up)
-                    checks.append(f"SELECT COUNT(*), {label} FROM {quote(table_before)} "
-                                  f"WHERE NOT ({kind_of(new.type).same(quote(old.name), kind_of(new.type).cast(computed))})")
+                    checks.append(
+                        f"SELECT COUNT(*), {label} FROM {quote(table_before)} "
+                        f"WHERE NOT ({kind_of(new.type).same(quote(old.name), kind_of(new.type).cast(computed))})"
+                    )
                 continue
             if old.generated is not None:
                 continue  # its values are copied back as they are
@@ -232,8 +240,11 @@ def _values_after_up(change: d.AlterTable) -> dict[str, str]:
             if column.name in change.up_values:
                 values[column.name] = kind.cast(f"({change.up_values[column.name]})")
             elif source is not None and source.generated is None:
-                values[column.name] = quote(source.name) if source.type == column.type \
+                values[column.name] = (
+                    quote(source.name)
+                    if source.type == column.type
                     else kind.cast(quote(source.name), kind_of(source.type))
+                )
         except CannotTell:
             continue
     return values

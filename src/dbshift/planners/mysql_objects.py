@@ -90,12 +90,26 @@ class PartitionStep:
         if not self._listed_on_both() or (old_middle and new_middle):
             return "repartition", f"partition by {self.new['by']}", [f"{table} {partition_clause(self.new)}"]
         if old_middle:
-            return "drop", f"drop partition {_names(old_middle)}", [
-                f"{table} DROP PARTITION " + ", ".join(partition_name(d) for d in old_middle)]
+            return (
+                "drop",
+                f"drop partition {_names(old_middle)}",
+                [f"{table} DROP PARTITION " + ", ".join(partition_name(d) for d in old_middle)],
+            )
         if following is None:
-            return "add", f"add partition {_names(new_middle)}", [f"{table} ADD PARTITION (" + ", ".join(new_middle) + ")"]
-        return "split", f"split partition {_names(new_middle)} off {_names([following])}", [
-            f"{table} REORGANIZE PARTITION {partition_name(following)} INTO (" + ", ".join(new_middle + [following]) + ")"]
+            return (
+                "add",
+                f"add partition {_names(new_middle)}",
+                [f"{table} ADD PARTITION (" + ", ".join(new_middle) + ")"],
+            )
+        return (
+            "split",
+            f"split partition {_names(new_middle)} off {_names([following])}",
+            [
+                f"{table} REORGANIZE PARTITION {partition_name(following)} INTO ("
+                + ", ".join(new_middle + [following])
+                + ")"
+            ],
+        )
 
     def around(self, statements: list[str]) -> list[str]:
         """The table's other ``statements`` with the partition steps around them.
@@ -127,13 +141,22 @@ class PartitionStep:
 
     def _counts_only(self) -> bool:
         """A HASH or KEY table with unnamed partitions whose number alone changes."""
-        return (self.old is not None and self._scheme(self.old) == self._scheme(self.new)
-                and not self.old.get("partitions") and not self.new.get("partitions")
-                and not _LISTED.match(self.new["by"]))
+        return (
+            self.old is not None
+            and self._scheme(self.old) == self._scheme(self.new)
+            and not self.old.get("partitions")
+            and not self.new.get("partitions")
+            and not _LISTED.match(self.new["by"])
+        )
 
     def _listed_on_both(self) -> bool:
-        return (self.old is not None and self._scheme(self.old) == self._scheme(self.new)
-                and bool(_LISTED.match(self.new["by"])) and "count" not in self.old and "count" not in self.new)
+        return (
+            self.old is not None
+            and self._scheme(self.old) == self._scheme(self.new)
+            and bool(_LISTED.match(self.new["by"]))
+            and "count" not in self.old
+            and "count" not in self.new
+        )
 
     def _middles(self) -> tuple[list[str], list[str], str | None]:
         """The partitions that differ (old, new) between the common first and last ones, and the
@@ -147,7 +170,7 @@ class PartitionStep:
         while last < min(len(old), len(new)) - first and old[-1 - last] == new[-1 - last]:
             last += 1
         following = old[len(old) - last] if last else None
-        return old[first:len(old) - last], new[first:len(new) - last], following
+        return old[first : len(old) - last], new[first : len(new) - last], following
 
 
 def partition_losses(step: PartitionStep) -> tuple[list[str], str]:
@@ -184,7 +207,9 @@ def _event_clauses(event: dict, which) -> str:
 
 def alter_event_sql(name: str, old: dict, new: dict) -> str:
     """``ALTER EVENT`` with the clauses that differ (a comment that goes is set to '')."""
-    changed = [key for key in ("schedule", "on_completion", "status", "comment", "body") if old.get(key) != new.get(key)]
+    changed = [
+        key for key in ("schedule", "on_completion", "status", "comment", "body") if old.get(key) != new.get(key)
+    ]
     return f"ALTER EVENT {quote(name)} " + _event_clauses(new, changed)
 
 
@@ -196,11 +221,20 @@ def event_operations(old: dict[str, dict], new: dict[str, dict]) -> tuple[list[O
     first, last = [], []
     for name, event in old.items():
         if name not in new:
-            first.append(Operation(f"drop event {name}", [f"DROP EVENT {quote(name)}"], [create_event_sql(name, event)]))
+            first.append(
+                Operation(f"drop event {name}", [f"DROP EVENT {quote(name)}"], [create_event_sql(name, event)])
+            )
         elif new[name] != event:
-            first.append(Operation(f"alter event {name}", [alter_event_sql(name, event, new[name])],
-                                   [alter_event_sql(name, new[name], event)]))
+            first.append(
+                Operation(
+                    f"alter event {name}",
+                    [alter_event_sql(name, event, new[name])],
+                    [alter_event_sql(name, new[name], event)],
+                )
+            )
     for name, event in new.items():
         if name not in old:
-            last.append(Operation(f"create event {name}", [create_event_sql(name, event)], [f"DROP EVENT {quote(name)}"]))
+            last.append(
+                Operation(f"create event {name}", [create_event_sql(name, event)], [f"DROP EVENT {quote(name)}"])
+            )
     return first, last

@@ -91,11 +91,15 @@ def _constraint_clauses(table: Table) -> list[str]:
     if table.primary_key:
         prefix = table.primary_key.options.get("prefix", {})
         parts.append(f"PRIMARY KEY ({_key_parts(_plain_keys(table.primary_key.columns), prefix)})")
-    parts += [f"UNIQUE KEY {quote(u.name)} ({names_sql(u.columns)})" if u.name else f"UNIQUE ({names_sql(u.columns)})"
-              for u in table.uniques]
+    parts += [
+        f"UNIQUE KEY {quote(u.name)} ({names_sql(u.columns)})" if u.name else f"UNIQUE ({names_sql(u.columns)})"
+        for u in table.uniques
+    ]
     parts += [index_clause(i) for i in table.indexes]
-    parts += [f"CONSTRAINT {quote(c.name)} CHECK ({c.expression})" if c.name else f"CHECK ({c.expression})"
-              for c in table.checks]
+    parts += [
+        f"CONSTRAINT {quote(c.name)} CHECK ({c.expression})" if c.name else f"CHECK ({c.expression})"
+        for c in table.checks
+    ]
     return parts + [foreign_key_sql(k) for k in table.foreign_keys]
 
 
@@ -138,8 +142,7 @@ _RESET_BY_DEFAULT = {"row_format", "stats_persistent", "stats_auto_recalc", "sta
 def create_options(table: Table | None) -> dict[str, str]:
     """The table's create options (ROW_FORMAT, KEY_BLOCK_SIZE, engine-defined ones...) as name -> value."""
     text = table.options.get("create_options", "") if table is not None else ""
-    return {name.lower() if not name.startswith("`") else name: value
-            for name, value in _CREATE_OPTION.findall(text)}
+    return {name.lower() if not name.startswith("`") else name: value for name, value in _CREATE_OPTION.findall(text)}
 
 
 def _option_name(name: str) -> str:

@@ -116,9 +116,13 @@ def plan_view_or_trigger(change, quote) -> Operation:
     if isinstance(change, d.DropView):
         return Operation(f"drop view {change.view.name}", [f"DROP VIEW {quote(change.view.name)}"], [change.view.sql])
     if isinstance(change, d.CreateTrigger):
-        return Operation(f"create trigger {change.trigger.name}", [change.trigger.sql],
-                         [f"DROP TRIGGER {quote(change.trigger.name)}"])
+        return Operation(
+            f"create trigger {change.trigger.name}",
+            [change.trigger.sql],
+            [f"DROP TRIGGER {quote(change.trigger.name)}"],
+        )
     if isinstance(change, d.DropTrigger):
-        return Operation(f"drop trigger {change.trigger.name}", [f"DROP TRIGGER {quote(change.trigger.name)}"],
-                         [change.trigger.sql])
+        return Operation(
+            f"drop trigger {change.trigger.name}", [f"DROP TRIGGER {quote(change.trigger.name)}"], [change.trigger.sql]
+        )
     raise TypeError(f"unknown change {change!r}")

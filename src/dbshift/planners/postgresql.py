@@ -27,7 +27,6 @@ from dbshift.planners.postgresql_alter import (
     plan_alter_table,
 )
 from dbshift.planners.postgresql_objects import literal, quote
-from dbshift.planners.views import order_views, view_mentions, views_in_dependency_order
 from dbshift.planners.postgresql_render import (
     add_constraint_sql,
     comment_on_constraint_sql,
@@ -42,6 +41,7 @@ from dbshift.planners.postgresql_render import (
     view_sql,
     with_comment,
 )
+from dbshift.planners.views import order_views, view_mentions, views_in_dependency_order
 from dbshift.schema import diff as d
 from dbshift.schema.model import (
     ForeignKey,
@@ -60,14 +60,21 @@ def schema_sql(schema: Schema) -> list[str]:
     for table in tables:
         statements += create_table_sql(table, with_foreign_keys=False, schema=schema)
     for table in tables:
-        statements += [s for k in table.foreign_keys if not k.options.get("not_valid")
-                       for s in [add_constraint_sql(table.name, k)] + constraint_comment_sql(table.name, k)]
+        statements += [
+            s
+            for k in table.foreign_keys
+            if not k.options.get("not_valid")
+            for s in [add_constraint_sql(table.name, k)] + constraint_comment_sql(table.name, k)
+        ]
     statements += [s for item in objects if item.phase == o.AFTER_TABLES for s in item.statements]
     for view in order_views([d.CreateView(v) for v in schema.views]):
         statements += view_sql(view.view)
     statements += [sql for sql in _rules(schema.options).values()]
-    statements += [s for (table, name), policy in o.policies(schema.options).items()
-                   for s in o.create_policy_sql(table, name, policy)]
+    statements += [
+        s
+        for (table, name), policy in o.policies(schema.options).items()
+        for s in o.create_policy_sql(table, name, policy)
+    ]
     return statements + [s for t in schema.triggers for s in with_comment(t, [t.sql])]
 
 
@@ -91,8 +98,11 @@ def _alters_in_order(alters: list) -> list:
 
     def must_wait(change) -> bool:
         stays = [p for p in parent_names(change.new) if p in by_name and by_name[p] in pending]
-        leaving = [c for c in pending if c is not change and change.name in parent_names(c.old)
-                   and change.name not in parent_names(c.new)]
+        leaving = [
+            c
+            for c in pending
+            if c is not change and change.name in parent_names(c.old) and change.name not in parent_names(c.new)
+        ]
         return bool(stays or leaving)
 
     ordered, pending = [], list(alters)
@@ -113,7 +123,8 @@ def _changed_relations(schema: Schema, other: Schema) -> set[str]:
     only relations outside this set can be created before the table changes (where a column
     default may need it) and dropped after them."""
     return {t.name for t in schema.tables if other.table(t.name) != t} | {
-        v.name for v in schema.views if other.view(v.name) != v}
+        v.name for v in schema.views if other.view(v.name) != v
+    }
 
 
 def _object_transitions(current: Schema, desired: Schema) -> dict[str, list[tuple[o.SchemaObject, o.Transition]]]:
@@ -123,8 +134,10 @@ def _object_transitions(current: Schema, desired: Schema) -> dict[str, list[tupl
     current one's. A function that reads a table or view the diff creates, changes or drops is
     created after the table changes and dropped before them.
     """
-    old = o.schema_objects(_domains_after_renames(current.options, _enum_value_renames(current, desired)),
-                           _changed_relations(current, desired))
+    old = o.schema_objects(
+        _domains_after_renames(current.options, _enum_value_renames(current, desired)),
+        _changed_relations(current, desired),
+    )
     new = o.schema_objects(desired.options, _changed_relations(desired, current))
     groups: dict[str, list] = {"create before": [], "create after": [], "drop before": [], "drop after": []}
     for item in o.dependency_order(list(new.values())):
@@ -134,7 +147,9 @@ def _object_transitions(current: Schema, desired: Schema) -> dict[str, list[tupl
     for item in reversed(o.dependency_order(list(old.values()))):
         if (item.kind, item.key) not in new:
             # Drop late objects before the tables change (they may name a table's row type), early ones after.
-            groups["drop before" if item.phase == o.AFTER_TABLES else "drop after"].append((item, o.transition(item, None)))
+            groups["drop before" if item.phase == o.AFTER_TABLES else "drop after"].append(
+                (item, o.transition(item, None))
+            )
     return groups
 
 
@@ -148,17 +163,25 @@ def _domains_after_renames(options: dict, renames: dict[str, str]) -> dict:
             text = text.replace(before, after) if text else text
         return text
 
-    domains = {name: {**domain, "default": follow(domain["default"]),
-                      "checks": {c: follow(check) for c, check in domain["checks"].items()}}
-               for name, domain in options["domains"].items()}
+    domains = {
+        name: {
+            **domain,
+            "default": follow(domain["default"]),
+            "checks": {c: follow(check) for c, check in domain["checks"].items()},
+        }
+        for name, domain in options["domains"].items()
+    }
     return {**options, "domains": domains}
 
 
 def _objects_operation(description: str, steps: list[tuple[o.SchemaObject, o.Transition]]) -> Operation:
     lossy = "; ".join(step.lossy for _, step in steps if step.lossy)
-    return Operation(f"{description}: {', '.join(item.key for item, _ in steps)}",
-                     [s for _, step in steps for s in step.up],
-                     [s for _, step in reversed(steps) for s in step.down], lossy_reverse=lossy)
+    return Operation(
+        f"{description}: {', '.join(item.key for item, _ in steps)}",
+        [s for _, step in steps for s in step.up],
+        [s for _, step in reversed(steps) for s in step.down],
+        lossy_reverse=lossy,
+    )
 
 
 def _rules(options: dict) -> dict[tuple[str, str], str]:
@@ -173,18 +196,31 @@ def _rule_operations(diff: d.Diff) -> tuple[list[Operation], list[Operation]]:
     """
     old, new = _rules(diff.current.options), _rules(diff.desired.options)
     reshaped = _reshaped_tables(diff)
-    disturbed = {key for key, sql in old.items() if new.get(key) == sql
-                 and any(key[0] == name or re.search(rf"\b{re.escape(name)}\b", sql) for name in reshaped)}
+    disturbed = {
+        key
+        for key, sql in old.items()
+        if new.get(key) == sql and any(key[0] == name or re.search(rf"\b{re.escape(name)}\b", sql) for name in reshaped)
+    }
     out = [(key, sql) for key, sql in old.items() if new.get(key) != sql or key in disturbed]
     into = [(key, sql) for key, sql in new.items() if old.get(key) != sql or key in disturbed]
 
     def drop(key):
         return f"DROP RULE {quote(key[1])} ON {quote(key[0])}"
 
-    first = [Operation(f"drop rules {', '.join(k[1] for k, _ in out)}", [drop(k) for k, _ in out],
-                       [sql for _, sql in out])] if out else []
-    last = [Operation(f"create rules {', '.join(k[1] for k, _ in into)}", [sql for _, sql in into],
-                      [drop(k) for k, _ in into])] if into else []
+    first = (
+        [Operation(f"drop rules {', '.join(k[1] for k, _ in out)}", [drop(k) for k, _ in out], [sql for _, sql in out])]
+        if out
+        else []
+    )
+    last = (
+        [
+            Operation(
+                f"create rules {', '.join(k[1] for k, _ in into)}", [sql for _, sql in into], [drop(k) for k, _ in into]
+            )
+        ]
+        if into
+        else []
+    )
     return first, last
 
 
@@ -204,8 +240,11 @@ def _policy_operations(diff: d.Diff) -> tuple[list[Operation], list[Operation]]:
         before, after = old.get(key), new.get(key)
         if before == after and not _stands_on(key, before, reshaped):
             continue
-        steps = _policy_alter(key, before, after) if not (_stands_on(key, before, altered)
-                                                          or _stands_on(key, after, altered)) else None
+        steps = (
+            _policy_alter(key, before, after)
+            if not (_stands_on(key, before, altered) or _stands_on(key, after, altered))
+            else None
+        )
         if steps is not None:
             alters.append(Operation(f"alter policy {key[1]} on {key[0]}", *steps))
             continue
@@ -219,7 +258,9 @@ def _policy_operations(diff: d.Diff) -> tuple[list[Operation], list[Operation]]:
         return [o.drop_policy_sql(table, name) for (table, name), _ in items]
 
     first = [Operation(f"drop policies {', '.join(k[1] for k, _ in out)}", drops(out), creates(out))] if out else []
-    last = [Operation(f"create policies {', '.join(k[1] for k, _ in into)}", creates(into), drops(into))] if into else []
+    last = (
+        [Operation(f"create policies {', '.join(k[1] for k, _ in into)}", creates(into), drops(into))] if into else []
+    )
     return first, last + alters
 
 
@@ -256,10 +297,15 @@ def _comment_only_changes(diff: d.Diff) -> tuple[d.Diff, list[Operation]]:
         if uncommented(old) == uncommented(new):
             pairs.append((before, change))
     paired = {id(c) for pair in pairs for c in pair}
-    operations = [Operation(f"comment on {_pair_key(new)[0]} {_subject(new).name}",
-                            [comment_sql(_subject(new), _subject(new).options.get("comment"))],
-                            [comment_sql(_subject(old), _subject(old).options.get("comment"))])
-                  for old, new in pairs if _subject(old).options.get("comment") != _subject(new).options.get("comment")]
+    operations = [
+        Operation(
+            f"comment on {_pair_key(new)[0]} {_subject(new).name}",
+            [comment_sql(_subject(new), _subject(new).options.get("comment"))],
+            [comment_sql(_subject(old), _subject(old).options.get("comment"))],
+        )
+        for old, new in pairs
+        if _subject(old).options.get("comment") != _subject(new).options.get("comment")
+    ]
     return replace(diff, changes=[c for c in diff.changes if id(c) not in paired]), operations
 
 
@@ -278,22 +324,30 @@ def _pair_key(change) -> tuple:
 def _reshaped_tables(diff: d.Diff) -> set[str]:
     """Tables that lose columns, change a column's type or are rebuilt (views, rules and policies over
     them must be recreated)."""
-    return {c.name for c in diff.changes if isinstance(c, d.AlterTable)
-            and (c.dropped or any(a.type != b.type for a, b in c.altered))} | rebuild.rebuilt_tables(diff)
+    return {
+        c.name
+        for c in diff.changes
+        if isinstance(c, d.AlterTable) and (c.dropped or any(a.type != b.type for a, b in c.altered))
+    } | rebuild.rebuilt_tables(diff)
 
 
 def _changed_domains(new: dict, old: dict) -> list[str]:
     """Domains whose base type changed: not planned, only reported."""
-    return [f"domain {n} changed its base type: alter it by hand" for n, v in new.get("domains", {}).items()
-            if n in old.get("domains", {}) and old["domains"][n]["type"] != v["type"]]
+    return [
+        f"domain {n} changed its base type: alter it by hand"
+        for n, v in new.get("domains", {}).items()
+        if n in old.get("domains", {}) and old["domains"][n]["type"] != v["type"]
+    ]
 
 
 def _enum_rename_notes(new: dict, old: dict) -> list[str]:
     notes = []
     for name, labels in new.get("enums", {}).items():
         renames = o.enum_renames(old.get("enums", {}).get(name, labels), labels) or {}
-        notes += [f"enum {name}: value '{a}' taken as renamed to '{b}' (same position); rows keep their value"
-                  for a, b in renames.items()]
+        notes += [
+            f"enum {name}: value '{a}' taken as renamed to '{b}' (same position); rows keep their value"
+            for a, b in renames.items()
+        ]
     return notes
 
 
@@ -315,12 +369,20 @@ def plan_diff(diff: d.Diff) -> Plan:
     changes = rebuild.with_triggers_recreated(_with_views_recreated(diff), diff)
     changes = _inheritance_order(views_in_dependency_order(rebuild.without_absorbed_tables(changes, diff)))
     leading = next((i for i, c in enumerate(changes) if not isinstance(c, (d.DropView, d.DropTrigger))), len(changes))
-    trailing = next((i for i in range(len(changes), leading, -1)
-                     if not isinstance(changes[i - 1], (d.CreateView, d.CreateTrigger))), leading)
+    trailing = next(
+        (
+            i
+            for i in range(len(changes), leading, -1)
+            if not isinstance(changes[i - 1], (d.CreateView, d.CreateTrigger))
+        ),
+        leading,
+    )
     operations = rules_first + policies_first
     operations += _with_late_functions(changes[:leading], objects["drop before"], diff, creating=False)
     if objects["create before"]:
-        operations.append(_objects_operation("create or change extensions, types, sequences and functions", objects["create before"]))
+        operations.append(
+            _objects_operation("create or change extensions, types, sequences and functions", objects["create before"])
+        )
     operations += _table_operations(changes[leading:trailing], diff)
     operations += _with_late_functions(changes[trailing:], objects["create after"], diff, creating=True)
     operations += rules_last + policies_last + comments
@@ -342,16 +404,29 @@ def _table_operations(changes: list, diff: d.Diff) -> list[Operation]:
 def _foreign_key_comments(diff: d.Diff, added: list[tuple[str, ForeignKey]]) -> list[Operation]:
     """COMMENT ON CONSTRAINT for the foreign keys that stay (not re-added) and change only their comment."""
     renamed_to = dict(diff.table_renames)
-    before = {(renamed_to.get(t.name, t.name), k.name): k.options.get("comment")
-              for t in diff.current.tables for k in t.foreign_keys}
+    before = {
+        (renamed_to.get(t.name, t.name), k.name): k.options.get("comment")
+        for t in diff.current.tables
+        for k in t.foreign_keys
+    }
     again = {(table, key.name) for table, key in added}
-    changed = [(t.name, k) for t in diff.desired.tables for k in t.foreign_keys if (t.name, k.name) in before
-               and (t.name, k.name) not in again and before[(t.name, k.name)] != k.options.get("comment")]
+    changed = [
+        (t.name, k)
+        for t in diff.desired.tables
+        for k in t.foreign_keys
+        if (t.name, k.name) in before
+        and (t.name, k.name) not in again
+        and before[(t.name, k.name)] != k.options.get("comment")
+    ]
     if not changed:
         return []
-    return [Operation(f"comment on foreign keys {', '.join(k.name for _, k in changed)}",
-                      [comment_on_constraint_sql(t, k.name, k.options.get("comment")) for t, k in changed],
-                      [comment_on_constraint_sql(t, k.name, before[(t, k.name)]) for t, k in changed])]
+    return [
+        Operation(
+            f"comment on foreign keys {', '.join(k.name for _, k in changed)}",
+            [comment_on_constraint_sql(t, k.name, k.options.get("comment")) for t, k in changed],
+            [comment_on_constraint_sql(t, k.name, before[(t, k.name)]) for t, k in changed],
+        )
+    ]
 
 
 def _notes(diff: d.Diff, changes: list) -> list[str]:
@@ -369,9 +444,11 @@ def _column_order_notes(changes: list) -> list[str]:
         if not isinstance(change, d.AlterTable) or rebuild.converts(change):
             continue
         names, added = [c.name for c in change.new.columns], {c.name for c in change.added}
-        if change.reordered or (added and set(names[len(names) - len(added):]) != added):
-            notes.append(f"table {change.name}: columns keep their current order and new ones go at the end "
-                         "(PostgreSQL cannot move a column; only SELECT * and INSERT without column names see it)")
+        if change.reordered or (added and set(names[len(names) - len(added) :]) != added):
+            notes.append(
+                f"table {change.name}: columns keep their current order and new ones go at the end "
+                "(PostgreSQL cannot move a column; only SELECT * and INSERT without column names see it)"
+            )
     return notes
 
 
@@ -386,7 +463,7 @@ def _with_late_functions(changes: list, steps: list, diff: d.Diff, creating: boo
     order = o.dependency_order([item for item, _ in entries])
     change_or_step = {id(item): entry for item, entry in entries}
     operations = []
-    for item in (order if creating else reversed(order)):
+    for item in order if creating else reversed(order):
         entry = change_or_step[id(item)]
         if isinstance(entry, o.Transition):
             verb = "create or change" if creating else "drop"
@@ -399,10 +476,14 @@ def _with_late_functions(changes: list, steps: list, diff: d.Diff, creating: boo
 def _repartitioned_notes(changes: list) -> list[str]:
     """Partitioned tables whose partition key changes: PostgreSQL cannot alter it in place; not planned
     (a table that becomes partitioned or stops being so is rebuilt: see ``postgresql_rebuild``)."""
-    return [f"table {c.name} changes its partitioning ({c.old.options.get('partition_by') or 'none'} -> "
-            f"{c.new.options.get('partition_by') or 'none'}): PostgreSQL cannot alter that in place; rebuild it by hand"
-            for c in changes if isinstance(c, d.AlterTable) and not rebuild.converts(c)
-            and c.old.options.get("partition_by") != c.new.options.get("partition_by")]
+    return [
+        f"table {c.name} changes its partitioning ({c.old.options.get('partition_by') or 'none'} -> "
+        f"{c.new.options.get('partition_by') or 'none'}): PostgreSQL cannot alter that in place; rebuild it by hand"
+        for c in changes
+        if isinstance(c, d.AlterTable)
+        and not rebuild.converts(c)
+        and c.old.options.get("partition_by") != c.new.options.get("partition_by")
+    ]
 
 
 def _planned(changes: list, diff: d.Diff, kept_by_children: dict | None = None) -> list[Operation]:
@@ -418,8 +499,11 @@ def _with_views_recreated(diff: d.Diff) -> list:
     reshaped = {name.lower() for name in _reshaped_tables(diff)}
     disturbed = reshaped | {c.view.name.lower() for c in diff.changes if isinstance(c, d.DropView)}
     touched = {c.view.name.lower() for c in diff.changes if isinstance(c, (d.DropView, d.CreateView))}
-    unchanged = [v for v in diff.desired.views
-                 if uncommented(diff.current.view(v.name)) == uncommented(v) and v.name.lower() not in touched]
+    unchanged = [
+        v
+        for v in diff.desired.views
+        if uncommented(diff.current.view(v.name)) == uncommented(v) and v.name.lower() not in touched
+    ]
     keep = []
     while True:
         more = [v for v in unchanged if v not in keep and any(view_mentions(v, name) for name in disturbed)]
@@ -432,28 +516,38 @@ def _with_views_recreated(diff: d.Diff) -> list:
 
 def _plan_change(change, diff: d.Diff, kept_by_children: dict | None = None) -> Operation | None:
     if isinstance(change, d.CreateTable):
-        return Operation(f"create table {change.table.name}",
-                         create_table_sql(change.table, with_foreign_keys=False, schema=diff.desired),
-                         [f"DROP TABLE {quote(change.table.name)}"])
+        return Operation(
+            f"create table {change.table.name}",
+            create_table_sql(change.table, with_foreign_keys=False, schema=diff.desired),
+            [f"DROP TABLE {quote(change.table.name)}"],
+        )
     if isinstance(change, d.DropTable):
-        return Operation(f"drop table {change.table.name}", [f"DROP TABLE {quote(change.table.name)}"],
-                         create_table_sql(change.table, with_foreign_keys=False, schema=diff.current), destructive=True,
-                         lossy_reverse=f"the rows of table {change.table.name} are not brought back")
+        return Operation(
+            f"drop table {change.table.name}",
+            [f"DROP TABLE {quote(change.table.name)}"],
+            create_table_sql(change.table, with_foreign_keys=False, schema=diff.current),
+            destructive=True,
+            lossy_reverse=f"the rows of table {change.table.name} are not brought back",
+        )
     if isinstance(change, d.RenameTable):
-        return Operation(f"rename table {change.old} to {change.new}",
-                         [f"ALTER TABLE {quote(change.old)} RENAME TO {quote(change.new)}"],
-                         [f"ALTER TABLE {quote(change.new)} RENAME TO {quote(change.old)}"])
+        return Operation(
+            f"rename table {change.old} to {change.new}",
+            [f"ALTER TABLE {quote(change.old)} RENAME TO {quote(change.new)}"],
+            [f"ALTER TABLE {quote(change.new)} RENAME TO {quote(change.old)}"],
+        )
     if rebuild.converts(change):
         return rebuild.plan_rebuild(change, diff)
     if isinstance(change, d.AlterTable):
         before = {new: old for old, new in diff.table_renames.items()}.get(change.name, change.name)
         return plan_alter_table(change, (kept_by_children or {}).get(change.name, frozenset()), before)
     if isinstance(change, d.CreateIndex):
-        return Operation(f"create index {change.index.name}", index_sql(change.index),
-                         [f"DROP INDEX {quote(change.index.name)}"])
+        return Operation(
+            f"create index {change.index.name}", index_sql(change.index), [f"DROP INDEX {quote(change.index.name)}"]
+        )
     if isinstance(change, d.DropIndex):
-        return Operation(f"drop index {change.index.name}", [f"DROP INDEX {quote(change.index.name)}"],
-                         index_sql(change.index))
+        return Operation(
+            f"drop index {change.index.name}", [f"DROP INDEX {quote(change.index.name)}"], index_sql(change.index)
+        )
     return _plan_view_or_trigger(change)
 
 
@@ -464,10 +558,13 @@ def _plan_view_or_trigger(change) -> Operation:
         return Operation(f"drop view {change.view.name}", [drop_view_sql(change.view)], view_sql(change.view))
     drop = f"DROP TRIGGER {quote(change.trigger.name)} ON {quote(change.trigger.table)}"
     if isinstance(change, d.CreateTrigger):
-        return Operation(f"create trigger {change.trigger.name}", with_comment(change.trigger, [change.trigger.sql]),
-                         [drop])
+        return Operation(
+            f"create trigger {change.trigger.name}", with_comment(change.trigger, [change.trigger.sql]), [drop]
+        )
     if isinstance(change, d.DropTrigger):
-        return Operation(f"drop trigger {change.trigger.name}", [drop], with_comment(change.trigger, [change.trigger.sql]))
+        return Operation(
+            f"drop trigger {change.trigger.name}", [drop], with_comment(change.trigger, [change.trigger.sql])
+        )
     raise TypeError(f"unknown change {change!r}")
 
 
@@ -498,14 +595,18 @@ def _without_enum_rename_echoes(changes: list, renames: dict[str, str]) -> list:
         return text
 
     def index(i: Index) -> Index:
-        return replace(i, where=follow(i.where), keys=tuple(replace(k, expression=follow(k.expression)) for k in i.keys))
+        return replace(
+            i, where=follow(i.where), keys=tuple(replace(k, expression=follow(k.expression)) for k in i.keys)
+        )
 
     created = {index(c.index) for c in changes if isinstance(c, d.CreateIndex)}
     echoed = {c.index for c in changes if isinstance(c, d.DropIndex) and index(c.index) in created}
     result = []
     for change in changes:
         if isinstance(change, d.AlterTable):
-            old = replace(change.old, checks=tuple(replace(c, expression=follow(c.expression)) for c in change.old.checks))
+            old = replace(
+                change.old, checks=tuple(replace(c, expression=follow(c.expression)) for c in change.old.checks)
+            )
             altered = tuple((replace(a, default=follow(a.default)), b) for a, b in change.altered)
             change = replace(change, old=old, altered=tuple((a, b) for a, b in altered if replace(a, name=b.name) != b))
             if not _still_changes(change):
@@ -531,8 +632,11 @@ def foreign_key_moves(diff: d.Diff) -> tuple[list[tuple[str, ForeignKey]], list[
     it points at do, and gets its keys last.
     """
     renamed_to = dict(diff.table_renames)
-    current = {(renamed_to.get(t.name, t.name), k.name): (t.name, _as_renamed(k, t, diff))
-               for t in diff.current.tables for k in t.foreign_keys}
+    current = {
+        (renamed_to.get(t.name, t.name), k.name): (t.name, _as_renamed(k, t, diff))
+        for t in diff.current.tables
+        for k in t.foreign_keys
+    }
     desired = {(t.name, k.name): (t.name, k) for t in diff.desired.tables for k in t.foreign_keys}
     surviving = {t.name for t in diff.desired.tables}
     moved_keys, rebuilt = _changed_keys(diff), rebuild.rebuilt_tables(diff)
@@ -559,8 +663,12 @@ def _as_renamed(key: ForeignKey, table: Table, diff: d.Diff) -> ForeignKey:
     def column(table_name: str, name: str) -> str:
         return diff.column_renames.get((table_name, name), name)
 
-    return replace(key, columns=tuple(column(own, c) for c in key.columns), ref_table=target,
-                   ref_columns=tuple(column(target, c) for c in key.ref_columns))
+    return replace(
+        key,
+        columns=tuple(column(own, c) for c in key.columns),
+        ref_table=target,
+        ref_columns=tuple(column(target, c) for c in key.ref_columns),
+    )
 
 
 def _changed_keys(diff: d.Diff) -> set[tuple[str, frozenset]]:
@@ -568,11 +676,27 @@ def _changed_keys(diff: d.Diff) -> set[tuple[str, frozenset]]:
     renamed_to = dict(diff.table_renames)
 
     def keys(table: Table, name: str) -> set:
-        found = {(name, uncommented(replace(k, columns=tuple(diff.column_renames.get((name, c), c) for c in k.columns))))
-                 for k in [table.primary_key, *table.uniques] if k is not None}
-        return found | {(name, uncommented(replace(i, table=name, keys=tuple(
-            replace(k, column=diff.column_renames.get((name, k.column), k.column)) for k in i.keys))))
-            for i in table.indexes if i.unique}
+        found = {
+            (name, uncommented(replace(k, columns=tuple(diff.column_renames.get((name, c), c) for c in k.columns))))
+            for k in [table.primary_key, *table.uniques]
+            if k is not None
+        }
+        return found | {
+            (
+                name,
+                uncommented(
+                    replace(
+                        i,
+                        table=name,
+                        keys=tuple(
+                            replace(k, column=diff.column_renames.get((name, k.column), k.column)) for k in i.keys
+                        ),
+                    )
+                ),
+            )
+            for i in table.indexes
+            if i.unique
+        }
 
     old = set().union(*[keys(t, renamed_to.get(t.name, t.name)) for t in diff.current.tables])
     new = set().union(*[keys(t, t.name) for t in diff.desired.tables])
@@ -632,7 +756,9 @@ def _after_parent(child: d.AlterTable, parent: d.AlterTable) -> d.AlterTable:
     checks = [c for c in child.old.checks if c.name not in gone_checks and c.name not in {n.name for n in new_checks}]
     old = replace(child.old, checks=tuple(checks + new_checks))
     return replace(
-        child, old=old, altered=tuple(altered),
+        child,
+        old=old,
+        altered=tuple(altered),
         added=tuple(c for c in child.added if c.name not in {p.name for p in parent.added}),
         dropped=tuple(c for c in child.dropped if c.name not in {p.name for p in parent.dropped}),
         renamed={a: b for a, b in child.renamed.items() if parent.renamed.get(a) != b},

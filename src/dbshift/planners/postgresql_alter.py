@@ -62,8 +62,10 @@ def _made_generated(change: d.AlterTable) -> list[tuple[Column, Column]]:
 
 def _generated_check(table: str, old: Column, new: Column) -> str:
     """A loss check: the rows whose value differs from what the generation expression gives."""
-    return (f"SELECT count(*) FROM {quote(table)} WHERE {quote(old.name)}::text IS DISTINCT FROM "
-            f"(CAST(({new.generated}) AS {new.type}))::text")
+    return (
+        f"SELECT count(*) FROM {quote(table)} WHERE {quote(old.name)}::text IS DISTINCT FROM "
+        f"(CAST(({new.generated}) AS {new.type}))::text"
+    )
 
 
 def _rewrites(old: str, new: str) -> bool:
@@ -76,8 +78,11 @@ def alter_table_sql(change: d.AlterTable, kept_by_children=frozenset()) -> list[
     """The statements that turn ``change.old`` into ``change.new``."""
     table = quote(change.old.name)
     old_items, new_items = _constraint_map(change.old, change.renamed), _constraint_map(change.new, {})
-    statements = [f"ALTER TABLE {table} DROP CONSTRAINT {quote(name)}" for name, item in old_items.items()
-                  if new_items.get(name) != item]
+    statements = [
+        f"ALTER TABLE {table} DROP CONSTRAINT {quote(name)}"
+        for name, item in old_items.items()
+        if new_items.get(name) != item
+    ]
     statements += [f"ALTER TABLE {table} DROP CONSTRAINT {quote(name)}" for name in _exclusions_out(change)]
     old_parents, new_parents = change.old.options.get("inherits", []), change.new.options.get("inherits", [])
     statements += [f"ALTER TABLE {table} NO INHERIT {quote(p)}" for p in old_parents if p not in new_parents]
@@ -87,8 +92,10 @@ def alter_table_sql(change: d.AlterTable, kept_by_children=frozenset()) -> list[
     statements += _column_changes(change, table)
     for column in change.added:
         statements += _add_column(change, table, column)
-    statements += [f"ALTER TABLE {'ONLY ' if c.name in kept_by_children else ''}{table} DROP COLUMN {quote(c.name)}"
-                   for c in change.dropped]
+    statements += [
+        f"ALTER TABLE {'ONLY ' if c.name in kept_by_children else ''}{table} DROP COLUMN {quote(c.name)}"
+        for c in change.dropped
+    ]
     statements += [f"ALTER TABLE {table} RENAME COLUMN {quote(o)} TO {quote(n)}" for o, n in change.renamed.items()]
     for name, item in new_items.items():
         if old_items.get(name) != item:
@@ -97,13 +104,18 @@ def alter_table_sql(change: d.AlterTable, kept_by_children=frozenset()) -> list[
     statements += [f"ALTER TABLE {table} ADD CONSTRAINT {quote(n)} {new_exclusions[n]}" for n in _exclusions_in(change)]
     statements += [f"ALTER TABLE {table} INHERIT {quote(p)}" for p in new_parents if p not in old_parents]
     if repartitioned and change.new.options.get("partition_of"):
-        statements.append(f"ALTER TABLE {quote(change.new.options['partition_of'])} ATTACH PARTITION {table} "
-                          f"{change.new.options['partition_bound']}")
+        statements.append(
+            f"ALTER TABLE {quote(change.new.options['partition_of'])} ATTACH PARTITION {table} "
+            f"{change.new.options['partition_bound']}"
+        )
     statements += row_security_sql(change.new.name, change.old.options, change.new.options)
     statements += storage_changes(change.new.name, change.old.options, change.new.options)
     recreated = {name for name, item in new_items.items() if old_items.get(name) != item}
-    return statements + table_comments_sql(change.new, _renamed_table(change.old, change.renamed)) + constraint_comments_sql(
-        change, recreated)
+    return (
+        statements
+        + table_comments_sql(change.new, _renamed_table(change.old, change.renamed))
+        + constraint_comments_sql(change, recreated)
+    )
 
 
 def _partition(table: Table) -> tuple:
@@ -123,6 +135,7 @@ def _exclusions_in(change: d.AlterTable) -> list[str]:
 def _constraint_map(table: Table, renamed: dict[str, str]) -> dict[str, object]:
     """Constraints by name (foreign keys apart: see :func:`foreign_key_moves`), their column lists as
     they read after ``renamed`` (PostgreSQL follows renames)."""
+
     def swap(names):
         return tuple(renamed.get(n, n) for n in names)
 
@@ -145,8 +158,10 @@ def add_constraint_validated(table: str, item) -> list[str]:
     """FKs and CHECKs: NOT VALID, then VALIDATE (a lighter lock for the scan) unless meant to stay NOT VALID."""
     if not isinstance(item, (ForeignKey, Check)) or item.options.get("not_valid"):
         return [add_constraint_sql(table, item)]
-    return [add_constraint_sql(table, replace(item, options={**item.options, "not_valid": True})),
-            f"ALTER TABLE {quote(table)} VALIDATE CONSTRAINT {quote(item.name)}"]
+    return [
+        add_constraint_sql(table, replace(item, options={**item.options, "not_valid": True})),
+        f"ALTER TABLE {quote(table)} VALIDATE CONSTRAINT {quote(item.name)}",
+    ]
 
 
 def _column_changes(change: d.AlterTable, table: str) -> list[str]:
@@ -160,8 +175,10 @@ def _column_changes(change: d.AlterTable, table: str) -> list[str]:
             statements.append(f"ALTER TABLE {table} ALTER COLUMN {column} DROP EXPRESSION")
             old = replace(old, generated=None, generated_stored=False)
         if old.generated != new.generated or old.generated_stored != new.generated_stored:
-            statements += [f"ALTER TABLE {table} DROP COLUMN {column}",
-                           f"ALTER TABLE {table} ADD COLUMN {column_sql(replace(new, name=old.name))}"]
+            statements += [
+                f"ALTER TABLE {table} DROP COLUMN {column}",
+                f"ALTER TABLE {table} ADD COLUMN {column_sql(replace(new, name=old.name))}",
+            ]
             continue
         early, middle, last = column_sequences.column_sequence_steps(change.old.name, old, new)
         statements += early
@@ -193,8 +210,10 @@ def _add_column(change: d.AlterTable, table: str, column: Column) -> list[str]:
     value = change.up_values.get(column.name)
     if value is None:
         return [f"ALTER TABLE {table} ADD COLUMN {column_sql(column)}"]
-    statements = [f"ALTER TABLE {table} ADD COLUMN {column_sql(replace(column, nullable=True))}",
-                  f"UPDATE {table} SET {quote(column.name)} = {value}"]
+    statements = [
+        f"ALTER TABLE {table} ADD COLUMN {column_sql(replace(column, nullable=True))}",
+        f"UPDATE {table} SET {quote(column.name)} = {value}",
+    ]
     if not column.nullable:
         statements.append(f"ALTER TABLE {table} ALTER COLUMN {quote(column.name)} SET NOT NULL")
     return statements

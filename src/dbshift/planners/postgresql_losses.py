@@ -30,20 +30,66 @@ FLOAT_DIGITS = {"REAL": 6, "DOUBLE PRECISION": 15}
 FROM_JSON_ONLY = {"BOOLEAN", "SMALLINT", "INTEGER", "BIGINT", "REAL", "DOUBLE PRECISION", "NUMERIC"}
 #: Lossless pairs that no rule below covers: (old, new) base types.
 ALWAYS_PAIRS = {
-    ("SMALLINT", "REAL"), ("SMALLINT", "DOUBLE PRECISION"), ("INTEGER", "DOUBLE PRECISION"),
-    ("REAL", "DOUBLE PRECISION"), ("BOOLEAN", "INTEGER"), ("JSONB", "JSON"),
-    ("DATE", "TIMESTAMP WITHOUT TIME ZONE"), ("DATE", "TIMESTAMP WITH TIME ZONE"),
+    ("SMALLINT", "REAL"),
+    ("SMALLINT", "DOUBLE PRECISION"),
+    ("INTEGER", "DOUBLE PRECISION"),
+    ("REAL", "DOUBLE PRECISION"),
+    ("BOOLEAN", "INTEGER"),
+    ("JSONB", "JSON"),
+    ("DATE", "TIMESTAMP WITHOUT TIME ZONE"),
+    ("DATE", "TIMESTAMP WITH TIME ZONE"),
 }
 
 
 #: PostgreSQL's own types, as the inspector names them (upper case, without arguments or []).
-BUILT_IN = set(INTEGERS) | set(FLOAT_DIGITS) | {
-    "NUMERIC", "MONEY", "TEXT", "CHARACTER VARYING", "CHARACTER", "\"CHAR\"", "NAME", "CITEXT", "BOOLEAN", "BYTEA",
-    "DATE", "TIME WITHOUT TIME ZONE", "TIME WITH TIME ZONE", "TIMESTAMP WITHOUT TIME ZONE",
-    "TIMESTAMP WITH TIME ZONE", "INTERVAL", "JSON", "JSONB", "UUID", "XML", "INET", "CIDR", "MACADDR", "MACADDR8",
-    "BIT", "BIT VARYING", "TSVECTOR", "TSQUERY", "POINT", "LINE", "LSEG", "BOX", "PATH", "POLYGON", "CIRCLE",
-    "OID", "INT4RANGE", "INT8RANGE", "NUMRANGE", "TSRANGE", "TSTZRANGE", "DATERANGE",
-}
+BUILT_IN = (
+    set(INTEGERS)
+    | set(FLOAT_DIGITS)
+    | {
+        "NUMERIC",
+        "MONEY",
+        "TEXT",
+        "CHARACTER VARYING",
+        "CHARACTER",
+        '"CHAR"',
+        "NAME",
+        "CITEXT",
+        "BOOLEAN",
+        "BYTEA",
+        "DATE",
+        "TIME WITHOUT TIME ZONE",
+        "TIME WITH TIME ZONE",
+        "TIMESTAMP WITHOUT TIME ZONE",
+        "TIMESTAMP WITH TIME ZONE",
+        "INTERVAL",
+        "JSON",
+        "JSONB",
+        "UUID",
+        "XML",
+        "INET",
+        "CIDR",
+        "MACADDR",
+        "MACADDR8",
+        "BIT",
+        "BIT VARYING",
+        "TSVECTOR",
+        "TSQUERY",
+        "POINT",
+        "LINE",
+        "LSEG",
+        "BOX",
+        "PATH",
+        "POLYGON",
+        "CIRCLE",
+        "OID",
+        "INT4RANGE",
+        "INT8RANGE",
+        "NUMRANGE",
+        "TSRANGE",
+        "TSTZRANGE",
+        "DATERANGE",
+    }
+)
 
 
 def built_in(type_: str) -> bool:
@@ -82,8 +128,13 @@ def cast_verdict(old: str, new: str) -> tuple[str, str]:
             return ALWAYS, ""  # an integer fits exactly, or the up fails
         if old_base == "NUMERIC" and _holds(new_args, old_args):
             return ALWAYS, ""
-    if old_base == "NUMERIC" and new_base in FLOAT_DIGITS and old_args and _scale(old_args) >= 0 \
-            and old_args[0] <= FLOAT_DIGITS[new_base]:
+    if (
+        old_base == "NUMERIC"
+        and new_base in FLOAT_DIGITS
+        and old_args
+        and _scale(old_args) >= 0
+        and old_args[0] <= FLOAT_DIGITS[new_base]
+    ):
         return ALWAYS, ""
     return (ALWAYS, "") if (old_base, new_base) in ALWAYS_PAIRS else (DATA, "")
 
@@ -155,9 +206,11 @@ def round_trip_check(change: d.AlterTable, table: str, old, new, cast) -> str:
         back_value = f"CASE WHEN {' AND '.join(guards)} THEN {back_value} END"
     new_row = f"SELECT {', '.join(_new_row(change, cast))}, {quote(old.name)} AS dbshift_before FROM {quote(table)}"
     back = f"SELECT dbshift_row, {back_value} AS dbshift_back FROM ({new_row}) AS {quote(change.name)}"
-    return (f"SELECT count(*) FROM ({back}) AS dbshift_round_trip JOIN {quote(table)} AS dbshift_old "
-            f"ON dbshift_old.ctid = dbshift_round_trip.dbshift_row "
-            f"WHERE dbshift_round_trip.dbshift_back::text IS DISTINCT FROM dbshift_old.{quote(old.name)}::text")
+    return (
+        f"SELECT count(*) FROM ({back}) AS dbshift_round_trip JOIN {quote(table)} AS dbshift_old "
+        f"ON dbshift_old.ctid = dbshift_round_trip.dbshift_row "
+        f"WHERE dbshift_round_trip.dbshift_back::text IS DISTINCT FROM dbshift_old.{quote(old.name)}::text"
+    )
 
 
 def _guards(old, new) -> list[str]:

@@ -24,8 +24,13 @@ BEFORE_TABLES, AFTER_TABLES = "before tables", "after tables"
 #: Kinds in the order they are created when nothing else decides.
 KINDS = ("extension", "enum", "domain", "sequence", "function", "aggregate", "view")
 #: What COMMENT ON calls each kind (ROUTINE: a function or a procedure).
-COMMENT_TARGETS = {"enum": "TYPE", "domain": "DOMAIN", "sequence": "SEQUENCE", "function": "ROUTINE",
-                   "aggregate": "AGGREGATE"}
+COMMENT_TARGETS = {
+    "enum": "TYPE",
+    "domain": "DOMAIN",
+    "sequence": "SEQUENCE",
+    "function": "ROUTINE",
+    "aggregate": "AGGREGATE",
+}
 
 
 @dataclass(frozen=True)
@@ -79,27 +84,39 @@ def schema_objects(options: dict, relations: set[str]) -> dict[tuple[str, str], 
     """The objects of a schema's ``options`` by (kind, key); ``relations`` are its table and view names."""
     found = {}
     for name, extension in options.get("extensions", {}).items():
-        found[("extension", name)] = SchemaObject("extension", name, name, extension,
-                                                  (_extension_sql(name, extension),), f"DROP EXTENSION {quote(name)}")
+        found[("extension", name)] = SchemaObject(
+            "extension", name, name, extension, (_extension_sql(name, extension),), f"DROP EXTENSION {quote(name)}"
+        )
     for name, labels in options.get("enums", {}).items():
-        found[("enum", name)] = SchemaObject("enum", name, name, labels, (_enum_sql(name, labels),),
-                                             f"DROP TYPE {quote(name)}")
+        found[("enum", name)] = SchemaObject(
+            "enum", name, name, labels, (_enum_sql(name, labels),), f"DROP TYPE {quote(name)}"
+        )
     for name, domain in options.get("domains", {}).items():
-        found[("domain", name)] = SchemaObject("domain", name, name, domain, tuple(domain_sql(name, domain, None)),
-                                               f"DROP DOMAIN {quote(name)}")
+        found[("domain", name)] = SchemaObject(
+            "domain", name, name, domain, tuple(domain_sql(name, domain, None)), f"DROP DOMAIN {quote(name)}"
+        )
     for name, values in options.get("sequences", {}).items():
-        found[("sequence", name)] = SchemaObject("sequence", name, name, values, (_sequence_sql(name, values),),
-                                                 f"DROP SEQUENCE {quote(name)}")
+        found[("sequence", name)] = SchemaObject(
+            "sequence", name, name, values, (_sequence_sql(name, values),), f"DROP SEQUENCE {quote(name)}"
+        )
     relation_pattern = _mention_pattern(relations)
     for signature, definition in options.get("functions", {}).items():
         phase = AFTER_TABLES if _reads_relations(definition, relation_pattern) else BEFORE_TABLES
-        found[("function", signature)] = SchemaObject("function", signature, _bare(signature), definition,
-                                                      (definition.strip(),), f"DROP ROUTINE {signature}", phase)
+        found[("function", signature)] = SchemaObject(
+            "function",
+            signature,
+            _bare(signature),
+            definition,
+            (definition.strip(),),
+            f"DROP ROUTINE {signature}",
+            phase,
+        )
     late = _mention_pattern({o.name for o in found.values() if o.phase == AFTER_TABLES})
     for signature, definition in options.get("aggregates", {}).items():
         phase = AFTER_TABLES if late and late.search(definition) else BEFORE_TABLES
-        found[("aggregate", signature)] = SchemaObject("aggregate", signature, _bare(signature), definition,
-                                                       (definition,), f"DROP AGGREGATE {signature}", phase)
+        found[("aggregate", signature)] = SchemaObject(
+            "aggregate", signature, _bare(signature), definition, (definition,), f"DROP AGGREGATE {signature}", phase
+        )
     comments = options.get("comments", {})
     return {key: replace(item, comment=comments.get(item.kind, {}).get(item.key)) for key, item in found.items()}
 
@@ -124,12 +141,14 @@ def _reads_relations(definition: str, relations: re.Pattern | None) -> bool:
     body_start = re.search(r"^(AS |BEGIN ATOMIC)", definition, re.MULTILINE)
     header = definition[: body_start.start()] if body_start else definition
     # String literals in the body name no relation ('orders' is a value, not the table).
-    body = re.sub(r"'(?:[^']|'')*'", "''", definition[body_start.start():]) if body_start else ""
+    body = re.sub(r"'(?:[^']|'')*'", "''", definition[body_start.start() :]) if body_start else ""
     arguments = header.splitlines()[0].split("(", 1)[-1] if header.strip() else ""
     if relations.search(arguments) or relations.search(_returns(header)):
         return True
-    return re.search(r"^\s*LANGUAGE sql\b", header, re.MULTILINE | re.IGNORECASE) is not None \
+    return (
+        re.search(r"^\s*LANGUAGE sql\b", header, re.MULTILINE | re.IGNORECASE) is not None
         and relations.search(body) is not None
+    )
 
 
 def _extension_sql(name: str, extension: dict) -> str:
@@ -139,8 +158,11 @@ def _extension_sql(name: str, extension: dict) -> str:
 
 def extension_notes(new: dict, old: dict) -> list[str]:
     """Extensions the plan drops: never with CASCADE, so what still uses one stops the migration instead."""
-    return [f"extension {name} is dropped without CASCADE: PostgreSQL refuses if anything still uses it"
-            for name in old.get("extensions", {}) if name not in new.get("extensions", {})]
+    return [
+        f"extension {name} is dropped without CASCADE: PostgreSQL refuses if anything still uses it"
+        for name in old.get("extensions", {})
+        if name not in new.get("extensions", {})
+    ]
 
 
 def _enum_sql(name: str, labels: list[str]) -> str:
@@ -150,8 +172,10 @@ def _enum_sql(name: str, labels: list[str]) -> str:
 def _sequence_sql(name: str, values: list[str], verb: str = "CREATE") -> str:
     type_, start, increment, low, high, cycle = values
     cycle_sql = " CYCLE" if cycle == "True" else (" NO CYCLE" if verb == "ALTER" else "")
-    return (f"{verb} SEQUENCE {quote(name)} AS {type_} INCREMENT {increment} MINVALUE {low} "
-            f"MAXVALUE {high} START {start}{cycle_sql}")
+    return (
+        f"{verb} SEQUENCE {quote(name)} AS {type_} INCREMENT {increment} MINVALUE {low} "
+        f"MAXVALUE {high} START {start}{cycle_sql}"
+    )
 
 
 def domain_sql(name: str, new: dict, old: dict | None) -> list[str]:
@@ -162,15 +186,23 @@ def domain_sql(name: str, new: dict, old: dict | None) -> list[str]:
         sql += f" DEFAULT {new['default']}" if new["default"] is not None else ""
         sql += " NOT NULL" if new["not_null"] else ""
         return [sql + "".join(f" CONSTRAINT {quote(c)} {check}" for c, check in new["checks"].items())]
-    statements = [f"ALTER DOMAIN {target} DROP CONSTRAINT {quote(c)}" for c, check in old["checks"].items()
-                  if new["checks"].get(c) != check]
+    statements = [
+        f"ALTER DOMAIN {target} DROP CONSTRAINT {quote(c)}"
+        for c, check in old["checks"].items()
+        if new["checks"].get(c) != check
+    ]
     if old["default"] != new["default"]:
-        statements.append(f"ALTER DOMAIN {target} " + (f"SET DEFAULT {new['default']}" if new["default"] is not None
-                                                         else "DROP DEFAULT"))
+        statements.append(
+            f"ALTER DOMAIN {target} "
+            + (f"SET DEFAULT {new['default']}" if new["default"] is not None else "DROP DEFAULT")
+        )
     if old["not_null"] != new["not_null"]:
         statements.append(f"ALTER DOMAIN {target} {'SET' if new['not_null'] else 'DROP'} NOT NULL")
-    statements += [f"ALTER DOMAIN {target} ADD CONSTRAINT {quote(c)} {check}" for c, check in new["checks"].items()
-                   if old["checks"].get(c) != check]
+    statements += [
+        f"ALTER DOMAIN {target} ADD CONSTRAINT {quote(c)} {check}"
+        for c, check in new["checks"].items()
+        if old["checks"].get(c) != check
+    ]
     return statements
 
 
@@ -201,18 +233,20 @@ def _enum_transition(name: str, old: list[str], new: list[str]) -> Transition | 
         return None
     target = quote(name)
     up = [f"ALTER TYPE {target} RENAME VALUE {literal(a)} TO {literal(b)}" for a, b in renames.items()]
-    up += [f"ALTER TYPE {target} ADD VALUE {literal(v)}" for v in new[len(old):]]
+    up += [f"ALTER TYPE {target} ADD VALUE {literal(v)}" for v in new[len(old) :]]
     down = [f"ALTER TYPE {target} RENAME VALUE {literal(b)} TO {literal(a)}" for a, b in renames.items()]
-    added = new[len(old):]
+    added = new[len(old) :]
     lossy = f"values {', '.join(added)} added to enum {name} cannot be removed" if added else ""
     return Transition(up, down, lossy)
 
 
 def enum_notes(new: dict, old: dict) -> list[str]:
     """Enums changed other than by renaming values in place or appending values: not planned, reported."""
-    return [f"enum {name} changed other than by renaming or appending values: alter it by hand"
-            for name, labels in new.get("enums", {}).items()
-            if name in old.get("enums", {}) and enum_renames(old["enums"][name], labels) is None]
+    return [
+        f"enum {name} changed other than by renaming or appending values: alter it by hand"
+        for name, labels in new.get("enums", {}).items()
+        if name in old.get("enums", {}) and enum_renames(old["enums"][name], labels) is None
+    ]
 
 
 # -- transitions --------------------------------------------------------------------------
@@ -251,11 +285,13 @@ def _redefinition(old: SchemaObject, new: SchemaObject) -> Transition | None:
     if new.kind == "domain":
         if old.definition["type"] != new.definition["type"]:
             return None  # reported as a note
-        return Transition(domain_sql(new.key, new.definition, old.definition),
-                          domain_sql(new.key, old.definition, new.definition))
+        return Transition(
+            domain_sql(new.key, new.definition, old.definition), domain_sql(new.key, old.definition, new.definition)
+        )
     if new.kind == "sequence":
-        return Transition([_sequence_sql(new.key, new.definition, "ALTER")],
-                          [_sequence_sql(new.key, old.definition, "ALTER")])
+        return Transition(
+            [_sequence_sql(new.key, new.definition, "ALTER")], [_sequence_sql(new.key, old.definition, "ALTER")]
+        )
     if new.kind == "function" and _returns(old.definition) == _returns(new.definition):
         return Transition(list(new.create), list(old.create))
     # CREATE OR REPLACE cannot change a function's result type; an aggregate is simplest redone.
@@ -271,8 +307,10 @@ def _returns(definition: str) -> str:
 def dependency_order(objects: list[SchemaObject]) -> list[SchemaObject]:
     """``objects`` with each one after the others of the list its definition mentions (cycles: input order)."""
     patterns = {id(o): _mention_pattern({o.name}) for o in objects}
-    needs = {id(o): [p for p in objects if p is not o and p.name != o.name and patterns[id(p)].search(o.text)]
-             for o in objects}
+    needs = {
+        id(o): [p for p in objects if p is not o and p.name != o.name and patterns[id(p)].search(o.text)]
+        for o in objects
+    }
     ordered, placed, pending = [], set(), sorted(objects, key=lambda o: KINDS.index(o.kind))
     while pending:
         ready = next((o for o in pending if all(id(p) in placed for p in needs[id(o)])), pending[0])
@@ -285,8 +323,9 @@ def dependency_order(objects: list[SchemaObject]) -> list[SchemaObject]:
 # -- row-level security policies ------------------------------------------------------------
 def policies(options: dict) -> dict[tuple[str, str], dict]:
     """The schema's policies by (table, policy name)."""
-    return {(table, name): policy for table, found in options.get("policies", {}).items()
-            for name, policy in found.items()}
+    return {
+        (table, name): policy for table, found in options.get("policies", {}).items() for name, policy in found.items()
+    }
 
 
 def _roles(roles: list[str]) -> str:
@@ -296,7 +335,9 @@ def _roles(roles: list[str]) -> str:
 
 def create_policy_sql(table: str, name: str, policy: dict) -> list[str]:
     """CREATE POLICY (and its comment)."""
-    sql = f"CREATE POLICY {quote(name)} ON {quote(table)} AS {policy['as']} FOR {policy['for']} TO {_roles(policy['to'])}"
+    sql = (
+        f"CREATE POLICY {quote(name)} ON {quote(table)} AS {policy['as']} FOR {policy['for']} TO {_roles(policy['to'])}"
+    )
     sql += f" USING ({policy['using']})" if policy["using"] is not None else ""
     sql += f" WITH CHECK ({policy['with_check']})" if policy["with_check"] is not None else ""
     comment = policy.get("comment")
@@ -316,11 +357,15 @@ def alter_policy_sql(table: str, name: str, old: dict, new: dict) -> list[str] |
     """The ALTER POLICY (and COMMENT) that turns ``old`` into ``new``; None when ALTER POLICY cannot:
     another AS or FOR, or a USING or WITH CHECK clause taken away."""
     if (old["as"], old["for"]) != (new["as"], new["for"]) or any(
-            old[clause] is not None and new[clause] is None for clause in ("using", "with_check")):
+        old[clause] is not None and new[clause] is None for clause in ("using", "with_check")
+    ):
         return None
     clauses = [f"TO {_roles(new['to'])}"] if old["to"] != new["to"] else []
-    clauses += [f"{word} ({new[clause]})" for clause, word in (("using", "USING"), ("with_check", "WITH CHECK"))
-                if old[clause] != new[clause]]
+    clauses += [
+        f"{word} ({new[clause]})"
+        for clause, word in (("using", "USING"), ("with_check", "WITH CHECK"))
+        if old[clause] != new[clause]
+    ]
     statements = [f"ALTER POLICY {quote(name)} ON {quote(table)} {' '.join(clauses)}"] if clauses else []
     if old.get("comment") != new.get("comment"):
         statements.append(_policy_comment(table, name, new.get("comment")))

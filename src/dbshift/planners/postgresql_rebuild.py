@@ -32,7 +32,8 @@ PARKED_SUFFIX = "__dbshift_old"
 def converts(change) -> bool:
     """The change turns a regular table into a partitioned one, or a partitioned one into a regular one."""
     return isinstance(change, d.AlterTable) and (
-        bool(change.old.options.get("partition_by")) != bool(change.new.options.get("partition_by")))
+        bool(change.old.options.get("partition_by")) != bool(change.new.options.get("partition_by"))
+    )
 
 
 def rebuilt_tables(diff: d.Diff) -> set[str]:
@@ -86,8 +87,11 @@ def with_triggers_recreated(changes: list, diff: d.Diff) -> list:
     rebuilt = rebuilt_tables(diff)
     touched = {(c.trigger.table, c.trigger.name) for c in changes if isinstance(c, (d.DropTrigger, d.CreateTrigger))}
     current = {(t.table, t.name): t for t in diff.current.triggers}
-    kept = [t for t in diff.desired.triggers if t.table in rebuilt and (t.table, t.name) not in touched
-            and (t.table, t.name) in current]
+    kept = [
+        t
+        for t in diff.desired.triggers
+        if t.table in rebuilt and (t.table, t.name) not in touched and (t.table, t.name) in current
+    ]
     return [d.DropTrigger(current[(t.table, t.name)]) for t in kept] + changes + [d.CreateTrigger(t) for t in kept]
 
 
@@ -121,11 +125,15 @@ def rebuild_notes(diff: d.Diff) -> list[str]:
     notes = []
     for change in (c for c in diff.changes if converts(c)):
         if change.new.options.get("partition_by"):
-            notes.append(f"table {change.name} is rebuilt as a partitioned table (rows copied under a lock): "
-                         "a row that fits none of its partitions makes the migration fail and roll back")
+            notes.append(
+                f"table {change.name} is rebuilt as a partitioned table (rows copied under a lock): "
+                "a row that fits none of its partitions makes the migration fail and roll back"
+            )
         else:
-            notes.append(f"table {change.name} is rebuilt as a regular table (rows of every partition copied "
-                         "under a lock); its partitions go with the old table")
+            notes.append(
+                f"table {change.name} is rebuilt as a regular table (rows of every partition copied "
+                "under a lock); its partitions go with the old table"
+            )
     return notes
 
 
@@ -138,13 +146,15 @@ def rebuild_sql(change: d.AlterTable, partitions: list[Table], schema: Schema) -
     statements = [f"ALTER TABLE {quote(old.name)} RENAME TO {quote(parked)}"]
     statements += _names_given_up(old, parked, kept)
     serials = _serials_kept(change)
-    statements += render.create_table_sql(replace(new, indexes=tuple(kept)), with_foreign_keys=False,
-                                      schema=_with_sequences(schema, serials))
+    statements += render.create_table_sql(
+        replace(new, indexes=tuple(kept)), with_foreign_keys=False, schema=_with_sequences(schema, serials)
+    )
     for partition in partitions:
         statements += render.create_table_sql(partition, with_foreign_keys=False, schema=schema)
     statements += _copy_rows(change, parked)
-    statements += [f"ALTER SEQUENCE {sequence} OWNED BY {quote(new.name)}.{quote(column)}"
-                   for column, sequence in serials.items()]
+    statements += [
+        f"ALTER SEQUENCE {sequence} OWNED BY {quote(new.name)}.{quote(column)}" for column, sequence in serials.items()
+    ]
     statements += _identities_carried_on(change, parked)
     return statements + [f"DROP TABLE {quote(parked)}"]
 
@@ -164,9 +174,12 @@ def _names_given_up(old: Table, parked: str, kept: list) -> list[str]:
     kept_names = {i.name for i in kept}
     statements += [f"DROP INDEX {quote(i.name)}" for i in old.indexes if i.name in kept_names]
     # Identity sequences are named after the table and column too: the new table's take their names.
-    return statements + [f"ALTER SEQUENCE {quote(c.options['sequence']['name'])} RENAME TO "
-                         f"{quote(c.options['sequence']['name'] + PARKED_SUFFIX)}"
-                         for c in old.columns if c.options.get("identity") and c.options.get("sequence", {}).get("name")]
+    return statements + [
+        f"ALTER SEQUENCE {quote(c.options['sequence']['name'])} RENAME TO "
+        f"{quote(c.options['sequence']['name'] + PARKED_SUFFIX)}"
+        for c in old.columns
+        if c.options.get("identity") and c.options.get("sequence", {}).get("name")
+    ]
 
 
 def _serials_kept(change: d.AlterTable) -> dict[str, str]:
@@ -175,8 +188,12 @@ def _serials_kept(change: d.AlterTable) -> dict[str, str]:
     found = {}
     for column in change.new.columns:
         source = change.old.column(change.sources[column.name]) if column.name in change.sources else None
-        if source is not None and source.name == column.name and render.is_serial(column, change.new.name) \
-                and render.is_serial(source, change.old.name):
+        if (
+            source is not None
+            and source.name == column.name
+            and render.is_serial(column, change.new.name)
+            and render.is_serial(source, change.old.name)
+        ):
             found[column.name] = render.sequence_name(change.new.name, column.name)
     return found
 
@@ -206,8 +223,10 @@ def _copy_rows(change: d.AlterTable, parked: str) -> list[str]:
         return []
     # An identity column GENERATED ALWAYS takes the old values only when told to.
     overriding = " OVERRIDING SYSTEM VALUE" if any(c.options.get("identity") for c in targets) else ""
-    return [f"INSERT INTO {quote(change.new.name)} ({', '.join(quote(c.name) for c in targets)}){overriding}\n"
-            f"  SELECT {', '.join(values)} FROM {quote(parked)}"]
+    return [
+        f"INSERT INTO {quote(change.new.name)} ({', '.join(quote(c.name) for c in targets)}){overriding}\n"
+        f"  SELECT {', '.join(values)} FROM {quote(parked)}"
+    ]
 
 
 def _identities_carried_on(change: d.AlterTable, parked: str) -> list[str]:
@@ -218,6 +237,8 @@ def _identities_carried_on(change: d.AlterTable, parked: str) -> list[str]:
         if column.options.get("identity") and source is not None and source.options.get("identity"):
             old_sequence = f"pg_get_serial_sequence({literal(quote(parked))}, {literal(source.name)})"
             new_sequence = f"pg_get_serial_sequence({literal(quote(change.new.name))}, {literal(column.name)})"
-            statements.append(f"SELECT setval({new_sequence}, v) FROM pg_sequence_last_value({old_sequence}::regclass) v "
-                              "WHERE v IS NOT NULL")
+            statements.append(
+                f"SELECT setval({new_sequence}, v) FROM pg_sequence_last_value({old_sequence}::regclass) v "
+                "WHERE v IS NOT NULL"
+            )
     return statements

@@ -69,7 +69,9 @@ def sequence_name(table: str, column: str) -> str:
 def foreign_key_sql(key: ForeignKey) -> str:
     """``CONSTRAINT name FOREIGN KEY (...) REFERENCES t (...) [actions] [DEFERRABLE ...]``."""
     sql = f"CONSTRAINT {quote(key.name)} " if key.name else ""
-    sql += f"FOREIGN KEY ({quoted_names(key.columns)}) REFERENCES {quote(key.ref_table)} ({quoted_names(key.ref_columns)})"
+    sql += (
+        f"FOREIGN KEY ({quoted_names(key.columns)}) REFERENCES {quote(key.ref_table)} ({quoted_names(key.ref_columns)})"
+    )
     if key.on_update != NO_ACTION:
         sql += f" ON UPDATE {key.on_update}"
     if key.on_delete != NO_ACTION:
@@ -89,8 +91,12 @@ def constraint_sql(item) -> str:
     if isinstance(item, Unique):
         deferrable = item.options.get("deferrable")
         nulls = " NULLS NOT DISTINCT" if item.options.get("nulls_not_distinct") else ""
-        return (named + f"UNIQUE{nulls} ({quoted_names(item.columns)})" + _key_index_sql(item.options)
-                + (f" {deferrable}" if deferrable else ""))
+        return (
+            named
+            + f"UNIQUE{nulls} ({quoted_names(item.columns)})"
+            + _key_index_sql(item.options)
+            + (f" {deferrable}" if deferrable else "")
+        )
     return named + f"CHECK ({item.expression})" + (" NO INHERIT" if item.options.get("no_inherit") else "")
 
 
@@ -112,8 +118,11 @@ def storage_changes(table: str, old: dict, new: dict) -> list[str]:
     old, new = old.get("storage") or {}, new.get("storage") or {}
     statements = []
     if any(old.get(k) != v for k, v in new.items()):
-        statements.append(f"ALTER TABLE {quote(table)} SET ("
-                          + ", ".join(f"{k}={literal(v)}" for k, v in new.items() if old.get(k) != v) + ")")
+        statements.append(
+            f"ALTER TABLE {quote(table)} SET ("
+            + ", ".join(f"{k}={literal(v)}" for k, v in new.items() if old.get(k) != v)
+            + ")"
+        )
     if any(k not in new for k in old):
         statements.append(f"ALTER TABLE {quote(table)} RESET ({', '.join(k for k in old if k not in new)})")
     return statements
@@ -121,8 +130,12 @@ def storage_changes(table: str, old: dict, new: dict) -> list[str]:
 
 def table_constraints(table: Table) -> list:
     """The table's primary key, UNIQUE constraints, CHECKs and foreign keys, in that order."""
-    return ([table.primary_key] if table.primary_key else []) + list(table.uniques) + list(table.checks) + list(
-        table.foreign_keys)
+    return (
+        ([table.primary_key] if table.primary_key else [])
+        + list(table.uniques)
+        + list(table.checks)
+        + list(table.foreign_keys)
+    )
 
 
 def create_table_sql(table: Table, with_foreign_keys: bool = True, schema: Schema | None = None) -> list[str]:
@@ -135,14 +148,21 @@ def create_table_sql(table: Table, with_foreign_keys: bool = True, schema: Schem
     parents = _parents(table, schema)
     inherited = {c.name: c for p in reversed(parents) for c in p.columns}
     inherited_checks = {c.name for p in parents for c in p.checks if not c.options.get("no_inherit")}
-    inline = [c for c in table_constraints(table) if not c.options.get("not_valid")
-              and (with_foreign_keys or not isinstance(c, ForeignKey))
-              and not (isinstance(c, Check) and c.name in inherited_checks)]
+    inline = [
+        c
+        for c in table_constraints(table)
+        if not c.options.get("not_valid")
+        and (with_foreign_keys or not isinstance(c, ForeignKey))
+        and not (isinstance(c, Check) and c.name in inherited_checks)
+    ]
     partition_of = table.options.get("partition_of")
     standalone = schema.options.get("sequences", {}) if schema is not None else {}
     parts = [] if partition_of else [column_sql(c, table, standalone) for c in table.columns if c.name not in inherited]
     parts += [constraint_sql(c) for c in inline]
-    parts += [f"CONSTRAINT {quote(n)} {definition}" for n, definition in table.options.get("exclusion_constraints", {}).items()]
+    parts += [
+        f"CONSTRAINT {quote(n)} {definition}"
+        for n, definition in table.options.get("exclusion_constraints", {}).items()
+    ]
     body = " (\n  " + ",\n  ".join(parts) + "\n)" if parts or not partition_of else ""
     if partition_of:
         sql = f"CREATE TABLE {quote(table.name)} PARTITION OF {quote(partition_of)}{body} {table.options['partition_bound']}"
@@ -153,12 +173,21 @@ def create_table_sql(table: Table, with_foreign_keys: bool = True, schema: Schem
     if table.options.get("partition_by"):
         sql += f" PARTITION BY {table.options['partition_by']}"
     sql += storage_sql(table.options.get("storage"))
-    not_valid = [c for c in table_constraints(table) if c.options.get("not_valid")
-                 and not (isinstance(c, Check) and c.name in inherited_checks)]
+    not_valid = [
+        c
+        for c in table_constraints(table)
+        if c.options.get("not_valid") and not (isinstance(c, Check) and c.name in inherited_checks)
+    ]
     statements = [sql] + _inherited_column_fixes(table, inherited) + row_security_sql(table.name, {}, table.options)
-    statements += [s for c in table.columns if c.name not in inherited and column_sequences.kind(c) == "serial"
-                   and c.type in SERIAL_TYPES and sequence_name(table.name, c.name).strip('"') not in standalone
-                   for s in column_sequences.serial_settings_sql(table.name, c)]
+    statements += [
+        s
+        for c in table.columns
+        if c.name not in inherited
+        and column_sequences.kind(c) == "serial"
+        and c.type in SERIAL_TYPES
+        and sequence_name(table.name, c.name).strip('"') not in standalone
+        for s in column_sequences.serial_settings_sql(table.name, c)
+    ]
     statements += [add_constraint_sql(table.name, c) for c in not_valid]
     statements += [s for i in table.indexes for s in index_sql(i)]
     statements += table_comments_sql(table, None)
@@ -186,7 +215,9 @@ def _inherited_column_fixes(table: Table, inherited: dict[str, Column]) -> list[
             continue
         target = f"ALTER TABLE ONLY {quote(table.name)} ALTER COLUMN {quote(column.name)}"
         if column.default != parent.default:
-            statements.append(f"{target} SET DEFAULT {column.default}" if column.default is not None else f"{target} DROP DEFAULT")
+            statements.append(
+                f"{target} SET DEFAULT {column.default}" if column.default is not None else f"{target} DROP DEFAULT"
+            )
         if not column.nullable and parent.nullable:
             statements.append(f"{target} SET NOT NULL")
     return statements
@@ -215,8 +246,10 @@ def table_comments_sql(new: Table, old: Table | None) -> list[str]:
     for column in new.columns:
         before = old.column(column.name) if old else None
         if column.options.get("comment") != (before.options.get("comment") if before else None):
-            statements.append(f"COMMENT ON COLUMN {quote(new.name)}.{quote(column.name)} IS "
-                              f"{_comment_value(column.options.get('comment'))}")
+            statements.append(
+                f"COMMENT ON COLUMN {quote(new.name)}.{quote(column.name)} IS "
+                f"{_comment_value(column.options.get('comment'))}"
+            )
     return statements
 
 
@@ -293,8 +326,10 @@ def create_index_sql(index: Index, concurrently: bool = False) -> str:
         text += f" ({', '.join(f'{k}={literal(v)}' for k, v in given.items())})" if given else ""
         keys.append(text + (" DESC" if key.descending else ""))
     method = index.options.get("method")
-    sql = (f"CREATE {'UNIQUE ' if index.unique else ''}INDEX {'CONCURRENTLY ' if concurrently else ''}{quote(index.name)} "
-           f"ON {quote(index.table)}{f' USING {method}' if method else ''} ({', '.join(keys)})")
+    sql = (
+        f"CREATE {'UNIQUE ' if index.unique else ''}INDEX {'CONCURRENTLY ' if concurrently else ''}{quote(index.name)} "
+        f"ON {quote(index.table)}{f' USING {method}' if method else ''} ({', '.join(keys)})"
+    )
     if index.options.get("include"):
         sql += f" INCLUDE ({quoted_names(index.options['include'])})"
     sql += " NULLS NOT DISTINCT" if index.options.get("nulls_not_distinct") else ""
@@ -318,8 +353,7 @@ def parents_first(tables: list[Table]) -> list[Table]:
     names = {t.name for t in tables}
     ordered, placed, pending = [], set(), list(tables)
     while pending:
-        ready = next((t for t in pending if all(p in placed or p not in names for p in parent_names(t))),
-                     pending[0])
+        ready = next((t for t in pending if all(p in placed or p not in names for p in parent_names(t))), pending[0])
         ordered.append(ready)
         placed.add(ready.name)
         pending.remove(ready)

@@ -43,8 +43,11 @@ def full_settings(settings: dict, column_type: str) -> dict:
     return {
         "as": settings.get("as") or sequence_type(column_type),
         "start": settings.get("start", minimum if increment > 0 else maximum),
-        "increment": increment, "minvalue": minimum, "maxvalue": maximum,
-        "cache": settings.get("cache", 1), "cycle": bool(settings.get("cycle", False)),
+        "increment": increment,
+        "minvalue": minimum,
+        "maxvalue": maximum,
+        "cache": settings.get("cache", 1),
+        "cycle": bool(settings.get("cycle", False)),
     }
 
 
@@ -82,9 +85,14 @@ def options_sql(column, for_identity: bool, prefix: str = "") -> str:
     """The sequence options of ``column`` as CREATE/ALTER SEQUENCE (or ``SET ...`` for an identity) says them."""
     settings = full_settings(column.options.get("sequence", {}), column.type)
     words = [] if for_identity else [f"AS {settings['as']}"]
-    words += [f"START WITH {settings['start']}", f"INCREMENT BY {settings['increment']}",
-              f"MINVALUE {settings['minvalue']}", f"MAXVALUE {settings['maxvalue']}", f"CACHE {settings['cache']}",
-              "CYCLE" if settings["cycle"] else "NO CYCLE"]
+    words += [
+        f"START WITH {settings['start']}",
+        f"INCREMENT BY {settings['increment']}",
+        f"MINVALUE {settings['minvalue']}",
+        f"MAXVALUE {settings['maxvalue']}",
+        f"CACHE {settings['cache']}",
+        "CYCLE" if settings["cycle"] else "NO CYCLE",
+    ]
     return " ".join(prefix + w for w in words)
 
 
@@ -99,9 +107,14 @@ def identity_clause(column, table: str | None = None, named_as: str | None = Non
     if not settings and not named:
         return clause
     full = full_settings(settings, column.type)
-    words = {"start": f"START WITH {full['start']}", "increment": f"INCREMENT BY {full['increment']}",
-             "minvalue": f"MINVALUE {full['minvalue']}", "maxvalue": f"MAXVALUE {full['maxvalue']}",
-             "cache": f"CACHE {full['cache']}", "cycle": "CYCLE" if full["cycle"] else "NO CYCLE"}
+    words = {
+        "start": f"START WITH {full['start']}",
+        "increment": f"INCREMENT BY {full['increment']}",
+        "minvalue": f"MINVALUE {full['minvalue']}",
+        "maxvalue": f"MAXVALUE {full['maxvalue']}",
+        "cache": f"CACHE {full['cache']}",
+        "cycle": "CYCLE" if full["cycle"] else "NO CYCLE",
+    }
     parts = ([f"SEQUENCE NAME {quote(name)}"] if named else []) + [words[k] for k in words if k in settings]
     return f"{clause} ({' '.join(parts)})"
 
@@ -110,8 +123,11 @@ def serial_settings_sql(table: str, column) -> list[str]:
     """For a new table's SERIAL column: rename the sequence SERIAL made where it has another name, and
     ALTER SEQUENCE where its settings are not the ones SERIAL gives."""
     made = quote_sequence(f"{table}_{column.name}_seq")
-    statements = [f"ALTER SEQUENCE {made} RENAME TO {serial_sequence(table, column)}"] \
-        if made != serial_sequence(table, column) else []
+    statements = (
+        [f"ALTER SEQUENCE {made} RENAME TO {serial_sequence(table, column)}"]
+        if made != serial_sequence(table, column)
+        else []
+    )
     if any(k != "name" for k in column.options.get("sequence", {})):
         statements.append(f"ALTER SEQUENCE {serial_sequence(table, column)} {options_sql(column, for_identity=False)}")
     return statements
@@ -123,11 +139,16 @@ def carry_on(table: str, column: str, sequence: str, settings: dict, after: str 
     do not reach the start leaves the sequence at its start."""
     ascending = settings["increment"] > 0
     largest = f"{'max' if ascending else 'min'}({quote(column)})::bigint"
-    value = f"{'GREATEST' if ascending else 'LEAST'}({largest}, pg_sequence_last_value({after}::regclass))" \
-        if after else largest
+    value = (
+        f"{'GREATEST' if ascending else 'LEAST'}({largest}, pg_sequence_last_value({after}::regclass))"
+        if after
+        else largest
+    )
     compare = ">=" if ascending else "<="
-    return (f"SELECT setval({sequence}, v) FROM (SELECT {value} AS v FROM {quote(table)}) AS carried "
-            f"WHERE v {compare} {settings['start']}")
+    return (
+        f"SELECT setval({sequence}, v) FROM (SELECT {value} AS v FROM {quote(table)}) AS carried "
+        f"WHERE v {compare} {settings['start']}"
+    )
 
 
 def column_sequence_steps(table: str, old, new) -> tuple[list[str], list[str], list[str]]:
@@ -148,23 +169,32 @@ def column_sequence_steps(table: str, old, new) -> tuple[list[str], list[str], l
     if before == "identity" and after == "serial":
         # The new sequence is made first, under a free name, so that it can carry on from the identity's.
         temporary = quote(serial_sequence(table, new).strip('"') + NEW_SUFFIX)
-        early += [f"CREATE SEQUENCE {temporary} {options_sql(new, for_identity=False)}",
-                  carry_on(table, old.name, literal(temporary), settings, after=owned),
-                  f"{target} DROP IDENTITY",
-                  f"ALTER SEQUENCE {temporary} RENAME TO {serial_sequence(table, new)}",
-                  f"ALTER SEQUENCE {serial_sequence(table, new)} OWNED BY {quoted_table}.{column}"]
+        early += [
+            f"CREATE SEQUENCE {temporary} {options_sql(new, for_identity=False)}",
+            carry_on(table, old.name, literal(temporary), settings, after=owned),
+            f"{target} DROP IDENTITY",
+            f"ALTER SEQUENCE {temporary} RENAME TO {serial_sequence(table, new)}",
+            f"ALTER SEQUENCE {serial_sequence(table, new)} OWNED BY {quoted_table}.{column}",
+        ]
     elif before == "identity":
         early.append(f"{target} DROP IDENTITY")
     elif after == "serial":
         sequence = serial_sequence(table, new)
-        middle += [f"CREATE SEQUENCE {sequence} {options_sql(new, for_identity=False)} OWNED BY {quoted_table}.{column}",
-                   carry_on(table, old.name, literal(sequence), settings)]
+        middle += [
+            f"CREATE SEQUENCE {sequence} {options_sql(new, for_identity=False)} OWNED BY {quoted_table}.{column}",
+            carry_on(table, old.name, literal(sequence), settings),
+        ]
     if before == "serial" and after == "identity":
         parked = quote(serial_sequence(table, old).strip('"') + PARKED_SUFFIX)
-        middle += [f"ALTER SEQUENCE {serial_sequence(table, old)} RENAME TO {parked}",
-                   f"ALTER SEQUENCE {parked} OWNED BY NONE"]
-        late += [f"{target} ADD {identity_clause(new, table, old.name)}",
-                 carry_on(table, old.name, owned, settings, after=literal(parked)), f"DROP SEQUENCE {parked}"]
+        middle += [
+            f"ALTER SEQUENCE {serial_sequence(table, old)} RENAME TO {parked}",
+            f"ALTER SEQUENCE {parked} OWNED BY NONE",
+        ]
+        late += [
+            f"{target} ADD {identity_clause(new, table, old.name)}",
+            carry_on(table, old.name, owned, settings, after=literal(parked)),
+            f"DROP SEQUENCE {parked}",
+        ]
     elif before == "serial":
         middle.append(f"DROP SEQUENCE {serial_sequence(table, old)}")
     elif after == "identity":
@@ -179,8 +209,11 @@ def _same_kind_steps(kind_: str | None, table: str, old, new) -> tuple[list[str]
     old_name, new_name = serial_sequence(table, old), serial_sequence(table, new)
     renamed = [f"ALTER SEQUENCE {old_name} RENAME TO {new_name}"] if old_name != new_name else []
     if kind_ == "serial":
-        altered = [f"ALTER SEQUENCE {new_name} {options_sql(new, for_identity=False)}"] \
-            if _settings(old) != _settings(new) else []
+        altered = (
+            [f"ALTER SEQUENCE {new_name} {options_sql(new, for_identity=False)}"]
+            if _settings(old) != _settings(new)
+            else []
+        )
         return [], renamed, altered  # renamed before the new default names it
     steps = [f"SET GENERATED {new.options['identity']}"] if old.options["identity"] != new.options["identity"] else []
     if _settings(old) != _settings(new):

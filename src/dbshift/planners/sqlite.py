@@ -33,12 +33,15 @@ def create_table_sql(table: Table, name: str | None = None) -> str:
     inline_pk = _inline_pk_column(table)
     parts = [column_sql(c, table, c.name == inline_pk) for c in table.columns]
     if table.primary_key and inline_pk is None:
-        parts.append(_constraint_name(table.primary_key.name) + "PRIMARY KEY (" + _names(table.primary_key.columns) + ")")
+        parts.append(
+            _constraint_name(table.primary_key.name) + "PRIMARY KEY (" + _names(table.primary_key.columns) + ")"
+        )
     parts += [_constraint_name(u.name) + "UNIQUE (" + _names(u.columns) + ")" for u in table.uniques]
     parts += [_constraint_name(c.name) + f"CHECK ({c.expression})" for c in table.checks]
     parts += [foreign_key_sql(k) for k in table.foreign_keys]
-    suffix = ", ".join(word for flag, word in (("without_rowid", "WITHOUT ROWID"), ("strict", "STRICT"))
-                       if table.options.get(flag))
+    suffix = ", ".join(
+        word for flag, word in (("without_rowid", "WITHOUT ROWID"), ("strict", "STRICT")) if table.options.get(flag)
+    )
     body = ",\n  ".join(parts)
     return f"CREATE TABLE {quote(name or table.name)} (\n  {body}\n){(' ' + suffix) if suffix else ''}"
 
@@ -64,7 +67,9 @@ def column_sql(column: Column, table: Table | None = None, inline_pk: bool = Fal
     if column.collation:
         words.append("COLLATE " + column.collation)
     if column.generated is not None:
-        words.append(f"GENERATED ALWAYS AS ({column.generated}) " + ("STORED" if column.generated_stored else "VIRTUAL"))
+        words.append(
+            f"GENERATED ALWAYS AS ({column.generated}) " + ("STORED" if column.generated_stored else "VIRTUAL")
+        )
     return " ".join(words)
 
 
@@ -126,8 +131,11 @@ def schema_sql(schema: Schema) -> list[str]:
 def plan_diff(diff: d.Diff) -> Plan:
     """The operations that carry out ``diff`` on SQLite."""
     # A table rebuilt in either direction gets its views and triggers recreated around it in both.
-    rebuilt = {c.name.lower() for c in diff.changes
-               if isinstance(c, d.AlterTable) and not (_native_steps(c) and _native_steps(c.inverse()))}
+    rebuilt = {
+        c.name.lower()
+        for c in diff.changes
+        if isinstance(c, d.AlterTable) and not (_native_steps(c) and _native_steps(c.inverse()))
+    }
     operations = [_plan_change(change, diff) for change in _with_dependents_recreated(diff, rebuilt)]
     return Plan(operations=operations)
 
@@ -136,8 +144,11 @@ def _with_dependents_recreated(diff: d.Diff, rebuilt: set[str]) -> list:
     """The changes plus a drop/create pair for each untouched view and trigger a rebuild disturbs."""
     if not rebuilt:
         return list(diff.changes)
-    touched = {(type(c).__name__, getattr(c, "view", getattr(c, "trigger", None)).name.lower())
-               for c in diff.changes if isinstance(c, (d.DropView, d.DropTrigger))}
+    touched = {
+        (type(c).__name__, getattr(c, "view", getattr(c, "trigger", None)).name.lower())
+        for c in diff.changes
+        if isinstance(c, (d.DropView, d.DropTrigger))
+    }
     drops, creates = [], []
     for view in diff.desired.views:
         old = diff.current.view(view.name)
@@ -164,26 +175,43 @@ def _plan_change(change, diff: d.Diff) -> Operation:
         return Operation(f"create table {change.table.name}", create, [f"DROP TABLE {quote(change.table.name)}"])
     if isinstance(change, d.DropTable):
         create = [create_table_sql(change.table)] + [create_index_sql(i) for i in change.table.indexes]
-        return Operation(f"drop table {change.table.name}", [f"DROP TABLE {quote(change.table.name)}"], create,
-                         destructive=True, lossy_reverse=f"the rows of table {change.table.name} are not brought back")
+        return Operation(
+            f"drop table {change.table.name}",
+            [f"DROP TABLE {quote(change.table.name)}"],
+            create,
+            destructive=True,
+            lossy_reverse=f"the rows of table {change.table.name} are not brought back",
+        )
     if isinstance(change, d.RenameTable):
-        return Operation(f"rename table {change.old} to {change.new}",
-                         [f"ALTER TABLE {quote(change.old)} RENAME TO {quote(change.new)}"],
-                         [f"ALTER TABLE {quote(change.new)} RENAME TO {quote(change.old)}"])
+        return Operation(
+            f"rename table {change.old} to {change.new}",
+            [f"ALTER TABLE {quote(change.old)} RENAME TO {quote(change.new)}"],
+            [f"ALTER TABLE {quote(change.new)} RENAME TO {quote(change.old)}"],
+        )
     if isinstance(change, d.AlterTable):
-        before = next((old for old, new in diff.table_renames.items() if new.lower() == change.name.lower()), change.name)
+        before = next(
+            (old for old, new in diff.table_renames.items() if new.lower() == change.name.lower()), change.name
+        )
         return plan_alter_table(change, diff.current, diff.desired, before)
     if isinstance(change, d.CreateIndex):
-        return Operation(f"create index {change.index.name}", [create_index_sql(change.index)],
-                         [f"DROP INDEX {quote(change.index.name)}"])
+        return Operation(
+            f"create index {change.index.name}",
+            [create_index_sql(change.index)],
+            [f"DROP INDEX {quote(change.index.name)}"],
+        )
     if isinstance(change, d.DropIndex):
-        return Operation(f"drop index {change.index.name}", [f"DROP INDEX {quote(change.index.name)}"],
-                         [create_index_sql(change.index)])
+        return Operation(
+            f"drop index {change.index.name}",
+            [f"DROP INDEX {quote(change.index.name)}"],
+            [create_index_sql(change.index)],
+        )
     return plan_view_or_trigger(change, quote)
 
 
 # -- altering one table -------------------------------------------------------------------
-def plan_alter_table(change: d.AlterTable, current: Schema, desired: Schema, table_before: str | None = None) -> Operation:
+def plan_alter_table(
+    change: d.AlterTable, current: Schema, desired: Schema, table_before: str | None = None
+) -> Operation:
     """Native ALTER TABLE statements when they reach the new definition exactly, else one rebuild.
 
     Where the values decide whether the rebuild's reverse gives them back (a BIGINT in a REAL,
@@ -195,13 +223,21 @@ def plan_alter_table(change: d.AlterTable, current: Schema, desired: Schema, tab
     rewrites = not _native_steps(change)
     lossy = ", ".join(f"{change.name}.{c}" for c in change.lossy_down)
     dropped = [c.name for c in change.dropped]
-    coerced = [new.name for old, new in change.altered
-               if not SQLITE.compatible_types(old.type, new.type) and new.name not in change.up_values]
-    notes = [f"{change.name}.{c}: values are copied as they are and SQLite converts them to the new type's "
-             f"affinity; give --convert to say how" for c in coerced]
-    notes += [f"{change.name}.{column.name}: some values may not come back on the way down; the migration counts "
-              "them when it is applied (-- loss-check), and a rollback that would lose any needs --force"
-              for column, _ in (checked_columns(change) if rewrites else [])]
+    coerced = [
+        new.name
+        for old, new in change.altered
+        if not SQLITE.compatible_types(old.type, new.type) and new.name not in change.up_values
+    ]
+    notes = [
+        f"{change.name}.{c}: values are copied as they are and SQLite converts them to the new type's "
+        f"affinity; give --convert to say how"
+        for c in coerced
+    ]
+    notes += [
+        f"{change.name}.{column.name}: some values may not come back on the way down; the migration counts "
+        "them when it is applied (-- loss-check), and a rollback that would lose any needs --force"
+        for column, _ in (checked_columns(change) if rewrites else [])
+    ]
     return Operation(
         description=change.describe() + (" (table rebuild)" if rewrites else ""),
         sql=up,
@@ -211,9 +247,12 @@ def plan_alter_table(change: d.AlterTable, current: Schema, desired: Schema, tab
         rewrites_table=rewrites,
         loss_checks=loss_checks(change, table_before or change.name) if rewrites else [],
         lossy_reverse=(f"no reverse conversion for {lossy}" if lossy else "")
-        or (f"dropped column(s) {', '.join(change.name + '.' + c for c in dropped)} come back "
+        or (
+            f"dropped column(s) {', '.join(change.name + '.' + c for c in dropped)} come back "
             + ("with the values --reverse gives" if any(c in change.down_values for c in dropped) else "empty")
-            if dropped else ""),
+            if dropped
+            else ""
+        ),
     )
 
 
@@ -235,12 +274,20 @@ def _native_steps(change: d.AlterTable) -> list[str]:
         key = next((k for k in change.new.foreign_keys if k.columns == (column.name,)), None)
         if not _can_add(column, key, change.new):
             return []
-        table = replace(table, columns=table.columns + (column,),
-                        foreign_keys=tuple(sorted(table.foreign_keys + ((key,) if key else ()),
-                                                  key=lambda k: (k.columns, k.ref_table, k.ref_columns))))
+        table = replace(
+            table,
+            columns=table.columns + (column,),
+            foreign_keys=tuple(
+                sorted(
+                    table.foreign_keys + ((key,) if key else ()), key=lambda k: (k.columns, k.ref_table, k.ref_columns)
+                )
+            ),
+        )
         definition = column_sql(column)
         if key is not None:
-            definition += f" REFERENCES {quote(key.ref_table)}" + (f" ({_names(key.ref_columns)})" if key.ref_columns else "")
+            definition += f" REFERENCES {quote(key.ref_table)}" + (
+                f" ({_names(key.ref_columns)})" if key.ref_columns else ""
+            )
             definition += _fk_actions(key)
         statements.append(f"ALTER TABLE {quote(table.name)} ADD COLUMN {definition}")
     if replace(table, indexes=()) != change.new.definition():
@@ -273,8 +320,11 @@ def _rename_column(table: Table, old: str, new: str) -> Table:
 def _can_drop(table: Table, column: Column) -> bool:
     """SQLite's DROP COLUMN rules: not a key, not used by a CHECK or generated column (indexes go first)."""
     name = column.name.lower()
-    in_keys = (table.primary_key and name in _lower(table.primary_key.columns)) or any(
-        name in _lower(u.columns) for u in table.uniques) or any(name in _lower(k.columns) for k in table.foreign_keys)
+    in_keys = (
+        (table.primary_key and name in _lower(table.primary_key.columns))
+        or any(name in _lower(u.columns) for u in table.uniques)
+        or any(name in _lower(k.columns) for k in table.foreign_keys)
+    )
     expressions = [c.expression for c in table.checks] + [c.generated for c in table.columns if c.generated]
     used = any(_uses(e, name) for e in expressions)
     return not (in_keys or used)
@@ -283,7 +333,9 @@ def _can_drop(table: Table, column: Column) -> bool:
 def _can_add(column: Column, key: ForeignKey | None, new: Table) -> bool:
     """SQLite's ADD COLUMN rules: no key, a constant default when NOT NULL, no STORED generation."""
     name = column.name.lower()
-    if (new.primary_key and name in _lower(new.primary_key.columns)) or any(name in _lower(u.columns) for u in new.uniques):
+    if (new.primary_key and name in _lower(new.primary_key.columns)) or any(
+        name in _lower(u.columns) for u in new.uniques
+    ):
         return False
     if column.generated is not None and column.generated_stored:
         return False
@@ -324,12 +376,15 @@ def rebuild_sql(change: d.AlterTable, schema_after: Schema) -> list[str]:
         values.append(value if value is not None else quote(source))
     statements = [create_table_sql(new, temporary)]
     if targets:
-        statements.append(f"INSERT INTO {quote(temporary)} ({', '.join(targets)})\n"
-                          f"  SELECT {', '.join(values)} FROM {quote(old.name)}")
+        statements.append(
+            f"INSERT INTO {quote(temporary)} ({', '.join(targets)})\n"
+            f"  SELECT {', '.join(values)} FROM {quote(old.name)}"
+        )
     if _autoincrement(old) and _autoincrement(new):
         statements.append(
             f"UPDATE sqlite_sequence SET seq = max(seq, coalesce((SELECT seq FROM sqlite_sequence WHERE name = "
-            f"{literal(old.name)}), 0)) WHERE name = {literal(temporary)}")
+            f"{literal(old.name)}), 0)) WHERE name = {literal(temporary)}"
+        )
     statements.append(f"DROP TABLE {quote(old.name)}")
     statements.append(f"ALTER TABLE {quote(temporary)} RENAME TO {quote(new.name)}")
     # Indexes that change are dropped before and created after the rebuild by their own operations.
@@ -347,8 +402,7 @@ def _tables_to_check(table: Table, schema: Schema) -> list[str]:
     names = [table.name] if table.foreign_keys else []
     for other in schema.tables:
         if other.name.lower() != table.name.lower() and any(
-                k.ref_table.lower() == table.name.lower() for k in other.foreign_keys):
+            k.ref_table.lower() == table.name.lower() for k in other.foreign_keys
+        ):
             names.append(other.name)
     return names
-
-

@@ -38,15 +38,19 @@ def stored_as(affinity: str, value: str) -> str:
     if affinity == "TEXT":
         return f"(CASE WHEN typeof({value}) IN ('integer', 'real') THEN CAST({value} AS TEXT) ELSE {value} END)"
     if affinity == "REAL":
-        return (f"(CASE WHEN {converts_to_number(value)} OR typeof({value}) = 'integer' "
-                f"THEN CAST({value} AS REAL) ELSE {value} END)")
+        return (
+            f"(CASE WHEN {converts_to_number(value)} OR typeof({value}) = 'integer' "
+            f"THEN CAST({value} AS REAL) ELSE {value} END)"
+        )
     if affinity in ("INTEGER", "NUMERIC"):
         # Numeric text becomes a number, then (like a REAL given to the column) an INTEGER when the
         # number is a whole one inside the 64-bit range. CAST(... AS NUMERIC) alone keeps a REAL
         # above 2^51, where the column would store an INTEGER.
         number = f"(CASE WHEN {converts_to_number(value)} THEN CAST({value} AS NUMERIC) ELSE {value} END)"
-        exact_integer = (f"typeof({number}) = 'real' AND {number} = CAST({number} AS INTEGER) "
-                         f"AND {number} > -9223372036854775808 AND {number} < 9223372036854775807")
+        exact_integer = (
+            f"typeof({number}) = 'real' AND {number} = CAST({number} AS INTEGER) "
+            f"AND {number} > -9223372036854775808 AND {number} < 9223372036854775807"
+        )
         return f"(CASE WHEN {exact_integer} THEN CAST({number} AS INTEGER) ELSE {number} END)"
     return value  # BLOB affinity (a BLOB or untyped column) keeps every value as it is
 
@@ -104,5 +108,7 @@ def _new_values(change) -> dict[str, str]:
         source = change.sources.get(column.name)
         if value is None and source is None:
             continue
-        values[column.name] = stored_as(column_affinity(change.new, column), value if value is not None else quote(source))
+        values[column.name] = stored_as(
+            column_affinity(change.new, column), value if value is not None else quote(source)
+        )
     return values

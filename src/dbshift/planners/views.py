@@ -29,8 +29,11 @@ def order_views(changes: list) -> list:
     pending, ordered = list(changes), []
     while pending:
         names = {c.view.name.lower() for c in pending}
-        ready = [c for c in pending if not any(
-            other != c.view.name.lower() and view_mentions(c.view, other) for other in names)]
+        ready = [
+            c
+            for c in pending
+            if not any(other != c.view.name.lower() and view_mentions(c.view, other) for other in names)
+        ]
         ready = ready or pending[:1]  # a cycle cannot be ordered; keep going
         ordered += ready
         pending = [c for c in pending if c not in ready]

@@ -18,8 +18,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from dbshift.dialects.base import Database
-from dbshift.dialects.base import BOOKKEEPING_TABLES
+from dbshift.dialects.base import BOOKKEEPING_TABLES, Database
+
 
 @dataclass(frozen=True)
 class Fingerprint:

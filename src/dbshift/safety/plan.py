@@ -55,12 +55,15 @@ class RevertStep:
 
     def as_json(self) -> dict:
         """A JSON-friendly dict."""
-        return {**{k: v for k, v in self.__dict__.items() if k != "losses"},
-                "losses": [loss.__dict__ for loss in self.losses]}
+        return {
+            **{k: v for k, v in self.__dict__.items() if k != "losses"},
+            "losses": [loss.__dict__ for loss in self.losses],
+        }
 
 
-def analyse_down(db: Database, migration: Migration | None, applied: AppliedMigration,
-                 analyser: Analyser | None = None) -> RevertStep:
+def analyse_down(
+    db: Database, migration: Migration | None, applied: AppliedMigration, analyser: Analyser | None = None
+) -> RevertStep:
     """Classify one migration's down and count what it would lose on ``db``.
 
     ``analyser`` carries the schema from one down to the next when several are planned newest
@@ -86,8 +89,9 @@ def _with_counted_losses(step: RevertStep, migration: Migration, applied: Applie
         else:
             step.verdict, step.reason = LOSSY, f"does not give every value back: {described}"
     if migration.loss_checks:
-        step.reason += ("; the values were checked when the up ran: values written after it are not covered "
-                        "by that check")
+        step.reason += (
+            "; the values were checked when the up ran: values written after it are not covered by that check"
+        )
     return step
 
 
@@ -96,8 +100,14 @@ def _counted_losses(applied: AppliedMigration) -> list[Loss]:
     if not applied.lost_values:
         return []
     counts = (applied.record or {}).get("lost_values") or {"the converted columns": applied.lost_values}
-    return [Loss(f"values of {label} that do not survive the conversion and its reverse", count,
-                 "(counted by the up's loss check)") for label, count in counts.items()]
+    return [
+        Loss(
+            f"values of {label} that do not survive the conversion and its reverse",
+            count,
+            "(counted by the up's loss check)",
+        )
+        for label, count in counts.items()
+    ]
 
 
 def lost_values_note(applied: AppliedMigration | None) -> str | None:
@@ -153,13 +163,17 @@ def _judge_down(db: Database, migration: Migration, analyser: Analyser | None, c
         step.verdict, step.reason = UNKNOWN, "; ".join(unreadable) + ": review it and count by hand"
     elif converted and not migration.lossless_down:
         step.verdict = UNKNOWN
-        step.reason = (f"rebuilds {', '.join(converted)} and dbshift cannot see its copy bring every value back "
-                       "as it was: check it by hand (a migration dbshift drafts says `-- lossless-down` when it does)")
+        step.reason = (
+            f"rebuilds {', '.join(converted)} and dbshift cannot see its copy bring every value back "
+            "as it was: check it by hand (a migration dbshift drafts says `-- lossless-down` when it does)"
+        )
     elif step.rebuilds:
         step.verdict = REBUILD
         vouched = "; dbshift drafted it and checked that its conversions give every value back" if converted else ""
-        step.reason = (f"rebuilds {', '.join(step.rebuilds)}: every column is copied back (rows are copied; "
-                       f"time grows with the table{vouched})")
+        step.reason = (
+            f"rebuilds {', '.join(step.rebuilds)}: every column is copied back (rows are copied; "
+            f"time grows with the table{vouched})"
+        )
     return step
 
 
@@ -185,11 +199,17 @@ def _losses(db: Database, script: ScriptEffects, count: Counter) -> list[Loss]:
                 losses.append(Loss(f"table {dropped.table}", count(dropped.live_name or dropped.table), sql))
         for column in effect.drops_columns:
             if script.column_rebuilt(column) is None:  # a converted column's values live on in its successor
-                losses.append(Loss(f"column {column}", count(column.table, f"{db.quote(column.column)} IS NOT NULL"),
-                                   sql))
+                losses.append(
+                    Loss(f"column {column}", count(column.table, f"{db.quote(column.column)} IS NOT NULL"), sql)
+                )
         for change in effect.drops_partitions:
-            losses.append(Loss(f"partition(s) {', '.join(change.partitions)} of {change.table}",
-                               count(change.table, None, change.partitions), sql))
+            losses.append(
+                Loss(
+                    f"partition(s) {', '.join(change.partitions)} of {change.table}",
+                    count(change.table, None, change.partitions),
+                    sql,
+                )
+            )
         for deletion in effect.deletes:
             by = f" (by trigger {deletion.by_trigger})" if deletion.by_trigger else ""
             rows = count(deletion.table, deletion.where) if deletion.countable else None
@@ -231,13 +251,16 @@ def choose_backup(applied: AppliedMigration, backups: list) -> str | None:
     if applied.backup:
         for info in backups:
             if str(info.path) == applied.backup:
-                return f"{info.path} (taken before this migration, schema version {info.manifest.get('schema_version')})"
+                return (
+                    f"{info.path} (taken before this migration, schema version {info.manifest.get('schema_version')})"
+                )
     older = [b for b in backups if (b.manifest.get("schema_version") or 0) < applied.version]
     if not older:
         return None
     best = older[-1]
-    return (f"{best.path} (schema version {best.manifest.get('schema_version')}, "
-            f"taken {best.manifest.get('created_at')})")
+    return (
+        f"{best.path} (schema version {best.manifest.get('schema_version')}, taken {best.manifest.get('created_at')})"
+    )
 
 
 @dataclass
@@ -256,12 +279,22 @@ class RollbackPlan:
 
     def as_json(self) -> dict:
         """A JSON-friendly dict."""
-        return {"database": self.database, "current_version": self.current_version,
-                "target_version": self.target_version, "steps": [s.as_json() for s in self.steps]}
+        return {
+            "database": self.database,
+            "current_version": self.current_version,
+            "target_version": self.target_version,
+            "steps": [s.as_json() for s in self.steps],
+        }
 
 
-def build_plan(db: Database, database: str, applied_newest_first: list[AppliedMigration],
-               by_version: dict[int, Migration], backups: list, target: int) -> RollbackPlan:
+def build_plan(
+    db: Database,
+    database: str,
+    applied_newest_first: list[AppliedMigration],
+    by_version: dict[int, Migration],
+    backups: list,
+    target: int,
+) -> RollbackPlan:
     """Analyse every applied migration above ``target``, newest first."""
     from dbshift.analysis import analyser_for
 
@@ -278,8 +311,13 @@ def build_plan(db: Database, database: str, applied_newest_first: list[AppliedMi
     return RollbackPlan(database, current, target, steps)
 
 
-VERDICT_TITLES = {LOSSLESS: "lossless, fast revert", REBUILD: "lossless table rebuild", LOSSY: "LOSSY",
-                  UNKNOWN: "UNKNOWN (check by hand)", IMPOSSIBLE: "CANNOT RUN"}
+VERDICT_TITLES = {
+    LOSSLESS: "lossless, fast revert",
+    REBUILD: "lossless table rebuild",
+    LOSSY: "LOSSY",
+    UNKNOWN: "UNKNOWN (check by hand)",
+    IMPOSSIBLE: "CANNOT RUN",
+}
 
 
 def render_markdown(plan: RollbackPlan) -> str:
@@ -287,14 +325,20 @@ def render_markdown(plan: RollbackPlan) -> str:
     from dbshift import __version__
 
     now = datetime.now(UTC).isoformat(timespec="seconds")
-    lines = [f"# Rollback plan: {plan.database}", "",
-             f"Generated {now} by dbshift {__version__}. Current schema version **{plan.current_version}**; "
-             f"target **{plan.target_version}**; {len(plan.steps)} migration(s) to revert, newest first.", ""]
+    lines = [
+        f"# Rollback plan: {plan.database}",
+        "",
+        f"Generated {now} by dbshift {__version__}. Current schema version **{plan.current_version}**; "
+        f"target **{plan.target_version}**; {len(plan.steps)} migration(s) to revert, newest first.",
+        "",
+    ]
     if not plan.steps:
         return "\n".join(lines + ["Nothing to revert: no applied migration is above the target.", ""])
     lines += ["| # | migration | down | what would be lost |", "|---|---|---|---|"]
     for number, step in enumerate(plan.steps, 1):
-        lost = "; ".join(l.describe() for l in step.losses) or ("-" if step.verdict in (LOSSLESS, REBUILD) else step.reason)
+        lost = "; ".join(l.describe() for l in step.losses) or (
+            "-" if step.verdict in (LOSSLESS, REBUILD) else step.reason
+        )
         lines.append(f"| {number} | {step.label} | {VERDICT_TITLES[step.verdict]} | {lost} |")
     lines.append("")
     for number, step in enumerate(plan.steps, 1):
@@ -316,15 +360,21 @@ def _render_step(number: int, step: RevertStep) -> list[str]:
 def _render_procedure(plan: RollbackPlan) -> list[str]:
     force = " --force" if any(s.verdict in (LOSSY, UNKNOWN) for s in plan.steps) else ""
     blocked = [s.label for s in plan.steps if s.verdict == IMPOSSIBLE]
-    run = (f"`dbshift rollback --to {plan.target_version}{force}`" if not blocked else
-           f"cannot run: {', '.join(blocked)} cannot be reverted by its down; restore a backup instead "
-           "(`dbshift restore PATH --expect-version V`)")
+    run = (
+        f"`dbshift rollback --to {plan.target_version}{force}`"
+        if not blocked
+        else f"cannot run: {', '.join(blocked)} cannot be reverted by its down; restore a backup instead "
+        "(`dbshift restore PATH --expect-version V`)"
+    )
     return [
-        "## Steps", "",
+        "## Steps",
+        "",
         "1. Stop writes: put the application in maintenance mode or stop its workers.",
         "2. Take a fresh backup: `dbshift backup` (note its path; it is the way back from this rollback).",
         f"3. Run: {run}. dbshift takes another backup just before it starts.",
         f"4. Verify: `dbshift verify` passes and `dbshift status` shows version {plan.target_version}.",
-        "5. Resume writes.", "",
-        "If step 3 or 4 fails: `dbshift restore <the backup of step 2>`, verify again, then resume.", "",
+        "5. Resume writes.",
+        "",
+        "If step 3 or 4 fails: `dbshift restore <the backup of step 2>`, verify again, then resume.",
+        "",
     ]

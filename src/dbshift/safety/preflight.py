@@ -57,8 +57,10 @@ def check_disk_space(db: Database, backups_dir: Path, with_backup: bool) -> Chec
     sizes = db.size_estimate()
     needed = space_needed(sizes, with_backup)
     free = min(free_bytes(place), free_bytes(backups_dir)) if with_backup else free_bytes(place)
-    detail = f"{_mb(free)} free, {_mb(needed)} needed (backup {_mb(sizes['database_bytes']) if with_backup else 'none'}, " \
-             f"rebuild of {sizes['largest_table'] or 'the largest table'} {_mb(2 * sizes['largest_table_bytes'])})"
+    detail = (
+        f"{_mb(free)} free, {_mb(needed)} needed (backup {_mb(sizes['database_bytes']) if with_backup else 'none'}, "
+        f"rebuild of {sizes['largest_table'] or 'the largest table'} {_mb(2 * sizes['largest_table_bytes'])})"
+    )
     return Check("free disk space", free >= needed, detail)
 
 

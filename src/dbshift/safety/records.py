@@ -40,8 +40,11 @@ class Recorder:
         """Yield the record; after a successful block it holds tables touched and their fingerprints."""
         from dbshift.runner import statements_of
 
-        predicted = db.tables_written_by([s.sql for s in statements_of(db, migration, "up")]) \
-            if migration.kind == "sql" else None
+        predicted = (
+            db.tables_written_by([s.sql for s in statements_of(db, migration, "up")])
+            if migration.kind == "sql"
+            else None
+        )
         record: dict = {"started_at": now_iso(), "dbshift_version": __version__, "dialect": db.dialect}
         record["before"] = _summaries(db, predicted - set(BOOKKEEPING_TABLES)) if predicted else {}
         with db.watch_tables() as watch:
@@ -59,20 +62,25 @@ class Recorder:
 def render_report(row: AppliedMigration, migration: Migration | None, log: list[LogEntry], rollback_step) -> str:
     """The record of one applied migration as Markdown: what ran, when, how long, checks, way back."""
     record = row.record or {}
-    lines = [f"# Migration report: {row.version}_{row.name}", "",
-             f"- Status: **{row.status}**",
-             f"- Applied: {row.applied_at} by {row.applied_by} on {row.host}",
-             f"- Duration: {row.duration_ms} ms",
-             f"- Checksum (sha256 of the file): `{row.checksum}`",
-             f"- Backup taken before it: {row.backup or 'none (the migration is not flagged risky or destructive)'}"]
+    lines = [
+        f"# Migration report: {row.version}_{row.name}",
+        "",
+        f"- Status: **{row.status}**",
+        f"- Applied: {row.applied_at} by {row.applied_by} on {row.host}",
+        f"- Duration: {row.duration_ms} ms",
+        f"- Checksum (sha256 of the file): `{row.checksum}`",
+        f"- Backup taken before it: {row.backup or 'none (the migration is not flagged risky or destructive)'}",
+    ]
     if migration is not None:
         lines.append(f"- File: {migration.file}" + (f": {migration.description}" if migration.description else ""))
         if migration.checksum != row.checksum:
             lines.append("- **The file changed since it was applied.**")
     lines += ["", "## Tables touched", ""]
     lines += _render_tables(record)
-    lines += ["", "## Log", ""] + ([f"- {e.at} {e.action} by {e.actor}@{e.host}" + (f": {e.detail}" if e.detail else "")
-                                    for e in log] or ["- (no log entries)"])
+    lines += ["", "## Log", ""] + (
+        [f"- {e.at} {e.action} by {e.actor}@{e.host}" + (f": {e.detail}" if e.detail else "") for e in log]
+        or ["- (no log entries)"]
+    )
     lines += ["", "## Rollback", ""] + _render_rollback(rollback_step) + [""]
     return "\n".join(lines)
 
@@ -89,8 +97,11 @@ def _render_tables(record: dict) -> list[str]:
         note = _table_note(table, b, a, record)
         content = _content_change(b, a)
         lines.append(f"| {table} | {b['rows'] if b else '-'} | {a['rows'] if a else '-'} | {content} | {note} |")
-    lines += ["", f"Started {record.get('started_at')}, finished {record.get('finished_at')} "
-                  f"(dbshift {record.get('dbshift_version')}, {record.get('dialect')})."]
+    lines += [
+        "",
+        f"Started {record.get('started_at')}, finished {record.get('finished_at')} "
+        f"(dbshift {record.get('dbshift_version')}, {record.get('dialect')}).",
+    ]
     return lines
 
 

@@ -65,7 +65,9 @@ class _Timer:
     def __exit__(self, kind, exc, tb):
         if isinstance(exc, DbshiftError):
             self.outcome, self.detail = FAIL, exc.message
-        self.rehearsal.steps.append(RehearsalStep(self.name, self.outcome, time.perf_counter() - self.started, self.detail))
+        self.rehearsal.steps.append(
+            RehearsalStep(self.name, self.outcome, time.perf_counter() - self.started, self.detail)
+        )
         return isinstance(exc, DbshiftError)
 
     def fail(self, detail: str) -> None:
@@ -88,8 +90,8 @@ def rehearse(real: Database, pending: list[Migration], checks_dir: Path | None =
 
 
 def _rehearse_on(copy: Database, rehearsal: Rehearsal, pending: list[Migration], checks_dir: Path | None) -> None:
-    from dbshift.runner import Runner
     from dbshift.drafting.sources import inspect_database
+    from dbshift.runner import Runner
 
     with _Timer(rehearsal, "fingerprint the original") as step:
         original_schema = inspect_database(copy)
@@ -119,7 +121,9 @@ def _apply_all(copy: Database, runner, rehearsal: Rehearsal, pending: list[Migra
             with copy.watch_tables() as watch:
                 result = runner.apply_one(migration)
             if result.lost_values:
-                step.detail = f"its loss checks count {result.lost_values} value(s) that rolling back will not give back"
+                step.detail = (
+                    f"its loss checks count {result.lost_values} value(s) that rolling back will not give back"
+                )
             applied.append(migration)
             watches.append(watch)
     return applied, watches
@@ -142,8 +146,13 @@ def _check_row_counts(copy: Database, rehearsal: Rehearsal, original: dict, watc
     unknown = any(not w.known for w in watches)
     with _Timer(rehearsal, "row counts of tables the migrations do not change") as step:
         if unknown:
-            step.outcome, step.detail = SKIP, ("cannot tell which tables the migrations write (a procedure call, "
-                                               "dynamic SQL or a routine whose body the catalog does not show)")
+            step.outcome, step.detail = (
+                SKIP,
+                (
+                    "cannot tell which tables the migrations write (a procedure call, "
+                    "dynamic SQL or a routine whose body the catalog does not show)"
+                ),
+            )
             return
         existing = set(copy.user_tables())
         compared = [t for t in original if t in existing and t not in declared]
@@ -181,8 +190,8 @@ def _roll_back(runner, rehearsal: Rehearsal, applied: list[Migration]) -> bool:
 
 
 def _compare_with_original(copy: Database, rehearsal: Rehearsal, original_schema, original: dict) -> None:
-    from dbshift.schema.compare import schema_differences
     from dbshift.drafting.sources import inspect_database
+    from dbshift.schema.compare import schema_differences
 
     with _Timer(rehearsal, "schema equals the original") as step:
         differences = schema_differences(original_schema, inspect_database(copy))

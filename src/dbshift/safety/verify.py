@@ -73,12 +73,20 @@ def verify(open_db: OpenDatabase, against: Path | None = None, progress: Progres
                 comparison = compare(fingerprints, _fingerprints(backup, "the backup's ", progress)) if backup else {}
                 _run_checks(db, checks, results, progress)
                 if len(results) < len(CHECKS):
-                    progress("verify: waiting for the " + " and ".join(n for n in CHECKS if n not in results) + " check")
+                    progress(
+                        "verify: waiting for the " + " and ".join(n for n in CHECKS if n not in results) + " check"
+                    )
         finally:
             if backup is not None:
                 backup.close()
-    return VerifyReport(results["integrity"], results["foreign keys"], fingerprints,
-                        str(against) if against else None, comparison, time.perf_counter() - started)
+    return VerifyReport(
+        results["integrity"],
+        results["foreign keys"],
+        fingerprints,
+        str(against) if against else None,
+        comparison,
+        time.perf_counter() - started,
+    )
 
 
 CHECKS: dict[str, Callable[[Database], list[str]]] = {

@@ -25,14 +25,18 @@ def schema_differences(before: Schema, after: Schema) -> list[str]:
             lines += table_differences(table, new_tables[key], names.column, names.index)
     # Triggers by table and name: PostgreSQL lets two tables each have a trigger of one name.
     for kind, old_items, new_items, key_of in (
-            ("view", before.views, after.views, lambda v: names.table(v.name)),
-            ("trigger", before.triggers, after.triggers, lambda t: (names.table(t.table), names.table(t.name)))):
+        ("view", before.views, after.views, lambda v: names.table(v.name)),
+        ("trigger", before.triggers, after.triggers, lambda t: (names.table(t.table), names.table(t.name))),
+    ):
         old_by = {key_of(i): i for i in old_items}
         new_by = {key_of(i): i for i in new_items}
         lines += [f"{kind} {old_by[k].name} is gone" for k in old_by if k not in new_by]
         lines += [f"{kind} {new_by[k].name} appeared" for k in new_by if k not in old_by]
-        lines += [f"{kind} {old_by[k].name} changed: {old_by[k].sql!r} -> {new_by[k].sql!r}"
-                  for k in old_by if k in new_by and old_by[k] != new_by[k]]
+        lines += [
+            f"{kind} {old_by[k].name} changed: {old_by[k].sql!r} -> {new_by[k].sql!r}"
+            for k in old_by
+            if k in new_by and old_by[k] != new_by[k]
+        ]
     return lines
 
 
@@ -59,8 +63,11 @@ def table_differences(old: Table, new: Table, column_key=str.lower, index_key=st
     new_indexes = {index_key(i.name): i for i in new.indexes}
     lines += [f"index {old_indexes[k].name} on {old.name} is gone" for k in old_indexes if k not in new_indexes]
     lines += [f"index {new_indexes[k].name} on {new.name} appeared" for k in new_indexes if k not in old_indexes]
-    lines += [f"index {old_indexes[k].name} on {old.name} changed" for k in old_indexes
-              if k in new_indexes and old_indexes[k] != new_indexes[k]]
+    lines += [
+        f"index {old_indexes[k].name} on {old.name} changed"
+        for k in old_indexes
+        if k in new_indexes and old_indexes[k] != new_indexes[k]
+    ]
     return lines
 
 

@@ -26,11 +26,16 @@ class Conversions:
     defaults: dict[tuple[str, str], str] = field(default_factory=dict)
 
     @staticmethod
-    def parse(convert=(), reverse=(), defaults=(), maps=(), quote: Callable[[str], str] = SQLITE.quote) -> "Conversions":
+    def parse(
+        convert=(), reverse=(), defaults=(), maps=(), quote: Callable[[str], str] = SQLITE.quote
+    ) -> "Conversions":
         """Read the command-line options into a :class:`Conversions` (``quote``: the dialect's, for --map)."""
         result = Conversions()
-        for option, target, flag in ((convert, result.up, "--convert"), (reverse, result.down, "--reverse"),
-                                     (defaults, result.defaults, "--default")):
+        for option, target, flag in (
+            (convert, result.up, "--convert"),
+            (reverse, result.down, "--reverse"),
+            (defaults, result.defaults, "--default"),
+        ):
             for text in option:
                 key, expression = _split(text, flag)
                 target[key] = expression
@@ -58,7 +63,7 @@ def _split(text: str, flag: str) -> tuple[tuple[str, str], str]:
     left, sep, expression = text.partition("=")
     table, dot, column = left.strip().partition(".")
     if not sep or not dot or not table or not column or not expression.strip():
-        raise ConfigError(f"bad {flag} {text!r}", hint=f"write {flag} \"table.column=SQL expression\"")
+        raise ConfigError(f"bad {flag} {text!r}", hint=f'write {flag} "table.column=SQL expression"')
     return (table.lower(), column.lower()), expression.strip()
 
 
@@ -67,7 +72,7 @@ def _map_pairs(body: str) -> list[tuple[str, str]]:
     for item in _split_commas(body):
         old, sep, new = item.partition(":")
         if not sep:
-            raise ConfigError(f"bad --map entry {item!r}", hint="write --map \"table.column=OLD:NEW,OLD:NEW\"")
+            raise ConfigError(f"bad --map entry {item!r}", hint='write --map "table.column=OLD:NEW,OLD:NEW"')
         pairs.append((old.strip(), new.strip()))
     return pairs
 

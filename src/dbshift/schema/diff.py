@@ -68,8 +68,10 @@ class AlterTable:
         parts = [f"rename column {o} to {n}" for o, n in self.renamed.items()]
         parts += [f"add column {c.name}" for c in self.added]
         parts += [f"drop column {c.name}" for c in self.dropped]
-        parts += [f"alter column {new.name}" + (f" ({old.type} -> {new.type})" if old.type != new.type else "")
-                  for old, new in self.altered]
+        parts += [
+            f"alter column {new.name}" + (f" ({old.type} -> {new.type})" if old.type != new.type else "")
+            for old, new in self.altered
+        ]
         parts += self.constraint_changes()
         if self.reordered:
             parts.append("column order changed")
@@ -154,8 +156,18 @@ class DropTrigger:
 
 
 #: Every kind of change the differ produces: planners, lint and the review screen read these.
-Change = (CreateTable | DropTable | RenameTable | AlterTable | CreateIndex | DropIndex | CreateView | DropView
-          | CreateTrigger | DropTrigger)
+Change = (
+    CreateTable
+    | DropTable
+    | RenameTable
+    | AlterTable
+    | CreateIndex
+    | DropIndex
+    | CreateView
+    | DropView
+    | CreateTrigger
+    | DropTrigger
+)
 
 
 @dataclass
@@ -176,8 +188,9 @@ class Diff:
 
 
 # -- differ ------------------------------------------------------------------------------
-def diff_schemas(current: Schema, desired: Schema, renames: RenamePolicy | None = None,
-                 conversions: Conversions | None = None) -> Diff:
+def diff_schemas(
+    current: Schema, desired: Schema, renames: RenamePolicy | None = None, conversions: Conversions | None = None
+) -> Diff:
     """The ordered changes that turn ``current`` into ``desired``, names matched by the dialect's rule."""
     renames = renames or RenamePolicy()
     conversions = conversions or Conversions()
@@ -194,10 +207,13 @@ def diff_schemas(current: Schema, desired: Schema, renames: RenamePolicy | None 
     result.changes += [DropTrigger(t) for t in triggers_out] + [DropView(v) for v in views_out]
 
     indexes_out, indexes_in = _changed_objects(
-        [i for t in renamed_current.tables for i in t.indexes], [i for t in desired.tables for i in t.indexes],
-        _index_key(names))
-    result.changes += [DropIndex(_original_index(i, table_renames, names)) for i in indexes_out
-                       if names.table(i.table) in new_tables]
+        [i for t in renamed_current.tables for i in t.indexes],
+        [i for t in desired.tables for i in t.indexes],
+        _index_key(names),
+    )
+    result.changes += [
+        DropIndex(_original_index(i, table_renames, names)) for i in indexes_out if names.table(i.table) in new_tables
+    ]
     result.changes += [RenameTable(old, new) for old, new in table_renames.items()]
 
     created = [new_tables[n] for n in new_tables if n not in old_tables]
@@ -219,8 +235,9 @@ def diff_schemas(current: Schema, desired: Schema, renames: RenamePolicy | None 
     return result
 
 
-def _recreate_view_triggers(current: Schema, desired: Schema, views_out: list, triggers_out: list,
-                            triggers_in: list, names: NameRule) -> None:
+def _recreate_view_triggers(
+    current: Schema, desired: Schema, views_out: list, triggers_out: list, triggers_in: list, names: NameRule
+) -> None:
     """A trigger on a view that is dropped goes with it: drop it first, create it again after the view."""
     dropped_views = {names.table(v.name) for v in views_out}
     key = _trigger_key(names)
@@ -288,8 +305,9 @@ def _spelled(items, target: str | None):
     """The item a rename hint names: spelled exactly, else ignoring case (people type hints), else None."""
     if not target:
         return None
-    return next((i for i in items if i.name == target), None) or \
-        next((i for i in items if i.name.lower() == target.lower()), None)
+    return next((i for i in items if i.name == target), None) or next(
+        (i for i in items if i.name.lower() == target.lower()), None
+    )
 
 
 def _similar_tables(old: Table, new: Table, names: NameRule) -> bool:
@@ -305,15 +323,24 @@ def _apply_table_renames(schema: Schema, renames: dict[str, str], names: NameRul
 
     def rename(table: Table) -> Table:
         name = by_key.get(names.table(table.name), table.name)
-        keys = tuple(replace(k, ref_table=by_key.get(names.table(k.ref_table), k.ref_table)) for k in table.foreign_keys)
+        keys = tuple(
+            replace(k, ref_table=by_key.get(names.table(k.ref_table), k.ref_table)) for k in table.foreign_keys
+        )
         indexes = tuple(replace(i, table=name) for i in table.indexes)
         return replace(table, name=name, foreign_keys=keys, indexes=indexes)
 
     return replace(schema, tables=tuple(rename(t) for t in schema.tables))
 
 
-def _alter_table(old: Table, new: Table, renames: RenamePolicy, conversions: Conversions, result: Diff,
-                 names: NameRule, original_name: str) -> AlterTable | None:
+def _alter_table(
+    old: Table,
+    new: Table,
+    renames: RenamePolicy,
+    conversions: Conversions,
+    result: Diff,
+    names: NameRule,
+    original_name: str,
+) -> AlterTable | None:
     dialect = describe(result.desired.dialect or result.current.dialect or "sqlite")
     renamed = _match_columns(old, new, renames, names, original_name, dialect)
     for old_name, new_name in renamed.items():
@@ -332,26 +359,46 @@ def _alter_table(old: Table, new: Table, renames: RenamePolicy, conversions: Con
             altered.append((source, column))
     kept = {names.column(s) for s in sources.values()}
     dropped = tuple(c for c in old.columns if names.column(c.name) not in kept)
-    up_values = {c.name: v for c in new.columns
-                 if (v := _up_value(conversions, old, new, c, names, dialect)) is not None}
-    down_values = {c.name: v for c in old.columns
-                   if (v := conversions.down_for(old.name, c.name) or conversions.down_for(original_name, c.name))}
+    up_values = {
+        c.name: v for c in new.columns if (v := _up_value(conversions, old, new, c, names, dialect)) is not None
+    }
+    down_values = {
+        c.name: v
+        for c in old.columns
+        if (v := conversions.down_for(old.name, c.name) or conversions.down_for(original_name, c.name))
+    }
     lossy = tuple(sources[n] for n in up_values if n in sources and sources[n] not in down_values)
-    return AlterTable(old=old, new=new, sources=sources, renamed=renamed, added=tuple(added), dropped=dropped,
-                      altered=tuple(altered), up_values=up_values, down_values=down_values, lossy_down=lossy)
+    return AlterTable(
+        old=old,
+        new=new,
+        sources=sources,
+        renamed=renamed,
+        added=tuple(added),
+        dropped=dropped,
+        altered=tuple(altered),
+        up_values=up_values,
+        down_values=down_values,
+        lossy_down=lossy,
+    )
 
 
 def _respelled(old: Table, new: Table, renamed: dict[str, str], names: NameRule) -> dict[str, str]:
     """Columns that stay the same column under the dialect's rule but change spelling: renamed in place."""
     spelling = {names.column(c.name): c.name for c in new.columns}
     taken = {names.column(n) for n in renamed.values()}
-    return {c.name: spelling[key] for c in old.columns
-            if c.name not in renamed and (key := names.column(c.name)) in spelling
-            and spelling[key] != c.name and key not in taken}
+    return {
+        c.name: spelling[key]
+        for c in old.columns
+        if c.name not in renamed
+        and (key := names.column(c.name)) in spelling
+        and spelling[key] != c.name
+        and key not in taken
+    }
 
 
-def _up_value(conversions: Conversions, old: Table, new: Table, column: Column, names: NameRule,
-              dialect: DialectDescription) -> str | None:
+def _up_value(
+    conversions: Conversions, old: Table, new: Table, column: Column, names: NameRule, dialect: DialectDescription
+) -> str | None:
     value = conversions.up_for(new.name, column.name)
     backfill = conversions.default_for(new.name, column.name)
     if value is not None or backfill is None:
@@ -362,8 +409,9 @@ def _up_value(conversions: Conversions, old: Table, new: Table, column: Column, 
     return f"COALESCE({dialect.quote(source.name)}, {backfill})"
 
 
-def _match_columns(old: Table, new: Table, renames: RenamePolicy, names: NameRule, original_name: str,
-                   dialect: DialectDescription) -> dict[str, str]:
+def _match_columns(
+    old: Table, new: Table, renames: RenamePolicy, names: NameRule, original_name: str, dialect: DialectDescription
+) -> dict[str, str]:
     """Old column name -> new column name for renamed columns: hints first (written with the table's old or
     new name), then the questioner (candidates paired by the dialect's type families)."""
     new_names = {names.column(c.name) for c in new.columns}

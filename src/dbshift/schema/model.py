@@ -175,8 +175,13 @@ class Schema:
     options: dict = _options()
 
     @staticmethod
-    def build(tables: Iterable[Table] = (), views: Iterable[View] = (), triggers: Iterable[Trigger] = (),
-              dialect: str = "", options: dict | None = None) -> "Schema":
+    def build(
+        tables: Iterable[Table] = (),
+        views: Iterable[View] = (),
+        triggers: Iterable[Trigger] = (),
+        dialect: str = "",
+        options: dict | None = None,
+    ) -> "Schema":
         """A schema with its objects sorted by name."""
         return Schema(
             tables=tuple(sorted(tables, key=_by_name)),
@@ -232,8 +237,15 @@ def _named(items, name: str, key: Callable[[str], str]):
 
 
 _NESTED = {
-    "tables": Table, "views": View, "triggers": Trigger, "columns": Column, "uniques": Unique,
-    "checks": Check, "foreign_keys": ForeignKey, "indexes": Index, "keys": IndexKey,
+    "tables": Table,
+    "views": View,
+    "triggers": Trigger,
+    "columns": Column,
+    "uniques": Unique,
+    "checks": Check,
+    "foreign_keys": ForeignKey,
+    "indexes": Index,
+    "keys": IndexKey,
 }
 
 

@@ -33,8 +33,11 @@ class Candidate:
     @property
     def question(self) -> str:
         """The question a person is asked."""
-        what = f"{self.table}.{self.old} renamed to {self.table}.{self.new}" if self.table else \
-            f"table {self.old} renamed to {self.new}"
+        what = (
+            f"{self.table}.{self.old} renamed to {self.table}.{self.new}"
+            if self.table
+            else f"table {self.old} renamed to {self.new}"
+        )
         return f"Was {what}{f' ({self.detail})' if self.detail else ''}? [y/N]"
 
 
@@ -56,7 +59,9 @@ class RenamePolicy:
             left, sep, right = hint.partition("=")
             left, right = left.strip(), right.strip()
             if not sep or not left or not right:
-                raise ConfigError(f"bad --rename {hint!r}", hint="write --rename old_table=new_table or --rename table.old=new")
+                raise ConfigError(
+                    f"bad --rename {hint!r}", hint="write --rename old_table=new_table or --rename table.old=new"
+                )
             if "." in left:
                 table, _, column = left.partition(".")
                 policy.columns[(table, column)] = right.split(".")[-1]

@@ -14,9 +14,9 @@ from dbshift.history import APPLIED, History, lock_holder
 
 def baseline(project, version: str | int | None = None) -> tuple[Path, int]:
     """Write the baseline migration from the live schema and record it as applied; its path and version."""
-    from dbshift.migrations import load_migration, new_version, parse_version, write_sql_migration
     from dbshift.drafting import sources
     from dbshift.drafting.render import render
+    from dbshift.migrations import load_migration, new_version, parse_version, write_sql_migration
 
     migrations = project.migrations()
     wanted = new_version(taken={m.version for m in migrations}) if version is None else parse_version(str(version))
@@ -24,16 +24,25 @@ def baseline(project, version: str | int | None = None) -> tuple[Path, int]:
     with project.connect() as db, db.lock(project.config.lock_timeout, lock_holder()):
         history = History(db)
         if history.applied():
-            raise SafetyRefusal("this database already has dbshift history: baseline is for a database without it",
-                                hint="`dbshift status` shows where it stands; new migrations apply on top")
+            raise SafetyRefusal(
+                "this database already has dbshift history: baseline is for a database without it",
+                hint="`dbshift status` shows where it stands; new migrations apply on top",
+            )
         older = [m.file for m in migrations if m.version <= wanted]
         if older:
-            raise SafetyRefusal(f"{older[0]} is not newer than the baseline version {wanted}",
-                                hint="pass --version older than every migration in the folder")
+            raise SafetyRefusal(
+                f"{older[0]} is not newer than the baseline version {wanted}",
+                hint="pass --version older than every migration in the folder",
+            )
         schema = sources.inspect_database(db)
-        path = write_sql_migration(project.config.migrations_dir, "baseline", up=render(schema, "sql", dialect).strip(),
-                                   down=None, description="baseline: the schema of the existing database",
-                                   version=wanted)
+        path = write_sql_migration(
+            project.config.migrations_dir,
+            "baseline",
+            up=render(schema, "sql", dialect).strip(),
+            down=None,
+            description="baseline: the schema of the existing database",
+            version=wanted,
+        )
         migration = load_migration(path)
         with db.transaction():
             history.ensure_tables()

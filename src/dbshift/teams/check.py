@@ -42,16 +42,26 @@ class CheckReport:
 
     def as_json(self) -> dict:
         """A JSON-friendly dict."""
-        return {"base": self.base, "base_commit": self.base_commit, "added": self.added, "ok": self.ok,
-                "findings": [f.__dict__ for f in self.findings]}
+        return {
+            "base": self.base,
+            "base_commit": self.base_commit,
+            "added": self.added,
+            "ok": self.ok,
+            "findings": [f.__dict__ for f in self.findings],
+        }
 
     def markdown(self) -> str:
         """A Markdown report fit for a pull-request comment."""
         verdict = "all checks passed" if self.ok else "problems found"
-        lines = [f"## dbshift check: {verdict}", "",
-                 f"Base: `{self.base}` ({self.base_commit[:12]}); migrations added: "
-                 + (", ".join(f"`{a}`" for a in self.added) or "none"), "",
-                 "| check | result | detail |", "|---|---|---|"]
+        lines = [
+            f"## dbshift check: {verdict}",
+            "",
+            f"Base: `{self.base}` ({self.base_commit[:12]}); migrations added: "
+            + (", ".join(f"`{a}`" for a in self.added) or "none"),
+            "",
+            "| check | result | detail |",
+            "|---|---|---|",
+        ]
         for finding in self.findings:
             detail = finding.detail.replace("|", "\\|").replace("\n", " ")
             lines.append(f"| {finding.check} | {'ok' if finding.ok else '**FAILED**'} | {detail} |")
@@ -65,8 +75,10 @@ def default_base(project_root) -> tuple[str, str]:
         done = run_git(root, "merge-base", "HEAD", branch)
         if done.returncode == 0 and done.stdout.strip():
             return done.stdout.strip(), f"merge base with {branch}"
-    raise ConfigError("cannot tell which branch this one starts from (no origin/HEAD, main or master)",
-                      hint="pass the base revision: dbshift check --base main (or a commit id)")
+    raise ConfigError(
+        "cannot tell which branch this one starts from (no origin/HEAD, main or master)",
+        hint="pass the base revision: dbshift check --base main (or a commit id)",
+    )
 
 
 def check(project, base: str | None = None, schema_file: str = "schema.sql") -> CheckReport:
@@ -86,18 +98,29 @@ def check(project, base: str | None = None, schema_file: str = "schema.sql") -> 
 
 
 def _edited_on_base(here, base_by_version) -> Finding:
-    edited = [m.file for m in here if m.version in base_by_version and base_by_version[m.version].checksum != m.checksum]
+    edited = [
+        m.file for m in here if m.version in base_by_version and base_by_version[m.version].checksum != m.checksum
+    ]
     removed = [m.file for v, m in base_by_version.items() if v not in {h.version for h in here}]
     problems = [f"edited: {f}" for f in edited] + [f"removed: {f}" for f in removed]
-    return Finding("base migrations unchanged", not problems,
-                   "; ".join(problems) or "every migration of the base is here, byte for byte")
+    return Finding(
+        "base migrations unchanged",
+        not problems,
+        "; ".join(problems) or "every migration of the base is here, byte for byte",
+    )
 
 
 def _out_of_order(added, base_migrations) -> Finding:
     newest = max((m.version for m in base_migrations), default=0)
     late = [m.file for m in added if m.version < newest]
-    detail = (f"older than the base's newest migration {newest}: {', '.join(late)} "
-              "(give it a new timestamp, or apply with --allow-out-of-order)") if late else "none is older than the base's newest"
+    detail = (
+        (
+            f"older than the base's newest migration {newest}: {', '.join(late)} "
+            "(give it a new timestamp, or apply with --allow-out-of-order)"
+        )
+        if late
+        else "none is older than the base's newest"
+    )
     return Finding("in order", not late, detail)
 
 
@@ -106,18 +129,24 @@ def _sum_file(project, here) -> Finding:
         result = sumfile.check(project.config.migrations_dir, here)
     except DbshiftError as exc:
         return Finding("dbshift.sum current", False, exc.message)
-    problems = ([f"changed: {f}" for f in result.changed] + [f"not in the sum: {f}" for f in result.missing_from_sum]
-                + [f"in the sum but no file: {f}" for f in result.missing_files])
-    return Finding("dbshift.sum current", not problems,
-                   ("; ".join(problems) + " (run `dbshift hash` and commit it)") if problems else "up to date")
+    problems = (
+        [f"changed: {f}" for f in result.changed]
+        + [f"not in the sum: {f}" for f in result.missing_from_sum]
+        + [f"in the sum but no file: {f}" for f in result.missing_files]
+    )
+    return Finding(
+        "dbshift.sum current",
+        not problems,
+        ("; ".join(problems) + " (run `dbshift hash` and commit it)") if problems else "up to date",
+    )
 
 
 def _run_in_scratch(project, base_migrations, added, schema_file: str) -> list[Finding]:
     """Apply the base, then the added migrations, compare with schema.sql, then run their downs."""
+    from dbshift.drafting import sources
     from dbshift.history import History
     from dbshift.migrations import order_for_apply
     from dbshift.runner import Runner
-    from dbshift.drafting import sources
 
     dialect = project.config.require_url().dialect
     findings = []
@@ -168,8 +197,14 @@ def _matches_schema_file(project, after, dialect: str, schema_file: str) -> Find
         return Finding("matches schema.sql", True, f"no {schema_file} in this project: not compared")
     with _server(project) as server:
         desired = sources.schema_from_file(path, dialect, server)
-    return _same("matches schema.sql", after, desired, dialect,
-                 f"the migrations give exactly {schema_file}", f"the migrations do not give {schema_file}")
+    return _same(
+        "matches schema.sql",
+        after,
+        desired,
+        dialect,
+        f"the migrations give exactly {schema_file}",
+        f"the migrations do not give {schema_file}",
+    )
 
 
 def _downs_restore(runner, ordered, base_schema, dialect: str, db) -> Finding:
@@ -182,8 +217,14 @@ def _downs_restore(runner, ordered, base_schema, dialect: str, db) -> Finding:
         runner.rollback(list(reversed(ordered)))
     except DbshiftError as exc:
         return Finding("downs restore the base", False, exc.message)
-    return _same("downs restore the base", sources.inspect_database(db), base_schema, dialect,
-                 "the downs bring the base's schema back", "after the downs the schema is not the base's")
+    return _same(
+        "downs restore the base",
+        sources.inspect_database(db),
+        base_schema,
+        dialect,
+        "the downs bring the base's schema back",
+        "after the downs the schema is not the base's",
+    )
 
 
 def _same(check_name: str, actual, expected, dialect: str, ok_text: str, bad_text: str) -> Finding:

@@ -19,15 +19,19 @@ def run_git(cwd: Path, *args: str, binary: bool = False):
     try:
         return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=not binary, check=False)
     except FileNotFoundError:
-        raise ConfigError("git is not installed (needed for git: sources)", hint="install git, or name a file") from None
+        raise ConfigError(
+            "git is not installed (needed for git: sources)", hint="install git, or name a file"
+        ) from None
 
 
 def repository_root(start: Path) -> Path:
     """The top folder of the git work tree holding ``start``; a clear error outside a repository."""
     done = run_git(start, "rev-parse", "--show-toplevel")
     if done.returncode != 0:
-        raise ConfigError(f"{start} is not in a git repository",
-                          hint="git: sources read a revision of the project's repository; run dbshift inside it")
+        raise ConfigError(
+            f"{start} is not in a git repository",
+            hint="git: sources read a revision of the project's repository; run dbshift inside it",
+        )
     return Path(done.stdout.strip())
 
 
@@ -37,8 +41,10 @@ def resolve_revision(root: Path, revision: str) -> str:
         raise ConfigError(f"not a git revision: {revision!r}", hint="e.g. git:HEAD~1, git:main or git:v1.2")
     done = run_git(root, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{revision}^{{commit}}")
     if done.returncode != 0:
-        raise ConfigError(f"unknown git revision {revision!r}",
-                          hint="`git log --oneline` lists commits; branches and tags work too (git:main)")
+        raise ConfigError(
+            f"unknown git revision {revision!r}",
+            hint="`git log --oneline` lists commits; branches and tags work too (git:main)",
+        )
     return done.stdout.strip()
 
 
@@ -73,8 +79,10 @@ class GitRevision:
         """The bytes of ``repo_path``; a clear error when the revision has no such file."""
         data = self.read(repo_path)
         if data is None:
-            raise ConfigError(f"{self.origin(repo_path)}: no such file at that revision",
-                              hint=f"`git ls-tree -r --name-only {self.revision}` lists its files")
+            raise ConfigError(
+                f"{self.origin(repo_path)}: no such file at that revision",
+                hint=f"`git ls-tree -r --name-only {self.revision}` lists its files",
+            )
         return data
 
     def folder(self, folder: Path) -> MemorySource:
@@ -95,20 +103,25 @@ class GitRevision:
         """The contents of many blobs in one ``git cat-file --batch`` call."""
         if not object_ids:
             return []
-        done = subprocess.run(["git", "cat-file", "--batch"], cwd=self.root, input=b"\n".join(object_ids) + b"\n",
-                              capture_output=True, check=True)
+        done = subprocess.run(
+            ["git", "cat-file", "--batch"],
+            cwd=self.root,
+            input=b"\n".join(object_ids) + b"\n",
+            capture_output=True,
+            check=True,
+        )
         out, position, contents = done.stdout, 0, []
         for _ in object_ids:
             header_end = out.index(b"\n", position)
             size = int(out[position:header_end].split()[2])
-            contents.append(out[header_end + 1: header_end + 1 + size])
+            contents.append(out[header_end + 1 : header_end + 1 + size])
             position = header_end + 1 + size + 1
         return contents
 
 
 def split_spec(spec: str) -> tuple[str, str | None]:
     """``git:REV`` -> (REV, None); ``git:REV:path`` -> (REV, path)."""
-    rest = spec[len(PREFIX):]
+    rest = spec[len(PREFIX) :]
     revision, _, path = rest.partition(":")
     return revision, (path or None)
 
@@ -122,8 +135,8 @@ def migrations_at(project, revision: str) -> list:
 
 def schema_at(project, spec: str, dialect: str, server=None):
     """The schema ``git:REV`` (the migrations' end state at REV) or ``git:REV:path.sql`` names."""
-    from dbshift.migrations import migration_text
     from dbshift.drafting import sources
+    from dbshift.migrations import migration_text
 
     revision, path = split_spec(spec)
     if path is None:

@@ -25,8 +25,11 @@ class SyncResult:
 
     def as_json(self) -> dict:
         """A JSON-friendly dict."""
-        return {"reverted": [s.as_json() for s in self.reverted], "applied": [s.as_json() for s in self.applied],
-                "backups": [str(b.path) for b in self.backups]}
+        return {
+            "reverted": [s.as_json() for s in self.reverted],
+            "applied": [s.as_json() for s in self.applied],
+            "backups": [str(b.path) for b in self.backups],
+        }
 
 
 def foreign_migrations(status) -> list:
@@ -41,13 +44,15 @@ def stored_migration(row) -> Migration:
             f"{row.version}_{row.name} is applied but not in this checkout, and its down was not stored "
             "(it was applied before dbshift kept downs in the history)",
             hint="check out the branch that has its file and roll it back there, or `dbshift restore` a backup "
-                 "taken before it (`dbshift backups` lists them)",
+            "taken before it (`dbshift backups` lists them)",
         )
     file = row.stored_down.get("file") or f"{row.version}_{row.name}.sql"
     migration = parse_migration(file, row.stored_down["text"].encode("utf-8"), Path(f"history:{file}"))
     if not migration.has_down:
-        raise SafetyRefusal(f"{row.version}_{row.name} is applied but not in this checkout, and it has no down",
-                            hint="`dbshift restore` a backup taken before it (`dbshift backups` lists them)")
+        raise SafetyRefusal(
+            f"{row.version}_{row.name} is applied but not in this checkout, and it has no down",
+            hint="`dbshift restore` a backup taken before it (`dbshift backups` lists them)",
+        )
     return migration
 
 
