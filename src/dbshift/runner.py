@@ -163,18 +163,7 @@ class Runner:
             lost = self._count_lost_values(migration)
             record = self._run_up(migration)
             duration = _elapsed_ms(started)
-            self.history.record(
-                migration.version,
-                migration.name,
-                migration.checksum,
-                APPLIED,
-                duration,
-                backup,
-                record=lost.into(record),
-                lost_values=lost.total,
-            )
-            self.history.store_down(migration.version, migration.file, migration.text)
-            self.history.log("apply", migration.version, migration.name, detail=lost.detail, duration_ms=duration)
+            self._record_applied(migration, duration, backup, record, lost)
             self.db.commit()
         except BaseException as exc:
             self.db.rollback()
@@ -204,21 +193,35 @@ class Runner:
             raise
         duration = _elapsed_ms(started)
         with self.db.transaction():
-            self.history.record(
-                migration.version,
-                migration.name,
-                migration.checksum,
-                APPLIED,
-                duration,
-                backup,
-                record=lost.into(record),
-                lost_values=lost.total,
-            )
-            self.history.store_down(migration.version, migration.file, migration.text)
-            self.history.log("apply", migration.version, migration.name, detail=lost.detail, duration_ms=duration)
+            self._record_applied(migration, duration, backup, record, lost)
         self._finished(migration, "up", duration)
         lost.announce(self.on_event, migration)
         return StepResult(migration, "up", duration, lost_values=lost.total)
+
+    def _record_applied(
+        self,
+        migration: Migration,
+        duration: int,
+        backup: str | None,
+        record: dict | None,
+        lost: LostValues,
+        atomic: bool = False,
+    ) -> None:
+        """The history row of an applied migration (with what its loss checks counted and its file, for
+        ``sync``) and its log line, in the caller's transaction."""
+        self.history.record(
+            migration.version,
+            migration.name,
+            migration.checksum,
+            APPLIED,
+            duration,
+            backup,
+            record=lost.into(record),
+            lost_values=lost.total,
+        )
+        self.history.store_down(migration.version, migration.file, migration.text)
+        detail = "; ".join(filter(None, ["atomic" if atomic else None, lost.detail]))
+        self.history.log("apply", migration.version, migration.name, detail=detail or None, duration_ms=duration)
 
     def apply_atomically(self, migrations: list[Migration], backup: str | None = None) -> list[StepResult]:
         """Apply all ``migrations`` in one transaction: all of them or none."""
@@ -238,24 +241,7 @@ class Runner:
                 lost = self._count_lost_values(migration)
                 record = self._run_up(migration)
                 duration = _elapsed_ms(started)
-                self.history.record(
-                    migration.version,
-                    migration.name,
-                    migration.checksum,
-                    APPLIED,
-                    duration,
-                    backup,
-                    record=lost.into(record),
-                    lost_values=lost.total,
-                )
-                self.history.store_down(migration.version, migration.file, migration.text)
-                self.history.log(
-                    "apply",
-                    migration.version,
-                    migration.name,
-                    detail="; ".join(filter(None, ["atomic", lost.detail])),
-                    duration_ms=duration,
-                )
+                self._record_applied(migration, duration, backup, record, lost, atomic=True)
                 self._finished(migration, "up", duration)
                 lost.announce(self.on_event, migration)
                 results.append(StepResult(migration, "up", duration, lost_values=lost.total))
