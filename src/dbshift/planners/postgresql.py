@@ -394,7 +394,11 @@ def plan_diff(diff: d.Diff) -> Plan:
 def _table_operations(changes: list, diff: d.Diff) -> list[Operation]:
     """Table, column, constraint and index changes, between the foreign keys' drop and add."""
     drop_keys, add_keys = foreign_key_moves(diff)
-    operations = [_foreign_keys_operation("drop foreign keys", drop_keys, add=False)] if drop_keys else []
+    # A table the diff drops comes back empty on the way down: its children's keys cannot be validated then.
+    emptied = frozenset(c.table.name for c in changes if isinstance(c, d.DropTable))
+    operations = (
+        [_foreign_keys_operation("drop foreign keys", drop_keys, add=False, emptied=emptied)] if drop_keys else []
+    )
     changes = _without_enum_rename_echoes(changes, _enum_value_renames(diff.current, diff.desired))
     operations += _planned(_without_inherited_steps(changes, diff), diff, _kept_by_children(changes, diff))
     operations += [_foreign_keys_operation("add foreign keys", add_keys, add=True)] if add_keys else []
@@ -703,11 +707,29 @@ def _changed_keys(diff: d.Diff) -> set[tuple[str, frozenset]]:
     return {(table, frozenset(item.columns)) for table, item in old ^ new}
 
 
-def _foreign_keys_operation(description: str, keys: list[tuple[str, ForeignKey]], add: bool) -> Operation:
-    adds = [s for table, key in keys for s in add_constraint_validated(table, key) + constraint_comment_sql(table, key)]
+def _foreign_keys_operation(
+    description: str, keys: list[tuple[str, ForeignKey]], add: bool, emptied: frozenset[str] = frozenset()
+) -> Operation:
+    """Drop or add ``keys``; the reverse of a drop adds a key that points at an ``emptied`` table (one
+    the up drops, which the down brings back without its rows) NOT VALID: existing rows cannot pass a
+    validation then, and the down must still run (it is lossy already)."""
+    unvalidated = [(t, k) for t, k in keys if not add and k.ref_table in emptied and not k.options.get("not_valid")]
+
+    def added(table: str, key: ForeignKey) -> list[str]:
+        if (table, key) in unvalidated:
+            key = replace(key, options={**key.options, "not_valid": True})
+        return add_constraint_validated(table, key) + constraint_comment_sql(table, key)
+
+    adds = [s for table, key in keys for s in added(table, key)]
     drops = [f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(key.name)}" for table, key in keys]
     names = ", ".join(f"{table}.{key.name}" for table, key in keys)
-    return Operation(f"{description}: {names}", adds if add else drops, drops if add else adds)
+    operation = Operation(f"{description}: {names}", adds if add else drops, drops if add else adds)
+    operation.notes += [
+        f"the down adds {table}.{key.name} NOT VALID: {key.ref_table} comes back without its rows; "
+        f"`ALTER TABLE {quote(table)} VALIDATE CONSTRAINT {quote(key.name)}` once they are restored"
+        for table, key in unvalidated
+    ]
+    return operation
 
 
 # -- inheritance: what a parent's ALTER TABLE already does to its children -----------------
