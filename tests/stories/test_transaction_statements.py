@@ -52,3 +52,23 @@ def test_a_savepoint_inside_a_migration_is_its_own_business(project):
     )
     project.apply()
     assert rows(project, "SELECT amount_cents FROM orders WHERE id = 1") == [(107,)]
+
+
+@pytest.mark.parametrize(
+    "language, sql, ends",
+    [
+        ("postgresql", "/* a /* nested */ comment */ COMMIT", True),
+        ("postgresql", "-- note\nEND", True),
+        ("postgresql", "ROLLBACK TO SAVEPOINT s", False),
+        ("postgresql", "PREPARE q AS SELECT 1", False),
+        ("mysql", "# note\nCOMMIT", True),
+        ("mysql", "BEGIN NOT ATOMIC SELECT 1; END", False),
+        ("mysql", "SET autocommit = 1", True),
+        ("mysql", "SET @begin = 1", False),
+    ],
+)
+def test_what_ends_a_transaction_is_read_past_comments_as_each_database_reads_them(language, sql, ends):
+    from dbshift.dialects.mysql_script import ends_transaction as mysql
+    from dbshift.dialects.postgresql_script import ends_transaction as postgresql
+
+    assert {"postgresql": postgresql, "mysql": mysql}[language](sql) is ends

@@ -53,25 +53,15 @@ def foreign_key_violations(db: Database, keys: list[tuple]) -> list[str]:
     return problems
 
 
-def first_word(sql: str, line_comments: tuple[str, ...] = ("--",)) -> str:
-    """The statement's first word, upper case, past white space and comments: a cheap first look
-    before a parser decides (``BEGIN`` may start a transaction, ``INSERT`` never does)."""
-    at, length = 0, len(sql)
-    while at < length:
-        if sql[at].isspace():
-            at += 1
-        elif sql.startswith("/*", at):
-            end = sql.find("*/", at + 2)
-            at = length if end < 0 else end + 2
-        elif any(sql.startswith(marker, at) for marker in line_comments):
-            end = sql.find("\n", at)
-            at = length if end < 0 else end + 1
-        else:
-            break
-    end = at
-    while end < length and (sql[end].isalnum() or sql[end] == "_"):
+def word_at(text: str, offset: int | None) -> str:
+    """The word starting at ``offset``, upper case ("" at the end or for None): with a splitter's
+    first-code offset, a cheap first look before a parser decides (``BEGIN`` may start a transaction)."""
+    if offset is None:
+        return ""
+    end = offset
+    while end < len(text) and (text[end].isalnum() or text[end] == "_"):
         end += 1
-    return sql[at:end].upper()
+    return text[offset:end].upper()
 
 
 @dataclass(frozen=True)

@@ -75,8 +75,6 @@ class DialectDescription:
     splitter = ""
     #: How names compare (see :class:`NameRule`).
     name_rule = NameRule()
-    #: What starts a comment running to the end of the line.
-    line_comments: tuple[str, ...] = ("--",)
     #: The identifier quote character.
     quote_character = '"'
     #: Whether the parser folds an unquoted name to lower case (``Users`` is ``users``).

@@ -17,7 +17,6 @@ class MySQLDescription(DialectDescription):
     #: ``lower_case_table_names``: 0 (Linux) compares them exactly and 1 stores them in lower case,
     #: so an exact comparison is right for both (2: see ``Schema.names``).
     name_rule = NameRule(table=exact)
-    line_comments = ("-- ", "#")
     quote_character = "`"
     #: Backslash escapes in strings; ``--`` needs a space after it; ``/*! ... */`` runs, so it is code.
     strings_and_comments = r"'(?:[^'\\]|''|\\.)*'|--\s[^\n]*|#[^\n]*|/\*(?!!).*?\*/"

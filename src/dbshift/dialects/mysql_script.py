@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 import re
 
-from dbshift.dialects.base import LineCounter, Statement, first_word
+from dbshift.dialects.base import LineCounter, Statement, word_at
 from dbshift.dialects.statement_writes import IDENTIFIER_PART
 
 _WORD = re.compile(f"{IDENTIFIER_PART}+")
@@ -170,7 +170,7 @@ def _at_line_start(text: str, i: int) -> bool:
 def ends_transaction(sql: str) -> bool:
     """Whether ``sql`` begins, commits or rolls back a transaction (savepoints aside) or turns
     autocommit on, read by sqlglot's MySQL tokenizer: its first words say so."""
-    if first_word(sql, ("-- ", "#")) not in ("BEGIN", "START", "COMMIT", "ROLLBACK", "XA", "SET"):
+    if word_at(sql, _first_code_offset(sql, 0, ";")) not in ("BEGIN", "START", "COMMIT", "ROLLBACK", "XA", "SET"):
         return False
     from sqlglot.dialects.mysql import MySQL
     from sqlglot.tokens import TokenType

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from dbshift.dialects.base import LineCounter, Statement, first_word
+from dbshift.dialects.base import LineCounter, Statement, word_at
 from dbshift.dialects.statement_writes import IDENTIFIER_PART, IDENTIFIER_START
 
 _DOLLAR_TAG = re.compile(rf"\$({IDENTIFIER_START}[^\x00-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]*)?\$")
@@ -205,7 +205,7 @@ _TRANSACTION_WORDS = {"BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT", "P
 def ends_transaction(sql: str) -> bool:
     """Whether ``sql`` begins, commits or rolls back a transaction (savepoints aside), as PostgreSQL's
     own parser reads it. Only a statement whose first word may start one is parsed."""
-    if first_word(sql) not in _TRANSACTION_WORDS:
+    if word_at(sql, _first_code_offset(sql)) not in _TRANSACTION_WORDS:  # nested /* */ comments too
         return False
     from pglast import parse_sql
     from pglast.enums import TransactionStmtKind
