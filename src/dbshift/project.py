@@ -190,6 +190,21 @@ class Project:
         status.database_exists = path is None or path.exists()
         return status
 
+    def status_of(self, migrations: list[Migration], applied: dict[int, AppliedMigration]) -> Status:
+        """The status of ``migrations`` against ``applied`` (history rows), without connecting."""
+        return self._status(migrations, applied)
+
+    def refuse_unsafe(self, status: Status, plan: list[Migration] = (), allow_out_of_order: bool = False) -> None:
+        """Refuse a dirty or edited history, and a ``plan`` that runs out of order unless it is allowed."""
+        self._refuse_unsafe_state(status)
+        _refuse_out_of_order(status, list(plan), allow_out_of_order or self.config.out_of_order)
+
+    def prepare_rollback(self, db: Database, plan: list[Migration], version: int, force: bool, action: str):
+        """What runs before any down: the preflight, the lossy-down refusal (unless ``force``), a backup (returned)."""
+        self._preflight(db, True, action)
+        self._confirm_lossy_downs(db, plan, force)
+        return self._backup(db, f"before-{action}-{plan[0].version}", version, thorough=False)
+
     def _status(self, migrations: list[Migration], applied: dict[int, AppliedMigration]) -> Status:
         by_version = {m.version: m for m in migrations}
         newest = current_version(applied)  # no migration can be out of order before any is applied
@@ -311,9 +326,7 @@ class Project:
                 plan = self._rollback_plan(db, status, migrations, steps, target)
                 if not plan:
                     return RunResult()
-                self._preflight(db, True, "rollback")
-                self._confirm_lossy_downs(db, plan, force)
-                backup = self._backup(db, f"before-rollback-{plan[0].version}", status.current_version, thorough=False)
+                backup = self.prepare_rollback(db, plan, status.current_version, force, "rollback")
                 steps_done = Runner(db, history, self.on_event).rollback(plan, str(backup.path))
                 return RunResult(steps_done, [backup])
 

@@ -66,15 +66,13 @@ def sync(project, force: bool = False, allow_out_of_order: bool = False) -> Sync
         history = History(db)
         with db.transaction():
             history.ensure_tables()
-        status = project._status(migrations, history.applied())
-        project._refuse_unsafe_state(status)
+        status = project.status_of(migrations, history.applied())
+        project.refuse_unsafe(status)
         foreign = foreign_migrations(status)
         plan = [stored_migration(row) for row in foreign]
         _refuse_out_of_order_after(project, migrations, history.applied(), foreign, allow_out_of_order)
         if plan:
-            project._preflight(db, True, "sync")
-            project._confirm_lossy_downs(db, plan, force)
-            backup = project._backup(db, f"before-sync-{plan[0].version}", status.current_version, thorough=False)
+            backup = project.prepare_rollback(db, plan, status.current_version, force, "sync")
             result.backups.append(backup)
             result.reverted = Runner(db, history, project.on_event).rollback(plan, str(backup.path))
     applied = project.apply(allow_out_of_order=allow_out_of_order)
@@ -85,8 +83,6 @@ def sync(project, force: bool = False, allow_out_of_order: bool = False) -> Sync
 def _refuse_out_of_order_after(project, migrations, applied: dict, foreign: list, allowed: bool) -> None:
     """Refuse before rolling anything back when the apply that follows would be refused."""
     from dbshift.migrations import out_of_order
-    from dbshift.project import _refuse_out_of_order
 
     remaining = {v: a for v, a in applied.items() if v not in {f.version for f in foreign}}
-    status = project._status(migrations, remaining)
-    _refuse_out_of_order(status, out_of_order(migrations, remaining), allowed or project.config.out_of_order)
+    project.refuse_unsafe(project.status_of(migrations, remaining), out_of_order(migrations, remaining), allowed)
