@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from dbshift.schema import diff as d
+from dbshift.schema.model import NO_ACTION, ForeignKey
 
 
 @dataclass
@@ -126,3 +127,35 @@ def plan_view_or_trigger(change, quote) -> Operation:
             f"drop trigger {change.trigger.name}", [f"DROP TRIGGER {quote(change.trigger.name)}"], [change.trigger.sql]
         )
     raise TypeError(f"unknown change {change!r}")
+
+
+# -- SQL pieces the ANSI-quoting planners (SQLite, PostgreSQL) write alike ----------------------
+def foreign_key_actions(key: ForeignKey) -> str:
+    """`` ON UPDATE ... ON DELETE ... DEFERRABLE ...``: the clauses that differ from the defaults ("" if none)."""
+    text = ""
+    if key.on_update != NO_ACTION:
+        text += f" ON UPDATE {key.on_update}"
+    if key.on_delete != NO_ACTION:
+        text += f" ON DELETE {key.on_delete}"
+    if key.deferrable:
+        text += " " + key.deferrable
+    return text
+
+
+def foreign_key_sql(key: ForeignKey, quote) -> str:
+    """``CONSTRAINT name FOREIGN KEY (...) REFERENCES t [(...)] [actions] [DEFERRABLE ...]``, names quoted by
+    ``quote``; without referenced columns the key points at the parent's primary key."""
+    sql = f"CONSTRAINT {quote(key.name)} " if key.name else ""
+    sql += f"FOREIGN KEY ({', '.join(quote(c) for c in key.columns)}) REFERENCES {quote(key.ref_table)}"
+    if key.ref_columns:
+        sql += f" ({', '.join(quote(c) for c in key.ref_columns)})"
+    return sql + foreign_key_actions(key)
+
+
+def rename_table_operation(change: d.RenameTable, quote) -> Operation:
+    """``ALTER TABLE old RENAME TO new`` and back."""
+    return Operation(
+        f"rename table {change.old} to {change.new}",
+        [f"ALTER TABLE {quote(change.old)} RENAME TO {quote(change.new)}"],
+        [f"ALTER TABLE {quote(change.new)} RENAME TO {quote(change.old)}"],
+    )

@@ -20,7 +20,7 @@ from dataclasses import replace
 
 from dbshift.planners import postgresql_objects as o
 from dbshift.planners import postgresql_rebuild as rebuild
-from dbshift.planners.operations import Operation, Plan
+from dbshift.planners.operations import Operation, Plan, rename_table_operation
 from dbshift.planners.postgresql_alter import (
     add_constraint_validated,
     alter_table_sql,
@@ -534,11 +534,7 @@ def _plan_change(change, diff: d.Diff, kept_by_children: dict | None = None) -> 
             lossy_reverse=f"the rows of table {change.table.name} are not brought back",
         )
     if isinstance(change, d.RenameTable):
-        return Operation(
-            f"rename table {change.old} to {change.new}",
-            [f"ALTER TABLE {quote(change.old)} RENAME TO {quote(change.new)}"],
-            [f"ALTER TABLE {quote(change.new)} RENAME TO {quote(change.old)}"],
-        )
+        return rename_table_operation(change, quote)
     if rebuild.converts(change):
         return rebuild.plan_rebuild(change, diff)
     if isinstance(change, d.AlterTable):

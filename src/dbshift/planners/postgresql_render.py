@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from dbshift.planners import postgresql_sequences as column_sequences
+from dbshift.planners.operations import foreign_key_sql as shared_foreign_key_sql
 from dbshift.planners.postgresql_objects import literal, quote
 from dbshift.schema import diff as d
 from dbshift.schema.model import (
-    NO_ACTION,
     Check,
     Column,
     ForeignKey,
@@ -68,17 +68,7 @@ def sequence_name(table: str, column: str) -> str:
 
 def foreign_key_sql(key: ForeignKey) -> str:
     """``CONSTRAINT name FOREIGN KEY (...) REFERENCES t (...) [actions] [DEFERRABLE ...]``."""
-    sql = f"CONSTRAINT {quote(key.name)} " if key.name else ""
-    sql += (
-        f"FOREIGN KEY ({quoted_names(key.columns)}) REFERENCES {quote(key.ref_table)} ({quoted_names(key.ref_columns)})"
-    )
-    if key.on_update != NO_ACTION:
-        sql += f" ON UPDATE {key.on_update}"
-    if key.on_delete != NO_ACTION:
-        sql += f" ON DELETE {key.on_delete}"
-    if key.deferrable:
-        sql += " " + key.deferrable
-    return sql
+    return shared_foreign_key_sql(key, quote)
 
 
 def constraint_sql(item) -> str:

@@ -14,13 +14,19 @@ from dataclasses import replace
 
 from dbshift.dialects.sqlite_description import SQLITE
 from dbshift.inspectors.sqlite_tokens import tokenize
-from dbshift.planners.operations import Operation, Plan, plan_view_or_trigger
+from dbshift.planners.operations import (
+    Operation,
+    Plan,
+    foreign_key_actions,
+    plan_view_or_trigger,
+    rename_table_operation,
+)
+from dbshift.planners.operations import foreign_key_sql as shared_foreign_key_sql
 from dbshift.planners.sqlite_values import checked_columns, loss_checks
 from dbshift.schema import diff as d
 from dbshift.schema.model import Column, ForeignKey, Index, Schema, Table
 
 REBUILD_PREFIX = "_dbshift_new_"
-NO_ACTION = "NO ACTION"
 
 
 #: SQLite's quoted identifier and string literal, as its description writes them.
@@ -82,16 +88,7 @@ def default_sql(expression: str) -> str:
 
 def foreign_key_sql(key: ForeignKey) -> str:
     """A table-level FOREIGN KEY clause."""
-    sql = _constraint_name(key.name) + f"FOREIGN KEY ({_names(key.columns)}) REFERENCES {quote(key.ref_table)}"
-    if key.ref_columns:
-        sql += f" ({_names(key.ref_columns)})"
-    if key.on_update != NO_ACTION:
-        sql += f" ON UPDATE {key.on_update}"
-    if key.on_delete != NO_ACTION:
-        sql += f" ON DELETE {key.on_delete}"
-    if key.deferrable:
-        sql += " " + key.deferrable
-    return sql
+    return shared_foreign_key_sql(key, quote)
 
 
 def create_index_sql(index: Index, table: str | None = None) -> str:
@@ -183,11 +180,7 @@ def _plan_change(change, diff: d.Diff) -> Operation:
             lossy_reverse=f"the rows of table {change.table.name} are not brought back",
         )
     if isinstance(change, d.RenameTable):
-        return Operation(
-            f"rename table {change.old} to {change.new}",
-            [f"ALTER TABLE {quote(change.old)} RENAME TO {quote(change.new)}"],
-            [f"ALTER TABLE {quote(change.new)} RENAME TO {quote(change.old)}"],
-        )
+        return rename_table_operation(change, quote)
     if isinstance(change, d.AlterTable):
         before = next(
             (old for old, new in diff.table_renames.items() if new.lower() == change.name.lower()), change.name
@@ -288,22 +281,11 @@ def _native_steps(change: d.AlterTable) -> list[str]:
             definition += f" REFERENCES {quote(key.ref_table)}" + (
                 f" ({_names(key.ref_columns)})" if key.ref_columns else ""
             )
-            definition += _fk_actions(key)
+            definition += foreign_key_actions(key)
         statements.append(f"ALTER TABLE {quote(table.name)} ADD COLUMN {definition}")
     if replace(table, indexes=()) != change.new.definition():
         return []
     return statements
-
-
-def _fk_actions(key: ForeignKey) -> str:
-    text = ""
-    if key.on_update != NO_ACTION:
-        text += f" ON UPDATE {key.on_update}"
-    if key.on_delete != NO_ACTION:
-        text += f" ON DELETE {key.on_delete}"
-    if key.deferrable:
-        text += " " + key.deferrable
-    return text
 
 
 def _rename_column(table: Table, old: str, new: str) -> Table:
