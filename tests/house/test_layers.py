@@ -45,6 +45,9 @@ LAYERS = {
     "dbshift.dialects.sqlite_description": 0,
     "dbshift.dialects.postgresql_description": 0,
     "dbshift.dialects.mysql_description": 0,
+    # Differ hooks: a dialect's own typed changes for the objects only it has, made with schema's ObjectChange.
+    "dbshift.dialects.postgresql_differ": 3,
+    "dbshift.dialects.mysql_differ": 3,
     # The root package only names its version and, lazily, the Project.
     "dbshift": 0,
     "dbshift.errors": 0,

@@ -71,6 +71,9 @@ class DialectDescription:
     inspector = ""
     #: Module of its planner (``plan_diff(diff)``, ``schema_sql(schema)``).
     planner = ""
+    #: "module:function" of its differ hook (``(current, desired) -> [ObjectChange]``) for the schema-level
+    #: objects only it has (PostgreSQL's extensions, rules and policies, MySQL's events); "" when none.
+    object_differ = ""
     #: "module:function" of its script splitter (``(text, first_line) -> [Statement]``).
     splitter = ""
     #: How names compare (see :class:`NameRule`).
@@ -112,6 +115,10 @@ class DialectDescription:
     def split_script(self, text: str, first_line: int = 1) -> list["Statement"]:
         """``text`` split into statements, each with the line where it starts."""
         return _load(self.splitter)(text, first_line)
+
+    def diff_objects(self, current: Any, desired: Any) -> list:
+        """The typed changes of the dialect-only objects from ``current`` to ``desired`` (two Schemas)."""
+        return _load(self.object_differ)(current, desired) if self.object_differ else []
 
     def embedded_scratch_url(self) -> str | None:
         """A URL for a throw-away database that needs no server (SQLite: ``:memory:``), or None."""

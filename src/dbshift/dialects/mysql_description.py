@@ -13,6 +13,7 @@ class MySQLDescription(DialectDescription):
     inspector = "dbshift.inspectors.mysql:inspect_database"
     planner = "dbshift.planners.mysql"
     splitter = "dbshift.dialects.mysql_script:split_mysql_script"
+    object_differ = "dbshift.dialects.mysql_differ:diff_objects"
     #: Column and index names ignore case; table, view and trigger names follow
     #: ``lower_case_table_names``: 0 (Linux) compares them exactly and 1 stores them in lower case,
     #: so an exact comparison is right for both (2: see ``Schema.names``).

@@ -13,6 +13,7 @@ class PostgreSQLDescription(DialectDescription):
     inspector = "dbshift.inspectors.postgresql:inspect_database"
     planner = "dbshift.planners.postgresql"
     splitter = "dbshift.dialects.postgresql_script:split_postgresql_script"
+    object_differ = "dbshift.dialects.postgresql_differ:diff_objects"
     #: Every name is kept as stored: unquoted names are already folded to lower case by the parser.
     name_rule = NameRule(exact, exact, exact)
     folds_unquoted_names = True

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from dbshift.dialects.mysql_differ import EventChange
 from dbshift.planners.mysql_losses import value_losses
 from dbshift.planners.mysql_objects import (
     PartitionStep,
@@ -58,12 +59,11 @@ def plan_diff(diff: d.Diff) -> Plan:
     Indexes that serve foreign keys are dropped and created together, in one ALTER TABLE per table:
     InnoDB refuses to drop the last one and silently drops its own once another one serves.
     """
+    events_first, events_last = event_operations(diff.objects(EventChange))
+    diff = diff.without_objects()
     keys = ForeignKeySteps.of(diff)
     altered = {c.name for c in diff.changes if isinstance(c, d.AlterTable)}
     index_swaps: dict[str, tuple[list[Index], list[Index]]] = {}
-    events_first, events_last = event_operations(
-        diff.current.options.get("events", {}), diff.desired.options.get("events", {})
-    )
     operations = events_first + keys.drop_operations()
     for change in views_in_dependency_order(list(diff.changes)):
         table = _foreign_key_index_table(change, diff)

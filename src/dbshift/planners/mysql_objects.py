@@ -213,28 +213,20 @@ def alter_event_sql(name: str, old: dict, new: dict) -> str:
     return f"ALTER EVENT {quote(name)} " + _event_clauses(new, changed)
 
 
-def event_operations(old: dict[str, dict], new: dict[str, dict]) -> tuple[list[Operation], list[Operation]]:
-    """(drops and changes, creations) of the events from ``old`` to ``new``, each with its reverse.
+def event_operations(changes: list) -> tuple[list[Operation], list[Operation]]:
+    """(drops and changes, creations) for the diff's EventChanges, each with its reverse.
 
     An event's body is checked only when it runs, so events may go first and come last.
     """
     first, last = [], []
-    for name, event in old.items():
-        if name not in new:
+    for change in changes:
+        name, old, new = change.key, change.before, change.after
+        if new is None:
+            first.append(Operation(f"drop event {name}", [f"DROP EVENT {quote(name)}"], [create_event_sql(name, old)]))
+        elif old is not None:
             first.append(
-                Operation(f"drop event {name}", [f"DROP EVENT {quote(name)}"], [create_event_sql(name, event)])
+                Operation(f"alter event {name}", [alter_event_sql(name, old, new)], [alter_event_sql(name, new, old)])
             )
-        elif new[name] != event:
-            first.append(
-                Operation(
-                    f"alter event {name}",
-                    [alter_event_sql(name, event, new[name])],
-                    [alter_event_sql(name, new[name], event)],
-                )
-            )
-    for name, event in new.items():
-        if name not in old:
-            last.append(
-                Operation(f"create event {name}", [create_event_sql(name, event)], [f"DROP EVENT {quote(name)}"])
-            )
+        else:
+            last.append(Operation(f"create event {name}", [create_event_sql(name, new)], [f"DROP EVENT {quote(name)}"]))
     return first, last

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from dbshift.dialects.postgresql_differ import ExtensionChange, PolicyChange, RuleChange, policies, rules
 from dbshift.planners import postgresql_objects as o
 from dbshift.planners import postgresql_rebuild as rebuild
 from dbshift.planners.operations import Operation, Plan, rename_table_operation
@@ -69,10 +70,10 @@ def schema_sql(schema: Schema) -> list[str]:
     statements += [s for item in objects if item.phase == o.AFTER_TABLES for s in item.statements]
     for view in order_views([d.CreateView(v) for v in schema.views]):
         statements += view_sql(view.view)
-    statements += [sql for sql in _rules(schema.options).values()]
+    statements += [sql for sql in rules(schema.options).values()]
     statements += [
         s
-        for (table, name), policy in o.policies(schema.options).items()
+        for (table, name), policy in policies(schema.options).items()
         for s in o.create_policy_sql(table, name, policy)
     ]
     return statements + [s for t in schema.triggers for s in with_comment(t, [t.sql])]
@@ -127,13 +128,16 @@ def _changed_relations(schema: Schema, other: Schema) -> set[str]:
     }
 
 
-def _object_transitions(current: Schema, desired: Schema) -> dict[str, list[tuple[o.SchemaObject, o.Transition]]]:
+def _object_transitions(diff: d.Diff) -> dict[str, list[tuple[o.SchemaObject, o.Transition]]]:
     """Each object's transition, grouped: creates and changes before/after the tables, drops before/after them.
 
     Changes follow the order of the desired schema's dependencies; drops the reverse order of the
     current one's. A function that reads a table or view the diff creates, changes or drops is
-    created after the table changes and dropped before them.
+    created after the table changes and dropped before them. Extensions change where the diff's
+    ExtensionChanges say (the other objects stand in the order either way).
     """
+    current, desired = diff.current, diff.desired
+    extensions = {("extension", c.key) for c in diff.objects(ExtensionChange)}
     old = o.schema_objects(
         _domains_after_renames(current.options, _enum_value_renames(current, desired)),
         _changed_relations(current, desired),
@@ -141,6 +145,8 @@ def _object_transitions(current: Schema, desired: Schema) -> dict[str, list[tupl
     new = o.schema_objects(desired.options, _changed_relations(desired, current))
     groups: dict[str, list] = {"create before": [], "create after": [], "drop before": [], "drop after": []}
     for item in o.dependency_order(list(new.values())):
+        if item.kind == "extension" and (item.kind, item.key) not in extensions:
+            continue
         step = o.transition(old.get((item.kind, item.key)), item)
         if step is not None:
             groups["create before" if item.phase == o.BEFORE_TABLES else "create after"].append((item, step))
@@ -184,25 +190,23 @@ def _objects_operation(description: str, steps: list[tuple[o.SchemaObject, o.Tra
     )
 
 
-def _rules(options: dict) -> dict[tuple[str, str], str]:
-    return {(table, name): sql for table, rules in options.get("rules", {}).items() for name, sql in rules.items()}
-
-
 def _rule_operations(diff: d.Diff) -> tuple[list[Operation], list[Operation]]:
     """Rules that go or change are dropped before everything else; new and changed ones created last.
 
     An unchanged rule on (or naming) a table whose columns are dropped or change type is dropped
     and created again too: PostgreSQL does not let a column under a rule change.
     """
-    old, new = _rules(diff.current.options), _rules(diff.desired.options)
+    changed = {c.key for c in diff.objects(RuleChange)}
+    # Every rule, in each schema's order: unchanged ones over a reshaped table are made again too.
+    old, new = rules(diff.current.options), rules(diff.desired.options)
     reshaped = _reshaped_tables(diff)
     disturbed = {
         key
         for key, sql in old.items()
-        if new.get(key) == sql and any(key[0] == name or re.search(rf"\b{re.escape(name)}\b", sql) for name in reshaped)
+        if key not in changed and any(key[0] == name or re.search(rf"\b{re.escape(name)}\b", sql) for name in reshaped)
     }
-    out = [(key, sql) for key, sql in old.items() if new.get(key) != sql or key in disturbed]
-    into = [(key, sql) for key, sql in new.items() if old.get(key) != sql or key in disturbed]
+    out = [(key, sql) for key, sql in old.items() if key in changed or key in disturbed]
+    into = [(key, sql) for key, sql in new.items() if key in changed or key in disturbed]
 
     def drop(key):
         return f"DROP RULE {quote(key[1])} ON {quote(key[0])}"
@@ -233,12 +237,14 @@ def _policy_operations(diff: d.Diff) -> tuple[list[Operation], list[Operation]]:
     unchanged policy over a table whose columns are dropped or change type is dropped and created
     again too: PostgreSQL does not let a column under a policy change.
     """
-    old, new = o.policies(diff.current.options), o.policies(diff.desired.options)
+    changed = {c.key: c for c in diff.objects(PolicyChange)}
+    old = policies(diff.current.options)  # unchanged ones over a reshaped table are made again too
     altered, reshaped = {c.name for c in diff.changes if isinstance(c, d.AlterTable)}, _reshaped_tables(diff)
     out, into, alters = [], [], []
-    for key in sorted(old.keys() | new.keys()):
-        before, after = old.get(key), new.get(key)
-        if before == after and not _stands_on(key, before, reshaped):
+    for key in sorted(old.keys() | changed.keys()):
+        change = changed.get(key)
+        before, after = (change.before, change.after) if change else (old[key], old[key])
+        if change is None and not _stands_on(key, before, reshaped):
             continue
         steps = (
             _policy_alter(key, before, after)
@@ -362,10 +368,11 @@ def plan_diff(diff: d.Diff) -> Plan:
     policies altered); comments that change alone are set; and the types, domains, sequences,
     functions and then extensions that go are dropped last. The down runs the reverses backwards.
     """
-    objects = _object_transitions(diff.current, diff.desired)
+    objects = _object_transitions(diff)
     rules_first, rules_last = _rule_operations(diff)
     policies_first, policies_last = _policy_operations(diff)
-    diff, comments = _comment_only_changes(diff)
+    extensions_dropped = [c.key for c in diff.objects(ExtensionChange) if c.after is None]
+    diff, comments = _comment_only_changes(diff.without_objects())
     changes = rebuild.with_triggers_recreated(_with_views_recreated(diff), diff)
     changes = _inheritance_order(views_in_dependency_order(rebuild.without_absorbed_tables(changes, diff)))
     leading = next((i for i, c in enumerate(changes) if not isinstance(c, (d.DropView, d.DropTrigger))), len(changes))
@@ -388,7 +395,7 @@ def plan_diff(diff: d.Diff) -> Plan:
     operations += rules_last + policies_last + comments
     if objects["drop after"]:
         operations.append(_objects_operation("drop types, sequences, functions and extensions", objects["drop after"]))
-    return Plan(operations=operations, notes=_notes(diff, changes))
+    return Plan(operations=operations, notes=_notes(diff, changes, extensions_dropped))
 
 
 def _table_operations(changes: list, diff: d.Diff) -> list[Operation]:
@@ -433,11 +440,11 @@ def _foreign_key_comments(diff: d.Diff, added: list[tuple[str, ForeignKey]]) -> 
     ]
 
 
-def _notes(diff: d.Diff, changes: list) -> list[str]:
+def _notes(diff: d.Diff, changes: list, extensions_dropped: list[str]) -> list[str]:
     """What the plan infers or cannot do (rename candidates are the diff's, shown on their own)."""
     current, desired = diff.current.options, diff.desired.options
     notes = _enum_rename_notes(desired, current) + _changed_domains(desired, current) + o.enum_notes(desired, current)
-    notes += o.extension_notes(desired, current)
+    notes += o.extension_notes(extensions_dropped)
     return notes + _repartitioned_notes(changes) + rebuild.rebuild_notes(diff) + _column_order_notes(changes)
 
 

@@ -156,12 +156,10 @@ def _extension_sql(name: str, extension: dict) -> str:
     return f"CREATE EXTENSION IF NOT EXISTS {quote(name)} WITH SCHEMA {quote(extension['schema'])}"
 
 
-def extension_notes(new: dict, old: dict) -> list[str]:
+def extension_notes(dropped: list[str]) -> list[str]:
     """Extensions the plan drops: never with CASCADE, so what still uses one stops the migration instead."""
     return [
-        f"extension {name} is dropped without CASCADE: PostgreSQL refuses if anything still uses it"
-        for name in old.get("extensions", {})
-        if name not in new.get("extensions", {})
+        f"extension {name} is dropped without CASCADE: PostgreSQL refuses if anything still uses it" for name in dropped
     ]
 
 
@@ -321,13 +319,6 @@ def dependency_order(objects: list[SchemaObject]) -> list[SchemaObject]:
 
 
 # -- row-level security policies ------------------------------------------------------------
-def policies(options: dict) -> dict[tuple[str, str], dict]:
-    """The schema's policies by (table, policy name)."""
-    return {
-        (table, name): policy for table, found in options.get("policies", {}).items() for name, policy in found.items()
-    }
-
-
 def _roles(roles: list[str]) -> str:
     # PUBLIC is a keyword, not a role: quoted, it would name a role called "public".
     return ", ".join("PUBLIC" if role == "public" else quote(role) for role in roles)

@@ -9,6 +9,7 @@ before parents), new indexes, and last the new views and triggers.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar
 
 from dbshift.dialects.description import DialectDescription, describe
 from dbshift.schema.conversions import Conversions
@@ -155,6 +156,39 @@ class DropTrigger:
     trigger: Trigger
 
 
+@dataclass(frozen=True)
+class ObjectChange:
+    """A schema-level object only some databases have (PostgreSQL's extensions, rules and policies, MySQL's
+    events) that comes (``before`` is None), goes (``after`` is None) or is redefined. A dialect's differ hook
+    (``DialectDescription.object_differ``) finds them, each kind a subclass; its planner renders them."""
+
+    #: What the object is ("extension", "rule", ...): each subclass names its own.
+    kind: ClassVar[str] = "object"
+    #: The object's name, or (table, name) for one that belongs to a table.
+    key: str | tuple[str, str]
+    #: Its definition before and after, as the inspector reads it into ``Schema.options``.
+    before: Any = None
+    after: Any = None
+
+    @property
+    def name(self) -> str:
+        """The object's own name."""
+        return self.key[-1] if isinstance(self.key, tuple) else self.key
+
+    def describe(self) -> str:
+        """One line for humans: create, drop or change, the kind, and the name (with its table)."""
+        verb = "create" if self.before is None else ("drop" if self.after is None else "change")
+        on = f" on {self.key[0]}" if isinstance(self.key, tuple) else ""
+        return f"{verb} {self.kind} {self.name}{on}"
+
+
+def changed_objects(kind: type[ObjectChange], old: dict, new: dict) -> list[ObjectChange]:
+    """``kind`` changes from ``old`` to ``new`` (key -> definition): the ones that go or change in ``old``'s
+    order, then the new ones in ``new``'s order (differ hooks use it)."""
+    changes = [kind(key, before, new.get(key)) for key, before in old.items() if new.get(key) != before]
+    return changes + [kind(key, None, after) for key, after in new.items() if key not in old]
+
+
 #: Every kind of change the differ produces: planners, lint and the review screen read these.
 Change = (
     CreateTable
@@ -167,6 +201,7 @@ Change = (
     | DropView
     | CreateTrigger
     | DropTrigger
+    | ObjectChange
 )
 
 
@@ -185,6 +220,14 @@ class Diff:
     def empty(self) -> bool:
         """No differences."""
         return not self.changes
+
+    def objects(self, kind: type[ObjectChange] = ObjectChange) -> list[ObjectChange]:
+        """The changes of dialect-only objects of ``kind`` (default: every kind), in the differ's order."""
+        return [c for c in self.changes if isinstance(c, kind)]
+
+    def without_objects(self) -> "Diff":
+        """This diff without its dialect-only object changes: the tables, indexes, views and triggers."""
+        return replace(self, changes=[c for c in self.changes if not isinstance(c, ObjectChange)])
 
 
 # -- differ ------------------------------------------------------------------------------
@@ -231,6 +274,7 @@ def diff_schemas(
     created_names = {names.table(t.name) for t in created}
     result.changes += [CreateIndex(i) for i in indexes_in if names.table(i.table) not in created_names]
     result.changes += [CreateView(v) for v in views_in] + [CreateTrigger(t) for t in triggers_in]
+    result.changes += describe(desired.dialect or current.dialect or "sqlite").diff_objects(current, desired)
     result.unconfirmed = list(renames.unconfirmed)
     return result
 
