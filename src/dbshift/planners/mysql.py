@@ -39,6 +39,7 @@ from dbshift.planners.operations import Operation, Plan, plan_view_or_trigger
 from dbshift.planners.views import views_in_dependency_order
 from dbshift.schema import diff as d
 from dbshift.schema.model import Column, ForeignKey, Index, Schema, Table
+from dbshift.schema.steps import AddColumnNullable, Backfill, SetNotNull, filled_columns
 
 
 def schema_sql(schema: Schema) -> list[str]:
@@ -391,13 +392,15 @@ def _converting_sql(change: d.AlterTable) -> list[str]:
         f"ALTER TABLE {table} ADD COLUMN {column_sql(_holder(n, temp))}"
         for n, temp in ((n, temps[n.name]) for o, n in change.altered if n.name in temps)
     ]
+    filled = filled_columns(change)  # the neutral add nullable -> backfill -> NOT NULL, folded MySQL's way
     first += [
-        f"ALTER TABLE {table} ADD COLUMN {column_sql(_holder(c, c.name))}{_place_sql(_place_while_old(change, c))}"
-        for c in change.added
-        if c.name in change.up_values
+        f"ALTER TABLE {table} ADD COLUMN {column_sql(_holder(s.column, s.column.name))}"
+        + _place_sql(_place_while_old(change, s.column))
+        for s in filled
+        if isinstance(s, AddColumnNullable)
     ]
     assignments = [f"{quote(temps[n.name])} = {change.up_values[n.name]}" for o, n in change.altered if n.name in temps]
-    assignments += [f"{quote(c.name)} = {change.up_values[c.name]}" for c in change.added if c.name in change.up_values]
+    assignments += [f"{quote(s.column)} = {s.value}" for s in filled if isinstance(s, Backfill)]
     assignments += [
         f"{quote(o.name)} = {change.up_values[n.name]}"
         for o, n in change.altered
@@ -480,10 +483,11 @@ def _reshaping_sql(change: d.AlterTable, table: str, temps: dict[str, str], posi
     """
     old, new, renamed = change.old, change.new, change.renamed
     statements = _alter_columns(change, table, temps, positions)
+    constrain = {s.column.name: s for s in filled_columns(change) if isinstance(s, SetNotNull)}
     for column in change.added:
-        if column.name in change.up_values:
-            if not column.nullable:
-                statements.append(f"ALTER TABLE {table} MODIFY COLUMN {column_sql(column)}")
+        if column.name in change.up_values:  # added and filled already: the neutral steps' last one, if any
+            if column.name in constrain:
+                statements.append(f"ALTER TABLE {table} MODIFY COLUMN {column_sql(constrain[column.name].column)}")
             continue
         instant = ", ALGORITHM=INSTANT" if _instant_add(column) else ""
         statements.append(

@@ -26,6 +26,7 @@ from dbshift.planners.postgresql_render import (
 )
 from dbshift.schema import diff as d
 from dbshift.schema.model import Check, Column, ForeignKey, Table
+from dbshift.schema.steps import AddColumnNullable, Backfill, Step, backfill_steps
 
 #: Type changes PostgreSQL makes without rewriting the table (binary-coercible widenings).
 NO_REWRITE = {("CHARACTER VARYING", "TEXT"), ("CHARACTER VARYING", "CHARACTER VARYING")}
@@ -206,14 +207,16 @@ def cast(column: str, old: str, new: str) -> str:
 
 
 def _add_column(change: d.AlterTable, table: str, column: Column) -> list[str]:
-    """ADD COLUMN; a column filled from the old row is added nullable, filled, then made NOT NULL."""
-    value = change.up_values.get(column.name)
-    if value is None:
-        return [f"ALTER TABLE {table} ADD COLUMN {column_sql(column)}"]
-    statements = [
-        f"ALTER TABLE {table} ADD COLUMN {column_sql(replace(column, nullable=True))}",
-        f"UPDATE {table} SET {quote(column.name)} = {value}",
-    ]
-    if not column.nullable:
-        statements.append(f"ALTER TABLE {table} ALTER COLUMN {quote(column.name)} SET NOT NULL")
-    return statements
+    """ADD COLUMN; a column filled from the old row takes the neutral steps (see :mod:`dbshift.schema.steps`)."""
+    steps = backfill_steps(change, column)
+    return [step_sql(s) for s in steps] if steps else [f"ALTER TABLE {table} ADD COLUMN {column_sql(column)}"]
+
+
+def step_sql(step: Step) -> str:
+    """One neutral step in PostgreSQL's SQL."""
+    table = quote(step.table)
+    if isinstance(step, AddColumnNullable):
+        return f"ALTER TABLE {table} ADD COLUMN {column_sql(replace(step.column, nullable=True))}"
+    if isinstance(step, Backfill):
+        return f"UPDATE {table} SET {quote(step.column)} = {step.value}"
+    return f"ALTER TABLE {table} ALTER COLUMN {quote(step.column.name)} SET NOT NULL"
