@@ -345,3 +345,22 @@ def test_a_converted_foreign_key_column_keeps_its_key_and_its_values_both_ways(t
     ) == [("fk_p",)]
     project.rollback(steps=1)
     assert_same_values(before, values_of(my_url))
+
+
+def test_a_backfilled_nullable_column_keeps_its_declared_default_for_rows_written_later(tmp_path, my_url):
+    """Rows inserted after the migration get the column's DEFAULT (the backfill's holder column had none)."""
+    project = project_with(
+        tmp_path, my_url, "CREATE TABLE t (id INT PRIMARY KEY, a INT);\nINSERT INTO t VALUES (1, 2), (2, NULL);"
+    )
+    draft_and_apply(
+        project,
+        "CREATE TABLE t (id INT PRIMARY KEY, a INT, b INT DEFAULT 7, c VARCHAR(5) NOT NULL DEFAULT 'x');",
+        defaults=["t.b=a * 10", "t.c=CONCAT('r', id)"],
+    )
+    project.apply()
+    query(my_url, "INSERT INTO t (id, a) VALUES (3, 1)")
+    assert query(my_url, "SELECT id, a, b, c FROM t ORDER BY id") == [
+        (1, 2, 20, "r1"),
+        (2, None, None, "r2"),
+        (3, 1, 7, "x"),
+    ]

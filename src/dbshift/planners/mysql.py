@@ -486,8 +486,8 @@ def _reshaping_sql(change: d.AlterTable, table: str, temps: dict[str, str], posi
     constrain = {s.column.name: s for s in filled_columns(change) if isinstance(s, SetNotNull)}
     for column in change.added:
         if column.name in change.up_values:  # added and filled already: the neutral steps' last one, if any
-            if column.name in constrain:
-                statements.append(f"ALTER TABLE {table} MODIFY COLUMN {column_sql(constrain[column.name].column)}")
+            if column.name in constrain or _holder(column, column.name) != column:  # NOT NULL, or a default etc.
+                statements.append(f"ALTER TABLE {table} MODIFY COLUMN {column_sql(column)}")
             continue
         instant = ", ALGORITHM=INSTANT" if _instant_add(column) else ""
         statements.append(
