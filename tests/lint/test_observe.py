@@ -99,6 +99,17 @@ def test_postgresql_index_build_without_concurrently_is_seen_blocking_a_writer(t
     assert lock.problem.endswith('(until the migration commits): writes to Order "lines" é wait')
 
 
+def test_postgresql_lock_kept_until_a_slow_commit_is_a_long_lock_timed_to_the_commit(tmp_path, pg_db):
+    up = 'CREATE INDEX by_code ON "Order ""lines"" é" (code);\nSELECT pg_sleep(1.2);\n'
+    project = _pg_project(tmp_path, pg_db, up)
+    observed, findings = _observe(project)
+    seen = _at(observed, 2)
+    assert seen.seconds < 1.2 <= seen.held_seconds  # the index build is quick, the lock lasts until the commit
+    [lock] = [f for f in findings if f.code == "observed-long-lock"]
+    assert lock.line == 2 and lock.severity == "warning"
+    assert "observed-lock" not in _codes(findings, 2) and not _at(observed, 3).tables
+
+
 def test_postgresql_index_built_concurrently_is_seen_not_blocking_writers(tmp_path, pg_db):
     project = _pg_project(
         tmp_path, pg_db, 'CREATE INDEX CONCURRENTLY by_code ON "Order ""lines"" é" (code);', "-- no-transaction\n"
