@@ -150,8 +150,19 @@ class Observer:
             self.observed.notes.append(f"statements are not observed on {copy.dialect}")
             return
         module, attribute = target.split(":")
-        self.watcher = getattr(importlib.import_module(module), attribute)(copy)
+        try:
+            self.watcher = getattr(importlib.import_module(module), attribute)(copy)
+        except Exception as exc:  # a rehearsal still runs when its watcher cannot start
+            self.observed.notes.append(f"statements are not observed: {_one_line(exc)}")
+            return
         self.observed.notes.extend(self.watcher.notes)
+
+    def _give_up(self, exc: BaseException) -> None:
+        """The watcher failed: note why and watch no more (the migration itself goes on)."""
+        self.observed.notes.append(f"observing stopped: {_one_line(exc)}")
+        with contextlib.suppress(Exception):
+            self.watcher.close()
+        self.watcher = None
 
     def close(self) -> None:
         """Close the watcher's own connections."""
@@ -164,7 +175,10 @@ class Observer:
         self.observed.first_file = self.observed.first_file or str(migration.path)
         first = len(self.observed.observations)
         if self.watcher is not None:
-            self.watcher.migration_started()
+            try:
+                self.watcher.migration_started()
+            except Exception as exc:
+                self._give_up(exc)
         try:
             yield
         finally:
@@ -181,7 +195,12 @@ class Observer:
         if self.watcher is None:
             yield
             return
-        self.watcher.start()
+        try:
+            self.watcher.start()
+        except Exception as exc:
+            self._give_up(exc)
+            yield
+            return
         started = time.perf_counter()
         failed: BaseException | None = None
         try:
@@ -191,7 +210,11 @@ class Observer:
             raise
         finally:
             seconds = time.perf_counter() - started
-            tables = self.watcher.stop(failed is not None)
+            try:
+                tables = self.watcher.stop(failed is not None)
+            except Exception as exc:
+                self._give_up(exc)
+                tables = []
             text = " ".join(statement.sql.split())
             self.observed.observations.append(
                 StatementObservation(
