@@ -278,11 +278,11 @@ def test_observe_on_a_database_the_user_cannot_copy_is_one_clear_line(tmp_path, 
         _run(pg_db, f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}")
         url = parse_url(pg_db)
         as_role = pg_db.replace(f"://{url.user}@", f"://{role}@", 1)
-        before = _query_one(pg_db, "SELECT count(*) FROM pg_database")
         result = run_cli("--db", as_role, "lint", "--observe")
         assert result.returncode == 2, result.output
         assert "Traceback" not in result.output
         assert "cannot observe: the database cannot be copied" in result.stderr
-        assert _query_one(pg_db, "SELECT count(*) FROM pg_database") == before
+        owned = f"SELECT count(*) FROM pg_database d JOIN pg_roles r ON r.oid = d.datdba WHERE r.rolname = '{role}'"
+        assert _query_one(pg_db, owned) == 0  # no half-made copy left behind
     finally:
         _run(pg_db, f"DROP OWNED BY {role}", f"DROP ROLE {role}")
