@@ -428,6 +428,16 @@ class Project:
             self._refuse_unsafe_state(status)
             return rehearse(db, self._apply_plan(status, None), self.config.root / "checks")
 
+    def observe(self, settings=None):
+        """Apply the pending migrations to a copy, watching each statement: (observed, findings)."""
+        from dbshift.lint.observe import observe_pending
+
+        self._require_database()
+        with self.connect(readonly=True) as db:
+            status = self._status(self.migrations(), History(db).applied())
+            self._refuse_unsafe_state(status)
+            return observe_pending(db, self._apply_plan(status, None), settings)
+
     def rollback_plan(self, to: str | int | None = None):
         """The written plan for reverting applied migrations above ``to`` (default: all), newest first."""
         from dbshift.safety.plan import build_plan

@@ -138,6 +138,8 @@ class Runner:
         self.recorder = recorder
         #: Ctrl-C stops the running statement; the migration is then rolled back (see dbshift.interrupts).
         self.interrupts = InterruptWatch(db)
+        #: Optional :class:`dbshift.lint.observe.Observer`: watches each SQL statement as it runs (rehearsals).
+        self.observer = None
 
     def apply(self, migrations: list[Migration]) -> list[StepResult]:
         """Apply ``migrations`` in the given order, each in its own transaction."""
@@ -367,7 +369,11 @@ class Runner:
                 raise KeyboardInterrupt
             clock.statement(statement.line)
             try:
-                self.db.run_statement(statement.sql)
+                if self.observer is None:
+                    self.db.run_statement(statement.sql)
+                else:
+                    with self.observer.statement(migration, statement):
+                        self.db.run_statement(statement.sql)
             except DbshiftError as exc:
                 raise MigrationFailed(
                     f"{migration.path}:{statement.line}: {exc.message}",

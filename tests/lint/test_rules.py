@@ -323,6 +323,13 @@ def test_every_rule_has_a_bad_and_a_good_example_here():
         "duplicates-block-unique",
         "rows-violate-constraint",
     }  # test_data_aware
+    tested |= {
+        "observed-lock",
+        "observed-long-lock",
+        "observed-rewrite",
+        "observed-failure",
+        "observed-not-observable",
+    }  # test_observe
     assert set(all_rules()) - tested == set()
 
 

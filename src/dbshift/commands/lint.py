@@ -20,6 +20,9 @@ def lint(
         None, "--format", help="text, json, sarif or github (default text; --json: json)."
     ),
     dialect: str = typer.Option(None, "--dialect", help="sqlite, postgresql or mysql when no database is configured."),
+    observe: bool = typer.Option(
+        False, "--observe", help="Also run the pending migrations on a copy and report the locks and rewrites seen."
+    ),
 ) -> None:
     """Name every risky statement of migrations before they run; exit 1 on an error-level finding."""
     from dbshift.errors import ConfigError
@@ -32,7 +35,17 @@ def lint(
         raise ConfigError(f"unknown --format {output_format!r}", hint="formats: " + ", ".join(FORMATS))
     if sum(bool(x) for x in (files, pending, every)) > 1:
         raise ConfigError("give files, --pending or --all, not several", hint="dbshift lint --all")
-    findings = [_relative(f) for f in _findings(state.project(quiet=True), files or [], pending, every, dialect)]
+    if observe and (files or every):
+        raise ConfigError(
+            "--observe runs the pending migrations: give no files and no --all", hint="dbshift lint --observe"
+        )
+    project = state.project(quiet=True)
+    found = _findings(project, files or [], pending or observe, every, dialect)
+    if observe:
+        from dbshift.lint import LintSettings
+
+        found += project.observe(LintSettings.from_config(project.config))[1]
+    findings = [_relative(f) for f in found]
     sys.stdout.write(render(findings, output_format, all_rules()))
     if any(f.severity == "error" for f in findings):
         raise typer.Exit(1)

@@ -184,6 +184,8 @@ def _render_rehearsal(result) -> None:
     rows = [[s.name, s.outcome, f"{s.seconds * 1000:.0f} ms", s.detail] for s in result.steps]
     rendered = table(None, ["step", "result", "time", "detail"], rows)
     out.print(rendered)
+    if result.observed is not None:
+        _render_observed(out, result)
     for step in result.steps:
         if step.outcome == "fail":
             out.print(f"[{colour['fail']}]failed:[/{colour['fail']}] {escape(step.name)}: {escape(step.detail)}")
@@ -192,6 +194,17 @@ def _render_rehearsal(result) -> None:
         if result.ok
         else "[red]rehearsal failed; the real database was not touched[/red]"
     )
+
+
+def _render_observed(out, result) -> None:
+    """The observed table (statements that locked or rewrote something on the copy) and its findings."""
+    from rich.markup import escape
+
+    rows = result.observed.rows()
+    if rows:
+        out.print(table("observed on the copy", ["statement", "locks", "rewrote", "time"], rows))
+    for finding in result.findings:
+        out.print(escape(f"{finding.file}:{finding.line}: {finding.severity} {finding.code}: {finding.problem}"))
 
 
 @app.command("rollback-plan")

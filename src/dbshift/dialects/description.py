@@ -88,6 +88,9 @@ class DialectDescription:
     analyser = ""
     #: Module of its lint rules (``RULES``...), see :mod:`dbshift.lint`.
     lint = ""
+    #: "module:Class" of its statement observer (what a statement really locks and rewrites on a
+    #: rehearsal copy), see :mod:`dbshift.lint.observe`; empty: not observed.
+    observer = ""
     #: URL schemes that name this dialect (``scheme://`` or ``scheme+driver://``).
     url_schemes: tuple[str, ...] = ()
     #: The URL's path is a database file (SQLite), not a database on a server.

@@ -23,6 +23,7 @@ class MySQLDescription(DialectDescription):
     strings_and_comments = r"'(?:[^'\\]|''|\\.)*'|--\s[^\n]*|#[^\n]*|/\*(?!!).*?\*/"
     analyser = "dbshift.analysis.mysql"
     lint = "dbshift.lint.mysql"
+    observer = "dbshift.lint.observe_mysql:MySQLObserver"
     url_schemes = ("mysql", "mariadb")
 
     def literal(self, text: str) -> str:

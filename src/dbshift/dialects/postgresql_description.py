@@ -21,6 +21,7 @@ class PostgreSQLDescription(DialectDescription):
     strings_and_comments = r"'(?:[^']|'')*'|--[^\n]*|/\*.*?\*/|\$(\w*)\$.*?\$\1\$"
     analyser = "dbshift.analysis.postgresql"
     lint = "dbshift.lint.postgresql"
+    observer = "dbshift.lint.observe_postgresql:PostgreSQLObserver"
     url_schemes = ("postgresql", "postgres")
 
 

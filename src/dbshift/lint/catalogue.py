@@ -45,8 +45,9 @@ def dialect_module(dialect: str):
 def all_rules() -> dict[str, Rule]:
     """Every rule of every dialect, by code."""
     from dbshift.lint.data import DATA_RULES
+    from dbshift.lint.observe_findings import OBSERVED_RULES
 
-    rules = {rule.code: rule for rule in COMMON_RULES + HISTORY_RULES + DATA_RULES}
+    rules = {rule.code: rule for rule in COMMON_RULES + HISTORY_RULES + DATA_RULES + OBSERVED_RULES}
     for dialect in sorted(DIALECTS):
         rules.update({rule.code: rule for rule in dialect_module(dialect).RULES})
     return rules

@@ -10,6 +10,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from dbshift.dialects.base import Database, TableWatch
 from dbshift.errors import DbshiftError
@@ -40,6 +41,10 @@ class Rehearsal:
 
     migrations: list[str]
     steps: list[RehearsalStep] = field(default_factory=list)
+    #: What each statement was seen doing on the copy (:class:`dbshift.lint.observe.Observed`).
+    observed: Any = None
+    #: The observed findings (:mod:`dbshift.lint.observe_findings`).
+    findings: list = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -48,7 +53,13 @@ class Rehearsal:
 
     def as_json(self) -> dict:
         """A JSON-friendly dict."""
-        return {"ok": self.ok, "migrations": self.migrations, "steps": [s.as_json() for s in self.steps]}
+        return {
+            "ok": self.ok,
+            "migrations": self.migrations,
+            "steps": [s.as_json() for s in self.steps],
+            "observed": self.observed.as_json() if self.observed is not None else None,
+            "observed_findings": [f.as_json() for f in self.findings],
+        }
 
 
 class _Timer:
@@ -111,6 +122,21 @@ def _rehearse_on(copy: Database, rehearsal: Rehearsal, pending: list[Migration],
 
 
 def _apply_all(copy: Database, runner, rehearsal: Rehearsal, pending: list[Migration]):
+    """Apply ``pending`` on the copy, each statement observed (see :mod:`dbshift.lint.observe`)."""
+    from dbshift.lint.observe import Observer, observed_findings
+
+    runner.observer = observer = Observer(copy)
+    try:
+        applied, watches = _apply_observed(copy, runner, rehearsal, pending, observer)
+    finally:
+        runner.observer = None
+        observer.close()
+    rehearsal.observed = observer.observed
+    rehearsal.findings = observed_findings(observer.observed)
+    return applied, watches
+
+
+def _apply_observed(copy: Database, runner, rehearsal: Rehearsal, pending: list[Migration], observer):
     applied: list[Migration] = []
     watches: list[TableWatch] = []
     for migration in pending:
@@ -118,7 +144,7 @@ def _apply_all(copy: Database, runner, rehearsal: Rehearsal, pending: list[Migra
             rehearsal.steps.append(RehearsalStep(f"apply {migration.label}", SKIP, 0.0, "an earlier step failed"))
             continue
         with _Timer(rehearsal, f"apply {migration.label}") as step:
-            with copy.watch_tables() as watch:
+            with copy.watch_tables() as watch, observer.migration(migration):
                 result = runner.apply_one(migration)
             if result.lost_values:
                 step.detail = (
