@@ -19,7 +19,6 @@ TOOLS = {
     "flyway": "dbshift.teams.imports.flyway",
     "dbmate": "dbshift.teams.imports.dbmate",
     "alembic": "dbshift.teams.imports.alembic",
-    "django": "dbshift.teams.imports.django",
 }
 
 
