@@ -70,6 +70,7 @@ def test_flyway_project_continues_under_dbshift_with_nothing_rerun(project, flyw
     assert all(a.record["imported"]["tool"] == "flyway" and a.stored_down for a in history)
     assert history[1].record["imported"]["origin"] == "1.1" and history[1].record["imported"]["installed_by"] == "alice"
     assert [e.action for e in log] == ["import"] * 4
+    assert "Imported from flyway (its 1.1)" in project.report(20000101000002)
     migrations = {m.version: m for m in project.migrations()}
     assert migrations[20000101000003].has_down is False  # V2 has no U2: no down, rollback refused by name
     assert migrations[20000101000002].down_sql.strip() == "ALTER TABLE customer DROP COLUMN phone;"

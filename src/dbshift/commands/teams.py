@@ -76,13 +76,15 @@ def baseline_command(
 @app.command("import")
 def import_command(
     ctx: typer.Context,
-    tool: str = typer.Argument(..., help="flyway, dbmate, alembic or django."),
-    path: str = typer.Argument(..., help="The old tool's folder (Flyway/dbmate migrations, alembic.ini, manage.py)."),
+    tool: str = typer.Argument(..., help="flyway, dbmate or alembic."),
+    path: str = typer.Argument(
+        ..., help="The old tool's folder (Flyway or dbmate migrations, or the one holding alembic.ini)."
+    ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Say what would be written and recorded; change nothing."),
     files_only: bool = typer.Option(False, "--files-only", help="Convert the files; leave the database alone."),
     history_table: str = typer.Option(None, "--history-table", help="The old tool's history table, if renamed."),
 ) -> None:
-    """Move a Flyway, dbmate, Alembic or Django project to dbshift: files, and its history (nothing re-runs)."""
+    """Move a Flyway, dbmate or Alembic project to dbshift: its files, and its history (nothing runs again)."""
     from dbshift.commands.imports import print_import
     from dbshift.teams.imports.driver import import_project
 

@@ -1,4 +1,4 @@
-"""``dbshift import TOOL PATH``: move a project from Flyway, dbmate, Alembic or Django to dbshift.
+"""``dbshift import TOOL PATH``: move a project from Flyway, dbmate or Alembic to dbshift.
 
 Each tool has one module here that reads its migrations (``read``) and the database's history
 table it keeps (``applied``); :mod:`dbshift.teams.imports.driver` turns them into dbshift
@@ -26,8 +26,7 @@ TOOLS = {
 class ImportedMigration:
     """One migration of the old tool, as SQL: ``down`` None means the old tool had no down."""
 
-    #: The old tool's own id of it: Flyway ``1.1``, dbmate ``20200101120000``, Alembic ``ae1027a6acf``,
-    #: Django ``shop.0001_initial``.
+    #: The old tool's own id of it: Flyway ``1.1``, dbmate ``20200101120000``, Alembic ``ae1027a6acf``.
     origin: str
     name: str
     description: str

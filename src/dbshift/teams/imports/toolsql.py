@@ -1,5 +1,4 @@
-"""For the tools that write their migrations' SQL themselves (Alembic offline mode, Django's
-``sqlmigrate``): running the tool, and taking its bookkeeping (its version table, BEGIN/COMMIT)
+"""For the tools that write their migrations' SQL themselves (Alembic's offline mode): running the tool, and taking its bookkeeping (its version table, BEGIN/COMMIT)
 out of the SQL it printed, as the dialect's own statement analysis reads it."""
 
 from __future__ import annotations
