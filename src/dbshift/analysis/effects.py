@@ -223,6 +223,8 @@ class StatementEffects:
     alters_columns: list[ColumnRef] = field(default_factory=list)
     #: Tables whose rows are updated in place.
     updates: list[TableName] = field(default_factory=list)
+    #: Tables the statement inserts rows into (``INSERT``, ``REPLACE``, ``INSERT ... SELECT``).
+    inserts: list[TableName] = field(default_factory=list)
     #: Columns an UPDATE computes, and the columns it computes them from.
     column_copies: list[ColumnCopy] = field(default_factory=list)
     copies: list[RowCopy] = field(default_factory=list)

@@ -95,6 +95,10 @@ class MySQLAnalyser(Analyser):
             effects.creates.append(_table(target))
         for delete in expression.find_all(exp.Delete):
             _read_delete(delete, effects)
+        for insert in expression.find_all(exp.Insert):
+            target = insert.this.this if isinstance(insert.this, exp.Schema) else insert.this
+            if isinstance(target, exp.Table):
+                effects.inserts.append(_table(target))
         for update in expression.find_all(exp.Update):
             if isinstance(update.this, exp.Table):
                 effects.updates.append(_table(update.this))

@@ -165,6 +165,7 @@ _READERS = {
     "DeleteStmt": _read_delete,
     "TruncateStmt": _read_truncate,
     "UpdateStmt": _read_update,
+    "InsertStmt": lambda node, effects: effects.inserts.append(_table(node.relation)),
     "CreateStmt": lambda node, effects: effects.creates.append(_table(node.relation)),
     "CreateTableAsStmt": _read_create_table_as,
 }

@@ -265,6 +265,7 @@ class SQLiteAnalyser(Analyser):
                 effects.deletes.append(RowDeletion(TableName(table), where, countable))
         effects.updates.extend(TableName(t) for t, trigger in seen.tables(sqlite3.SQLITE_UPDATE) if trigger is None)
         targets = [t for t, trigger in seen.tables(sqlite3.SQLITE_INSERT) if trigger is None]
+        effects.inserts.extend(TableName(t) for t in targets)
         if len(targets) != 1:
             return
         reads: dict[str, set[str]] = {}

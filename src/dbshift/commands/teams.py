@@ -1,4 +1,4 @@
-"""Commands for teams in git: check (CI), sync (branch switching)."""
+"""Commands for teams in git: check (CI), sync (branch switching), baseline, import."""
 
 from __future__ import annotations
 
@@ -71,3 +71,23 @@ def baseline_command(
         print_json({"path": str(path), "version": number})
     else:
         console().print(f"wrote {escape(str(path))} and recorded it as applied (version {number}); nothing ran")
+
+
+@app.command("import")
+def import_command(
+    ctx: typer.Context,
+    tool: str = typer.Argument(..., help="flyway, dbmate or alembic."),
+    path: str = typer.Argument(
+        ..., help="The old tool's folder (Flyway or dbmate migrations, or the one holding alembic.ini)."
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Say what would be written and recorded; change nothing."),
+    files_only: bool = typer.Option(False, "--files-only", help="Convert the files; leave the database alone."),
+    history_table: str = typer.Option(None, "--history-table", help="The old tool's history table, if renamed."),
+) -> None:
+    """Move a Flyway, dbmate or Alembic project to dbshift: its files, and its history (nothing runs again)."""
+    from dbshift.commands.imports import print_import
+    from dbshift.teams.imports.driver import import_project
+
+    state = ctx.obj
+    result = import_project(state.project(), tool, path, dry_run, files_only, history_table)
+    print_import(result, state.json)

@@ -86,6 +86,11 @@ def render_report(row: AppliedMigration, migration: Migration | None, log: list[
 
 
 def _render_tables(record: dict) -> list[str]:
+    if record.get("imported"):
+        was = record["imported"]
+        return [
+            f"Imported from {was['tool']} (its {was['origin']}): it ran under that tool, which kept no such record."
+        ]
     if not record:
         return ["No record was stored for this migration (applied before records existed, or by another tool)."]
     if record.get("tables") is None:
