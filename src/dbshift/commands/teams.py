@@ -76,15 +76,15 @@ def baseline_command(
 @app.command("import")
 def import_command(
     ctx: typer.Context,
-    tool: str = typer.Argument(..., help="flyway, dbmate or alembic."),
+    tool: str = typer.Argument(..., help="flyway, dbmate, alembic or django."),
     path: str = typer.Argument(
-        ..., help="The old tool's folder (Flyway or dbmate migrations, or the one holding alembic.ini)."
+        ..., help="The old tool's folder (Flyway or dbmate migrations, the one holding alembic.ini or manage.py)."
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Say what would be written and recorded; change nothing."),
     files_only: bool = typer.Option(False, "--files-only", help="Convert the files; leave the database alone."),
     history_table: str = typer.Option(None, "--history-table", help="The old tool's history table, if renamed."),
 ) -> None:
-    """Move a Flyway, dbmate or Alembic project to dbshift: its files, and its history (nothing runs again)."""
+    """Move a Flyway, dbmate, Alembic or Django project to dbshift: its files, and its history (nothing runs again)."""
     from dbshift.commands.imports import print_import
     from dbshift.teams.imports.driver import import_project
 

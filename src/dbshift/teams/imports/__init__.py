@@ -1,4 +1,4 @@
-"""``dbshift import TOOL PATH``: move a project from Flyway, dbmate or Alembic to dbshift.
+"""``dbshift import TOOL PATH``: move a project from Flyway, dbmate, Alembic or Django to dbshift.
 
 Each tool has one module here that reads its migrations (``read``) and the database's history
 table it keeps (``applied``); :mod:`dbshift.teams.imports.driver` turns them into dbshift
@@ -19,6 +19,7 @@ TOOLS = {
     "flyway": "dbshift.teams.imports.flyway",
     "dbmate": "dbshift.teams.imports.dbmate",
     "alembic": "dbshift.teams.imports.alembic",
+    "django": "dbshift.teams.imports.django",
 }
 
 
