@@ -151,3 +151,29 @@ def test_bad_django_input_is_one_line_and_changes_nothing(project, template, mon
     project.hash()
     again = _unchanged(project, lambda: run_dbshift("-C", root, "import", "django", str(folder)))
     assert again.returncode == 3 and is_one_error_with_hint(again) and "dbshift history" in again.stderr
+
+
+def test_a_squashed_migration_counts_as_applied_and_the_files_rebuild_djangos_schema(project, template):
+    """`squashmigrations` after the database ran the migrations it replaces, and before `migrate` recorded
+    the squash itself: the squash is imported as applied and its replaced rows map onto it."""
+    folder = copy_project(template, project.config.root / "legacy", f"sqlite:///{project.config.root / 'app.db'}")
+    before = _migrate_and_fill(project, folder)
+    manage(folder, "squashmigrations", "shop", "0002", "--noinput")
+    done = run_dbshift("-C", str(project.config.root), "import", "django", str(folder))
+    assert done.returncode == 0, done.output
+    assert [m.name for m in project.migrations()][:2] == [
+        "shop_0001_squashed_0002_customer_country",
+        "blog_0001_initial",
+    ]
+    history, _ = project.history()
+    assert history[0].record["imported"]["origin"] == "shop.0001_squashed_0002_customer_country"
+    status = project.status()
+    assert status.pending == [] and status.ok and len(status.applied) == 4
+    # A fresh database built from the imported files has Django's schema, but for Django's own table.
+    from dbshift.drafting.draft import draft_schemas
+    from dbshift.drafting.sources import inspect_database, schema_from_migrations
+
+    with project.connect(readonly=True) as db:
+        assert_same_values(before, snapshot(db))
+        draft = draft_schemas(schema_from_migrations(project.migrations()), inspect_database(db))
+    assert [op["description"] for op in draft.as_json()["plan"]["operations"]] == ["create table django_migrations"]

@@ -123,7 +123,7 @@ def read(path: Path, dialect: str) -> Reading:
                 origin=origin,
                 name=f"{item['app']}_{item['name']}",
                 description=f"Django {origin}",
-                up=_sql(item["up"]),
+                up=_sql(item["up"], up=True),
                 down=None if item["down"] is None else _sql(item["down"]),
                 transaction=item["atomic"],
                 source=f"django migration {origin}",
@@ -133,7 +133,15 @@ def read(path: Path, dialect: str) -> Reading:
     return Reading(migrations, warnings)
 
 
-def _sql(lines: list[str]) -> str:
+#: The up of a migration Django writes no statement for (state-only operations, RunPython): dbshift runs
+#: an up only when it holds a statement.
+NOTHING = "-- Django writes no SQL for this migration's operations\nSELECT 1;"
+
+
+def _sql(lines: list[str], up: bool = False) -> str:
+    """Django's collected SQL (its ``--`` comment lines and statements) as one script."""
+    if up and all(line.startswith("--") for line in lines):
+        lines = [*lines, NOTHING]
     return "\n".join(lines) + "\n" if lines else ""
 
 
