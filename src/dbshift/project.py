@@ -201,7 +201,7 @@ class Project:
             changed=[
                 by_version[v] for v, a in applied.items() if v in by_version and by_version[v].checksum != a.checksum
             ],
-            missing_files=[a for v, a in applied.items() if v not in by_version],
+            missing_files=[a for v, a in applied.items() if v not in by_version and not a.declared],
             dirty=[a for a in applied.values() if a.status == RUNNING],
             sum_check=sumfile.check(self.config.migrations_dir, migrations),
             out_of_order=out_of_order(migrations, applied) if newest else [],
@@ -255,6 +255,14 @@ class Project:
                     names = ", ".join(m.file for m in plan if not m.transaction)
                     raise ConfigError(f"--atomic cannot include no-transaction migrations: {names}")
                 return self._run_apply(db, history, plan, status.current_version, atomic)
+
+    def apply_schema(self, schema: str | None = None, save: str | None = None, force: bool = False, **options):
+        """Draft the live database -> ``schema`` (default schema.sql) and apply it as one migration,
+        recorded in the history (``save``: also written as a migration file); see
+        :mod:`dbshift.drafting.declarative`. Destructive changes need ``force``."""
+        from dbshift.drafting.declarative import apply_schema
+
+        return apply_schema(self, schema or "schema.sql", save=save, force=force, **options)
 
     def _run_apply(
         self, db: Database, history: History, plan: list[Migration], version: int, atomic: bool
@@ -593,6 +601,12 @@ class Project:
     def _rollback_plan(db, status: Status, migrations, steps: int | None, target: int | None) -> list[Migration]:
         """Applied migrations to revert, in reverse apply order (dependents before what they need)."""
         by_version = {m.version: m for m in migrations}
+        if any(a.declared for a in status.applied):  # `apply --schema` without a file: its stored text
+            from dbshift.drafting.declarative import declared_migrations
+
+            by_version.update(
+                {m.version: m for m in declared_migrations({a.version: a for a in status.applied}, migrations)}
+            )
         applied = [a for a in status.applied if a.status == APPLIED]
         newest_first = list(
             reversed(order_for_apply([by_version[a.version] for a in applied if a.version in by_version]))

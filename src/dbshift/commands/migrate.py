@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import List
 
 import typer
 
 from dbshift.cli import app
 from dbshift.commands import console, escape, print_json, table
+from dbshift.commands.draft import CONVERT_OPTION, DEFAULT_OPTION, MAP_OPTION, RENAME_OPTION, REVERSE_OPTION
 
 
 def _state(ctx: typer.Context):
@@ -185,9 +187,24 @@ def apply(
     allow_out_of_order: bool = typer.Option(
         False, "--allow-out-of-order", help="Also apply pending migrations older than the newest applied one."
     ),
+    schema: str = typer.Option(None, "--schema", help="Draft the database -> this schema file and apply it now."),
+    save: str = typer.Option(None, "--save", help="With --schema: also write the migration under this name."),
+    force: bool = typer.Option(False, "--force", help="With --schema: apply a destructive change (backup first)."),
+    rename: List[str] = RENAME_OPTION,
+    convert: List[str] = CONVERT_OPTION,
+    reverse: List[str] = REVERSE_OPTION,
+    default: List[str] = DEFAULT_OPTION,
+    value_map: List[str] = MAP_OPTION,
 ) -> None:
-    """Apply pending migrations, each in its own transaction with its history row."""
+    """Apply pending migrations, each in its own transaction with its history row (--schema: a schema file)."""
     state = _state(ctx)
+    drafting = {"renames": rename, "convert": convert, "reverse": reverse, "defaults": default, "maps": value_map}
+    if schema is not None or save is not None or force or any(drafting.values()):
+        from dbshift.commands.declare import apply_schema_command
+
+        others = {"--to": to, "--atomic": atomic, "--allow-out-of-order": allow_out_of_order}
+        apply_schema_command(state, schema, save, force, dry_run, others, drafting)
+        return
     result = state.project().apply(to=to, dry_run=dry_run, atomic=atomic, allow_out_of_order=allow_out_of_order)
     _render_run(state, result, "applied", "nothing to apply: the database is up to date")
 
