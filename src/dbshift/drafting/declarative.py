@@ -71,7 +71,10 @@ def apply_schema(
     """
     from dbshift.drafting.draft import draft
     from dbshift.history import History
+    from dbshift.migrations import slug
 
+    if save is not None:
+        slug(save)  # a name that cannot be a file name is refused before anything is read
     migrations = project.migrations()
     with project.connect(readonly=True) as db:
         applied = History(db).applied()
