@@ -134,8 +134,17 @@ class Project:
         """Every migration file, parsed and checked, in version order."""
         return discover(self.config.migrations_dir)
 
-    def new(self, name: str, python: bool = False) -> Path:
-        """Write a migration from the template and update ``dbshift.sum``."""
+    def new(self, name: str, python: bool = False, template: str | None = None, values: dict | None = None) -> Path:
+        """Write a migration from the template and update ``dbshift.sum``; ``template`` (add-column,
+        rename-column, add-index, create-table, backfill) fills in a common operation for the
+        project's dialect with ``values`` (table, column, type, to, index, key, value)."""
+        if template is not None:
+            from dbshift.drafting.templates import write_from_template
+
+            dialect = self.config.require_url().dialect
+            path = write_from_template(self.config.migrations_dir, name, template, dialect, values or {})
+            self.hash()
+            return path
         path = write_template(self.config.migrations_dir, name, python=python)
         self.hash()
         return path
@@ -586,6 +595,10 @@ class Project:
     @staticmethod
     def _apply_plan(status: Status, target: int | None) -> list[Migration]:
         pending = [m for m in status.pending if target is None or m.version <= target]
+        if any("<TODO:" in m.text for m in pending):  # a template's placeholder left unfilled
+            from dbshift.drafting.templates import refuse_unfilled
+
+            refuse_unfilled(pending)
         chosen = {m.version for m in pending}
         applied = {a.version for a in status.applied if a.status == APPLIED}
         for migration in pending:

@@ -49,13 +49,42 @@ def new(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="What the migration does, e.g. add_phone."),
     python: bool = typer.Option(False, "--py", help="Write a Python migration with up(ctx)/down(ctx)."),
+    template: str = typer.Option(
+        None, "--template", help="add-column, rename-column, add-index, create-table or backfill, with its down."
+    ),
+    table_name: str = typer.Option(None, "--table", help="With --template: the table."),
+    column: str = typer.Option(None, "--column", help="With --template: the column (add-index: a,b for several)."),
+    type_: str = typer.Option(None, "--type", help="With --template: the column's type (add-column, create-table)."),
+    to: str = typer.Option(None, "--to", help="With --template rename-column: the new name."),
+    index: str = typer.Option(None, "--index", help="With --template add-index: its name (default ix_TABLE_COLUMN)."),
+    key: str = typer.Option(None, "--key", help="With --template backfill: the key to batch by (default id)."),
+    value: str = typer.Option(None, "--value", help="With --template backfill: the SQL each row gets."),
 ) -> None:
-    """Write a new migration from the template."""
-    path = _state(ctx).project().new(name, python=python)
+    """Write a new migration from the template (--template: a common operation with its down)."""
+    values = {"table": table_name, "column": column, "type": type_, "to": to, "index": index, "key": key}
+    values["value"] = value
+    if template is None and any(values.values()) or template is not None and python:
+        from dbshift.errors import ConfigError
+
+        raise ConfigError(
+            "--table, --column, --type, --to, --index, --key and --value fill a --template (and --py does not go with it)",
+            hint="dbshift new add_phone --template add-column --table users --column phone --type text",
+        )
+    path = _state(ctx).project().new(name, python=python, template=template, values=values)
     if _state(ctx).json:
         print_json({"path": str(path)})
-    else:
-        console().print(f"wrote {escape(str(path))}")
+        return
+    console().print(f"wrote {escape(str(path))}")
+    if template is not None:
+        from dbshift.drafting.templates import missing_values
+
+        missing = missing_values(template, values)
+        if missing:
+            console().print(
+                f"[yellow]fill in the <TODO: ...> placeholders ({', '.join(missing)}):[/yellow] "
+                "`dbshift apply` refuses the file until then",
+                soft_wrap=True,
+            )
 
 
 @app.command("hash")

@@ -22,6 +22,7 @@ class MySQLDescription(DialectDescription):
     strings_and_comments = r"'(?:[^'\\]|''|\\.)*'|--\s[^\n]*|#[^\n]*|/\*(?!!).*?\*/"
     analyser = "dbshift.analysis.mysql"
     lint = "dbshift.lint.mysql"
+    templates = "dbshift.planners.mysql_templates:MySQLTemplates"
     url_schemes = ("mysql", "mariadb")
 
     def literal(self, text: str) -> str:

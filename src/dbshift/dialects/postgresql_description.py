@@ -20,6 +20,7 @@ class PostgreSQLDescription(DialectDescription):
     strings_and_comments = r"'(?:[^']|'')*'|--[^\n]*|/\*.*?\*/|\$(\w*)\$.*?\$\1\$"
     analyser = "dbshift.analysis.postgresql"
     lint = "dbshift.lint.postgresql"
+    templates = "dbshift.planners.postgresql_templates:PostgreSQLTemplates"
     url_schemes = ("postgresql", "postgres")
 
 

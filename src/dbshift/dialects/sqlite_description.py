@@ -42,6 +42,7 @@ class SQLiteDescription(DialectDescription):
     splitter = "dbshift.dialects.sqlite_script:split_sqlite_script"
     analyser = "dbshift.analysis.sqlite"
     lint = "dbshift.lint.sqlite"
+    templates = "dbshift.planners.sqlite_templates:SQLiteTemplates"
     url_schemes = ("sqlite",)
     file_based = True
     #: SQLite ignores case in every name.
