@@ -449,7 +449,7 @@ class Project:
                 db,
                 self.config.require_url().masked(),
                 applied,
-                {m.version: m for m in migrations},
+                _by_version(migrations, applied),
                 self.backups(),
                 target,
             )
@@ -479,9 +479,9 @@ class Project:
 
         wanted = parse_version(str(version)) if not isinstance(version, int) else version
         self._require_database()
-        by_version = {m.version: m for m in self.migrations()}
         with self.connect(readonly=True) as db:
             history = History(db)
+            by_version = _by_version(self.migrations(), history.applied().values())
             row = history.applied().get(wanted)
             if row is None:
                 raise UnknownVersionError(
@@ -613,13 +613,7 @@ class Project:
     @staticmethod
     def _rollback_plan(db, status: Status, migrations, steps: int | None, target: int | None) -> list[Migration]:
         """Applied migrations to revert, in reverse apply order (dependents before what they need)."""
-        by_version = {m.version: m for m in migrations}
-        if any(a.declared for a in status.applied):  # `apply --schema` without a file: its stored text
-            from dbshift.drafting.declarative import declared_migrations
-
-            by_version.update(
-                {m.version: m for m in declared_migrations({a.version: a for a in status.applied}, migrations)}
-            )
+        by_version = _by_version(migrations, status.applied)
         applied = [a for a in status.applied if a.status == APPLIED]
         newest_first = list(
             reversed(order_for_apply([by_version[a.version] for a in applied if a.version in by_version]))
@@ -698,6 +692,16 @@ class Project:
             + (f" (and {len(lossy) - 1} more)" if len(lossy) > 1 else ""),
             hint="see `dbshift rollback-plan`; pass --force to run it (a backup is taken first); -y does not accept losing data",
         )
+
+
+def _by_version(migrations: list[Migration], applied) -> dict[int, Migration]:
+    """Migrations by version: the files, and the stored text of ``apply --schema`` rows without one."""
+    by_version = {m.version: m for m in migrations}
+    if any(a.declared for a in applied):
+        from dbshift.drafting.declarative import declared_migrations
+
+        by_version.update({m.version: m for m in declared_migrations({a.version: a for a in applied}, migrations)})
+    return by_version
 
 
 def _refuse_out_of_order(status: Status, plan: list[Migration], allowed: bool) -> None:

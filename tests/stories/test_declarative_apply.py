@@ -89,6 +89,9 @@ def test_a_dev_loop_renames_adds_and_rolls_back_with_every_value(project):
     assert all(dict(row)["note"].endswith("None") for row in after[TABLE])  # the new column is empty
     status = project.status()
     assert status.ok and not status.missing_files and not status.pending, status  # not "from another branch"
+    plan = dbshift(project, "rollback-plan")  # the plan and the report read the down the history keeps
+    assert plan.returncode == 0 and "missing" not in plan.stdout and "cannot be reverted" not in plan.stdout
+    assert "its migration file is missing" not in dbshift(project, "report", str(status.current_version)).stdout
     refused = dbshift(project, "rollback")  # the down drops the new column: -y does not accept it
     assert refused.returncode == 3 and is_one_error_with_hint(refused), refused.output
     reverted = dbshift(project, "rollback", "--force")
