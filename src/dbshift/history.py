@@ -45,9 +45,14 @@ class AppliedMigration:
     #: file is gone (another branch checked out); None for rows written before dbshift kept it.
     stored_down: dict | None = None
 
+    @property
+    def declared(self) -> str | None:
+        """The schema a declarative apply (``apply --schema``) drafted this row from, when it has no file."""
+        return (self.stored_down or {}).get("declared")
+
     def as_json(self) -> dict:
         """A JSON-friendly dict (``stored_down``: whether the file is kept, not its whole text)."""
-        return {**self.__dict__, "stored_down": self.stored_down is not None}
+        return {**self.__dict__, "stored_down": self.stored_down is not None, "declared": self.declared}
 
 
 @dataclass
@@ -177,13 +182,14 @@ class History:
             for row in rows
         }
 
-    def store_down(self, version: int, file: str, text: str) -> None:
-        """Keep the applied file's text with its row, so its down can run once the file is gone."""
+    def store_down(self, version: int, file: str, text: str, declared: str | None = None) -> None:
+        """Keep the applied file's text with its row, so its down can run once the file is gone.
+        ``declared``: the schema a declarative apply drafted it from (it has no file of its own)."""
         if "stored_down" in self._columns and text:
             p = self.db.placeholder
+            stored = {"file": file, "text": text, **({"declared": declared} if declared else {})}
             self.db.execute(
-                f"UPDATE {HISTORY_TABLE} SET stored_down = {p} WHERE version = {p}",
-                (json.dumps({"file": file, "text": text}), version),
+                f"UPDATE {HISTORY_TABLE} SET stored_down = {p} WHERE version = {p}", (json.dumps(stored), version)
             )
 
     def record(

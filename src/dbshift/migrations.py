@@ -604,6 +604,15 @@ def write_sql_migration(
     return path
 
 
+def write_python_migration(directory: Path, name: str, text: str) -> Path:
+    """Write a Python migration's ``text`` under a new version and return its path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    version = new_version(taken={m.version for m in discover(directory)})
+    path = directory / f"{version}_{slug(name)}.py"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def write_template(directory: Path, name: str, python: bool = False) -> Path:
     """Write an empty migration from the template (``dbshift new``)."""
     description = name.replace("_", " ")
@@ -611,8 +620,4 @@ def write_template(directory: Path, name: str, python: bool = False) -> Path:
         return write_sql_migration(
             directory, name, up="-- write the change here", down="-- write its reverse here", description=description
         )
-    directory.mkdir(parents=True, exist_ok=True)
-    version = new_version(taken={m.version for m in discover(directory)})
-    path = directory / f"{version}_{slug(name)}.py"
-    path.write_text(PY_TEMPLATE.format(description=description), encoding="utf-8")
-    return path
+    return write_python_migration(directory, name, PY_TEMPLATE.format(description=description))

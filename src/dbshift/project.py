@@ -134,8 +134,17 @@ class Project:
         """Every migration file, parsed and checked, in version order."""
         return discover(self.config.migrations_dir)
 
-    def new(self, name: str, python: bool = False) -> Path:
-        """Write a migration from the template and update ``dbshift.sum``."""
+    def new(self, name: str, python: bool = False, template: str | None = None, values: dict | None = None) -> Path:
+        """Write a migration from the template and update ``dbshift.sum``; ``template`` (add-column,
+        rename-column, add-index, create-table, backfill) fills in a common operation for the
+        project's dialect with ``values`` (table, column, type, to, index, key, value)."""
+        if template is not None:
+            from dbshift.drafting.templates import write_from_template
+
+            dialect = self.config.require_url().dialect
+            path = write_from_template(self.config.migrations_dir, name, template, dialect, values or {})
+            self.hash()
+            return path
         path = write_template(self.config.migrations_dir, name, python=python)
         self.hash()
         return path
@@ -216,7 +225,7 @@ class Project:
             changed=[
                 by_version[v] for v, a in applied.items() if v in by_version and by_version[v].checksum != a.checksum
             ],
-            missing_files=[a for v, a in applied.items() if v not in by_version],
+            missing_files=[a for v, a in applied.items() if v not in by_version and not a.declared],
             dirty=[a for a in applied.values() if a.status == RUNNING],
             sum_check=sumfile.check(self.config.migrations_dir, migrations),
             out_of_order=out_of_order(migrations, applied) if newest else [],
@@ -270,6 +279,14 @@ class Project:
                     names = ", ".join(m.file for m in plan if not m.transaction)
                     raise ConfigError(f"--atomic cannot include no-transaction migrations: {names}")
                 return self._run_apply(db, history, plan, status.current_version, atomic)
+
+    def apply_schema(self, schema: str | None = None, save: str | None = None, force: bool = False, **options):
+        """Draft the live database -> ``schema`` (default schema.sql) and apply it as one migration,
+        recorded in the history (``save``: also written as a migration file); see
+        :mod:`dbshift.drafting.declarative`. Destructive changes need ``force``."""
+        from dbshift.drafting.declarative import apply_schema
+
+        return apply_schema(self, schema or "schema.sql", save=save, force=force, **options)
 
     def _run_apply(
         self, db: Database, history: History, plan: list[Migration], version: int, atomic: bool
@@ -455,7 +472,7 @@ class Project:
                 db,
                 self.config.require_url().masked(),
                 applied,
-                {m.version: m for m in migrations},
+                _by_version(migrations, applied),
                 self.backups(),
                 target,
             )
@@ -485,9 +502,9 @@ class Project:
 
         wanted = parse_version(str(version)) if not isinstance(version, int) else version
         self._require_database()
-        by_version = {m.version: m for m in self.migrations()}
         with self.connect(readonly=True) as db:
             history = History(db)
+            by_version = _by_version(self.migrations(), history.applied().values())
             row = history.applied().get(wanted)
             if row is None:
                 raise UnknownVersionError(
@@ -601,6 +618,10 @@ class Project:
     @staticmethod
     def _apply_plan(status: Status, target: int | None) -> list[Migration]:
         pending = [m for m in status.pending if target is None or m.version <= target]
+        if any("<TODO:" in m.text for m in pending):  # a template's placeholder left unfilled
+            from dbshift.drafting.templates import refuse_unfilled
+
+            refuse_unfilled(pending)
         chosen = {m.version for m in pending}
         applied = {a.version for a in status.applied if a.status == APPLIED}
         for migration in pending:
@@ -615,7 +636,7 @@ class Project:
     @staticmethod
     def _rollback_plan(db, status: Status, migrations, steps: int | None, target: int | None) -> list[Migration]:
         """Applied migrations to revert, in reverse apply order (dependents before what they need)."""
-        by_version = {m.version: m for m in migrations}
+        by_version = _by_version(migrations, status.applied)
         applied = [a for a in status.applied if a.status == APPLIED]
         newest_first = list(
             reversed(order_for_apply([by_version[a.version] for a in applied if a.version in by_version]))
@@ -694,6 +715,16 @@ class Project:
             + (f" (and {len(lossy) - 1} more)" if len(lossy) > 1 else ""),
             hint="see `dbshift rollback-plan`; pass --force to run it (a backup is taken first); -y does not accept losing data",
         )
+
+
+def _by_version(migrations: list[Migration], applied) -> dict[int, Migration]:
+    """Migrations by version: the files, and the stored text of ``apply --schema`` rows without one."""
+    by_version = {m.version: m for m in migrations}
+    if any(a.declared for a in applied):
+        from dbshift.drafting.declarative import declared_migrations
+
+        by_version.update({m.version: m for m in declared_migrations({a.version: a for a in applied}, migrations)})
+    return by_version
 
 
 def _refuse_out_of_order(status: Status, plan: list[Migration], allowed: bool) -> None:

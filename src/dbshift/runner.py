@@ -221,7 +221,9 @@ class Runner:
             record=lost.into(record),
             lost_values=lost.total,
         )
-        self.history.store_down(migration.version, migration.file, migration.text)
+        self.history.store_down(
+            migration.version, migration.file, migration.text, declared=migration.extras.get("declared")
+        )
         detail = "; ".join(filter(None, ["atomic" if atomic else None, lost.detail]))
         self.history.log("apply", migration.version, migration.name, detail=detail or None, duration_ms=duration)
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import List
 
 import typer
 
 from dbshift.cli import app
 from dbshift.commands import console, escape, print_json, table
+from dbshift.commands.draft import CONVERT_OPTION, DEFAULT_OPTION, MAP_OPTION, RENAME_OPTION, REVERSE_OPTION
 
 
 def _state(ctx: typer.Context):
@@ -47,13 +49,42 @@ def new(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="What the migration does, e.g. add_phone."),
     python: bool = typer.Option(False, "--py", help="Write a Python migration with up(ctx)/down(ctx)."),
+    template: str = typer.Option(
+        None, "--template", help="add-column, rename-column, add-index, create-table or backfill, with its down."
+    ),
+    table_name: str = typer.Option(None, "--table", help="With --template: the table."),
+    column: str = typer.Option(None, "--column", help="With --template: the column (add-index: a,b for several)."),
+    type_: str = typer.Option(None, "--type", help="With --template: the column's type (add-column, create-table)."),
+    to: str = typer.Option(None, "--to", help="With --template rename-column: the new name."),
+    index: str = typer.Option(None, "--index", help="With --template add-index: its name (default ix_TABLE_COLUMN)."),
+    key: str = typer.Option(None, "--key", help="With --template backfill: the key to batch by (default id)."),
+    value: str = typer.Option(None, "--value", help="With --template backfill: the SQL each row gets."),
 ) -> None:
-    """Write a new migration from the template."""
-    path = _state(ctx).project().new(name, python=python)
+    """Write a new migration from the template (--template: a common operation with its down)."""
+    values = {"table": table_name, "column": column, "type": type_, "to": to, "index": index, "key": key}
+    values["value"] = value
+    if template is None and any(values.values()) or template is not None and python:
+        from dbshift.errors import ConfigError
+
+        raise ConfigError(
+            "--table, --column, --type, --to, --index, --key and --value fill a --template (and --py does not go with it)",
+            hint="dbshift new add_phone --template add-column --table users --column phone --type text",
+        )
+    path = _state(ctx).project().new(name, python=python, template=template, values=values)
     if _state(ctx).json:
         print_json({"path": str(path)})
-    else:
-        console().print(f"wrote {escape(str(path))}")
+        return
+    console().print(f"wrote {escape(str(path))}")
+    if template is not None:
+        from dbshift.drafting.templates import missing_values
+
+        missing = missing_values(template, values)
+        if missing:
+            console().print(
+                f"[yellow]fill in the <TODO: ...> placeholders ({', '.join(missing)}):[/yellow] "
+                "`dbshift apply` refuses the file until then",
+                soft_wrap=True,
+            )
 
 
 @app.command("hash")
@@ -185,9 +216,24 @@ def apply(
     allow_out_of_order: bool = typer.Option(
         False, "--allow-out-of-order", help="Also apply pending migrations older than the newest applied one."
     ),
+    schema: str = typer.Option(None, "--schema", help="Draft the database -> this schema file and apply it now."),
+    save: str = typer.Option(None, "--save", help="With --schema: also write the migration under this name."),
+    force: bool = typer.Option(False, "--force", help="With --schema: apply a destructive change (backup first)."),
+    rename: List[str] = RENAME_OPTION,
+    convert: List[str] = CONVERT_OPTION,
+    reverse: List[str] = REVERSE_OPTION,
+    default: List[str] = DEFAULT_OPTION,
+    value_map: List[str] = MAP_OPTION,
 ) -> None:
-    """Apply pending migrations, each in its own transaction with its history row."""
+    """Apply pending migrations, each in its own transaction with its history row (--schema: a schema file)."""
     state = _state(ctx)
+    drafting = {"renames": rename, "convert": convert, "reverse": reverse, "defaults": default, "maps": value_map}
+    if schema is not None or save is not None or force or any(drafting.values()):
+        from dbshift.commands.declare import apply_schema_command
+
+        others = {"--to": to, "--atomic": atomic, "--allow-out-of-order": allow_out_of_order}
+        apply_schema_command(state, schema, save, force, dry_run, others, drafting)
+        return
     result = state.project().apply(to=to, dry_run=dry_run, atomic=atomic, allow_out_of_order=allow_out_of_order)
     _render_run(state, result, "applied", "nothing to apply: the database is up to date")
 

@@ -91,6 +91,8 @@ class DialectDescription:
     #: "module:Class" of its statement observer (what a statement really locks and rewrites on a
     #: rehearsal copy), see :mod:`dbshift.lint.observe`; empty: not observed.
     observer = ""
+    #: "module:Class" of its migration templates (``dbshift new --template``), see :mod:`dbshift.planners.templates`.
+    templates = "dbshift.planners.templates:MigrationTemplates"
     #: URL schemes that name this dialect (``scheme://`` or ``scheme+driver://``).
     url_schemes: tuple[str, ...] = ()
     #: The URL's path is a database file (SQLite), not a database on a server.
@@ -145,6 +147,10 @@ class DialectDescription:
     def inspect(self, db: "Database") -> Any:
         """The schema of the database ``db`` is connected to, read by this dialect's inspector."""
         return _load(self.inspector)(db)
+
+    def migration_templates(self, values: dict) -> Any:
+        """This dialect's migration templates, filled with ``values`` (table, column, type...)."""
+        return _load(self.templates)(self.quote, values)
 
     def planner_module(self) -> Any:
         """The planner module (``plan_diff``, ``schema_sql``)."""

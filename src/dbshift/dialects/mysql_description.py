@@ -24,6 +24,7 @@ class MySQLDescription(DialectDescription):
     analyser = "dbshift.analysis.mysql"
     lint = "dbshift.lint.mysql"
     observer = "dbshift.lint.observe_mysql:MySQLObserver"
+    templates = "dbshift.planners.mysql_templates:MySQLTemplates"
     url_schemes = ("mysql", "mariadb")
 
     def literal(self, text: str) -> str:

@@ -22,6 +22,7 @@ class PostgreSQLDescription(DialectDescription):
     analyser = "dbshift.analysis.postgresql"
     lint = "dbshift.lint.postgresql"
     observer = "dbshift.lint.observe_postgresql:PostgreSQLObserver"
+    templates = "dbshift.planners.postgresql_templates:PostgreSQLTemplates"
     url_schemes = ("postgresql", "postgres")
 
 

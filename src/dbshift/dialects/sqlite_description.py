@@ -43,6 +43,7 @@ class SQLiteDescription(DialectDescription):
     analyser = "dbshift.analysis.sqlite"
     lint = "dbshift.lint.sqlite"
     observer = "dbshift.lint.observe_sqlite:SQLiteObserver"
+    templates = "dbshift.planners.sqlite_templates:SQLiteTemplates"
     url_schemes = ("sqlite",)
     file_based = True
     #: SQLite ignores case in every name.
