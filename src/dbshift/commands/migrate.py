@@ -185,10 +185,13 @@ def apply(
     allow_out_of_order: bool = typer.Option(
         False, "--allow-out-of-order", help="Also apply pending migrations older than the newest applied one."
     ),
+    force: bool = typer.Option(False, "--force", help="Apply despite error-level lint findings (they are listed)."),
 ) -> None:
     """Apply pending migrations, each in its own transaction with its history row."""
     state = _state(ctx)
-    result = state.project().apply(to=to, dry_run=dry_run, atomic=atomic, allow_out_of_order=allow_out_of_order)
+    result = state.project().apply(
+        to=to, dry_run=dry_run, atomic=atomic, allow_out_of_order=allow_out_of_order, force=force
+    )
     _render_run(state, result, "applied", "nothing to apply: the database is up to date")
 
 

@@ -63,8 +63,11 @@ class Section:
     fresh_tables: frozenset[str] = frozenset()
 
 
-def _lint_section(section: Section, analyser, settings: LintSettings, database) -> tuple[list[Finding], LintScript]:
-    """The findings of ``section`` read by ``analyser`` (which it advances), and the script read."""
+def _lint_section(
+    section: Section, analyser, settings: LintSettings, database, data: bool = True
+) -> tuple[list[Finding], LintScript]:
+    """The findings of ``section`` read by ``analyser`` (which it advances), and the script read
+    (``data``: also the data-aware findings when a ``database`` is given)."""
     module = dialect_module(section.dialect)
     statements = describe(section.dialect).split_script(section.sql, section.first_line)
     file_lines = section.file_lines
@@ -95,7 +98,7 @@ def _lint_section(section: Section, analyser, settings: LintSettings, database) 
         for statement, detail in rule.check(script):
             if rule.code not in ignored[statement.line]:
                 findings.append(_finding(rule, settings, section.file, statement, detail, section.name))
-    if database is not None and section.name == "up":
+    if data and database is not None and section.name == "up":
         findings += _data_findings(script, database, settings, ignored)
     return sorted(findings, key=lambda f: (f.line, SEVERITIES.index(f.severity), f.code)), script
 
@@ -155,6 +158,7 @@ def lint_migrations(
     settings: LintSettings | None = None,
     database=None,
     before: Iterable = (),
+    data: bool = True,
 ) -> list[Finding]:
     """The findings of migrations: a :class:`dbshift.project.Project` (its migrations, dialect and
     ``[lint]`` settings) or a list of :class:`dbshift.migrations.Migration` with ``dialect``.
@@ -162,7 +166,8 @@ def lint_migrations(
     ``applied`` are the versions already applied (history rules need them; None: not checked).
     ``database``: an open database whose schema the first migration starts from; ``before``:
     migrations that run before the first one (their statements set up the schema the analysis
-    reads the linted ones against, when no ``database`` holds it).
+    reads the linted ones against, when no ``database`` holds it). ``data``: run the data-aware
+    rules (row counts on ``database``); apply turns them off to stay cheap.
     """
     from dbshift.errors import ConfigError
 
@@ -185,7 +190,13 @@ def lint_migrations(
         for migration in source:
             findings.extend(
                 lint_migration(
-                    migration, dialect, settings=settings, applied=applied, database=database, analyser=running
+                    migration,
+                    dialect,
+                    settings=settings,
+                    applied=applied,
+                    database=database,
+                    analyser=running,
+                    data=data,
                 )
             )
     return findings
@@ -205,6 +216,7 @@ def lint_migration(
     applied: set[int] | None = None,
     database=None,
     analyser=None,
+    data: bool = True,
 ) -> list[Finding]:
     """The findings of one migration file: its up and down sections and its place in the history.
 
@@ -217,14 +229,14 @@ def lint_migration(
     if analyser is None:
         with analyser_for(database if database is not None else dialect) as fresh:
             return lint_migration(
-                migration, dialect, settings=settings, applied=applied, database=database, analyser=fresh
+                migration, dialect, settings=settings, applied=applied, database=database, analyser=fresh, data=data
             )
     file = str(migration.path)
     lines = Path(migration.path).read_text(encoding="utf-8").splitlines() if migration.kind == "sql" else []
     findings = []
     if migration.kind == "sql":
         up = Section(migration.up_sql, dialect, file, migration.up_line, "up", migration.transaction, lines)
-        found, script = _lint_section(up, analyser, settings, database)
+        found, script = _lint_section(up, analyser, settings, database, data)
         findings += found
         if migration.has_down:
             fresh = frozenset(t.name for s in script.statements for t in s.effects.creates)
@@ -239,7 +251,7 @@ def lint_migration(
                 fresh,
             )
             with analyser.tentatively() as down_analyser:
-                findings += _lint_section(down, down_analyser, settings, database)[0]
+                findings += _lint_section(down, down_analyser, settings, database, data)[0]
     findings += _history_findings(migration, settings, applied, lines)
     return findings
 

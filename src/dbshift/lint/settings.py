@@ -3,7 +3,9 @@ suppressions. A rule code that does not exist, or a suppression without a reason
 configuration error naming the file and line (exit 2).
 
 ``[lint]`` keys: ``disable = ["code", ...]``, ``server_version = 16`` (the PostgreSQL major
-version the rules assume) and a ``[lint.severity]`` table (``code = "error"|"warning"|"info"``).
+version the rules assume), ``apply = "error"|"warn"|"off"`` (what ``dbshift apply`` does with
+the findings of the migrations it runs, see :mod:`dbshift.lint.gate`) and a ``[lint.severity]``
+table (``code = "error"|"warning"|"info"``).
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from pathlib import Path
 from dbshift.lint.findings import SEVERITIES
 
 SUPPRESSION = "lint:ignore"
-SETTING_KEYS = {"disable", "severity", "server_version"}
+SETTING_KEYS = {"disable", "severity", "server_version", "apply"}
+#: ``[lint] apply``: refuse blocking findings, only print them, or do not lint at apply.
+APPLY_MODES = ("error", "warn", "off")
 DEFAULT_SERVER_VERSION = 16
 
 
@@ -25,6 +29,7 @@ class LintSettings:
     disabled: frozenset[str] = frozenset()
     severities: dict[str, str] = field(default_factory=dict)
     server_version: int = DEFAULT_SERVER_VERSION
+    apply: str = "error"
 
     @staticmethod
     def from_config(config) -> LintSettings:
@@ -68,7 +73,15 @@ class LintSettings:
             _config_error(
                 config_file, "server_version", "[lint] server_version must be a whole number", "server_version = 16"
             )
-        return LintSettings(frozenset(disabled), dict(severities), version)
+        apply = table.get("apply", "error")
+        if apply not in APPLY_MODES:
+            _config_error(
+                config_file,
+                "apply",
+                f"[lint] apply must be one of {', '.join(map(repr, APPLY_MODES))}, not {apply!r}",
+                'apply = "warn"',
+            )
+        return LintSettings(frozenset(disabled), dict(severities), version, apply)
 
 
 def _config_error(config_file: Path | None, needle: str, message: str, hint: str):
