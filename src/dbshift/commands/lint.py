@@ -20,6 +20,8 @@ def lint(
         None, "--format", help="text, json, sarif or github (default text; --json: json)."
     ),
     dialect: str = typer.Option(None, "--dialect", help="sqlite, postgresql or mysql when no database is configured."),
+    fix: bool = typer.Option(False, "--fix", help="Rewrite the migrations into the safe form where it is mechanical."),
+    diff: bool = typer.Option(False, "--diff", "--dry-run", help="Print the --fix rewrite as a diff; write nothing."),
 ) -> None:
     """Name every risky statement of migrations before they run; exit 1 on an error-level finding."""
     from dbshift.errors import ConfigError
@@ -32,6 +34,9 @@ def lint(
         raise ConfigError(f"unknown --format {output_format!r}", hint="formats: " + ", ".join(FORMATS))
     if sum(bool(x) for x in (files, pending, every)) > 1:
         raise ConfigError("give files, --pending or --all, not several", hint="dbshift lint --all")
+    if fix or diff:
+        _fix(state.project(quiet=True), files or [], every, dialect, write=not diff)
+        return
     findings = [_relative(f) for f in _findings(state.project(quiet=True), files or [], pending, every, dialect)]
     sys.stdout.write(render(findings, output_format, all_rules()))
     if any(f.severity == "error" for f in findings):
@@ -65,6 +70,32 @@ def _findings(project, files: list[Path], pending: bool, every: bool, dialect: s
         return lint_migrations(
             status.pending, _need(dialect), settings=settings, applied={a.version for a in status.applied}, database=db
         )
+
+
+def _fix(project, files: list[Path], every: bool, dialect: str | None, write: bool) -> None:
+    """Print the diff of the --fix rewrites (and write them when ``write``), then what was left."""
+    from dbshift.lint.fix import plan_fixes, write_fixes
+
+    fixes = plan_fixes(project, [Path(f) for f in files], every, dialect)
+    for fix in fixes:
+        sys.stdout.write(fix.diff(_relative_path(fix.path)))
+        for code, line, why in fix.skipped:
+            sys.stdout.write(f"{_relative_path(fix.path)}:{line}: not fixed {code}: {why}\n")
+    changed = [f for f in fixes if f.changed]
+    if write:
+        write_fixes(project, fixes)
+    verb = "rewritten (dbshift.sum updated)" if write else "would be rewritten (nothing written)"
+    fixed = sum(len(f.fixed) for f in changed)
+    sys.stdout.write(f"{len(changed)} migration(s) {verb}: {fixed} finding(s) fixed\n")
+
+
+def _relative_path(path: Path) -> str:
+    import os
+
+    try:
+        return str(path.resolve().relative_to(Path(os.getcwd()).resolve()))
+    except ValueError:
+        return str(path)
 
 
 def _relative(finding):
