@@ -10,7 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dbshift.dialects.description import describe
-from dbshift.lint.catalogue import HISTORY_RULES, all_rules, dialect_module, rules_for  # noqa: F401 (re-exported)
+from dbshift.lint.catalogue import (  # noqa: F401 (re-exported)
+    HISTORY_RULES,
+    _all_rules,
+    all_rules,
+    dialect_module,
+    rules_for,
+)
 from dbshift.lint.findings import SEVERITIES, Finding, LintScript, LintStatement, Rule
 from dbshift.lint.settings import LintSettings, suppressions_above
 
@@ -89,7 +95,7 @@ def _lint_section(
         module,
         frozenset(section.fresh_tables),
     )
-    known = set(all_rules())
+    known = _known_codes()
     ignored = {s.line: suppressions_above(file_lines, s.line, section.file, known) for s in read}
     findings = []
     for rule in rules_for(section.dialect):
@@ -101,6 +107,10 @@ def _lint_section(
     if data and database is not None and section.name == "up":
         findings += _data_findings(script, database, settings, ignored)
     return sorted(findings, key=lambda f: (f.line, SEVERITIES.index(f.severity), f.code)), script
+
+
+def _known_codes() -> frozenset[str]:
+    return frozenset(_all_rules())
 
 
 def _data_findings(script: LintScript, database, settings: LintSettings, ignored: dict) -> list[Finding]:
@@ -266,7 +276,7 @@ def _history_findings(migration, settings: LintSettings, applied: set[int] | Non
         found.append(("missing-down", ""))
     if applied is not None and migration.version not in applied and any(v > migration.version for v in applied):
         found.append(("pending-before-applied", f"newest applied: {max(applied)}"))
-    ignored = file_suppressions(lines, str(migration.path), set(all_rules()))
+    ignored = file_suppressions(lines, str(migration.path), _known_codes())
     return [
         _file_finding(rules[code], settings, str(migration.path), detail)
         for code, detail in found

@@ -2,45 +2,51 @@
 the findings that block (unless ``--force``); the others are printed and the apply goes on.
 
 The policy (``docs/lint.md``, "Lint at apply"): a finding blocks when it is error-level (after
-the ``[lint]`` severities) and it is **not**
+the ``[lint]`` severities) and its rule is one of :data:`BLOCKING`: what takes a site down while
+the migration runs (long locks and table rewrites) or breaks the run itself (transaction misuse).
+The others are printed, not refused:
 
-- a destructive or backward-incompatible change (``drop-table``, ``truncate``...): the safety
-  rules already govern data loss (the migration's ``-- destructive`` flag, the backup taken first,
-  ``-- loss-check`` and ``rollback --force``), and a drop in a migration is usually meant;
-- a data-aware count (not run at apply: counting rows of big tables is not cheap, and the
-  statement fails on those rows anyway, inside its transaction);
+- destructive changes (``drop-table``, ``truncate``...) and a rebuild that loses columns: the
+  safety rules govern data loss (the ``-- destructive`` flag, the backup taken first,
+  ``-- loss-check``, ``rollback --force``), and a drop in a migration is usually meant;
+- ``add-not-null-without-default`` and the data-aware counts: the database refuses those rows
+  itself, inside the migration's transaction (the counts are not run at apply: not cheap);
+- type choices and renames: a review matter, not a risk of running the statement now;
 - ``pending-before-applied``: apply's own out-of-order check (``--allow-out-of-order``) decides.
 
-What is left is what takes a site down or breaks the run: long locks and rewrites
-(``index-not-concurrent``, ``constraint-not-valid``...), transaction misuse and NOT NULL without
-a default. ``[lint] apply = "warn"`` prints them without refusing; ``"off"`` skips lint at apply.
+``[lint] apply = "warn"`` prints the blocking ones without refusing; ``"off"`` skips lint at apply.
 """
 
 from __future__ import annotations
 
 from dbshift.lint.findings import Finding
 
-#: Codes that never block apply (governed elsewhere, see the module docstring).
-NOT_BLOCKING = frozenset({"pending-before-applied"})
+#: Rules whose error-level findings stop apply (see the module docstring).
+BLOCKING = frozenset(
+    {
+        "index-not-concurrent",
+        "constraint-not-valid",
+        "unique-without-index",
+        "primary-key-without-index",
+        "volatile-default",
+        "stored-generated-column",
+        "concurrently-in-transaction",
+        "transaction-control",
+        "transaction-nesting",
+        "uncommitted-transaction",
+    }
+)
 
 
-def blocks_apply(finding: Finding, rules: dict) -> bool:
+def blocks_apply(finding: Finding) -> bool:
     """Whether ``finding`` stops ``dbshift apply`` (without ``--force``)."""
-    rule = rules.get(finding.code)
-    return (
-        finding.severity == "error"
-        and finding.section != "down"
-        and finding.code not in NOT_BLOCKING
-        and rule is not None
-        and rule.check is not None  # data-aware and history rules have no statement check
-        and not rule.destructive
-    )
+    return finding.severity == "error" and finding.section == "up" and finding.code in BLOCKING
 
 
 def apply_findings(config, db, plan) -> tuple[list[Finding], list[Finding]]:
     """(blocking, other) findings of the up sections of ``plan`` (migrations about to run on
     ``db``, read against its live schema); both empty when ``[lint] apply = "off"``."""
-    from dbshift.lint.catalogue import DIALECTS, all_rules
+    from dbshift.lint.catalogue import DIALECTS
     from dbshift.lint.engine import lint_migrations
     from dbshift.lint.settings import LintSettings
 
@@ -53,8 +59,7 @@ def apply_findings(config, db, plan) -> tuple[list[Finding], list[Finding]]:
         for f in lint_migrations(sql, db.dialect, settings=settings, database=db, data=False)
         if f.section == "up" and f.severity != "info"
     ]
-    rules = all_rules()
-    blocking = [f for f in findings if settings.apply == "error" and blocks_apply(f, rules)]
+    blocking = [f for f in findings if settings.apply == "error" and blocks_apply(f)]
     return blocking, [f for f in findings if f not in blocking]
 
 
