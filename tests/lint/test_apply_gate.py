@@ -1,5 +1,5 @@
-"""`dbshift apply` lints what it is about to run: an index build that would block writes on a table
-with rows is refused (listed with code, file:line and the lint:ignore hint), nothing runs; --force,
+"""`dbshift apply` lints what it is about to run: an index build that would block writes on a big
+table (`[lint] big_table_rows`) is refused (listed with code, file:line and the lint:ignore hint), nothing runs; --force,
 a suppression with a reason or `[lint] apply = "warn"` let it through; drops stay the safety
 rules' business and are not refused by lint."""
 
@@ -24,6 +24,8 @@ def pg_project(tmp_path, postgres_url, monkeypatch):
     write_migration(project, 20260101000000, "users", USERS, "DROP TABLE \"Üsers 'q'\";")
     project.hash()
     project.apply()
+    config = project.config.config_file
+    config.write_text(config.read_text() + "\n[lint]\nbig_table_rows = 2\n")  # the two rows make it big
     yield project
     drop_database(postgres_url, url)
 
@@ -73,7 +75,7 @@ def test_a_suppression_with_a_reason_lets_apply_run(pg_project, run_cli):
 def test_lint_apply_warn_prints_without_refusing_and_off_is_silent(pg_project, run_cli):
     _index(pg_project)
     config = pg_project.config.config_file
-    config.write_text(config.read_text() + '\n[lint]\napply = "warn"\n')
+    config.write_text(config.read_text() + 'apply = "warn"\n')
     result = run_cli("apply")
     assert result.returncode == 0, result.output
     assert "index-not-concurrent" in result.stderr
@@ -87,11 +89,29 @@ def test_lint_apply_warn_prints_without_refusing_and_off_is_silent(pg_project, r
 def test_a_wrong_apply_mode_is_a_config_error_naming_the_line(pg_project, run_cli):
     _index(pg_project)
     config = pg_project.config.config_file
-    config.write_text(config.read_text() + '\n[lint]\napply = "block"\n')
+    config.write_text(config.read_text() + 'apply = "block"\n')
     result = run_cli("apply")
     assert result.returncode == 2, result.output
     assert "dbshift.toml:" in result.stderr and "[lint] apply must be one of" in result.stderr
     assert _indexes(pg_project) == []
+
+
+def test_a_table_below_big_table_rows_is_not_refused_the_finding_is_printed(pg_project, run_cli):
+    _index(pg_project)
+    config = pg_project.config.config_file
+    config.write_text(config.read_text().replace("big_table_rows = 2", "big_table_rows = 3"))
+    result = run_cli("apply")
+    assert result.returncode == 0, result.output
+    assert "lint: " in result.stderr and "index-not-concurrent" in result.stderr
+    assert _indexes(pg_project) == ["ix email"]
+
+
+def test_an_index_on_a_table_a_pending_migration_creates_is_not_refused(pg_project, run_cli):
+    write_migration(pg_project, 20260102000000, "new_table", "CREATE TABLE fresh (id bigint PRIMARY KEY, v text);")
+    write_migration(pg_project, 20260103000000, "new_index", "CREATE INDEX fresh_v ON fresh (v);")
+    pg_project.hash()
+    result = run_cli("apply")
+    assert result.returncode == 0, result.output
 
 
 def test_a_drop_is_left_to_the_safety_rules_and_not_refused_by_lint(pg_project, run_cli):

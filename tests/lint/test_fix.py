@@ -44,6 +44,8 @@ def pg_project(tmp_path, postgres_url, monkeypatch):
     write_migration(project, 20260101000000, "tables", TABLES, 'DROP TABLE orders;\nDROP TABLE "Kunden ü";')
     project.hash()
     project.apply()
+    config = project.config.config_file
+    config.write_text(config.read_text() + "\n[lint]\nbig_table_rows = 3\n")  # orders' 3 rows make it big
     yield project
     drop_database(postgres_url, url)
 

@@ -3,8 +3,10 @@ the findings that block (unless ``--force``); the others are printed and the app
 
 The policy (``docs/lint.md``, "Lint at apply"): a finding blocks when it is error-level (after
 the ``[lint]`` severities) and its rule is one of :data:`BLOCKING`: what takes a site down while
-the migration runs (long locks and table rewrites) or breaks the run itself (transaction misuse).
-The others are printed, not refused:
+the migration runs (long locks and table rewrites, :data:`LOCK_RULES`, when a table the statement
+locks holds at least ``[lint] big_table_rows`` rows, default 100,000: on a smaller table the lock
+lasts about a second at most) or breaks the run itself (transaction misuse). The others are
+printed, not refused:
 
 - destructive changes (``drop-table``, ``truncate``...) and a rebuild that loses columns: the
   safety rules govern data loss (the ``-- destructive`` flag, the backup taken first,
@@ -21,8 +23,8 @@ from __future__ import annotations
 
 from dbshift.lint.findings import Finding
 
-#: Rules whose error-level findings stop apply (see the module docstring).
-BLOCKING = frozenset(
+#: Lock and rewrite rules: they block when a table the statement locks is big.
+LOCK_RULES = frozenset(
     {
         "index-not-concurrent",
         "constraint-not-valid",
@@ -30,12 +32,14 @@ BLOCKING = frozenset(
         "primary-key-without-index",
         "volatile-default",
         "stored-generated-column",
-        "concurrently-in-transaction",
-        "transaction-control",
-        "transaction-nesting",
-        "uncommitted-transaction",
     }
 )
+#: Transaction misuse: the run itself breaks, whatever the table sizes.
+TRANSACTION_RULES = frozenset(
+    {"concurrently-in-transaction", "transaction-control", "transaction-nesting", "uncommitted-transaction"}
+)
+#: Rules whose error-level findings stop apply (see the module docstring).
+BLOCKING = LOCK_RULES | TRANSACTION_RULES
 
 
 def blocks_apply(finding: Finding) -> bool:
@@ -59,8 +63,50 @@ def apply_findings(config, db, plan) -> tuple[list[Finding], list[Finding]]:
         for f in lint_migrations(sql, db.dialect, settings=settings, database=db, data=False)
         if f.section == "up" and f.severity != "info"
     ]
-    blocking = [f for f in findings if settings.apply == "error" and blocks_apply(f)]
+    candidates = [f for f in findings if settings.apply == "error" and blocks_apply(f)]
+    big = _BigTables(db, settings.big_table_rows)
+    blocking = [f for f in candidates if f.code in TRANSACTION_RULES or big.locks_one(f, sql)]
     return blocking, [f for f in findings if f not in blocking]
+
+
+class _BigTables:
+    """Whether a finding's statement locks a table with at least ``rows`` rows (counted up to
+    ``rows`` only: ``SELECT count(*)`` over ``LIMIT rows``, so a big table costs what a small
+    one does). A table the database does not have yet (an earlier pending migration creates it)
+    is new, so not big."""
+
+    def __init__(self, db, rows: int):
+        self.db, self.rows, self._sizes = db, rows, {}
+
+    def locks_one(self, finding: Finding, migrations) -> bool:
+        return any(self._big(table) for table in _tables_of(finding, migrations, self.db.dialect))
+
+    def _big(self, table) -> bool:
+        key = str(table)
+        if key not in self._sizes:
+            from dbshift.lint.data import _Reader
+
+            limited = f"SELECT count(*) FROM (SELECT 1 FROM {table.quoted(self.db.quote)} LIMIT {int(self.rows)}) rows_"
+            found = _Reader(self.db).rows(limited)
+            self._sizes[key] = bool(found) and int(found[0][0]) >= self.rows
+        return self._sizes[key]
+
+
+def _tables_of(finding: Finding, migrations, dialect: str) -> list:
+    """The tables the statement of ``finding`` changes (read again by the dialect's analyser)."""
+    from pathlib import Path
+
+    from dbshift.analysis import analyse
+    from dbshift.dialects.description import describe as describe_dialect
+
+    for migration in migrations:
+        if Path(str(migration.path)) != Path(finding.file):
+            continue
+        for statement in describe_dialect(dialect).split_script(migration.up_sql, migration.up_line):
+            if statement.line == finding.line:
+                changes = analyse(dialect, statement.sql).changes
+                return [c.table for c in changes if c.table is not None]
+    return []
 
 
 def describe(finding: Finding) -> str:

@@ -4,7 +4,8 @@ configuration error naming the file and line (exit 2).
 
 ``[lint]`` keys: ``disable = ["code", ...]``, ``server_version = 16`` (the PostgreSQL major
 version the rules assume), ``apply = "error"|"warn"|"off"`` (what ``dbshift apply`` does with
-the findings of the migrations it runs, see :mod:`dbshift.lint.gate`) and a ``[lint.severity]``
+the findings of the migrations it runs, see :mod:`dbshift.lint.gate`), ``big_table_rows =
+100000`` (a table that big makes apply refuse long locks on it) and a ``[lint.severity]``
 table (``code = "error"|"warning"|"info"``).
 """
 
@@ -16,7 +17,9 @@ from pathlib import Path
 from dbshift.lint.findings import SEVERITIES
 
 SUPPRESSION = "lint:ignore"
-SETTING_KEYS = {"disable", "severity", "server_version", "apply"}
+SETTING_KEYS = {"disable", "severity", "server_version", "apply", "big_table_rows"}
+#: A table with at least this many rows is big: apply refuses long locks on it.
+DEFAULT_BIG_TABLE_ROWS = 100_000
 #: ``[lint] apply``: refuse blocking findings, only print them, or do not lint at apply.
 APPLY_MODES = ("error", "warn", "off")
 DEFAULT_SERVER_VERSION = 16
@@ -30,6 +33,7 @@ class LintSettings:
     severities: dict[str, str] = field(default_factory=dict)
     server_version: int = DEFAULT_SERVER_VERSION
     apply: str = "error"
+    big_table_rows: int = DEFAULT_BIG_TABLE_ROWS
 
     @staticmethod
     def from_config(config) -> LintSettings:
@@ -81,7 +85,15 @@ class LintSettings:
                 f"[lint] apply must be one of {', '.join(map(repr, APPLY_MODES))}, not {apply!r}",
                 'apply = "warn"',
             )
-        return LintSettings(frozenset(disabled), dict(severities), version, apply)
+        big = table.get("big_table_rows", DEFAULT_BIG_TABLE_ROWS)
+        if not isinstance(big, int) or isinstance(big, bool) or big < 1:
+            _config_error(
+                config_file,
+                "big_table_rows",
+                "[lint] big_table_rows must be a whole number of rows, 1 or more",
+                "big_table_rows = 100000",
+            )
+        return LintSettings(frozenset(disabled), dict(severities), version, apply, big)
 
 
 def _config_error(config_file: Path | None, needle: str, message: str, hint: str):
