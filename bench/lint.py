@@ -89,13 +89,20 @@ def bench_files(rounds: int) -> None:
 
 def bench_apply(rounds: int) -> None:
     sys.path.insert(0, str(SRC))
-    from apply import make_project
+    from apply import COUNT, UP
 
     from dbshift import Project
 
     root = WORK / "lint_apply"
     shutil.rmtree(root, ignore_errors=True)
-    make_project(root)
+    (root / "migrations").mkdir(parents=True)
+    (root / "dbshift.toml").write_text('[database]\nurl = "sqlite:///app.db"\n')
+    for i in range(COUNT):  # bench/apply.py's 200 migrations
+        version = 20260101000000 + (i // 60) * 100 + i % 60
+        (root / "migrations" / f"{version}_table_{i}.sql").write_text(
+            f"-- migrate:up\n{UP.format(i=i)}\n-- migrate:down\nDROP TABLE t{i};\n"
+        )
+    Project(root).hash()
     database = root / "app.db"
     config = root / "dbshift.toml"
     base = config.read_text()

@@ -169,6 +169,7 @@ def lint_migrations(
     database=None,
     before: Iterable = (),
     data: bool = True,
+    down: bool = True,
 ) -> list[Finding]:
     """The findings of migrations: a :class:`dbshift.project.Project` (its migrations, dialect and
     ``[lint]`` settings) or a list of :class:`dbshift.migrations.Migration` with ``dialect``.
@@ -177,7 +178,8 @@ def lint_migrations(
     ``database``: an open database whose schema the first migration starts from; ``before``:
     migrations that run before the first one (their statements set up the schema the analysis
     reads the linted ones against, when no ``database`` holds it). ``data``: run the data-aware
-    rules (row counts on ``database``); apply turns them off to stay cheap.
+    rules (row counts on ``database``); ``down``: lint the down sections too. Apply turns both off
+    to stay cheap (it runs the ups only).
     """
     from dbshift.errors import ConfigError
 
@@ -207,6 +209,7 @@ def lint_migrations(
                     database=database,
                     analyser=running,
                     data=data,
+                    down=down,
                 )
             )
     return findings
@@ -227,6 +230,7 @@ def lint_migration(
     database=None,
     analyser=None,
     data: bool = True,
+    down: bool = True,
 ) -> list[Finding]:
     """The findings of one migration file: its up and down sections and its place in the history.
 
@@ -239,7 +243,14 @@ def lint_migration(
     if analyser is None:
         with analyser_for(database if database is not None else dialect) as fresh:
             return lint_migration(
-                migration, dialect, settings=settings, applied=applied, database=database, analyser=fresh, data=data
+                migration,
+                dialect,
+                settings=settings,
+                applied=applied,
+                database=database,
+                analyser=fresh,
+                data=data,
+                down=down,
             )
     file = str(migration.path)
     lines = Path(migration.path).read_text(encoding="utf-8").splitlines() if migration.kind == "sql" else []
@@ -248,7 +259,7 @@ def lint_migration(
         up = Section(migration.up_sql, dialect, file, migration.up_line, "up", migration.transaction, lines)
         found, script = _lint_section(up, analyser, settings, database, data)
         findings += found
-        if migration.has_down:
+        if migration.has_down and down:
             fresh = frozenset(t.name for s in script.statements for t in s.effects.creates)
             down = Section(
                 migration.down_sql or "",

@@ -60,7 +60,7 @@ def apply_findings(config, db, plan) -> tuple[list[Finding], list[Finding]]:
         return [], []
     findings = [
         f
-        for f in lint_migrations(sql, db.dialect, settings=settings, database=db, data=False)
+        for f in lint_migrations(sql, db.dialect, settings=settings, database=db, data=False, down=False)
         if f.section == "up" and f.severity != "info"
     ]
     candidates = [f for f in findings if settings.apply == "error" and blocks_apply(f)]
