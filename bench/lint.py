@@ -159,7 +159,10 @@ def bench_data(rows: int, rounds: int) -> None:
         print(f"table big: {rows:,} rows, filled in {time.perf_counter() - started:.1f} s\n")
         print("| check | finding | median | min | max |\n|---|---|---|---|---|")
         for label, sql in DATA_MIGRATION.items():
-            migration = parse_migration("20260101000000_x.sql", f"-- migrate:up\n{sql}\n".encode(), Path("x.sql"))
+            path = WORK / "20260101000000_data_check.sql"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(f"-- migrate:up\n{sql}\n")
+            migration = parse_migration(path.name, path.read_bytes(), path)
             times, found = [], []
             for _ in range(rounds):
                 started = time.perf_counter()
