@@ -56,7 +56,7 @@ def _sources() -> list[tuple[str, str]]:
 
 
 def make_files(folder: Path) -> Path:
-    """500 migration files (cycling through the corpus) in ``folder/migrations``; an empty config."""
+    """500 migration files (the first 500 of the corpus) in ``folder/migrations``; an empty config."""
     migrations = folder / "migrations"
     migrations.mkdir(parents=True)
     (folder / "dbshift.toml").write_text("")
