@@ -61,7 +61,7 @@ def test_force_applies_it_and_still_lists_the_finding(pg_project, run_cli):
     _index(pg_project)
     result = run_cli("apply", "--force")
     assert result.returncode == 0, result.output
-    assert "lint: " in result.stderr and "index-not-concurrent" in result.stderr
+    assert "lint: " in result.stdout and "index-not-concurrent" in result.stdout
     assert _indexes(pg_project) == ["ix email"]
 
 
@@ -78,7 +78,7 @@ def test_lint_apply_warn_prints_without_refusing_and_off_is_silent(pg_project, r
     config.write_text(config.read_text() + 'apply = "warn"\n')
     result = run_cli("apply")
     assert result.returncode == 0, result.output
-    assert "index-not-concurrent" in result.stderr
+    assert "index-not-concurrent" in result.stdout
     run_cli("rollback")
     config.write_text(config.read_text().replace('apply = "warn"', 'apply = "off"'))
     result = run_cli("apply")
@@ -102,7 +102,7 @@ def test_a_table_below_big_table_rows_is_not_refused_the_finding_is_printed(pg_p
     config.write_text(config.read_text().replace("big_table_rows = 2", "big_table_rows = 3"))
     result = run_cli("apply")
     assert result.returncode == 0, result.output
-    assert "lint: " in result.stderr and "index-not-concurrent" in result.stderr
+    assert "lint: " in result.stdout and "index-not-concurrent" in result.stdout
     assert _indexes(pg_project) == ["ix email"]
 
 
@@ -119,4 +119,5 @@ def test_a_drop_is_left_to_the_safety_rules_and_not_refused_by_lint(pg_project, 
     pg_project.hash()
     result = run_cli("apply")
     assert result.returncode == 0, result.output
-    assert "drop-column" in result.stderr  # printed, not refused
+    assert "lint: " in result.stdout and "error drop-column" in result.stdout  # printed, not refused
+    assert "warning" not in result.stdout  # warnings are for `dbshift lint`, not every apply

@@ -196,7 +196,7 @@ class ProgressPrinter:
             self._last_progress = 0.0
         elif event == "lint-findings":
             for line in data["lines"]:
-                error_console().print(f"[yellow]lint: {escape(line)}[/yellow]", soft_wrap=True)
+                out.print(f"[yellow]lint: {escape(line)}[/yellow]", soft_wrap=True)
         elif event == "waiting":
             error_console().print(f"[yellow]{escape(data['message'])}[/yellow]", soft_wrap=True)
         elif event == "backup-done":

@@ -1,12 +1,13 @@
 """Lint at apply time: ``dbshift apply`` lints the up sections it is about to run and refuses
-the findings that block (unless ``--force``); the others are printed and the apply goes on.
+the findings that block (unless ``--force``); the other error-level ones are printed and the
+apply goes on (warnings are for ``dbshift lint``, not for every apply).
 
 The policy (``docs/lint.md``, "Lint at apply"): a finding blocks when it is error-level (after
 the ``[lint]`` severities) and its rule is one of :data:`BLOCKING`: what takes a site down while
 the migration runs (long locks and table rewrites, :data:`LOCK_RULES`, when a table the statement
 locks holds at least ``[lint] big_table_rows`` rows, default 100,000: on a smaller table the lock
-lasts about a second at most) or breaks the run itself (transaction misuse). The others are
-printed, not refused:
+lasts about a second at most). That is what nothing else stops. The others are printed, not
+refused:
 
 - destructive changes (``drop-table``, ``truncate``...) and a rebuild that loses columns: the
   safety rules govern data loss (the ``-- destructive`` flag, the backup taken first,
@@ -14,6 +15,9 @@ printed, not refused:
 - ``add-not-null-without-default`` and the data-aware counts: the database refuses those rows
   itself, inside the migration's transaction (the counts are not run at apply: not cheap);
 - type choices and renames: a review matter, not a risk of running the statement now;
+- transaction misuse (``transaction-control``, ``concurrently-in-transaction``...): the runner
+  already refuses a BEGIN/COMMIT before anything runs, and PostgreSQL refuses CONCURRENTLY in a
+  transaction, each with its own message naming the file and line;
 - ``pending-before-applied``: apply's own out-of-order check (``--allow-out-of-order``) decides.
 
 ``[lint] apply = "warn"`` prints the blocking ones without refusing; ``"off"`` skips lint at apply.
@@ -34,12 +38,8 @@ LOCK_RULES = frozenset(
         "stored-generated-column",
     }
 )
-#: Transaction misuse: the run itself breaks, whatever the table sizes.
-TRANSACTION_RULES = frozenset(
-    {"concurrently-in-transaction", "transaction-control", "transaction-nesting", "uncommitted-transaction"}
-)
 #: Rules whose error-level findings stop apply (see the module docstring).
-BLOCKING = LOCK_RULES | TRANSACTION_RULES
+BLOCKING = LOCK_RULES
 
 
 def blocks_apply(finding: Finding) -> bool:
@@ -48,8 +48,8 @@ def blocks_apply(finding: Finding) -> bool:
 
 
 def apply_findings(config, db, plan) -> tuple[list[Finding], list[Finding]]:
-    """(blocking, other) findings of the up sections of ``plan`` (migrations about to run on
-    ``db``, read against its live schema); both empty when ``[lint] apply = "off"``."""
+    """(blocking, other error-level) findings of the up sections of ``plan`` (migrations about to
+    run on ``db``, read against its live schema); both empty when ``[lint] apply = "off"``."""
     from dbshift.lint.catalogue import DIALECTS
     from dbshift.lint.engine import lint_migrations
     from dbshift.lint.settings import LintSettings
@@ -61,12 +61,12 @@ def apply_findings(config, db, plan) -> tuple[list[Finding], list[Finding]]:
     findings = [
         f
         for f in lint_migrations(sql, db.dialect, settings=settings, database=db, data=False, down=False)
-        if f.section == "up" and f.severity != "info"
+        if f.section == "up"
     ]
     candidates = [f for f in findings if settings.apply == "error" and blocks_apply(f)]
     big = _BigTables(db, settings.big_table_rows)
-    blocking = [f for f in candidates if f.code in TRANSACTION_RULES or big.locks_one(f, sql)]
-    return blocking, [f for f in findings if f not in blocking]
+    blocking = [f for f in candidates if big.locks_one(f, sql)]
+    return blocking, [f for f in findings if f not in blocking and f.severity == "error"]
 
 
 class _BigTables:
