@@ -239,12 +239,18 @@ class Project:
 
     # -- changing -------------------------------------------------------------------------
     def apply(
-        self, to: str | int | None = None, dry_run: bool = False, atomic: bool = False, allow_out_of_order: bool = False
+        self,
+        to: str | int | None = None,
+        dry_run: bool = False,
+        atomic: bool = False,
+        allow_out_of_order: bool = False,
+        force: bool = False,
     ) -> RunResult:
         """Apply pending migrations (up to version ``to``), each in its own transaction.
 
         A pending migration older than the newest applied one is refused unless
-        ``allow_out_of_order`` (or ``out_of_order = true`` in dbshift.toml).
+        ``allow_out_of_order`` (or ``out_of_order = true`` in dbshift.toml); error-level lint
+        findings that block (:mod:`dbshift.lint.gate`) are refused unless ``force``.
         """
         allow_out_of_order = allow_out_of_order or self.config.out_of_order
         migrations = self.migrations()
@@ -269,6 +275,9 @@ class Project:
                 plan = self._apply_plan(status, target)
                 _refuse_out_of_order(status, plan, allow_out_of_order)
                 if plan:
+                    from dbshift.lint.gate import refuse_blocking
+
+                    refuse_blocking(self.config, db, plan, force, self.on_event)
                     self._preflight(db, any(m.risky or m.destructive for m in plan), "apply")
                 if atomic and not db.transactional_ddl:
                     raise ConfigError(

@@ -200,7 +200,7 @@ def test_careless_input_gets_one_line_and_changes_nothing(project):
         ("apply", "--schema", "missing.sql"): "schema file not found",
         ("apply", "--schema", "broken.sql"): "broken.sql:2",
         ("apply", "--save", "x"): "--save goes with --schema",
-        ("apply", "--force"): "--force goes with --schema",
+        ("apply", "--rename", "t.a=b"): "--rename goes with --schema",
         ("apply", "--schema", "schema.sql", "--to", "20260101000000"): "--to does not go with --schema",
         ("apply", "--schema", "schema.sql", "--save", "!!!"): "not a usable migration name",
         ("apply", "--schema", "git:no-such-rev:schema.sql"): "",

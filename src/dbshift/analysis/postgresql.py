@@ -38,12 +38,13 @@ class PostgreSQLAnalyser(Analyser):
 
     def statement(self, sql: str) -> StatementEffects:
         """The effects of ``sql`` (one statement, or several in one text)."""
-        import pglast
         from pglast.parser import ParseError
+
+        from dbshift.analysis.postgresql_parse import parse_sql
 
         effects = StatementEffects(sql)
         try:
-            effects.tree = pglast.parse_sql(sql)
+            effects.tree = parse_sql(sql)
         except ParseError as exc:
             effects.unreadable = f"PostgreSQL's parser cannot read it: {exc}"
             return effects

@@ -194,6 +194,9 @@ class ProgressPrinter:
         elif event == "progress-done" and self._last_progress:
             sys.stdout.write("\r\x1b[2K" if console().is_terminal else "\n")
             self._last_progress = 0.0
+        elif event == "lint-findings":
+            for line in data["lines"]:
+                out.print(f"[yellow]lint: {escape(line)}[/yellow]", soft_wrap=True)
         elif event == "waiting":
             error_console().print(f"[yellow]{escape(data['message'])}[/yellow]", soft_wrap=True)
         elif event == "backup-done":

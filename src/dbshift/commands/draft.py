@@ -61,9 +61,10 @@ def diff(
         ctx, source, target, rename, convert, reverse, default, value_map, None if check else name, check_rows=not check
     )
     if ctx.obj.json:
-        print_json(result.as_json())
+        print_json(_with_lint(ctx, result))
     else:
         _render_diff(result)
+        _render_lint(ctx, result)
     if check and not result.empty:
         raise typer.Exit(1)
 
@@ -118,7 +119,7 @@ def plan(
     """Show the operations a diff would run, each with its reverse and flags."""
     result = _draft(ctx, source, target, rename, convert, reverse, default, value_map)
     if ctx.obj.json:
-        print_json(result.as_json())
+        print_json(_with_lint(ctx, result))
         return
     if result.empty:
         console().print("nothing to do: the schemas are the same")
@@ -137,6 +138,25 @@ def plan(
     ]
     console().print(table(None, ["#", "operation", "destructive", "rewrites table", "reverse"], rows))
     _render_notes(result)
+    _render_lint(ctx, result)
+
+
+def _with_lint(ctx: typer.Context, result) -> dict:
+    """The draft as JSON with its lint findings (``lint``)."""
+    from dbshift.lint.drafts import draft_findings
+
+    return {**result.as_json(), "lint": [f.as_json() for f in draft_findings(ctx.obj.project(), result)]}
+
+
+def _render_lint(ctx: typer.Context, result) -> None:
+    """The short lint block after a draft."""
+    from rich.markup import escape
+
+    from dbshift.lint.drafts import draft_findings, render_block
+
+    if not result.empty:
+        for line in render_block(draft_findings(ctx.obj.project(), result)):
+            console().print(f"[yellow]{escape(line)}[/yellow]", soft_wrap=True)
 
 
 def _render_notes(result) -> None:

@@ -218,7 +218,11 @@ def apply(
     ),
     schema: str = typer.Option(None, "--schema", help="Draft the database -> this schema file and apply it now."),
     save: str = typer.Option(None, "--save", help="With --schema: also write the migration under this name."),
-    force: bool = typer.Option(False, "--force", help="With --schema: apply a destructive change (backup first)."),
+    force: bool = typer.Option(
+        False,
+        "--force",
+        help="Apply despite error-level lint findings (they are listed); with --schema: a destructive change too.",
+    ),
     rename: List[str] = RENAME_OPTION,
     convert: List[str] = CONVERT_OPTION,
     reverse: List[str] = REVERSE_OPTION,
@@ -228,13 +232,15 @@ def apply(
     """Apply pending migrations, each in its own transaction with its history row (--schema: a schema file)."""
     state = _state(ctx)
     drafting = {"renames": rename, "convert": convert, "reverse": reverse, "defaults": default, "maps": value_map}
-    if schema is not None or save is not None or force or any(drafting.values()):
+    if schema is not None or save is not None or any(drafting.values()):
         from dbshift.commands.declare import apply_schema_command
 
         others = {"--to": to, "--atomic": atomic, "--allow-out-of-order": allow_out_of_order}
         apply_schema_command(state, schema, save, force, dry_run, others, drafting)
         return
-    result = state.project().apply(to=to, dry_run=dry_run, atomic=atomic, allow_out_of_order=allow_out_of_order)
+    result = state.project().apply(
+        to=to, dry_run=dry_run, atomic=atomic, allow_out_of_order=allow_out_of_order, force=force
+    )
     _render_run(state, result, "applied", "nothing to apply: the database is up to date")
 
 

@@ -220,12 +220,10 @@ def declared_migrations(applied: dict, migrations: list) -> list:
 
 
 def check_options(schema: str | None, save: str | None, force: bool, drafting: dict, **others) -> None:
-    """``--save``, ``--force`` and the drafting options need ``--schema``; ``--to``, ``--atomic`` and
+    """``--save`` and the drafting options need ``--schema`` (``--force`` alone is plain apply's); ``--to``, ``--atomic`` and
     ``--allow-out-of-order`` do not go with it."""
     if schema is None:
-        needs = (
-            "--save" if save is not None else "--force" if force else "--" + next(k for k, v in drafting.items() if v)
-        )
+        needs = "--save" if save is not None else "--" + next(k for k, v in drafting.items() if v)
         needs = {"--renames": "--rename", "--defaults": "--default", "--maps": "--map"}.get(needs, needs)
         raise ConfigError(
             f"{needs} goes with --schema (a declarative apply); plain `apply` runs the migration files",

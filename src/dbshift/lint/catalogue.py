@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 
 from dbshift.dialects.description import describe, known_dialects
@@ -44,6 +45,12 @@ def dialect_module(dialect: str):
 
 def all_rules() -> dict[str, Rule]:
     """Every rule of every dialect, by code."""
+    return dict(_all_rules())
+
+
+@functools.cache
+def _all_rules() -> dict[str, Rule]:
+    """Built once per process: lint asks for it for every section it reads."""
     from dbshift.lint.data import DATA_RULES
     from dbshift.lint.observe_findings import OBSERVED_RULES
 
@@ -55,4 +62,9 @@ def all_rules() -> dict[str, Rule]:
 
 def rules_for(dialect: str) -> list[Rule]:
     """The rules that apply to ``dialect``, shared ones first."""
-    return [r for r in COMMON_RULES + list(dialect_module(dialect).RULES) if dialect in r.dialects]
+    return list(_rules_for(dialect))
+
+
+@functools.cache
+def _rules_for(dialect: str) -> tuple[Rule, ...]:
+    return tuple(r for r in COMMON_RULES + list(dialect_module(dialect).RULES) if dialect in r.dialects)

@@ -12,6 +12,9 @@ from dbshift.lint.findings import LintScript, Rule
 
 ALL = frozenset({"sqlite", "postgresql", "mysql"})
 EXAMPLES = 5
+#: Above this many rows the duplicate search (a GROUP BY over the whole table: 12 s on 5M rows)
+#: reads only the first SAMPLE_ROWS rows, and the finding says so.
+SAMPLE_ROWS = 1_000_000
 
 
 def _many(number: int, word: str) -> str:
@@ -78,6 +81,11 @@ class _Reader:
             f"SELECT count(*) FROM {table.quoted(self.db.quote)}" + (f" WHERE {condition}" if condition else "")
         )
         return int(found[0][0]) if found else None
+
+    def at_least(self, table, rows: int) -> bool:
+        """Whether ``table`` holds at least ``rows`` rows (reads no more than that many)."""
+        found = self.rows(f"SELECT count(*) FROM (SELECT 1 FROM {table.quoted(self.db.quote)} LIMIT {int(rows)}) rows_")
+        return bool(found) and int(found[0][0]) >= rows
 
     def key_columns(self, table) -> tuple[str, ...]:
         """The table's primary key columns on the live database (read once per lint run)."""
@@ -165,10 +173,11 @@ def _duplicate_blocks(script: LintScript, reader: _Reader):
                 continue
             columns = ", ".join(map(quote, change.columns))
             not_null = " AND ".join(f"{quote(c)} IS NOT NULL" for c in change.columns)
-            groups = (
-                f"SELECT {columns}, count(*) FROM {change.table.quoted(quote)} WHERE {not_null} "
-                f"GROUP BY {columns} HAVING count(*) > 1"
-            )
+            source, sampled = change.table.quoted(quote), ""
+            if reader.at_least(change.table, SAMPLE_ROWS + 1):
+                source = f"(SELECT {columns} FROM {source} LIMIT {SAMPLE_ROWS}) sample_"
+                sampled = f" in a sample of {SAMPLE_ROWS:,} rows (the table has more; the rest not checked)"
+            groups = f"SELECT {columns}, count(*) FROM {source} WHERE {not_null} GROUP BY {columns} HAVING count(*) > 1"
             counted = reader.rows(f"SELECT count(*) FROM ({groups}) duplicates")
             if counted and counted[0][0]:
                 examples = reader.rows(f"{groups} ORDER BY {columns} LIMIT {EXAMPLES}") or []
@@ -177,8 +186,8 @@ def _duplicate_blocks(script: LintScript, reader: _Reader):
                     statement,
                     "duplicates-block-unique",
                     (
-                        f"values of {change.table} ({', '.join(change.columns)}) held by more than one row: {counted[0][0]:,}"
-                        f" (e.g. {shown})"
+                        f"values of {change.table} ({', '.join(change.columns)}) held by more than one row{sampled}: "
+                        f"{counted[0][0]:,} (e.g. {shown})"
                     ),
                 )
 

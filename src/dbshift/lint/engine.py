@@ -10,7 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dbshift.dialects.description import describe
-from dbshift.lint.catalogue import HISTORY_RULES, all_rules, dialect_module, rules_for  # noqa: F401 (re-exported)
+from dbshift.lint.catalogue import (  # noqa: F401 (re-exported)
+    HISTORY_RULES,
+    _all_rules,
+    all_rules,
+    dialect_module,
+    rules_for,
+)
 from dbshift.lint.findings import SEVERITIES, Finding, LintScript, LintStatement, Rule
 from dbshift.lint.settings import LintSettings, suppressions_above
 
@@ -63,8 +69,11 @@ class Section:
     fresh_tables: frozenset[str] = frozenset()
 
 
-def _lint_section(section: Section, analyser, settings: LintSettings, database) -> tuple[list[Finding], LintScript]:
-    """The findings of ``section`` read by ``analyser`` (which it advances), and the script read."""
+def _lint_section(
+    section: Section, analyser, settings: LintSettings, database, data: bool = True
+) -> tuple[list[Finding], LintScript]:
+    """The findings of ``section`` read by ``analyser`` (which it advances), and the script read
+    (``data``: also the data-aware findings when a ``database`` is given)."""
     module = dialect_module(section.dialect)
     statements = describe(section.dialect).split_script(section.sql, section.first_line)
     file_lines = section.file_lines
@@ -86,7 +95,7 @@ def _lint_section(section: Section, analyser, settings: LintSettings, database) 
         module,
         frozenset(section.fresh_tables),
     )
-    known = set(all_rules())
+    known = _known_codes()
     ignored = {s.line: suppressions_above(file_lines, s.line, section.file, known) for s in read}
     findings = []
     for rule in rules_for(section.dialect):
@@ -95,9 +104,13 @@ def _lint_section(section: Section, analyser, settings: LintSettings, database) 
         for statement, detail in rule.check(script):
             if rule.code not in ignored[statement.line]:
                 findings.append(_finding(rule, settings, section.file, statement, detail, section.name))
-    if database is not None and section.name == "up":
+    if data and database is not None and section.name == "up":
         findings += _data_findings(script, database, settings, ignored)
     return sorted(findings, key=lambda f: (f.line, SEVERITIES.index(f.severity), f.code)), script
+
+
+def _known_codes() -> frozenset[str]:
+    return frozenset(_all_rules())
 
 
 def _data_findings(script: LintScript, database, settings: LintSettings, ignored: dict) -> list[Finding]:
@@ -155,6 +168,8 @@ def lint_migrations(
     settings: LintSettings | None = None,
     database=None,
     before: Iterable = (),
+    data: bool = True,
+    down: bool = True,
 ) -> list[Finding]:
     """The findings of migrations: a :class:`dbshift.project.Project` (its migrations, dialect and
     ``[lint]`` settings) or a list of :class:`dbshift.migrations.Migration` with ``dialect``.
@@ -162,7 +177,9 @@ def lint_migrations(
     ``applied`` are the versions already applied (history rules need them; None: not checked).
     ``database``: an open database whose schema the first migration starts from; ``before``:
     migrations that run before the first one (their statements set up the schema the analysis
-    reads the linted ones against, when no ``database`` holds it).
+    reads the linted ones against, when no ``database`` holds it). ``data``: run the data-aware
+    rules (row counts on ``database``); ``down``: lint the down sections too. Apply turns both off
+    to stay cheap (it runs the ups only).
     """
     from dbshift.errors import ConfigError
 
@@ -185,7 +202,14 @@ def lint_migrations(
         for migration in source:
             findings.extend(
                 lint_migration(
-                    migration, dialect, settings=settings, applied=applied, database=database, analyser=running
+                    migration,
+                    dialect,
+                    settings=settings,
+                    applied=applied,
+                    database=database,
+                    analyser=running,
+                    data=data,
+                    down=down,
                 )
             )
     return findings
@@ -205,6 +229,8 @@ def lint_migration(
     applied: set[int] | None = None,
     database=None,
     analyser=None,
+    data: bool = True,
+    down: bool = True,
 ) -> list[Finding]:
     """The findings of one migration file: its up and down sections and its place in the history.
 
@@ -217,16 +243,23 @@ def lint_migration(
     if analyser is None:
         with analyser_for(database if database is not None else dialect) as fresh:
             return lint_migration(
-                migration, dialect, settings=settings, applied=applied, database=database, analyser=fresh
+                migration,
+                dialect,
+                settings=settings,
+                applied=applied,
+                database=database,
+                analyser=fresh,
+                data=data,
+                down=down,
             )
     file = str(migration.path)
     lines = Path(migration.path).read_text(encoding="utf-8").splitlines() if migration.kind == "sql" else []
     findings = []
     if migration.kind == "sql":
         up = Section(migration.up_sql, dialect, file, migration.up_line, "up", migration.transaction, lines)
-        found, script = _lint_section(up, analyser, settings, database)
+        found, script = _lint_section(up, analyser, settings, database, data)
         findings += found
-        if migration.has_down:
+        if migration.has_down and down:
             fresh = frozenset(t.name for s in script.statements for t in s.effects.creates)
             down = Section(
                 migration.down_sql or "",
@@ -239,7 +272,7 @@ def lint_migration(
                 fresh,
             )
             with analyser.tentatively() as down_analyser:
-                findings += _lint_section(down, down_analyser, settings, database)[0]
+                findings += _lint_section(down, down_analyser, settings, database, data)[0]
     findings += _history_findings(migration, settings, applied, lines)
     return findings
 
@@ -254,7 +287,7 @@ def _history_findings(migration, settings: LintSettings, applied: set[int] | Non
         found.append(("missing-down", ""))
     if applied is not None and migration.version not in applied and any(v > migration.version for v in applied):
         found.append(("pending-before-applied", f"newest applied: {max(applied)}"))
-    ignored = file_suppressions(lines, str(migration.path), set(all_rules()))
+    ignored = file_suppressions(lines, str(migration.path), _known_codes())
     return [
         _file_finding(rules[code], settings, str(migration.path), detail)
         for code, detail in found

@@ -20,6 +20,8 @@ CHAR_TYPES = frozenset({"bpchar", "char"})
 SET_NOT_NULL_USES_CHECK = 12
 #: The first version where ADD COLUMN with a constant default does not rewrite the table.
 CONSTANT_DEFAULT_IS_FREE = 11
+#: The module that rewrites findings into the safe form (`dbshift lint --fix`).
+FIXER = "dbshift.lint.postgresql_fix"
 
 
 def _index_builds(script: LintScript):

@@ -3,7 +3,10 @@ suppressions. A rule code that does not exist, or a suppression without a reason
 configuration error naming the file and line (exit 2).
 
 ``[lint]`` keys: ``disable = ["code", ...]``, ``server_version = 16`` (the PostgreSQL major
-version the rules assume) and a ``[lint.severity]`` table (``code = "error"|"warning"|"info"``).
+version the rules assume), ``apply = "error"|"warn"|"off"`` (what ``dbshift apply`` does with
+the findings of the migrations it runs, see :mod:`dbshift.lint.gate`), ``big_table_rows =
+100000`` (a table that big makes apply refuse long locks on it) and a ``[lint.severity]``
+table (``code = "error"|"warning"|"info"``).
 """
 
 from __future__ import annotations
@@ -14,7 +17,11 @@ from pathlib import Path
 from dbshift.lint.findings import SEVERITIES
 
 SUPPRESSION = "lint:ignore"
-SETTING_KEYS = {"disable", "severity", "server_version"}
+SETTING_KEYS = {"disable", "severity", "server_version", "apply", "big_table_rows"}
+#: A table with at least this many rows is big: apply refuses long locks on it.
+DEFAULT_BIG_TABLE_ROWS = 100_000
+#: ``[lint] apply``: refuse blocking findings, only print them, or do not lint at apply.
+APPLY_MODES = ("error", "warn", "off")
 DEFAULT_SERVER_VERSION = 16
 
 
@@ -25,6 +32,8 @@ class LintSettings:
     disabled: frozenset[str] = frozenset()
     severities: dict[str, str] = field(default_factory=dict)
     server_version: int = DEFAULT_SERVER_VERSION
+    apply: str = "error"
+    big_table_rows: int = DEFAULT_BIG_TABLE_ROWS
 
     @staticmethod
     def from_config(config) -> LintSettings:
@@ -68,7 +77,23 @@ class LintSettings:
             _config_error(
                 config_file, "server_version", "[lint] server_version must be a whole number", "server_version = 16"
             )
-        return LintSettings(frozenset(disabled), dict(severities), version)
+        apply = table.get("apply", "error")
+        if apply not in APPLY_MODES:
+            _config_error(
+                config_file,
+                "apply",
+                f"[lint] apply must be one of {', '.join(map(repr, APPLY_MODES))}, not {apply!r}",
+                'apply = "warn"',
+            )
+        big = table.get("big_table_rows", DEFAULT_BIG_TABLE_ROWS)
+        if not isinstance(big, int) or isinstance(big, bool) or big < 1:
+            _config_error(
+                config_file,
+                "big_table_rows",
+                "[lint] big_table_rows must be a whole number of rows, 1 or more",
+                "big_table_rows = 100000",
+            )
+        return LintSettings(frozenset(disabled), dict(severities), version, apply, big)
 
 
 def _config_error(config_file: Path | None, needle: str, message: str, hint: str):

@@ -34,6 +34,8 @@ class CheckReport:
     base_commit: str
     added: list[str]
     findings: list[Finding] = field(default_factory=list)
+    #: The lint findings (:class:`dbshift.lint.Finding`) of the added migrations.
+    lint: list = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -48,6 +50,7 @@ class CheckReport:
             "added": self.added,
             "ok": self.ok,
             "findings": [f.__dict__ for f in self.findings],
+            "lint": [f.as_json() for f in self.lint],
         }
 
     def markdown(self) -> str:
@@ -93,8 +96,16 @@ def check(project, base: str | None = None, schema_file: str = "schema.sql") -> 
     report.findings.append(_edited_on_base(here, base_by_version))
     report.findings.append(_out_of_order(added, base_migrations))
     report.findings.append(_sum_file(project, here))
+    report.findings.append(_lint(project, base_migrations, added, report))
     report.findings.extend(_run_in_scratch(project, base_migrations, added, schema_file))
     return report
+
+
+def _lint(project, base_migrations, added, report: CheckReport) -> Finding:
+    from dbshift.lint.review import added_findings, summary
+
+    report.lint = added_findings(project.config, base_migrations, added)
+    return Finding("lint", *summary(report.lint))
 
 
 def _edited_on_base(here, base_by_version) -> Finding:

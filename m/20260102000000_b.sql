@@ -1,0 +1,10 @@
+-- description: b
+-- migrate:up
+-- an index
+CREATE INDEX ix ON t (x);
+ALTER TABLE t ADD FOREIGN KEY (x) REFERENCES u (id);
+ALTER TABLE t ADD CONSTRAINT "pos x" CHECK (x > 0);
+ALTER TABLE t ALTER COLUMN c SET NOT NULL;
+-- migrate:down
+ALTER TABLE t ALTER COLUMN c DROP NOT NULL;
+DROP INDEX ix;

@@ -1,0 +1,136 @@
+"""Lint at apply time: ``dbshift apply`` lints the up sections it is about to run and refuses
+the findings that block (unless ``--force``); the other error-level ones are printed and the
+apply goes on (warnings are for ``dbshift lint``, not for every apply).
+
+The policy (``docs/lint.md``, "Lint at apply"): a finding blocks when it is error-level (after
+the ``[lint]`` severities) and its rule is one of :data:`BLOCKING`: what takes a site down while
+the migration runs (long locks and table rewrites, :data:`LOCK_RULES`, when a table the statement
+locks holds at least ``[lint] big_table_rows`` rows, default 100,000: on a smaller table the lock
+lasts about a second at most). That is what nothing else stops. The others are printed, not
+refused:
+
+- destructive changes (``drop-table``, ``truncate``...) and a rebuild that loses columns: the
+  safety rules govern data loss (the ``-- destructive`` flag, the backup taken first,
+  ``-- loss-check``, ``rollback --force``), and a drop in a migration is usually meant;
+- ``add-not-null-without-default`` and the data-aware counts: the database refuses those rows
+  itself, inside the migration's transaction (the counts are not run at apply: not cheap);
+- type choices and renames: a review matter, not a risk of running the statement now;
+- transaction misuse (``transaction-control``, ``concurrently-in-transaction``...): the runner
+  already refuses a BEGIN/COMMIT before anything runs, and PostgreSQL refuses CONCURRENTLY in a
+  transaction, each with its own message naming the file and line;
+- ``pending-before-applied``: apply's own out-of-order check (``--allow-out-of-order``) decides.
+
+``[lint] apply = "warn"`` prints the blocking ones without refusing; ``"off"`` skips lint at apply.
+"""
+
+from __future__ import annotations
+
+from dbshift.lint.findings import Finding
+
+#: Lock and rewrite rules: they block when a table the statement locks is big.
+LOCK_RULES = frozenset(
+    {
+        "index-not-concurrent",
+        "constraint-not-valid",
+        "unique-without-index",
+        "primary-key-without-index",
+        "volatile-default",
+        "stored-generated-column",
+    }
+)
+#: Rules whose error-level findings stop apply (see the module docstring).
+BLOCKING = LOCK_RULES
+
+
+def blocks_apply(finding: Finding) -> bool:
+    """Whether ``finding`` stops ``dbshift apply`` (without ``--force``)."""
+    return finding.severity == "error" and finding.section == "up" and finding.code in BLOCKING
+
+
+def apply_findings(config, db, plan) -> tuple[list[Finding], list[Finding]]:
+    """(blocking, other error-level) findings of the up sections of ``plan`` (migrations about to
+    run on ``db``, read against its live schema); both empty when ``[lint] apply = "off"``."""
+    from dbshift.lint.catalogue import DIALECTS
+    from dbshift.lint.engine import lint_migrations
+    from dbshift.lint.settings import LintSettings
+
+    settings = LintSettings.from_config(config)
+    sql = [m for m in plan if m.kind == "sql"]
+    if settings.apply == "off" or not sql or db.dialect not in DIALECTS:
+        return [], []
+    findings = [
+        f
+        for f in lint_migrations(sql, db.dialect, settings=settings, database=db, data=False, down=False)
+        if f.section == "up"
+    ]
+    candidates = [f for f in findings if settings.apply == "error" and blocks_apply(f)]
+    big = _BigTables(db, settings.big_table_rows)
+    blocking = [f for f in candidates if big.locks_one(f, sql)]
+    return blocking, [f for f in findings if f not in blocking and f.severity == "error"]
+
+
+class _BigTables:
+    """Whether a finding's statement locks a table with at least ``rows`` rows (counted up to
+    ``rows`` only: ``SELECT count(*)`` over ``LIMIT rows``, so a big table costs what a small
+    one does). A table the database does not have yet (an earlier pending migration creates it)
+    is new, so not big."""
+
+    def __init__(self, db, rows: int):
+        self.db, self.rows, self._sizes = db, rows, {}
+
+    def locks_one(self, finding: Finding, migrations) -> bool:
+        return any(self._big(table) for table in _tables_of(finding, migrations, self.db.dialect))
+
+    def _big(self, table) -> bool:
+        key = str(table)
+        if key not in self._sizes:
+            from dbshift.lint.data import _Reader
+
+            limited = f"SELECT count(*) FROM (SELECT 1 FROM {table.quoted(self.db.quote)} LIMIT {int(self.rows)}) rows_"
+            found = _Reader(self.db).rows(limited)
+            self._sizes[key] = bool(found) and int(found[0][0]) >= self.rows
+        return self._sizes[key]
+
+
+def _tables_of(finding: Finding, migrations, dialect: str) -> list:
+    """The tables the statement of ``finding`` changes (read again by the dialect's analyser)."""
+    from pathlib import Path
+
+    from dbshift.analysis import analyse
+    from dbshift.dialects.description import describe as describe_dialect
+
+    for migration in migrations:
+        if Path(str(migration.path)) != Path(finding.file):
+            continue
+        for statement in describe_dialect(dialect).split_script(migration.up_sql, migration.up_line):
+            if statement.line == finding.line:
+                changes = analyse(dialect, statement.sql).changes
+                return [c.table for c in changes if c.table is not None]
+    return []
+
+
+def describe(finding: Finding) -> str:
+    """One line: ``file:line: severity code: problem``."""
+    return f"{finding.file}:{finding.line}: {finding.severity} {finding.code}: {finding.problem}"
+
+
+def refuse_blocking(config, db, plan, force: bool, on_event) -> None:
+    """Lint ``plan`` before apply: SafetyRefusal listing the blocking findings unless ``force``;
+    the other findings (and forced blocking ones) go to ``on_event("lint-findings", lines=...)``."""
+    from dbshift.errors import SafetyRefusal
+
+    blocking, other = apply_findings(config, db, plan)
+    if blocking and not force:
+        listed = "\n".join("  " + describe(f) for f in blocking)
+        codes = sorted({f.code for f in blocking})
+        raise SafetyRefusal(
+            f"apply refused: {len(blocking)} error-level lint finding(s) in the migrations to apply\n{listed}",
+            hint=(
+                f"make the change safe (`dbshift lint --fix` rewrites some), or put `-- lint:ignore {codes[0]} reason` "
+                'above the statement, or pass --force to apply anyway ([lint] apply = "warn" in dbshift.toml '
+                "only prints them)"
+            ),
+        )
+    shown = blocking + other
+    if shown:
+        on_event("lint-findings", lines=[describe(f) for f in shown])
