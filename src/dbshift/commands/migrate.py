@@ -109,15 +109,17 @@ def _render_status(result, recent: int | None) -> None:
     applied = {a.version for a in result.applied}
     changed = {m.version for m in result.changed}
     dirty = {a.version for a in result.dirty}
+    squashed = {a.version for a in result.squashed}
     rows = []
     for a in result.applied:
         state = "dirty" if a.version in dirty else ("changed" if a.version in changed else "applied")
+        state = "squashed" if a.version in squashed and state == "applied" else state
         rows.append([a.version, a.name, state, a.applied_at, a.applied_by])
     for m in result.pending:
         if m.version not in applied:
             rows.append([m.version, m.name, "pending", "", ""])
     rows.sort(key=lambda r: r[0])
-    hidden = [r for r in rows if r[2] == "applied"][:-recent] if recent else []
+    hidden = [r for r in rows if r[2] in ("applied", "squashed")][:-recent] if recent else []
     if hidden:
         hidden_versions = {r[0] for r in hidden}
         rows = [r for r in rows if r[0] not in hidden_versions]
@@ -129,6 +131,8 @@ def _render_status(result, recent: int | None) -> None:
         out.print(f"[red]dirty:[/red] {a.version}_{a.name} was left half-applied (`dbshift repair`)")
     if result.recovered:
         out.print(f"[yellow]recovered:[/yellow] {result.recovered}")
+    if result.inside_squash:
+        out.print(f"[red]inside a squash:[/red] {escape(result.inside_squash)}", soft_wrap=True)
     for a in result.missing_files:
         out.print(f"[yellow]applied but no file:[/yellow] {a.version}_{escape(a.name)}")
     if result.missing_files:

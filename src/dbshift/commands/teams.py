@@ -71,3 +71,26 @@ def baseline_command(
         print_json({"path": str(path), "version": number})
     else:
         console().print(f"wrote {escape(str(path))} and recorded it as applied (version {number}); nothing ran")
+
+
+@app.command("squash")
+def squash_command(
+    ctx: typer.Context,
+    to: str = typer.Option(..., "--to", help="The newest version to squash: it and every older one become one file."),
+) -> None:
+    """Replace the migrations up to --to with one migration made from their schema (old files archived)."""
+    from dbshift.teams.squash import squash
+
+    state = ctx.obj
+    result = squash(state.project(), to)
+    if state.json:
+        print_json(result.as_json())
+        return
+    out = console()
+    out.print(
+        f"squashed {len(result.replaced)} migrations into {escape(str(result.path))}; "
+        f"the old files are in {escape(str(result.archive))}",
+        soft_wrap=True,
+    )
+    for warning in result.warnings:
+        out.print(f"[yellow]warning:[/yellow] {escape(warning)}", soft_wrap=True)
