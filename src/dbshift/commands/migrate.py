@@ -57,8 +57,17 @@ def new(
 
 
 @app.command("hash")
-def hash_command(ctx: typer.Context) -> None:
+def hash_command(
+    ctx: typer.Context,
+    check: bool = typer.Option(False, "--check", help="Only check that dbshift.sum is current (exit 1 if not)."),
+) -> None:
     """Rewrite migrations/dbshift.sum from the files as they are now."""
+    if check:
+        from dbshift.teams.brief import check_sum
+
+        checked = check_sum(_state(ctx).project())
+        print_json(checked) if _state(ctx).json else console().print("dbshift.sum is current")
+        return
     path = _state(ctx).project().hash()
     if _state(ctx).json:
         print_json({"path": str(path)})
@@ -70,12 +79,17 @@ def hash_command(ctx: typer.Context) -> None:
 def status(
     ctx: typer.Context,
     show_all: bool = typer.Option(False, "--all", help="List every applied migration, not just the newest."),
+    brief: bool = typer.Option(False, "--brief", help="One line (for git hooks and prompts)."),
 ) -> None:
     """Current version, applied and pending migrations, changed files, dirty state."""
     state = _state(ctx)
     project = state.project()
     result = project.status()
-    if state.json:
+    if brief and not state.json:
+        from dbshift.teams.brief import brief_line
+
+        console().print(escape(brief_line(result)), soft_wrap=True)
+    elif state.json:
         print_json(result.as_json())
     else:
         _render_status(result, None if show_all else RECENT_APPLIED)

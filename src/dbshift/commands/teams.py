@@ -94,3 +94,30 @@ def squash_command(
     )
     for warning in result.warnings:
         out.print(f"[yellow]warning:[/yellow] {escape(warning)}", soft_wrap=True)
+
+
+hooks_app = typer.Typer(help="Git hooks that keep the database in step with the checkout.", no_args_is_help=True)
+app.add_typer(hooks_app, name="hooks")
+
+
+@hooks_app.command("install")
+def hooks_install_command(
+    ctx: typer.Context,
+    sync: bool = typer.Option(
+        False, "--sync", help="After checkout/merge run `dbshift sync` (default: status --brief)."
+    ),
+    chain: bool = typer.Option(False, "--chain", help="Keep existing hooks: move them to NAME.local, run them first."),
+) -> None:
+    """Write post-checkout, post-merge and pre-commit hooks (core.hooksPath respected)."""
+    from dbshift.teams.hooks import install
+
+    state = ctx.obj
+    result = install(state.project(quiet=True), sync=sync, chain=chain)
+    if state.json:
+        print_json(result.as_json())
+        return
+    out = console()
+    for path in result.chained:
+        out.print(f"kept your hook as {escape(str(path))} (the dbshift hook runs it first)", soft_wrap=True)
+    names = ", ".join(p.name for p in result.written)
+    out.print(f"wrote {names} in {escape(str(result.folder))}", soft_wrap=True)
