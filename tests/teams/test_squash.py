@@ -220,3 +220,30 @@ def test_squash_outside_git_works_and_without_a_database_too(project):
     assert not (project.config.root / "app.db").exists()  # squash made no database of its own
     built = run_dbshift("-C", str(project.config.root), "apply")
     assert built.returncode == 0 and "1 migration(s) applied" in built.stdout
+
+
+def test_a_squash_pull_request_passes_check_and_a_hand_edited_squash_fails_it(repo):
+    write_history(repo.project, 12, quote)
+    (repo.root / "schema.sql").write_text(_schema_sql(repo.project))
+    repo.commit("12")
+    repo.git("checkout", "-q", "-b", "squash")
+    assert run_dbshift("-C", root(repo), "squash", "--to", str(version(12))).returncode == 0
+    repo.commit("squash")
+    checked = run_dbshift("-C", root(repo), "check", "--base", "main", "--format", "json")
+    report = json.loads(checked.stdout)
+    assert checked.returncode == 0, [f for f in report["findings"] if not f["ok"]]
+    assert "squash builds the base" in {f["check"] for f in report["findings"]}
+    path = repo.project.config.migrations_dir / f"{version(12)}_squashed.sql"
+    path.write_text(path.read_text().replace('"name" VARCHAR(50)', '"name" VARCHAR(51)', 1))
+    repo.project.hash()
+    repo.commit("edited by hand")
+    spoiled = run_dbshift("-C", root(repo), "check", "--base", "main", "--format", "json")
+    failed = {f["check"] for f in json.loads(spoiled.stdout)["findings"] if not f["ok"]}
+    # The header still names the base's files with their checksums: only building the squash catches the edit.
+    assert spoiled.returncode == 1 and failed == {"squash builds the base"}, failed
+
+
+def _schema_sql(project) -> str:
+    from dbshift.drafting.render import render
+
+    return render(sources.schema_from_migrations(project.migrations()), "sql", "sqlite")
