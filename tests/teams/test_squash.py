@@ -168,13 +168,19 @@ def test_seed_data_is_named_in_a_warning_because_the_squash_is_schema_only(repo)
         "INSERT INTO countries VALUES ('FR'), ('DE'), ('ÆØ ''x''');",
         "DELETE FROM countries;",
     )
+    (repo.project.config.migrations_dir / f"{version(3)}_cities.py").write_text(
+        'def up(ctx):\n    ctx.execute("CREATE TABLE cities (name TEXT)")\n'
+        "    ctx.execute(\"INSERT INTO cities VALUES ('Zürich')\")\n"
+    )
     repo.project.hash()
     repo.commit("seed")
-    done = run_dbshift("-C", root(repo), "squash", "--to", str(version(2)))
+    done = run_dbshift("-C", root(repo), "squash", "--to", str(version(3)))
     assert done.returncode == 0, done.output
     assert "warning: table countries holds 3 row(s)" in done.stdout and "schema only" in done.stdout
-    text = (repo.project.config.migrations_dir / f"{version(2)}_squashed.sql").read_text()
-    assert "INSERT" not in text and "(schema only)" in text
+    assert "warning: table cities holds 1 row(s)" in done.stdout
+    assert f"{version(3)}_cities.py is a Python migration" in done.stdout
+    text = (repo.project.config.migrations_dir / f"{version(3)}_squashed.sql").read_text()
+    assert "INSERT" not in text and "(schema only)" in text and 'CREATE TABLE "cities"' in text
 
 
 @pytest.mark.parametrize(

@@ -125,7 +125,10 @@ def _refuse_unsettled_files(project, migrations: list) -> None:
             f"{folder / sumfile.SUM_NAME} is out of date ({first}): the files are not the ones recorded",
             hint="review the migrations, run `dbshift hash`, commit, then squash",
         )
-    inside = run_git(folder, "rev-parse", "--is-inside-work-tree")
+    try:
+        inside = run_git(folder, "rev-parse", "--is-inside-work-tree")
+    except ConfigError:  # git is not installed: there is no repository to compare with
+        return
     if inside.returncode != 0:
         return  # not in a git repository: nothing to compare with
     changes = run_git(folder, "status", "--porcelain", "--untracked-files=all", "--", ".")
