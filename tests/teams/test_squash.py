@@ -194,6 +194,7 @@ def test_seed_data_is_named_in_a_warning_because_the_squash_is_schema_only(repo)
         ("stale sum", ["squash", "--to", str(version(6))], "dbshift.sum is out of date"),
         ("behind", ["squash", "--to", str(version(6))], "has run 3 of the 6 migrations"),
         ("edited", ["squash", "--to", str(version(6))], "applied migration changed"),
+        ("dirty", ["squash", "--to", str(version(6))], "left half-applied (dirty)"),
     ],
 )
 def test_a_careless_squash_is_one_clear_line_and_changes_nothing(repo, spoil, args, words):
@@ -212,6 +213,12 @@ def test_a_careless_squash_is_one_clear_line_and_changes_nothing(repo, spoil, ar
         path.write_text(path.read_text() + "\n-- edited\n")
         repo.project.hash()
         repo.commit("edit")
+    elif spoil == "dirty":  # a run killed in the middle of migration 8
+        from dbshift.history import RUNNING, History
+
+        with repo.project.connect() as db, db.transaction():
+            row = History(db).applied()[version(8)]
+            History(db).record(row.version, row.name, row.checksum, RUNNING, 0)
     files = _files(repo.project)
     refused = run_dbshift("-C", root(repo), *args)
     assert refused.returncode in (2, 3) and is_one_error_with_hint(refused), refused.output
