@@ -12,6 +12,7 @@ squash says which tables had them.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -164,24 +165,20 @@ def _schema_of(project, chosen: list):
     from dbshift.runner import Runner
 
     dialect = project.config.require_url().dialect
-    embedded = describe(dialect).embedded_scratch_url() is not None
-    server = None if embedded else project.connect(readonly=True)
-    try:
-        live = server.__enter__() if server is not None else None
-        with sources.scratch_database(dialect, live) as db:
-            history = History(db)
-            history.ensure_tables()
-            Runner(db, history).apply(chosen)
-            schema = sources.inspect_database(db)
-            seeded = []
-            for table in schema.tables:
-                rows = db.execute(f"SELECT COUNT(*) FROM {db.quote(table.name)}")[0][0]
-                if rows:
-                    seeded.append((table.name, rows))
-            return schema, seeded
-    finally:
-        if server is not None:
-            server.__exit__(None, None, None)
+    with contextlib.ExitStack() as stack:
+        # SQLite builds in memory; a server dialect on a temporary database of the project's server
+        server = (
+            None if describe(dialect).embedded_scratch_url() else stack.enter_context(project.connect(readonly=True))
+        )
+        db = stack.enter_context(sources.scratch_database(dialect, server))
+        history = History(db)
+        history.ensure_tables()
+        Runner(db, history).apply(chosen)
+        schema = sources.inspect_database(db)
+        counts = [
+            (table.name, db.execute(f"SELECT COUNT(*) FROM {db.quote(table.name)}")[0][0]) for table in schema.tables
+        ]
+        return schema, [(name, rows) for name, rows in counts if rows]
 
 
 def _create_and_drop(schema, dialect: str) -> tuple[str, str]:
