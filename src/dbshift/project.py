@@ -24,6 +24,7 @@ from dbshift.errors import (
 )
 from dbshift.history import APPLIED, RUNNING, AppliedMigration, History, LogEntry, current_version, lock_holder
 from dbshift.migrations import Migration, discover, order_for_apply, out_of_order, parse_version, write_template
+from dbshift.teams.squash_records import INSIDE_HINT, reconcile, refuse_rollback_across
 
 if TYPE_CHECKING:  # the runner and backups load only when something runs
     from dbshift.backup import BackupInfo
@@ -52,11 +53,15 @@ class Status:
     database_exists: bool = True
     #: Pending migrations older than the newest applied one (a branch merged after a newer one ran).
     out_of_order: list[Migration] = field(default_factory=list)
+    #: History rows of migrations a squashed file replaced (accepted: see dbshift.teams.squash_records).
+    squashed: list[AppliedMigration] = field(default_factory=list)
+    #: Why this database cannot go on: it stopped inside a squash (None: it did not).
+    inside_squash: str | None = None
 
     @property
     def ok(self) -> bool:
-        """No changed files and no dirty state."""
-        return not (self.changed or self.dirty)
+        """No changed files, no dirty state, not stopped inside a squash."""
+        return not (self.changed or self.dirty or self.inside_squash)
 
     def as_json(self) -> dict:
         """A JSON-friendly dict."""
@@ -71,6 +76,8 @@ class Status:
             "recovered": self.recovered,
             "database_exists": self.database_exists,
             "out_of_order": [{"version": m.version, "file": m.file} for m in self.out_of_order],
+            "squashed": [{"version": a.version, "name": a.name} for a in self.squashed],
+            "inside_squash": self.inside_squash,
             "sum_file": {
                 "exists": self.sum_check.exists,
                 "up_to_date": self.sum_check.ok,
@@ -217,7 +224,7 @@ class Project:
     def _status(self, migrations: list[Migration], applied: dict[int, AppliedMigration]) -> Status:
         by_version = {m.version: m for m in migrations}
         newest = current_version(applied)  # no migration can be out of order before any is applied
-        return Status(
+        status = Status(
             url=self.config.require_url().masked(),
             current_version=current_version(applied),
             applied=sorted(applied.values(), key=lambda a: a.version),
@@ -230,6 +237,8 @@ class Project:
             sum_check=sumfile.check(self.config.migrations_dir, migrations),
             out_of_order=out_of_order(migrations, applied) if newest else [],
         )
+        reconcile(status, migrations)
+        return status
 
     def history(self, limit: int = 200) -> tuple[list[AppliedMigration], list[LogEntry]]:
         """Applied migrations and the newest ``limit`` log entries."""
@@ -611,6 +620,8 @@ class Project:
 
     @staticmethod
     def _refuse_unsafe_state(status: Status) -> None:
+        if status.inside_squash:
+            raise SafetyRefusal(status.inside_squash, hint=INSIDE_HINT)
         if status.dirty:
             names = ", ".join(f"{a.version}_{a.name}" for a in status.dirty)
             raise DirtyState(
@@ -657,6 +668,7 @@ class Project:
             if count < 0:
                 raise ConfigError("--steps must be 0 or more", hint="steps=1 reverts the newest migration")
             plan = newest_first[:count]
+        refuse_rollback_across(migrations, status, plan)
         lowest = min((m.version for m in plan), default=None)
         missing = [
             a

@@ -34,6 +34,8 @@ LAYERS = {
     "dbshift.gitignore": 5,
     "dbshift.interrupts": 5,
     "dbshift.teams.gitsource": 5,
+    # Read by Project.status: which history rows a squashed file accepts.
+    "dbshift.teams.squash_records": 5,
     "dbshift.planners": 4,
     "dbshift.inspectors": 4,
     "dbshift.schema": 3,

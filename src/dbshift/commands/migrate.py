@@ -88,8 +88,17 @@ def new(
 
 
 @app.command("hash")
-def hash_command(ctx: typer.Context) -> None:
+def hash_command(
+    ctx: typer.Context,
+    check: bool = typer.Option(False, "--check", help="Only check that dbshift.sum is current (exit 1 if not)."),
+) -> None:
     """Rewrite migrations/dbshift.sum from the files as they are now."""
+    if check:
+        from dbshift.teams.brief import check_sum
+
+        checked = check_sum(_state(ctx).project())
+        print_json(checked) if _state(ctx).json else console().print("dbshift.sum is current")
+        return
     path = _state(ctx).project().hash()
     if _state(ctx).json:
         print_json({"path": str(path)})
@@ -101,12 +110,17 @@ def hash_command(ctx: typer.Context) -> None:
 def status(
     ctx: typer.Context,
     show_all: bool = typer.Option(False, "--all", help="List every applied migration, not just the newest."),
+    brief: bool = typer.Option(False, "--brief", help="One line (for git hooks and prompts)."),
 ) -> None:
     """Current version, applied and pending migrations, changed files, dirty state."""
     state = _state(ctx)
     project = state.project()
     result = project.status()
-    if state.json:
+    if brief and not state.json:
+        from dbshift.teams.brief import brief_line
+
+        console().print(escape(brief_line(result)), soft_wrap=True)
+    elif state.json:
         print_json(result.as_json())
     else:
         _render_status(result, None if show_all else RECENT_APPLIED)
@@ -140,15 +154,17 @@ def _render_status(result, recent: int | None) -> None:
     applied = {a.version for a in result.applied}
     changed = {m.version for m in result.changed}
     dirty = {a.version for a in result.dirty}
+    squashed = {a.version for a in result.squashed}
     rows = []
     for a in result.applied:
         state = "dirty" if a.version in dirty else ("changed" if a.version in changed else "applied")
+        state = "squashed" if a.version in squashed and state == "applied" else state
         rows.append([a.version, a.name, state, a.applied_at, a.applied_by])
     for m in result.pending:
         if m.version not in applied:
             rows.append([m.version, m.name, "pending", "", ""])
     rows.sort(key=lambda r: r[0])
-    hidden = [r for r in rows if r[2] == "applied"][:-recent] if recent else []
+    hidden = [r for r in rows if r[2] in ("applied", "squashed")][:-recent] if recent else []
     if hidden:
         hidden_versions = {r[0] for r in hidden}
         rows = [r for r in rows if r[0] not in hidden_versions]
@@ -160,6 +176,8 @@ def _render_status(result, recent: int | None) -> None:
         out.print(f"[red]dirty:[/red] {a.version}_{a.name} was left half-applied (`dbshift repair`)")
     if result.recovered:
         out.print(f"[yellow]recovered:[/yellow] {result.recovered}")
+    if result.inside_squash:
+        out.print(f"[red]inside a squash:[/red] {escape(result.inside_squash)}", soft_wrap=True)
     for a in result.missing_files:
         out.print(f"[yellow]applied but no file:[/yellow] {a.version}_{escape(a.name)}")
     if result.missing_files:

@@ -91,3 +91,53 @@ def import_command(
     state = ctx.obj
     result = import_project(state.project(), tool, path, dry_run, files_only, history_table)
     print_import(result, state.json)
+
+
+@app.command("squash")
+def squash_command(
+    ctx: typer.Context,
+    to: str = typer.Option(..., "--to", help="The newest version to squash: it and every older one become one file."),
+) -> None:
+    """Replace the migrations up to --to with one migration made from their schema (old files archived)."""
+    from dbshift.teams.squash import squash
+
+    state = ctx.obj
+    result = squash(state.project(), to)
+    if state.json:
+        print_json(result.as_json())
+        return
+    out = console()
+    out.print(
+        f"squashed {len(result.replaced)} migrations into {escape(str(result.path))}; "
+        f"the old files are in {escape(str(result.archive))}",
+        soft_wrap=True,
+    )
+    for warning in result.warnings:
+        out.print(f"[yellow]warning:[/yellow] {escape(warning)}", soft_wrap=True)
+
+
+hooks_app = typer.Typer(help="Git hooks that keep the database in step with the checkout.", no_args_is_help=True)
+app.add_typer(hooks_app, name="hooks")
+
+
+@hooks_app.command("install")
+def hooks_install_command(
+    ctx: typer.Context,
+    sync: bool = typer.Option(
+        False, "--sync", help="After checkout/merge run `dbshift sync` (default: status --brief)."
+    ),
+    chain: bool = typer.Option(False, "--chain", help="Keep existing hooks: move them to NAME.local, run them first."),
+) -> None:
+    """Write post-checkout, post-merge and pre-commit hooks (core.hooksPath respected)."""
+    from dbshift.teams.hooks import install
+
+    state = ctx.obj
+    result = install(state.project(quiet=True), sync=sync, chain=chain)
+    if state.json:
+        print_json(result.as_json())
+        return
+    out = console()
+    for path in result.chained:
+        out.print(f"kept your hook as {escape(str(path))} (the dbshift hook runs it first)", soft_wrap=True)
+    names = ", ".join(p.name for p in result.written)
+    out.print(f"wrote {names} in {escape(str(result.folder))}", soft_wrap=True)

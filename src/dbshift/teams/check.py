@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from dbshift import sumfile
 from dbshift.errors import ConfigError, DbshiftError
 from dbshift.teams.gitsource import GitRevision, migrations_at, repository_root, run_git
+from dbshift.teams.squash_records import squashes
 
 DEFAULT_BRANCHES = ("origin/HEAD", "origin/main", "origin/master", "main", "master")
 
@@ -97,7 +98,7 @@ def check(project, base: str | None = None, schema_file: str = "schema.sql") -> 
     report.findings.append(_out_of_order(added, base_migrations))
     report.findings.append(_sum_file(project, here))
     report.findings.append(_lint(project, base_migrations, added, report))
-    report.findings.extend(_run_in_scratch(project, base_migrations, added, schema_file))
+    report.findings.extend(_run_in_scratch(project, base_migrations, added, schema_file, here))
     return report
 
 
@@ -109,10 +110,19 @@ def _lint(project, base_migrations, added, report: CheckReport) -> Finding:
 
 
 def _edited_on_base(here, base_by_version) -> Finding:
+    squashed = {(version, digest) for s in squashes(here) for version, _, digest in s.files}  # replaced on purpose
     edited = [
-        m.file for m in here if m.version in base_by_version and base_by_version[m.version].checksum != m.checksum
+        m.file
+        for m in here
+        if m.version in base_by_version
+        and base_by_version[m.version].checksum != m.checksum
+        and (m.version, base_by_version[m.version].checksum) not in squashed
     ]
-    removed = [m.file for v, m in base_by_version.items() if v not in {h.version for h in here}]
+    removed = [
+        m.file
+        for v, m in base_by_version.items()
+        if v not in {h.version for h in here} and (v, m.checksum) not in squashed
+    ]
     problems = [f"edited: {f}" for f in edited] + [f"removed: {f}" for f in removed]
     return Finding(
         "base migrations unchanged",
@@ -152,7 +162,7 @@ def _sum_file(project, here) -> Finding:
     )
 
 
-def _run_in_scratch(project, base_migrations, added, schema_file: str) -> list[Finding]:
+def _run_in_scratch(project, base_migrations, added, schema_file: str, here=()) -> list[Finding]:
     """Apply the base, then the added migrations, compare with schema.sql, then run their downs."""
     from dbshift.drafting import sources
     from dbshift.history import History
@@ -178,7 +188,30 @@ def _run_in_scratch(project, base_migrations, added, schema_file: str) -> list[F
         findings.append(Finding("migrations apply on the base", True, f"{len(added)} applied in a scratch database"))
         findings.append(_matches_schema_file(project, sources.inspect_database(db), dialect, schema_file))
         findings.append(_downs_restore(runner, ordered, base_schema, dialect, db))
+    base_sums = {m.version: m.checksum for m in base_migrations}
+    squashed = [m for m in here if m.version in base_sums]
+    if any(s.migration.checksum != base_sums[s.version] for s in squashes(squashed)):  # new: it must build the base
+        findings.append(_squash_builds_base(project, squashed, base_schema, dialect))
     return findings
+
+
+def _squash_builds_base(project, squashed, base_schema, dialect: str) -> Finding:
+    """A squash of the base's migrations builds, on an empty database, exactly the base's schema."""
+    from dbshift.drafting import sources
+
+    with _server(project) as server:
+        try:
+            built = sources.schema_from_migrations(squashed, dialect, server)
+        except DbshiftError as exc:
+            return Finding("squash builds the base", False, exc.message)
+    return _same(
+        "squash builds the base",
+        built,
+        base_schema,
+        dialect,
+        "the squashed file builds the base's schema",
+        "the squashed file does not build the base's schema",
+    )
 
 
 @contextlib.contextmanager
