@@ -6,7 +6,6 @@ Every CLI command is one call here; the CLI only parses arguments and renders re
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator
 
@@ -15,93 +14,28 @@ from dbshift.config import Config, load_config, write_config
 from dbshift.dialects import open_database
 from dbshift.dialects.base import Database
 from dbshift.errors import (
-    ChecksumMismatch,
     ConfigError,
-    DirtyState,
-    MigrationFileError,
-    SafetyRefusal,
     UnknownVersionError,
 )
-from dbshift.history import APPLIED, RUNNING, AppliedMigration, History, LogEntry, current_version, lock_holder
-from dbshift.migrations import Migration, discover, order_for_apply, out_of_order, parse_version, write_template
-from dbshift.teams.squash_records import INSIDE_HINT, reconcile, refuse_rollback_across
+from dbshift.history import APPLIED, AppliedMigration, History, LogEntry, current_version, lock_holder
+from dbshift.migrations import Migration, discover, parse_version, write_template
+from dbshift.run_plan import (
+    Confirm,
+    RunResult,
+    apply_plan,
+    confirm_lossy_downs,
+    preview,
+    refuse_out_of_order,
+    refuse_unsafe_state,
+    rollback_plan,
+    with_declared,
+)
+from dbshift.status import Status, status_of
 
-if TYPE_CHECKING:  # the runner and backups load only when something runs
+if TYPE_CHECKING:  # backups load only when something runs
     from dbshift.backup import BackupInfo
-    from dbshift.runner import StepResult
 
-#: Asks a person a question: ``confirm(question, accepts_data_loss=False) -> bool``. A question
-#: with ``accepts_data_loss=True`` must be answered by a person, never by a standing ``-y``.
-Confirm = Callable[..., bool]
-
-
-@dataclass
-class Status:
-    """Where the database stands against the migrations folder."""
-
-    url: str
-    current_version: int
-    applied: list[AppliedMigration]
-    pending: list[Migration]
-    changed: list[Migration]
-    missing_files: list[AppliedMigration]
-    dirty: list[AppliedMigration]
-    sum_check: sumfile.SumCheck
-    #: A killed run's half-done migration that opening the database rolled back (None: nothing was).
-    recovered: str | None = None
-    #: False when the database is a SQLite file that does not exist yet (``apply`` creates it).
-    database_exists: bool = True
-    #: Pending migrations older than the newest applied one (a branch merged after a newer one ran).
-    out_of_order: list[Migration] = field(default_factory=list)
-    #: History rows of migrations a squashed file replaced (accepted: see dbshift.teams.squash_records).
-    squashed: list[AppliedMigration] = field(default_factory=list)
-    #: Why this database cannot go on: it stopped inside a squash (None: it did not).
-    inside_squash: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        """No changed files, no dirty state, not stopped inside a squash."""
-        return not (self.changed or self.dirty or self.inside_squash)
-
-    def as_json(self) -> dict:
-        """A JSON-friendly dict."""
-        return {
-            "database": self.url,
-            "current_version": self.current_version,
-            "applied": [a.as_json() for a in self.applied],
-            "pending": [{"version": m.version, "name": m.name, "file": m.file} for m in self.pending],
-            "changed": [{"version": m.version, "file": m.file} for m in self.changed],
-            "missing_files": [{"version": a.version, "name": a.name} for a in self.missing_files],
-            "dirty": [{"version": a.version, "name": a.name} for a in self.dirty],
-            "recovered": self.recovered,
-            "database_exists": self.database_exists,
-            "out_of_order": [{"version": m.version, "file": m.file} for m in self.out_of_order],
-            "squashed": [{"version": a.version, "name": a.name} for a in self.squashed],
-            "inside_squash": self.inside_squash,
-            "sum_file": {
-                "exists": self.sum_check.exists,
-                "up_to_date": self.sum_check.ok,
-                "changed": self.sum_check.changed,
-                "not_in_sum": self.sum_check.missing_from_sum,
-            },
-        }
-
-
-@dataclass
-class RunResult:
-    """What an apply or rollback did (or, with dry_run, would do)."""
-
-    steps: list[StepResult] = field(default_factory=list)
-    backups: list[BackupInfo] = field(default_factory=list)
-    dry_run: bool = False
-
-    def as_json(self) -> dict:
-        """A JSON-friendly dict."""
-        return {
-            "dry_run": self.dry_run,
-            "steps": [s.as_json() for s in self.steps],
-            "backups": [str(b.path) for b in self.backups],
-        }
+__all__ = ["Confirm", "Project", "RunResult", "Status"]
 
 
 class Project:
@@ -212,33 +146,17 @@ class Project:
 
     def refuse_unsafe(self, status: Status, plan: list[Migration] = (), allow_out_of_order: bool = False) -> None:
         """Refuse a dirty or edited history, and a ``plan`` that runs out of order unless it is allowed."""
-        self._refuse_unsafe_state(status)
-        _refuse_out_of_order(status, list(plan), allow_out_of_order or self.config.out_of_order)
+        refuse_unsafe_state(status)
+        refuse_out_of_order(status, list(plan), allow_out_of_order or self.config.out_of_order)
 
     def prepare_rollback(self, db: Database, plan: list[Migration], version: int, force: bool, action: str):
         """What runs before any down: the preflight, the lossy-down refusal (unless ``force``), a backup (returned)."""
-        self._preflight(db, True, action)
-        self._confirm_lossy_downs(db, plan, force)
+        self.require_preflight(db, True, action)
+        confirm_lossy_downs(db, plan, force, self.confirm)
         return self._backup(db, f"before-{action}-{plan[0].version}", version, thorough=False)
 
     def _status(self, migrations: list[Migration], applied: dict[int, AppliedMigration]) -> Status:
-        by_version = {m.version: m for m in migrations}
-        newest = current_version(applied)  # no migration can be out of order before any is applied
-        status = Status(
-            url=self.config.require_url().masked(),
-            current_version=current_version(applied),
-            applied=sorted(applied.values(), key=lambda a: a.version),
-            pending=[m for m in migrations if m.version not in applied],
-            changed=[
-                by_version[v] for v, a in applied.items() if v in by_version and by_version[v].checksum != a.checksum
-            ],
-            missing_files=[a for v, a in applied.items() if v not in by_version and not a.declared],
-            dirty=[a for a in applied.values() if a.status == RUNNING],
-            sum_check=sumfile.check(self.config.migrations_dir, migrations),
-            out_of_order=out_of_order(migrations, applied) if newest else [],
-        )
-        reconcile(status, migrations)
-        return status
+        return status_of(self.config.require_url().masked(), self.config.migrations_dir, migrations, applied)
 
     def history(self, limit: int = 200) -> tuple[list[AppliedMigration], list[LogEntry]]:
         """Applied migrations and the newest ``limit`` log entries."""
@@ -269,25 +187,25 @@ class Project:
         with self.connect(readonly=dry_run) as db:
             if dry_run:
                 status = self._status(migrations, History(db).applied())
-                self._refuse_unsafe_state(status)
-                plan = self._apply_plan(status, target)
-                _refuse_out_of_order(status, plan, allow_out_of_order)
+                refuse_unsafe_state(status)
+                plan = apply_plan(status, target)
+                refuse_out_of_order(status, plan, allow_out_of_order)
                 return RunResult(
-                    [StepResult(m, "up", statements=_preview(db, m, "up"), dry_run=True) for m in plan], dry_run=True
+                    [StepResult(m, "up", statements=preview(db, m, "up"), dry_run=True) for m in plan], dry_run=True
                 )
             with db.lock(self.config.lock_timeout, lock_holder()):
                 history = History(db)
                 with db.transaction():
                     history.ensure_tables()
                 status = self._status(migrations, history.applied())
-                self._refuse_unsafe_state(status)
-                plan = self._apply_plan(status, target)
-                _refuse_out_of_order(status, plan, allow_out_of_order)
+                refuse_unsafe_state(status)
+                plan = apply_plan(status, target)
+                refuse_out_of_order(status, plan, allow_out_of_order)
                 if plan:
                     from dbshift.lint.gate import refuse_blocking
 
                     refuse_blocking(self.config, db, plan, force, self.on_event)
-                    self._preflight(db, any(m.risky or m.destructive for m in plan), "apply")
+                    self.require_preflight(db, any(m.risky or m.destructive for m in plan), "apply")
                 if atomic and not db.transactional_ddl:
                     raise ConfigError(
                         f"--atomic needs transactional DDL, and {db.dialect} commits each DDL statement on its own",
@@ -296,7 +214,7 @@ class Project:
                 if atomic and any(not m.transaction for m in plan):
                     names = ", ".join(m.file for m in plan if not m.transaction)
                     raise ConfigError(f"--atomic cannot include no-transaction migrations: {names}")
-                return self._run_apply(db, history, plan, status.current_version, atomic)
+                return self.run_apply(db, history, plan, status.current_version, atomic)
 
     def apply_schema(self, schema: str | None = None, save: str | None = None, force: bool = False, **options):
         """Draft the live database -> ``schema`` (default schema.sql) and apply it as one migration,
@@ -306,9 +224,9 @@ class Project:
 
         return apply_schema(self, schema or "schema.sql", save=save, force=force, **options)
 
-    def _run_apply(
-        self, db: Database, history: History, plan: list[Migration], version: int, atomic: bool
-    ) -> RunResult:
+    def run_apply(self, db: Database, history: History, plan: list[Migration], version: int, atomic: bool) -> RunResult:
+        """Run ``plan`` under the lock the caller holds: each migration in its own transaction (or all in
+        one when ``atomic``), a backup before each risky one."""
         from dbshift.runner import Runner
         from dbshift.safety.records import Recorder
 
@@ -349,16 +267,16 @@ class Project:
         with self.connect(readonly=dry_run) as db:
             if dry_run:
                 status = self._status(migrations, History(db).applied())
-                plan = self._rollback_plan(db, status, migrations, steps, target)
+                plan = rollback_plan(status, migrations, steps, target)
                 return RunResult(
-                    [StepResult(m, "down", statements=_preview(db, m, "down"), dry_run=True) for m in plan],
+                    [StepResult(m, "down", statements=preview(db, m, "down"), dry_run=True) for m in plan],
                     dry_run=True,
                 )
             with db.lock(self.config.lock_timeout, lock_holder()):
                 history = History(db)
                 status = self._status(migrations, history.applied())
-                self._refuse_unsafe_state(status)
-                plan = self._rollback_plan(db, status, migrations, steps, target)
+                refuse_unsafe_state(status)
+                plan = rollback_plan(status, migrations, steps, target)
                 if not plan:
                     return RunResult()
                 backup = self.prepare_rollback(db, plan, status.current_version, force, "rollback")
@@ -410,7 +328,7 @@ class Project:
     # -- safety net (dbshift.safety, dbshift.backup) -----------------------------------------
     def backup(self, out: Path | str | None = None, csv_tables: list[str] | None = None) -> BackupInfo:
         """A verified backup with its manifest (``out``: where; default the backups folder)."""
-        self._require_database()
+        self.require_database()
         with self.connect(readonly=True) as db:
             version = self._current_version(db)
             return self._backup(db, "manual", version, csv_tables=csv_tables, path=Path(out) if out else None)
@@ -442,7 +360,7 @@ class Project:
         """Integrity, foreign keys and per-table fingerprints (compared with backup ``against``)."""
         from dbshift.safety.verify import verify
 
-        self._require_database()
+        self.require_database()
         try:
             return verify(
                 lambda: self.connect(readonly=True),
@@ -457,21 +375,21 @@ class Project:
         from dbshift.safety.rehearse import rehearse
 
         migrations = self.migrations()
-        self._require_database()
+        self.require_database()
         with self.connect(readonly=True) as db:
             status = self._status(migrations, History(db).applied())
-            self._refuse_unsafe_state(status)
-            return rehearse(db, self._apply_plan(status, None), self.config.root / "checks")
+            refuse_unsafe_state(status)
+            return rehearse(db, apply_plan(status, None), self.config.root / "checks")
 
     def observe(self, settings=None):
         """Apply the pending migrations to a copy, watching each statement: (observed, findings)."""
         from dbshift.lint.observe import observe_pending
 
-        self._require_database()
+        self.require_database()
         with self.connect(readonly=True) as db:
             status = self._status(self.migrations(), History(db).applied())
-            self._refuse_unsafe_state(status)
-            return observe_pending(db, self._apply_plan(status, None), settings)
+            refuse_unsafe_state(status)
+            return observe_pending(db, apply_plan(status, None), settings)
 
     def rollback_plan(self, to: str | int | None = None):
         """The written plan for reverting applied migrations above ``to`` (default: all), newest first."""
@@ -479,7 +397,7 @@ class Project:
 
         migrations = self.migrations()
         target = self._target_version(to, migrations, allow_applied_only=True) if to is not None else 0
-        self._require_database()
+        self.require_database()
         with self.connect(readonly=True) as db:
             applied = sorted(
                 (a for a in History(db).applied().values() if a.status == APPLIED),
@@ -490,7 +408,7 @@ class Project:
                 db,
                 self.config.require_url().masked(),
                 applied,
-                _by_version(migrations, applied),
+                with_declared(migrations, applied),
                 self.backups(),
                 target,
             )
@@ -519,10 +437,10 @@ class Project:
         from dbshift.safety.plan import analyse_down, choose_backup
 
         wanted = parse_version(str(version)) if not isinstance(version, int) else version
-        self._require_database()
+        self.require_database()
         with self.connect(readonly=True) as db:
             history = History(db)
-            by_version = _by_version(self.migrations(), history.applied().values())
+            by_version = with_declared(self.migrations(), history.applied().values())
             row = history.applied().get(wanted)
             if row is None:
                 raise UnknownVersionError(
@@ -542,12 +460,14 @@ class Project:
         with self.connect(readonly=True) as db:
             return run_preflight(db, self.config.backups_dir, with_backup)
 
-    def _preflight(self, db: Database, with_backup: bool, action: str) -> None:
+    def require_preflight(self, db: Database, with_backup: bool, action: str) -> None:
+        """Refuse ``action`` when a pre-flight check fails (a backup must be possible when ``with_backup``)."""
         from dbshift.safety.preflight import require_preflight
 
         require_preflight(db, self.config.backups_dir, with_backup, action)
 
-    def _require_database(self) -> None:
+    def require_database(self) -> None:
+        """Refuse when the configured SQLite file does not exist (reading commands never create it)."""
         url = self.config.require_url()
         if url.path is not None and not url.path.exists():
             raise ConfigError(
@@ -617,158 +537,3 @@ class Project:
                 hint="`dbshift status` lists the versions; 0 means before the first migration",
             )
         return version
-
-    @staticmethod
-    def _refuse_unsafe_state(status: Status) -> None:
-        if status.inside_squash:
-            raise SafetyRefusal(status.inside_squash, hint=INSIDE_HINT)
-        if status.dirty:
-            names = ", ".join(f"{a.version}_{a.name}" for a in status.dirty)
-            raise DirtyState(
-                f"migration {names} was left half-applied (dirty)",
-                hint="check the database, then `dbshift repair --dirty applied` or `--dirty pending`",
-            )
-        if status.changed:
-            names = ", ".join(str(m.path) for m in status.changed)
-            raise ChecksumMismatch(
-                f"applied migration changed since it was applied: {names}",
-                hint="restore the file from version control, or accept the edit with `dbshift repair`",
-            )
-
-    @staticmethod
-    def _apply_plan(status: Status, target: int | None) -> list[Migration]:
-        pending = [m for m in status.pending if target is None or m.version <= target]
-        if any("<TODO:" in m.text for m in pending):  # a template's placeholder left unfilled
-            from dbshift.drafting.templates import refuse_unfilled
-
-            refuse_unfilled(pending)
-        chosen = {m.version for m in pending}
-        applied = {a.version for a in status.applied if a.status == APPLIED}
-        for migration in pending:
-            for dependency in migration.depends:
-                if dependency not in applied and dependency not in chosen:
-                    raise MigrationFileError(
-                        f"{migration.path}: depends on {dependency}, which is neither applied nor in this run",
-                        hint=f"apply up to {dependency} too (drop --to, or raise it)",
-                    )
-        return order_for_apply(pending)
-
-    @staticmethod
-    def _rollback_plan(db, status: Status, migrations, steps: int | None, target: int | None) -> list[Migration]:
-        """Applied migrations to revert, in reverse apply order (dependents before what they need)."""
-        by_version = _by_version(migrations, status.applied)
-        applied = [a for a in status.applied if a.status == APPLIED]
-        newest_first = list(
-            reversed(order_for_apply([by_version[a.version] for a in applied if a.version in by_version]))
-        )
-        if target is not None:
-            plan = [m for m in newest_first if m.version > target]
-        else:
-            count = 1 if steps is None else steps
-            if count < 0:
-                raise ConfigError("--steps must be 0 or more", hint="steps=1 reverts the newest migration")
-            plan = newest_first[:count]
-        refuse_rollback_across(migrations, status, plan)
-        lowest = min((m.version for m in plan), default=None)
-        missing = [
-            a
-            for a in applied
-            if a.version not in by_version
-            and lowest is not None
-            and a.version > min(lowest, target if target is not None else lowest)
-        ]
-        if missing:
-            raise SafetyRefusal(
-                f"cannot roll back {missing[0].version}_{missing[0].name}: its migration file is gone",
-                hint="restore the file from version control, or restore a backup instead",
-            )
-        no_down = [m for m in plan if not m.has_down]
-        if no_down:
-            raise SafetyRefusal(
-                f"{no_down[0].path} has no down section, so it cannot be rolled back",
-                hint="write its `-- migrate:down`, or restore a backup taken before it",
-            )
-        chosen = {m.version for m in plan}
-        for migration in newest_first:
-            blocking = set(migration.depends) & chosen
-            if migration.version not in chosen and blocking:
-                raise SafetyRefusal(
-                    f"{migration.path} depends on {min(blocking)}, which this rollback would revert",
-                    hint="roll back further (it too), or keep that migration",
-                )
-        return plan
-
-    def _confirm_lossy_downs(self, db: Database, plan: list[Migration], force: bool) -> None:
-        """Refuse downs that may lose data unless ``force``, or a person types yes when asked.
-
-        The question is asked with ``accepts_data_loss=True``: ``-y`` answers ordinary questions,
-        never this one; only ``--force`` (or a typed yes on a terminal) accepts losing data.
-        """
-        from dbshift.safety.plan import LOSSY, lossy_downs, lost_values_note
-
-        if force:
-            return
-        applied = History(db).applied()
-        counted = [note for m in plan if (note := lost_values_note(applied.get(m.version)))]
-        question = f"Rolling back: {'; '.join(counted)}. A backup is taken first."
-        if counted and not (self.confirm is not None and self.confirm(question, accepts_data_loss=True)):
-            # values the up's loss checks counted: -y does not accept losing them
-            raise SafetyRefusal(
-                f"refusing a lossy rollback: {'; '.join(counted)}",
-                hint="pass --force to roll back anyway (a backup is taken first), "
-                "or `dbshift restore` a backup taken before the migration",
-            )
-        lossy = lossy_downs(db, plan)
-        if not lossy:
-            return
-        first = lossy[0]
-        what = first.reason if first.verdict == LOSSY else f"may lose data: {first.reason}"
-        others = ", ".join(step.label for step in lossy[1:])
-        question = (
-            f"The down of {first.label} {what}."
-            + (f" So may the down of {others}." if others else "")
-            + " A backup is taken first."
-        )
-        if self.confirm is not None and self.confirm(question, accepts_data_loss=True):
-            return
-        raise SafetyRefusal(
-            f"refusing a lossy rollback: the down of {first.label} {what}"
-            + (f" (and {len(lossy) - 1} more)" if len(lossy) > 1 else ""),
-            hint="see `dbshift rollback-plan`; pass --force to run it (a backup is taken first); -y does not accept losing data",
-        )
-
-
-def _by_version(migrations: list[Migration], applied) -> dict[int, Migration]:
-    """Migrations by version: the files, and the stored text of ``apply --schema`` rows without one."""
-    by_version = {m.version: m for m in migrations}
-    if any(a.declared for a in applied):
-        from dbshift.drafting.declarative import declared_migrations
-
-        by_version.update({m.version: m for m in declared_migrations({a.version: a for a in applied}, migrations)})
-    return by_version
-
-
-def _refuse_out_of_order(status: Status, plan: list[Migration], allowed: bool) -> None:
-    """Refuse to apply a migration older than the newest applied one, unless the user allows it."""
-    late = [m for m in status.out_of_order if m in plan]
-    if late and not allowed:
-        others = f" (and {len(late) - 1} more)" if len(late) > 1 else ""
-        raise SafetyRefusal(
-            f"{late[0].file} is older than the newest applied migration {status.current_version}{others}: "
-            "it would run out of order",
-            hint="check it does not conflict with the newer ones, then pass --allow-out-of-order "
-            "(or set out_of_order = true under [migrations] in dbshift.toml)",
-        )
-
-
-def _preview(db: Database, migration: Migration, direction: str):
-    from dbshift.dialects.base import Statement
-    from dbshift.runner import statements_of
-
-    if migration.kind == "py":
-        return [
-            Statement(
-                f"-- Python migration {migration.file}: {direction}(ctx) runs code; its SQL is known when it runs", 0
-            )
-        ]
-    return statements_of(db, migration, direction)

@@ -20,6 +20,9 @@ LAYERS = {
     "dbshift.__main__": 7,
     "dbshift.demo": 7,
     "dbshift.project": 6,
+    # What an apply or rollback runs and refuses, and the status it starts from (Project, sync, squash, apply --schema).
+    "dbshift.run_plan": 5,
+    "dbshift.status": 5,
     # Teams orchestrate a Project (sync rolls back and applies under its lock, with its safety rules).
     "dbshift.teams": 6,
     "dbshift.drafting": 5,

@@ -100,16 +100,16 @@ def _run(project, result: DeclaredApply, migrations: list, applied_before: set, 
         history = History(db)
         with db.transaction():
             history.ensure_tables()
-        status = project._status(migrations, history.applied())
-        project._refuse_unsafe_state(status)
+        status = project.status_of(migrations, history.applied())
+        project.refuse_unsafe(status)
         if {a.version for a in status.applied} != applied_before:
             raise SafetyRefusal(
                 "the database changed while the schema was being drafted (another apply or rollback ran)",
                 hint="run `dbshift apply --schema` again; nothing was changed",
             )
         _refuse_counted_losses(project, db, migration, force)
-        project._preflight(db, migration.risky or migration.destructive, "apply")
-        run = project._run_apply(db, history, [migration], status.current_version, atomic=False)
+        project.require_preflight(db, migration.risky or migration.destructive, "apply")
+        run = project.run_apply(db, history, [migration], status.current_version, atomic=False)
         result.steps, result.backups = run.steps, run.backups
         if migration.extras.get("save_as") is not None:
             result.saved = _save(project, migration)
@@ -150,8 +150,8 @@ def _save(project, migration) -> Path:
 
 def _refuse_pending(project, migrations: list, applied: dict) -> None:
     """File migrations not applied yet come first: the schema is drafted against the live database."""
-    status = project._status(migrations, applied)
-    project._refuse_unsafe_state(status)
+    status = project.status_of(migrations, applied)
+    project.refuse_unsafe(status)
     if status.pending:
         names = ", ".join(m.file for m in status.pending[:3]) + (" ..." if len(status.pending) > 3 else "")
         raise SafetyRefusal(

@@ -146,7 +146,7 @@ def _refuse_unsettled_database(project, chosen: list) -> None:
     status = project.status()
     if not status.database_exists:
         return
-    project._refuse_unsafe_state(status)
+    project.refuse_unsafe(status)
     applied = {a.version for a in status.applied}
     covered = [m for m in chosen if m.version not in applied]
     if covered and len(covered) < len(chosen):

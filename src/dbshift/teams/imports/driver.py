@@ -93,7 +93,7 @@ def import_project(
     if files_only:
         result.files = _files(reading.migrations, versions, {})
         return result if dry_run else _write_files(project, reading.migrations, result)
-    project._require_database()
+    project.require_database()
     with project.connect() as db, db.lock(project.config.lock_timeout, lock_holder()):
         history = History(db)
         if history.applied():
