@@ -45,3 +45,16 @@ def test_an_added_column_has_no_up_finding_and_its_down_drop_is_only_a_warning(p
     assert "lint: 1 warning in the drafted migration" in result.stdout
     assert "down:1: warning drop-column: dropping tâble one.note" in result.stdout
     assert "up:" not in result.stdout
+
+
+def test_a_draft_from_the_live_database_is_read_against_that_database_not_the_migrations(project, run_cli):
+    """`diff --from db` on a database built without migrations: every statement is read (none
+    "not-analysed" because the index or table it names exists only in the database)."""
+    import sqlite3
+
+    db = sqlite3.connect(project.config.require_url().path)
+    db.executescript(START + 'CREATE INDEX "ix one" ON "tâble one" (name);')
+    db.close()
+    (project.config.root / "schema.sql").write_text('CREATE TABLE "tâble one" (id INTEGER PRIMARY KEY, name TEXT);\n')
+    data = json.loads(run_cli("diff", "--from", "db", "--json").stdout)
+    assert [(f["code"], f["section"]) for f in data["lint"]] == [("drop-column", "up")]

@@ -42,6 +42,12 @@ class Analyser(ABC):
         effects = [self.statement(sql) for sql in statements]
         return ScriptEffects(effects, self._rebuilds(effects), self._column_rebuilds(effects))
 
+    def replay(self, statements: list[str]) -> None:
+        """Run ``statements`` only for the schema the next ones are read against (their own
+        effects are not wanted: an earlier migration, the schema a draft starts from)."""
+        for sql in statements:
+            self.statement(sql)
+
     def same_name(self, a: str, b: str) -> bool:
         """Whether two identifiers name the same object (exact by default)."""
         return a == b

@@ -1,6 +1,6 @@
 """Lint of the migration ``dbshift diff`` / ``plan`` draft: the findings of its up and down,
-read against the schema the project's migrations build (so a table they create counts as
-existing), shown as a short block after the draft."""
+read against the schema the draft starts from (``--from``: the migrations' end state, the live
+database, a file or a revision), shown as a short block after the draft."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ def draft_findings(project, result) -> list[Finding]:
         return []
     settings = LintSettings.from_config(project.config)
     split = describe(dialect).split_script
-    prelude = [s.sql for m in project.migrations() if m.kind == "sql" for s in split(m.up_sql, m.up_line)]
+    # the draft starts from the diff's current schema, whatever --from named: create it first
+    prelude = list(describe(dialect).planner_module().schema_sql(_starting_schema(result.diff)))
     file = str(result.path) if result.path else "<draft>"
     findings = lint_sql(result.plan.up_sql(), dialect, file=file, settings=settings, prelude=prelude)
     if result.plan.reversible:
@@ -28,6 +29,31 @@ def draft_findings(project, result) -> list[Finding]:
             result.plan.down_sql(), dialect, file=file, section="down", settings=settings, prelude=after_up
         )
     return findings
+
+
+def _starting_schema(diff):
+    """The part of the schema the draft starts from that its statements can see: the tables it
+    changes and their foreign-key neighbours both ways (an ALTER on SQLite reads the whole schema,
+    so replaying 500 untouched tables made a 50-table draft's lint take seconds). With views or
+    triggers, which may read any table, the whole schema."""
+    from dataclasses import fields, replace
+
+    from dbshift.schema.model import Table
+
+    current = diff.current
+    if current.views or current.triggers:
+        return current
+    names = set()
+    for change in diff.changes:
+        for value in (getattr(change, f.name) for f in fields(change)):
+            names |= {value.name} if isinstance(value, Table) else {value} if isinstance(value, str) else set()
+    names = {n.lower() for n in names}
+    touched = {t.name.lower() for t in current.tables if t.name.lower() in names}
+    keep = touched | {  # a rebuild's foreign-key check reads the parents; a renamed table's children follow it
+        fk.ref_table.lower() for t in current.tables if t.name.lower() in touched for fk in t.foreign_keys
+    }
+    keep |= {t.name.lower() for t in current.tables if any(fk.ref_table.lower() in touched for fk in t.foreign_keys)}
+    return replace(current, tables=tuple(t for t in current.tables if t.name.lower() in keep))
 
 
 def render_block(findings: list[Finding]) -> list[str]:

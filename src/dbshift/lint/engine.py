@@ -49,8 +49,7 @@ def lint_sql(
 
     with analyser_for(database if database is not None else dialect) as analyser:
         if analyser.replays_schema:
-            for statement in prelude:
-                analyser.statement(statement)
+            analyser.replay(list(prelude))
         to_lint = Section(sql, dialect, file, first_line, section, transactional, file_lines, fresh_tables)
         return _lint_section(to_lint, analyser, settings or LintSettings(), database)[0]
 
