@@ -26,14 +26,22 @@ class _Unknown(Exception):
 def parse_sql(sql: str):
     """The raw statements of ``sql`` (a tuple of ``pglast.ast.RawStmt``), like ``pglast.parse_sql``;
     raises ``pglast.parser.ParseError`` for SQL PostgreSQL cannot read."""
+    return parse_sql_and_json(sql)[0]
+
+
+def parse_sql_and_json(sql: str) -> tuple:
+    """``parse_sql(sql)`` and the libpg_query JSON it was built from (None when pglast built it):
+    a node class's name is in that text as a ``"Name"`` key wherever the tree holds one, so a
+    caller looking for a few kinds of node can skip walking a tree that has none."""
     import pglast
     from pglast.parser import parse_sql_json
 
-    data = json.loads(parse_sql_json(sql))
+    text = parse_sql_json(sql)
+    data = json.loads(text)
     try:
-        return tuple(_node("RawStmt", stmt) for stmt in data.get("stmts", ()))
+        return tuple(_node("RawStmt", stmt) for stmt in data.get("stmts", ())), text
     except _Unknown:
-        return pglast.parse_sql(sql)
+        return pglast.parse_sql(sql), None
 
 
 def _classes():
