@@ -107,3 +107,24 @@ def test_an_error_here_stops_the_workers_still_running(tmp_path):
     assert time.monotonic() - started < 10
     with pytest.raises(ProcessLookupError):
         os.kill(int(pid_file.read_text()), 0)  # gone and reaped, not a zombie
+
+
+def test_no_worker_is_forked_while_another_thread_runs_or_for_a_short_list(monkeypatch):
+    import threading
+
+    from dbshift.lint.parallel import workers
+
+    monkeypatch.delenv("DBSHIFT_LINT_WORKERS", raising=False)
+    assert workers(5) == 1
+    assert workers(500) == len(os.sched_getaffinity(0))  # one per usable core
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert workers(500) == 1
+        monkeypatch.setenv("DBSHIFT_LINT_WORKERS", "2")
+        assert workers(500) == 1
+    finally:
+        stop.set()
+        thread.join()
+    assert workers(500) == 2

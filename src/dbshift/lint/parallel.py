@@ -15,6 +15,7 @@ import gc
 import os
 import pickle
 import signal
+import sys
 from collections.abc import Callable, Sequence
 
 #: Fewer items than this are linted in one process (a fork costs ~5 ms; 100 migrations ~60 ms).
@@ -22,8 +23,9 @@ MIN_ITEMS = 100
 
 
 def workers(count: int) -> int:
-    """How many processes to lint ``count`` items with: one per usable core, one when forking is
-    not possible or not worth it (``DBSHIFT_LINT_WORKERS`` overrides: 1 turns it off)."""
+    """How many processes to lint ``count`` items with: one per usable core; one when forking is
+    not possible, not safe (other threads run) or not worth it (``DBSHIFT_LINT_WORKERS`` overrides
+    the count: 1 turns it off)."""
     chosen = os.environ.get("DBSHIFT_LINT_WORKERS", "")
     if chosen.strip().isdigit():
         wanted = max(1, int(chosen))
@@ -31,7 +33,10 @@ def workers(count: int) -> int:
         wanted = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
         if count < MIN_ITEMS:
             wanted = 1
-    return max(1, min(wanted, count)) if hasattr(os, "fork") else 1
+    threading = sys.modules.get("threading")
+    if not hasattr(os, "fork") or (threading is not None and threading.active_count() > 1):
+        return 1  # a fork while another thread holds a lock (imports, logging) can hang the worker
+    return max(1, min(wanted, count))
 
 
 def map_chunks(items: Sequence, work: Callable[[Sequence], list], processes: int) -> list:
