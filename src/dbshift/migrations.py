@@ -107,7 +107,7 @@ class MigrationSource:
 
     def is_candidate(self, name: str) -> bool:
         """Whether ``name`` is meant as a migration: starts with a digit, ends in .sql or .py."""
-        return name[:1].isdigit() and Path(name).suffix in (".sql", ".py")
+        return name[:1].isdigit() and os.path.splitext(name)[1] in (".sql", ".py")
 
 
 class DiskSource(MigrationSource):
@@ -212,7 +212,7 @@ def parse_migration(name: str, data: bytes, path: Path | None = None) -> Migrati
     The same checks as for a file on disk: the name's form and timestamp, UTF-8 (a BOM dropped),
     no NUL bytes, the sections and flags.
     """
-    path = Path(name) if path is None else Path(path)
+    path = Path(name) if path is None else path if isinstance(path, Path) else Path(path)
     match = FILE_NAME.match(name)
     if not match:
         _bad_file_name(path)

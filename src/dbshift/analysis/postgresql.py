@@ -35,24 +35,23 @@ class PostgreSQLAnalyser(Analyser):
 
     def __init__(self) -> None:
         import pglast  # noqa: F401 - loaded here, never at start-up
+        from pglast.parser import ParseError
 
-        import dbshift.analysis.postgresql_changes  # noqa: F401 - before lint forks: once, not per worker
-        import dbshift.analysis.postgresql_parse  # noqa: F401
+        from dbshift.analysis.postgresql_changes import read_changes
+        from dbshift.analysis.postgresql_parse import parse_sql_and_json
+
+        # looked up once (before lint forks: once, not per worker), not on each of 1,000s of statements
+        self._parse, self._parse_error, self._read_changes = parse_sql_and_json, ParseError, read_changes
 
     def statement(self, sql: str) -> StatementEffects:
         """The effects of ``sql`` (one statement, or several in one text)."""
-        from pglast.parser import ParseError
-
-        from dbshift.analysis.postgresql_parse import parse_sql_and_json
-
         effects = StatementEffects(sql)
         try:
-            effects.tree, text = parse_sql_and_json(sql)
-        except ParseError as exc:
+            effects.tree, text = self._parse(sql)
+        except self._parse_error as exc:
             effects.unreadable = f"PostgreSQL's parser cannot read it: {exc}"
             return effects
-        from dbshift.analysis.postgresql_changes import read_changes
-
+        read_changes = self._read_changes
         for raw in effects.tree:
             read_changes(raw.stmt, effects)
         for node in _read_nodes(effects.tree, text):

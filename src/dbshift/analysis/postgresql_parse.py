@@ -98,14 +98,21 @@ def _first(enum):
         return None
 
 
+_BY_NAME: dict = {}
+
+
 def _node(name: str, fields: dict):
-    ast, _ = _classes()
-    cls = getattr(ast, name, None)
-    if cls is None or not isinstance(fields, dict):
+    found = _BY_NAME.get(name)
+    if found is None:
+        cls = getattr(_classes()[0], name, None)
+        if cls is None:
+            raise _Unknown(name)
+        found = _BY_NAME[name] = (cls, None) if name == "A_Const" else (cls, *_plan(cls))
+    if not isinstance(fields, dict):
         raise _Unknown(name)
     if name == "A_Const":
-        return _const(cls, fields)
-    keys, defaults = _plan(cls)
+        return _const(found[0], fields)
+    cls, keys, defaults = found
     node = object.__new__(cls)
     set_ = object.__setattr__
     for slot, default in defaults:

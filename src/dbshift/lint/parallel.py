@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import gc
 import os
-import pickle
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -67,6 +66,8 @@ def _start(chunk: Sequence, work: Callable[[Sequence], list]) -> tuple[int, int]
     except OSError:
         return None
     if pid == 0:  # the worker: compute, send, leave without running the parent's exit handlers
+        import pickle
+
         code = 0
         gc.disable()  # nothing of the parent's (a connection) may be finalised here
         try:
@@ -92,6 +93,8 @@ def _collect(child: tuple[int, int] | None, chunk: Sequence, work: Callable[[Seq
     _, status = os.waitpid(pid, 0)
     if status != 0 or not data:
         return work(chunk)
+    import pickle
+
     return pickle.loads(data)
 
 
