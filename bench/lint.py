@@ -83,6 +83,9 @@ def bench_files(rounds: int) -> None:
     jobs = {
         "squawk (500 files)": lambda: _run([squawk, *files], root),
         "dbshift lint --all (500 files)": lambda: _run([*DBSHIFT, "lint", "--all", "--dialect", "postgresql"], root),
+        "dbshift lint --all (500 files), two workers forced": lambda: _run(
+            [*DBSHIFT, "lint", "--all", "--dialect", "postgresql"], root, env={"DBSHIFT_LINT_WORKERS": "2"}
+        ),
         "dbshift lint --all (500 files), one process": lambda: _run(
             [*DBSHIFT, "lint", "--all", "--dialect", "postgresql"], root, env={"DBSHIFT_LINT_WORKERS": "1"}
         ),
@@ -91,7 +94,9 @@ def bench_files(rounds: int) -> None:
         ),
     }
     times = interleaved(jobs, rounds)
-    print(f"{FILES} PostgreSQL migration files from squawk's cases and sqldef's corpus, {rounds} interleaved rounds\n")
+    load = os.getloadavg()
+    print(f"{FILES} PostgreSQL migration files from squawk's cases and sqldef's corpus, {rounds} interleaved rounds")
+    print(f"load average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}\n")
     print(report(times, "squawk (500 files)"))
 
 

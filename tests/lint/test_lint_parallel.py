@@ -109,14 +109,21 @@ def test_an_error_here_stops_the_workers_still_running(tmp_path):
         os.kill(int(pid_file.read_text()), 0)  # gone and reaped, not a zombie
 
 
-def test_no_worker_is_forked_while_another_thread_runs_or_for_a_short_list(monkeypatch):
+def test_one_worker_per_idle_core_and_none_for_a_short_list_or_while_another_thread_runs(monkeypatch):
     import threading
 
     from dbshift.lint.parallel import workers
 
     monkeypatch.delenv("DBSHIFT_LINT_WORKERS", raising=False)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.2, 0.2, 0.2))
     assert workers(5) == 1
-    assert workers(500) == len(os.sched_getaffinity(0))  # one per usable core
+    assert workers(500) == 2  # one per idle core
+    monkeypatch.setattr(os, "getloadavg", lambda: (1.3, 1.0, 1.0))
+    assert workers(500) == 1  # the other core is busy: two processes on one core are slower
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(8)))
+    assert workers(500) == 7
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.2, 0.2, 0.2))
     stop = threading.Event()
     thread = threading.Thread(target=stop.wait)
     thread.start()
@@ -127,4 +134,6 @@ def test_no_worker_is_forked_while_another_thread_runs_or_for_a_short_list(monke
     finally:
         stop.set()
         thread.join()
-    assert workers(500) == 2
+    assert workers(500) == 2  # the count asked for, now that no other thread runs
+    monkeypatch.delenv("DBSHIFT_LINT_WORKERS")
+    assert workers(500) == 8

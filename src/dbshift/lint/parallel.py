@@ -22,16 +22,19 @@ MIN_ITEMS = 100
 
 
 def workers(count: int) -> int:
-    """How many processes to lint ``count`` items with: one per usable core; one when forking is
-    not possible, not safe (other threads run) or not worth it (``DBSHIFT_LINT_WORKERS`` overrides
-    the count: 1 turns it off)."""
+    """How many processes to lint ``count`` items with: one per core that is idle (the 1-minute
+    load average says how many are busy), one when forking is not possible, not safe (other
+    threads run) or not worth it (a short list, no idle core: two processes on one free core are
+    slower than one). ``DBSHIFT_LINT_WORKERS`` sets the count (1 turns forking off)."""
     chosen = os.environ.get("DBSHIFT_LINT_WORKERS", "")
     if chosen.strip().isdigit():
         wanted = max(1, int(chosen))
+    elif count < MIN_ITEMS:
+        wanted = 1
     else:
-        wanted = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-        if count < MIN_ITEMS:
-            wanted = 1
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        busy = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+        wanted = max(1, min(cores, int(cores - busy + 0.5)))  # the idle cores, rounded
     threading = sys.modules.get("threading")
     if not hasattr(os, "fork") or (threading is not None and threading.active_count() > 1):
         return 1  # a fork while another thread holds a lock (imports, logging) can hang the worker
