@@ -4,7 +4,8 @@ the order one process would give them.
 
 Only for work that needs nothing from the others: migrations read by an analyser that keeps no
 schema (PostgreSQL's, MySQL's) and no live database (a connection must not cross a fork). Where
-``os.fork`` is missing, one core is all there is, or the list is short, it is a plain loop. A
+``os.fork`` is missing, no other core is idle, other threads run or the list is short, it is a
+plain loop. A
 worker that fails (an exception, a crash) makes the whole chunk be linted again here, so an error
 is raised exactly as one process would raise it.
 """
