@@ -34,9 +34,9 @@ ENV = {
 DBSHIFT = [sys.executable, "-m", "dbshift"]
 
 
-def _run(argv: list[str], cwd: Path, ok=(0, 1)) -> None:
+def _run(argv: list[str], cwd: Path, ok=(0, 1), env: dict | None = None) -> None:
     """Run a linter; exit 1 (findings) is a normal outcome, anything else is a broken benchmark."""
-    proc = subprocess.run(argv, cwd=cwd, env=ENV, capture_output=True, text=True)
+    proc = subprocess.run(argv, cwd=cwd, env={**ENV, **(env or {})}, capture_output=True, text=True)
     if proc.returncode not in ok:
         raise SystemExit(
             f"{' '.join(argv[:3])} failed ({proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}"
@@ -74,6 +74,8 @@ def bench_files(rounds: int) -> None:
     root = WORK / "lint_files"
     shutil.rmtree(root, ignore_errors=True)
     migrations = make_files(root)
+    (root / "empty" / "migrations").mkdir(parents=True)  # start-up alone: imports, config, pglast
+    (root / "empty" / "dbshift.toml").write_text("")
     files = sorted(str(p) for p in migrations.glob("*.sql"))
     squawk = shutil.which("squawk", path=str(Path(sys.executable).parent)) or shutil.which("squawk")
     if squawk is None:
@@ -81,9 +83,20 @@ def bench_files(rounds: int) -> None:
     jobs = {
         "squawk (500 files)": lambda: _run([squawk, *files], root),
         "dbshift lint --all (500 files)": lambda: _run([*DBSHIFT, "lint", "--all", "--dialect", "postgresql"], root),
+        "dbshift lint --all (500 files), two workers forced": lambda: _run(
+            [*DBSHIFT, "lint", "--all", "--dialect", "postgresql"], root, env={"DBSHIFT_LINT_WORKERS": "2"}
+        ),
+        "dbshift lint --all (500 files), one process": lambda: _run(
+            [*DBSHIFT, "lint", "--all", "--dialect", "postgresql"], root, env={"DBSHIFT_LINT_WORKERS": "1"}
+        ),
+        "dbshift lint of no file (start-up)": lambda: _run(
+            [*DBSHIFT, "lint", "--all", "--dialect", "postgresql"], root / "empty"
+        ),
     }
     times = interleaved(jobs, rounds)
-    print(f"{FILES} PostgreSQL migration files from squawk's cases and sqldef's corpus, {rounds} interleaved rounds\n")
+    load = os.getloadavg()
+    print(f"{FILES} PostgreSQL migration files from squawk's cases and sqldef's corpus, {rounds} interleaved rounds")
+    print(f"load average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}\n")
     print(report(times, "squawk (500 files)"))
 
 

@@ -9,6 +9,7 @@ but does not fit the pattern is an error, so a typo never silently skips a migra
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -106,7 +107,7 @@ class MigrationSource:
 
     def is_candidate(self, name: str) -> bool:
         """Whether ``name`` is meant as a migration: starts with a digit, ends in .sql or .py."""
-        return name[:1].isdigit() and Path(name).suffix in (".sql", ".py")
+        return name[:1].isdigit() and os.path.splitext(name)[1] in (".sql", ".py")
 
 
 class DiskSource(MigrationSource):
@@ -120,7 +121,10 @@ class DiskSource(MigrationSource):
         """The file names in the folder (none when there is no folder)."""
         if not self.directory.is_dir():
             return []
-        return sorted(p.name for p in self.directory.iterdir())
+        with os.scandir(self.directory) as entries:  # one listing tells which are files: no stat each
+            kinds = {entry.name: entry.is_file() for entry in entries}
+        self._files = {name for name, is_file in kinds.items() if is_file}
+        return sorted(kinds)
 
     def read(self, name: str) -> bytes | None:
         """A file's bytes, or None when it is missing."""
@@ -133,7 +137,10 @@ class DiskSource(MigrationSource):
 
     def is_candidate(self, name: str) -> bool:
         """A migration-looking regular file (folders named like migrations are skipped)."""
-        return super().is_candidate(name) and (self.directory / name).is_file()
+        files = getattr(self, "_files", None)
+        return super().is_candidate(name) and (
+            name in files if files is not None else (self.directory / name).is_file()
+        )
 
 
 class MemorySource(MigrationSource):
@@ -205,7 +212,7 @@ def parse_migration(name: str, data: bytes, path: Path | None = None) -> Migrati
     The same checks as for a file on disk: the name's form and timestamp, UTF-8 (a BOM dropped),
     no NUL bytes, the sections and flags.
     """
-    path = Path(name) if path is None else Path(path)
+    path = Path(name) if path is None else path if isinstance(path, Path) else Path(path)
     match = FILE_NAME.match(name)
     if not match:
         _bad_file_name(path)

@@ -72,3 +72,32 @@ def test_the_tree_deparses_like_pglasts():
 def test_sql_postgresql_cannot_read_is_its_parse_error():
     with pytest.raises(ParseError):
         parse_sql("ALTER TABLE t ADD COLUMN")
+
+
+NESTED = [
+    "WITH d AS (DELETE FROM a WHERE x RETURNING *) INSERT INTO b SELECT * FROM d",
+    "CREATE RULE r AS ON INSERT TO t DO ALSO (DELETE FROM u; UPDATE v SET a = 1)",
+    'ALTER TABLE "DropStmt" DROP COLUMN "DeleteStmt"',  # node names as quoted names: the walk runs
+    "DROP TABLE a; DROP TABLE b CASCADE; TRUNCATE c",
+    "CREATE TABLE x AS SELECT 1; DO $$ BEGIN DELETE FROM y; END $$",
+]
+
+
+@pytest.mark.parametrize("corpus", ["corpus", "nested"])
+def test_the_nodes_the_analyser_reads_without_a_walk_are_the_ones_the_walk_finds(corpus):
+    from dbshift.analysis.postgresql import _WALKED, _read_nodes
+    from dbshift.analysis.postgresql_nodes import nodes
+    from dbshift.analysis.postgresql_parse import parse_sql_and_json
+
+    statements = _corpus_statements() if corpus == "corpus" else NESTED
+    skipped = 0
+    for sql in statements:
+        try:
+            tree, text = parse_sql_and_json(sql)
+        except ParseError:
+            continue
+        walked = [node for node in nodes(tree) if type(node).__name__ in _WALKED]
+        read = list(_read_nodes(tree, text))
+        assert [n for n in read if type(n).__name__ in _WALKED] == walked, sql
+        skipped += isinstance(read, list) and len(read) == len([r for r in tree if type(r.stmt).__name__ in _WALKED])
+    assert skipped > 0

@@ -35,24 +35,26 @@ class PostgreSQLAnalyser(Analyser):
 
     def __init__(self) -> None:
         import pglast  # noqa: F401 - loaded here, never at start-up
+        from pglast.parser import ParseError
+
+        from dbshift.analysis.postgresql_changes import read_changes
+        from dbshift.analysis.postgresql_parse import parse_sql_and_json
+
+        # looked up once (before lint forks: once, not per worker), not on each of 1,000s of statements
+        self._parse, self._parse_error, self._read_changes = parse_sql_and_json, ParseError, read_changes
 
     def statement(self, sql: str) -> StatementEffects:
         """The effects of ``sql`` (one statement, or several in one text)."""
-        from pglast.parser import ParseError
-
-        from dbshift.analysis.postgresql_parse import parse_sql
-
         effects = StatementEffects(sql)
         try:
-            effects.tree = parse_sql(sql)
-        except ParseError as exc:
+            effects.tree, text = self._parse(sql)
+        except self._parse_error as exc:
             effects.unreadable = f"PostgreSQL's parser cannot read it: {exc}"
             return effects
-        from dbshift.analysis.postgresql_changes import read_changes
-
+        read_changes = self._read_changes
         for raw in effects.tree:
             read_changes(raw.stmt, effects)
-        for node in _nodes(effects.tree):
+        for node in _read_nodes(effects.tree, text):
             name = type(node).__name__
             if name in OPAQUE_STATEMENTS:
                 effects.unreadable = OPAQUE_STATEMENTS[name] + ", whose effect cannot be read"
@@ -170,6 +172,46 @@ _READERS = {
     "CreateStmt": lambda node, effects: effects.creates.append(_table(node.relation)),
     "CreateTableAsStmt": _read_create_table_as,
 }
+
+#: The node kinds :meth:`PostgreSQLAnalyser.statement` reads wherever they are.
+_WALKED = frozenset((*OPAQUE_STATEMENTS, "DropdbStmt", "DropOwnedStmt", *_READERS))
+_KEYS: list[tuple[str, ...]] = []
+
+
+def _walked_keys() -> tuple[str, ...]:
+    """The JSON keys that show a read kind may be in a tree: each read kind's ``"Name"``, and the
+    name of every node that holds one inline (a field typed ``CreateStmt``, as
+    CreateForeignTableStmt's ``base``, has no ``"CreateStmt"`` key in libpg_query's JSON)."""
+    if not _KEYS:
+        from pglast import ast
+
+        classes = [
+            c for c in vars(ast).values() if isinstance(c, type) and isinstance(c.__dict__.get("__slots__"), dict)
+        ]
+        names = set(_WALKED)
+        while True:
+            holders = {
+                c.__name__
+                for c in classes
+                if c.__name__ not in names and any(i.c_type.rstrip("*") in names for i in c.__slots__.values())
+            }
+            if not holders:
+                break
+            names |= holders
+        _KEYS.append(tuple(f'"{name}"' for name in sorted(names)))
+    return _KEYS[0]
+
+
+def _read_nodes(tree, text: str | None):
+    """The nodes of ``tree`` the analyser reads, depth first. ``text``: the libpg_query JSON the
+    tree was built from: when the keys of :func:`_walked_keys` appear there no more often than the
+    top-level statements of read kinds, those are all there is, and the walk of every node (a
+    third of the analysis) is skipped. A key also found as a string value only makes it walk."""
+    if text is not None:
+        top = [raw.stmt for raw in tree if type(raw.stmt).__name__ in _WALKED]
+        if sum(text.count(key) for key in _walked_keys()) == len(top):
+            return top
+    return _nodes(tree)
 
 
 def make_analyser(db=None) -> PostgreSQLAnalyser:

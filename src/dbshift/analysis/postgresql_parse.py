@@ -26,14 +26,22 @@ class _Unknown(Exception):
 def parse_sql(sql: str):
     """The raw statements of ``sql`` (a tuple of ``pglast.ast.RawStmt``), like ``pglast.parse_sql``;
     raises ``pglast.parser.ParseError`` for SQL PostgreSQL cannot read."""
+    return parse_sql_and_json(sql)[0]
+
+
+def parse_sql_and_json(sql: str) -> tuple:
+    """``parse_sql(sql)`` and the libpg_query JSON it was built from (None when pglast built it):
+    a node class's name is in that text as a ``"Name"`` key wherever the tree holds one, so a
+    caller looking for a few kinds of node can skip walking a tree that has none."""
     import pglast
     from pglast.parser import parse_sql_json
 
-    data = json.loads(parse_sql_json(sql))
+    text = parse_sql_json(sql)
+    data = json.loads(text)
     try:
-        return tuple(_node("RawStmt", stmt) for stmt in data.get("stmts", ()))
+        return tuple(_node("RawStmt", stmt) for stmt in data.get("stmts", ())), text
     except _Unknown:
-        return pglast.parse_sql(sql)
+        return pglast.parse_sql(sql), None
 
 
 def _classes():
@@ -90,14 +98,21 @@ def _first(enum):
         return None
 
 
+_BY_NAME: dict = {}
+
+
 def _node(name: str, fields: dict):
-    ast, _ = _classes()
-    cls = getattr(ast, name, None)
-    if cls is None or not isinstance(fields, dict):
+    found = _BY_NAME.get(name)
+    if found is None:
+        cls = getattr(_classes()[0], name, None)
+        if cls is None:
+            raise _Unknown(name)
+        found = _BY_NAME[name] = (cls, None) if name == "A_Const" else (cls, *_plan(cls))
+    if not isinstance(fields, dict):
         raise _Unknown(name)
     if name == "A_Const":
-        return _const(cls, fields)
-    keys, defaults = _plan(cls)
+        return _const(found[0], fields)
+    cls, keys, defaults = found
     node = object.__new__(cls)
     set_ = object.__setattr__
     for slot, default in defaults:

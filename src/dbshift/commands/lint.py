@@ -102,7 +102,7 @@ def _fix(project, files: list[Path], every: bool, dialect: str | None, write: bo
     sys.stdout.write(f"{len(changed)} migration(s) {verb}: {fixed} finding(s) fixed\n")
 
 
-def _relative_path(path: Path) -> str:
+def _relative_path(path: Path | str) -> str:
     """``path`` relative to the current folder when it is under it (without resolving symlinks
     file by file: a lint of 500 files spent a tenth of its time there)."""
     import os
@@ -116,8 +116,9 @@ def _relative(finding, _seen: dict = {}):  # noqa: B006 - a cache: one resolve p
     import dataclasses
 
     if finding.file not in _seen:
-        _seen[finding.file] = _relative_path(Path(finding.file))
-    return dataclasses.replace(finding, file=_seen[finding.file])
+        _seen[finding.file] = _relative_path(finding.file)
+    relative = _seen[finding.file]
+    return finding if relative == finding.file else dataclasses.replace(finding, file=relative)
 
 
 def _need(dialect: str | None) -> str:

@@ -8,7 +8,7 @@ import functools
 import re
 
 from dbshift.dialects.base import LineCounter, Statement, word_at
-from dbshift.dialects.statement_writes import IDENTIFIER_PART
+from dbshift.dialects.identifiers import IDENTIFIER_PART
 
 _WORD = re.compile(f"{IDENTIFIER_PART}+")
 _DELIMITER = re.compile(r"DELIMITER[ \t]+(\S+)[ \t]*(?:\r?\n|$)", re.IGNORECASE)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from dbshift.dialects.base import LineCounter, Statement, word_at
-from dbshift.dialects.statement_writes import IDENTIFIER_PART, IDENTIFIER_START
+from dbshift.dialects.identifiers import IDENTIFIER_PART, IDENTIFIER_START
 
 _DOLLAR_TAG = re.compile(rf"\$({IDENTIFIER_START}[^\x00-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]*)?\$")
 _WORD = re.compile(f"{IDENTIFIER_START}{IDENTIFIER_PART}*")

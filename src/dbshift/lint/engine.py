@@ -192,15 +192,17 @@ def lint_migrations(
     settings = settings or LintSettings()
     applied = set(applied) if applied is not None else None
     from dbshift.analysis import analyser_for
+    from dbshift.lint.parallel import map_chunks, workers
 
-    findings: list[Finding] = []
     with analyser_for(database if database is not None else dialect) as running:
         if running.replays_schema:
             for migration in before:
                 running.script(_up_statements(migration, dialect))
-        for migration in source:
-            findings.extend(
-                lint_migration(
+
+        def lint_each(chunk) -> list[Finding]:
+            findings: list[Finding] = []
+            for migration in chunk:
+                findings += lint_migration(
                     migration,
                     dialect,
                     settings=settings,
@@ -210,8 +212,11 @@ def lint_migrations(
                     data=data,
                     down=down,
                 )
-            )
-    return findings
+            return findings
+
+        source = list(source)
+        independent = database is None and not running.replays_schema  # each migration read on its own
+        return map_chunks(source, lint_each, workers(len(source)) if independent else 1)
 
 
 def _up_statements(migration, dialect: str) -> list[str]:
@@ -252,7 +257,7 @@ def lint_migration(
                 down=down,
             )
     file = str(migration.path)
-    lines = Path(migration.path).read_text(encoding="utf-8").splitlines() if migration.kind == "sql" else []
+    lines = _file_lines(migration) if migration.kind == "sql" else []
     findings = []
     if migration.kind == "sql":
         up = Section(migration.up_sql, dialect, file, migration.up_line, "up", migration.transaction, lines)
@@ -274,6 +279,13 @@ def lint_migration(
                 findings += _lint_section(down, down_analyser, settings, database, data)[0]
     findings += _history_findings(migration, settings, applied, lines)
     return findings
+
+
+def _file_lines(migration) -> list[str]:
+    """The migration file's lines: from the text discovery read (no second read of 500 files),
+    else from the file."""
+    text = getattr(migration, "text", "") or Path(migration.path).read_text(encoding="utf-8")
+    return text.splitlines()
 
 
 def _history_findings(migration, settings: LintSettings, applied: set[int] | None, lines: list[str]) -> list[Finding]:
