@@ -83,12 +83,6 @@ def bench_files(rounds: int) -> None:
     jobs = {
         "squawk (500 files)": lambda: _run([squawk, *files], root),
         "dbshift lint --all (500 files)": lambda: _run([*DBSHIFT, "lint", "--all", "--dialect", "postgresql"], root),
-        "dbshift lint --all (500 files), two workers forced": lambda: _run(
-            [*DBSHIFT, "lint", "--all", "--dialect", "postgresql"], root, env={"DBSHIFT_LINT_WORKERS": "2"}
-        ),
-        "dbshift lint --all (500 files), one process": lambda: _run(
-            [*DBSHIFT, "lint", "--all", "--dialect", "postgresql"], root, env={"DBSHIFT_LINT_WORKERS": "1"}
-        ),
         "dbshift lint of no file (start-up)": lambda: _run(
             [*DBSHIFT, "lint", "--all", "--dialect", "postgresql"], root / "empty"
         ),

@@ -40,7 +40,7 @@ class PostgreSQLAnalyser(Analyser):
         from dbshift.analysis.postgresql_changes import read_changes
         from dbshift.analysis.postgresql_parse import parse_sql_and_json
 
-        # looked up once (before lint forks: once, not per worker), not on each of 1,000s of statements
+        # looked up once, not on each of 1,000s of statements
         self._parse, self._parse_error, self._read_changes = parse_sql_and_json, ParseError, read_changes
 
     def statement(self, sql: str) -> StatementEffects:

@@ -192,31 +192,23 @@ def lint_migrations(
     settings = settings or LintSettings()
     applied = set(applied) if applied is not None else None
     from dbshift.analysis import analyser_for
-    from dbshift.lint.parallel import map_chunks, workers
 
+    findings: list[Finding] = []
     with analyser_for(database if database is not None else dialect) as running:
         if running.replays_schema:
-            for migration in before:
-                running.script(_up_statements(migration, dialect))
-
-        def lint_each(chunk) -> list[Finding]:
-            findings: list[Finding] = []
-            for migration in chunk:
-                findings += lint_migration(
-                    migration,
-                    dialect,
-                    settings=settings,
-                    applied=applied,
-                    database=database,
-                    analyser=running,
-                    data=data,
-                    down=down,
-                )
-            return findings
-
-        source = list(source)
-        independent = database is None and not running.replays_schema  # each migration read on its own
-        return map_chunks(source, lint_each, workers(len(source)) if independent else 1)
+            running.replay([sql for migration in before for sql in _up_statements(migration, dialect)])
+        for migration in source:
+            findings += lint_migration(
+                migration,
+                dialect,
+                settings=settings,
+                applied=applied,
+                database=database,
+                analyser=running,
+                data=data,
+                down=down,
+            )
+    return findings
 
 
 def _up_statements(migration, dialect: str) -> list[str]:
