@@ -174,7 +174,10 @@ def build(orders: int) -> tuple[Path, Path]:
         name="orders_amount_in_dollars",
         renames=["orders.amount_cents=amount"],
         convert=["orders.amount=amount_cents / 100.0"],
-        reverse=["orders.amount_cents=CAST(ROUND(amount * 100) AS INTEGER)"],
+        reverse=[
+            "orders.amount_cents=CAST(ROUND(amount * 100) AS INTEGER)",
+            "orders.created_at='2026-01-01'",  # the down needs a value for the dropped NOT NULL column
+        ],
     )
     base = ROOT / "base.db"
     shutil.copyfile(database, base)

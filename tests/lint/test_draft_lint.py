@@ -58,3 +58,14 @@ def test_a_draft_from_the_live_database_is_read_against_that_database_not_the_mi
     (project.config.root / "schema.sql").write_text('CREATE TABLE "tâble one" (id INTEGER PRIMARY KEY, name TEXT);\n')
     data = json.loads(run_cli("diff", "--from", "db", "--json").stdout)
     assert [(f["code"], f["section"]) for f in data["lint"]] == [("drop-column", "up")]
+
+
+def test_a_draft_that_only_drops_an_index_reads_it_on_the_indexed_table(project, run_cli):
+    import sqlite3
+
+    db = sqlite3.connect(project.config.require_url().path)
+    db.executescript(START + 'CREATE INDEX "ix one" ON "tâble one" (name); CREATE TABLE other (id INTEGER);')
+    db.close()
+    (project.config.root / "schema.sql").write_text(START + "\nCREATE TABLE other (id INTEGER);\n")
+    data = json.loads(run_cli("diff", "--from", "db", "--json").stdout)
+    assert "not-analysed" not in [f["code"] for f in data["lint"]]

@@ -11,29 +11,25 @@ def draft_findings(project, result) -> list[Finding]:
     """The findings of a :class:`dbshift.drafting.draft.DraftResult` (empty when it drafts nothing)."""
     from dbshift.dialects.description import describe
     from dbshift.lint.catalogue import DIALECTS
-    from dbshift.lint.engine import lint_sql
+    from dbshift.lint.engine import Section, lint_in_order
     from dbshift.lint.settings import LintSettings
 
     dialect = project.config.require_url().dialect
     if result.empty or dialect not in DIALECTS:
         return []
     settings = LintSettings.from_config(project.config)
-    split = describe(dialect).split_script
     # the draft starts from the diff's current schema, whatever --from named: create it first
     prelude = list(describe(dialect).planner_module().schema_sql(_starting_schema(result.diff)))
     file = str(result.path) if result.path else "<draft>"
-    findings = lint_sql(result.plan.up_sql(), dialect, file=file, settings=settings, prelude=prelude)
-    if result.plan.reversible:
-        after_up = prelude + [s.sql for s in split(result.plan.up_sql(), 1)]  # the down starts where the up ends
-        findings += lint_sql(
-            result.plan.down_sql(), dialect, file=file, section="down", settings=settings, prelude=after_up
-        )
-    return findings
+    sections = [Section(result.plan.up_sql(), dialect, file)]
+    if result.plan.reversible:  # the down starts where the up ends: one analyser reads both
+        sections.append(Section(result.plan.down_sql(), dialect, file, name="down"))
+    return lint_in_order(sections, dialect, settings, prelude)
 
 
 def _starting_schema(diff):
     """The part of the schema the draft starts from that its statements can see: the tables it
-    changes and their foreign-key neighbours both ways (an ALTER on SQLite reads the whole schema,
+    changes and the tables their foreign keys name (an ALTER on SQLite reads the whole schema,
     so replaying 500 untouched tables made a 50-table draft's lint take seconds). With views or
     triggers, which may read any table, the whole schema."""
     from dataclasses import fields, replace
@@ -46,13 +42,17 @@ def _starting_schema(diff):
     names = set()
     for change in diff.changes:
         for value in (getattr(change, f.name) for f in fields(change)):
-            names |= {value.name} if isinstance(value, Table) else {value} if isinstance(value, str) else set()
+            if isinstance(value, Table):
+                names.add(value.name)
+            elif isinstance(value, str):  # a table's name (other names match no table)
+                names.add(value)
+            elif isinstance(getattr(value, "table", None), str):  # an index, by its table
+                names.add(value.table)
     names = {n.lower() for n in names}
     touched = {t.name.lower() for t in current.tables if t.name.lower() in names}
-    keep = touched | {  # a rebuild's foreign-key check reads the parents; a renamed table's children follow it
+    keep = touched | {  # a rebuild's foreign-key check reads the parents
         fk.ref_table.lower() for t in current.tables if t.name.lower() in touched for fk in t.foreign_keys
     }
-    keep |= {t.name.lower() for t in current.tables if any(fk.ref_table.lower() in touched for fk in t.foreign_keys)}
     return replace(current, tables=tuple(t for t in current.tables if t.name.lower() in keep))
 
 

@@ -54,6 +54,20 @@ def lint_sql(
         return _lint_section(to_lint, analyser, settings or LintSettings(), database)[0]
 
 
+def lint_in_order(sections: list[Section], dialect: str, settings: LintSettings | None = None, prelude=()) -> list:
+    """The findings of ``sections`` read one after another by one analyser, after ``prelude``
+    (a draft's up, then its down, which starts where the up ends)."""
+    from dbshift.analysis import analyser_for
+
+    findings: list[Finding] = []
+    with analyser_for(dialect) as analyser:
+        if analyser.replays_schema:
+            analyser.replay(list(prelude))
+        for section in sections:
+            findings += _lint_section(section, analyser, settings or LintSettings(), None)[0]
+    return findings
+
+
 @dataclass
 class Section:
     """A script to lint and where it comes from."""
