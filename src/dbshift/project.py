@@ -149,6 +149,18 @@ class Project:
         refuse_unsafe_state(status)
         refuse_out_of_order(status, list(plan), allow_out_of_order or self.config.out_of_order)
 
+    @contextlib.contextmanager
+    def locked(self, migrations: list[Migration]) -> Iterator[tuple[Database, History, Status]]:
+        """The database under the migration lock, its history (tables made) and its status against
+        ``migrations``; a dirty or edited history is refused before the caller runs anything."""
+        with self.connect() as db, db.lock(self.config.lock_timeout, lock_holder()):
+            history = History(db)
+            with db.transaction():
+                history.ensure_tables()
+            status = self._status(migrations, history.applied())
+            refuse_unsafe_state(status)
+            yield db, history, status
+
     def prepare_rollback(self, db: Database, plan: list[Migration], version: int, force: bool, action: str):
         """What runs before any down: the preflight, the lossy-down refusal (unless ``force``), a backup (returned)."""
         self.require_preflight(db, True, action)

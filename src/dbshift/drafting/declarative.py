@@ -93,15 +93,9 @@ def apply_schema(
 
 def _run(project, result: DeclaredApply, migrations: list, applied_before: set, force: bool) -> None:
     """Apply the drafted migration under the lock, as ``apply`` does; save its file after it ran."""
-    from dbshift.history import History, lock_holder
 
     migration = result.migration
-    with project.connect() as db, db.lock(project.config.lock_timeout, lock_holder()):
-        history = History(db)
-        with db.transaction():
-            history.ensure_tables()
-        status = project.status_of(migrations, history.applied())
-        project.refuse_unsafe(status)
+    with project.locked(migrations) as (db, history, status):
         if {a.version for a in status.applied} != applied_before:
             raise SafetyRefusal(
                 "the database changed while the schema was being drafted (another apply or rollback ran)",

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dbshift.errors import SafetyRefusal
-from dbshift.history import APPLIED, History, lock_holder
+from dbshift.history import APPLIED
 from dbshift.migrations import Migration, parse_migration
 
 
@@ -62,12 +62,7 @@ def sync(project, force: bool = False, allow_out_of_order: bool = False) -> Sync
 
     result = SyncResult()
     migrations = project.migrations()
-    with project.connect() as db, db.lock(project.config.lock_timeout, lock_holder()):
-        history = History(db)
-        with db.transaction():
-            history.ensure_tables()
-        status = project.status_of(migrations, history.applied())
-        project.refuse_unsafe(status)
+    with project.locked(migrations) as (db, history, status):
         foreign = foreign_migrations(status)
         plan = [stored_migration(row) for row in foreign]
         _refuse_out_of_order_after(project, migrations, history.applied(), foreign, allow_out_of_order)
