@@ -97,7 +97,9 @@ def _fix(project, files: list[Path], every: bool, dialect: str | None, write: bo
     changed = [f for f in fixes if f.changed]
     if write:
         write_fixes(project, fixes)
-    verb = "rewritten (dbshift.sum updated)" if write else "would be rewritten (nothing written)"
+    verb = "would be rewritten (nothing written)"
+    if write:
+        verb = "rewritten (dbshift.sum updated)" if changed else "rewritten"
     fixed = sum(len(f.fixed) for f in changed)
     sys.stdout.write(f"{len(changed)} migration(s) {verb}: {fixed} finding(s) fixed\n")
 

@@ -30,7 +30,8 @@ def repository_root(start: Path) -> Path:
     if done.returncode != 0:
         raise ConfigError(
             f"{start} is not in a git repository",
-            hint="git: sources read a revision of the project's repository; run dbshift inside it",
+            hint="git: sources, check, squash and hooks work on the project's git repository: run dbshift "
+            "inside it (or `git init` first)",
         )
     return Path(done.stdout.strip())
 
