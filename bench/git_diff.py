@@ -16,17 +16,15 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import shutil
 import subprocess
 import sys
 import tarfile
 from pathlib import Path
 
-from _timing import WORK, interleaved, report
+from _timing import WORK, checkout_env, interleaved, report
 
 ROOT = WORK / "git_diff"
-SRC = Path(__file__).resolve().parents[1] / "src"
 COUNT = 200
 DBSHIFT = [sys.executable, "-m", "dbshift"]
 
@@ -84,9 +82,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=9)
     args = parser.parse_args()
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env["PYTHONPATH"] = str(SRC)  # this checkout's dbshift
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(SRC)], check=True)
+    env = checkout_env()
     shutil.rmtree(ROOT, ignore_errors=True)
     repo, old = ROOT / "repo", ROOT / "head-1"
     make_repo(repo, env)

@@ -22,9 +22,8 @@ import sys
 import time
 from pathlib import Path
 
-from _timing import BENCH_DIR, WORK, interleaved, report
+from _timing import BENCH_DIR, SRC, WORK, interleaved, report
 
-SRC = BENCH_DIR.parent / "src"
 CORPUS = BENCH_DIR.parent.parent / "shared" / "corpus"
 FILES = 500
 ENV = {

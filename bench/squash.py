@@ -13,17 +13,15 @@ Run: ./dev bench bench/squash.py [--rounds 9]
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from _timing import WORK, interleaved, report
+from _timing import SRC, WORK, checkout_env, interleaved, report
 
 ROOT = WORK / "squash"
 REPO = Path(__file__).resolve().parents[1]
-SRC = REPO / "src"
 COUNT = 200
 DBSHIFT = [sys.executable, "-m", "dbshift"]
 
@@ -51,9 +49,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=9)
     args = parser.parse_args()
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env["PYTHONPATH"] = str(SRC)  # this checkout's dbshift
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(SRC)], check=True)
+    env = checkout_env()
     shutil.rmtree(ROOT, ignore_errors=True)
     full, squashed = ROOT / "200-migrations", ROOT / "squashed"
     newest = make_project(full, env)
