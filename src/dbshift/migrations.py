@@ -127,9 +127,12 @@ class DiskSource(MigrationSource):
         return sorted(kinds)
 
     def read(self, name: str) -> bytes | None:
-        """A file's bytes, or None when it is missing."""
-        path = self.directory / name
-        return path.read_bytes() if path.is_file() else None
+        """A file's bytes, or None when it is missing (or not a file)."""
+        try:
+            with open(os.path.join(self.directory, name), "rb") as file:  # one open, not a stat first
+                return file.read()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            return None
 
     def origin(self, name: str) -> Path:
         """The file's path."""
@@ -270,7 +273,7 @@ def _parse_sql(migration: Migration, text: str) -> None:
     sections: dict[str, tuple[int, int]] = {}  # name -> (marker line index, end index)
     current = None
     for index, line in enumerate(lines):
-        marker = MARKER.match(line.strip())
+        marker = MARKER.match(line.strip()) if "--" in line else None
         if marker:
             section = marker["section"].lower()
             if section not in ("up", "down"):

@@ -108,8 +108,7 @@ def _lint_section(
         module,
         frozenset(section.fresh_tables),
     )
-    known = _known_codes()
-    ignored = {s.line: suppressions_above(file_lines, s.line, section.file, known) for s in read}
+    ignored = {s.line: suppressions_above(file_lines, s.line, section.file, _KNOWN_CODES) for s in read}
     findings = []
     for rule in rules_for(section.dialect):
         if rule.code in settings.disabled:
@@ -122,8 +121,15 @@ def _lint_section(
     return sorted(findings, key=lambda f: (f.line, SEVERITIES.index(f.severity), f.code)), script
 
 
-def _known_codes() -> frozenset[str]:
-    return frozenset(_all_rules())
+class _KnownCodes:
+    """Every rule code, gathered only when a ``lint:ignore`` comment names one (a lint whose
+    findings come from the cache loads no rule module)."""
+
+    def __contains__(self, code: object) -> bool:
+        return code in _all_rules()
+
+
+_KNOWN_CODES = _KnownCodes()
 
 
 def _data_findings(script: LintScript, database, settings: LintSettings, ignored: dict) -> list[Finding]:
@@ -183,6 +189,7 @@ def lint_migrations(
     before: Iterable = (),
     data: bool = True,
     down: bool = True,
+    cache=None,
 ) -> list[Finding]:
     """The findings of migrations: a :class:`dbshift.project.Project` (its migrations, dialect and
     ``[lint]`` settings) or a list of :class:`dbshift.migrations.Migration` with ``dialect``.
@@ -192,7 +199,8 @@ def lint_migrations(
     migrations that run before the first one (their statements set up the schema the analysis
     reads the linted ones against, when no ``database`` holds it). ``data``: run the data-aware
     rules (row counts on ``database``); ``down``: lint the down sections too. Apply turns both off
-    to stay cheap (it runs the ups only).
+    to stay cheap (it runs the ups only). ``cache``: a :class:`dbshift.lint.cache.FindingsCache`
+    whose stored findings stand for migrations read before (ignored with a ``database``).
     """
     from dbshift.errors import ConfigError
 
@@ -205,24 +213,66 @@ def lint_migrations(
         raise ConfigError("lint needs a dialect", hint="configure a database URL, or pass --dialect")
     settings = settings or LintSettings()
     applied = set(applied) if applied is not None else None
-    from dbshift.analysis import analyser_for
-
+    cache = cache if database is None else None  # counts on live data are never remembered
     findings: list[Finding] = []
-    with analyser_for(database if database is not None else dialect) as running:
-        if running.replays_schema:
-            running.replay([sql for migration in before for sql in _up_statements(migration, dialect)])
+    with _LazyAnalyser(database if database is not None else dialect, dialect) as analysers:
+        chain = ""
+        for migration in before:
+            analysers.skip(migration)
+            chain = _chained(cache, chain, migration)
         for migration in source:
-            findings += lint_migration(
-                migration,
-                dialect,
-                settings=settings,
-                applied=applied,
-                database=database,
-                analyser=running,
-                data=data,
-                down=down,
-            )
+            key = cache.key(chain, migration.checksum) if cache is not None and migration.kind == "sql" else None
+            chain = _chained(cache, chain, migration)
+            found = cache.get(key, str(migration.path)) if key is not None else None
+            if found is None:
+                found = _section_findings(migration, dialect, settings, database, analysers.get(), data, down)
+                if key is not None:
+                    cache.put(key, found)
+            else:
+                analysers.skip(migration)
+            findings += found + _history_findings(migration, settings, applied, _file_lines(migration))
+    if cache is not None:
+        cache.save()
     return findings
+
+
+def _chained(cache, chain: str, migration) -> str:
+    return cache.chain(chain, migration.checksum) if cache is not None else chain
+
+
+class _LazyAnalyser:
+    """The analyser, made when a migration is first read (a lint whose findings all come from the
+    cache loads no parser); the migrations passed over are replayed into it first."""
+
+    def __init__(self, db_or_dialect, dialect: str) -> None:
+        self._target, self._dialect = db_or_dialect, dialect
+        self._analyser = None
+        self._skipped: list = []
+
+    def skip(self, migration) -> None:
+        """``migration`` ran before the next one read (its up sets up the schema they start from)."""
+        if self._analyser is None:
+            self._skipped.append(migration)
+        elif self._analyser.replays_schema:
+            self._analyser.replay(_up_statements(migration, self._dialect))
+
+    def get(self):
+        """The analyser, advanced past every migration skipped so far."""
+        if self._analyser is None:
+            from dbshift.analysis import analyser_for
+
+            self._analyser = analyser_for(self._target).__enter__()
+            if self._analyser.replays_schema:
+                self._analyser.replay([sql for m in self._skipped for sql in _up_statements(m, self._dialect)])
+            self._skipped = []
+        return self._analyser
+
+    def __enter__(self) -> _LazyAnalyser:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._analyser is not None:
+            self._analyser.__exit__(*exc)
 
 
 def _up_statements(migration, dialect: str) -> list[str]:
@@ -250,46 +300,37 @@ def lint_migration(
     from dbshift.analysis import analyser_for
 
     settings = settings or LintSettings()
+    history = _history_findings(migration, settings, applied, _file_lines(migration))
     if analyser is None:
         with analyser_for(database if database is not None else dialect) as fresh:
-            return lint_migration(
-                migration,
-                dialect,
-                settings=settings,
-                applied=applied,
-                database=database,
-                analyser=fresh,
-                data=data,
-                down=down,
-            )
+            return _section_findings(migration, dialect, settings, database, fresh, data, down) + history
+    return _section_findings(migration, dialect, settings, database, analyser, data, down) + history
+
+
+def _section_findings(migration, dialect: str, settings: LintSettings, database, analyser, data: bool, down: bool):
+    """The findings of a SQL migration's up (which advances ``analyser``) and down (read
+    tentatively: the next migration starts where the up ends); none for a Python migration."""
+    if migration.kind != "sql":
+        return []
     file = str(migration.path)
-    lines = _file_lines(migration) if migration.kind == "sql" else []
-    findings = []
-    if migration.kind == "sql":
-        up = Section(migration.up_sql, dialect, file, migration.up_line, "up", migration.transaction, lines)
-        found, script = _lint_section(up, analyser, settings, database, data)
-        findings += found
-        if migration.has_down and down:
-            fresh = frozenset(t.name for s in script.statements for t in s.effects.creates)
-            down = Section(
-                migration.down_sql or "",
-                dialect,
-                file,
-                migration.down_line,
-                "down",
-                migration.transaction,
-                lines,
-                fresh,
-            )
-            with analyser.tentatively() as down_analyser:
-                findings += _lint_section(down, down_analyser, settings, database, data)[0]
-    findings += _history_findings(migration, settings, applied, lines)
+    lines = _file_lines(migration)
+    up = Section(migration.up_sql, dialect, file, migration.up_line, "up", migration.transaction, lines)
+    findings, script = _lint_section(up, analyser, settings, database, data)
+    if migration.has_down and down:
+        fresh = frozenset(t.name for s in script.statements for t in s.effects.creates)
+        down_section = Section(
+            migration.down_sql or "", dialect, file, migration.down_line, "down", migration.transaction, lines, fresh
+        )
+        with analyser.tentatively() as down_analyser:
+            findings += _lint_section(down_section, down_analyser, settings, database, data)[0]
     return findings
 
 
 def _file_lines(migration) -> list[str]:
-    """The migration file's lines: from the text discovery read (no second read of 500 files),
-    else from the file."""
+    """The migration file's lines (none for a Python migration): from the text discovery read
+    (no second read of 500 files), else from the file."""
+    if migration.kind != "sql":
+        return []
     text = getattr(migration, "text", "") or Path(migration.path).read_text(encoding="utf-8")
     return text.splitlines()
 
@@ -304,7 +345,7 @@ def _history_findings(migration, settings: LintSettings, applied: set[int] | Non
         found.append(("missing-down", ""))
     if applied is not None and migration.version not in applied and any(v > migration.version for v in applied):
         found.append(("pending-before-applied", f"newest applied: {max(applied)}"))
-    ignored = file_suppressions(lines, str(migration.path), _known_codes())
+    ignored = file_suppressions(lines, str(migration.path), _KNOWN_CODES)
     return [
         _file_finding(rules[code], settings, str(migration.path), detail)
         for code, detail in found
