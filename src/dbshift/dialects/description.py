@@ -129,6 +129,11 @@ class DialectDescription:
         """A URL for a throw-away database that needs no server (SQLite: ``:memory:``), or None."""
         return None
 
+    def analysis_stamp(self) -> str:
+        """What, besides dbshift's code and the parsers, decides how its analyser reads a statement
+        (the lint cache keys on it): nothing by default."""
+        return ""
+
     # -- the dialect's heavier parts, imported on first use ---------------------------------
     def open(
         self,

@@ -57,6 +57,12 @@ class SQLiteDescription(DialectDescription):
         """A SQLite file opened read-only when ``readonly`` (a missing file is never created then)."""
         return _load(self.database_class)(url, busy_timeout=busy_timeout, readonly=readonly, on_wait=on_wait)
 
+    def analysis_stamp(self) -> str:
+        """The SQLite library's version: the analyser runs statements on it (a newer one reads more)."""
+        import sqlite3
+
+        return sqlite3.sqlite_version
+
     def embedded_scratch_url(self) -> str | None:
         return "sqlite:///:memory:"
 

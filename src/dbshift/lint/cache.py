@@ -4,7 +4,7 @@
 Without a database, what lint finds in a migration depends only on: the migration's bytes, every
 migration before it (the SQLite analyser reads statements against the schema the earlier ones
 built), the dialect, the ``[lint]`` settings, which sections are read, and the code that reads
-them (dbshift's own files and the parsers'). An entry's key hashes all of these, so anything
+them (dbshift's own files, the parsers', and for SQLite the library's version). An entry's key hashes all of these, so anything
 that changes one of them misses and is linted again; the data-aware findings, which read a live
 database, are never cached. Migrations are immutable once applied, so a project's old files hit.
 
@@ -44,12 +44,15 @@ class FindingsCache:
     @classmethod
     def for_project(cls, root: Path, dialect: str, settings, *, down: bool = True) -> FindingsCache:
         """The cache of the project in ``root`` for a lint in ``dialect`` with ``settings``."""
+        from dbshift.dialects.description import describe
+
         scope = _digest(
             json.dumps(
                 [
                     FORMAT,
                     code_fingerprint(),
                     dialect,
+                    describe(dialect).analysis_stamp(),
                     sorted(settings.disabled),
                     sorted(settings.severities.items()),
                     settings.server_version,
