@@ -280,6 +280,10 @@ class SQLiteAnalyser(Analyser):
             effects.renames.append(Rename(TableName(now), came[0], column=gone[0]))
         else:
             effects.drops_columns.extend(ColumnRef(TableName(now), c) for c in gone)
+            declared = {c.name: c.declared for c in self.columns[now]}
+            effects.changes.extend(
+                SchemaChange("add_column", TableName(now), c, declared[c].lower() or None) for c in came
+            )
 
     def _live_name(self, table: str) -> TableName | None:
         live = self.live_names.get(table.lower())
