@@ -59,6 +59,11 @@ def test_postgresql_no_transaction_file_names_each_statement_a_second_run_trips_
         "ALTER TABLE users ADD COLUMN zip text;"
     )
     assert _found("postgresql", good, "not-rerunnable") == []
+    # a failed CONCURRENTLY build leaves its INVALID index even as the last statement
+    last = (
+        "ALTER TABLE users ADD COLUMN IF NOT EXISTS city text;\nCREATE INDEX CONCURRENTLY users_city ON users (city);"
+    )
+    assert [line for line, _ in _found("postgresql", last, "not-rerunnable")] == [2]
     fix = next(f.fix for f in lint_sql(bad, "postgresql", transactional=False) if f.code == "not-rerunnable")
     assert "DROP INDEX CONCURRENTLY IF EXISTS first" in fix and "INVALID" in fix
 

@@ -134,18 +134,21 @@ def _uncommitted(script: LintScript):
 def _not_rerunnable(script: LintScript):
     """Statements that fail when a file not run in one transaction is run again after failing
     halfway: those before the failure stay done. A statement inside an explicit BEGIN ... COMMIT
-    is undone with its transaction (not on MySQL, whose DDL commits on its own); the last statement never runs again after succeeding (nothing
-    after it can fail), so a file of one statement has no halfway."""
+    is undone with its transaction (not on MySQL, whose DDL commits on its own). The last statement
+    never runs again after succeeding (nothing after it can fail), unless it is a named CREATE
+    INDEX CONCURRENTLY: when it fails it leaves an INVALID index of that name behind."""
     if script.transactional:
         return
     statements = [s for s in script.statements if not any(c.kind == "transaction" for c in s.changes)]
     if len(statements) < 2:
         return
     dropped_first: set[str] = set()  # indexes a DROP INDEX ... IF EXISTS removes before
-    for statement in statements[:-1]:
+    for statement in statements:
         creates = {c.name for c in statement.changes if c.kind == "create_index" and c.name}
         undone = statement.in_transaction and getattr(script.types, "TRANSACTIONAL_DDL", True)
-        if not undone and not (creates and creates <= dropped_first):
+        leaves_residue = any(c.kind == "create_index" and c.has("concurrently") for c in statement.changes)
+        last = statement is statements[-1] and not leaves_residue
+        if not undone and not last and not (creates and creates <= dropped_first):
             for reason in statement.effects.repeat_fails:
                 yield statement, reason
         dropped_first |= {c.name for c in statement.changes if c.kind == "drop_index" and c.has("if_exists")}
