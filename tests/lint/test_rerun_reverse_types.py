@@ -256,6 +256,9 @@ def test_mysql_counts_what_strict_mode_refuses_and_loose_mode_silently_changes(l
         [found] = _type_findings(live, _alter(live, column, new_type))
         assert found.startswith(f"values of {label}.{column} {old} -> {new_type} that the new type "), found
         assert ": 1 (id = 1) (strict mode: the ALTER fails on them" in found, found
+    # CHANGE renames as it converts: the live values are the old column's
+    [renamed] = _type_findings(live, f"ALTER TABLE {live.quote(TABLE)} CHANGE name short_name VARCHAR(10);")
+    assert renamed.startswith(f"values of {label}.name varchar(50) -> VARCHAR(10) ") and ": 1 (id = 1)" in renamed
     assert _rows(live) == before
 
 

@@ -268,10 +268,10 @@ class TypeChange:
     (``lint/data_<dialect>.py``'s ``changed_values(reader, change)``, which returns the detail of
     the finding or None)."""
 
-    def __init__(self, reader: _Reader, change, old_type: str):
+    def __init__(self, reader: _Reader, change, old_type: str, live_name: str):
         quote = reader.db.quote
-        self.change, self.old_type = change, old_type
-        self.table, self.column = change.table, quote(change.name)
+        self.change, self.old_type, self.live_name = change, old_type, live_name
+        self.table, self.column = change.table, quote(live_name)
         self.keys = reader.key_columns(change.table)
         #: What the counts read: the table, or its first SAMPLE_ROWS rows when it has more.
         self.source, self.sampled = change.table.quoted(quote), ""
@@ -290,7 +290,7 @@ class TypeChange:
     @property
     def label(self) -> str:
         """``users.price numeric(10,2) -> integer``."""
-        return f"{self.table}.{self.change.name} {self.old_type.lower()} -> {self.change.type_sql}"
+        return f"{self.table}.{self.live_name} {self.old_type.lower()} -> {self.change.type_sql}"
 
 
 def _type_changes(script: LintScript, reader: _Reader):
@@ -309,10 +309,14 @@ def _type_changes(script: LintScript, reader: _Reader):
                 or script.created_before(change.table, statement.index)
             ):
                 continue
-            old_type = reader.column_type(change.table, change.name)
+            live_name = next(  # MySQL's CHANGE old new TYPE renames as it converts
+                (r.column for r in statement.effects.renames if r.column and r.new_name == change.name),
+                change.name,
+            )
+            old_type = reader.column_type(change.table, live_name)
             if old_type is None or module.keeps_every_value(old_type, change):
                 continue  # (a lossless pair: no query)
-            detail = module.changed_values(reader, TypeChange(reader, change, old_type))
+            detail = module.changed_values(reader, TypeChange(reader, change, old_type, live_name))
             if detail:
                 yield statement, "values-changed-by-type", detail
 
