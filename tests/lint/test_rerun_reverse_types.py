@@ -264,12 +264,17 @@ def test_mysql_counts_what_strict_mode_refuses_and_loose_mode_silently_changes(l
 
 @pytest.mark.parametrize("live", ["postgresql", "mysql"], indirect=True)
 def test_a_pair_that_keeps_every_value_reads_no_row(live, monkeypatch):
+    live.execute(f"ALTER TABLE {live.quote(TABLE)} ADD COLUMN n {'integer' if live.dialect == 'postgresql' else 'INT'}")
+    live.execute(f"UPDATE {live.quote(TABLE)} SET n = 2147483647 WHERE id = 1")
+    if live.dialect == "mysql":
+        live.commit()
     ran: list[str] = []
     execute = live.execute
     monkeypatch.setattr(live, "execute", lambda sql, params=(): ran.append(sql) or execute(sql, params))
     wider = "bigint" if live.dialect == "postgresql" else "BIGINT"
     assert _type_findings(live, _alter(live, "id", "numeric(30,0)" if live.dialect == "postgresql" else wider)) == []
     assert _type_findings(live, _alter(live, "name", "text" if live.dialect == "postgresql" else "TEXT")) == []
+    assert _type_findings(live, _alter(live, "n", wider)) == []  # integer -> bigint
     assert not [sql for sql in ran if live.quote(TABLE) in sql], ran
 
 
