@@ -33,6 +33,7 @@ SQUAWK_TO_DBSHIFT = {
     "constraint_missing_not_valid": {"constraint-not-valid", "validate-in-same-transaction"},
     "disallow_unique_constraint": {"unique-without-index"},
     "prefer_bigint_over_int": {"int-key"},
+    "prefer_robust_stmts": {"not-rerunnable"},
     "prefer_bigint_over_smallint": {"smallint-key"},
     "prefer_timestamptz": {"timestamp-without-time-zone"},
     "renaming_column": {"rename-column"},
@@ -44,7 +45,6 @@ SQUAWK_TO_DBSHIFT = {
 }
 #: squawk rules whose risk dbshift does not cover, and why.
 NOT_COVERED = {
-    "prefer_robust_stmts": "IF [NOT] EXISTS for re-runs: dbshift records each migration and runs it once",
     "require_table_schema": "naming the schema: dbshift runs against the configured search_path",
     "identifier_too_long": "identifier length: not a production-safety risk dbshift lints",
     "require_enum_value_ordering": "enum value placement: not linted yet",

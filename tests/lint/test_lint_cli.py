@@ -110,6 +110,7 @@ def test_only_pending_migrations_are_linted_and_an_older_pending_one_is_named(pr
     assert codes == {
         ("pending-before-applied", "migrations/20260102000000_late.sql"),
         ("delete-all-rows", "migrations/20260102000000_late.sql"),
+        ("data-change-without-reverse", "migrations/20260102000000_late.sql"),  # its down is SELECT 1
     }
 
 

@@ -323,6 +323,7 @@ def test_every_rule_has_a_bad_and_a_good_example_here():
         "duplicates-block-unique",
         "rows-violate-constraint",
     }  # test_data_aware
+    tested |= {"not-rerunnable", "data-change-without-reverse", "values-changed-by-type"}  # test_rerun_reverse_types
     tested |= {
         "observed-lock",
         "observed-long-lock",

@@ -140,6 +140,11 @@ class SchemaChange:
     referenced_columns: tuple[str, ...] = ()
     #: A CHECK's condition as SQL text of the dialect, written back by the parser.
     condition: str | None = None
+    #: A column's type as SQL text of the dialect with its arguments (``numeric(10, 2)``,
+    #: ``varchar(10)``), written back by the parser, for queries that cast to it.
+    type_sql: str | None = None
+    #: The type's numeric arguments (length, or precision and scale): ``(10, 2)``.
+    type_args: tuple[int, ...] = ()
 
     def has(self, flag: str) -> bool:
         """Whether ``flag`` holds for this change."""
@@ -174,7 +179,9 @@ CHANGE_KINDS = frozenset(
 #: column of a table-level key), transaction commands
 #: (``begin``, ``commit``, ``rollback``), MySQL ALTER options (``algorithm_instant``,
 #: ``algorithm_inplace``, ``algorithm_copy``, ``lock_none``, ``lock_shared``, ``lock_exclusive``)
-#: and table options that copy every row (``copies_rows``).
+#: table options that copy every row (``copies_rows``), a type change whose ``USING`` is more
+#: than the column or a cast of it (``custom_using``), and the guards that let a statement run
+#: again (``if_exists``, ``if_not_exists``; ``temporary`` tables).
 CHANGE_FLAGS = frozenset(
     {
         "concurrently",
@@ -203,6 +210,10 @@ CHANGE_FLAGS = frozenset(
         "lock_exclusive",
         "copies_rows",
         "enum",
+        "custom_using",
+        "if_exists",
+        "if_not_exists",
+        "temporary",
     }
 )
 
@@ -227,6 +238,8 @@ class StatementEffects:
     inserts: list[TableName] = field(default_factory=list)
     #: Columns an UPDATE computes, and the columns it computes them from.
     column_copies: list[ColumnCopy] = field(default_factory=list)
+    #: Columns whose stored values an UPDATE (or an upsert's update) writes.
+    updates_columns: list[ColumnRef] = field(default_factory=list)
     copies: list[RowCopy] = field(default_factory=list)
     #: Losses the statement causes that no field above can name (``DROP SCHEMA ... CASCADE``...).
     other_losses: list[str] = field(default_factory=list)
@@ -234,6 +247,9 @@ class StatementEffects:
     changes: list[SchemaChange] = field(default_factory=list)
     #: The statement takes a lock on an existing schema object (DDL other than creating a table).
     locks_schema: bool = False
+    #: Why the statement fails when it runs a second time after it succeeded (``CREATE TABLE
+    #: users without IF NOT EXISTS``): a file that is not one transaction cannot be re-run past it.
+    repeat_fails: list[str] = field(default_factory=list)
     #: Why the statement could not be read (None: it was read). Unreadable counts as lossy.
     unreadable: str | None = None
     #: The parser's tree (pglast or sqlglot nodes), for rules that need more than the fields above.

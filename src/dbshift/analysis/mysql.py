@@ -99,10 +99,19 @@ class MySQLAnalyser(Analyser):
             target = insert.this.this if isinstance(insert.this, exp.Schema) else insert.this
             if isinstance(target, exp.Table):
                 effects.inserts.append(_table(target))
+                conflict = insert.args.get("conflict")
+                if conflict is not None and conflict.args.get("duplicate"):  # ON DUPLICATE KEY UPDATE
+                    effects.updates.append(_table(target))
+                    effects.updates_columns.extend(
+                        ColumnRef(_table(target), a.this.name)
+                        for a in conflict.expressions
+                        if isinstance(a, exp.EQ) and isinstance(a.this, exp.Column)
+                    )
         for update in expression.find_all(exp.Update):
             if isinstance(update.this, exp.Table):
                 effects.updates.append(_table(update.this))
                 effects.column_copies.extend(_column_copies(update))
+                effects.updates_columns.extend(ColumnRef(c.table, c.target) for c in _column_copies(update))
 
 
 def _column_copies(update) -> list[ColumnCopy]:

@@ -28,8 +28,9 @@ def read_changes(expression, effects: StatementEffects) -> None:
     elif isinstance(expression, exp.Alter):
         _read_alter(expression, effects.changes)
     elif isinstance(expression, exp.Drop) and str(expression.args.get("kind") or "").upper() == "INDEX":
+        flags = frozenset({"if_exists"} if expression.args.get("exists") else ())
         for index in expression.args.get("tables") or ():
-            effects.changes.append(SchemaChange("drop_index", None, index.name))
+            effects.changes.append(SchemaChange("drop_index", None, index.name, flags=flags))
     elif isinstance(expression, (exp.Transaction, exp.Commit, exp.Rollback)):
         kind = {exp.Transaction: "begin", exp.Commit: "commit", exp.Rollback: "rollback"}[type(expression)]
         effects.changes.append(SchemaChange("transaction", name=kind, flags=frozenset({kind})))
@@ -38,10 +39,50 @@ def read_changes(expression, effects: StatementEffects) -> None:
             target = item.this.this if isinstance(item.this, exp.EQ) else item.this
             if target is not None:
                 effects.changes.append(SchemaChange("set", name=target.sql(dialect="mysql").lower()))
+    effects.repeat_fails.extend(_repeat_fails(expression))
 
 
 def _table(table) -> TableName:
     return TableName(table.name, table.db or None)
+
+
+def _repeat_fails(expression) -> list[str]:
+    """Why the statement fails when it runs again: CREATE without IF NOT EXISTS, DROP without IF
+    EXISTS, ADD/DROP COLUMN without them (MariaDB has both), a rename (the old name is gone)."""
+    from sqlglot import exp
+
+    kind = str(expression.args.get("kind") or "").upper()
+    if isinstance(expression, exp.Create) and kind in ("TABLE", "INDEX", "VIEW") and not expression.args.get("exists"):
+        if expression.args.get("replace") or _temporary(expression):
+            return []
+        name = expression.this.this if isinstance(expression.this, (exp.Schema, exp.Index)) else expression.this
+        return [f"CREATE {kind} {name.sql(dialect='mysql')} without IF NOT EXISTS"]
+    if isinstance(expression, exp.Drop) and not expression.args.get("exists"):
+        names = ", ".join(t.sql(dialect="mysql") for t in expression.args.get("tables") or ())
+        return [f"DROP {kind} {names} without IF EXISTS"]
+    if not isinstance(expression, exp.Alter) or kind != "TABLE":
+        return []
+    reasons = []
+    for action in expression.args.get("actions") or ():
+        if isinstance(action, exp.ColumnDef) and not action.args.get("exists"):
+            reasons.append(f"ADD COLUMN {action.name} without IF NOT EXISTS")
+        elif isinstance(action, exp.Drop) and not action.args.get("exists"):
+            names = ", ".join(c.name for c in action.args.get("tables") or ())
+            reasons.append(f"DROP {str(action.args.get('kind') or '').upper()} {names} without IF EXISTS".strip())
+        elif isinstance(action, (exp.AlterRename, exp.RenameColumn)) or (
+            isinstance(action, exp.ModifyColumn)
+            and action.args.get("rename_from") is not None
+            and action.args["rename_from"].name != action.this.name
+        ):
+            reasons.append("a rename (the old name is gone when it runs again)")
+    return reasons
+
+
+def _temporary(create) -> bool:
+    from sqlglot import exp
+
+    properties = create.args.get("properties")
+    return properties is not None and any(isinstance(p, exp.TemporaryProperty) for p in properties.expressions)
 
 
 def _type_name(data_type) -> str | None:
@@ -85,7 +126,9 @@ def _read_create(create, changes: list[SchemaChange]) -> None:
 
     kind = str(create.args.get("kind") or "").upper()
     if kind == "INDEX" and isinstance(create.this, exp.Index) and create.this.args.get("table") is not None:
-        flags = frozenset({"unique"} if create.args.get("unique") else ())
+        flags = frozenset({"unique"} if create.args.get("unique") else ()) | (
+            {"if_not_exists"} if create.args.get("exists") else set()
+        )
         params = create.this.args.get("params")
         columns = _plain_columns(params.args.get("columns") or () if params is not None else ())
         changes.append(
@@ -96,7 +139,10 @@ def _read_create(create, changes: list[SchemaChange]) -> None:
     if kind != "TABLE" or not isinstance(create.this, exp.Schema):
         return
     table = _table(create.this.this)
-    changes.append(SchemaChange("create_table", table))
+    flags = {"if_not_exists"} if create.args.get("exists") else set()
+    if _temporary(create):
+        flags.add("temporary")
+    changes.append(SchemaChange("create_table", table, flags=frozenset(flags)))
     keys = {
         column.name
         for element in create.this.expressions
@@ -132,9 +178,20 @@ def _read_alter(alter, changes: list[SchemaChange]) -> None:
     for action in alter.args.get("actions") or ():
         if isinstance(action, exp.ColumnDef):
             change = _column_change("add_column", table, action)
+            if action.args.get("exists"):
+                change = dataclasses.replace(change, flags=change.flags | {"if_not_exists"})
         elif isinstance(action, exp.ModifyColumn):
             column = _column_change("alter_column_type", table, action.this)
-            change = SchemaChange("alter_column_type", table, column.name, column.type_name, column.flags)
+            data_type = action.this.args.get("kind")
+            change = SchemaChange(
+                "alter_column_type",
+                table,
+                column.name,
+                column.type_name,
+                column.flags,
+                type_sql=data_type.sql(dialect="mysql") if data_type is not None else None,
+                type_args=_type_arguments(data_type),
+            )
         elif isinstance(action, exp.AlterColumn) and action.args.get("drop"):
             change = SchemaChange("drop_default", table, action.name)
         elif isinstance(action, exp.AlterColumn) and action.args.get("default") is not None:
@@ -146,6 +203,20 @@ def _read_alter(alter, changes: list[SchemaChange]) -> None:
         else:
             continue
         changes.append(dataclasses.replace(change, flags=change.flags | options))
+
+
+def _type_arguments(data_type) -> tuple[int, ...]:
+    """The numbers in a type's parentheses (``DECIMAL(10, 2)``: (10, 2)); () when there are none."""
+    from sqlglot import exp
+
+    if data_type is None:
+        return ()
+    numbers = []
+    for parameter in data_type.expressions:
+        value = parameter.this if isinstance(parameter, exp.DataTypeParam) else parameter
+        if isinstance(value, exp.Literal) and not value.is_string and value.this.isdigit():
+            numbers.append(int(value.this))
+    return tuple(numbers)
 
 
 def _constraint_change(table: TableName, action) -> SchemaChange:

@@ -145,6 +145,32 @@ def _read_update(node, effects: StatementEffects) -> None:
 
         Columns()(target.val)
         effects.column_copies.append(ColumnCopy(table, target.name, frozenset(read)))
+        effects.updates_columns.append(ColumnRef(table, target.name))
+
+
+def _read_merge(node, effects: StatementEffects) -> None:
+    """``MERGE INTO t``: the rows of ``t`` its WHEN clauses update, insert or delete."""
+    from pglast.enums import CmdType
+
+    table = _table(node.relation)
+    for clause in node.mergeWhenClauses or ():
+        if clause.commandType == CmdType.CMD_UPDATE:
+            effects.updates.append(table)
+            effects.updates_columns.extend(ColumnRef(table, target.name) for target in clause.targetList or ())
+        elif clause.commandType == CmdType.CMD_INSERT:
+            effects.inserts.append(table)
+        elif clause.commandType == CmdType.CMD_DELETE:
+            effects.deletes.append(RowDeletion(table, None, countable=False))
+
+
+def _read_insert(node, effects: StatementEffects) -> None:
+    """``INSERT``, and the columns of ``ON CONFLICT ... DO UPDATE SET`` (an upsert updates rows)."""
+    table = _table(node.relation)
+    effects.inserts.append(table)
+    conflict = node.onConflictClause
+    if conflict is not None and conflict.targetList:
+        effects.updates.append(table)
+        effects.updates_columns.extend(ColumnRef(table, target.name) for target in conflict.targetList)
 
 
 def _read_truncate(node, effects: StatementEffects) -> None:
@@ -168,7 +194,11 @@ _READERS = {
     "DeleteStmt": _read_delete,
     "TruncateStmt": _read_truncate,
     "UpdateStmt": _read_update,
-    "InsertStmt": lambda node, effects: effects.inserts.append(_table(node.relation)),
+    "InsertStmt": _read_insert,
+    "MergeStmt": _read_merge,
+    "CopyStmt": lambda node, effects: (
+        effects.inserts.append(_table(node.relation)) if node.is_from and node.relation else None
+    ),
     "CreateStmt": lambda node, effects: effects.creates.append(_table(node.relation)),
     "CreateTableAsStmt": _read_create_table_as,
 }

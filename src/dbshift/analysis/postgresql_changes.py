@@ -7,6 +7,8 @@ top-level statement; pglast is already loaded then.
 
 from __future__ import annotations
 
+import dataclasses
+
 from dbshift.analysis.effects import SchemaChange, StatementEffects, TableName
 
 #: Top-level statements that take no lock on an existing schema object.
@@ -49,6 +51,9 @@ def read_changes(node, effects: StatementEffects) -> None:
     reader = _CHANGE_READERS.get(name)
     if reader is not None:
         reader(node, effects.changes)
+    repeat = _REPEAT_READERS.get(name)
+    if repeat is not None:
+        effects.repeat_fails.extend(repeat(node))
 
 
 def type_name(type_node) -> str:
@@ -157,7 +162,10 @@ def _read_create(node, changes: list[SchemaChange]) -> None:
     from pglast import ast
 
     table = _table(node.relation)
-    changes.append(SchemaChange("create_table", table))
+    flags = {"if_not_exists"} if node.if_not_exists else set()
+    if node.relation.relpersistence == "t":
+        flags.add("temporary")
+    changes.append(SchemaChange("create_table", table, flags=frozenset(flags)))
     keys: set[str] = set()
     for element in node.tableElts or ():
         if isinstance(element, ast.Constraint) and element.keys:
@@ -187,9 +195,12 @@ def _read_alter_table(node, changes: list[SchemaChange]) -> None:
     }
     for command in node.cmds or ():
         if command.subtype == T.AT_AddColumn:
-            changes.append(_column_change("add_column", table, command.def_))
+            change = _column_change("add_column", table, command.def_)
+            if command.missing_ok:
+                change = dataclasses.replace(change, flags=change.flags | {"if_not_exists"})
+            changes.append(change)
         elif command.subtype == T.AT_AlterColumnType:
-            changes.append(SchemaChange("alter_column_type", table, command.name, type_name(command.def_.typeName)))
+            changes.append(_type_change(table, command))
         elif command.subtype == T.AT_ColumnDefault:
             changes.append(SchemaChange("drop_default" if command.def_ is None else "set_default", table, command.name))
         elif command.subtype == T.AT_AddConstraint:
@@ -200,8 +211,38 @@ def _read_alter_table(node, changes: list[SchemaChange]) -> None:
             changes.append(SchemaChange("table_option", table, command.subtype.name, flags=frozenset({"copies_rows"})))
 
 
+def _type_change(table: TableName, command) -> SchemaChange:
+    """``ALTER COLUMN ... TYPE``: the new type (name, SQL text, arguments), and ``custom_using``
+    when a ``USING`` computes the values from more than the column itself (a plain cast is not)."""
+    from pglast import ast
+    from pglast.stream import RawStream
+
+    type_node, using = command.def_.typeName, command.def_.raw_default
+    if isinstance(using, ast.TypeCast):
+        using = using.arg
+    plain = using is None or (
+        isinstance(using, ast.ColumnRef)
+        and isinstance(using.fields[-1], ast.String)
+        and using.fields[-1].sval == command.name
+    )
+    arguments = tuple(
+        m.val.ival for m in type_node.typmods or () if isinstance(m, ast.A_Const) and isinstance(m.val, ast.Integer)
+    )
+    return SchemaChange(
+        "alter_column_type",
+        table,
+        command.name,
+        type_name(type_node),
+        frozenset() if plain else frozenset({"custom_using"}),
+        type_sql=RawStream()(type_node),
+        type_args=arguments,
+    )
+
+
 def _read_index(node, changes: list[SchemaChange]) -> None:
     flags = {flag for flag, on in (("concurrently", node.concurrent), ("unique", node.unique)) if on}
+    if node.if_not_exists:
+        flags.add("if_not_exists")
     names = [element.name for element in node.indexParams or ()]
     columns = tuple(names) if all(names) and node.whereClause is None else ()  # expressions, partial: unknown
     changes.append(
@@ -213,7 +254,7 @@ def _read_drop(node, changes: list[SchemaChange]) -> None:
     from pglast.enums import ObjectType
 
     if node.removeType == ObjectType.OBJECT_INDEX:
-        flags = frozenset({"concurrently"} if node.concurrent else ())
+        flags = frozenset({"concurrently"} if node.concurrent else ()) | ({"if_exists"} if node.missing_ok else set())
         for names in node.objects:
             changes.append(SchemaChange("drop_index", None, ".".join(part.sval for part in names), flags=flags))
 
@@ -236,6 +277,76 @@ def _read_set(node, changes: list[SchemaChange]) -> None:
     if node.name:
         changes.append(SchemaChange("set", name=node.name.lower()))
 
+
+def _repeat_create(node) -> list[str]:
+    """CREATE TABLE / SEQUENCE without IF NOT EXISTS (a temporary table goes with its session)."""
+    relation = node.relation if hasattr(node, "relation") else node.sequence
+    if node.if_not_exists or relation.relpersistence == "t":
+        return []
+    what = "TABLE" if type(node).__name__ == "CreateStmt" else "SEQUENCE"
+    return [f"CREATE {what} {_table(relation)} without IF NOT EXISTS"]
+
+
+def _repeat_index(node) -> list[str]:
+    """A named CREATE INDEX: without IF NOT EXISTS it fails again; CONCURRENTLY that failed leaves
+    an INVALID index of that name, which IF NOT EXISTS would keep. (An unnamed one gets a new name.)"""
+    if not node.idxname:
+        return []
+    if node.concurrent:
+        return [f"CREATE INDEX CONCURRENTLY {node.idxname} without DROP INDEX CONCURRENTLY IF EXISTS before it"]
+    return [] if node.if_not_exists else [f"CREATE INDEX {node.idxname} without IF NOT EXISTS"]
+
+
+def _repeat_drop(node) -> list[str]:
+    if node.missing_ok:
+        return []
+    what = node.removeType.name.removeprefix("OBJECT_").replace("_", " ")
+    return [f"DROP {what} {_dotted(names)} without IF EXISTS" for names in node.objects]
+
+
+def _dotted(names) -> str:
+    """A dropped object's name: ``schema.name``, or a type name as SQL."""
+    from pglast.stream import RawStream
+
+    if isinstance(names, tuple):
+        return ".".join(getattr(part, "sval", "?") for part in names)
+    return names.sval if hasattr(names, "sval") else RawStream()(names)
+
+
+def _repeat_alter(node) -> list[str]:
+    from pglast.enums import AlterTableType as T
+
+    if node.relation is None:
+        return []
+    reasons = []
+    for command in node.cmds or ():
+        if command.subtype == T.AT_AddColumn and not command.missing_ok:
+            reasons.append(f"ADD COLUMN {command.def_.colname} without IF NOT EXISTS")
+        elif command.subtype == T.AT_DropColumn and not command.missing_ok:
+            reasons.append(f"DROP COLUMN {command.name} without IF EXISTS")
+    return reasons
+
+
+def _repeat_rename(node) -> list[str]:
+    from pglast.enums import ObjectType
+
+    if node.missing_ok or node.relation is None:
+        return []
+    if node.renameType in (ObjectType.OBJECT_TABLE, ObjectType.OBJECT_COLUMN):
+        old = node.subname if node.renameType == ObjectType.OBJECT_COLUMN else _table(node.relation)
+        return [f"RENAME of {old} (the old name is gone when it runs again)"]
+    return []
+
+
+#: Why a statement fails when it runs again, by node class name.
+_REPEAT_READERS = {
+    "CreateStmt": _repeat_create,
+    "CreateSeqStmt": _repeat_create,
+    "IndexStmt": _repeat_index,
+    "DropStmt": _repeat_drop,
+    "AlterTableStmt": _repeat_alter,
+    "RenameStmt": _repeat_rename,
+}
 
 _CHANGE_READERS = {
     "CreateStmt": _read_create,

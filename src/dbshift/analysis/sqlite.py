@@ -39,6 +39,15 @@ _DEFINITION_CHANGES = {
     sqlite3.SQLITE_DROP_TEMP_TABLE,
     sqlite3.SQLITE_ALTER_TABLE,
 }
+#: Authorizer actions of statements that change the schema (their re-run is checked).
+_SCHEMA_ACTIONS = _DEFINITION_CHANGES | {
+    sqlite3.SQLITE_CREATE_INDEX,
+    sqlite3.SQLITE_DROP_INDEX,
+    sqlite3.SQLITE_CREATE_VIEW,
+    sqlite3.SQLITE_DROP_VIEW,
+    sqlite3.SQLITE_CREATE_TRIGGER,
+    sqlite3.SQLITE_DROP_TRIGGER,
+}
 _TRANSACTION_ACTIONS = {sqlite3.SQLITE_TRANSACTION, sqlite3.SQLITE_SAVEPOINT}
 _OPAQUE_ACTIONS = {sqlite3.SQLITE_ATTACH: "ATTACH opens another database", sqlite3.SQLITE_DETACH: "DETACH"}
 #: Virtual-machine steps one statement may take on the copy (its tables are empty, so only rows a
@@ -180,7 +189,19 @@ class SQLiteAnalyser(Analyser):
         self._read_definition_changes(seen, before, effects)
         self._read_rows(sql, seen, before, effects)
         self._read_index_builds(seen, effects)
+        self._read_repeat(sql, seen, effects)
         return effects
+
+    def _read_repeat(self, sql: str, seen: _Statement, effects: StatementEffects) -> None:
+        """Whether a schema change fails when it runs again: SQLite compiles it (``EXPLAIN``, nothing
+        runs) against the schema it left behind."""
+        actions = {e.action for e in seen.events}
+        if not actions & _SCHEMA_ACTIONS or sqlite3.SQLITE_CREATE_TEMP_TABLE in actions:
+            return  # (a temporary table goes with the session that made it)
+        try:
+            self.scratch.execute("EXPLAIN " + sql).fetchall()
+        except (sqlite3.Error, sqlite3.Warning) as exc:
+            effects.repeat_fails.append(f"running it again fails: {exc}")
 
     def _read_index_builds(self, seen: _Statement, effects: StatementEffects) -> None:
         """Indexes the statement created, as the copy now holds them (unique, plain columns)."""
@@ -259,6 +280,10 @@ class SQLiteAnalyser(Analyser):
             effects.renames.append(Rename(TableName(now), came[0], column=gone[0]))
         else:
             effects.drops_columns.extend(ColumnRef(TableName(now), c) for c in gone)
+            declared = {c.name: c.declared for c in self.columns[now]}
+            effects.changes.extend(
+                SchemaChange("add_column", TableName(now), c, declared[c].lower() or None) for c in came
+            )
 
     def _live_name(self, table: str) -> TableName | None:
         live = self.live_names.get(table.lower())
@@ -275,6 +300,15 @@ class SQLiteAnalyser(Analyser):
                 where, countable = _delete_condition(sql, table)
                 effects.deletes.append(RowDeletion(TableName(table), where, countable))
         effects.updates.extend(TableName(t) for t, trigger in seen.tables(sqlite3.SQLITE_UPDATE) if trigger is None)
+        effects.updates_columns.extend(
+            ColumnRef(TableName(e.first), e.second)
+            for e in seen.events
+            if e.action == sqlite3.SQLITE_UPDATE
+            and e.trigger is None
+            and e.first
+            and e.second
+            and not e.first.lower().startswith("sqlite_")
+        )
         targets = [t for t, trigger in seen.tables(sqlite3.SQLITE_INSERT) if trigger is None]
         effects.inserts.extend(TableName(t) for t in targets)
         if len(targets) != 1:

@@ -15,6 +15,8 @@ INT_KEY_TYPES = frozenset({"int", "integer", "mediumint"})
 SMALL_INT_KEY_TYPES = frozenset({"smallint", "tinyint"})
 LOCAL_TIME_TYPES: frozenset[str] = frozenset()
 CHAR_TYPES = frozenset({"char"})
+#: The module that counts the values a column type change would not keep (data-aware lint).
+TYPE_CHANGE_DATA = "dbshift.lint.data_mysql"
 BLOCKING_OPTIONS = ("algorithm_copy", "lock_shared", "lock_exclusive")
 
 

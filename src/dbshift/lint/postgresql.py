@@ -16,6 +16,8 @@ INT_KEY_TYPES = frozenset({"int4", "serial", "serial4"})
 SMALL_INT_KEY_TYPES = frozenset({"int2", "smallserial", "serial2"})
 LOCAL_TIME_TYPES = frozenset({"timestamp"})
 CHAR_TYPES = frozenset({"bpchar", "char"})
+#: The module that counts the values a column type change would not keep (data-aware lint).
+TYPE_CHANGE_DATA = "dbshift.lint.data_postgresql"
 #: The first version where SET NOT NULL uses a validated ``CHECK (col IS NOT NULL)`` instead of scanning.
 SET_NOT_NULL_USES_CHECK = 12
 #: The first version where ADD COLUMN with a constant default does not rewrite the table.

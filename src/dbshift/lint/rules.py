@@ -131,6 +131,101 @@ def _uncommitted(script: LintScript):
             yield begins[-1], "BEGIN"
 
 
+def _not_rerunnable(script: LintScript):
+    """Statements that fail when a file not run in one transaction is run again after failing
+    halfway: those before the failure stay done. A statement inside an explicit BEGIN ... COMMIT
+    is undone with its transaction (not on MySQL, whose DDL commits on its own). The last statement
+    never runs again after succeeding (nothing after it can fail), unless it is a named CREATE
+    INDEX CONCURRENTLY: when it fails it leaves an INVALID index of that name behind."""
+    if script.transactional:
+        return
+    statements = [s for s in script.statements if not any(c.kind == "transaction" for c in s.changes)]
+    if len(statements) < 2:
+        return
+    dropped_first: set[str] = set()  # indexes a DROP INDEX ... IF EXISTS removes before
+    for statement in statements:
+        creates = {c.name for c in statement.changes if c.kind == "create_index" and c.name}
+        undone = statement.in_transaction and getattr(script.types, "TRANSACTIONAL_DDL", True)
+        leaves_residue = any(c.kind == "create_index" and c.has("concurrently") for c in statement.changes)
+        last = statement is statements[-1] and not leaves_residue
+        if not undone and not last and not (creates and creates <= dropped_first):
+            for reason in statement.effects.repeat_fails:
+                yield statement, reason
+        dropped_first |= {c.name for c in statement.changes if c.kind == "drop_index" and c.has("if_exists")}
+
+
+def _data_changes(script: LintScript):
+    """(statement, what, table) of the rows a section inserts, updates or deletes in tables that
+    exist before it; an UPDATE that only fills columns the section added is left out (the down
+    that drops them drops those values)."""
+    added: set[tuple[str, str]] = set()
+    for statement in script.statements:
+        added |= {
+            (c.table.name.lower(), c.name.lower()) for c in statement.changes if c.kind == "add_column" and c.table
+        }
+        found = [("DELETE", d.table) for d in statement.effects.deletes if d.by_trigger is None]
+        found += [("INSERT", t) for t in statement.effects.inserts]
+        for table in statement.effects.updates:
+            columns = [c for c in statement.effects.updates_columns if c.table.name.lower() == table.name.lower()]
+            if not columns or any((table.name.lower(), c.column.lower()) not in added for c in columns):
+                found.append(("UPDATE", table))
+        seen = set()
+        for what, table in found:
+            if (what, table) not in seen and not script.created_before(table, statement.index):
+                seen.add((what, table))
+                yield statement, what, table
+
+
+def _writes_rows_of(script: LintScript, table) -> bool:
+    """Whether a statement of ``script`` inserts, updates or deletes rows of ``table`` (or copies
+    rows into it). Names are compared without regard to case (a match only silences the rule)."""
+    name = table.name.lower()
+    for statement in script.statements:
+        effects = statement.effects
+        tables = [*effects.inserts, *effects.updates, *(d.table for d in effects.deletes)]
+        tables += [c.target for c in effects.copies]
+        if any(t.name.lower() == name for t in tables):
+            return True
+    return False
+
+
+def _data_changes_without_reverse(script: LintScript):
+    """In a down: the data changes of its up (read just before) that it writes nothing back for.
+    In an up whose file has no down, or an empty one: every data change of the up."""
+    if script.section == "down" and script.up is not None and script.statements:
+        first = script.statements[0]
+        for statement, what, table in _data_changes(script.up):
+            if not _writes_rows_of(script, table):
+                yield (
+                    first,
+                    f"the up's {what} on {table} (line {statement.line}), and this down writes no row of {table},",
+                )
+    elif script.section == "up":
+        changes = list(_data_changes(script))
+        if changes and _down_is_empty(script):
+            for statement, what, table in changes:
+                yield statement, f"{what} on {table}, and the migration has no down (or an empty one),"
+
+
+def _down_is_empty(script: LintScript) -> bool:
+    """Whether the migration file of ``script`` has no down or a down without statements; False
+    when the file cannot be read (a draft not written yet, a file of a git revision)."""
+    from pathlib import Path
+
+    from dbshift.dialects.description import describe
+    from dbshift.errors import DbshiftError
+    from dbshift.migrations import parse_migration
+
+    path = Path(script.file)
+    try:
+        migration = parse_migration(path.name, path.read_bytes(), path)
+    except (OSError, DbshiftError):  # not a readable migration file: nothing to say about its down
+        return False
+    if migration.kind != "sql":
+        return False
+    return not migration.has_down or not describe(script.dialect).split_script(migration.down_sql or "", 1)
+
+
 def _column_types(script: LintScript):
     """(statement, change) of every column a statement defines or changes the type of."""
     yield from changes_of(script, "column", "add_column", "alter_column_type", existing_table=False)
@@ -316,6 +411,29 @@ COMMON_RULES = [
         "a {detail} is never committed: the changes are lost or held open with their locks",
         "end the transaction with COMMIT",
         _uncommitted,
+    ),
+    Rule(
+        "not-rerunnable",
+        "warning",
+        ALL_DIALECTS,
+        "Statement that fails when the file runs again",
+        "{detail}: this file does not run in one transaction, so when a later statement fails the ones "
+        "before it stay done, and running the file again fails here",
+        "make each statement safe to run twice (CREATE ... IF NOT EXISTS, DROP ... IF EXISTS, ADD COLUMN IF "
+        "NOT EXISTS); for CREATE INDEX CONCURRENTLY, DROP INDEX CONCURRENTLY IF EXISTS first (a failed build "
+        "leaves an INVALID index of that name, which IF NOT EXISTS would keep); or give each statement its "
+        "own migration",
+        _not_rerunnable,
+    ),
+    Rule(
+        "data-change-without-reverse",
+        "warning",
+        ALL_DIALECTS,
+        "Data change the down does not reverse",
+        "{detail} so a rollback restores the schema but not the rows' values",
+        "write the down's reverse (UPDATE back from a kept copy, DELETE the inserted rows, INSERT the "
+        "deleted ones from a backup table), or say in the down why the values need not come back",
+        _data_changes_without_reverse,
     ),
     Rule(
         "int-key",

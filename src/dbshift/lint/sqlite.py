@@ -10,4 +10,6 @@ INT_KEY_TYPES: frozenset[str] = frozenset()
 SMALL_INT_KEY_TYPES: frozenset[str] = frozenset()
 LOCAL_TIME_TYPES: frozenset[str] = frozenset()
 CHAR_TYPES: frozenset[str] = frozenset()
+#: SQLite's type changes are table rebuilds with their own ``-- loss-check`` (no count here).
+TYPE_CHANGE_DATA = None
 RULES: list = []
