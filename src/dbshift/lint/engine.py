@@ -83,10 +83,17 @@ class Section:
 
 
 def _lint_section(
-    section: Section, analyser, settings: LintSettings, database, data: bool = True
+    section: Section,
+    analyser,
+    settings: LintSettings,
+    database,
+    data: bool = True,
+    up: LintScript | None = None,
+    down_empty: bool | None = None,
 ) -> tuple[list[Finding], LintScript]:
     """The findings of ``section`` read by ``analyser`` (which it advances), and the script read
-    (``data``: also the data-aware findings when a ``database`` is given)."""
+    (``data``: also the data-aware findings when a ``database`` is given). For a down, ``up`` is
+    its migration's up as read; for an up, ``down_empty`` says whether the down is missing or empty."""
     module = dialect_module(section.dialect)
     statements = describe(section.dialect).split_script(section.sql, section.first_line)
     file_lines = section.file_lines
@@ -107,6 +114,8 @@ def _lint_section(
         settings.server_version,
         module,
         frozenset(section.fresh_tables),
+        up,
+        down_empty,
     )
     ignored = {s.line: suppressions_above(file_lines, s.line, section.file, _KNOWN_CODES) for s in read}
     findings = []
@@ -315,14 +324,15 @@ def _section_findings(migration, dialect: str, settings: LintSettings, database,
     file = str(migration.path)
     lines = _file_lines(migration)
     up = Section(migration.up_sql, dialect, file, migration.up_line, "up", migration.transaction, lines)
-    findings, script = _lint_section(up, analyser, settings, database, data)
+    down_empty = not migration.has_down or not describe(dialect).split_script(migration.down_sql or "", 1)
+    findings, script = _lint_section(up, analyser, settings, database, data, down_empty=down_empty)
     if migration.has_down and down:
         fresh = frozenset(t.name for s in script.statements for t in s.effects.creates)
         down_section = Section(
             migration.down_sql or "", dialect, file, migration.down_line, "down", migration.transaction, lines, fresh
         )
         with analyser.tentatively() as down_analyser:
-            findings += _lint_section(down_section, down_analyser, settings, database, data)[0]
+            findings += _lint_section(down_section, down_analyser, settings, database, data, up=script)[0]
     return findings
 
 

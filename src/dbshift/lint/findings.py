@@ -75,18 +75,12 @@ class LintScript:
     types: Any = None
     #: Tables the migration's up creates: its down removing them undoes the up, nothing more.
     fresh_tables: frozenset[str] = frozenset()
-    #: For a down: the up of the same file, read just before it (None: not known). Rules that
-    #: weigh a down against its up (``data-change-without-reverse``) read it.
+    #: For a down: the up of the same migration, read just before it (None: not known). Rules
+    #: that weigh a down against its up (``data-change-without-reverse``) read it.
     up: LintScript | None = field(default=None, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        # Lint reads a migration's up and then its down; the down takes the up read just before
-        # it, when both name the same file (a lone down, or one of another file, gets none).
-        if self.section == "up":
-            _LAST_UP[:] = [self]
-        elif self.section == "down" and self.up is None:
-            last = _LAST_UP.pop() if _LAST_UP else None
-            self.up = last if last is not None and last.file == self.file else None
+    #: For an up: whether its migration has no down or one without statements (None: not known,
+    #: e.g. a lone script).
+    down_empty: bool | None = None
 
     def created_before(self, table, index: int) -> bool:
         """Whether ``table`` is created by a statement before ``index`` (or by that statement):
@@ -100,10 +94,6 @@ class LintScript:
                 if created.name == table.name and (table.schema is None or created.schema in (None, table.schema)):
                     return True
         return False
-
-
-#: The up section read last (see :attr:`LintScript.up`).
-_LAST_UP: list[LintScript] = []
 
 
 @dataclass(frozen=True)

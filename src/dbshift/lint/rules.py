@@ -202,28 +202,9 @@ def _data_changes_without_reverse(script: LintScript):
                 )
     elif script.section == "up":
         changes = list(_data_changes(script))
-        if changes and _down_is_empty(script):
+        if changes and script.down_empty:
             for statement, what, table in changes:
                 yield statement, f"{what} on {table}, and the migration has no down (or an empty one),"
-
-
-def _down_is_empty(script: LintScript) -> bool:
-    """Whether the migration file of ``script`` has no down or a down without statements; False
-    when the file cannot be read (a draft not written yet, a file of a git revision)."""
-    from pathlib import Path
-
-    from dbshift.dialects.description import describe
-    from dbshift.errors import DbshiftError
-    from dbshift.migrations import parse_migration
-
-    path = Path(script.file)
-    try:
-        migration = parse_migration(path.name, path.read_bytes(), path)
-    except (OSError, DbshiftError):  # not a readable migration file: nothing to say about its down
-        return False
-    if migration.kind != "sql":
-        return False
-    return not migration.has_down or not describe(script.dialect).split_script(migration.down_sql or "", 1)
 
 
 def _column_types(script: LintScript):
