@@ -50,6 +50,8 @@ class TableSeen:
     evidence: str = ""
     #: How long the rewrite took when it spanned several statements (SQLite: create, copy, rename).
     seconds: float | None = None
+    #: How the locks were seen (``performance_schema.metadata_locks listed SHARED_UPGRADABLE; ...``).
+    lock_evidence: str = ""
 
     def as_json(self) -> dict:
         """A JSON-friendly dict."""
@@ -63,6 +65,7 @@ class TableSeen:
             "rows": self.rows,
             "evidence": self.evidence,
             "seconds": None if self.seconds is None else round(self.seconds, 4),
+            "lock_evidence": self.lock_evidence,
         }
 
     def summary(self) -> tuple[str, str]:

@@ -76,7 +76,8 @@ def _lock_detail(table, seconds: float, until_commit: bool) -> str:
         )
         return f"holds the database {modes} {held}: {who}"
     who = f"every query on {table.table} waits" if table.blocks_reads else f"writes to {table.table} wait"
-    return f"holds {modes} on {table.table}{_many(table.rows)} {held}: {who}"
+    how = f" (seen: {table.lock_evidence})" if table.lock_evidence else ""
+    return f"holds {modes} on {table.table}{_many(table.rows)} {held}: {who}{how}"
 
 
 def _statement_findings(seen) -> list[tuple[str, str]]:
