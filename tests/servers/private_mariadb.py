@@ -21,6 +21,8 @@ from pathlib import Path
 
 #: Small InnoDB files: the data directory is ~25 MB and is made in half a second.
 _SMALL = ["--innodb-log-file-size=8M", "--innodb-buffer-pool-size=32M", "--skip-name-resolve"]
+#: As Debian's packaged server (the shared one) is set up: utf8mb4, not the compiled-in latin1.
+_LIKE_SHARED = ["--character-set-server=utf8mb4", "--collation-server=utf8mb4_general_ci"]
 START_SECONDS = 30.0
 
 
@@ -88,7 +90,7 @@ def private_mariadb(*options: str) -> Iterator[str]:
         server = subprocess.Popen(
             [server_program, "--no-defaults", f"--datadir={data}", f"--socket={folder / 'mysqld.sock'}",
              f"--port={port}", "--bind-address=127.0.0.1", f"--pid-file={folder / 'mysqld.pid'}",
-             f"--log-error={log}", *as_root, *_SMALL, *options],
+             f"--log-error={log}", *as_root, *_SMALL, *_LIKE_SHARED, *options],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         _wait_until_up(server, port, log)

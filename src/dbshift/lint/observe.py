@@ -183,7 +183,11 @@ class Observer:
             except Exception as exc:
                 self._give_up(exc)
         try:
-            yield
+            if migration.kind == "py":
+                with self._python_unit(migration):
+                    yield
+            else:
+                yield
         finally:
             ended = time.perf_counter()
             since: dict[tuple, float] = {}  # a lock held until commit is held from the first statement that took it
@@ -191,6 +195,17 @@ class Observer:
                 held = [since.setdefault((t.table, t.locks), seen.started) for t in seen.tables if t.held_until_commit]
                 if held:
                     seen.held_seconds = ended - min(held)
+
+    @contextlib.contextmanager
+    def _python_unit(self, migration):
+        """A Python migration runs its statements inside its ``up(ctx)``: it is watched as one unit,
+        from before its transaction to after its commit (locks seen while it runs, tables whose
+        storage it replaced); the watcher's ``python_note`` says what that cannot show."""
+        note = getattr(self.watcher, "python_note", "")
+        if note:
+            self.observed.notes.append(f"{migration.label}: {note}")
+        with self.statement(migration, PythonUnit(_up_line(migration.path))):
+            yield
 
     @contextlib.contextmanager
     def statement(self, migration, statement):
@@ -232,6 +247,25 @@ class Observer:
                     started,
                 )
             )
+
+
+@dataclass
+class PythonUnit:
+    """A Python migration's whole ``up(ctx)``, observed as one statement would be."""
+
+    line: int
+    sql: str = "up(ctx) of a Python migration, observed as one unit"
+
+
+def _up_line(path) -> int:
+    """The line of ``def up`` in a Python migration (1 when it cannot be read)."""
+    import ast
+
+    try:
+        tree = ast.parse(Path(path).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return 1
+    return next((n.lineno for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "up"), 1)
 
 
 def _one_line(exc: BaseException) -> str:
