@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from tests.conftest import write_migration
 from tests.lint.test_observe import ROWS, _codes, _observe, _run
 
 from dbshift import Project
@@ -28,7 +29,7 @@ def _python_migration(project, body: str) -> int:
 
 
 def _unit(observed, line: int):
-    [seen] = observed.observations
+    [seen] = [o for o in observed.observations if o.file.endswith(".py")]
     assert seen.line == line and seen.statement.startswith("up(ctx) of a Python migration"), seen
     assert seen.file.endswith(f"{VERSION}_change.py") and seen.error is None
     return seen
@@ -136,6 +137,8 @@ def up(ctx):
 def test_sqlite_python_rebuild_is_seen_and_the_unseen_database_lock_is_said(tmp_path, monkeypatch, run_cli):
     monkeypatch.chdir(tmp_path)
     project, line = _sqlite_project(tmp_path, REBUILD)
+    write_migration(project, 20251231000000, "first", "CREATE TABLE first_one (id INTEGER);", "DROP TABLE first_one;")
+    project.hash()
     observed, findings = _observe(project)
     [table] = _unit(observed, line).tables
     assert table.table == SQLITE_TABLE and table.rewritten and table.rows == ROWS
@@ -143,17 +146,22 @@ def test_sqlite_python_rebuild_is_seen_and_the_unseen_database_lock_is_said(tmp_
     assert rewrite.line == line and f"rewrote table {SQLITE_TABLE} ({ROWS:,} rows)" in rewrite.problem
     [note] = [f for f in findings if f.code == "observed-not-observable"]
     assert note.problem.startswith(f"not observable: {VERSION}_change: the database lock is not observed")
+    assert note.file == rewrite.file and note.line == line  # on the Python migration, not the first one
     result = run_cli("lint", "--observe", "--format", "json")
     assert "Traceback" not in result.output
     codes = {(f["code"], f["line"]) for f in json.loads(result.stdout)["findings"]}
-    assert {("observed-rewrite", line), ("observed-not-observable", 1)} <= codes, result.output
+    assert {("observed-rewrite", line), ("observed-not-observable", line)} <= codes, result.output
+    text = run_cli("rehearse").output  # rehearse observes the same way (its down then fails: it does not undo)
+    assert "Traceback" not in text and "observed on the copy" in text
+    assert f"{VERSION}_change:{line} up(ctx) of a Python migration" in text
+    assert f"{SQLITE_TABLE} ({ROWS:,} rows)" in text
 
 
 def test_python_migration_that_fails_on_the_copy_is_an_error_at_its_line(tmp_path):
     body = "def up(ctx):\n    ctx.execute('DELETE FROM \"it\\'s ✓ orders\"')\n    raise ValueError('bad data')\n"
     project, line = _sqlite_project(tmp_path, body)
     observed, findings = _observe(project)  # the copy's DELETE is rolled back; the live rows stay
-    [seen] = observed.observations
+    [seen] = [o for o in observed.observations if o.file.endswith(".py")]
     assert seen.line == line and seen.error is not None and "ValueError: bad data" in seen.error
     [failure] = [f for f in findings if f.code == "observed-failure"]
     assert failure.severity == "error" and "ValueError: bad data" in failure.problem

@@ -115,8 +115,10 @@ class Observed:
 
     observations: list[StatementObservation] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    #: The first migration observed (notes are reported against its file).
+    #: The first migration observed (notes are reported against its file)...
     first_file: str = ""
+    #: ...unless the note is about one migration: note -> (its file, line).
+    placed: dict[str, tuple[str, int]] = field(default_factory=dict)
 
     def as_json(self) -> dict:
         """A JSON-friendly dict."""
@@ -201,10 +203,12 @@ class Observer:
         """A Python migration runs its statements inside its ``up(ctx)``: it is watched as one unit,
         from before its transaction to after its commit (locks seen while it runs, tables whose
         storage it replaced); the watcher's ``python_note`` says what that cannot show."""
+        unit = PythonUnit(_up_line(migration.path))
         note = getattr(self.watcher, "python_note", "")
         if note:
             self.observed.notes.append(f"{migration.label}: {note}")
-        with self.statement(migration, PythonUnit(_up_line(migration.path))):
+            self.observed.placed[self.observed.notes[-1]] = (str(migration.path), unit.line)
+        with self.statement(migration, unit):
             yield
 
     @contextlib.contextmanager

@@ -128,7 +128,8 @@ def observed_findings(observed, settings=None, failures=()) -> list[Finding]:
         )
 
     for note in observed.notes:
-        add("observed-not-observable", observed.first_file, 1, "", note, "file")
+        file, line = observed.placed.get(note, (observed.first_file, 1))
+        add("observed-not-observable", file, line, "", note, "file")
     for seen in observed.observations:
         for code, detail in _statement_findings(seen):
             add(code, seen.file, seen.line, seen.statement, detail)
