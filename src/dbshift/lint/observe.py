@@ -10,6 +10,10 @@ The neutral driver lives here; each dialect's description names its watcher
 - ``migration_started()``: a migration's transaction starts;
 - ``start()`` / ``stop(failed) -> [TableSeen]``: around one statement.
 
+A Python migration has no statements dbshift can see: its whole ``up(ctx)`` is watched as one
+unit (``start()`` before its transaction, ``stop()`` after its commit); a watcher's
+``python_note`` says what that cannot show.
+
 ``observe_pending(real, pending)`` makes the copy, applies the pending migrations on it with the
 watcher, and returns the observations and their findings; ``rehearse`` observes the same way.
 The real database is only read (to make the copy).

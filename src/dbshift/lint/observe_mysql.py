@@ -87,8 +87,7 @@ class MySQLObserver:
         self._ids_view = self._find_ids_view()
         self.metadata_locks = self._performance_schema_on()
         if self.metadata_locks:
-            self.prober = copy.description.open(copy.url, busy_timeout=5)
-            self._query(self.prober, "SET SESSION lock_wait_timeout = 0")
+            self.prober = self._open_prober()
         else:
             self.notes.append(
                 "metadata locks: performance_schema is off on this server, so dbshift reads the statement's "
@@ -133,6 +132,23 @@ class MySQLObserver:
         )
         return False
 
+    def _open_prober(self):
+        """The connection that asks for locks without waiting; None (and a note) when the server
+        cannot ask without waiting (MySQL's lock_wait_timeout is at least 1 s; MariaDB's may be 0)."""
+        prober = self.copy.description.open(self.copy.url, busy_timeout=5)
+        try:
+            self._query(prober, "SET SESSION lock_wait_timeout = 0")
+            if int(self._query(prober, "SELECT @@SESSION.lock_wait_timeout")[0][0]) == 0:
+                return prober
+        except Exception:
+            pass
+        prober.close()
+        self.notes.append(
+            "whether writers wait: this server cannot ask for a metadata lock without waiting "
+            "(lock_wait_timeout = 0), so the lock types are as performance_schema lists them"
+        )
+        return None
+
     def close(self) -> None:
         """Close the watching connections."""
         self.watcher.close()
@@ -171,7 +187,8 @@ class MySQLObserver:
                         self._states.append(state)
                 if self.metadata_locks:
                     for name in self._poll_locks():
-                        self._probe(name)
+                        if self.prober is not None:
+                            self._probe(name)
             except Exception:  # the watcher never stops the statement
                 return
             time.sleep(POLL_SECONDS)
