@@ -41,3 +41,16 @@ def performance_schema_url():
             yield url
     except ServerUnavailable as exc:
         skip_or_fail(f"private MariaDB with performance_schema: {exc}")
+
+
+@pytest.fixture(scope="session")
+def performance_schema_without_mdl_url():
+    """A private MariaDB with performance_schema on but its metadata-lock instrument at MariaDB's
+    default (off), as a user who only set ``performance_schema = ON`` has it."""
+    from tests.servers.private_mariadb import ServerUnavailable, private_mariadb
+
+    try:
+        with private_mariadb("--performance-schema=ON") as url:
+            yield url
+    except ServerUnavailable as exc:
+        skip_or_fail(f"private MariaDB with performance_schema: {exc}")

@@ -56,3 +56,21 @@ def test_copying_alter_is_seen_in_metadata_locks_blocking_writers_and_instant_on
     assert index.blocks_writes is False and index.blocks_reads is False and not index.rewritten
     assert "zero-wait probes" in index.lock_evidence  # refused at most in its brief start and end
     assert not _codes(findings, 4)
+
+
+def test_performance_schema_on_without_its_metadata_lock_instrument_is_said_and_the_copy_still_seen(
+    tmp_path, performance_schema_without_mdl_url
+):
+    base = performance_schema_without_mdl_url
+    url = create_database(base)
+    try:
+        project = _mysql_project(tmp_path, url, "ALTER TABLE `ördérs 'x'` MODIFY code VARCHAR(5);")
+        observed, findings = _observe(project)
+    finally:
+        drop_database(base, url)
+    [note] = [f.problem for f in findings if f.code == "observed-not-observable"]
+    assert "performance_schema is on but its instrument wait/lock/metadata/sql/mdl is not" in note
+    assert "--performance-schema-instrument='wait/lock/metadata/sql/mdl=ON'" in note  # what to do about it
+    [copied] = _at(observed, 2).tables  # the processlist state still tells the copy
+    assert copied.rewritten and copied.blocks_writes is True and copied.locks == ("SHARED_NO_WRITE",)
+    assert copied.lock_evidence == "the processlist showed state 'copy to tmp table'"

@@ -85,13 +85,14 @@ class MySQLObserver:
         self.prober = None
         self.notes: list[str] = []
         self._ids_view = self._find_ids_view()
-        self.metadata_locks = self._performance_schema_on()
+        missing = self._metadata_locks_missing()
+        self.metadata_locks = not missing
         if self.metadata_locks:
             self.prober = self._open_prober()
         else:
             self.notes.append(
-                "metadata locks: performance_schema is off on this server, so dbshift reads the statement's "
-                "processlist state instead ('copy to tmp table' means writes to the table wait)"
+                f"metadata locks: {missing}, so dbshift reads the statement's processlist state instead "
+                "('copy to tmp table' means writes to the table wait)"
             )
         if self._ids_view is None:
             self.notes.append(
@@ -113,24 +114,23 @@ class MySQLObserver:
                 continue
         return None
 
-    def _performance_schema_on(self) -> bool:
-        """performance_schema is on and its metadata-lock instrument is enabled."""
+    def _metadata_locks_missing(self) -> str:
+        """Why performance_schema.metadata_locks cannot be read here ("" when it can)."""
         try:
             if not int(self._query(self.watcher, "SELECT @@performance_schema")[0][0]):
-                return False
+                return "performance_schema is off on this server"
             enabled = self._query(
                 self.watcher,
                 "SELECT ENABLED FROM performance_schema.setup_instruments WHERE NAME = 'wait/lock/metadata/sql/mdl'",
             )
         except Exception:
-            return False
+            return "performance_schema is not readable on this server"
         if enabled and enabled[0][0] == "YES":
-            return True
-        self.notes.append(
-            "metadata locks: performance_schema is on but its instrument wait/lock/metadata/sql/mdl is not; "
-            "start the server with --performance-schema-instrument='wait/lock/metadata/sql/mdl=ON'"
+            return ""
+        return (
+            "performance_schema is on but its instrument wait/lock/metadata/sql/mdl is not (start the server "
+            "with --performance-schema-instrument='wait/lock/metadata/sql/mdl=ON')"
         )
-        return False
 
     def _open_prober(self):
         """The connection that asks for locks without waiting; None (and a note) when the server
