@@ -26,3 +26,31 @@ def fresh_server_url(request, tmp_path):
     url = create_database(base)
     yield url
     drop_database(base, url)
+
+
+@pytest.fixture(scope="session")
+def performance_schema_url():
+    """A private MariaDB with performance_schema and its metadata-lock instrument on (the shared
+    server runs without them): its ``test`` database's URL. Skips (fails under CI=true) when
+    mariadbd is not installed or will not start."""
+    from tests.servers.private_mariadb import ServerUnavailable, private_mariadb
+
+    options = ("--performance-schema=ON", "--performance-schema-instrument=wait/lock/metadata/sql/mdl=ON")
+    try:
+        with private_mariadb(*options) as url:
+            yield url
+    except ServerUnavailable as exc:
+        skip_or_fail(f"private MariaDB with performance_schema: {exc}")
+
+
+@pytest.fixture(scope="session")
+def performance_schema_without_mdl_url():
+    """A private MariaDB with performance_schema on but its metadata-lock instrument at MariaDB's
+    default (off), as a user who only set ``performance_schema = ON`` has it."""
+    from tests.servers.private_mariadb import ServerUnavailable, private_mariadb
+
+    try:
+        with private_mariadb("--performance-schema=ON") as url:
+            yield url
+    except ServerUnavailable as exc:
+        skip_or_fail(f"private MariaDB with performance_schema: {exc}")

@@ -10,6 +10,10 @@ The neutral driver lives here; each dialect's description names its watcher
 - ``migration_started()``: a migration's transaction starts;
 - ``start()`` / ``stop(failed) -> [TableSeen]``: around one statement.
 
+A Python migration has no statements dbshift can see: its whole ``up(ctx)`` is watched as one
+unit (``start()`` before its transaction, ``stop()`` after its commit); a watcher's
+``python_note`` says what that cannot show.
+
 ``observe_pending(real, pending)`` makes the copy, applies the pending migrations on it with the
 watcher, and returns the observations and their findings; ``rehearse`` observes the same way.
 The real database is only read (to make the copy).
@@ -50,6 +54,8 @@ class TableSeen:
     evidence: str = ""
     #: How long the rewrite took when it spanned several statements (SQLite: create, copy, rename).
     seconds: float | None = None
+    #: How the locks were seen (``performance_schema.metadata_locks listed SHARED_UPGRADABLE; ...``).
+    lock_evidence: str = ""
 
     def as_json(self) -> dict:
         """A JSON-friendly dict."""
@@ -63,6 +69,7 @@ class TableSeen:
             "rows": self.rows,
             "evidence": self.evidence,
             "seconds": None if self.seconds is None else round(self.seconds, 4),
+            "lock_evidence": self.lock_evidence,
         }
 
     def summary(self) -> tuple[str, str]:
@@ -112,8 +119,10 @@ class Observed:
 
     observations: list[StatementObservation] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    #: The first migration observed (notes are reported against its file).
+    #: The first migration observed (notes are reported against its file)...
     first_file: str = ""
+    #: ...unless the note is about one migration: note -> (its file, line).
+    placed: dict[str, tuple[str, int]] = field(default_factory=dict)
 
     def as_json(self) -> dict:
         """A JSON-friendly dict."""
@@ -180,7 +189,11 @@ class Observer:
             except Exception as exc:
                 self._give_up(exc)
         try:
-            yield
+            if migration.kind == "py":
+                with self._python_unit(migration):
+                    yield
+            else:
+                yield
         finally:
             ended = time.perf_counter()
             since: dict[tuple, float] = {}  # a lock held until commit is held from the first statement that took it
@@ -188,6 +201,19 @@ class Observer:
                 held = [since.setdefault((t.table, t.locks), seen.started) for t in seen.tables if t.held_until_commit]
                 if held:
                     seen.held_seconds = ended - min(held)
+
+    @contextlib.contextmanager
+    def _python_unit(self, migration):
+        """A Python migration runs its statements inside its ``up(ctx)``: it is watched as one unit,
+        from before its transaction to after its commit (locks seen while it runs, tables whose
+        storage it replaced); the watcher's ``python_note`` says what that cannot show."""
+        unit = PythonUnit(_up_line(migration.path))
+        note = getattr(self.watcher, "python_note", "")
+        if note:
+            self.observed.notes.append(f"{migration.label}: {note}")
+            self.observed.placed[self.observed.notes[-1]] = (str(migration.path), unit.line)
+        with self.statement(migration, unit):
+            yield
 
     @contextlib.contextmanager
     def statement(self, migration, statement):
@@ -229,6 +255,25 @@ class Observer:
                     started,
                 )
             )
+
+
+@dataclass
+class PythonUnit:
+    """A Python migration's whole ``up(ctx)``, observed as one statement would be."""
+
+    line: int
+    sql: str = "up(ctx) of a Python migration, observed as one unit"
+
+
+def _up_line(path) -> int:
+    """The line of ``def up`` in a Python migration (1 when it cannot be read)."""
+    import ast
+
+    try:
+        tree = ast.parse(Path(path).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return 1
+    return next((n.lineno for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "up"), 1)
 
 
 def _one_line(exc: BaseException) -> str:

@@ -76,7 +76,8 @@ def _lock_detail(table, seconds: float, until_commit: bool) -> str:
         )
         return f"holds the database {modes} {held}: {who}"
     who = f"every query on {table.table} waits" if table.blocks_reads else f"writes to {table.table} wait"
-    return f"holds {modes} on {table.table}{_many(table.rows)} {held}: {who}"
+    how = f" (seen: {table.lock_evidence})" if table.lock_evidence else ""
+    return f"holds {modes} on {table.table}{_many(table.rows)} {held}: {who}{how}"
 
 
 def _statement_findings(seen) -> list[tuple[str, str]]:
@@ -127,7 +128,8 @@ def observed_findings(observed, settings=None, failures=()) -> list[Finding]:
         )
 
     for note in observed.notes:
-        add("observed-not-observable", observed.first_file, 1, "", note, "file")
+        file, line = observed.placed.get(note, (observed.first_file, 1))
+        add("observed-not-observable", file, line, "", note, "file")
     for seen in observed.observations:
         for code, detail in _statement_findings(seen):
             add(code, seen.file, seen.line, seen.statement, detail)

@@ -22,6 +22,14 @@ _PAGES = "SELECT name, rootpage FROM sqlite_master WHERE type = 'table' AND name
 class SQLiteObserver:
     """Watches statements on the copy ``copy`` (a SQLite Database on a file)."""
 
+    #: Said once per Python migration (watched as one unit, from before its transaction to after its commit).
+    python_note = (
+        "the database lock is not observed in a Python migration: SQLite is asked for it after each "
+        "statement, and a Python migration's statements run inside its up(ctx), which has committed by "
+        "then; one that writes holds the write lock from its first write until it commits (its table "
+        "copies are still seen)"
+    )
+
     def __init__(self, copy):
         self.copy = copy
         self.conn = copy.connection
