@@ -17,6 +17,7 @@ import pytest
 from conftest import write_migration
 from dbshift.errors import SafetyRefusal
 from dbshift.history import History
+from value_oracle import BLOBS, INTEGERS, REALS, TEXTS
 
 
 def _start(project, create: str, rows: list[tuple], desired: str) -> None:
@@ -182,3 +183,30 @@ def test_odd_table_and_column_names_are_checked_like_any_other(project):
     lost, changed, before, after = _apply_and_roll_back(project, drafted, table='"o""dd t"')
     assert changed == {2} and lost == 1
     assert after[1] == before[1] == ((b"integer", "1999"),)
+
+
+@pytest.mark.parametrize("declared", ["INTEGER", "NUMERIC", "REAL", "TEXT", "BLOB"])
+def test_the_check_agrees_with_sqlite_itself_for_every_pair_of_edge_values(declared):
+    """For a column of each affinity holding each edge value (so holding it as SQLite stores it), and
+    each value the down could give back, the check's verdict is what SQLite does when that value is
+    stored again: ``comes_back`` (shortcut and exact rules) against a real INSERT, pair by pair."""
+    from dbshift.dialects.sqlite_description import type_affinity
+    from dbshift.planners.sqlite_values import comes_back, same_value
+
+    values = INTEGERS + REALS + TEXTS + BLOBS + [None, 5.0, "5", "5.0", " 5", "1e400", "-0", -9223372036854775808.0]
+    values += [2**62, 2.0**62, 9223372036854774784.0, 9.3e18, -9.3e18, 4.5, "0x10", "١٢", "abc ", "NaN"]
+    conn = sqlite3.connect(":memory:")
+    conn.execute(f"CREATE TABLE olds (o {declared})")
+    conn.execute("CREATE TABLE backs (b)")  # no type: every value kept as given, like a computed one
+    conn.execute(f"CREATE TABLE stored (i INTEGER, j INTEGER, s {declared})")
+    conn.executemany("INSERT INTO olds VALUES (?)", [(v,) for v in values])
+    conn.executemany("INSERT INTO backs VALUES (?)", [(v,) for v in values])
+    conn.execute("INSERT INTO stored SELECT olds.rowid, backs.rowid, b FROM olds, backs")
+    verdict = comes_back(type_affinity(declared), "b", "o")
+    wrong = conn.execute(
+        f"SELECT typeof(o), quote(o), typeof(b), quote(b), typeof(s), quote(s) "
+        f"FROM olds JOIN stored ON stored.i = olds.rowid JOIN backs ON backs.rowid = stored.j "
+        f"WHERE ({verdict}) IS NOT {same_value('s', 'o')}"
+    ).fetchall()
+    assert conn.execute("SELECT count(*) FROM stored").fetchone()[0] == len(values) ** 2
+    assert wrong == [], wrong[:10]
