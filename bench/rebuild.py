@@ -23,14 +23,19 @@ import argparse
 import os
 import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from _timing import VENV_BIN, WORK, interleaved, report, run_quiet
 
 ROOT = WORK / "rebuild"
 USERS = 100_000
+#: The checkout's virtualenv, or (in a git worktree, which has none) the one running this script:
+#: with PYTHONPATH=<checkout>/src, its `python` and `dbshift` run the checkout's code.
+BIN = VENV_BIN if (VENV_BIN / "python").exists() else Path(sys.executable).parent
 
 INITIAL = """\
 CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE);
@@ -202,6 +207,27 @@ def check(database: Path, label: str, orders: int) -> None:
         conn.close()
 
 
+def time_loss_checks(base: Path, migration: Path, rounds: int) -> str:
+    """The migration's `-- loss-check:` queries alone on the base file (in-process, read-only), the
+    part of the runner's time they take: a line with the median, the minimum and the counts."""
+    from dbshift.migrations import load_migration
+
+    checks = load_migration(migration).loss_checks
+    conn = sqlite3.connect(f"file:{base}?mode=ro", uri=True)
+    times, counts = [], []
+    try:
+        for _ in range(max(rounds, 3)):
+            started = time.perf_counter()
+            counts = [conn.execute(check).fetchone()[0] for check in checks]
+            times.append(time.perf_counter() - started)
+    finally:
+        conn.close()
+    return (
+        f"loss checks alone ({len(checks)} quer{'y' if len(checks) == 1 else 'ies'}, {len(times)} runs, in-process): "
+        f"median {statistics.median(times) * 1000:.1f} ms, min {min(times) * 1000:.1f} ms; values counted: {counts}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=5)
@@ -233,7 +259,7 @@ def main() -> None:
 
         return job
 
-    python = str(VENV_BIN / "python")
+    python = str(BIN / "python")
     jobs = {
         "hand-written script (sqlite3 CLI)": (sqlite_cli(scripts["hand.sql"], run_db), run_db),
         "dbshift: generated migration (runner)": (
@@ -241,7 +267,7 @@ def main() -> None:
             run_db,
         ),
         "dbshift apply (with automatic backup)": (
-            lambda: run_quiet([str(VENV_BIN / "dbshift"), "apply"], project_dir, env),
+            lambda: run_quiet([str(BIN / "dbshift"), "apply"], project_dir, env),
             project_dir / "app.db",
         ),
         "Alembic batch_alter_table + UPDATE": (
@@ -272,6 +298,7 @@ def main() -> None:
         f"SQLite {sqlite3.sqlite_version}\n"
     )
     print(report(times, "hand-written script (sqlite3 CLI)"))
+    print("\n" + time_loss_checks(base, migration, args.rounds))
 
 
 if __name__ == "__main__":

