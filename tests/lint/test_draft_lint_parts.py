@@ -94,6 +94,19 @@ def test_a_rebuilt_parent_checks_its_children_and_their_other_parents():
     assert ("up", "table-rebuild") in _codes(found)
 
 
+def test_a_rebuilt_parent_reads_the_key_check_of_an_untouched_child():
+    """Bug fixed on the way: the copy held the changed tables and their parents only, so the
+    rebuild's `PRAGMA foreign_key_check("order line")` on the untouched child failed there (no such
+    table) and was reported 'not-analysed' in the up and in the down."""
+    current = (
+        'CREATE TABLE "Örders" (id INTEGER PRIMARY KEY, total INTEGER);\n'
+        'CREATE TABLE "order line" (id INTEGER PRIMARY KEY, order_id INTEGER REFERENCES "Örders"(id));\n'
+    )
+    desired = current.replace("total INTEGER", "total TEXT")
+    found = _same_in_parts(current, desired, parts=1)
+    assert _codes(found) == [("up", "table-rebuild"), ("down", "table-rebuild")]
+
+
 def test_a_renamed_table_and_column_carry_into_the_keys_of_the_tables_referencing_them():
     """SQLite rewrites the children's REFERENCES when a parent or its column is renamed; a later
     rebuild of the child checks its keys against the new names."""
