@@ -7,7 +7,7 @@ runs `compare_metadata` against SQLAlchemy models of the desired schema (buildin
 is not timed; the like-for-like dbshift row likewise reads the desired schema beforehand);
 the floor reads the live schema with PRAGMAs alone. Whole processes:
 `dbshift diff --from db` vs `alembic revision --autogenerate`.
-Run: ./dev bench bench/diff.py [--rounds 7]
+Run: ./dev bench bench/diff.py [--rounds 7] [--baseline OTHER_CHECKOUT/src]
 """
 
 from __future__ import annotations
@@ -155,6 +155,9 @@ def alembic_compare(metadata):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument(
+        "--baseline", type=Path, help="another checkout's src folder: its `dbshift diff` timed in the same rounds"
+    )
     args = parser.parse_args()
     env = checkout_env()  # this checkout's src (not the venv's installed copy), compiled first
     build()
@@ -189,6 +192,17 @@ def main() -> None:
     whole = {
         "dbshift diff --from db": lambda: run_quiet(
             [sys.executable, "-m", "dbshift", "diff", "--from", "db", "--json"], ROOT, env
+        ),
+        **(
+            {
+                "dbshift diff --from db (baseline)": lambda: run_quiet(
+                    [sys.executable, "-m", "dbshift", "diff", "--from", "db", "--json"],
+                    ROOT,
+                    {**env, "PYTHONPATH": str(args.baseline.resolve())},
+                )
+            }
+            if args.baseline
+            else {}
         ),
         "alembic revision --autogenerate": lambda: run_quiet(
             [str(Path(sys.executable).parent / "alembic"), "revision", "--autogenerate", "-m", "bench"], ROOT, env
