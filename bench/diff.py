@@ -7,19 +7,18 @@ runs `compare_metadata` against SQLAlchemy models of the desired schema (buildin
 is not timed; the like-for-like dbshift row likewise reads the desired schema beforehand);
 the floor reads the live schema with PRAGMAs alone. Whole processes:
 `dbshift diff --from db` vs `alembic revision --autogenerate`.
-Run: ./dev bench bench/diff.py [--rounds 7]
+Run: ./dev bench bench/diff.py [--rounds 7] [--baseline OTHER_CHECKOUT/src]
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import sqlite3
 import sys
 from pathlib import Path
 
-from _timing import VENV_BIN, WORK, interleaved, report, run_quiet
+from _timing import WORK, checkout_env, interleaved, report, run_quiet
 
 ROOT = WORK / "diff"
 TABLES = 500
@@ -156,8 +155,11 @@ def alembic_compare(metadata):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument(
+        "--baseline", type=Path, help="another checkout's src folder: its `dbshift diff` timed in the same rounds"
+    )
     args = parser.parse_args()
-    run_quiet([sys.executable, "-m", "compileall", "-q", str(Path(__file__).resolve().parents[1] / "src")], WORK.parent)
+    env = checkout_env()  # this checkout's src (not the venv's installed copy), compiled first
     build()
     sys.path.insert(0, str(ROOT))
     from models import metadata
@@ -181,7 +183,6 @@ def main() -> None:
     )
     print(report(times, "Alembic compare_metadata"))
 
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     versions = ROOT / "alembic" / "versions"
 
     def clean(_name: str) -> None:
@@ -190,10 +191,21 @@ def main() -> None:
 
     whole = {
         "dbshift diff --from db": lambda: run_quiet(
-            [str(VENV_BIN / "dbshift"), "diff", "--from", "db", "--json"], ROOT, env
+            [sys.executable, "-m", "dbshift", "diff", "--from", "db", "--json"], ROOT, env
+        ),
+        **(
+            {
+                "dbshift diff --from db (baseline)": lambda: run_quiet(
+                    [sys.executable, "-m", "dbshift", "diff", "--from", "db", "--json"],
+                    ROOT,
+                    {**env, "PYTHONPATH": str(args.baseline.resolve())},
+                )
+            }
+            if args.baseline
+            else {}
         ),
         "alembic revision --autogenerate": lambda: run_quiet(
-            [str(VENV_BIN / "alembic"), "revision", "--autogenerate", "-m", "bench"], ROOT, env
+            [str(Path(sys.executable).parent / "alembic"), "revision", "--autogenerate", "-m", "bench"], ROOT, env
         ),
     }
     times = interleaved(whole, args.rounds, setup=clean)

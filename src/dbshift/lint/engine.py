@@ -54,14 +54,36 @@ def lint_sql(
         return _lint_section(to_lint, analyser, settings or LintSettings(), database)[0]
 
 
-def lint_in_order(sections: list[Section], dialect: str, settings: LintSettings | None = None, prelude=()) -> list:
+def lint_in_order(
+    sections: list[Section], dialect: str, settings: LintSettings | None = None, prelude=(), parts=None
+) -> list:
     """The findings of ``sections`` read one after another by one analyser, after ``prelude``
-    (a draft's up, then its down, which starts where the up ends)."""
+    (a draft's up, then its down, which starts where the up ends).
+
+    Where the dialect's analyser runs statements on a copy of the schema (SQLite), ``prelude`` is
+    iterated (only there) and ``parts`` called: it returns ``(preludes, route)`` when the
+    statements fall into independent parts (None: they do not), each part then read by its own
+    analyser from its own prelude, ``route`` naming the part of each statement of the sections in
+    order. An ALTER TABLE on SQLite re-reads the whole copy, so small copies read faster.
+    """
+    import contextlib
+
     from dbshift.analysis import analyser_for
 
     findings: list[Finding] = []
-    with analyser_for(dialect) as analyser:
-        if analyser.replays_schema:
+    with contextlib.ExitStack() as stack:
+        analyser = stack.enter_context(analyser_for(dialect))
+        split = parts() if analyser.replays_schema and parts is not None else None
+        if split is not None:
+            from dbshift.analysis.parts import Parts
+
+            preludes, route = split
+            readers = []
+            for part_prelude in preludes:
+                readers.append(stack.enter_context(analyser_for(dialect)))
+                readers[-1].replay(list(part_prelude))
+            analyser = Parts(readers, route)
+        elif analyser.replays_schema:
             analyser.replay(list(prelude))
         for section in sections:
             findings += _lint_section(section, analyser, settings or LintSettings(), None)[0]
