@@ -32,7 +32,7 @@ def plan_findings(diff, plan, dialect: str, settings=None, file: str = "<draft>"
     from dbshift.dialects.description import describe
     from dbshift.lint.engine import Section, lint_in_order
 
-    sections = [Section(plan.up_sql(), dialect, file)]
+    sections = [Section(plan.up_sql(), dialect, file, down_empty=not plan.reversible)]
     if plan.reversible:  # the down starts where the up ends: one analyser reads both
         sections.append(Section(plan.down_sql(), dialect, file, name="down"))
     planner = describe(dialect).planner_module()

@@ -85,8 +85,13 @@ def lint_in_order(
             analyser = Parts(readers, route)
         elif analyser.replays_schema:
             analyser.replay(list(prelude))
+        up = None  # a down is weighed against the up read just before it
         for section in sections:
-            findings += _lint_section(section, analyser, settings or LintSettings(), None)[0]
+            found, script = _lint_section(
+                section, analyser, settings or LintSettings(), None, up=up if section.name == "down" else None
+            )
+            findings += found
+            up = script if section.name == "up" else None
     return findings
 
 
@@ -102,6 +107,8 @@ class Section:
     transactional: bool | None = None
     file_lines: list[str] | None = None
     fresh_tables: frozenset[str] = frozenset()
+    #: For an up: whether its migration has no down, or one without statements (None: not known).
+    down_empty: bool | None = None
 
 
 def _lint_section(
@@ -111,11 +118,10 @@ def _lint_section(
     database,
     data: bool = True,
     up: LintScript | None = None,
-    down_empty: bool | None = None,
 ) -> tuple[list[Finding], LintScript]:
     """The findings of ``section`` read by ``analyser`` (which it advances), and the script read
     (``data``: also the data-aware findings when a ``database`` is given). For a down, ``up`` is
-    its migration's up as read; for an up, ``down_empty`` says whether the down is missing or empty."""
+    its migration's up as read."""
     module = dialect_module(section.dialect)
     statements = describe(section.dialect).split_script(section.sql, section.first_line)
     file_lines = section.file_lines
@@ -137,7 +143,7 @@ def _lint_section(
         module,
         frozenset(section.fresh_tables),
         up,
-        down_empty,
+        section.down_empty,
     )
     ignored = {s.line: suppressions_above(file_lines, s.line, section.file, _KNOWN_CODES) for s in read}
     findings = []
@@ -345,9 +351,10 @@ def _section_findings(migration, dialect: str, settings: LintSettings, database,
         return []
     file = str(migration.path)
     lines = _file_lines(migration)
-    up = Section(migration.up_sql, dialect, file, migration.up_line, "up", migration.transaction, lines)
     down_empty = not migration.has_down or not describe(dialect).split_script(migration.down_sql or "", 1)
-    findings, script = _lint_section(up, analyser, settings, database, data, down_empty=down_empty)
+    up = Section(migration.up_sql, dialect, file, migration.up_line, "up", migration.transaction, lines)
+    up.down_empty = down_empty
+    findings, script = _lint_section(up, analyser, settings, database, data)
     if migration.has_down and down:
         fresh = frozenset(t.name for s in script.statements for t in s.effects.creates)
         down_section = Section(
