@@ -35,7 +35,11 @@ def check_command(
 @app.command("sync")
 def sync_command(
     ctx: typer.Context,
-    force: bool = typer.Option(False, "--force", help="Run downs that drop or delete data (a backup is taken first)."),
+    force: bool = typer.Option(
+        False,
+        "--force",
+        help="Run downs that drop or delete data (a backup is taken first), or that lint refuses (long locks on big tables).",
+    ),
     allow_out_of_order: bool = typer.Option(
         False, "--allow-out-of-order", help="Also apply pending migrations older than the newest applied one."
     ),
