@@ -1,6 +1,9 @@
 """Lint at apply time: ``dbshift apply`` lints the up sections it is about to run and refuses
 the findings that block (unless ``--force``); the other error-level ones are printed and the
-apply goes on (warnings are for ``dbshift lint``, not for every apply).
+apply goes on (warnings are for ``dbshift lint``, not for every apply). ``apply --schema`` (its
+drafted migration), ``rollback`` and ``sync`` (the downs they run) go through the same refusal:
+it is called by :meth:`dbshift.project.Project.run_apply` and ``run_rollback``, which every run
+of migration SQL on a live database goes through.
 
 The policy (``docs/lint.md``, "Lint at apply"): a finding blocks when it is error-level (after
 the ``[lint]`` severities) and its rule is one of :data:`BLOCKING`: what takes a site down while
