@@ -101,21 +101,34 @@ def import_command(
 def squash_command(
     ctx: typer.Context,
     to: str = typer.Option(..., "--to", help="The newest version to squash: it and every older one become one file."),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Print the file it would write and what it would move; touch nothing."
+    ),
 ) -> None:
     """Replace the migrations up to --to with one migration made from their schema (old files archived)."""
     from dbshift.teams.squash import squash
 
     state = ctx.obj
-    result = squash(state.project(), to)
+    result = squash(state.project(), to, dry_run=dry_run)
     if state.json:
         print_json(result.as_json())
         return
     out = console()
-    out.print(
-        f"squashed {len(result.replaced)} migrations into {escape(str(result.path))}; "
-        f"the old files are in {escape(str(result.archive))}",
-        soft_wrap=True,
-    )
+    if dry_run:
+        out.print(f"[bold]-- would write {escape(str(result.path))}:[/bold]", soft_wrap=True)
+        out.print(escape(result.text.rstrip("\n")), soft_wrap=True, highlight=False)
+        out.print(
+            f"[bold]-- would move {len(result.replaced)} migrations into {escape(str(result.archive))}:[/bold] "
+            + escape(", ".join(result.replaced)),
+            soft_wrap=True,
+        )
+        out.print("[dim]dry run: nothing written, moved or hashed[/dim]")
+    else:
+        out.print(
+            f"squashed {len(result.replaced)} migrations into {escape(str(result.path))}; "
+            f"the old files are in {escape(str(result.archive))}",
+            soft_wrap=True,
+        )
     for warning in result.warnings:
         out.print(f"[yellow]warning:[/yellow] {escape(warning)}", soft_wrap=True)
 
