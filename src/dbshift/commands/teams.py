@@ -158,3 +158,25 @@ def hooks_install_command(
         out.print(f"kept your hook as {escape(str(path))} (the dbshift hook runs it first)", soft_wrap=True)
     names = ", ".join(p.name for p in result.written)
     out.print(f"wrote {names} in {escape(str(result.folder))}", soft_wrap=True)
+
+
+@hooks_app.command("uninstall")
+def hooks_uninstall_command(ctx: typer.Context) -> None:
+    """Remove the hooks dbshift wrote; a hook it chained (NAME.local) gets its name back."""
+    from dbshift.teams.hooks import uninstall
+
+    state = ctx.obj
+    result = uninstall(state.project(quiet=True))
+    if state.json:
+        print_json(result.as_json())
+        return
+    out = console()
+    if result.removed:
+        names = ", ".join(p.name for p in result.removed)
+        out.print(f"removed {names} from {escape(str(result.folder))}", soft_wrap=True)
+    else:
+        out.print(f"no dbshift hooks in {escape(str(result.folder))}", soft_wrap=True)
+    for path in result.restored:
+        out.print(f"put your hook back at {escape(str(path))}", soft_wrap=True)
+    for path in result.kept:
+        out.print(f"left {escape(str(path))} as it is (dbshift did not write it)", soft_wrap=True)
