@@ -56,7 +56,10 @@ def test_versions_in_flyways_order_with_their_undo_and_what_is_left_out(tmp_path
     "files, words",
     [
         ({"V1__a.sql": "x", "sub/V1.0__b.sql": "y"}, "Flyway version 1.0 twice (also V1__a.sql)"),
-        ({"V1__a.sql": "x", "U1__a.sql": "y", "U1.0__b.sql": "z"}, "U1__a.sql: Flyway version 1 twice (also U1.0__b.sql)"),
+        (
+            {"V1__a.sql": "x", "U1__a.sql": "y", "U1.0__b.sql": "z"},
+            "U1__a.sql: Flyway version 1 twice (also U1.0__b.sql)",
+        ),
         ({"V1__a.sql": "x", "U2__b.sql": "y"}, "U2__b.sql: an undo migration without its versioned migration"),
     ],
 )
