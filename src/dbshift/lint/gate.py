@@ -77,27 +77,25 @@ def _ups(migrations, db, settings) -> list[Finding]:
 
 
 def _downs(migrations, db, settings) -> list[Finding]:
-    """The findings of the downs in the order they run, each read after the downs before it."""
-    from dbshift.dialects.description import describe as describe_dialect
-    from dbshift.lint.engine import lint_sql
+    """The findings of the downs in the order they run, read by one analyser that each down
+    advances (a new one per down would replay every earlier down: quadratic on a long rollback)."""
+    from dbshift.analysis import analyser_for
+    from dbshift.lint.engine import Section, _lint_section
 
     findings: list[Finding] = []
-    ran: list[str] = []
-    for migration in migrations:
-        down = migration.down_sql or ""
-        findings += lint_sql(
-            down,
-            db.dialect,
-            file=str(migration.path),
-            first_line=migration.down_line,
-            section="down",
-            transactional=migration.transaction,
-            settings=settings,
-            file_lines=migration.text.splitlines() if migration.text else None,
-            prelude=ran,
-            database=db,
-        )
-        ran += [s.sql for s in describe_dialect(db.dialect).split_script(down, migration.down_line)]
+    with analyser_for(db) as analyser:
+        for migration in migrations:
+            lines = migration.text.splitlines() if migration.text else None
+            down = Section(
+                migration.down_sql or "",
+                db.dialect,
+                str(migration.path),
+                migration.down_line,
+                "down",
+                migration.transaction,
+                lines,
+            )
+            findings += _lint_section(down, analyser, settings, db, data=False)[0]
     return findings
 
 
