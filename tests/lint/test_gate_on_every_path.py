@@ -137,6 +137,7 @@ def test_rollback_refuses_a_down_that_builds_an_index_on_a_big_table(big, run_cl
     _refused(result, "rollback")
     assert "20260102000000_drop_index.sql:4: error index-not-concurrent" in result.stderr  # the down's line
     assert "-- lint:ignore index-not-concurrent reason" in result.stderr  # a file to put it in
+    assert "dbshift repair" in result.stderr  # the file is applied: an edit changes its checksum
     assert _state(big) == before  # no index, no history change, no backup taken
 
     result = run_cli("rollback", "--force")
@@ -188,3 +189,16 @@ def test_sync_refuses_the_other_branchs_down_on_a_big_table_and_runs_it_with_for
     after = _state(big)
     assert_same_values(before[1], after[1])
     assert [row[0] for row in after[2]] == [20260101000000]
+
+
+def test_the_hints_way_out_for_an_applied_down_works_suppress_then_repair(big, run_cli):
+    _drop_the_index(big)
+    assert run_cli("rollback").returncode == 3
+    path = big.config.migrations_dir / "20260102000000_drop_index.sql"
+    path.write_text(path.read_text().replace(INDEX, "-- lint:ignore index-not-concurrent quiet hours\n" + INDEX))
+    big.hash()
+    assert run_cli("rollback").returncode == 3  # an edited applied file: refused until repair accepts it
+    assert run_cli("repair").returncode == 0
+    result = run_cli("rollback")
+    assert result.returncode == 0, result.output
+    assert _indexes(big) == ["ix e-mail"]

@@ -179,12 +179,12 @@ def _way_out(blocking: list[Finding], plan, direction: str) -> str:
 
     force = 'pass --force to run it anyway ([lint] apply = "warn" in dbshift.toml only prints them)'
     files = {str(m.path) for m in plan if Path(str(m.path)).is_file()}
+    suppress = f"`-- lint:ignore {sorted({f.code for f in blocking})[0]} reason` above the statement"
     if all(f.file in files for f in blocking):
-        codes = sorted({f.code for f in blocking})
-        return (
-            f"make the change safe (`dbshift lint --fix` rewrites some), or put `-- lint:ignore {codes[0]} reason` "
-            f"above the statement, or {force}"
-        )
+        if direction == "up":
+            return f"make the change safe (`dbshift lint --fix` rewrites some), or put {suppress}, or {force}"
+        # the migration is applied: an edit of its down changes its checksum, which repair accepts
+        return f"make the down safe or put {suppress}, then accept the edit with `dbshift repair`; or {force}"
     if direction == "up":  # drafted by apply --schema: no file to edit
         return f"write the change as a migration file to make it safe (`dbshift diff --name NAME`, then edit it), or {force}"
     # a down kept in the history (sync): its file is on another branch
