@@ -68,11 +68,25 @@ def run_demo(folder: Path | None = None, orders: int = 5000, say: Say = print) -
     """Run the demo story in ``folder`` (a new temporary folder by default); returns the folder."""
     folder = Path(folder) if folder else Path(tempfile.mkdtemp(prefix="dbshift-demo-"))
     folder.mkdir(parents=True, exist_ok=True)
+    project, before = _start_the_shop(folder, orders, say)
+    _write_four_migrations(project, say)
+    _apply_them(project, before, say)
+    _show_history(project, say)
+    _roll_back_and_compare(project, before, say)
+    command = dbshift_command()
+    say(
+        f"[bold]Done.[/bold] Look around: cd {escape(shlex.quote(str(folder)))} && {escape(command)} status && "
+        f"{escape(command)} history"
+    )
+    return folder
+
+
+def _start_the_shop(folder: Path, orders: int, say: Say) -> tuple[Project, dict]:
+    """Step 1: a new project, its first migration applied and the shop filled; its fingerprint."""
     say(f"[bold]1. A new project[/bold] in {escape(str(folder))}: dbshift init --db sqlite:///shop.db")
     project = Project.init(folder, "sqlite:///shop.db")
-    migrations = project.config.migrations_dir
     write_sql_migration(
-        migrations,
+        project.config.migrations_dir,
         "create_shop",
         INITIAL_SCHEMA,
         "DROP TABLE orders;\nDROP TABLE users;",
@@ -80,15 +94,19 @@ def run_demo(folder: Path | None = None, orders: int = 5000, say: Say = print) -
         version=V_INITIAL,
     )
     project.apply()
-    database = project.config.url.path
-    _fill_shop(database, orders)
-    before = _fingerprint(database)
+    _fill_shop(project.config.url.path, orders)
+    before = _fingerprint(project.config.url.path)
     say(
         f"   applied the first migration and wrote {before['users_rows']} users and {before['orders_rows']} orders "
         f"(total {before['cents'] / 100:,.2f} dollars, kept as integer cents)"
     )
+    return project, before
 
+
+def _write_four_migrations(project: Project, say: Say) -> None:
+    """Step 2: three migrations written by hand and one drafted by ``dbshift diff``, listed."""
     say("[bold]2. Four new migrations[/bold] (dbshift new ... / dbshift diff --name ...):")
+    migrations = project.config.migrations_dir
     write_sql_migration(
         migrations,
         "add_users_phone",
@@ -125,45 +143,47 @@ def run_demo(folder: Path | None = None, orders: int = 5000, say: Say = print) -
         "orders.amount_cents=amount and a conversion each way; it is one table rebuild, up and down"
     )
 
+
+def _apply_them(project: Project, before: dict, say: Say) -> None:
+    """Steps 3 and 4: status, then apply, and the check that the dollars add up to the cents."""
     status = project.status()
     say(f"[bold]3. dbshift status[/bold]: current version {status.current_version}, {len(status.pending)} pending")
 
     say("[bold]4. dbshift apply[/bold]: one transaction per migration, history row in the same transaction")
-    result = Project(folder, on_event=_event_printer(say)).apply()
+    result = Project(project.config.root, on_event=_event_printer(say)).apply()
     for info in result.backups:
         say(f"   backup before the risky step: {info.path.name} (integrity checked, sha256 in its manifest)")
-    after = _fingerprint(database)
+    after = _fingerprint(project.config.url.path)
     _check(
         say,
         after["amount_cents_equivalent"] == before["cents"],
         f"orders.amount now holds dollars; total {after['amount_cents_equivalent'] / 100:,.2f} matches to the cent",
     )
 
+
+def _show_history(project: Project, say: Say) -> None:
+    """Step 5: the history's newest rows."""
     applied, log = project.history()
     say(f"[bold]5. dbshift history[/bold]: {len(applied)} applied, {len(log)} log entries; the newest:")
     for row in applied[-2:]:
         say(f"   {row.version}_{row.name} by {escape(f'{row.applied_by}@{row.host}')} in {row.duration_ms} ms")
 
+
+def _roll_back_and_compare(project: Project, before: dict, say: Say) -> None:
+    """Step 6: roll everything back to the first migration and prove every row and cent came back."""
     say(
         f"[bold]6. dbshift rollback --to {V_INITIAL} --force[/bold]: the downs drop phone and order_history "
         "(lossy, so dbshift asks for --force and takes a backup first)"
     )
-    result = Project(folder, on_event=_event_printer(say)).rollback(to=V_INITIAL, force=True)
+    result = Project(project.config.root, on_event=_event_printer(say)).rollback(to=V_INITIAL, force=True)
     say(f"   backup before rollback: {result.backups[0].path.name}")
-
-    final = _fingerprint(database)
+    final = _fingerprint(project.config.url.path)
     _check(
         say,
         final == before,
         "every row and every cent came back: users and orders are identical to step 1 "
         f"({final['users_rows']} users, {final['orders_rows']} orders, content hash {final['orders_hash'][:12]})",
     )
-    command = dbshift_command()
-    say(
-        f"[bold]Done.[/bold] Look around: cd {escape(shlex.quote(str(folder)))} && {escape(command)} status && "
-        f"{escape(command)} history"
-    )
-    return folder
 
 
 def dbshift_command() -> str:

@@ -161,11 +161,24 @@ class Project:
             refuse_unsafe_state(status)
             yield db, history, status
 
-    def prepare_rollback(self, db: Database, plan: list[Migration], version: int, force: bool, action: str):
-        """What runs before any down: the preflight, the lossy-down refusal (unless ``force``), a backup (returned)."""
+    def run_rollback(
+        self, db: Database, history: History, plan: list[Migration], version: int, force: bool, action: str
+    ) -> RunResult:
+        """Run the downs of ``plan`` (newest first) under the lock the caller holds, after lint's
+        refusal of a down that would lock a big table (:mod:`dbshift.lint.gate`), the pre-flight,
+        the lossy-down refusal (all unless ``force``) and a backup.
+
+        Every rollback on the live database comes here (``rollback``, ``sync``), so none skips them."""
+        from dbshift.lint.gate import refuse_blocking
+        from dbshift.runner import Runner
+
+        if not plan:
+            return RunResult()
+        refuse_blocking(self.config, db, plan, force, self.on_event, direction="down")
         self.require_preflight(db, True, action)
         confirm_lossy_downs(db, plan, force, self.confirm)
-        return self._backup(db, f"before-{action}-{plan[0].version}", version, thorough=False)
+        backup = self._backup(db, f"before-{action}-{plan[0].version}", version, thorough=False)
+        return RunResult(Runner(db, history, self.on_event).rollback(plan, str(backup.path)), [backup])
 
     def _status(self, migrations: list[Migration], applied: dict[int, AppliedMigration]) -> Status:
         return status_of(self.config.require_url().masked(), self.config.migrations_dir, migrations, applied)
@@ -213,11 +226,6 @@ class Project:
                 refuse_unsafe_state(status)
                 plan = apply_plan(status, target)
                 refuse_out_of_order(status, plan, allow_out_of_order)
-                if plan:
-                    from dbshift.lint.gate import refuse_blocking
-
-                    refuse_blocking(self.config, db, plan, force, self.on_event)
-                    self.require_preflight(db, any(m.risky or m.destructive for m in plan), "apply")
                 if atomic and not db.transactional_ddl:
                     raise ConfigError(
                         f"--atomic needs transactional DDL, and {db.dialect} commits each DDL statement on its own",
@@ -226,7 +234,7 @@ class Project:
                 if atomic and any(not m.transaction for m in plan):
                     names = ", ".join(m.file for m in plan if not m.transaction)
                     raise ConfigError(f"--atomic cannot include no-transaction migrations: {names}")
-                return self.run_apply(db, history, plan, status.current_version, atomic)
+                return self.run_apply(db, history, plan, status.current_version, atomic, force=force)
 
     def apply_schema(self, schema: str | None = None, save: str | None = None, force: bool = False, **options):
         """Draft the live database -> ``schema`` (default schema.sql) and apply it as one migration,
@@ -236,12 +244,23 @@ class Project:
 
         return apply_schema(self, schema or "schema.sql", save=save, force=force, **options)
 
-    def run_apply(self, db: Database, history: History, plan: list[Migration], version: int, atomic: bool) -> RunResult:
-        """Run ``plan`` under the lock the caller holds: each migration in its own transaction (or all in
-        one when ``atomic``), a backup before each risky one."""
+    def run_apply(
+        self, db: Database, history: History, plan: list[Migration], version: int, atomic: bool, force: bool = False
+    ) -> RunResult:
+        """Run ``plan`` under the lock the caller holds: lint's refusal of what would lock a big
+        table (:mod:`dbshift.lint.gate`, unless ``force``) and the pre-flight first, then each
+        migration in its own transaction (or all in one when ``atomic``), a backup before each risky one.
+
+        Every apply of migrations to the live database comes here (``apply``, ``apply --schema``,
+        ``sync``), so none skips the refusals."""
+        from dbshift.lint.gate import refuse_blocking
         from dbshift.runner import Runner
         from dbshift.safety.records import Recorder
 
+        if not plan:
+            return RunResult()
+        refuse_blocking(self.config, db, plan, force, self.on_event)
+        self.require_preflight(db, any(m.risky or m.destructive for m in plan), "apply")
         runner = Runner(db, history, self.on_event, recorder=Recorder())
         result = RunResult()
         if atomic:
@@ -274,7 +293,7 @@ class Project:
             raise ConfigError("give either --steps or --to, not both")
         migrations = self.migrations()
         target = self._target_version(to, migrations, allow_applied_only=True) if to is not None else None
-        from dbshift.runner import Runner, StepResult
+        from dbshift.runner import StepResult
 
         with self.connect(readonly=dry_run) as db:
             if dry_run:
@@ -289,11 +308,7 @@ class Project:
                 status = self._status(migrations, history.applied())
                 refuse_unsafe_state(status)
                 plan = rollback_plan(status, migrations, steps, target)
-                if not plan:
-                    return RunResult()
-                backup = self.prepare_rollback(db, plan, status.current_version, force, "rollback")
-                steps_done = Runner(db, history, self.on_event).rollback(plan, str(backup.path))
-                return RunResult(steps_done, [backup])
+                return self.run_rollback(db, history, plan, status.current_version, force, "rollback")
 
     def repair(self, dirty: str | None = None) -> list[str]:
         """Accept changed files on purpose; resolve dirty migrations as ``applied`` or ``pending``."""

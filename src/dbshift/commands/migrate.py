@@ -268,7 +268,11 @@ def rollback(
     steps: int = typer.Option(None, "--steps", help="How many migrations to revert (default 1)."),
     to: str = typer.Option(None, "--to", help="Revert everything above this version (0 = all)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the SQL; change nothing."),
-    force: bool = typer.Option(False, "--force", help="Run downs that drop or delete data (a backup is taken first)."),
+    force: bool = typer.Option(
+        False,
+        "--force",
+        help="Run downs that drop or delete data (a backup is taken first), or that lint refuses (long locks on big tables).",
+    ),
 ) -> None:
     """Revert applied migrations newest first, after a backup."""
     if steps is not None and steps < 0:

@@ -35,7 +35,11 @@ def check_command(
 @app.command("sync")
 def sync_command(
     ctx: typer.Context,
-    force: bool = typer.Option(False, "--force", help="Run downs that drop or delete data (a backup is taken first)."),
+    force: bool = typer.Option(
+        False,
+        "--force",
+        help="Run downs that drop or delete data (a backup is taken first), or that lint refuses (long locks on big tables).",
+    ),
     allow_out_of_order: bool = typer.Option(
         False, "--allow-out-of-order", help="Also apply pending migrations older than the newest applied one."
     ),
@@ -97,21 +101,34 @@ def import_command(
 def squash_command(
     ctx: typer.Context,
     to: str = typer.Option(..., "--to", help="The newest version to squash: it and every older one become one file."),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Print the file it would write and what it would move; touch nothing."
+    ),
 ) -> None:
     """Replace the migrations up to --to with one migration made from their schema (old files archived)."""
     from dbshift.teams.squash import squash
 
     state = ctx.obj
-    result = squash(state.project(), to)
+    result = squash(state.project(), to, dry_run=dry_run)
     if state.json:
         print_json(result.as_json())
         return
     out = console()
-    out.print(
-        f"squashed {len(result.replaced)} migrations into {escape(str(result.path))}; "
-        f"the old files are in {escape(str(result.archive))}",
-        soft_wrap=True,
-    )
+    if dry_run:
+        out.print(f"[bold]-- would write {escape(str(result.path))}:[/bold]", soft_wrap=True)
+        out.print(escape(result.text.rstrip("\n")), soft_wrap=True, highlight=False)
+        out.print(
+            f"[bold]-- would move {len(result.replaced)} migrations into {escape(str(result.archive))}:[/bold] "
+            + escape(", ".join(result.replaced)),
+            soft_wrap=True,
+        )
+        out.print("[dim]dry run: nothing written, moved or hashed[/dim]")
+    else:
+        out.print(
+            f"squashed {len(result.replaced)} migrations into {escape(str(result.path))}; "
+            f"the old files are in {escape(str(result.archive))}",
+            soft_wrap=True,
+        )
     for warning in result.warnings:
         out.print(f"[yellow]warning:[/yellow] {escape(warning)}", soft_wrap=True)
 
@@ -141,3 +158,25 @@ def hooks_install_command(
         out.print(f"kept your hook as {escape(str(path))} (the dbshift hook runs it first)", soft_wrap=True)
     names = ", ".join(p.name for p in result.written)
     out.print(f"wrote {names} in {escape(str(result.folder))}", soft_wrap=True)
+
+
+@hooks_app.command("uninstall")
+def hooks_uninstall_command(ctx: typer.Context) -> None:
+    """Remove the hooks dbshift wrote; a hook it chained (NAME.local) gets its name back."""
+    from dbshift.teams.hooks import uninstall
+
+    state = ctx.obj
+    result = uninstall(state.project(quiet=True))
+    if state.json:
+        print_json(result.as_json())
+        return
+    out = console()
+    if result.removed:
+        names = ", ".join(p.name for p in result.removed)
+        out.print(f"removed {names} from {escape(str(result.folder))}", soft_wrap=True)
+    else:
+        out.print(f"no dbshift hooks in {escape(str(result.folder))}", soft_wrap=True)
+    for path in result.restored:
+        out.print(f"put your hook back at {escape(str(path))}", soft_wrap=True)
+    for path in result.kept:
+        out.print(f"left {escape(str(path))} as it is (dbshift did not write it)", soft_wrap=True)

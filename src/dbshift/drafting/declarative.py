@@ -3,8 +3,8 @@ and apply the drafted migration in one step, for development loops.
 
 Nothing here is new machinery: the draft is :func:`dbshift.drafting.draft.draft` (the same rename
 questions, conversions and NOT NULL checks as ``diff``), the file is what ``diff --name`` writes,
-and it runs through the project's own apply path (lock, pre-flight, backup of a risky or
-destructive migration, loss checks, the migration record). What is added is the refusal of
+and it runs through the project's own apply path (lock, lint's refusal of a long lock on a big
+table, pre-flight, backup of a risky or destructive migration, loss checks, the migration record). What is added is the refusal of
 anything destructive without ``--force`` and the bookkeeping: the drafted migration is recorded in
 the history with its text (so ``rollback`` runs its down), and with ``--save NAME`` it is also
 written to the migrations folder (and ``dbshift.sum``) to be committed.
@@ -66,7 +66,8 @@ def apply_schema(
 
     Refused (exit 3, nothing changed) when file migrations are pending, and, without ``force`` (or
     a person typing yes), when the change is destructive: a drop, a lossy or missing down, values
-    the loss checks count. ``options`` are :func:`dbshift.drafting.draft.draft`'s (renames,
+    the loss checks count; without ``force`` also when lint finds a long lock or rewrite of a big
+    table (:mod:`dbshift.lint.gate`, as plain ``apply``). ``options`` are :func:`dbshift.drafting.draft.draft`'s (renames,
     convert, reverse, defaults, maps, ask).
     """
     from dbshift.drafting.draft import draft
@@ -102,8 +103,7 @@ def _run(project, result: DeclaredApply, migrations: list, applied_before: set, 
                 hint="run `dbshift apply --schema` again; nothing was changed",
             )
         _refuse_counted_losses(project, db, migration, force)
-        project.require_preflight(db, migration.risky or migration.destructive, "apply")
-        run = project.run_apply(db, history, [migration], status.current_version, atomic=False)
+        run = project.run_apply(db, history, [migration], status.current_version, atomic=False, force=force)
         result.steps, result.backups = run.steps, run.backups
         if migration.extras.get("save_as") is not None:
             result.saved = _save(project, migration)

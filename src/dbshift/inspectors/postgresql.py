@@ -324,78 +324,79 @@ def _balanced(text: str) -> bool:
     return depth == 0
 
 
+#: Every index of the schema's tables but those a constraint owns (primary key, unique, exclusion)
+#: and those a partitioned parent's index made on a partition, with what :func:`_index_of` reads.
+INDEXES_QUERY = (
+    "SELECT i.indrelid, ic.relname, t.relname, i.indisunique, i.indnkeyatts, i.indnatts, i.indkey::int2[], "
+    "i.indoption::int2[], pg_get_expr(i.indpred, i.indrelid, true), am.amname, i.indexrelid, "
+    # Each key's text is needed only for expression keys (indkey 0); plain indexes skip pg_get_indexdef.
+    "CASE WHEN 0 = ANY(i.indkey::int2[]) THEN ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true) "
+    "FROM generate_series(1, i.indnatts) k ORDER BY k) END, "
+    "ARRAY(SELECT COALESCE(a.attname, '') FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(n, o) "
+    "LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.n ORDER BY k.o)::text[], "
+    "obj_description(i.indexrelid, 'pg_class'), "
+    # Each key's operator class where it is not the default one ('' where it is), qualified outside the schema.
+    # (named too when it has parameters: gist (v tsvector_ops (siglen='8'))).
+    "ARRAY(SELECT CASE WHEN opc.opcdefault AND ia.attoptions IS NULL THEN '' "
+    "WHEN opc.opcnamespace IN ('pg_catalog'::regnamespace, "
+    f"{NAMESPACE}) THEN quote_ident(opc.opcname) ELSE opc.opcnamespace::regnamespace::text "
+    "|| '.' || quote_ident(opc.opcname) END FROM unnest(i.indclass::oid[]) WITH ORDINALITY k(c, o) "
+    "JOIN pg_catalog.pg_opclass opc ON opc.oid = k.c LEFT JOIN pg_catalog.pg_attribute ia "
+    "ON ia.attrelid = i.indexrelid AND ia.attnum = k.o ORDER BY k.o)::text[], "
+    # Each key's operator class parameters ('' where none), NULLS NOT DISTINCT and storage parameters.
+    "ARRAY(SELECT COALESCE(array_to_string(ia.attoptions, chr(31)), '') FROM pg_catalog.pg_attribute ia "
+    "WHERE ia.attrelid = i.indexrelid AND ia.attnum > 0 ORDER BY ia.attnum)::text[], "
+    "i.indnullsnotdistinct, ic.reloptions "
+    "FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
+    "JOIN pg_catalog.pg_class t ON t.oid = i.indrelid JOIN pg_catalog.pg_am am ON am.oid = ic.relam "
+    f"WHERE t.relnamespace = {NAMESPACE} AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint c "
+    "WHERE c.conindid = i.indexrelid AND c.contype IN ('p', 'u', 'x')) "
+    # An index a partitioned parent's index made on a partition belongs to the parent's index.
+    "AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits h WHERE h.inhrelid = i.indexrelid) ORDER BY ic.relname"
+)
+
+
 def _indexes(db) -> dict[int, tuple[Index, ...]]:
-    rows = db.execute(
-        "SELECT i.indrelid, ic.relname, t.relname, i.indisunique, i.indnkeyatts, i.indnatts, i.indkey::int2[], "
-        "i.indoption::int2[], pg_get_expr(i.indpred, i.indrelid, true), am.amname, i.indexrelid, "
-        # Each key's text is needed only for expression keys (indkey 0); plain indexes skip pg_get_indexdef.
-        "CASE WHEN 0 = ANY(i.indkey::int2[]) THEN ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true) "
-        "FROM generate_series(1, i.indnatts) k ORDER BY k) END, "
-        "ARRAY(SELECT COALESCE(a.attname, '') FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(n, o) "
-        "LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.n ORDER BY k.o)::text[], "
-        "obj_description(i.indexrelid, 'pg_class'), "
-        # Each key's operator class where it is not the default one ('' where it is), qualified outside the schema.
-        # (named too when it has parameters: gist (v tsvector_ops (siglen='8'))).
-        "ARRAY(SELECT CASE WHEN opc.opcdefault AND ia.attoptions IS NULL THEN '' "
-        "WHEN opc.opcnamespace IN ('pg_catalog'::regnamespace, "
-        f"{NAMESPACE}) THEN quote_ident(opc.opcname) ELSE opc.opcnamespace::regnamespace::text "
-        "|| '.' || quote_ident(opc.opcname) END FROM unnest(i.indclass::oid[]) WITH ORDINALITY k(c, o) "
-        "JOIN pg_catalog.pg_opclass opc ON opc.oid = k.c LEFT JOIN pg_catalog.pg_attribute ia "
-        "ON ia.attrelid = i.indexrelid AND ia.attnum = k.o ORDER BY k.o)::text[], "
-        # Each key's operator class parameters ('' where none), NULLS NOT DISTINCT and storage parameters.
-        "ARRAY(SELECT COALESCE(array_to_string(ia.attoptions, chr(31)), '') FROM pg_catalog.pg_attribute ia "
-        "WHERE ia.attrelid = i.indexrelid AND ia.attnum > 0 ORDER BY ia.attnum)::text[], "
-        "i.indnullsnotdistinct, ic.reloptions "
-        "FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
-        "JOIN pg_catalog.pg_class t ON t.oid = i.indrelid JOIN pg_catalog.pg_am am ON am.oid = ic.relam "
-        f"WHERE t.relnamespace = {NAMESPACE} AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint c "
-        "WHERE c.conindid = i.indexrelid AND c.contype IN ('p', 'u', 'x')) "
-        # An index a partitioned parent's index made on a partition belongs to the parent's index.
-        "AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits h WHERE h.inhrelid = i.indexrelid) ORDER BY ic.relname"
-    )
+    """The indexes of the schema's tables, by table oid."""
     found: dict[int, list[Index]] = {}
-    for (
-        table_oid,
-        name,
-        table,
-        unique,
-        key_count,
-        all_count,
-        indkey,
-        indoption,
-        where,
-        method,
-        _oid,
-        defs,
-        names,
-        comment,
-        opclasses,
-        opclass_parameters,
-        nulls_not_distinct,
-        reloptions,
-    ) in rows:
-        keys = tuple(
-            IndexKey(
-                column=names[i] if indkey[i] else None,
-                expression=None if indkey[i] else defs[i],
-                descending=bool(indoption[i] & INDEX_DESC),
-            )
-            for i in range(key_count)
-        )
-        options = {"method": method} if method != "btree" else {}
-        if all_count > key_count:
-            options["include"] = list(names[key_count:])
-        if any(opclasses):
-            options["opclasses"] = [opclass or None for opclass in opclasses]
-        if any(opclass_parameters[:key_count]):
-            options["opclass_parameters"] = [_parameters(p) for p in opclass_parameters[:key_count]]
-        if nulls_not_distinct:
-            options["nulls_not_distinct"] = True
-        options.update(_storage(reloptions))
-        if comment:
-            options["comment"] = comment
-        found.setdefault(table_oid, []).append(Index(name, table, keys, bool(unique), where, options))
+    for row in db.execute(INDEXES_QUERY):
+        found.setdefault(row[0], []).append(_index_of(row))
     return {oid: tuple(items) for oid, items in found.items()}
+
+
+def _index_of(row) -> Index:
+    """One row of :data:`INDEXES_QUERY` as an :class:`Index`."""
+    name, table, unique, key_count, all_count, indkey, indoption, where, method = row[1:10]
+    defs, names = row[11:13]  # row[10] is the index's oid
+    keys = tuple(
+        IndexKey(
+            column=names[i] if indkey[i] else None,
+            expression=None if indkey[i] else defs[i],
+            descending=bool(indoption[i] & INDEX_DESC),
+        )
+        for i in range(key_count)
+    )
+    options = {"method": method} if method != "btree" else {}
+    if all_count > key_count:
+        options["include"] = list(names[key_count:])
+    options.update(_index_options(key_count, *row[13:]))
+    return Index(name, table, keys, bool(unique), where, options)
+
+
+def _index_options(key_count: int, comment, opclasses, opclass_parameters, nulls_not_distinct, reloptions) -> dict:
+    """The options of an index past its method and INCLUDE columns: operator classes and their
+    parameters, NULLS NOT DISTINCT, storage parameters, comment."""
+    options: dict = {}
+    if any(opclasses):
+        options["opclasses"] = [opclass or None for opclass in opclasses]
+    if any(opclass_parameters[:key_count]):
+        options["opclass_parameters"] = [_parameters(p) for p in opclass_parameters[:key_count]]
+    if nulls_not_distinct:
+        options["nulls_not_distinct"] = True
+    options.update(_storage(reloptions))
+    if comment:
+        options["comment"] = comment
+    return options
 
 
 def _parameters(text: str) -> dict | None:

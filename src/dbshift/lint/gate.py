@@ -1,6 +1,9 @@
 """Lint at apply time: ``dbshift apply`` lints the up sections it is about to run and refuses
 the findings that block (unless ``--force``); the other error-level ones are printed and the
-apply goes on (warnings are for ``dbshift lint``, not for every apply).
+apply goes on (warnings are for ``dbshift lint``, not for every apply). ``apply --schema`` (its
+drafted migration), ``rollback`` and ``sync`` (the downs they run) go through the same refusal:
+it is called by :meth:`dbshift.project.Project.run_apply` and ``run_rollback``, which every run
+of migration SQL on a live database goes through.
 
 The policy (``docs/lint.md``, "Lint at apply"): a finding blocks when it is error-level (after
 the ``[lint]`` severities) and its rule is one of :data:`BLOCKING`: what takes a site down while
@@ -43,30 +46,57 @@ BLOCKING = LOCK_RULES
 
 
 def blocks_apply(finding: Finding) -> bool:
-    """Whether ``finding`` stops ``dbshift apply`` (without ``--force``)."""
-    return finding.severity == "error" and finding.section == "up" and finding.code in BLOCKING
+    """Whether ``finding`` stops a run (``apply`` of an up, ``rollback`` or ``sync`` of a down) without ``--force``."""
+    return finding.severity == "error" and finding.code in BLOCKING
 
 
-def apply_findings(config, db, plan) -> tuple[list[Finding], list[Finding]]:
-    """(blocking, other error-level) findings of the up sections of ``plan`` (migrations about to
-    run on ``db``, read against its live schema); both empty when ``[lint] apply = "off"``."""
+def apply_findings(config, db, plan, direction: str = "up") -> tuple[list[Finding], list[Finding]]:
+    """(blocking, other error-level) findings of the ``direction`` sections (``up``: the migrations
+    ``plan`` is about to apply; ``down``: the ones it is about to roll back, newest first) read
+    against the live schema of ``db``; both empty when ``[lint] apply = "off"``."""
     from dbshift.lint.catalogue import DIALECTS
-    from dbshift.lint.engine import lint_migrations
     from dbshift.lint.settings import LintSettings
 
     settings = LintSettings.from_config(config)
-    sql = [m for m in plan if m.kind == "sql"]
+    sql = [m for m in plan if m.kind == "sql" and (direction == "up" or m.has_down)]
     if settings.apply == "off" or not sql or db.dialect not in DIALECTS:
         return [], []
-    findings = [
-        f
-        for f in lint_migrations(sql, db.dialect, settings=settings, database=db, data=False, down=False)
-        if f.section == "up"
-    ]
+    findings = _ups(sql, db, settings) if direction == "up" else _downs(sql, db, settings)
     candidates = [f for f in findings if settings.apply == "error" and blocks_apply(f)]
     big = _BigTables(db, settings.big_table_rows)
-    blocking = [f for f in candidates if big.locks_one(f, sql)]
+    blocking = [f for f in candidates if big.locks_one(f, sql, direction)]
     return blocking, [f for f in findings if f not in blocking and f.severity == "error"]
+
+
+def _ups(migrations, db, settings) -> list[Finding]:
+    """The findings of the ups, each read after the ones before it (no row counts, no downs: cheap)."""
+    from dbshift.lint.engine import lint_migrations
+
+    found = lint_migrations(migrations, db.dialect, settings=settings, database=db, data=False, down=False)
+    return [f for f in found if f.section == "up"]
+
+
+def _downs(migrations, db, settings) -> list[Finding]:
+    """The findings of the downs in the order they run, read by one analyser that each down
+    advances (a new one per down would replay every earlier down: quadratic on a long rollback)."""
+    from dbshift.analysis import analyser_for
+    from dbshift.lint.engine import Section, _lint_section
+
+    findings: list[Finding] = []
+    with analyser_for(db) as analyser:
+        for migration in migrations:
+            lines = migration.text.splitlines() if migration.text else None
+            down = Section(
+                migration.down_sql or "",
+                db.dialect,
+                str(migration.path),
+                migration.down_line,
+                "down",
+                migration.transaction,
+                lines,
+            )
+            findings += _lint_section(down, analyser, settings, db, data=False)[0]
+    return findings
 
 
 class _BigTables:
@@ -78,8 +108,9 @@ class _BigTables:
     def __init__(self, db, rows: int):
         self.db, self.rows, self._sizes = db, rows, {}
 
-    def locks_one(self, finding: Finding, migrations) -> bool:
-        return any(self._big(table) for table in _tables_of(finding, migrations, self.db.dialect))
+    def locks_one(self, finding: Finding, migrations, direction: str = "up") -> bool:
+        """Whether a table the statement of ``finding`` changes is big."""
+        return any(self._big(table) for table in _tables_of(finding, migrations, self.db.dialect, direction))
 
     def _big(self, table) -> bool:
         key = str(table)
@@ -92,7 +123,7 @@ class _BigTables:
         return self._sizes[key]
 
 
-def _tables_of(finding: Finding, migrations, dialect: str) -> list:
+def _tables_of(finding: Finding, migrations, dialect: str, direction: str = "up") -> list:
     """The tables the statement of ``finding`` changes (read again by the dialect's analyser)."""
     from pathlib import Path
 
@@ -102,7 +133,11 @@ def _tables_of(finding: Finding, migrations, dialect: str) -> list:
     for migration in migrations:
         if Path(str(migration.path)) != Path(finding.file):
             continue
-        for statement in describe_dialect(dialect).split_script(migration.up_sql, migration.up_line):
+        if direction == "up":
+            sql, first_line = migration.up_sql, migration.up_line
+        else:
+            sql, first_line = migration.down_sql or "", migration.down_line
+        for statement in describe_dialect(dialect).split_script(sql, first_line):
             if statement.line == finding.line:
                 changes = analyse(dialect, statement.sql).changes
                 return [c.table for c in changes if c.table is not None]
@@ -114,23 +149,43 @@ def describe(finding: Finding) -> str:
     return f"{finding.file}:{finding.line}: {finding.severity} {finding.code}: {finding.problem}"
 
 
-def refuse_blocking(config, db, plan, force: bool, on_event) -> None:
-    """Lint ``plan`` before apply: SafetyRefusal listing the blocking findings unless ``force``;
-    the other findings (and forced blocking ones) go to ``on_event("lint-findings", lines=...)``."""
+def refuse_blocking(config, db, plan, force: bool, on_event, direction: str = "up") -> None:
+    """Lint what ``plan`` is about to run on ``db`` (its ups, or its downs when ``direction`` is
+    ``down``): SafetyRefusal listing the blocking findings unless ``force``; the other findings
+    (and forced blocking ones) go to ``on_event("lint-findings", lines=...)``.
+
+    Every run of migration SQL on a live database comes here (:meth:`dbshift.project.Project.run_apply`
+    and :meth:`~dbshift.project.Project.run_rollback`): plain ``apply``, ``apply --schema``,
+    ``rollback`` and ``sync``."""
     from dbshift.errors import SafetyRefusal
 
-    blocking, other = apply_findings(config, db, plan)
+    blocking, other = apply_findings(config, db, plan, direction)
     if blocking and not force:
         listed = "\n".join("  " + describe(f) for f in blocking)
-        codes = sorted({f.code for f in blocking})
+        what = "the migrations to apply" if direction == "up" else "the downs to run"
+        verb = "apply" if direction == "up" else "rollback"
         raise SafetyRefusal(
-            f"apply refused: {len(blocking)} error-level lint finding(s) in the migrations to apply\n{listed}",
-            hint=(
-                f"make the change safe (`dbshift lint --fix` rewrites some), or put `-- lint:ignore {codes[0]} reason` "
-                'above the statement, or pass --force to apply anyway ([lint] apply = "warn" in dbshift.toml '
-                "only prints them)"
-            ),
+            f"{verb} refused: {len(blocking)} error-level lint finding(s) in {what}\n{listed}",
+            hint=_way_out(blocking, plan, direction),
         )
     shown = blocking + other
     if shown:
         on_event("lint-findings", lines=[describe(f) for f in shown])
+
+
+def _way_out(blocking: list[Finding], plan, direction: str) -> str:
+    """The hint of a refusal: fix or suppress in the file when there is one, else --force."""
+    from pathlib import Path
+
+    force = 'pass --force to run it anyway ([lint] apply = "warn" in dbshift.toml only prints them)'
+    files = {str(m.path) for m in plan if Path(str(m.path)).is_file()}
+    suppress = f"`-- lint:ignore {sorted({f.code for f in blocking})[0]} reason` above the statement"
+    if all(f.file in files for f in blocking):
+        if direction == "up":
+            return f"make the change safe (`dbshift lint --fix` rewrites some), or put {suppress}, or {force}"
+        # the migration is applied: an edit of its down changes its checksum, which repair accepts
+        return f"make the down safe or put {suppress}, then accept the edit with `dbshift repair`; or {force}"
+    if direction == "up":  # drafted by apply --schema: no file to edit
+        return f"write the change as a migration file to make it safe (`dbshift diff --name NAME`, then edit it), or {force}"
+    # a down kept in the history (sync): its file is on another branch
+    return f"edit the down on the branch that has its file and roll it back there, or {force}"

@@ -8,6 +8,9 @@
 Hooks go where git looks for them: ``core.hooksPath`` when set, else the repository's hooks
 folder. A hook dbshift did not write is never overwritten: the install refuses, or with
 ``--chain`` moves it to ``NAME.local`` and the dbshift hook runs it first.
+
+``dbshift hooks uninstall`` removes only the hooks dbshift wrote, and puts a chained hook
+(``NAME.local``, which the removed hook ran) back under its own name.
 """
 
 from __future__ import annotations
@@ -147,3 +150,44 @@ def _is_foreign(path: Path) -> bool:
         return MARK not in path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return True
+
+
+@dataclass
+class UninstallResult:
+    """The dbshift hooks removed, the chained hooks put back, and the hooks left (not dbshift's)."""
+
+    folder: Path
+    removed: list[Path] = field(default_factory=list)
+    restored: list[Path] = field(default_factory=list)
+    kept: list[Path] = field(default_factory=list)
+
+    def as_json(self) -> dict:
+        """A JSON-friendly dict."""
+        return {
+            "folder": str(self.folder),
+            "removed": [str(p) for p in self.removed],
+            "restored": [str(p) for p in self.restored],
+            "kept": [str(p) for p in self.kept],
+        }
+
+
+def uninstall(project) -> UninstallResult:
+    """Remove the hooks dbshift wrote for ``project``'s repository; a hook it chained (``NAME.local``)
+    goes back to ``NAME``. A hook dbshift did not write is left as it is (listed in ``kept``)."""
+    folder = hooks_folder(project.config.root)
+    result = UninstallResult(folder)
+    for name in HOOKS:
+        path = folder / name
+        if not path.exists():
+            continue
+        if _is_foreign(path):
+            result.kept.append(path)
+            continue
+        chained = CHAIN in path.read_text(encoding="utf-8", errors="replace")
+        local = path.with_name(name + ".local")
+        path.unlink()
+        result.removed.append(path)
+        if chained and local.exists():
+            local.rename(path)
+            result.restored.append(path)
+    return result

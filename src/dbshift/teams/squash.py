@@ -37,6 +37,9 @@ class SquashResult:
     archive: Path
     replaced: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: The squashed file's text; with ``dry_run`` nothing was written or moved.
+    text: str = ""
+    dry_run: bool = False
 
     def as_json(self) -> dict:
         """A JSON-friendly dict."""
@@ -46,11 +49,16 @@ class SquashResult:
             "archive": str(self.archive),
             "replaced": self.replaced,
             "warnings": self.warnings,
+            "dry_run": self.dry_run,
+            "text": self.text,
         }
 
 
-def squash(project, to: str | int) -> SquashResult:
-    """Squash the project's migrations up to version ``to`` into one (see the module docstring)."""
+def squash(project, to: str | int, dry_run: bool = False) -> SquashResult:
+    """Squash the project's migrations up to version ``to`` into one (see the module docstring).
+
+    ``dry_run``: every check and the scratch build run, the result holds the file's text, and
+    nothing is written or moved (the migrations folder, ``dbshift.sum`` and the database stay as they are)."""
     from dbshift.migrations import parse_version
 
     migrations = project.migrations()
@@ -68,8 +76,10 @@ def squash(project, to: str | int) -> SquashResult:
     schema, seeded = _schema_of(project, chosen)
     up, down = _create_and_drop(schema, project.config.require_url().dialect)
     text = _render(chosen, version, f"migrations/{ARCHIVE}/{version}", up, down)
-    path = _write(folder, archive, chosen, version, text)
-    project.hash()
+    path = folder / f"{version}_squashed.sql"
+    if not dry_run:
+        _write(path, archive, chosen, text)
+        project.hash()
     warnings = [
         f"table {name} holds {rows} row(s) made by the migrations: the squashed file is schema only and will "
         "not insert them"
@@ -78,7 +88,7 @@ def squash(project, to: str | int) -> SquashResult:
     warnings += [
         f"{m.file} is a Python migration: any data it changed is not carried" for m in chosen if m.kind == "py"
     ]
-    return SquashResult(path, version, archive, [m.file for m in chosen], warnings)
+    return SquashResult(path, version, archive, [m.file for m in chosen], warnings, text, dry_run)
 
 
 def _chosen(migrations: list, version: int) -> list:
@@ -204,10 +214,9 @@ def _render(chosen: list, version: int, archive: str, up: str, down: str) -> str
     return f"{header}-- migrate:up\n{up}\n\n-- migrate:down\n{down}\n"
 
 
-def _write(folder: Path, archive: Path, chosen: list, version: int, text: str) -> Path:
-    """Write the squashed file and move the replaced ones into ``archive`` (the new file last)."""
-    path = folder / f"{version}_squashed.sql"
-    staged = folder / f".{version}_squashed.sql.tmp"  # not a migration name: discovery skips it
+def _write(path: Path, archive: Path, chosen: list, text: str) -> Path:
+    """Write the squashed file at ``path`` and move the replaced ones into ``archive`` (the new file last)."""
+    staged = path.with_name(f".{path.name}.tmp")  # not a migration name: discovery skips it
     staged.write_text(text, encoding="utf-8")
     archive.mkdir(parents=True)
     for migration in chosen:

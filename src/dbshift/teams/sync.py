@@ -2,7 +2,9 @@
 
 Each apply keeps the applied file's text in the history, so a migration whose file is not in
 this checkout can still be rolled back with its own down. Every rule of ``rollback`` holds:
-a lock, the pre-flight checks, a backup first, and lossy downs only with ``--force``.
+a lock, lint's refusal of a down that locks a big table, the pre-flight checks, a backup first,
+and lossy downs only with ``--force`` (:meth:`dbshift.project.Project.run_rollback`); the apply
+that follows is plain ``apply`` (its ``--force`` is sync's).
 """
 
 from __future__ import annotations
@@ -58,19 +60,15 @@ def stored_migration(row) -> Migration:
 
 def sync(project, force: bool = False, allow_out_of_order: bool = False) -> SyncResult:
     """Roll back the applied migrations this checkout does not have (newest first), then apply its pending ones."""
-    from dbshift.runner import Runner
-
     result = SyncResult()
     migrations = project.migrations()
     with project.locked(migrations) as (db, history, status):
         foreign = foreign_migrations(status)
         plan = [stored_migration(row) for row in foreign]
         _refuse_out_of_order_after(project, migrations, history.applied(), foreign, allow_out_of_order)
-        if plan:
-            backup = project.prepare_rollback(db, plan, status.current_version, force, "sync")
-            result.backups.append(backup)
-            result.reverted = Runner(db, history, project.on_event).rollback(plan, str(backup.path))
-    applied = project.apply(allow_out_of_order=allow_out_of_order)
+        reverted = project.run_rollback(db, history, plan, status.current_version, force, "sync")
+        result.reverted, result.backups = reverted.steps, reverted.backups
+    applied = project.apply(allow_out_of_order=allow_out_of_order, force=force)
     result.applied, result.backups = applied.steps, result.backups + applied.backups
     return result
 

@@ -50,11 +50,25 @@ def flyway_checksum(data: bytes) -> int:
 
 def read(path: Path, dialect: str) -> Reading:
     """The versioned migrations in version order, each with its undo file as its down (None without one)."""
-    from dbshift.migrations import migration_text
+    warnings: list[str] = []
+    versioned, undo = _sort_files(path, warnings)
+    migrations = [_imported(path, key, *versioned[key], undo.get(key), warnings) for key in sorted(versioned)]
+    without_down = [m.origin for m in migrations if m.down is None]
+    if without_down:
+        warnings.append(
+            f"{len(without_down)} migration(s) without an undo file (V{', V'.join(without_down[:5])}"
+            + (", ..." if len(without_down) > 5 else "")
+            + "): written without a down, so dbshift refuses to roll them back"
+        )
+    return Reading(migrations, warnings)
 
+
+def _sort_files(path: Path, warnings: list[str]) -> tuple[dict[tuple, tuple[str, Path]], dict[tuple, Path]]:
+    """The versioned files (version key -> (version, file)) and the undo files (key -> file) under
+    ``path``; a warning in ``warnings`` for each file that is not imported. Refuses a version twice
+    and an undo without its versioned file."""
     versioned: dict[tuple, tuple[str, Path]] = {}
     undo: dict[tuple, Path] = {}
-    warnings: list[str] = []
     for file in _files(path):
         relative = file.relative_to(path).as_posix()
         match = MIGRATION_NAME.match(file.name)
@@ -85,36 +99,28 @@ def read(path: Path, dialect: str) -> Reading:
                 f"{undo[key].relative_to(path).as_posix()}: an undo migration without its versioned migration",
                 hint="Flyway pairs U2__x.sql with V2__x.sql: add the V file or remove the U file",
             )
-    migrations = []
-    for key in sorted(versioned):
-        version, file = versioned[key]
-        data = file.read_bytes()
-        text = migration_text(file, data)
-        description = MIGRATION_NAME.match(file.name)["description"].replace("_", " ")
-        down = migration_text(undo[key], undo[key].read_bytes()) if key in undo else None
-        if "${" in text or (down and "${" in down):
-            warnings.append(
-                f"{file.relative_to(path).as_posix()}: holds ${{...}}; Flyway placeholders are not replaced"
-            )
-        migrations.append(
-            ImportedMigration(
-                origin=version,
-                name=f"v{version.replace('.', '_')}_{description}",
-                description=f"Flyway V{version}: {description}",
-                up=text,
-                down=down,
-                source=file.relative_to(path).as_posix(),
-                extra={"checksum": flyway_checksum(data), "key": key},
-            )
-        )
-    without_down = [m.origin for m in migrations if m.down is None]
-    if without_down:
-        warnings.append(
-            f"{len(without_down)} migration(s) without an undo file (V{', V'.join(without_down[:5])}"
-            + (", ..." if len(without_down) > 5 else "")
-            + "): written without a down, so dbshift refuses to roll them back"
-        )
-    return Reading(migrations, warnings)
+    return versioned, undo
+
+
+def _imported(path: Path, key: tuple, version: str, file: Path, undo: Path | None, warnings: list[str]):
+    """The versioned ``file`` (with its ``undo`` file as its down) as an :class:`ImportedMigration`."""
+    from dbshift.migrations import migration_text
+
+    data = file.read_bytes()
+    text = migration_text(file, data)
+    description = MIGRATION_NAME.match(file.name)["description"].replace("_", " ")
+    down = migration_text(undo, undo.read_bytes()) if undo is not None else None
+    if "${" in text or (down and "${" in down):
+        warnings.append(f"{file.relative_to(path).as_posix()}: holds ${{...}}; Flyway placeholders are not replaced")
+    return ImportedMigration(
+        origin=version,
+        name=f"v{version.replace('.', '_')}_{description}",
+        description=f"Flyway V{version}: {description}",
+        up=text,
+        down=down,
+        source=file.relative_to(path).as_posix(),
+        extra={"checksum": flyway_checksum(data), "key": key},
+    )
 
 
 def applied(db, table: str, migrations: list[ImportedMigration]) -> dict[str, ToolApplied]:
