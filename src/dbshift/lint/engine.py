@@ -55,10 +55,17 @@ def lint_sql(
 
 
 def lint_in_order(
-    sections: list[Section], dialect: str, settings: LintSettings | None = None, prelude=(), parts=None
+    sections: list[Section],
+    dialect: str,
+    settings: LintSettings | None = None,
+    prelude=(),
+    parts=None,
+    database=None,
 ) -> list:
     """The findings of ``sections`` read one after another by one analyser, after ``prelude``
-    (a draft's up, then its down, which starts where the up ends).
+    (a draft's up, then its down, which starts where the up ends; the downs of a rollback, each
+    starting where the one before ends). ``database``: an open database whose schema the first
+    section starts from (its data is not counted).
 
     Where the dialect's analyser runs statements on a copy of the schema (SQLite), ``prelude`` is
     iterated (only there) and ``parts`` called: it returns ``(preludes, route)`` when the
@@ -72,7 +79,7 @@ def lint_in_order(
 
     findings: list[Finding] = []
     with contextlib.ExitStack() as stack:
-        analyser = stack.enter_context(analyser_for(dialect))
+        analyser = stack.enter_context(analyser_for(database if database is not None else dialect))
         split = parts() if analyser.replays_schema and parts is not None else None
         if split is not None:
             from dbshift.analysis.parts import Parts

@@ -79,24 +79,21 @@ def _ups(migrations, db, settings) -> list[Finding]:
 def _downs(migrations, db, settings) -> list[Finding]:
     """The findings of the downs in the order they run, read by one analyser that each down
     advances (a new one per down would replay every earlier down: quadratic on a long rollback)."""
-    from dbshift.analysis import analyser_for
-    from dbshift.lint.engine import Section, _lint_section
+    from dbshift.lint.engine import Section, lint_in_order
 
-    findings: list[Finding] = []
-    with analyser_for(db) as analyser:
-        for migration in migrations:
-            lines = migration.text.splitlines() if migration.text else None
-            down = Section(
-                migration.down_sql or "",
-                db.dialect,
-                str(migration.path),
-                migration.down_line,
-                "down",
-                migration.transaction,
-                lines,
-            )
-            findings += _lint_section(down, analyser, settings, db, data=False)[0]
-    return findings
+    sections = [
+        Section(
+            migration.down_sql or "",
+            db.dialect,
+            str(migration.path),
+            migration.down_line,
+            "down",
+            migration.transaction,
+            migration.text.splitlines() if migration.text else None,
+        )
+        for migration in migrations
+    ]
+    return lint_in_order(sections, db.dialect, settings, database=db)
 
 
 class _BigTables:
