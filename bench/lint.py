@@ -136,6 +136,8 @@ DATA_MIGRATION = {
     "rows-violate-constraint (CHECK)": "ALTER TABLE big ADD CONSTRAINT positive CHECK (amount > 0);",
     "data-dropped (column)": "ALTER TABLE big DROP COLUMN note;",
     "data-dropped (DELETE ... WHERE)": "DELETE FROM big WHERE amount < 10;",
+    "values-changed-by-type (varchar(5): cut)": "ALTER TABLE big ALTER COLUMN note TYPE varchar(5);",
+    "values-changed-by-type (integer: every value fits)": "ALTER TABLE big ALTER COLUMN code TYPE integer;",
 }
 
 

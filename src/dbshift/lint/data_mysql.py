@@ -12,7 +12,7 @@ cannot replay (ENUM, SET, binary strings, a date through a float) are not counte
 
 from __future__ import annotations
 
-from dbshift.planners.mysql_losses import _unreplayable, kind_of, widens
+from dbshift.planners.mysql_losses import kind_of, unreplayable, widens
 
 
 def keeps_every_value(old_type: str, change) -> bool:
@@ -38,7 +38,7 @@ def _out_of_range(stored: str, column: str, after) -> list[str]:
 def changed_values(reader, change) -> str | None:
     """The finding's detail for a :class:`dbshift.lint.data.TypeChange`, or None."""
     before, after = kind_of(change.old_type), kind_of(change.change.type_sql)
-    if not (before.replayable and after.replayable) or _unreplayable(before, after):
+    if not (before.replayable and after.replayable) or unreplayable(before, after):
         return None
     column = change.column
     stored = after.cast(column, before)

@@ -11,7 +11,7 @@ Pairs that keep every value (``integer`` -> ``bigint``, a longer ``varchar``...)
 
 from __future__ import annotations
 
-from dbshift.planners.postgresql_losses import ALWAYS, INTEGER_LIMITS, NUMBERS, _split, cast_verdict
+from dbshift.planners.postgresql_losses import ALWAYS, INTEGER_LIMITS, NUMBERS, cast_verdict, split_type
 
 #: pglast's internal type names -> the names the inspector (``format_type``) gives them.
 CANONICAL = {
@@ -98,6 +98,6 @@ def _integer_limit(change) -> int | None:
     """2^31 for a number column becoming ``integer`` (2^15, 2^63 for the others): the rows out of
     its range are found without ``pg_input_is_valid`` (PostgreSQL before 16)."""
     new = canonical_type(change.change)
-    if new not in INTEGER_LIMITS or _split(change.old_type.upper())[0] not in NUMBERS:
+    if new not in INTEGER_LIMITS or split_type(change.old_type.upper())[0] not in NUMBERS:
         return None
     return INTEGER_LIMITS[new]

@@ -149,14 +149,14 @@ def round_trip_loss(table: str, old: Column, new: Column, up: str | None = None,
     before, after = kind_of(old.type), kind_of(new.type)
     if up is None and down is None and (old.type == new.type or widens(before, after)):
         return None
-    if not (before.replayable and after.replayable) or _unreplayable(before, after):
+    if not (before.replayable and after.replayable) or unreplayable(before, after):
         raise CannotTell(f"{table}.{old.name}: dbshift cannot tell whether {old.type} -> {new.type} keeps every value")
     stored = after.cast(f"({up})") if up is not None else after.cast(quote(old.name), before)
     back = before.cast(f"({down})") if down is not None else before.cast(stored, after)
     return f"SELECT COUNT(*) FROM {quote(table)} WHERE NOT ({before.same(quote(old.name), back)})"
 
 
-def _unreplayable(before: Kind, after: Kind) -> bool:
+def unreplayable(before: Kind, after: Kind) -> bool:
     """Pairs whose ALTER TABLE conversion CAST does not replay: a date read as a floating-point
     number (20240229 in a FLOAT is 20240228, which ALTER TABLE turns back into '2024-02-00')."""
     families = {before.family, after.family}

@@ -94,10 +94,10 @@ BUILT_IN = (
 
 def built_in(type_: str) -> bool:
     """Whether ``type_`` is one of PostgreSQL's own types (else an enum, a domain, a composite...)."""
-    return _split(type_.upper().removesuffix("[]"))[0] in BUILT_IN
+    return split_type(type_.upper().removesuffix("[]"))[0] in BUILT_IN
 
 
-def _split(type_: str) -> tuple[str, list[int]]:
+def split_type(type_: str) -> tuple[str, list[int]]:
     """``NUMERIC(12,2)`` -> (``NUMERIC``, [12, 2]); ``CHARACTER VARYING(10)`` -> (``CHARACTER VARYING``, [10])."""
     match = re.fullmatch(r"([A-Z ]+?)\s*\(([-\d, ]+)\)(.*)", type_)
     if not match:
@@ -114,7 +114,7 @@ def cast_verdict(old: str, new: str) -> tuple[str, str]:
         # fails; it reads back as the same text. (A type the migration creates cannot be named in a
         # check that runs before it anyway.)
         return ALWAYS, ""
-    (old_base, old_args), (new_base, new_args) = _split(old), _split(new)
+    (old_base, old_args), (new_base, new_args) = split_type(old), split_type(new)
     if old_base in ("JSONB", "JSON") and new_base in FROM_JSON_ONLY:
         return NEVER, f"PostgreSQL has no cast from {new.lower()} back to {old.lower()}"
     if new_base in ("TEXT", "CHARACTER VARYING") and not new_args:
@@ -222,7 +222,7 @@ def _guards(old, new) -> list[str]:
     if bounds is not None:
         low, compare, high = bounds
         guards.append(f"{quote(new.name)} {compare} {low} AND {quote(new.name)} < {high}")
-    base, args = _split(new.type)
+    base, args = split_type(new.type)
     if base in ("CHARACTER VARYING", "CHARACTER") and args:
         # The up cuts a longer text to the length, and what is left may not read back as the old type.
         guards.append(f"char_length(CAST(dbshift_before AS text)) <= {args[0]}")
@@ -237,7 +237,7 @@ def _range(old: str, new: str) -> tuple[str, str, str] | None:
     """(low, comparison with low, high): the numbers of type ``new`` that go back into type ``old``
     (an integer or a ``numeric(p,s)``) are those ``> low`` (or ``>=``) and ``< high``, when ``new`` is a
     number type; else None. The new values came from the old type's, so integers stay whole."""
-    (old_base, old_args), (new_base, _) = _split(old), _split(new)
+    (old_base, old_args), (new_base, _) = split_type(old), split_type(new)
     if new_base not in NUMBERS:
         return None
     if old_base in INTEGER_LIMITS:
