@@ -161,7 +161,7 @@ class SQLiteAnalyser(Analyser):
             # BEGIN/COMMIT/ROLLBACK/SAVEPOINT are noted, never run: the copy stays in autocommit.
             return sqlite3.SQLITE_DENY if action in _TRANSACTION_ACTIONS else sqlite3.SQLITE_OK
 
-        before = {table: list(columns) for table, columns in self.columns.items()}
+        before = self.columns  # _refresh makes a new dict and never changes a list in place
         self._steps = 0
         self.scratch.set_authorizer(authorize)
         try:
@@ -235,6 +235,13 @@ class SQLiteAnalyser(Analyser):
         return [_Column(name, declared) for name, declared, hidden in rows if hidden == 0]
 
     def _refresh(self, seen: _Statement) -> None:
+        if all(e.action == sqlite3.SQLITE_CREATE_TABLE for e in seen.events if e.action in _DEFINITION_CHANGES):
+            # only tables created (the common case): read those, not the list of every table
+            created = [t for t, _ in seen.tables(sqlite3.SQLITE_CREATE_TABLE)]
+            found = self._read_existing(created)
+            if found is not None:
+                self.columns = {**self.columns, **found}
+                return
         altered = {t.lower() for t, _ in seen.tables(sqlite3.SQLITE_ALTER_TABLE)}
         current = self._table_names()
         self.columns = {
@@ -243,6 +250,20 @@ class SQLiteAnalyser(Analyser):
             else self._read_columns(table)
             for table in current
         }
+
+    def _read_existing(self, names: list[str]) -> dict[str, list[_Column]] | None:
+        """The columns of ``names`` under the names the copy stores them by; None when one is not
+        a stored table (CREATE TABLE IF NOT EXISTS of a table there, a name the copy spells
+        differently): the caller reads the whole list instead."""
+        found = {}
+        for name in names:
+            rows = self.scratch.execute(
+                "SELECT name FROM sqlite_schema WHERE type = 'table' AND name = ? COLLATE NOCASE", (name,)
+            ).fetchall()
+            if len(rows) != 1 or self._find(self.columns, rows[0][0]) is not None:
+                return None
+            found[rows[0][0]] = self._read_columns(rows[0][0])
+        return found
 
     def _find(self, tables: dict[str, list[_Column]], name: str) -> str | None:
         return next((t for t in tables if t.lower() == name.lower()), None)
