@@ -252,17 +252,17 @@ class SQLiteAnalyser(Analyser):
         }
 
     def _read_existing(self, names: list[str]) -> dict[str, list[_Column]] | None:
-        """The columns of ``names`` under the names the copy stores them by; None when one is not
-        a stored table (CREATE TABLE IF NOT EXISTS of a table there, a name the copy spells
-        differently): the caller reads the whole list instead."""
+        """The columns of the new tables ``names`` (as the authorizer named them: the spelling
+        SQLite stores); None when one is not new to the copy (CREATE TABLE IF NOT EXISTS of a
+        table there) or has no columns to read: the caller reads the whole list instead."""
         found = {}
         for name in names:
-            rows = self.scratch.execute(
-                "SELECT name FROM sqlite_schema WHERE type = 'table' AND name = ? COLLATE NOCASE", (name,)
-            ).fetchall()
-            if len(rows) != 1 or self._find(self.columns, rows[0][0]) is not None:
+            if self._find(self.columns, name) is not None:
                 return None
-            found[rows[0][0]] = self._read_columns(rows[0][0])
+            columns = self._read_columns(name)
+            if not columns:
+                return None
+            found[name] = columns
         return found
 
     def _find(self, tables: dict[str, list[_Column]], name: str) -> str | None:
