@@ -5,7 +5,7 @@ analyser (:mod:`dbshift.analysis`), and the rules of :mod:`dbshift.lint.rules` a
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,8 +114,9 @@ class Section:
     transactional: bool | None = None
     file_lines: list[str] | None = None
     fresh_tables: frozenset[str] = frozenset()
-    #: For an up: whether its migration has no down, or one without statements (None: not known).
-    down_empty: bool | None = None
+    #: For an up: whether its migration has no down, or one without statements (None: not known;
+    #: a function when answering costs a split, see :meth:`LintScript.down_is_empty`).
+    down_empty: bool | None | Callable[[], bool] = None
 
 
 def _lint_section(
@@ -358,9 +359,8 @@ def _section_findings(migration, dialect: str, settings: LintSettings, database,
         return []
     file = str(migration.path)
     lines = _file_lines(migration)
-    down_empty = not migration.has_down or not describe(dialect).split_script(migration.down_sql or "", 1)
     up = Section(migration.up_sql, dialect, file, migration.up_line, "up", migration.transaction, lines)
-    up.down_empty = down_empty
+    up.down_empty = lambda: not migration.has_down or not describe(dialect).split_script(migration.down_sql or "", 1)
     findings, script = _lint_section(up, analyser, settings, database, data)
     if migration.has_down and down:
         fresh = frozenset(t.name for s in script.statements for t in s.effects.creates)

@@ -79,8 +79,14 @@ class LintScript:
     #: that weigh a down against its up (``data-change-without-reverse``) read it.
     up: LintScript | None = field(default=None, repr=False, compare=False)
     #: For an up: whether its migration has no down or one without statements (None: not known,
-    #: e.g. a lone script).
-    down_empty: bool | None = None
+    #: e.g. a lone script); a function answering it when it costs a split (see :meth:`down_is_empty`).
+    down_empty: bool | None | Callable[[], bool] = None
+
+    def down_is_empty(self) -> bool | None:
+        """:attr:`down_empty`, worked out on first use (only an up that changes rows asks)."""
+        if callable(self.down_empty):
+            self.down_empty = self.down_empty()
+        return self.down_empty
 
     def created_before(self, table, index: int) -> bool:
         """Whether ``table`` is created by a statement before ``index`` (or by that statement):

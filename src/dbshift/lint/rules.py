@@ -202,7 +202,7 @@ def _data_changes_without_reverse(script: LintScript):
                 )
     elif script.section == "up":
         changes = list(_data_changes(script))
-        if changes and script.down_empty:
+        if changes and script.down_is_empty():
             for statement, what, table in changes:
                 yield statement, f"{what} on {table}, and the migration has no down (or an empty one),"
 
