@@ -73,7 +73,10 @@ class FindingsCache:
         rows = self._entries.get(key)
         if rows is None:
             return None
-        return [Finding(code, severity, file, line, statement, problem, fix, section) for code, severity, line, statement, problem, fix, section in rows]
+        return [
+            Finding(code, severity, file, line, statement, problem, fix, section)
+            for code, severity, line, statement, problem, fix, section in rows
+        ]
 
     def put(self, key: str, findings: list[Finding]) -> None:
         """Remember ``findings`` under ``key``."""
