@@ -55,7 +55,7 @@ def test_a_second_lint_reads_no_migration_again_and_finds_exactly_the_same(proje
     _odd_project(project)
     first = _lint(project)
     assert first == _lint(project, cache=False)
-    assert {dict(f)["code"] for f in first} == {"delete-all-rows", "missing-down"}
+    assert {dict(f)["code"] for f in first} == {"delete-all-rows", "data-change-without-reverse", "missing-down"}
     _no_parsing(monkeypatch)
     assert _lint(project) == first
 
