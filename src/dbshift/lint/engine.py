@@ -269,13 +269,14 @@ def lint_migrations(
             key = cache.key(chain, migration.checksum) if cache is not None and migration.kind == "sql" else None
             chain = _chained(cache, chain, migration)
             found = cache.get(key, str(migration.path)) if key is not None else None
+            lines = _file_lines(migration)
             if found is None:
-                found = _section_findings(migration, dialect, settings, database, analysers.get(), data, down)
+                found = _section_findings(migration, lines, dialect, settings, database, analysers.get(), data, down)
                 if key is not None:
                     cache.put(key, found)
             else:
                 analysers.skip(migration)
-            findings += found + _history_findings(migration, settings, applied, _file_lines(migration))
+            findings += found + _history_findings(migration, settings, applied, lines)
     if cache is not None:
         cache.save()
     return findings
@@ -345,20 +346,23 @@ def lint_migration(
     from dbshift.analysis import analyser_for
 
     settings = settings or LintSettings()
-    history = _history_findings(migration, settings, applied, _file_lines(migration))
+    lines = _file_lines(migration)
+    history = _history_findings(migration, settings, applied, lines)
     if analyser is None:
         with analyser_for(database if database is not None else dialect) as fresh:
-            return _section_findings(migration, dialect, settings, database, fresh, data, down) + history
-    return _section_findings(migration, dialect, settings, database, analyser, data, down) + history
+            return _section_findings(migration, lines, dialect, settings, database, fresh, data, down) + history
+    return _section_findings(migration, lines, dialect, settings, database, analyser, data, down) + history
 
 
-def _section_findings(migration, dialect: str, settings: LintSettings, database, analyser, data: bool, down: bool):
+def _section_findings(
+    migration, lines: list[str], dialect: str, settings: LintSettings, database, analyser, data: bool, down: bool
+):
     """The findings of a SQL migration's up (which advances ``analyser``) and down (read
-    tentatively: the next migration starts where the up ends); none for a Python migration."""
+    tentatively: the next migration starts where the up ends); none for a Python migration.
+    ``lines``: the file's lines (for ``lint:ignore`` comments)."""
     if migration.kind != "sql":
         return []
     file = str(migration.path)
-    lines = _file_lines(migration)
     up = Section(migration.up_sql, dialect, file, migration.up_line, "up", migration.transaction, lines)
     up.down_empty = lambda: not migration.has_down or not describe(dialect).split_script(migration.down_sql or "", 1)
     findings, script = _lint_section(up, analyser, settings, database, data)
