@@ -202,6 +202,20 @@ def load_migration(path: Path) -> Migration:
     return parse_migration(path.name, path.read_bytes(), path)
 
 
+def chosen_files(known: list[Migration], files) -> tuple[list[Migration], list[Migration]]:
+    """The migrations of ``files`` in version order (taken from ``known`` where one is that very
+    file, so no file is read twice), and the ``known`` ones not among them."""
+    by_name = {m.path.name: m for m in known}
+    chosen = []
+    for file in map(Path, files):
+        same = by_name.get(file.name)  # only a file of the same name can be the same file
+        chosen.append(same if same is not None and same.path.resolve() == file.resolve() else load_migration(file))
+    chosen.sort(key=lambda m: m.version)
+    names, paths = {m.path.name for m in chosen}, {m.path.resolve() for m in chosen}
+    others = [m for m in known if m.path.name not in names or m.path.resolve() not in paths]
+    return chosen, others
+
+
 def _bad_file_name(path: Path) -> None:
     raise MigrationFileError(
         f"{path}: file name does not fit YYYYMMDDHHMMSS_name.sql|py",

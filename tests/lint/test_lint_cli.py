@@ -114,6 +114,27 @@ def test_only_pending_migrations_are_linted_and_an_older_pending_one_is_named(pr
     }
 
 
+def test_linting_two_files_reads_the_second_after_the_migrations_between_them(project, run_cli):
+    """`dbshift lint 1.sql 3.sql`: 3 drops a column that 2 (not named) added, so 3 is read on the
+    schema 1 and 2 built; reading it after 1 alone would call it unreadable."""
+    write_migration(project, 20260101000000, "users", ADD_USERS, "DROP TABLE users;")
+    write_migration(project, 20260102000000, "email", "ALTER TABLE users ADD COLUMN email TEXT;", "SELECT 1;")
+    write_migration(project, 20260103000000, "no_email", "ALTER TABLE users DROP COLUMN email;", "SELECT 1;")
+    project.hash()
+    folder = project.config.migrations_dir
+    result = run_cli(
+        "lint",
+        "--format",
+        "json",
+        str(folder / "20260101000000_users.sql"),
+        str(folder / "20260103000000_no_email.sql"),
+    )
+    found = {(f["code"], f["file"], f["line"]) for f in json.loads(result.stdout)["findings"]}
+    assert ("drop-column", "migrations/20260103000000_no_email.sql", 2) in found, result.output
+    assert not [f for f in found if f[0] == "not-analysed"], found
+    assert not [f for f in found if "20260102000000" in f[1]], found  # the file not named is not reported
+
+
 def test_a_migration_that_is_not_utf8_is_a_one_line_error_exit_2(project, run_cli):
     path = project.config.migrations_dir / "20260101000000_latin.sql"
     path.write_bytes("-- migrate:up\nINSERT INTO t VALUES ('caf\xe9');\n".encode("latin-1"))

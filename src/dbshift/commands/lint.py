@@ -65,7 +65,7 @@ def _findings(project, files: list[Path], pending: bool, every: bool, dialect: s
     the pending ones, whose data-aware findings read the live database)."""
     from dbshift.lint import LintSettings, lint_migrations
     from dbshift.lint.cache import FindingsCache
-    from dbshift.migrations import load_migration
+    from dbshift.migrations import chosen_files
 
     config = project.config
     settings = LintSettings.from_config(config)
@@ -74,13 +74,7 @@ def _findings(project, files: list[Path], pending: bool, every: bool, dialect: s
     if cache and dialect and config.config_file is not None:  # a project folder, not any folder a file was linted in
         remembered = FindingsCache.for_project(config.root, dialect, settings)
     if files:
-        chosen = sorted((load_migration(Path(f)) for f in files), key=lambda m: m.version)
-        known = project.migrations() if config.migrations_dir.is_dir() else []
-        before = [
-            m
-            for m in known
-            if m.version < chosen[0].version and m.path.resolve() not in {c.path.resolve() for c in chosen}
-        ]
+        chosen, before = chosen_files(project.migrations() if config.migrations_dir.is_dir() else [], files)
         return lint_migrations(chosen, _need(dialect), settings=settings, before=before, cache=remembered)
     if every or (not pending and config.url is None):
         migrations = project.migrations()

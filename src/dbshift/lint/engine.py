@@ -5,6 +5,7 @@ analyser (:mod:`dbshift.analysis`), and the rules of :mod:`dbshift.lint.rules` a
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -241,8 +242,9 @@ def lint_migrations(
 
     ``applied`` are the versions already applied (history rules need them; None: not checked).
     ``database``: an open database whose schema the first migration starts from; ``before``:
-    migrations that run before the first one (their statements set up the schema the analysis
-    reads the linted ones against, when no ``database`` holds it). ``data``: run the data-aware
+    migrations not linted that run among them, by version (their statements set up the schema the
+    analysis reads the linted ones against, when no ``database`` holds it; linting versions 1 and
+    3 reads 3 after 2 ran). ``data``: run the data-aware
     rules (row counts on ``database``); ``down``: lint the down sections too. Apply turns both off
     to stay cheap (it runs the ups only). ``cache``: a :class:`dbshift.lint.cache.FindingsCache`
     whose stored findings stand for migrations read before (ignored with a ``database``).
@@ -262,10 +264,12 @@ def lint_migrations(
     findings: list[Finding] = []
     with _LazyAnalyser(database if database is not None else dialect, dialect) as analysers:
         chain = ""
-        for migration in before:
-            analysers.skip(migration)
-            chain = _chained(cache, chain, migration)
+        waiting = deque(sorted(before, key=lambda m: m.version))
         for migration in source:
+            while waiting and waiting[0].version < migration.version:
+                passed = waiting.popleft()
+                analysers.skip(passed)
+                chain = _chained(cache, chain, passed)
             key = cache.key(chain, migration.checksum) if cache is not None and migration.kind == "sql" else None
             chain = _chained(cache, chain, migration)
             found = cache.get(key, str(migration.path)) if key is not None else None

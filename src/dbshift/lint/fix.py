@@ -68,7 +68,7 @@ def plan_fixes(project, files: list[Path], every: bool = False, dialect: str | N
     no database configured), or the pending ones (with --all too: applied ones are never rewritten). An applied one is refused (SafetyRefusal)."""
     from dbshift.errors import ConfigError
     from dbshift.lint.settings import LintSettings
-    from dbshift.migrations import load_migration
+    from dbshift.migrations import chosen_files
 
     config = project.config
     dialect = dialect or (config.url.dialect if config.url is not None else None)
@@ -77,13 +77,12 @@ def plan_fixes(project, files: list[Path], every: bool = False, dialect: str | N
     known = project.migrations() if config.migrations_dir.is_dir() else []
     applied = {a.version for a in project.status().applied} if config.url is not None else set()
     if files:
-        chosen = sorted((load_migration(f) for f in files), key=lambda m: m.version)
+        chosen, others = chosen_files(known, files)
         refuse_applied(chosen, applied)
     else:  # every migration not applied yet (applied ones are never rewritten, even with --all)
         chosen = [m for m in known if m.version not in applied]
-    paths = {m.path.resolve() for m in chosen}
-    before = [m for m in known if chosen and m.version < chosen[0].version and m.path.resolve() not in paths]
-    return fix_migrations(chosen, dialect, LintSettings.from_config(config), before)
+        others = [m for m in known if m.version in applied]
+    return fix_migrations(chosen, dialect, LintSettings.from_config(config), others)
 
 
 def fix_migrations(migrations, dialect: str, settings=None, before=()) -> list[FileFix]:

@@ -17,8 +17,8 @@ def added_findings(config, base_migrations, added) -> list[Finding]:
     if not added or dialect not in DIALECTS:
         return []
     ordered = sorted(added, key=lambda m: m.version)
-    before = [m for m in base_migrations if m.version < ordered[0].version]
-    return lint_migrations(ordered, dialect, settings=LintSettings.from_config(config), before=before)
+    settings = LintSettings.from_config(config)
+    return lint_migrations(ordered, dialect, settings=settings, before=base_migrations)
 
 
 def summary(findings: list[Finding]) -> tuple[bool, str]:
