@@ -69,6 +69,21 @@ def make_files(folder: Path) -> Path:
     return migrations
 
 
+#: The floor of any Python linter on pglast: start Python, load the parser, read each file and parse
+#: its two sections into libpg_query's JSON tree; no CLI, no rule, no output.
+PARSE_FLOOR = """
+import json, sys
+from pathlib import Path
+from pglast.parser import parse_sql_json
+for path in sorted(Path(sys.argv[1]).glob("*.sql")):
+    for section in path.read_text(encoding="utf-8").split("-- migrate:down"):
+        try:
+            json.loads(parse_sql_json(section.replace("-- migrate:up", "")))
+        except Exception:
+            pass
+"""
+
+
 def bench_files(rounds: int) -> None:
     _run([sys.executable, "-m", "compileall", "-q", str(SRC)], BENCH_DIR, ok=(0,))  # the venv's habit: .pyc present
     root = WORK / "lint_files"
@@ -90,6 +105,9 @@ def bench_files(rounds: int) -> None:
             [*DBSHIFT, "lint", "--dialect", "postgresql", *files], root
         ),
         "dbshift lint of no file (start-up)": lambda: _run(lint, root / "empty"),
+        "floor: python + pglast parse of the 500 files, no rule": lambda: _run(
+            [sys.executable, "-c", PARSE_FLOOR, str(migrations)], root
+        ),
     }
     times = interleaved(jobs, rounds)
     load = os.getloadavg()

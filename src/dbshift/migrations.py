@@ -206,14 +206,24 @@ def chosen_files(known: list[Migration], files) -> tuple[list[Migration], list[M
     """The migrations of ``files`` in version order (taken from ``known`` where one is that very
     file, so no file is read twice), and the ``known`` ones not among them."""
     by_name = {m.path.name: m for m in known}
-    chosen = []
+    chosen, taken = [], set()
     for file in map(Path, files):
         same = by_name.get(file.name)  # only a file of the same name can be the same file
-        chosen.append(same if same is not None and same.path.resolve() == file.resolve() else load_migration(file))
+        if same is not None and _same_file(same.path, file):
+            if id(same) not in taken:  # a file named twice is read once
+                chosen.append(same)
+                taken.add(id(same))
+        else:
+            chosen.append(load_migration(file))
     chosen.sort(key=lambda m: m.version)
-    names, paths = {m.path.name for m in chosen}, {m.path.resolve() for m in chosen}
-    others = [m for m in known if m.path.name not in names or m.path.resolve() not in paths]
-    return chosen, others
+    return chosen, [m for m in known if id(m) not in taken]
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # b is missing or unreadable: load_migration says so
+        return False
 
 
 def _bad_file_name(path: Path) -> None:
