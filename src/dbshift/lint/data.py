@@ -41,7 +41,7 @@ DATA_RULES = [
         "error",
         ALL,
         "NULLs a new NOT NULL rejects (counted)",
-        "{detail}: the change fails on the live database (MySQL without strict mode silently turns them into 0 or '')",
+        "{detail}: the change fails on the live database",
         "backfill the NULLs first (UPDATE ... WHERE col IS NULL), then add NOT NULL",
     ),
     Rule(
@@ -172,7 +172,7 @@ def _null_blocks(script: LintScript, reader: _Reader):
                     yield (
                         statement,
                         "nulls-block-not-null",
-                        f"rows of {change.table} with {column} NULL: {number:,}{examples}",
+                        f"rows of {change.table} with {column} NULL: {number:,}{examples}{getattr(script.types, 'NULLS_NOTE', '')}",
                     )
 
 

@@ -17,6 +17,8 @@ LOCAL_TIME_TYPES: frozenset[str] = frozenset()
 CHAR_TYPES = frozenset({"char"})
 #: The module that counts the values a column type change would not keep (data-aware lint).
 TYPE_CHANGE_DATA = "dbshift.lint.data_mysql"
+#: What happens to rows a new NOT NULL rejects, besides the ALTER failing.
+NULLS_NOTE = " (without strict mode MySQL turns them into 0 or '' instead)"
 BLOCKING_OPTIONS = ("algorithm_copy", "lock_shared", "lock_exclusive")
 
 

@@ -18,6 +18,8 @@ LOCAL_TIME_TYPES = frozenset({"timestamp"})
 CHAR_TYPES = frozenset({"bpchar", "char"})
 #: The module that counts the values a column type change would not keep (data-aware lint).
 TYPE_CHANGE_DATA = "dbshift.lint.data_postgresql"
+#: What happens to rows a new NOT NULL rejects, besides the ALTER failing.
+NULLS_NOTE = ""
 #: The first version where SET NOT NULL uses a validated ``CHECK (col IS NOT NULL)`` instead of scanning.
 SET_NOT_NULL_USES_CHECK = 12
 #: The first version where ADD COLUMN with a constant default does not rewrite the table.

@@ -12,4 +12,6 @@ LOCAL_TIME_TYPES: frozenset[str] = frozenset()
 CHAR_TYPES: frozenset[str] = frozenset()
 #: SQLite's type changes are table rebuilds with their own ``-- loss-check`` (no count here).
 TYPE_CHANGE_DATA = None
+#: What happens to rows a new NOT NULL rejects, besides the change failing.
+NULLS_NOTE = ""
 RULES: list = []
