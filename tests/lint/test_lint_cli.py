@@ -92,6 +92,29 @@ def test_github_annotations_and_sarif_carry_the_same_finding(project, run_cli):
     assert sarif["runs"][0]["tool"]["driver"]["rules"][0]["id"] == "drop-column"
 
 
+def test_a_project_path_with_commas_colons_and_percents_stays_one_location(tmp_path, run_cli, monkeypatch):
+    """GitHub reads `,` and `:` in a file= property as separators, and SARIF wants a URI: the
+    path comes back whole from both."""
+    from urllib.parse import unquote
+
+    from dbshift import Project
+
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    folder = "shop, [x]: 100% ✓ #1"
+    project = Project.init(tmp_path / folder, "sqlite:///app.db")
+    _drop_phone(project)
+    wanted = f"{folder}/migrations/20260102000000_drop_phone.sql"
+    github = run_cli("-C", folder, "lint", "--all", "--format", "github", cwd=tmp_path).stdout
+    [line] = [g for g in github.splitlines() if "title=drop-column" in g]
+    file = line.split("file=", 1)[1].split(",line=", 1)[0]
+    assert "," not in file and ":" not in file
+    assert file.replace("%3A", ":").replace("%2C", ",").replace("%25", "%") == wanted
+    sarif = json.loads(run_cli("-C", folder, "lint", "--all", "--format", "sarif", cwd=tmp_path).stdout)
+    [result] = [r for r in sarif["runs"][0]["results"] if r["ruleId"] == "drop-column"]
+    uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert " " not in uri and "#" not in uri and unquote(uri) == wanted
+
+
 def test_only_pending_migrations_are_linted_and_an_older_pending_one_is_named(project, run_cli):
     _drop_phone(project)
     write_migration(

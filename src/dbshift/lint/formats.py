@@ -55,7 +55,12 @@ def as_sarif(findings: list[Finding], rules: dict) -> str:
             "level": SARIF_LEVELS[f.severity],
             "message": {"text": f"{f.problem}. Fix: {f.fix}"},
             "locations": [
-                {"physicalLocation": {"artifactLocation": {"uri": f.file}, "region": {"startLine": max(f.line, 1)}}}
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": _uri(f.file)},
+                        "region": {"startLine": max(f.line, 1)},
+                    }
+                }
             ],
         }
         for f in findings
@@ -66,6 +71,15 @@ def as_sarif(findings: list[Finding], rules: dict) -> str:
         "runs": [{"tool": {"driver": driver}, "results": results}],
     }
     return json.dumps(log, indent=2) + "\n"
+
+
+def _uri(path: str) -> str:
+    """A path as the URI reference SARIF's ``artifactLocation.uri`` is (spaces, ``#``, ``%`` escaped;
+    an absolute path a ``file://`` URI)."""
+    from urllib.parse import quote
+
+    quoted = quote(path.replace("\\", "/"), safe="/")
+    return "file://" + quoted if quoted.startswith("/") else quoted
 
 
 def _escape_github(text: str, property_value: bool = False) -> str:
