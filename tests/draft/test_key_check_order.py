@@ -71,3 +71,174 @@ def test_a_child_whose_key_really_breaks_is_still_refused_at_the_end(project):
     with pytest.raises(DbshiftError, match="foreign key"):
         project.apply()
     assert _rows(project) == before
+
+
+# -- stories that try to break the order: each drafted both ways, applied, rehearsed, rolled back ---------
+# A story is two states of one database (schema and the rows each holds) and the renames between them;
+# drafting from either state to the other must apply, hold exactly the other state's values, and roll back
+# to the first state's values (integers as integers), so every story is also its own down-direction story.
+STORIES = {
+    "parent table and key column renamed, both tables rebuilt": (
+        'CREATE TABLE "old ""name""" (id INTEGER PRIMARY KEY, "key col" INTEGER UNIQUE, v TEXT);\n'
+        'CREATE TABLE "kid ✓" (id INTEGER PRIMARY KEY, ref INTEGER REFERENCES "old ""name"""("key col"), n INTEGER);\n',
+        {
+            'old "name"': [(1, 10, "a"), (2, -7, "b ✓"), (3, None, None)],
+            "kid ✓": [(1, 10, 5), (2, -7, -2), (3, None, None), (4, 10, 0)],
+        },
+        'CREATE TABLE "new ""name""" (id INTEGER PRIMARY KEY, "kéy" INTEGER UNIQUE, v TEXT CHECK (v <> \'\'));\n'
+        'CREATE TABLE "kid ✓" (id INTEGER PRIMARY KEY, ref INTEGER REFERENCES "new ""name"""("kéy"), n TEXT);\n',
+        {
+            'new "name"': [(1, 10, "a"), (2, -7, "b ✓"), (3, None, None)],
+            "kid ✓": [(1, 10, "5"), (2, -7, "-2"), (3, None, None), (4, 10, "0")],
+        },
+        ['old "name"=new "name"', 'new "name".key col=kéy'],
+        ['new "name"=old "name"', 'old "name".kéy=key col'],
+    ),
+    "parent dropped and recreated by its rebuild while its key column is renamed": (
+        'CREATE TABLE p (id INTEGER PRIMARY KEY, "key col" INTEGER UNIQUE, v TEXT);\n'
+        'CREATE TABLE kid (id INTEGER PRIMARY KEY, ref INTEGER REFERENCES p("key col"), n INTEGER);\n',
+        {"p": [(1, 10, "a"), (2, 20, None)], "kid": [(1, 10, 1), (2, 20, 2), (3, 10, None)]},
+        "CREATE TABLE p (id INTEGER PRIMARY KEY, \"kéy\" INTEGER UNIQUE, v TEXT CHECK (v <> ''));\n"
+        'CREATE TABLE kid (id INTEGER PRIMARY KEY, ref INTEGER REFERENCES p("kéy"), n INTEGER);\n',
+        {"p": [(1, 10, "a"), (2, 20, None)], "kid": [(1, 10, 1), (2, 20, 2), (3, 10, None)]},
+        ["p.key col=kéy"],
+        ["p.kéy=key col"],
+    ),
+    "child rebuilt and renamed": (
+        'CREATE TABLE "pärent" (id INTEGER PRIMARY KEY, "key col" INTEGER UNIQUE);\n'
+        'CREATE TABLE kid (id INTEGER PRIMARY KEY, ref INTEGER REFERENCES "pärent"("key col"), n INTEGER);\n',
+        {"pärent": [(1, 10), (2, 0)], "kid": [(1, 10, 7), (2, 0, -1), (3, None, 3)]},
+        'CREATE TABLE "pärent" (id INTEGER PRIMARY KEY, "kéy" INTEGER UNIQUE);\n'
+        'CREATE TABLE "kid ""2""" (id INTEGER PRIMARY KEY, ref INTEGER REFERENCES "pärent"("kéy"), n TEXT);\n',
+        {"pärent": [(1, 10), (2, 0)], 'kid "2"': [(1, 10, "7"), (2, 0, "-1"), (3, None, "3")]},
+        ['kid=kid "2"', "pärent.key col=kéy"],
+        ['kid "2"=kid', "pärent.kéy=key col"],
+    ),
+    "grandchild chain: b rebuilt between a whose key is renamed and c": (
+        'CREATE TABLE a (id INTEGER PRIMARY KEY, "key" INTEGER UNIQUE);\n'
+        'CREATE TABLE b (id INTEGER PRIMARY KEY, a_key INTEGER REFERENCES a("key"), code TEXT UNIQUE, n INTEGER);\n'
+        "CREATE TABLE c (id INTEGER PRIMARY KEY, b_code TEXT REFERENCES b(code));\n",
+        {
+            "a": [(1, 100), (2, 200)],
+            "b": [(1, 100, "x", 1), (2, 200, "y ✓", 2), (3, None, None, None)],
+            "c": [(1, "x"), (2, "y ✓"), (3, None)],
+        },
+        'CREATE TABLE a (id INTEGER PRIMARY KEY, "a key" INTEGER UNIQUE);\n'
+        'CREATE TABLE b (id INTEGER PRIMARY KEY, a_key INTEGER REFERENCES a("a key"), "cöde" TEXT UNIQUE, n TEXT);\n'
+        'CREATE TABLE c (id INTEGER PRIMARY KEY, b_code TEXT REFERENCES b("cöde"));\n',
+        {
+            "a": [(1, 100), (2, 200)],
+            "b": [(1, 100, "x", "1"), (2, 200, "y ✓", "2"), (3, None, None, None)],
+            "c": [(1, "x"), (2, "y ✓"), (3, None)],
+        },
+        ["a.key=a key", "b.code=cöde"],
+        ["a.a key=key", "b.cöde=code"],
+    ),
+    "self-referencing table rebuilt while its key column is renamed": (
+        'CREATE TABLE "nöde" (id INTEGER PRIMARY KEY, "key col" INTEGER UNIQUE, up INTEGER REFERENCES "nöde"("key col"), n INTEGER);\n',
+        {"nöde": [(1, 10, None, 1), (2, 20, 10, 2), (3, 30, 20, None), (4, -5, 30, 0)]},
+        'CREATE TABLE "nöde" (id INTEGER PRIMARY KEY, "kéy" INTEGER UNIQUE, up INTEGER REFERENCES "nöde"("kéy"), n TEXT);\n',
+        {"nöde": [(1, 10, None, "1"), (2, 20, 10, "2"), (3, 30, 20, None), (4, -5, 30, "0")]},
+        ["nöde.key col=kéy"],
+        ["nöde.kéy=key col"],
+    ),
+    "the parent's unique index is replaced while the child is rebuilt": (
+        "CREATE TABLE p (id INTEGER PRIMARY KEY, code TEXT);\n"
+        'CREATE UNIQUE INDEX "p code" ON p(code);\n'
+        "CREATE TABLE kid (id INTEGER PRIMARY KEY, p_code TEXT REFERENCES p(code), n INTEGER);\n",
+        {"p": [(1, "A"), (2, "b b")], "kid": [(1, "A", 1), (2, "b b", None), (3, None, 3)]},
+        "CREATE TABLE p (id INTEGER PRIMARY KEY, code TEXT);\n"
+        'CREATE UNIQUE INDEX "p code ü" ON p(code);\n'
+        "CREATE TABLE kid (id INTEGER PRIMARY KEY, p_code TEXT REFERENCES p(code), n TEXT);\n",
+        {"p": [(1, "A"), (2, "b b")], "kid": [(1, "A", "1"), (2, "b b", None), (3, None, "3")]},
+        [],
+        [],
+    ),
+}
+#: A row whose key has no parent: (its table in the story's first state, in its second state, the row).
+ORPHANS = {
+    "parent table and key column renamed, both tables rebuilt": ("kid ✓", "kid ✓", (9, 99, 9)),
+    "parent dropped and recreated by its rebuild while its key column is renamed": ("kid", "kid", (9, 99, 9)),
+    "child rebuilt and renamed": ("kid", 'kid "2"', (9, 99, 9)),
+    "grandchild chain: b rebuilt between a whose key is renamed and c": ("c", "c", (9, "nobody")),
+    "self-referencing table rebuilt while its key column is renamed": ("nöde", "nöde", (9, 90, 99, 9)),
+    "the parent's unique index is replaced while the child is rebuilt": ("kid", "kid", (9, "Z", 9)),
+}
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _values(project) -> dict[str, list[tuple]]:
+    """Every table of the story with its rows in id order."""
+    with sqlite3.connect(project.config.root / "app.db") as conn:
+        names = [
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite%' "
+                "AND name NOT LIKE 'dbshift%' ORDER BY name"
+            )
+        ]
+        return {n: conn.execute(f"SELECT * FROM {_quoted(n)} ORDER BY id").fetchall() for n in names}
+
+
+def _start(project, schema: str, rows: dict[str, list[tuple]], extra: tuple[str, tuple] | None = None) -> None:
+    """The story's first state applied as a hand-written migration, its rows inserted with keys off."""
+    tables = [line.split("(")[0].removeprefix("CREATE TABLE ") for line in schema.splitlines() if "TABLE" in line]
+    write_migration(project, 20260101000000, "start", schema, "\n".join(f"DROP TABLE {t};" for t in reversed(tables)))
+    project.hash()
+    project.apply()
+    with sqlite3.connect(project.config.root / "app.db") as conn:
+        for table, values in list(rows.items()) + ([(extra[0], [extra[1]])] if extra else []):
+            marks = ", ".join("?" * len(values[0]))
+            conn.executemany(f"INSERT INTO {_quoted(table)} VALUES ({marks})", values)
+
+
+def _story(name: str, backwards: bool):
+    first, first_rows, second, second_rows, renames, renames_back = STORIES[name]
+    if backwards:
+        return second, second_rows, first, first_rows, renames_back
+    return first, first_rows, second, second_rows, renames
+
+
+@pytest.mark.parametrize("backwards", [False, True], ids=["forwards", "backwards"])
+@pytest.mark.parametrize("name", list(STORIES))
+def test_each_key_check_waits_for_the_last_change_to_what_it_reads(project, name, backwards):
+    start, start_rows, end, end_rows, renames = _story(name, backwards)
+    _start(project, start, start_rows)
+    assert _values(project) == start_rows
+    (project.config.root / "schema.sql").write_text(end)
+    drafted = project.diff(name="story", renames=renames)
+    for statements in (drafted.plan.up_statements(), drafted.plan.down_statements()):
+        checks = [s for s in statements if s.startswith("PRAGMA foreign_key_check")]
+        assert checks and len(checks) == len(set(checks)), checks  # every checked table once per direction
+    rehearsal = project.rehearse()
+    assert rehearsal.ok, [s.as_json() for s in rehearsal.steps if s.outcome != "pass"]
+    project.apply()
+    assert _values(project) == end_rows
+    project.rollback()
+    assert _values(project) == start_rows
+
+
+@pytest.mark.parametrize("direction", ["up", "down"])
+@pytest.mark.parametrize("backwards", [False, True], ids=["forwards", "backwards"])
+@pytest.mark.parametrize("name", list(STORIES))
+def test_an_orphan_key_still_fails_the_up_and_the_down_with_nothing_changed(project, name, backwards, direction):
+    """The moved checks still run: a key with no parent (written with keys off) fails the up, or,
+    written after the up, the down; the migration is rolled back and every value is as it was."""
+    start, start_rows, end, _, renames = _story(name, backwards)
+    first, second, orphan = ORPHANS[name]
+    start_table, end_table = (second, first) if backwards else (first, second)
+    _start(project, start, start_rows, (start_table, orphan) if direction == "up" else None)
+    (project.config.root / "schema.sql").write_text(end)
+    project.diff(name="story", renames=renames)
+    if direction == "down":
+        project.apply()
+        with sqlite3.connect(project.config.root / "app.db") as conn:
+            conn.execute(f"INSERT INTO {_quoted(end_table)} VALUES ({', '.join('?' * len(orphan))})", orphan)
+    before = _values(project)
+    assert orphan[0] in [row[0] for row in before[start_table if direction == "up" else end_table]]
+    with pytest.raises(DbshiftError, match="foreign key"):
+        project.apply() if direction == "up" else project.rollback()
+    assert _values(project) == before
