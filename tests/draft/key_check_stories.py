@@ -81,6 +81,16 @@ STORIES = {
         [],
         [],
     ),
+    "the child spells its parent and the renamed key in another case": (
+        'CREATE TABLE "Parent ✓" (id INTEGER PRIMARY KEY, "Key Col" INTEGER UNIQUE);\n'
+        'CREATE TABLE kid (id INTEGER PRIMARY KEY, ref INTEGER REFERENCES "parent ✓"("key col"), n INTEGER);\n',
+        {"Parent ✓": [(1, 10), (2, 11)], "kid": [(1, 10, 5), (2, 11, None), (3, None, -3)]},
+        'CREATE TABLE "Parent ✓" (id INTEGER PRIMARY KEY, "Kéy" INTEGER UNIQUE);\n'
+        'CREATE TABLE kid (id INTEGER PRIMARY KEY, ref INTEGER REFERENCES "PARENT ✓"("kéy"), n TEXT);\n',
+        {"Parent ✓": [(1, 10), (2, 11)], "kid": [(1, 10, "5"), (2, 11, None), (3, None, "-3")]},
+        ["Parent ✓.Key Col=Kéy"],
+        ["Parent ✓.Kéy=Key Col"],
+    ),
 }
 #: A row whose key has no parent: (its table in the story's first state, in its second state, the row).
 ORPHANS = {
@@ -90,4 +100,5 @@ ORPHANS = {
     "grandchild chain: b rebuilt between a whose key is renamed and c": ("c", "c", (9, "nobody")),
     "self-referencing table rebuilt while its key column is renamed": ("nöde", "nöde", (9, 90, 99, 9)),
     "the parent's unique index is replaced while the child is rebuilt": ("kid", "kid", (9, "Z", 9)),
+    "the child spells its parent and the renamed key in another case": ("kid", "kid", (9, 12, 9)),
 }
