@@ -140,9 +140,9 @@ def plan_diff(diff: d.Diff) -> Plan:
     rebuilt_up, rebuilt_down = {}, {}
     for step, change in enumerate(changes):
         if isinstance(change, d.AlterTable):
-            if not _native_steps(change):
+            if operations[step].rewrites_table:
                 rebuilt_up[step] = change.new.name
-            if not _native_steps(change.inverse()):
+            if change.name.lower() in rebuilt and not _native_steps(change.inverse()):
                 rebuilt_down[step] = _name_before(change, diff)
     place_key_checks(changes, operations, diff, rebuilt_up, rebuilt_down)
     return Plan(operations=operations)
