@@ -35,6 +35,7 @@ from dbshift.planners.mysql_render import (
     names_sql,
     table_options_sql,
 )
+from dbshift.planners.mysql_rerun import PLAIN, Rerun
 from dbshift.planners.operations import Operation, Plan, plan_view_or_trigger
 from dbshift.planners.views import views_in_dependency_order
 from dbshift.schema import diff as d
@@ -60,9 +61,10 @@ def plan_diff(diff: d.Diff) -> Plan:
     Indexes that serve foreign keys are dropped and created together, in one ALTER TABLE per table:
     InnoDB refuses to drop the last one and silently drops its own once another one serves.
     """
-    events_first, events_last = event_operations(diff.objects(EventChange))
+    rerun = Rerun.of(diff)
+    events_first, events_last = event_operations(diff.objects(EventChange), rerun.enabled)
     diff = diff.without_objects()
-    keys = ForeignKeySteps.of(diff)
+    keys = ForeignKeySteps.of(diff, rerun)
     altered = {c.name for c in diff.changes if isinstance(c, d.AlterTable)}
     index_swaps: dict[str, tuple[list[Index], list[Index]]] = {}
     operations = events_first + keys.drop_operations()
@@ -73,45 +75,48 @@ def plan_diff(diff: d.Diff) -> Plan:
                 gone, made = index_swaps.setdefault(table, ([], []))
                 (gone if isinstance(change, d.DropIndex) else made).append(change.index)
             continue
-        operation = _plan_change(change, keys, diff)
+        operation = _plan_change(change, keys, diff, rerun)
         if operation.sql:  # a table that differs only in what MySQL ignores (the case of its name) needs nothing
             operations.append(operation)
-    operations += [_swap_indexes(table, gone, made) for table, (gone, made) in index_swaps.items()]
+    operations += [_swap_indexes(table, gone, made, rerun) for table, (gone, made) in index_swaps.items()]
     operations += keys.add_operations() + events_last
     return Plan(operations=[replace(op, transactional=False) for op in operations])
 
 
-def _plan_change(change, keys: "ForeignKeySteps", diff: d.Diff) -> Operation:
+def _plan_change(change, keys: "ForeignKeySteps", diff: d.Diff, rerun: Rerun) -> Operation:
+    back = rerun.reverse()
     if isinstance(change, d.CreateTable):
         table = replace(change.table, foreign_keys=keys.inline(change.table))
-        return Operation(f"create table {table.name}", [create_table_sql(table)], [f"DROP TABLE {quote(table.name)}"])
+        return Operation(
+            f"create table {table.name}",
+            [create_table_sql(table, rerun=rerun)],
+            [f"{back.drop_table(table.name)} {quote(table.name)}"],
+        )
     if isinstance(change, d.DropTable):
         # Keys dropped first come back last on the way down, not in its CREATE TABLE.
         table = replace(change.table, foreign_keys=keys.kept_by_dropped_table(change.table))
         return Operation(
             f"drop table {table.name}",
-            [f"DROP TABLE {quote(table.name)}"],
-            [create_table_sql(table)],
+            [f"{rerun.drop_table(table.name)} {quote(table.name)}"],
+            [create_table_sql(table, rerun=back)],
             destructive=True,
             lossy_reverse=f"the rows of table {table.name} are not brought back",
         )
     if isinstance(change, d.RenameTable):
         return Operation(
             f"rename table {change.old} to {change.new}",
-            [f"RENAME TABLE {quote(change.old)} TO {quote(change.new)}"],
-            [f"RENAME TABLE {quote(change.new)} TO {quote(change.old)}"],
+            [f"{rerun.rename_table(change.old, change.new)} {quote(change.old)} TO {quote(change.new)}"],
+            [f"{back.rename_table(change.new, change.old)} {quote(change.new)} TO {quote(change.old)}"],
         )
     if isinstance(change, d.AlterTable):
         table_before = next((old for old, new in diff.table_renames.items() if new == change.name), change.name)
-        return plan_alter_table(change, table_before)
+        return plan_alter_table(change, table_before, rerun)
     if isinstance(change, d.CreateIndex):
-        return Operation(
-            f"create index {change.index.name}", [create_index_sql(change.index)], [drop_index_sql(change.index)]
-        )
+        index = change.index
+        return Operation(f"create index {index.name}", [create_index_sql(index, rerun)], [drop_index_sql(index, back)])
     if isinstance(change, d.DropIndex):
-        return Operation(
-            f"drop index {change.index.name}", [drop_index_sql(change.index)], [create_index_sql(change.index)]
-        )
+        index = change.index
+        return Operation(f"drop index {index.name}", [drop_index_sql(index, rerun)], [create_index_sql(index, back)])
     return plan_view_or_trigger(change, quote)
 
 
@@ -135,15 +140,23 @@ def _foreign_key_index_table(change, diff: d.Diff) -> str | None:
     return name if table is not None and serves_foreign_key(table, change.index) else None
 
 
-def _index_swap_sql(table: str, gone: list[Index], made: list[Index]) -> str:
-    clauses = [f"DROP INDEX {quote(i.name)}" for i in gone] + [f"ADD {index_clause(i)}" for i in made]
+def _index_swap_sql(table: str, gone: list[Index], made: list[Index], rerun: Rerun = PLAIN, taken=()) -> str:
+    """One ALTER TABLE that drops ``gone`` and adds ``made``; ``taken``: the table's index names before it
+    (lower case: MariaDB reads an ADD's IF NOT EXISTS against them, so a name dropped here is added plainly)."""
+    taken = {n.lower() for n in taken} | {i.name.lower() for i in gone}
+    clauses = [f"DROP INDEX{rerun.if_exists()} {quote(i.name)}" for i in gone]
+    clauses += [f"ADD {index_clause(i, rerun.if_not_exists(i.name.lower() not in taken))}" for i in made]
     return f"ALTER TABLE {quote(table)} " + ", ".join(clauses)
 
 
-def _swap_indexes(table: str, gone: list[Index], made: list[Index]) -> Operation:
+def _swap_indexes(table: str, gone: list[Index], made: list[Index], rerun: Rerun) -> Operation:
     """Foreign-key indexes of a table that changes nothing else, swapped in one statement both ways."""
     what = ", ".join([f"drop index {i.name}" for i in gone] + [f"create index {i.name}" for i in made])
-    return Operation(f"{what} on {table}", [_index_swap_sql(table, gone, made)], [_index_swap_sql(table, made, gone)])
+    return Operation(
+        f"{what} on {table}",
+        [_index_swap_sql(table, gone, made, rerun)],
+        [_index_swap_sql(table, made, gone, rerun.reverse())],
+    )
 
 
 @dataclass(frozen=True)
@@ -153,10 +166,11 @@ class KeyStep:
     table: str
     key: ForeignKey
     kept_indexes: tuple[Index, ...] = ()
+    rerun: Rerun = PLAIN
 
     def drop_sql(self) -> str:
         """``ALTER TABLE ... DROP FOREIGN KEY``."""
-        return f"ALTER TABLE {quote(self.table)} DROP FOREIGN KEY {quote(self.key.name)}"
+        return f"ALTER TABLE {quote(self.table)} DROP FOREIGN KEY{self.rerun.if_exists()} {quote(self.key.name)}"
 
     def add_sql(self) -> str:
         """``ALTER TABLE ... ADD FOREIGN KEY``; an index it can use that stays is re-created in the same statement.
@@ -165,8 +179,9 @@ class KeyStep:
         an index created explicitly is kept, so the table ends with the index it had.
         """
         index = next((i for i in self.kept_indexes if i.columns[: len(self.key.columns)] == self.key.columns), None)
-        recreate = f"DROP INDEX {quote(index.name)}, ADD {index_clause(index)}, " if index is not None else ""
-        return f"ALTER TABLE {quote(self.table)} {recreate}ADD {foreign_key_sql(self.key)}"
+        drop = f"DROP INDEX{self.rerun.if_exists()}"
+        recreate = f"{drop} {quote(index.name)}, ADD {index_clause(index)}, " if index is not None else ""
+        return f"ALTER TABLE {quote(self.table)} {recreate}ADD {foreign_key_sql(self.key, self.rerun.if_not_exists())}"
 
 
 @dataclass
@@ -181,7 +196,7 @@ class ForeignKeySteps:
     inline_keys: dict[str, tuple[ForeignKey, ...]]
 
     @staticmethod
-    def of(diff: d.Diff) -> "ForeignKeySteps":
+    def of(diff: d.Diff, rerun: Rerun = PLAIN) -> "ForeignKeySteps":
         """Sort the keys of ``diff``: an unchanged key stays, unless the key it references changes shape."""
         alters = {c.name: c for c in diff.changes if isinstance(c, d.AlterTable)}
         dropped, added = [], []
@@ -194,6 +209,7 @@ class ForeignKeySteps:
             ready.add(table.name)
             inline_keys[table.name] = tuple(k for k in table.foreign_keys if _can_be_inline(k, ready, diff, alters))
             added += [KeyStep(table.name, k) for k in table.foreign_keys if k not in inline_keys[table.name]]
+        dropped, added = [replace(s, rerun=rerun) for s in dropped], [replace(s, rerun=rerun) for s in added]
         return ForeignKeySteps(dropped, added, inline_keys)
 
     def inline(self, table: Table) -> tuple[ForeignKey, ...]:
@@ -299,7 +315,7 @@ def reshaped_columns(change: d.AlterTable) -> set[str]:
 
 
 # -- altering one table -------------------------------------------------------------------
-def plan_alter_table(change: d.AlterTable, table_before: str | None = None) -> Operation:
+def plan_alter_table(change: d.AlterTable, table_before: str | None = None, rerun: Rerun = PLAIN) -> Operation:
     """Native ALTER TABLE both ways; flags for drops, copies and lossy reverses (foreign keys are planned apart).
 
     Where the values decide whether the down gives them back, the operation carries loss checks
@@ -316,8 +332,8 @@ def plan_alter_table(change: d.AlterTable, table_before: str | None = None) -> O
     overwritten = [n.name for o, n in change.altered if n.generated is not None and o.generated is None]
     return Operation(
         description=_describe(change, partitions),
-        sql=alter_table_sql(change),
-        reverse=alter_table_sql(change.inverse()),
+        sql=alter_table_sql(change, rerun),
+        reverse=alter_table_sql(change.inverse(), rerun.reverse()),
         destructive=bool(dropped) or bool(dropped_partitions) or bool(overwritten),
         rewrites_table=any(a.type != b.type for a, b in change.altered)
         or bool(change.up_values)
@@ -346,19 +362,21 @@ def _partition_step(change: d.AlterTable) -> PartitionStep:
     )
 
 
-def alter_table_sql(change: d.AlterTable) -> list[str]:
+def alter_table_sql(change: d.AlterTable, rerun: Rerun = PLAIN) -> list[str]:
     """The statements that turn ``change.old`` into ``change.new`` (foreign keys aside), in a safe order.
 
-    Without values to compute, every clause goes in one ALTER TABLE. With values (``--convert``,
-    ``--default``, a value for an added column), see :func:`_converting_sql`.
+    Without values to compute, every clause goes in one ALTER TABLE, with the ``IF [NOT] EXISTS``
+    forms ``rerun`` allows. With values (``--convert``, ``--default``, a value for an added column),
+    see :func:`_converting_sql`: its statements have none, as its UPDATE run again would convert
+    values that are converted already.
     """
     change = _with_generated_values(change)
     if change.up_values:
         statements = _converting_sql(change)
     else:
         table = quote(change.old.name)
-        statements = _drop_constraints(change.old, change.new, change.renamed, table)
-        statements += _reshaping_sql(change, table, temps={}, positions=True)
+        statements = _drop_constraints(change.old, change.new, change.renamed, table, rerun)
+        statements += _reshaping_sql(change, table, temps={}, positions=True, rerun=rerun)
         statements = _combined(statements, table) + _reorder_sql(change)
     return _partition_step(change).around(statements)
 
@@ -474,15 +492,19 @@ def _indexes_over(change: d.AlterTable, moved: set[str]) -> list[Index]:
     ]
 
 
-def _reshaping_sql(change: d.AlterTable, table: str, temps: dict[str, str], positions: bool) -> list[str]:
+def _reshaping_sql(
+    change: d.AlterTable, table: str, temps: dict[str, str], positions: bool, rerun: Rerun = PLAIN
+) -> list[str]:
     """Column, constraint, index and option steps after the values are in place.
 
     ``temps``: converted columns whose values wait in a temporary column (see :func:`temp_columns`).
     ``positions``: place new columns with AFTER (names as they are once every clause of the one
     ALTER TABLE has run: MySQL and MariaDB resolve AFTER against the new names); else at the end.
+    ``rerun``: the IF [NOT] EXISTS forms (the steps go in one ALTER TABLE, see :mod:`.mysql_rerun`).
     """
     old, new, renamed = change.old, change.new, change.renamed
-    statements = _alter_columns(change, table, temps, positions)
+    before = {c.name.lower() for c in old.columns}
+    statements = _alter_columns(change, table, temps, positions, rerun)
     constrain = {s.column.name: s for s in filled_columns(change) if isinstance(s, SetNotNull)}
     for column in change.added:
         if column.name in change.up_values:  # added and filled already: the neutral steps' last one, if any
@@ -490,30 +512,37 @@ def _reshaping_sql(change: d.AlterTable, table: str, temps: dict[str, str], posi
                 statements.append(f"ALTER TABLE {table} MODIFY COLUMN {column_sql(column)}")
             continue
         instant = ", ALGORITHM=INSTANT" if _instant_add(column) else ""
+        guard = rerun.if_not_exists(column.name.lower() not in before)
         statements.append(
-            f"ALTER TABLE {table} ADD COLUMN {column_sql(column)}{_position(change, column, positions)}{instant}"
+            f"ALTER TABLE {table} ADD COLUMN{guard} {column_sql(column)}{_position(change, column, positions)}{instant}"
         )
-    statements += [f"ALTER TABLE {table} DROP COLUMN {quote(c.name)}" for c in change.dropped]
+    statements += [f"ALTER TABLE {table} DROP COLUMN{rerun.if_exists()} {quote(c.name)}" for c in change.dropped]
     altered = {o.name for o, n in change.altered}
     statements += [
-        f"ALTER TABLE {table} RENAME COLUMN {quote(o)} TO {quote(n)}" for o, n in renamed.items() if o not in altered
+        f"ALTER TABLE {table} RENAME COLUMN{rerun.if_exists(_renamed_once(change, o, n))} {quote(o)} TO {quote(n)}"
+        for o, n in renamed.items()
+        if o not in altered
     ]
-    statements += _add_constraints(old, new, renamed, table)
+    statements += _add_constraints(old, new, renamed, table, rerun)
     moved = {o.name for o, n in change.altered if n.name in temps}
     gone = [
         i for i in old.indexes if serves_foreign_key(old, i) and i not in new.indexes and not set(i.columns) & moved
     ]
     made = [i for i in new.indexes if serves_foreign_key(new, i) and i not in old.indexes]
     if gone or made:
-        statements.append(_index_swap_sql(change.old.name, gone, made))
+        taken = [i.name for i in old.indexes] + [u.name for u in old.uniques if u.name]
+        statements.append(_index_swap_sql(change.old.name, gone, made, rerun, taken))
     if _without_partitioning(old.options) != _without_partitioning(new.options):
         statements.append(table_options_sql(old, new))
     return statements
 
 
-def _alter_columns(change: d.AlterTable, table: str, temps: dict[str, str], positions: bool) -> list[str]:
+def _alter_columns(
+    change: d.AlterTable, table: str, temps: dict[str, str], positions: bool, rerun: Rerun = PLAIN
+) -> list[str]:
     """Each altered column into its new definition and name (a temporary column into its place)."""
     statements = []
+    before = {c.name.lower() for c in change.old.columns}
     for old, new in change.altered:
         if new.name in temps:
             statements += [
@@ -522,15 +551,24 @@ def _alter_columns(change: d.AlterTable, table: str, temps: dict[str, str], posi
             ]
         elif (old.generated, old.generated_stored) != (new.generated, new.generated_stored):
             # MariaDB and MySQL cannot MODIFY a column into or out of being generated.
+            guard = rerun.if_not_exists(new.name.lower() not in before)
             statements += [
-                f"ALTER TABLE {table} DROP COLUMN {quote(old.name)}",
-                f"ALTER TABLE {table} ADD COLUMN {column_sql(new)}{_position(change, new, positions)}",
+                f"ALTER TABLE {table} DROP COLUMN{rerun.if_exists()} {quote(old.name)}",
+                f"ALTER TABLE {table} ADD COLUMN{guard} {column_sql(new)}{_position(change, new, positions)}",
             ]
         elif old.name != new.name:
-            statements.append(f"ALTER TABLE {table} CHANGE COLUMN {quote(old.name)} {column_sql(new)}")
+            guard = rerun.if_exists(_renamed_once(change, old.name, new.name))
+            statements.append(f"ALTER TABLE {table} CHANGE COLUMN{guard} {quote(old.name)} {column_sql(new)}")
         else:
             statements.append(f"ALTER TABLE {table} MODIFY COLUMN {column_sql(new)}")
     return statements
+
+
+def _renamed_once(change: d.AlterTable, old: str, new: str) -> bool:
+    """A rename skipped when its old name is gone is right: no column takes the old name, none had the new one."""
+    return old.lower() not in {c.name.lower() for c in change.new.columns} and new.lower() not in {
+        c.name.lower() for c in change.old.columns
+    }
 
 
 def _without_partitioning(options: dict) -> dict:
@@ -656,33 +694,39 @@ def _renamed_keys(table: Table, renamed: dict[str, str]):
     return pk, uniques, {c.name: c for c in table.checks}, keys
 
 
-def _drop_constraints(old: Table, new: Table, renamed: dict, table: str) -> list[str]:
+def _drop_constraints(old: Table, new: Table, renamed: dict, table: str, rerun: Rerun = PLAIN) -> list[str]:
     old_pk, old_uniques, old_checks, old_keys = _renamed_keys(old, renamed)
     new_pk, new_uniques, new_checks, new_keys = _renamed_keys(new, {})
+    drop = f"ALTER TABLE {table} DROP"
     statements = [
-        f"ALTER TABLE {table} DROP INDEX {quote(n)}" for n, u in old_uniques.items() if new_uniques.get(n) != u
+        f"{drop} INDEX{rerun.if_exists()} {quote(n)}" for n, u in old_uniques.items() if new_uniques.get(n) != u
     ]
     statements += [
-        f"ALTER TABLE {table} DROP CONSTRAINT {quote(n)}" for n, c in old_checks.items() if new_checks.get(n) != c
+        f"{drop} CONSTRAINT{rerun.if_exists()} {quote(n)}" for n, c in old_checks.items() if new_checks.get(n) != c
     ]
     if old_pk is not None and old_pk != new_pk:
         statements.append(f"ALTER TABLE {table} DROP PRIMARY KEY")
     return statements
 
 
-def _add_constraints(old: Table, new: Table, renamed: dict, table: str) -> list[str]:
+def _add_constraints(old: Table, new: Table, renamed: dict, table: str, rerun: Rerun = PLAIN) -> list[str]:
+    """ADD PRIMARY KEY, UNIQUE KEY and CHECK for those that differ; IF NOT EXISTS (where ``rerun`` has it)
+    only on a name the table does not have before the ALTER TABLE (MariaDB reads it against those)."""
     old_pk, old_uniques, old_checks, old_keys = _renamed_keys(old, renamed)
     new_pk, new_uniques, new_checks, new_keys = _renamed_keys(new, {})
+    taken = {n.lower() for n in list(old_uniques) + list(old_checks) + [i.name for i in old.indexes] if n}
     statements = []
     if new_pk is not None and old_pk != new_pk:
         statements.append(f"ALTER TABLE {table} ADD PRIMARY KEY ({names_sql(new_pk.columns)})")
     statements += [
-        f"ALTER TABLE {table} ADD UNIQUE KEY {quote(n)} ({names_sql(u.columns)})"
+        f"ALTER TABLE {table} ADD UNIQUE KEY{rerun.if_not_exists(n.lower() not in taken)} {quote(n)} "
+        f"({names_sql(u.columns)})"
         for n, u in new_uniques.items()
         if old_uniques.get(n) != u
     ]
     statements += [
-        f"ALTER TABLE {table} ADD CONSTRAINT {quote(n)} CHECK ({c.expression})"
+        f"ALTER TABLE {table} ADD CONSTRAINT{rerun.if_not_exists(n.lower() not in taken)} {quote(n)} "
+        f"CHECK ({c.expression})"
         for n, c in new_checks.items()
         if old_checks.get(n) != c
     ]
