@@ -17,6 +17,14 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from dbshift.dialects.mysql_differ import EventChange
+from dbshift.planners.mysql_columns import (
+    place_sql,
+    place_while_old,
+    position_sql,
+    reorder_sql,
+    temp_columns,
+    with_generated_values,
+)
 from dbshift.planners.mysql_losses import value_losses
 from dbshift.planners.mysql_objects import (
     PartitionStep,
@@ -337,7 +345,7 @@ def plan_alter_table(change: d.AlterTable, table_before: str | None = None, reru
         destructive=bool(dropped) or bool(dropped_partitions) or bool(overwritten),
         rewrites_table=any(a.type != b.type for a, b in change.altered)
         or bool(change.up_values)
-        or bool(_reorder_sql(change))
+        or bool(reorder_sql(change))
         or partitions.rewrites_table()
         or bool(overwritten),
         lossy_reverse="; ".join(text for text in (lossy_reverse, partitions_lossy) if text),
@@ -370,25 +378,15 @@ def alter_table_sql(change: d.AlterTable, rerun: Rerun = PLAIN) -> list[str]:
     see :func:`_converting_sql`: its statements have none, as its UPDATE run again would convert
     values that are converted already.
     """
-    change = _with_generated_values(change)
+    change = with_generated_values(change)
     if change.up_values:
         statements = _converting_sql(change)
     else:
         table = quote(change.old.name)
         statements = _drop_constraints(change.old, change.new, change.renamed, table, rerun)
         statements += _reshaping_sql(change, table, temps={}, positions=True, rerun=rerun)
-        statements = _combined(statements, table) + _reorder_sql(change)
+        statements = _combined(statements, table) + reorder_sql(change)
     return _partition_step(change).around(statements)
-
-
-def _with_generated_values(change: d.AlterTable) -> d.AlterTable:
-    """A generated column that becomes a plain one keeps the values it holds: they are its computed value."""
-    values = {
-        n.name: quote(o.name)
-        for o, n in change.altered
-        if o.generated is not None and n.generated is None and n.name not in change.up_values
-    }
-    return replace(change, up_values={**change.up_values, **values}) if values else change
 
 
 def _converting_sql(change: d.AlterTable) -> list[str]:
@@ -413,7 +411,7 @@ def _converting_sql(change: d.AlterTable) -> list[str]:
     filled = filled_columns(change)  # the neutral add nullable -> backfill -> NOT NULL, folded MySQL's way
     first += [
         f"ALTER TABLE {table} ADD COLUMN {column_sql(_holder(s.column, s.column.name))}"
-        + _place_sql(_place_while_old(change, s.column))
+        + place_sql(place_while_old(change, s.column))
         for s in filled
         if isinstance(s, AddColumnNullable)
     ]
@@ -429,42 +427,14 @@ def _converting_sql(change: d.AlterTable) -> list[str]:
     last += [
         f"ALTER TABLE {table} ADD {index_clause(i)}" for i in _indexes_over(change, moved) if i in change.new.indexes
     ]
-    return _combined(first, table) + update + _combined(last, table) + _reorder_sql(change)
+    return _combined(first, table) + update + _combined(last, table) + reorder_sql(change)
 
 
 def moved_columns(change: d.AlterTable) -> set[str]:
     """Old names of the columns whose values move into a new column (a key over one is dropped first)."""
-    change = _with_generated_values(change)
+    change = with_generated_values(change)
     temps = temp_columns(change) if change.up_values else {}
     return {o.name for o, n in change.altered if n.name in temps}
-
-
-def temp_columns(change: d.AlterTable) -> dict[str, str]:
-    """New name -> temporary column, for each converted column whose values need a column of the new type.
-
-    One column whose type, collation and NULL-ability hold the new values is updated in place
-    instead (MySQL assigns left to right, so only one in-place assignment can read the old row).
-    """
-    taken = {c.name.lower() for c in change.old.columns + change.new.columns}
-    temps, in_place = {}, False
-    for old, new in change.altered:
-        if new.name not in change.up_values:
-            continue
-        holds = (
-            (old.type, old.collation) == (new.type, new.collation)
-            and (old.nullable or not new.nullable)
-            and old.generated is None
-            and new.generated is None
-        )
-        if holds and not in_place:
-            in_place = True
-            continue
-        name = ("_dbshift_tmp_" + new.name)[:64]
-        while name.lower() in taken:
-            name = name[:60] + "_" + str(len(taken))
-        taken.add(name.lower())
-        temps[new.name] = name
-    return temps
 
 
 def _holder(column: Column, name: str) -> Column:
@@ -514,7 +484,7 @@ def _reshaping_sql(
         instant = ", ALGORITHM=INSTANT" if _instant_add(column) else ""
         guard = rerun.if_not_exists(column.name.lower() not in before)
         statements.append(
-            f"ALTER TABLE {table} ADD COLUMN{guard} {column_sql(column)}{_position(change, column, positions)}{instant}"
+            f"ALTER TABLE {table} ADD COLUMN{guard} {column_sql(column)}{position_sql(change, column, positions)}{instant}"
         )
     statements += [f"ALTER TABLE {table} DROP COLUMN{rerun.if_exists()} {quote(c.name)}" for c in change.dropped]
     altered = {o.name for o, n in change.altered}
@@ -554,7 +524,7 @@ def _alter_columns(
             guard = rerun.if_not_exists(new.name.lower() not in before)
             statements += [
                 f"ALTER TABLE {table} DROP COLUMN{rerun.if_exists()} {quote(old.name)}",
-                f"ALTER TABLE {table} ADD COLUMN{guard} {column_sql(new)}{_position(change, new, positions)}",
+                f"ALTER TABLE {table} ADD COLUMN{guard} {column_sql(new)}{position_sql(change, new, positions)}",
             ]
         elif old.name != new.name:
             guard = rerun.if_exists(_renamed_once(change, old.name, new.name))
@@ -586,101 +556,6 @@ def _combined(statements: list[str], table: str) -> list[str]:
         return statements
     clauses = [s[len(prefix) :].replace(", ALGORITHM=INSTANT", "") for s in statements]
     return [prefix + ",\n  ".join(clauses)]
-
-
-def _reorder_sql(change: d.AlterTable) -> list[str]:
-    """MODIFY ... AFTER for the columns whose order changes, after every other step.
-
-    The columns already in the desired relative order (a longest increasing run) stay; each other
-    one moves after its desired predecessor, in desired order, so predecessors are in place first.
-    """
-    change = _with_generated_values(change)
-    wanted = [c.name for c in change.new.columns]
-    now = _order_after_steps(change)
-    staying = _longest_increasing([wanted.index(n) for n in now])
-    statements = []
-    for at, name in enumerate(wanted):
-        if at in staying:
-            continue
-        place = f" AFTER {quote(wanted[at - 1])}" if at else " FIRST"
-        statements.append(
-            f"ALTER TABLE {quote(change.new.name)} MODIFY COLUMN {column_sql(change.new.columns[at])}{place}"
-        )
-    return statements
-
-
-def _order_after_steps(change: d.AlterTable) -> list[str]:
-    """Column names (new) in the order the other statements leave them: in one ALTER TABLE, added
-    and re-made (generated) columns come after their predecessor (see :func:`_order_after_converting`)."""
-    if change.up_values:
-        return _order_after_converting(change)
-    regenerated = [
-        new.name
-        for old, new in change.altered
-        if (old.generated, old.generated_stored) != (new.generated, new.generated_stored)
-    ]
-    new_name = {old: new for new, old in change.sources.items()}
-    order = [new_name[c.name] for c in change.old.columns if c.name in new_name and new_name[c.name] not in regenerated]
-    wanted = [c.name for c in change.new.columns]
-    for name in wanted:
-        if name in order:
-            continue
-        at = wanted.index(name)
-        order.insert(order.index(wanted[at - 1]) + 1 if at else 0, name)
-    return order
-
-
-def _place_while_old(change: d.AlterTable, column: Column) -> tuple[str, str | None]:
-    """Where a column added before the values are computed goes: ("after", name) of its predecessor
-    when that one exists by then (an old column, under its old name, or a column added before it),
-    ("first", None), or ("last", None)."""
-    wanted = [c.name for c in change.new.columns]
-    at = wanted.index(column.name)
-    if at == 0:
-        return "first", None
-    previous = wanted[at - 1]
-    if previous in change.sources:
-        return "after", change.sources[previous]
-    early = [c.name for c in change.added if c.name in change.up_values]
-    return ("after", previous) if previous in early[: early.index(column.name)] else ("last", None)
-
-
-def _place_sql(place: tuple[str, str | None]) -> str:
-    where, name = place
-    return {"first": " FIRST", "last": ""}.get(where, f" AFTER {quote(name or '')}")
-
-
-def _order_after_converting(change: d.AlterTable) -> list[str]:
-    """Column names (new) in the order :func:`_converting_sql` leaves them, step by step."""
-    temps = temp_columns(change)
-    order = [c.name for c in change.old.columns] + [temps[n.name] for o, n in change.altered if n.name in temps]
-    for column in change.added:
-        if column.name in change.up_values:
-            where, anchor = _place_while_old(change, column)
-            at = {"first": 0, "last": len(order)}.get(where, order.index(anchor) + 1 if anchor in order else len(order))
-            order.insert(at, column.name)
-    moved = {o.name for o, n in change.altered if n.name in temps}
-    back = {temp: new for new, temp in temps.items()}
-    order = [back.get(name, name) for name in order if name not in moved]
-    regenerated = {
-        o.name: n.name
-        for o, n in change.altered
-        if (o.generated, o.generated_stored) != (n.generated, n.generated_stored) and n.name not in temps
-    }
-    order = [name for name in order if name not in regenerated] + list(regenerated.values())
-    order += [c.name for c in change.added if c.name not in change.up_values]
-    dropped = {c.name for c in change.dropped}
-    new_name = {old: new for new, old in change.sources.items()}
-    return [new_name.get(name, name) for name in order if name not in dropped]
-
-
-def _longest_increasing(values: list[int]) -> set[int]:
-    """The values of one longest strictly increasing subsequence."""
-    best: list[list[int]] = []
-    for value in values:
-        candidates = [run for run in best if run[-1] < value]
-        best.append(max(candidates, key=len, default=[]) + [value])
-    return set(max(best, key=len, default=[]))
 
 
 def _swap(names, renamed: dict[str, str]):
@@ -731,15 +606,6 @@ def _add_constraints(old: Table, new: Table, renamed: dict, table: str, rerun: R
         if old_checks.get(n) != c
     ]
     return statements
-
-
-def _position(change: d.AlterTable, column: Column, positions: bool) -> str:
-    """AFTER the previous column by its new name (or FIRST); "" when ``positions`` is off (the column goes last)."""
-    if not positions:
-        return ""
-    names = [c.name for c in change.new.columns]
-    at = names.index(column.name)
-    return f" AFTER {quote(names[at - 1])}" if at else " FIRST"
 
 
 def _instant_add(column: Column) -> bool:
