@@ -1,0 +1,138 @@
+"""A MariaDB draft that fails halfway runs again once the data is fixed (MySQL/MariaDB commit each
+DDL statement, so the statements before the failing one stay done and run a second time).
+
+The drafts use MariaDB's ``IF [NOT] EXISTS`` forms where a second run leaves what the first left
+(see :mod:`dbshift.planners.mysql_rerun`); for MySQL 8 only the table forms it documents.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import pytest
+
+from dbshift.dialects import open_database
+from dbshift.errors import MigrationFailed
+from dbshift.lint.drafts import draft_findings, plan_findings
+from dbshift.planners import mysql as planner
+from dbshift.urls import parse_url
+from servers.conftest import project_with, query
+from value_oracle import assert_same_values, snapshot
+
+#: Odd names: a backtick inside a name, spaces, non-ASCII.
+ORDERS, AMOUNT, NOTE, REMARK = "shop `orders`", "amount ü", "note", "remark ✓"
+START = """
+CREATE TABLE customers (id INT PRIMARY KEY, name VARCHAR(40));
+CREATE TABLE `shop ``orders``` (
+  id INT PRIMARY KEY, `amount ü` INT, note VARCHAR(20), customer_id INT, city VARCHAR(20));
+INSERT INTO customers VALUES (1, 'Ann'), (2, 'Bo');
+INSERT INTO `shop ``orders``` VALUES
+  (1, 1999, 'first', 1, 'Oslo'), (2, -2147483648, NULL, 2, NULL), (3, NULL, 'ø ``x``', 99, 'Zürich'),
+  (4, 2147483647, '', NULL, 'Oslo');
+"""
+DESIRED = """
+CREATE TABLE customers (id INT PRIMARY KEY, name VARCHAR(40));
+CREATE TABLE `tags ✓` (id BIGINT PRIMARY KEY, label VARCHAR(30) NOT NULL, UNIQUE KEY `by label` (label));
+CREATE TABLE `shop ``orders``` (
+  id INT PRIMARY KEY, `amount ü` BIGINT, `remark ✓` VARCHAR(20), customer_id INT, city VARCHAR(20),
+  email VARCHAR(50),
+  KEY `by city` (city),
+  CONSTRAINT `to customer` FOREIGN KEY (customer_id) REFERENCES customers (id));
+"""
+
+
+def values(url: str):
+    db = open_database(parse_url(url))
+    try:
+        return snapshot(db)
+    finally:
+        db.close()
+
+
+def draft(project):
+    (project.config.root / "schema.sql").write_text(DESIRED)
+    return project.diff(name="reshape", renames=[f"{ORDERS}.{NOTE}={REMARK}"])
+
+
+def test_a_draft_that_fails_at_its_foreign_key_runs_again_after_the_data_is_fixed_and_rolls_back(tmp_path, my_url):
+    project = project_with(tmp_path, my_url, START)
+    original = values(my_url)
+    result = draft(project)
+    up = result.plan.up_sql()
+    assert "CREATE TABLE IF NOT EXISTS `tags ✓`" in up
+    assert f"RENAME COLUMN IF EXISTS `{NOTE}` TO `{REMARK}`" in up
+    assert "ADD COLUMN IF NOT EXISTS `email`" in up and "ADD KEY IF NOT EXISTS `by city`" in up
+    assert "FOREIGN KEY IF NOT EXISTS (`customer_id`)" in up
+
+    # Order 3 names customer 99, who is not there: the key fails, the statements before it stay done.
+    with pytest.raises(MigrationFailed, match="foreign key"):
+        project.apply()
+    assert [m.version for m in project.status().dirty] == [int(result.path.name[:14])]
+    assert query(my_url, "SHOW TABLES LIKE 'tags ✓'") == [("tags ✓",)]  # statement 1 stayed done
+    columns = [r[0] for r in query(my_url, "SHOW COLUMNS FROM `shop ``orders```")]
+    assert REMARK in columns and NOTE not in columns and "email" in columns  # statement 2 too
+
+    query(my_url, "INSERT INTO customers VALUES (99, 'Late Lou')")  # the data is fixed
+    half = values(my_url)
+    original["customers"] = half["customers"]
+    assert project.repair(dirty="pending") == [f"marked {result.path.stem} as pending"]
+    project.apply()  # runs every statement again: the done ones change nothing
+
+    assert not project.status().dirty and not project.status().pending
+    assert_same_values(half, values(my_url))  # the statements run again changed no value
+    assert query(my_url, f"SELECT id, `{AMOUNT}`, `{REMARK}`, customer_id FROM `shop ``orders``` ORDER BY id") == [
+        (1, 1999, "first", 1),
+        (2, -2147483648, None, 2),
+        (3, None, "ø ``x``", 99),
+        (4, 2147483647, "", None),
+    ]
+    keys = query(
+        my_url,
+        "SELECT CONSTRAINT_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE()",
+    )
+    assert keys == [("to customer",)]
+
+    # The rollback fails halfway too (a table the user made since references the new one) ...
+    query(my_url, "CREATE TABLE tag_links (tag BIGINT, FOREIGN KEY (tag) REFERENCES `tags ✓` (id))")
+    with pytest.raises(MigrationFailed):
+        project.rollback(steps=1, force=True)
+    query(my_url, "DROP TABLE tag_links")
+    project.repair(dirty="applied")
+    project.rollback(steps=1, force=True)  # ... and its down runs again from its first statement
+
+    assert_same_values(original, values(my_url))  # every value, its type, and no table more
+    rows = query(my_url, f"SELECT id, `{AMOUNT}`, note FROM `shop ``orders``` ORDER BY id")
+    assert rows == [(1, 1999, "first"), (2, -2147483648, None), (3, None, "ø ``x``"), (4, 2147483647, "")]
+    assert query(my_url, "SHOW TABLES LIKE 'tags ✓'") == []
+
+
+def test_mariadb_diff_prints_no_not_rerunnable_for_its_own_draft(tmp_path, my_url):
+    project = project_with(tmp_path, my_url, START)
+    (project.config.root / "schema.sql").write_text(DESIRED)
+    result = project.diff(renames=[f"{ORDERS}.{NOTE}={REMARK}"])
+    findings = draft_findings(project, result)
+    assert findings, "the draft has other findings (a dropped-table down, a table copy)"
+    assert [f for f in findings if f.code in ("not-rerunnable", "not-analysed")] == []
+
+
+def test_the_same_draft_for_mysql_8_uses_only_the_table_forms_mysql_documents(tmp_path, my_url):
+    project = project_with(tmp_path, my_url, START)
+    (project.config.root / "schema.sql").write_text(DESIRED)
+    result = project.diff(renames=[f"{ORDERS}.{NOTE}={REMARK}"])
+    as_mysql = replace(
+        result.diff,
+        current=replace(result.diff.current, options={**result.diff.current.options, "flavour": "mysql"}),
+        desired=replace(result.diff.desired, options={**result.diff.desired.options, "flavour": "mysql"}),
+    )
+    plan = planner.plan_diff(as_mysql)
+    text = plan.up_sql() + "\n" + plan.down_sql()
+    assert "CREATE TABLE IF NOT EXISTS `tags ✓`" in plan.up_sql()
+    assert "DROP TABLE IF EXISTS `tags ✓`" in plan.down_sql()
+    guards = re.findall(r"\b(?:CREATE TABLE|DROP TABLE|[A-Z ]+?) IF (?:NOT )?EXISTS", text)
+    assert sorted(set(guards)) == ["CREATE TABLE IF NOT EXISTS", "DROP TABLE IF EXISTS"], guards
+    assert f"RENAME COLUMN `{NOTE}` TO `{REMARK}`" in plan.up_sql()
+    assert "ADD KEY `by city`" in plan.up_sql()
+    # Lint is right to warn about the ALTER TABLE clauses MySQL 8 cannot guard, and reads every statement.
+    codes = [f.code for f in plan_findings(as_mysql, plan, "mysql")]
+    assert "not-rerunnable" in codes and "not-analysed" not in codes
