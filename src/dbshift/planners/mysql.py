@@ -125,7 +125,7 @@ def _plan_change(change, keys: "ForeignKeySteps", diff: d.Diff, rerun: Rerun) ->
     if isinstance(change, d.DropIndex):
         index = change.index
         return Operation(f"drop index {index.name}", [drop_index_sql(index, rerun)], [create_index_sql(index, back)])
-    return plan_view_or_trigger(change, quote)
+    return rerun.view_or_trigger(plan_view_or_trigger(change, quote))
 
 
 # -- foreign keys -------------------------------------------------------------------------
@@ -591,8 +591,9 @@ def _add_constraints(old: Table, new: Table, renamed: dict, table: str, rerun: R
     new_pk, new_uniques, new_checks, new_keys = _renamed_keys(new, {})
     taken = {n.lower() for n in list(old_uniques) + list(old_checks) + [i.name for i in old.indexes] if n}
     statements = []
-    if new_pk is not None and old_pk != new_pk:
-        statements.append(f"ALTER TABLE {table} ADD PRIMARY KEY ({names_sql(new_pk.columns)})")
+    if new_pk is not None and old_pk != new_pk:  # IF NOT EXISTS only where no key is dropped before it
+        guard = rerun.if_not_exists(old_pk is None)
+        statements.append(f"ALTER TABLE {table} ADD PRIMARY KEY{guard} ({names_sql(new_pk.columns)})")
     statements += [
         f"ALTER TABLE {table} ADD UNIQUE KEY{rerun.if_not_exists(n.lower() not in taken)} {quote(n)} "
         f"({names_sql(u.columns)})"

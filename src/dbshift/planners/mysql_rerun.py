@@ -18,7 +18,9 @@ written only where running the statement again after it succeeded leaves what th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+from dbshift.planners.operations import Operation
 
 IF_EXISTS, IF_NOT_EXISTS = " IF EXISTS", " IF NOT EXISTS"
 
@@ -79,6 +81,27 @@ class Rerun:
     def if_not_exists(self, ok: bool = True) -> str:
         """`` IF NOT EXISTS`` for an ADD clause when MariaDB reads it and ``ok``."""
         return IF_NOT_EXISTS if self.alter and ok else ""
+
+    def view_or_trigger(self, operation: Operation) -> Operation:
+        """A view's or trigger's operation (as :func:`plan_view_or_trigger` writes it) in the forms:
+        ``DROP VIEW|TRIGGER IF EXISTS`` and ``CREATE OR REPLACE VIEW`` (MySQL 8 has them too), and
+        MariaDB's ``CREATE TRIGGER IF NOT EXISTS``."""
+        if not self.enabled:
+            return operation
+        return replace(operation, sql=self._guarded(operation.sql), reverse=self._guarded(operation.reverse))
+
+    def _guarded(self, statements: list[str] | None) -> list[str] | None:
+        if statements is None:
+            return None
+        starts = [("DROP VIEW ", "DROP VIEW IF EXISTS "), ("DROP TRIGGER ", "DROP TRIGGER IF EXISTS ")]
+        starts.append(("CREATE VIEW ", "CREATE OR REPLACE VIEW "))  # as the inspector writes them
+        if self.mariadb:
+            starts.append(("CREATE TRIGGER ", "CREATE TRIGGER IF NOT EXISTS "))
+        guarded = []
+        for sql in statements:
+            start = next((s for s in starts if sql.startswith(s[0])), None)
+            guarded.append(start[1] + sql[len(start[0]) :] if start else sql)
+        return guarded
 
 
 #: No forms (a plan made without its schemas, or a step that must not run twice).
