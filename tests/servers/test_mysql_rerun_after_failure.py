@@ -136,3 +136,65 @@ def test_the_same_draft_for_mysql_8_uses_only_the_table_forms_mysql_documents(tm
     # Lint is right to warn about the ALTER TABLE clauses MySQL 8 cannot guard, and reads every statement.
     codes = [f.code for f in plan_findings(as_mysql, plan, "mysql")]
     assert "not-rerunnable" in codes and "not-analysed" not in codes
+
+
+# -- every prefix of the draft run again ----------------------------------------------------------
+ODD_START = """
+CREATE TABLE parents (id INT PRIMARY KEY, code VARCHAR(10));
+CREATE TABLE `odd ``t`` ü` (
+  id INT NOT NULL, a INT, b INT, g INT AS (a + 1) STORED, pid INT, `old name` VARCHAR(10), gone VARCHAR(5),
+  KEY `k a` (a), UNIQUE KEY `u b` (b), CONSTRAINT `c a` CHECK (a > 0),
+  CONSTRAINT fk FOREIGN KEY (pid) REFERENCES parents (id));
+CREATE TABLE doomed (id INT PRIMARY KEY);
+CREATE VIEW old_v AS SELECT id FROM parents;
+CREATE TRIGGER old_tr BEFORE INSERT ON parents FOR EACH ROW SET NEW.code = UPPER(NEW.code);
+INSERT INTO parents VALUES (1, 'A'), (2, 'B');
+INSERT INTO `odd ``t`` ü` (id, a, b, pid, `old name`) VALUES
+  (1, 5, 10, 1, 'x ``y``'), (2, 1000, -1, NULL, NULL), (3, NULL, NULL, 2, 'ü');
+"""
+ODD_DESIRED = """
+CREATE TABLE parents (id INT PRIMARY KEY, code VARCHAR(10), UNIQUE KEY by_code (code));
+CREATE TABLE `odd ``t`` ü` (
+  id INT NOT NULL PRIMARY KEY, a BIGINT, b INT, g INT AS (a + 2) STORED, pid INT, `new name ✓` VARCHAR(10),
+  added INT DEFAULT 7,
+  KEY `k a` (a, b), UNIQUE KEY `u b2` (b), CONSTRAINT `c a` CHECK (a >= 0),
+  CONSTRAINT fk FOREIGN KEY (pid) REFERENCES parents (id) ON DELETE CASCADE);
+CREATE TABLE fresh (id INT PRIMARY KEY, pid INT, CONSTRAINT fresh_fk FOREIGN KEY (pid) REFERENCES parents (id));
+CREATE VIEW new_v AS SELECT id, code FROM parents;
+CREATE TRIGGER new_tr BEFORE INSERT ON parents FOR EACH ROW SET NEW.code = LOWER(NEW.code);
+"""
+
+
+def run_every_prefix_again(url: str, statements: list[str]) -> None:
+    """As if the file failed after each statement and ran again from its start: statements 1..k
+    for every k (each statement runs once more for every statement after it)."""
+    db = open_database(parse_url(url))
+    try:
+        for end in range(1, len(statements) + 1):
+            for statement in statements[:end]:
+                db.run_statement(statement)
+    finally:
+        db.close()
+
+
+def test_every_statement_of_a_mariadb_draft_and_its_down_runs_again_and_leaves_what_one_run_leaves(tmp_path, my_url):
+    project = project_with(tmp_path, my_url, ODD_START)
+    original = values(my_url)
+    (project.config.root / "schema.sql").write_text(ODD_DESIRED)
+    result = project.diff(renames=["odd `t` ü.old name=new name ✓"], convert=[], check_rows=False)
+    up, down = result.plan.up_statements(), result.plan.down_statements()
+    assert len(up) >= 8 and any("IF NOT EXISTS" in s for s in up) and any("IF EXISTS" in s for s in down)
+
+    run_every_prefix_again(my_url, up)
+    assert project.diff(source="db", renames=[]).empty, "the schema is the desired one"
+    rows = query(my_url, "SELECT id, a, b, g, pid, `new name ✓`, added FROM `odd ``t`` ü` ORDER BY id")
+    assert rows == [
+        (1, 5, 10, 7, 1, "x ``y``", 7),
+        (2, 1000, -1, 1002, None, None, 7),
+        (3, None, None, None, 2, "ü", 7),
+    ]
+
+    run_every_prefix_again(my_url, down)
+    (project.config.root / "start.sql").write_text(ODD_START.split("INSERT INTO parents")[0])
+    assert project.diff(source="db", target="start.sql").empty, "the down gives the first schema back"
+    assert_same_values(original, values(my_url))

@@ -209,11 +209,22 @@ def _read_alter(alter, changes: list[SchemaChange]) -> None:
             change = SchemaChange("set_default", table, action.name)
         elif isinstance(action, exp.AddConstraint):
             change = _constraint_change(table, action)
-        elif isinstance(action, exp.DropPrimaryKey):
+        elif isinstance(action, exp.DropPrimaryKey) or _drops_primary_index(action):
             change = SchemaChange("drop_constraint", table, "PRIMARY", flags=frozenset({"primary_key"}))
         else:
             continue
         changes.append(dataclasses.replace(change, flags=change.flags | options))
+
+
+def _drops_primary_index(action) -> bool:
+    """``DROP INDEX `PRIMARY``` (MariaDB and MySQL drop the primary key so, with IF EXISTS on MariaDB)."""
+    from sqlglot import exp
+
+    return (
+        isinstance(action, exp.Drop)
+        and str(action.args.get("kind") or "").upper() in ("INDEX", "KEY")
+        and [t.name.upper() for t in action.args.get("tables") or ()] == ["PRIMARY"]
+    )
 
 
 def _type_arguments(data_type) -> tuple[int, ...]:

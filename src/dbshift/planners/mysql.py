@@ -580,7 +580,10 @@ def _drop_constraints(old: Table, new: Table, renamed: dict, table: str, rerun: 
         f"{drop} CONSTRAINT{rerun.if_exists()} {quote(n)}" for n, c in old_checks.items() if new_checks.get(n) != c
     ]
     if old_pk is not None and old_pk != new_pk:
-        statements.append(f"ALTER TABLE {table} DROP PRIMARY KEY")
+        # MariaDB has no DROP PRIMARY KEY IF EXISTS; DROP INDEX `PRIMARY` is the same step and takes one
+        # (a key that changes is added back in the same statement: its drop runs again as it is).
+        gone = new_pk is None and rerun.alter
+        statements.append(f"{drop} INDEX IF EXISTS `PRIMARY`" if gone else f"{drop} PRIMARY KEY")
     return statements
 
 
