@@ -194,7 +194,6 @@ def _without_clause_guards(tokens) -> tuple[list, set[int]]:
     on its action (:func:`_mark_guarded`)."""
     from sqlglot.tokens import TokenType
 
-    tokens = list(tokens)
     if [t.token_type for t in tokens[:2]] != [TokenType.ALTER, TokenType.TABLE]:
         return tokens, set()
     table, index = _name(tokens, 2)
