@@ -9,7 +9,8 @@ copying if it cannot. DDL is not transactional here: every operation is marked
 
 InnoDB creates an index for a foreign key that has none; such indexes are planned together
 with their key, never dropped while the key still needs them. Partitioning and events are
-planned in :mod:`dbshift.planners.mysql_objects`.
+planned in :mod:`dbshift.planners.mysql_objects`; the ``IF [NOT] EXISTS`` forms that let a
+migration that failed halfway run again are chosen by :mod:`dbshift.planners.mysql_rerun`.
 """
 
 from __future__ import annotations
