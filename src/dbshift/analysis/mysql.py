@@ -4,7 +4,8 @@ What sqlglot does not model is read from sqlglot's own tokens (so comments and q
 are handled by its lexer): ``ALTER TABLE t DROP|TRUNCATE PARTITION p, ...`` (rows go), the
 partition changes that keep every row (ADD, COALESCE, REORGANIZE, REMOVE PARTITIONING),
 ``CREATE TRIGGER``/``CREATE|ALTER|DROP EVENT`` (definitions, whose bodies run later as the
-application's logic) and ``RENAME TABLE a TO b, ...``. Anything else sqlglot only keeps as an
+application's logic), ``RENAME TABLE [IF EXISTS] a TO b, ...`` and MariaDB's ``IF [NOT] EXISTS``
+on ALTER TABLE clauses (sqlglot reads it on ADD/DROP COLUMN and DROP INDEX only). Anything else sqlglot only keeps as an
 opaque command (``CALL``, ``ALTER IGNORE``, ``HANDLER``...) is unreadable, and so is a version
 comment (``/*! ... */``), which MySQL runs.
 """
@@ -64,6 +65,7 @@ class MySQLAnalyser(Analyser):
         words = _without_final_semicolons(tokens)
         if _read_partition_change(words, effects) or _read_trigger_or_event(words, effects):
             return effects
+        tokens, guarded = _without_clause_guards(tokens)
         try:
             with _quiet_sqlglot():
                 effects.tree = self._dialect.parser().parse(tokens, sql)
@@ -74,6 +76,7 @@ class MySQLAnalyser(Analyser):
 
         for expression in effects.tree:
             if expression is not None:
+                _mark_guarded(expression, guarded)
                 self._read(expression, effects)
                 read_changes(expression, effects)
         return effects
@@ -164,6 +167,68 @@ def _has_executable_comment(sql: str, tokens) -> bool:
             return True
         position = token.end + 1
     return any(start in sql[position:] for start in EXECUTABLE_COMMENT_STARTS)
+
+
+#: ALTER TABLE clauses that are table options, not actions (sqlglot keeps them apart).
+_OPTION_CLAUSES = {"ALGORITHM", "LOCK"}
+
+
+def _guard_length(tokens, index: int) -> int:
+    """2 for ``IF EXISTS``, 3 for ``IF NOT EXISTS`` at ``tokens[index]``, else 0."""
+    from sqlglot.tokens import TokenType
+
+    if tokens[index].token_type != TokenType.VAR or tokens[index].text.upper() != "IF":
+        return 0
+    kinds = [t.token_type for t in tokens[index + 1 : index + 3]]
+    if kinds[:1] == [TokenType.EXISTS]:
+        return 2
+    return 3 if kinds == [TokenType.NOT, TokenType.EXISTS] else 0
+
+
+def _without_clause_guards(tokens) -> tuple[list, set[int]]:
+    """An ALTER TABLE's tokens without the ``IF [NOT] EXISTS`` of its clauses, and the numbers of
+    the clauses (actions, as sqlglot counts them) that had one; other statements as they are.
+
+    sqlglot fails on MariaDB's ``ADD KEY|UNIQUE KEY|FOREIGN KEY|CONSTRAINT ... IF NOT EXISTS`` and
+    ``CHANGE COLUMN IF EXISTS``; without the guard it reads each clause, and the guard is put back
+    on its action (:func:`_mark_guarded`)."""
+    from sqlglot.tokens import TokenType
+
+    if [t.token_type for t in tokens[:2]] != [TokenType.ALTER, TokenType.TABLE]:
+        return tokens, set()
+    table, index = _name(tokens, 2)
+    if table is None:
+        return tokens, set()
+    kept, guarded, clause, depth, option = tokens[:index], set(), 0, 0, False
+    at_start = True
+    while index < len(tokens):
+        token = tokens[index]
+        if at_start:
+            option, at_start = token.text.upper() in _OPTION_CLAUSES, False
+        skip = _guard_length(tokens, index) if depth == 0 else 0
+        if skip:
+            guarded.add(clause)
+            index += skip
+            continue
+        depth += {TokenType.L_PAREN: 1, TokenType.R_PAREN: -1}.get(token.token_type, 0)
+        if depth == 0 and token.token_type == TokenType.COMMA:
+            clause += 0 if option else 1
+            at_start = True
+        kept.append(token)
+        index += 1
+    return kept, guarded
+
+
+def _mark_guarded(expression, guarded: set[int]) -> None:
+    """Put the ``IF [NOT] EXISTS`` read off by :func:`_without_clause_guards` back on its actions."""
+    from sqlglot import exp
+
+    if not guarded or not isinstance(expression, exp.Alter):
+        return
+    actions = expression.args.get("actions") or []
+    for number in guarded:
+        if number < len(actions):
+            actions[number].set("exists", True)
 
 
 def _read_drop(drop, effects: StatementEffects) -> None:
@@ -296,7 +361,7 @@ def _read_rename_tables(dialect, command, effects: StatementEffects) -> bool:
     tokens = dialect.tokenize(command.expression.name if command.expression is not None else "")
     if not tokens or tokens[0].token_type != TokenType.TABLE:
         return False
-    index, renames = 1, []
+    index, renames = 1 + (_guard_length(tokens, 1) if len(tokens) > 1 else 0), []  # MariaDB's IF EXISTS
     while True:
         old, index = _name(tokens, index)
         if old is None or index >= len(tokens) or tokens[index].text.upper() != "TO":
