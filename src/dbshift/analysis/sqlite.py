@@ -70,15 +70,43 @@ class _Column:
     declared: str
 
 
+class _Tables(dict):
+    """The copy's tables and their columns, found by name without regard to case as SQLite does
+    (a scan of every name per statement made a 200-table copy the lint's slowest part)."""
+
+    def __init__(self, columns=(), lowered: dict[str, str] | None = None):
+        super().__init__(columns)
+        if lowered is None:
+            lowered = {}
+            for name in self:
+                lowered.setdefault(name.lower(), name)
+        self.lowered = lowered
+
+    def find(self, name: str) -> str | None:
+        """The table's name as the copy spells it, or None."""
+        return self.lowered.get(name.lower())
+
+    def plus(self, more: dict[str, list[_Column]]) -> _Tables:
+        """A new map with the tables ``more`` added (this one is left as it is)."""
+        lowered = dict(self.lowered)
+        for name in more:
+            lowered.setdefault(name.lower(), name)
+        return _Tables({**self, **more}, lowered)
+
+
 @dataclass
 class _Statement:
     """Authorizer events of one statement."""
 
     events: list[_Event] = field(default_factory=list)
+    #: The actions of :attr:`events` (set once the statement has run).
+    actions: frozenset[int] = frozenset()
 
     def tables(self, *actions: int) -> list[tuple[str, str | None]]:
         """(table, trigger) of the events of ``actions`` on user tables, in order, without repeats."""
         found: list[tuple[str, str | None]] = []
+        if self.actions.isdisjoint(actions):
+            return found
         for event in self.events:
             table = event.second if event.action == sqlite3.SQLITE_ALTER_TABLE else event.first
             if (
@@ -110,17 +138,14 @@ class SQLiteAnalyser(Analyser):
         self.scratch.set_progress_handler(self._count_steps, _PROGRESS_EVERY)
         if live is not None:
             _copy_schema(live, self.scratch)
-        self.columns: dict[str, list[_Column]] = {}
-        self.live_names: dict[str, str] = {}
-        for table in self._table_names():
-            self.columns[table] = self._read_columns(table)
-            self.live_names[table.lower()] = table
+        self.columns = _Tables((table, self._read_columns(table)) for table in self._table_names())
+        self.live_names: dict[str, str] = {table.lower(): table for table in self.columns}
 
     @contextlib.contextmanager
     def tentatively(self) -> Iterator[SQLiteAnalyser]:
         """Read statements inside a savepoint of the copy, rolled back afterwards (transaction
         statements are never run on the copy, so the savepoint stays open through the block)."""
-        columns, live_names = dict(self.columns), dict(self.live_names)
+        columns, live_names = self.columns, dict(self.live_names)  # columns: never changed in place
         self.scratch.execute("SAVEPOINT dbshift_tentative")
         try:
             yield self
@@ -146,15 +171,18 @@ class SQLiteAnalyser(Analyser):
                 self.scratch.execute(sql).fetchall()
             except (sqlite3.Error, sqlite3.Warning):
                 continue
-        self.columns = {table: self._read_columns(table) for table in self._table_names()}
+        self.columns = _Tables((table, self._read_columns(table)) for table in self._table_names())
 
     def same_name(self, a: str, b: str) -> bool:
         """SQLite compares names without regard to (ASCII) case."""
         return a.lower() == b.lower()
 
-    def statement(self, sql: str) -> StatementEffects:
-        """Run ``sql`` on the copy and report what SQLite saw it do."""
+    def statement(self, sql: str, rerun: bool = True) -> StatementEffects:
+        """Run ``sql`` on the copy and report what SQLite saw it do (``rerun``: and whether a schema
+        change fails a second run: one more compile; None when not asked)."""
         effects, seen = StatementEffects(sql), _Statement()
+        if not rerun:
+            effects.repeat_fails = None
 
         def authorize(action, first, second, _database, trigger):
             seen.events.append(_Event(action, first, second, trigger))
@@ -176,6 +204,20 @@ class SQLiteAnalyser(Analyser):
             return effects
         finally:
             self.scratch.set_authorizer(None)
+        seen.actions = frozenset(e.action for e in seen.events)
+        if not seen.actions.isdisjoint(_OPAQUE_ACTIONS) or sqlite3.SQLITE_PRAGMA in seen.actions:
+            self._read_opaque(seen, effects)
+        if not seen.actions.isdisjoint(_DEFINITION_CHANGES):
+            self._refresh(seen)
+        self._read_definition_changes(seen, before, effects)
+        self._read_rows(sql, seen, before, effects)
+        self._read_index_builds(seen, effects)
+        if rerun:
+            self._read_repeat(sql, seen, effects)
+        return effects
+
+    def _read_opaque(self, seen: _Statement, effects: StatementEffects) -> None:
+        """What makes the statements after this one unreadable on the copy (ATTACH, writable_schema)."""
         opaque = [_OPAQUE_ACTIONS[e.action] for e in seen.events if e.action in _OPAQUE_ACTIONS]
         opaque += [
             "writable_schema lets later statements edit the schema table directly"
@@ -184,19 +226,11 @@ class SQLiteAnalyser(Analyser):
         ]
         if opaque:
             effects.unreadable = opaque[0]
-        if any(e.action in _DEFINITION_CHANGES for e in seen.events):
-            self._refresh(seen)
-        self._read_definition_changes(seen, before, effects)
-        self._read_rows(sql, seen, before, effects)
-        self._read_index_builds(seen, effects)
-        self._read_repeat(sql, seen, effects)
-        return effects
 
     def _read_repeat(self, sql: str, seen: _Statement, effects: StatementEffects) -> None:
         """Whether a schema change fails when it runs again: SQLite compiles it (``EXPLAIN``, nothing
         runs) against the schema it left behind."""
-        actions = {e.action for e in seen.events}
-        if not actions & _SCHEMA_ACTIONS or sqlite3.SQLITE_CREATE_TEMP_TABLE in actions:
+        if seen.actions.isdisjoint(_SCHEMA_ACTIONS) or sqlite3.SQLITE_CREATE_TEMP_TABLE in seen.actions:
             return  # (a temporary table goes with the session that made it)
         try:
             self.scratch.execute("EXPLAIN " + sql).fetchall()
@@ -208,13 +242,11 @@ class SQLiteAnalyser(Analyser):
         for event in seen.events:
             if event.action not in (sqlite3.SQLITE_CREATE_INDEX, sqlite3.SQLITE_CREATE_TEMP_INDEX) or not event.first:
                 continue
-            listed = self.scratch.execute(
-                'SELECT "unique", partial FROM pragma_index_list(?) WHERE name = ?', (event.second, event.first)
-            ).fetchall()
+            listed = [row[2:] for row in self._pragma("index_list", event.second) if row[1] == event.first]
             if not listed:
                 continue
-            names = [name for (name,) in self.scratch.execute("SELECT name FROM pragma_index_info(?)", (event.first,))]
-            columns = tuple(names) if names and all(names) and not listed[0][1] else ()
+            names = [name for _seqno, _cid, name in self._pragma("index_info", event.first)]
+            columns = tuple(names) if names and all(names) and not listed[0][2] else ()
             effects.changes.append(
                 SchemaChange(
                     "create_index",
@@ -231,8 +263,12 @@ class SQLiteAnalyser(Analyser):
         return [name for (name,) in rows if not name.lower().startswith("sqlite_")]
 
     def _read_columns(self, table: str) -> list[_Column]:
-        rows = self.scratch.execute("SELECT name, type, hidden FROM pragma_table_xinfo(?)", (table,)).fetchall()
-        return [_Column(name, declared) for name, declared, hidden in rows if hidden == 0]
+        return [_Column(row[1], row[2]) for row in self._pragma("table_xinfo", table) if row[6] == 0]
+
+    def _pragma(self, pragma: str, name: str) -> list[tuple]:
+        """``PRAGMA pragma("name")``: the statement form compiles in half the time of the
+        ``pragma_...(?)`` table function, and every schema change makes the next one compile anew."""
+        return self.scratch.execute(f'PRAGMA {pragma}("{name.replace(chr(34), chr(34) * 2)}")').fetchall()
 
     def _refresh(self, seen: _Statement) -> None:
         if all(e.action == sqlite3.SQLITE_CREATE_TABLE for e in seen.events if e.action in _DEFINITION_CHANGES):
@@ -240,16 +276,19 @@ class SQLiteAnalyser(Analyser):
             created = [t for t, _ in seen.tables(sqlite3.SQLITE_CREATE_TABLE)]
             found = self._read_existing(created)
             if found is not None:
-                self.columns = {**self.columns, **found}
+                self.columns = self.columns.plus(found)
                 return
         altered = {t.lower() for t, _ in seen.tables(sqlite3.SQLITE_ALTER_TABLE)}
         current = self._table_names()
-        self.columns = {
-            table: self.columns[table]
-            if table in self.columns and table.lower() not in altered
-            else self._read_columns(table)
+        self.columns = _Tables(
+            (
+                table,
+                self.columns[table]
+                if table in self.columns and table.lower() not in altered
+                else self._read_columns(table),
+            )
             for table in current
-        }
+        )
 
     def _read_existing(self, names: list[str]) -> dict[str, list[_Column]] | None:
         """The columns of the new tables ``names`` (as the authorizer named them: the spelling
@@ -257,7 +296,7 @@ class SQLiteAnalyser(Analyser):
         table there) or has no columns to read: the caller reads the whole list instead."""
         found = {}
         for name in names:
-            if self._find(self.columns, name) is not None:
+            if self.columns.find(name) is not None:
                 return None
             columns = self._read_columns(name)
             if not columns:
@@ -265,15 +304,12 @@ class SQLiteAnalyser(Analyser):
             found[name] = columns
         return found
 
-    def _find(self, tables: dict[str, list[_Column]], name: str) -> str | None:
-        return next((t for t in tables if t.lower() == name.lower()), None)
-
     # -- what the statement did -------------------------------------------------------------
     def _read_definition_changes(self, seen: _Statement, before: dict, effects: StatementEffects) -> None:
         for table, _ in seen.tables(sqlite3.SQLITE_CREATE_TABLE, sqlite3.SQLITE_CREATE_TEMP_TABLE):
             effects.creates.append(TableName(table))
         for table, _ in seen.tables(sqlite3.SQLITE_DROP_TABLE, sqlite3.SQLITE_DROP_TEMP_TABLE):
-            old = self._find(before, table)
+            old = before.find(table)
             columns = tuple(c.name for c in before[old]) if old else None
             effects.drops.append(DroppedTable(TableName(table), columns, self._live_name(table)))
             self.live_names.pop(table.lower(), None)
@@ -281,12 +317,12 @@ class SQLiteAnalyser(Analyser):
             self._read_alter(table, before, effects)
 
     def _read_alter(self, table: str, before: dict, effects: StatementEffects) -> None:
-        old = self._find(before, table)
+        old = before.find(table)
         if old is None:
             return
-        now = self._find(self.columns, table)
+        now = self.columns.find(table)
         if now is None:  # renamed: the one table the copy did not have before
-            new = [t for t in self.columns if self._find(before, t) is None]
+            new = [t for t in self.columns if before.find(t) is None]
             if len(new) == 1:
                 effects.renames.append(Rename(TableName(old), new[0]))
                 live = self.live_names.pop(old.lower(), None)
@@ -345,11 +381,11 @@ class SQLiteAnalyser(Analyser):
             ):
                 reads.setdefault(event.first, set()).add(event.second)
         for source, columns in reads.items():
-            if self._find(before, source):
+            if before.find(source):
                 plain = len(reads) == 1 and _copy_is_plain(
                     sql,
-                    before[self._find(before, source)],
-                    self.columns.get(self._find(self.columns, targets[0]) or "", []),
+                    before[before.find(source)],
+                    self.columns.get(self.columns.find(targets[0]) or "", []),
                 )
                 effects.copies.append(RowCopy(TableName(targets[0]), TableName(source), frozenset(columns), plain))
 
