@@ -49,6 +49,12 @@ _SCHEMA_ACTIONS = _DEFINITION_CHANGES | {
     sqlite3.SQLITE_DROP_TRIGGER,
 }
 _TRANSACTION_ACTIONS = {sqlite3.SQLITE_TRANSACTION, sqlite3.SQLITE_SAVEPOINT}
+#: Authorizer actions on rows: the statement deletes, updates or inserts some.
+_ROW_ACTIONS = frozenset({sqlite3.SQLITE_DELETE, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_INSERT})
+#: Row actions (and reads) that are not noted when on SQLite's own tables (``sqlite_schema``,
+#: ``sqlite_sequence``...): nothing reads them, and every schema change writes ``sqlite_schema``.
+_UNNOTED_ON_INTERNAL = _ROW_ACTIONS | {sqlite3.SQLITE_READ}
+_INDEX_ACTIONS = frozenset({sqlite3.SQLITE_CREATE_INDEX, sqlite3.SQLITE_CREATE_TEMP_INDEX})
 _OPAQUE_ACTIONS = {sqlite3.SQLITE_ATTACH: "ATTACH opens another database", sqlite3.SQLITE_DETACH: "DETACH"}
 #: Virtual-machine steps one statement may take on the copy (its tables are empty, so only rows a
 #: statement makes up itself, e.g. a recursive CTE, cost anything); past this it is unreadable.
@@ -133,7 +139,8 @@ class SQLiteAnalyser(Analyser):
     replays_schema = True
 
     def __init__(self, live=None):
-        self.scratch = sqlite3.connect(":memory:", isolation_level=None)
+        # no statement cache: each statement runs once, and every set_authorizer expires all cached ones
+        self.scratch = sqlite3.connect(":memory:", isolation_level=None, cached_statements=0)
         self._steps = 0
         self.scratch.set_progress_handler(self._count_steps, _PROGRESS_EVERY)
         if live is not None:
@@ -185,6 +192,8 @@ class SQLiteAnalyser(Analyser):
             effects.repeat_fails = None
 
         def authorize(action, first, second, _database, trigger):
+            if action in _UNNOTED_ON_INTERNAL and first and first[:7].lower() == "sqlite_":
+                return sqlite3.SQLITE_OK
             seen.events.append(_Event(action, first, second, trigger))
             # BEGIN/COMMIT/ROLLBACK/SAVEPOINT are noted, never run: the copy stays in autocommit.
             return sqlite3.SQLITE_DENY if action in _TRANSACTION_ACTIONS else sqlite3.SQLITE_OK
@@ -209,9 +218,11 @@ class SQLiteAnalyser(Analyser):
             self._read_opaque(seen, effects)
         if not seen.actions.isdisjoint(_DEFINITION_CHANGES):
             self._refresh(seen)
-        self._read_definition_changes(seen, before, effects)
-        self._read_rows(sql, seen, before, effects)
-        self._read_index_builds(seen, effects)
+            self._read_definition_changes(seen, before, effects)
+        if not seen.actions.isdisjoint(_ROW_ACTIONS):
+            self._read_rows(sql, seen, before, effects)
+        if not seen.actions.isdisjoint(_INDEX_ACTIONS):
+            self._read_index_builds(seen, effects)
         if rerun:
             self._read_repeat(sql, seen, effects)
         return effects
@@ -240,7 +251,7 @@ class SQLiteAnalyser(Analyser):
     def _read_index_builds(self, seen: _Statement, effects: StatementEffects) -> None:
         """Indexes the statement created, as the copy now holds them (unique, plain columns)."""
         for event in seen.events:
-            if event.action not in (sqlite3.SQLITE_CREATE_INDEX, sqlite3.SQLITE_CREATE_TEMP_INDEX) or not event.first:
+            if event.action not in _INDEX_ACTIONS or not event.first:
                 continue
             listed = [row[2:] for row in self._pragma("index_list", event.second) if row[1] == event.first]
             if not listed:
