@@ -54,6 +54,8 @@ _ROW_ACTIONS = frozenset({sqlite3.SQLITE_DELETE, sqlite3.SQLITE_UPDATE, sqlite3.
 #: Row actions (and reads) that are not noted when on SQLite's own tables (``sqlite_schema``,
 #: ``sqlite_sequence``...): nothing reads them, and every schema change writes ``sqlite_schema``.
 _UNNOTED_ON_INTERNAL = _ROW_ACTIONS | {sqlite3.SQLITE_READ}
+#: Authorizer actions that change a table's columns (or drop them), naming it in their first or second argument.
+_COLUMN_CHANGES = frozenset({sqlite3.SQLITE_ALTER_TABLE, sqlite3.SQLITE_DROP_TABLE, sqlite3.SQLITE_DROP_TEMP_TABLE})
 _INDEX_ACTIONS = frozenset({sqlite3.SQLITE_CREATE_INDEX, sqlite3.SQLITE_CREATE_TEMP_INDEX})
 _OPAQUE_ACTIONS = {sqlite3.SQLITE_ATTACH: "ATTACH opens another database", sqlite3.SQLITE_DETACH: "DETACH"}
 #: Virtual-machine steps one statement may take on the copy (its tables are empty, so only rows a
@@ -76,6 +78,17 @@ class _Column:
     declared: str
 
 
+class _Unread:
+    """The columns of a table a statement created, read when first asked for (most never are).
+    A statement that would alter or drop the table is stopped before it runs until they are read
+    (see :meth:`SQLiteAnalyser._authorizer`); the maps of the copy share one holder per table."""
+
+    __slots__ = ("name", "columns")
+
+    def __init__(self, name: str):
+        self.name, self.columns = name, None
+
+
 class _Tables(dict):
     """The copy's tables and their columns, found by name without regard to case as SQLite does
     (a scan of every name per statement made a 200-table copy the lint's slowest part)."""
@@ -92,12 +105,15 @@ class _Tables(dict):
         """The table's name as the copy spells it, or None."""
         return self.lowered.get(name.lower())
 
-    def plus(self, more: dict[str, list[_Column]]) -> _Tables:
-        """A new map with the tables ``more`` added (this one is left as it is)."""
-        lowered = dict(self.lowered)
+    def add(self, more: dict[str, list[_Column]]) -> None:
+        """Add the new tables ``more`` (in place: a copy per CREATE TABLE made 200 of them quadratic)."""
+        self.update(more)
         for name in more:
-            lowered.setdefault(name.lower(), name)
-        return _Tables({**self, **more}, lowered)
+            self.lowered.setdefault(name.lower(), name)
+
+    def copy(self) -> _Tables:
+        """A copy of the map (the column lists are shared: they are never changed in place)."""
+        return _Tables(self, dict(self.lowered))
 
 
 @dataclass
@@ -107,6 +123,8 @@ class _Statement:
     events: list[_Event] = field(default_factory=list)
     #: The actions of :attr:`events` (set once the statement has run).
     actions: frozenset[int] = frozenset()
+    #: Tables whose columns are not read yet that the statement alters or drops (it was stopped).
+    unread: list[_Unread] = field(default_factory=list)
 
     def tables(self, *actions: int) -> list[tuple[str, str | None]]:
         """(table, trigger) of the events of ``actions`` on user tables, in order, without repeats."""
@@ -152,7 +170,7 @@ class SQLiteAnalyser(Analyser):
     def tentatively(self) -> Iterator[SQLiteAnalyser]:
         """Read statements inside a savepoint of the copy, rolled back afterwards (transaction
         statements are never run on the copy, so the savepoint stays open through the block)."""
-        columns, live_names = self.columns, dict(self.live_names)  # columns: never changed in place
+        columns, live_names = self.columns.copy(), dict(self.live_names)
         self.scratch.execute("SAVEPOINT dbshift_tentative")
         try:
             yield self
@@ -191,19 +209,17 @@ class SQLiteAnalyser(Analyser):
         if not rerun:
             effects.repeat_fails = None
 
-        def authorize(action, first, second, _database, trigger):
-            if action in _UNNOTED_ON_INTERNAL and first and first[:7].lower() == "sqlite_":
-                return sqlite3.SQLITE_OK
-            seen.events.append(_Event(action, first, second, trigger))
-            # BEGIN/COMMIT/ROLLBACK/SAVEPOINT are noted, never run: the copy stays in autocommit.
-            return sqlite3.SQLITE_DENY if action in _TRANSACTION_ACTIONS else sqlite3.SQLITE_OK
-
-        before = self.columns  # _refresh makes a new dict and never changes a list in place
+        before = self.columns  # _refresh makes a new map (but adds created tables in place) and never changes a list
         self._steps = 0
-        self.scratch.set_authorizer(authorize)
+        self.scratch.set_authorizer(self._authorizer(seen))
         try:
             self.scratch.execute(sql).fetchall()
         except (sqlite3.Error, sqlite3.Warning) as exc:
+            if seen.unread:  # stopped before it ran: read the columns it changes, then run it
+                for table in seen.unread:
+                    self._columns_of(table)
+                self.scratch.set_authorizer(None)
+                return self.statement(sql, rerun)
             if seen.events and all(e.action in _TRANSACTION_ACTIONS for e in seen.events):
                 effects.changes.extend(
                     _transaction_change(e) for e in seen.events if e.action == sqlite3.SQLITE_TRANSACTION
@@ -226,6 +242,33 @@ class SQLiteAnalyser(Analyser):
         if rerun:
             self._read_repeat(sql, seen, effects)
         return effects
+
+    def _authorizer(self, seen: _Statement):
+        """The authorizer noting what a statement does in ``seen``."""
+        tables = self.columns
+
+        def authorize(action, first, second, _database, trigger):
+            if action in _UNNOTED_ON_INTERNAL and first and first[:7].lower() == "sqlite_":
+                return sqlite3.SQLITE_OK
+            if action in _COLUMN_CHANGES:
+                found = tables.find((second if action == sqlite3.SQLITE_ALTER_TABLE else first) or "")
+                unread = tables[found] if found is not None else None
+                if isinstance(unread, _Unread) and unread.columns is None:
+                    seen.unread.append(unread)
+                    return sqlite3.SQLITE_DENY
+            seen.events.append(_Event(action, first, second, trigger))
+            # BEGIN/COMMIT/ROLLBACK/SAVEPOINT are noted, never run: the copy stays in autocommit.
+            return sqlite3.SQLITE_DENY if action in _TRANSACTION_ACTIONS else sqlite3.SQLITE_OK
+
+        return authorize
+
+    def _columns_of(self, columns: list[_Column] | _Unread) -> list[_Column]:
+        """A table's columns from a map of the copy (read now if they were not)."""
+        if not isinstance(columns, _Unread):
+            return columns
+        if columns.columns is None:
+            columns.columns = self._read_columns(columns.name)
+        return columns.columns
 
     def _read_opaque(self, seen: _Statement, effects: StatementEffects) -> None:
         """What makes the statements after this one unreadable on the copy (ATTACH, writable_schema)."""
@@ -287,7 +330,7 @@ class SQLiteAnalyser(Analyser):
             created = [t for t, _ in seen.tables(sqlite3.SQLITE_CREATE_TABLE)]
             found = self._read_existing(created)
             if found is not None:
-                self.columns = self.columns.plus(found)
+                self.columns.add(found)  # `before` holds them too now: no reader looks up a table the statement created
                 return
         altered = {t.lower() for t, _ in seen.tables(sqlite3.SQLITE_ALTER_TABLE)}
         current = self._table_names()
@@ -301,19 +344,13 @@ class SQLiteAnalyser(Analyser):
             for table in current
         )
 
-    def _read_existing(self, names: list[str]) -> dict[str, list[_Column]] | None:
+    def _read_existing(self, names: list[str]) -> dict[str, _Unread] | None:
         """The columns of the new tables ``names`` (as the authorizer named them: the spelling
-        SQLite stores); None when one is not new to the copy (CREATE TABLE IF NOT EXISTS of a
-        table there) or has no columns to read: the caller reads the whole list instead."""
-        found = {}
-        for name in names:
-            if self.columns.find(name) is not None:
-                return None
-            columns = self._read_columns(name)
-            if not columns:
-                return None
-            found[name] = columns
-        return found
+        SQLite stores), to be read when asked for; None when one is not new to the copy (CREATE
+        TABLE IF NOT EXISTS of a table there): the caller reads the whole list instead."""
+        if any(self.columns.find(name) is not None for name in names):
+            return None
+        return {name: _Unread(name) for name in names}
 
     # -- what the statement did -------------------------------------------------------------
     def _read_definition_changes(self, seen: _Statement, before: dict, effects: StatementEffects) -> None:
@@ -321,7 +358,7 @@ class SQLiteAnalyser(Analyser):
             effects.creates.append(TableName(table))
         for table, _ in seen.tables(sqlite3.SQLITE_DROP_TABLE, sqlite3.SQLITE_DROP_TEMP_TABLE):
             old = before.find(table)
-            columns = tuple(c.name for c in before[old]) if old else None
+            columns = tuple(c.name for c in self._columns_of(before[old])) if old else None
             effects.drops.append(DroppedTable(TableName(table), columns, self._live_name(table)))
             self.live_names.pop(table.lower(), None)
         for table, _ in seen.tables(sqlite3.SQLITE_ALTER_TABLE):
@@ -340,15 +377,15 @@ class SQLiteAnalyser(Analyser):
                 if live is not None:
                     self.live_names[new[0].lower()] = live
             return
-        old_names = [c.name for c in before[old]]
-        new_names = [c.name for c in self.columns[now]]
+        old_names = [c.name for c in self._columns_of(before[old])]
+        new_names = [c.name for c in self._columns_of(self.columns[now])]
         gone = [c for c in old_names if not any(self.same_name(c, n) for n in new_names)]
         came = [c for c in new_names if not any(self.same_name(c, o) for o in old_names)]
         if len(gone) == 1 and len(came) == 1 and len(old_names) == len(new_names):
             effects.renames.append(Rename(TableName(now), came[0], column=gone[0]))
         else:
             effects.drops_columns.extend(ColumnRef(TableName(now), c) for c in gone)
-            declared = {c.name: c.declared for c in self.columns[now]}
+            declared = {c.name: c.declared for c in self._columns_of(self.columns[now])}
             effects.changes.extend(
                 SchemaChange("add_column", TableName(now), c, declared[c].lower() or None) for c in came
             )
@@ -395,8 +432,8 @@ class SQLiteAnalyser(Analyser):
             if before.find(source):
                 plain = len(reads) == 1 and _copy_is_plain(
                     sql,
-                    before[before.find(source)],
-                    self.columns.get(self.columns.find(targets[0]) or "", []),
+                    self._columns_of(before[before.find(source)]),
+                    self._columns_of(self.columns.get(self.columns.find(targets[0]) or "", [])),
                 )
                 effects.copies.append(RowCopy(TableName(targets[0]), TableName(source), frozenset(columns), plain))
 
