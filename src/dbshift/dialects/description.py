@@ -200,6 +200,13 @@ class _SplitMemo:
 _SPLITS = _SplitMemo(budget=32_000_000)
 
 
+def forget_splits() -> None:
+    """Empty the memo of split scripts (a benchmark round then pays what a new process pays)."""
+    with _SPLITS.lock:
+        _SPLITS.splits.clear()
+        _SPLITS.held = 0
+
+
 def _load(target: str) -> Any:
     module, attribute = target.split(":")
     return getattr(importlib.import_module(module), attribute)
