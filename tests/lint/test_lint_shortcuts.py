@@ -242,3 +242,15 @@ def test_every_shortcut_leaves_the_findings_of_sqldefs_corpus_as_they_were(corpu
         none.setattr(description, "_SPLITS", description._SplitMemo(budget=0))
         slow = _all_findings(projects)
     assert quick == slow
+
+
+def test_a_temporary_table_of_the_same_name_does_not_stand_in_for_the_real_one():
+    with SQLiteAnalyser() as analyser:
+        analyser.statement(f"CREATE TEMP TABLE {ODD} (z)")
+        analyser.statement(f"CREATE TABLE main.{ODD} (a, b)")  # read later, from main, not from temp
+        dropped = analyser.statement(f"ALTER TABLE main.{ODD} DROP COLUMN b")
+        renamed = analyser.statement(f"ALTER TABLE main.{ODD} RENAME COLUMN a TO q")
+        gone = analyser.statement(f"DROP TABLE main.{ODD}")
+    assert [c.column for c in dropped.drops_columns] == ["b"]
+    assert [(r.column, r.new_name) for r in renamed.renames] == [("a", "q")]
+    assert [d.columns for d in gone.drops] == [("q",)]

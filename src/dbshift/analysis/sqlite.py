@@ -54,8 +54,8 @@ _ROW_ACTIONS = frozenset({sqlite3.SQLITE_DELETE, sqlite3.SQLITE_UPDATE, sqlite3.
 #: Row actions (and reads) that are not noted when on SQLite's own tables (``sqlite_schema``,
 #: ``sqlite_sequence``...): nothing reads them, and every schema change writes ``sqlite_schema``.
 _UNNOTED_ON_INTERNAL = _ROW_ACTIONS | {sqlite3.SQLITE_READ}
-#: Authorizer actions that change a table's columns (or drop them), naming it in their first or second argument.
-_COLUMN_CHANGES = frozenset({sqlite3.SQLITE_ALTER_TABLE, sqlite3.SQLITE_DROP_TABLE, sqlite3.SQLITE_DROP_TEMP_TABLE})
+#: Authorizer actions that change a (non-temporary) table's columns or drop them.
+_COLUMN_CHANGES = frozenset({sqlite3.SQLITE_ALTER_TABLE, sqlite3.SQLITE_DROP_TABLE})
 _INDEX_ACTIONS = frozenset({sqlite3.SQLITE_CREATE_INDEX, sqlite3.SQLITE_CREATE_TEMP_INDEX})
 _OPAQUE_ACTIONS = {sqlite3.SQLITE_ATTACH: "ATTACH opens another database", sqlite3.SQLITE_DETACH: "DETACH"}
 #: Virtual-machine steps one statement may take on the copy (its tables are empty, so only rows a
@@ -70,6 +70,7 @@ class _Event:
     first: str | None
     second: str | None
     trigger: str | None
+    database: str | None = None
 
 
 @dataclass
@@ -79,9 +80,9 @@ class _Column:
 
 
 class _Unread:
-    """The columns of a table a statement created, read when first asked for (most never are).
-    A statement that would alter or drop the table is stopped before it runs until they are read
-    (see :meth:`SQLiteAnalyser._authorizer`); the maps of the copy share one holder per table."""
+    """The columns of a table a statement created in ``main``, read when first asked for (most
+    never are). A statement that would alter or drop the table is stopped before it runs until they
+    are read (see :meth:`SQLiteAnalyser._authorizer`); the maps of the copy share one holder per table."""
 
     __slots__ = ("name", "columns")
 
@@ -247,16 +248,21 @@ class SQLiteAnalyser(Analyser):
         """The authorizer noting what a statement does in ``seen``."""
         tables = self.columns
 
-        def authorize(action, first, second, _database, trigger):
+        def authorize(action, first, second, database, trigger):
             if action in _UNNOTED_ON_INTERNAL and first and first[:7].lower() == "sqlite_":
                 return sqlite3.SQLITE_OK
             if action in _COLUMN_CHANGES:
-                found = tables.find((second if action == sqlite3.SQLITE_ALTER_TABLE else first) or "")
+                alter = action == sqlite3.SQLITE_ALTER_TABLE  # (ALTER names the database first)
+                found = (
+                    tables.find((second if alter else first) or "")
+                    if (first if alter else database) == "main"
+                    else None
+                )
                 unread = tables[found] if found is not None else None
                 if isinstance(unread, _Unread) and unread.columns is None:
                     seen.unread.append(unread)
                     return sqlite3.SQLITE_DENY
-            seen.events.append(_Event(action, first, second, trigger))
+            seen.events.append(_Event(action, first, second, trigger, database))
             # BEGIN/COMMIT/ROLLBACK/SAVEPOINT are noted, never run: the copy stays in autocommit.
             return sqlite3.SQLITE_DENY if action in _TRANSACTION_ACTIONS else sqlite3.SQLITE_OK
 
@@ -316,19 +322,21 @@ class SQLiteAnalyser(Analyser):
         rows = self.scratch.execute("SELECT name FROM sqlite_schema WHERE type = 'table'").fetchall()
         return [name for (name,) in rows if not name.lower().startswith("sqlite_")]
 
-    def _read_columns(self, table: str) -> list[_Column]:
-        return [_Column(row[1], row[2]) for row in self._pragma("table_xinfo", table) if row[6] == 0]
+    def _read_columns(self, table: str, schema: str = "main") -> list[_Column]:
+        """The columns of ``table`` in ``schema`` (main: the copy's map lists main's tables, and a
+        temporary table of the same name must not stand in for one; "": as SQLite finds the name)."""
+        return [_Column(row[1], row[2]) for row in self._pragma("table_xinfo", table, schema) if row[6] == 0]
 
-    def _pragma(self, pragma: str, name: str) -> list[tuple]:
-        """``PRAGMA pragma("name")``: the statement form compiles in half the time of the
+    def _pragma(self, pragma: str, name: str, schema: str = "") -> list[tuple]:
+        """``PRAGMA [schema.]pragma("name")``: the statement form compiles in half the time of the
         ``pragma_...(?)`` table function, and every schema change makes the next one compile anew."""
-        return self.scratch.execute(f'PRAGMA {pragma}("{name.replace(chr(34), chr(34) * 2)}")').fetchall()
+        quoted = '"' + name.replace('"', '""') + '"'
+        return self.scratch.execute(f"PRAGMA {schema + '.' if schema else ''}{pragma}({quoted})").fetchall()
 
     def _refresh(self, seen: _Statement) -> None:
         if all(e.action == sqlite3.SQLITE_CREATE_TABLE for e in seen.events if e.action in _DEFINITION_CHANGES):
             # only tables created (the common case): read those, not the list of every table
-            created = [t for t, _ in seen.tables(sqlite3.SQLITE_CREATE_TABLE)]
-            found = self._read_existing(created)
+            found = self._read_existing(seen)
             if found is not None:
                 self.columns.add(found)  # `before` holds them too now: no reader looks up a table the statement created
                 return
@@ -344,13 +352,20 @@ class SQLiteAnalyser(Analyser):
             for table in current
         )
 
-    def _read_existing(self, names: list[str]) -> dict[str, _Unread] | None:
-        """The columns of the new tables ``names`` (as the authorizer named them: the spelling
-        SQLite stores), to be read when asked for; None when one is not new to the copy (CREATE
-        TABLE IF NOT EXISTS of a table there): the caller reads the whole list instead."""
-        if any(self.columns.find(name) is not None for name in names):
-            return None
-        return {name: _Unread(name) for name in names}
+    def _read_existing(self, seen: _Statement) -> dict[str, list[_Column] | _Unread] | None:
+        """The columns of the tables the statement created (named as the authorizer names them:
+        the spelling SQLite stores), those in ``main`` to be read when asked for; None when one is
+        not new to the copy (CREATE TABLE IF NOT EXISTS of a table there), or is elsewhere and has
+        no columns to read: the caller reads the whole list instead."""
+        in_main = {e.first for e in seen.events if e.action == sqlite3.SQLITE_CREATE_TABLE and e.database == "main"}
+        found: dict[str, list[_Column] | _Unread] = {}
+        for name, _ in seen.tables(sqlite3.SQLITE_CREATE_TABLE):
+            if self.columns.find(name) is not None:
+                return None
+            found[name] = _Unread(name) if name in in_main else self._read_columns(name, "")
+            if not found[name]:
+                return None
+        return found
 
     # -- what the statement did -------------------------------------------------------------
     def _read_definition_changes(self, seen: _Statement, before: dict, effects: StatementEffects) -> None:
