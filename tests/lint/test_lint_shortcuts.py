@@ -7,8 +7,8 @@
 * a script split once is not split again (the gate, the history record and the runner read the
   same ups).
 
-Each story below makes a rule depend on the skipped work, and the last one lints sqldef's SQLite
-corpus and odd hand-written files with every shortcut and again with none: the same findings.
+Each story below makes a rule depend on the skipped work, and one lints sqldef's SQLite corpus
+and odd hand-written files with every shortcut and again with none: the same findings.
 """
 
 from __future__ import annotations
