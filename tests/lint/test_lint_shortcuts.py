@@ -254,3 +254,16 @@ def test_a_temporary_table_of_the_same_name_does_not_stand_in_for_the_real_one()
     assert [c.column for c in dropped.drops_columns] == ["b"]
     assert [(r.column, r.new_name) for r in renamed.renames] == [("a", "q")]
     assert [d.columns for d in gone.drops] == [("q",)]
+
+
+def test_the_split_memo_keeps_within_its_budget_and_still_splits_what_it_lets_go():
+    memo = description._SplitMemo(budget=400)
+    splitter = description.describe("sqlite").splitter
+    texts = [f"CREATE TABLE t{i:02d} (x);\nINSERT INTO t{i:02d} VALUES ({i:02d});" for i in range(20)]
+    huge = "INSERT INTO t VALUES (1);\n" * 10  # over a budget's eighth: split each time, never kept
+    for _ in range(2):
+        for text in [*texts, huge]:
+            assert memo.split(splitter, text, 3) == split_sqlite_script(text, 3)
+            assert memo.held <= memo.budget
+    assert huge not in {text for _, _, text in memo.splits}
+    assert len(memo.splits) == memo.held // (2 * len(texts[0]))  # the newest ones, each counted twice

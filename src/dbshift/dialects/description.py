@@ -197,7 +197,7 @@ class _SplitMemo:
         return statements
 
 
-_SPLITS = _SplitMemo(budget=32_000_000)
+_SPLITS = _SplitMemo(budget=16_000_000)  # characters: ~2,000 migrations of 4 KB each, texts of up to 1M
 
 
 def forget_splits() -> None:
