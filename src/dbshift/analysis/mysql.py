@@ -49,8 +49,9 @@ class MySQLAnalyser(Analyser):
         """Column names are case-insensitive; table names depend on the server, so both count."""
         return a.lower() == b.lower()
 
-    def statement(self, sql: str) -> StatementEffects:
-        """The effects of one statement."""
+    def statement(self, sql: str, rerun: bool = True) -> StatementEffects:
+        """The effects of one statement; why a second run fails is read from the tree whatever
+        ``rerun`` says (it costs nothing more)."""
         from sqlglot.errors import SqlglotError
 
         effects = StatementEffects(sql)

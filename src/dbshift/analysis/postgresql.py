@@ -43,8 +43,9 @@ class PostgreSQLAnalyser(Analyser):
         # looked up once, not on each of 1,000s of statements
         self._parse, self._parse_error, self._read_changes = parse_sql_and_json, ParseError, read_changes
 
-    def statement(self, sql: str) -> StatementEffects:
-        """The effects of ``sql`` (one statement, or several in one text)."""
+    def statement(self, sql: str, rerun: bool = True) -> StatementEffects:
+        """The effects of ``sql`` (one statement, or several in one text); why a second run fails
+        is read from the tree whatever ``rerun`` says (it costs nothing more)."""
         effects = StatementEffects(sql)
         try:
             effects.tree, text = self._parse(sql)

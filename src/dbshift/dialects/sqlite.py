@@ -15,9 +15,9 @@ import urllib.parse
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-from dbshift.dialects.base import Database, Statement, TableWatch, sum_row_hashes
+from dbshift.dialects.base import Database, TableWatch, sum_row_hashes
 from dbshift.dialects.sqlite_description import type_affinity  # noqa: F401 (also read from here)
-from dbshift.dialects.sqlite_script import split_sqlite_script
+from dbshift.dialects.sqlite_script import split_sqlite_script  # noqa: F401 (also read from here)
 from dbshift.errors import CheckFailed, ConfigError, LockHeld
 from dbshift.urls import parse_url
 
@@ -246,9 +246,6 @@ class SQLiteDatabase(Database):
             return self._conn.execute(sql).fetchall()
         finally:
             self._conn.execute(f"PRAGMA cache_size={int(previous)}")
-
-    def split_script(self, text: str, first_line: int = 1) -> list[Statement]:
-        return split_sqlite_script(text, first_line)
 
     def table_exists(self, name: str) -> bool:
         rows = self._conn.execute("SELECT 1 FROM sqlite_schema WHERE type='table' AND name=?", (name,)).fetchall()

@@ -137,7 +137,9 @@ def _lint_section(
     if file_lines is None:
         file_lines = [""] * (section.first_line - 1) + section.sql.splitlines()
     transactional = module.TRANSACTIONAL_DDL and (section.transactional is None or section.transactional)
-    effects = analyser.script([s.sql for s in statements])
+    # why a statement fails a second run is read by not-rerunnable, for a script outside one
+    # transaction only: SQLite compiles each schema change again to tell
+    effects = analyser.script([s.sql for s in statements], rerun=not transactional)
     read = [LintStatement(i, s.line, e) for i, (s, e) in enumerate(zip(statements, effects.statements))]
     open_at_end = _mark_transactions(read, transactional)
     script = LintScript(
