@@ -167,7 +167,8 @@ class SQLiteAnalyser(Analyser):
         try:
             self.scratch.execute(sql).fetchall()
         except (sqlite3.Error, sqlite3.Warning) as exc:
-            if seen.events and all(e.action in _TRANSACTION_ACTIONS for e in seen.events):
+            denied = getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_AUTH  # not `BEGIN nonsense`
+            if denied and seen.events and all(e.action in _TRANSACTION_ACTIONS for e in seen.events):
                 effects.changes.extend(
                     _transaction_change(e) for e in seen.events if e.action == sqlite3.SQLITE_TRANSACTION
                 )
