@@ -213,7 +213,7 @@ class Settings:
 def _line_of(text: str, table: str, key: str | None) -> int:
     """The line of ``[table]`` or of ``key = ...`` inside it (1 when it cannot be told)."""
     current, found = "", None
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(text.split("\n"), start=1):  # TOML lines end at \n only
         stripped = line.strip()
         if stripped.startswith("[") and not stripped.startswith("[["):
             current = stripped.strip("[] \t").split("]")[0].strip()

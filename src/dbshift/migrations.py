@@ -267,9 +267,20 @@ def _check_timestamp(path: Path, digits: str) -> None:
         ) from None
 
 
+def text_lines(text: str) -> list[str]:
+    """``text`` split into the lines dbshift numbers: a line ends at ``\\n`` only (a CRLF's ``\\r``
+    is dropped). ``str.splitlines`` also ends lines at form feeds, U+2028 and other characters a
+    comment or a string literal may hold: the SQL run would change and every line number after
+    them would shift."""
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return [line[:-1] if line.endswith("\r") else line for line in lines]
+
+
 def _parse_sql(migration: Migration, text: str) -> None:
     path = migration.path
-    lines = text.splitlines()
+    lines = text_lines(text)
     sections: dict[str, tuple[int, int]] = {}  # name -> (marker line index, end index)
     current = None
     for index, line in enumerate(lines):

@@ -134,7 +134,7 @@ def _lint_section(
     statements = describe(section.dialect).split_script(section.sql, section.first_line)
     file_lines = section.file_lines
     if file_lines is None:
-        file_lines = [""] * (section.first_line - 1) + section.sql.splitlines()
+        file_lines = [""] * (section.first_line - 1) + section.sql.split("\n")  # lines as the splitter counts them
     transactional = module.TRANSACTIONAL_DDL and (section.transactional is None or section.transactional)
     effects = analyser.script([s.sql for s in statements])
     read = [LintStatement(i, s.line, e) for i, (s, e) in enumerate(zip(statements, effects.statements))]
@@ -379,10 +379,11 @@ def _section_findings(
 def _file_lines(migration) -> list[str]:
     """The migration file's lines (none for a Python migration): from the text discovery read
     (no second read of 500 files), else from the file."""
+    from dbshift.migrations import text_lines
+
     if migration.kind != "sql":
         return []
-    text = getattr(migration, "text", "") or Path(migration.path).read_text(encoding="utf-8")
-    return text.splitlines()
+    return text_lines(getattr(migration, "text", "") or Path(migration.path).read_text(encoding="utf-8"))
 
 
 def _history_findings(migration, settings: LintSettings, applied: set[int] | None, lines: list[str]) -> list[Finding]:

@@ -106,7 +106,7 @@ def _config_error(config_file: Path | None, needle: str, message: str, hint: str
 
     where = str(config_file or "dbshift.toml")
     if config_file is not None and config_file.is_file():
-        lines = config_file.read_text(encoding="utf-8").splitlines()
+        lines = config_file.read_text(encoding="utf-8").split("\n")  # TOML lines end at \n only
         in_lint = False
         for number, line in enumerate(lines, 1):
             in_lint = line.strip().startswith("[lint") or (in_lint and not line.strip().startswith("["))
