@@ -121,8 +121,8 @@ def _parse(line: str, file: str, number: int, known: set[str]) -> tuple[str, str
     from dbshift.errors import ConfigError
 
     text = line.strip()[2:].strip()
-    if not text.startswith(SUPPRESSION):
-        return None
+    if not text.startswith(SUPPRESSION) or text[len(SUPPRESSION) : len(SUPPRESSION) + 1].strip():
+        return None  # (`lint:ignoredrop-table` is no suppression: the finding stays)
     words = text[len(SUPPRESSION) :].split(None, 1)
     if not words:
         raise ConfigError(f"{file}:{number}: lint:ignore names no rule", hint="-- lint:ignore CODE why it is safe here")
