@@ -65,11 +65,12 @@ def _findings(project, files: list[Path], pending: bool, every: bool, dialect: s
     the pending ones, whose data-aware findings read the live database)."""
     from dbshift.lint import LintSettings, lint_migrations
     from dbshift.lint.cache import FindingsCache
+    from dbshift.lint.engine import lint_dialect
     from dbshift.migrations import load_migration
 
     config = project.config
     settings = LintSettings.from_config(config)
-    dialect = dialect or (config.url.dialect if config.url is not None else None)
+    dialect = lint_dialect(config, dialect)
     remembered = None
     if cache and dialect and config.config_file is not None:  # a project folder, not any folder a file was linted in
         remembered = FindingsCache.for_project(config.root, dialect, settings)

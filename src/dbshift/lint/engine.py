@@ -224,6 +224,25 @@ def _finding(
     )
 
 
+def lint_dialect(config, dialect: str | None) -> str | None:
+    """The dialect lint reads a project's migrations in: the configured database's, else
+    ``dialect`` (``--dialect``). A ``dialect`` other than the database's is a ConfigError: the
+    statements would be judged by one dialect's rules on another's analysis of the live schema,
+    and ``--fix`` would write SQL the database cannot run."""
+    from dbshift.errors import ConfigError
+
+    url = config.url
+    if url is None:
+        return dialect
+    if dialect is not None and dialect != url.dialect:
+        raise ConfigError(
+            f"--dialect {dialect}, but the database {url.masked()} is {url.dialect}",
+            hint="leave --dialect out (it is for a folder with no database configured), or pass --db with a "
+            f"{dialect} database",
+        )
+    return url.dialect
+
+
 def lint_migrations(
     source,
     dialect: str | None = None,
@@ -252,7 +271,7 @@ def lint_migrations(
     if hasattr(source, "migrations") and callable(source.migrations):
         config = source.config
         settings = settings or LintSettings.from_config(config)
-        dialect = dialect or (config.url.dialect if config.url is not None else None)
+        dialect = lint_dialect(config, dialect)
         source = source.migrations()
     if dialect is None:
         raise ConfigError("lint needs a dialect", hint="configure a database URL, or pass --dialect")
