@@ -4,8 +4,13 @@ the way to an error.
 
 Each input is a copy of one small project (two applied migrations, a few rows of every kind of
 value) with one thing made odd: a mutated migration file (truncated, random bytes, NUL, bad UTF-8,
-BOM, huge lines, odd flags and statements, duplicate versions, odd file names), a mutated
-``dbshift.toml``, an odd database URL, or odd command-line arguments. The CLI runs in this process
+BOM, huge lines, odd flags and statements, ``-- lint:ignore`` comments, duplicate versions, odd
+file names), a mutated ``dbshift.toml`` (odd ``[lint]`` tables among them), an odd database URL,
+or odd command-line arguments. ``dbshift lint`` (``--all``, ``--pending``, files, ``--format``,
+``--fix``, ``--diff``, ``--no-cache``, ``--observe``) runs on mutated migrations too, in the project
+and in a folder with no database (``--dialect``): it exits 0, 1 (an error finding) or 2, its JSON
+and SARIF parse and agree with the exit code, ``--diff`` writes nothing and ``--fix`` never makes a
+migration PostgreSQL's parser could read unreadable. The CLI runs in this process
 through its entry point :func:`dbshift.cli.main`. The seed is fixed; ``DBSHIFT_FUZZ_INPUTS=N`` runs
 more inputs (``DBSHIFT_FUZZ_SEED`` another seed). An "internal error" (the CLI's last-resort
 guard) counts as a failure like a traceback.
@@ -13,8 +18,10 @@ guard) counts as a failure like a traceback.
 
 from __future__ import annotations
 
+import json
 import os
 import random
+import re
 import shutil
 import sqlite3
 from dataclasses import dataclass, field
@@ -22,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from cli_inprocess import run_dbshift
+from cli_inprocess import is_one_error_with_hint, run_dbshift
 from conftest import write_migration
 
 INPUTS = int(os.environ.get("DBSHIFT_FUZZ_INPUTS", "1000"))
@@ -30,7 +37,9 @@ SEED = int(os.environ.get("DBSHIFT_FUZZ_SEED", "20261206"))
 EXIT_CODES = {0, 1, 2, 3, 4}
 
 #: Commands that must never change the user's data, whatever their exit code.
-READ_ONLY = {"status", "history", "inspect", "verify", "rollback-plan", "plan", "report", "backups", "rehearse"}
+READ_ONLY = {"status", "history", "inspect", "verify", "rollback-plan", "plan", "report", "backups", "rehearse", "lint"}
+#: What `dbshift lint` exits with: clean, an error-level finding, a usage or configuration error.
+LINT_EXIT_CODES = {0, 1, 2}
 
 SHOP_UP = """\
 CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT NOT NULL, balance REAL, photo BLOB, note TEXT);
@@ -153,6 +162,44 @@ PY_LINES = [
     "up = lambda ctx: None",
     "class up: pass",
 ]
+#: A pending PostgreSQL migration every --fix rewrite applies to (CONCURRENTLY, NOT VALID, a
+#: validated check before SET NOT NULL, lock_timeout).
+PENDING_PG_SQL = b"""\
+-- description: index and checks
+-- migrate:up
+CREATE INDEX orders_cents ON orders (cents);
+-- lint:ignore int-key the key stays small
+ALTER TABLE orders ADD CONSTRAINT orders_customer FOREIGN KEY (customer_id) REFERENCES customers (id);
+ALTER TABLE customers ALTER COLUMN name SET NOT NULL;
+ALTER TABLE orders ADD CONSTRAINT "cents > 0" CHECK (cents > 0);
+-- migrate:down
+DROP INDEX orders_cents;
+"""
+#: Lines lint reads: suppressions (good, unknown codes, without a reason, glued), statements its
+#: rules and --fix look at.
+LINT_LINES = [
+    "-- lint:ignore drop-table the table is empty",
+    "-- lint:ignore no-such-rule because",
+    "-- lint:ignore drop-column",
+    "-- lint:ignore",
+    "-- lint:ignoredrop-table glued",
+    "-- LINT:IGNORE drop-table shouting",
+    "-- lint:ignore not-analysed reviewed by hand",
+    "-- lint:ignore index-not-concurrent " + "r" * 3000,
+    "CREATE INDEX i ON orders (cents);",
+    "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS j ON orders (cents);",
+    "ALTER TABLE orders ADD CONSTRAINT c CHECK (cents > 0);",
+    "ALTER TABLE orders ALTER COLUMN cents SET NOT NULL;",
+    "ALTER TABLE orders ADD COLUMN n int NOT NULL;",
+    "SET lock_timeout = '1s';",
+    "DO $$ BEGIN PERFORM 1; END $$;",
+    "SELECT $x$ unclosed dollar",
+    'CREATE INDEX "\u00e9 ""q""" ON orders (cents);',
+    "TRUNCATE orders CASCADE;",
+    "DROP TABLE customers CASCADE;",
+]
+#: A dbshift.toml with no database: lint then needs --dialect, and --fix --dialect postgresql rewrites.
+NO_DATABASE_TOML = b'[migrations]\ndir = "migrations"\n'
 SUM_LINES = ["<<<<<<< HEAD", "=======", ">>>>>>> branch", "total sha256:", "x sha256:y", "sha256:", "", "no separator"]
 #: The template's dbshift.sum, set when the template is built.
 TEMPLATE_SUM: bytes | None = None
@@ -321,6 +368,83 @@ def migration_case(rng: random.Random, number: int) -> Case:
     return Case(number, "migration file", command + rng.choice([[], [], ["--json"], ["-y"]]), files)
 
 
+def lint_case(rng: random.Random, number: int) -> Case:
+    """A mutated migration (SQLite or PostgreSQL statements, lint:ignore comments), then lint: on
+    the project's database, or in a folder with no database given --dialect (--fix there)."""
+    postgres = rng.random() < 0.5
+    base = PENDING_PG_SQL if postgres else PENDING_SQL
+    data = mutate_bytes(rng, base, SQL_LINES + FLAG_LINES + LINT_LINES) if rng.random() < 0.85 else base
+    name = rng.choice(MIGRATION_NAMES) if rng.random() < 0.15 else "20260102000000_change"
+    files: dict[str, bytes | None] = {f"migrations/{name}.sql": data}
+    if rng.random() < 0.1:
+        files["migrations/20260101000002_orders.sql"] = mutate_bytes(rng, ORDERS_UP.encode(), SQL_LINES + LINT_LINES)
+    commands = [
+        ["lint"],
+        ["lint", "--all"],
+        ["lint", "--pending"],
+        ["lint", f"migrations/{name}.sql"],
+        ["lint", "--format", "json"],
+        ["lint", "--format", "sarif"],
+        ["lint", "--format", "github"],
+        ["lint", "--format", rng.choice(["xml", "", "JSON"])],
+        ["lint", "--no-cache", "--all"],
+        ["lint", "--fix"],
+        ["lint", "--diff"],
+    ]
+    if rng.random() < 0.4:  # a folder with no database: lint needs --dialect; --fix rewrites PostgreSQL
+        files["dbshift.toml"] = NO_DATABASE_TOML
+        dialect = "postgresql" if postgres or rng.random() < 0.5 else rng.choice(["sqlite", "mysql", "oracle"])
+        command = rng.choice(commands) + ["--dialect", dialect]
+    else:
+        command = rng.choice(commands + [["lint", "--observe"], ["lint", "--fix", "--dialect", "postgresql"]])
+    return Case(number, "lint", command + rng.choice([[], [], ["--json"], ["--format", "json"]]), files)
+
+
+LINT_TABLE_LINES = [
+    'disable = ["drop-table"]',
+    'disable = ["no-such-rule"]',
+    'disable = "drop-table"',
+    "disable = [1]",
+    "disable = []",
+    "server_version = 9",
+    'server_version = "16"',
+    "server_version = 99999999999999999999",
+    "server_version = -1",
+    "server_version = 1e300",
+    'apply = "warn"',
+    'apply = "off"',
+    'apply = "maybe"',
+    "apply = 1",
+    "big_table_rows = 0",
+    "big_table_rows = -5",
+    "big_table_rows = 9223372036854775807",
+    "big_table_rows = 1e9",
+    "big_table_rows = true",
+    "unknown_key = 1",
+    'severity = "error"',
+]
+LINT_SEVERITY_LINES = [
+    'drop-table = "info"',
+    'drop-table = "fatal"',
+    "drop-table = 1",
+    'no-such-rule = "error"',
+    'not-analysed = "error"',
+    'missing-down = ["error"]',
+    'drop-column = "ERROR"',
+    "int-key = {}",
+]
+
+
+def lint_table(rng: random.Random) -> str:
+    """An odd ``[lint]`` table (and maybe ``[lint.severity]``), or a malformed header."""
+    lines = ["", "[lint]"] + rng.sample(LINT_TABLE_LINES, rng.randint(1, 3))
+    if rng.random() < 0.5:
+        lines += ["[lint.severity]"] + rng.sample(LINT_SEVERITY_LINES, rng.randint(1, 2))
+    if rng.random() < 0.1:
+        lines.insert(1, rng.choice(["[[lint]]", "[lint.severity.x]", "lint = 5"]))
+    return "\n".join(lines) + "\n"
+
+
 CONFIG_VALUES = [
     '"abc"',
     "inf",
@@ -370,6 +494,11 @@ def config_case(rng: random.Random, number: int, template: Path) -> Case:
     """dbshift.toml with a setting given an odd value, or odd lines or bytes."""
     text = (template / "dbshift.toml").read_text()
     lines = text.splitlines()
+    if rng.random() < 0.3:  # an odd [lint] table, read by lint and by apply's lint gate
+        data = (text + lint_table(rng)).encode()
+        command = rng.choice([["lint"], ["lint", "--all"], ["lint", "--format", "sarif"], ["apply"], ["status"]])
+        files = {"dbshift.toml": data, "migrations/20260102000000_change.sql": PENDING_SQL}
+        return Case(number, "lint table", command + rng.choice([[], ["--json"]]), files)
     if rng.random() < 0.6:
         settings = [i for i, line in enumerate(lines) if "=" in line and not line.startswith("#")]
         index = rng.choice(settings)
@@ -532,8 +661,10 @@ def argument_case(rng: random.Random, number: int) -> Case:
 def generate(rng: random.Random, number: int, template: Path) -> Case:
     """One input of a kind chosen by weight."""
     roll, odd_folder = rng.random(), rng.random() < 0.1
-    if roll < 0.5:
+    if roll < 0.35:
         case = migration_case(rng, number)
+    elif roll < 0.5:
+        case = lint_case(rng, number)
     elif roll < 0.7:
         case = config_case(rng, number, template)
     elif roll < 0.85:
@@ -562,6 +693,7 @@ def run_case(case: Case, template: Path, work: Path) -> str | None:
             path.write_bytes(data)
     database = root / "app.db"
     before = user_data(database)
+    migrations_before = migration_files(root)
     saved = {key: os.environ.get(key) for key in case.env}
     os.environ.update(case.env)
     try:
@@ -570,8 +702,16 @@ def run_case(case: Case, template: Path, work: Path) -> str | None:
         for key, value in saved.items():
             os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
     problem = judge(case, result, before, database)
+    if problem is None and "lint" in case.argv:
+        problem = judge_lint(case, result, migrations_before, migration_files(root))
     shutil.rmtree(work / f"case{case.number}", ignore_errors=True)
     return problem
+
+
+def migration_files(root: Path) -> dict[str, bytes]:
+    """The SQL migration files of a case's project and their bytes."""
+    folder = root / "migrations"
+    return {p.name: p.read_bytes() for p in folder.glob("*.sql") if p.is_file()} if folder.is_dir() else {}
 
 
 def judge(case: Case, result, before, database: Path) -> str | None:
@@ -585,6 +725,78 @@ def judge(case: Case, result, before, database: Path) -> str | None:
     if (result.returncode != 0 or read_only) and not dirty_versions(database) and user_data(database) != before:
         return f"exit {result.returncode} but the user's data changed: {output[-400:]}"
     return None
+
+
+def judge_lint(case: Case, result, before: dict[str, bytes], after: dict[str, bytes]) -> str | None:
+    """lint's promises: exit 0, 1 or 2 (a usage or configuration error, in one line with a hint);
+    JSON and SARIF parse and exit 1 exactly when they hold an error-level finding; --diff writes no
+    file; --fix leaves every migration PostgreSQL's parser could read readable."""
+    code, out = result.returncode, result.stdout
+    if code not in LINT_EXIT_CODES:
+        return f"lint exit code {code}: {result.output[-400:]}"
+    if code == 2 and not is_one_error_with_hint(result):
+        return f"lint exit 2 without one error line and a hint: {result.stderr[-400:]!r}"
+    if (
+        "dbshift.toml" in result.stderr
+        and "lint" in result.stderr
+        and not re.search(r"dbshift\.toml:\d+", result.stderr)
+    ):
+        return f"a [lint] error not naming its line: {result.stderr[-300:]!r}"
+    fixing = "--fix" in case.argv or "--diff" in case.argv
+    if "--diff" in case.argv and after != before:
+        return f"lint --diff changed files: {sorted(n for n in after if after[n] != before.get(n))}"
+    if "--fix" in case.argv:
+        broken = [n for n in before if postgres_readable(before[n]) and not postgres_readable(after.get(n, b""))]
+        if broken:
+            return f"lint --fix made {broken} unreadable: {after.get(broken[0], b'')[:600]!r}"
+    if code == 2 or fixing:
+        return None
+    argv = case.argv
+    given = [argv[i + 1] for i, word in enumerate(argv[:-1]) if word == "--format"]  # the last one counts
+    output_format = given[-1] if given else ("json" if "--json" in argv else "text")
+    if output_format in ("json", "sarif"):
+        try:
+            data = json.loads(out)
+        except ValueError as exc:
+            return f"lint --format {output_format} printed what is not JSON ({exc}): {out[:300]!r}"
+        if output_format == "json":
+            errors = data["summary"]["error"]
+        else:
+            errors = sum(r["level"] == "error" for run in data["runs"] for r in run["results"])
+        if (errors > 0) != (code == 1):
+            return f"lint exit {code} with {errors} error-level findings in its {output_format}"
+    elif output_format == "github":
+        odd = [line for line in out.splitlines() if not re.match(r"::(error|warning|notice) file=", line)]
+        if odd:
+            return f"lint --format github printed a line that is no workflow command: {odd[0][:200]!r}"
+    return None
+
+
+def postgres_readable(data: bytes) -> bool:
+    """Whether a migration file loads and PostgreSQL's parser reads every statement of it."""
+    import tempfile
+
+    import pglast
+
+    from dbshift.dialects.description import describe
+    from dbshift.errors import DbshiftError
+    from dbshift.migrations import load_migration
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "20260102000000_change.sql"
+        path.write_bytes(data)
+        try:
+            migration = load_migration(path)
+        except DbshiftError:
+            return False
+    split = describe("postgresql").split_script
+    statements = split(migration.up_sql, 1) + split(migration.down_sql or "", 1)
+    try:
+        for statement in statements:
+            pglast.parse_sql(statement.sql)
+    except Exception:  # noqa: BLE001 - pglast's ParseError
+        return False
+    return True
 
 
 def test_no_input_gives_a_traceback_or_changes_data_on_failure(template, tmp_path, monkeypatch):
