@@ -368,35 +368,67 @@ def migration_case(rng: random.Random, number: int) -> Case:
     return Case(number, "migration file", command + rng.choice([[], [], ["--json"], ["-y"]]), files)
 
 
+def mutate_lines(rng: random.Random, data: bytes, extra_lines: list[str]) -> bytes:
+    """One to four line edits that keep the text UTF-8 (lint then gets to read it): insert an odd
+    line, double, drop or swap lines, cut the text anywhere."""
+    lines = data.decode("utf-8").split("\n")
+    for _ in range(rng.randint(1, 4)):
+        at, other = rng.randrange(len(lines)), rng.randrange(len(lines))
+        operator = rng.randrange(6)
+        if operator <= 1:  # mostly below the header (SQL there is an error before lint reads anything)
+            at = rng.randint(min(2, len(lines)), len(lines)) if rng.random() < 0.8 else at
+            lines.insert(at, rng.choice(extra_lines))
+        elif operator == 2:
+            lines.insert(at, lines[other])
+        elif operator == 3 and len(lines) > 1:
+            del lines[at]
+        elif operator == 4:
+            lines[at], lines[other] = lines[other], lines[at]
+        else:
+            lines[at] = lines[at][: rng.randint(0, len(lines[at]))]
+    return "\n".join(lines).encode("utf-8")
+
+
 def lint_case(rng: random.Random, number: int) -> Case:
     """A mutated migration (SQLite or PostgreSQL statements, lint:ignore comments), then lint: on
-    the project's database, or in a folder with no database given --dialect (--fix there)."""
-    postgres = rng.random() < 0.5
+    the project's database, or in a folder with no database given --dialect (where --fix and
+    --diff rewrite PostgreSQL)."""
+    fixing = rng.random() < 0.3
+    postgres = rng.random() < (0.85 if fixing else 0.4)
     base = PENDING_PG_SQL if postgres else PENDING_SQL
-    data = mutate_bytes(rng, base, SQL_LINES + FLAG_LINES + LINT_LINES) if rng.random() < 0.85 else base
-    name = rng.choice(MIGRATION_NAMES) if rng.random() < 0.15 else "20260102000000_change"
+    extra = SQL_LINES + FLAG_LINES + LINT_LINES
+    roll = rng.random()
+    data = mutate_bytes(rng, base, extra) if roll < 0.2 else mutate_lines(rng, base, extra) if roll < 0.9 else base
+    name = rng.choice(MIGRATION_NAMES) if rng.random() < 0.1 else "20260102000000_change"
     files: dict[str, bytes | None] = {f"migrations/{name}.sql": data}
     if rng.random() < 0.1:
-        files["migrations/20260101000002_orders.sql"] = mutate_bytes(rng, ORDERS_UP.encode(), SQL_LINES + LINT_LINES)
-    commands = [
-        ["lint"],
-        ["lint", "--all"],
-        ["lint", "--pending"],
-        ["lint", f"migrations/{name}.sql"],
-        ["lint", "--format", "json"],
-        ["lint", "--format", "sarif"],
-        ["lint", "--format", "github"],
-        ["lint", "--format", rng.choice(["xml", "", "JSON"])],
-        ["lint", "--no-cache", "--all"],
-        ["lint", "--fix"],
-        ["lint", "--diff"],
-    ]
-    if rng.random() < 0.4:  # a folder with no database: lint needs --dialect; --fix rewrites PostgreSQL
+        files["migrations/20260101000002_orders.sql"] = mutate_lines(rng, ORDERS_UP.encode(), SQL_LINES + LINT_LINES)
+    if fixing:
         files["dbshift.toml"] = NO_DATABASE_TOML
-        dialect = "postgresql" if postgres or rng.random() < 0.5 else rng.choice(["sqlite", "mysql", "oracle"])
-        command = rng.choice(commands) + ["--dialect", dialect]
-    else:
-        command = rng.choice(commands + [["lint", "--observe"], ["lint", "--fix", "--dialect", "postgresql"]])
+        command = ["lint", rng.choice(["--fix", "--fix", "--diff"])]
+        command += ["--dialect", "postgresql" if rng.random() < 0.9 else rng.choice(["sqlite", "mysql"])]
+        if rng.random() < 0.2:
+            command.append("{root}/" + f"migrations/{name}.sql")
+        return Case(number, "lint", command, files)
+    command = rng.choice(
+        [
+            ["lint"],
+            ["lint", "--all"],
+            ["lint", "--pending"],
+            ["lint", "{root}/" + f"migrations/{name}.sql"],
+            ["lint", "--format", "json"],
+            ["lint", "--format", "sarif"],
+            ["lint", "--format", "github"],
+            ["lint", "--format", rng.choice(["xml", "", "JSON"])],
+            ["lint", "--no-cache", "--all"],
+            ["lint", "--observe"],
+            ["lint", "--fix", "--dialect", "postgresql"],
+        ]
+    )
+    if rng.random() < 0.3:  # a folder with no database: lint needs --dialect
+        files["dbshift.toml"] = NO_DATABASE_TOML
+        dialect = "postgresql" if postgres else rng.choice(["sqlite", "sqlite", "mysql", "oracle"])
+        command = command + ["--dialect", dialect] if "--dialect" not in command else command
     return Case(number, "lint", command + rng.choice([[], [], ["--json"], ["--format", "json"]]), files)
 
 
@@ -697,7 +729,7 @@ def run_case(case: Case, template: Path, work: Path) -> str | None:
     saved = {key: os.environ.get(key) for key in case.env}
     os.environ.update(case.env)
     try:
-        result = run_dbshift("-C", str(root), *case.argv)
+        result = run_dbshift("-C", str(root), *(word.replace("{root}", str(root)) for word in case.argv))
     finally:
         for key, value in saved.items():
             os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
