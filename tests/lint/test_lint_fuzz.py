@@ -290,3 +290,58 @@ def test_no_mutated_schema_crashes_the_draft_or_its_lint(corpus_statements):
         f"only {drafted} of {DRAFT_INPUTS} mutated schemas drafted: the fuzz tests little"
     )
     assert not failures, f"{len(failures)} draft inputs broke the promise (seed {SEED}):\n" + "\n".join(failures[:10])
+
+
+def test_fix_never_makes_a_migration_postgresql_could_read_unreadable(corpus_statements, tmp_path):
+    """squawk's and sqldef's PostgreSQL statements, mutated, as the up of a migration file (with
+    odd headers and line ends), rewritten by ``--fix``: a file whose every statement PostgreSQL's
+    parser read before still loads, and PostgreSQL's parser reads every statement after."""
+    from dbshift.lint.fix import fix_migrations
+    from dbshift.migrations import load_migration
+
+    rng = random.Random(f"{SEED}-fix")
+    path = tmp_path / "20260102000000_fix.sql"
+    failures, rewritten = [], 0
+    for number in range(max(1, INPUTS // 3)):
+        up = rng.choice(corpus_statements["postgresql"])
+        up = mutate(rng, up, ignores=False).replace("\x00", "") if rng.random() < 0.7 else up
+        header = rng.choice(["", "-- no-transaction\n", "-- description: a\rb \x0c c\n", "\ufeff"])
+        text = header + "-- migrate:up\n" + up + "\n-- migrate:down\nDROP INDEX IF EXISTS x;\n"
+        text = text.replace("\n", "\r\n") if rng.random() < 0.2 else text
+        path.write_bytes(text.encode("utf-8"))
+        if not postgres_reads(path):
+            continue
+        try:
+            fixes = fix_migrations([load_migration(path)], "postgresql")
+        except DbshiftError:
+            continue
+        except Exception as exc:  # noqa: BLE001 - the promise broken: report it with the input
+            failures.append(f"input {number}: {text[:300]!r}\n    -> {exc!r}")
+            continue
+        for fix in (f for f in fixes if f.changed):
+            rewritten += 1
+            path.write_text(fix.new, encoding="utf-8")
+            if not postgres_reads(path):
+                failures.append(f"input {number}: {text[:300]!r}\n    -> unreadable after --fix: {fix.new[:400]!r}")
+    assert rewritten > INPUTS // 30, f"only {rewritten} files rewritten: the fuzz tests little"
+    assert not failures, f"{len(failures)} --fix inputs broke the promise (seed {SEED}):\n" + "\n".join(failures[:10])
+
+
+def postgres_reads(path) -> bool:
+    """Whether the migration file loads and PostgreSQL's parser reads each of its statements."""
+    import pglast
+
+    from dbshift.dialects.description import describe
+    from dbshift.migrations import load_migration
+
+    try:
+        migration = load_migration(path)
+    except DbshiftError:
+        return False
+    split = describe("postgresql").split_script
+    try:
+        for statement in split(migration.up_sql, 1) + split(migration.down_sql or "", 1):
+            pglast.parse_sql(statement.sql)
+    except Exception:  # noqa: BLE001 - pglast's ParseError
+        return False
+    return True

@@ -132,3 +132,34 @@ def test_a_toml_syntax_error_names_the_file_and_line(project):
     assert result.returncode == 2 and is_one_error_with_hint(result), result.output
     line = len(config.read_text().split("\n")) - 1
     assert f"dbshift.toml:{line}: Cannot declare ('lint',) twice" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "head, newline",
+    [
+        ("\ufeff", "\n"),  # a BOM, as editors on Windows write it: the no-transaction header went before it
+        ("\ufeff", "\r\n"),
+        ("-- description: orders by cents\r(a lone carriage return)\n", "\n"),
+        ("-- description: a page \x0c break\n", "\n"),
+    ],
+)
+def test_fix_of_a_file_with_a_bom_or_odd_line_ends_writes_a_migration_that_still_loads(tmp_path, head, newline):
+    import pglast
+
+    from dbshift.migrations import load_migration
+
+    (tmp_path / "dbshift.toml").write_text('[migrations]\ndir = "migrations"\n')
+    (tmp_path / "migrations").mkdir()
+    path = tmp_path / "migrations" / "20260102000000_orders.sql"
+    body = "-- migrate:up\nCREATE INDEX orders_cents\n  ON orders (cents);\n-- migrate:down\nDROP INDEX orders_cents;\n"
+    path.write_bytes((head + body.replace("\n", newline)).encode("utf-8"))
+    result = run_dbshift("-C", str(tmp_path), "lint", "--fix", "--dialect", "postgresql")
+    assert result.returncode == 0, result.output
+    migration = load_migration(path)
+    assert not migration.transaction
+    assert [s.strip() for s in migration.up_sql.split(";") if s.strip()] == [
+        "SET lock_timeout TO '2s'",
+        "CREATE INDEX CONCURRENTLY orders_cents ON orders (cents)",
+    ]
+    pglast.parse_sql(migration.up_sql)
+    assert head.strip("\ufeff\n") in path.read_bytes().decode("utf-8")  # the comment as it was
