@@ -54,3 +54,23 @@ def test_an_index_on_a_quoted_name_no_column_has_comes_back_the_same_after_a_dra
 def test_a_nul_in_schema_text_is_an_error_naming_its_line():
     with pytest.raises(ConfigError, match=r"^schema\.sql:2: a NUL byte"):
         schema_from_sql("CREATE TABLE a (x int);\nCREATE TABLE b (y\x00 int);\n", origin="schema.sql")
+
+
+def test_a_type_sqlite_keeps_cut_in_half_is_read_by_lint_apply_diff_and_verify(project):
+    """SQLite stores a type written ``[a] é`` one byte short, cutting é in half: reading it as text
+    failed ("Could not decode to UTF-8"), an internal error in lint, apply, diff and verify."""
+    from cli_inprocess import run_dbshift
+    from conftest import write_migration
+
+    up = (
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, typ [br] NOT\ufeff NULL, b [x]é);\nINSERT INTO t VALUES (1, 'v', 'é');"
+    )
+    write_migration(project, 20260101000000, "t", up, "DROP TABLE t;")
+    project.hash()
+    root = str(project.config.root)
+    for argv in (["lint"], ["apply"], ["diff", "--from", "db", "--to", "migrations"], ["verify"], ["inspect"]):
+        result = run_dbshift("-C", root, *argv)
+        assert result.returncode == 0 and "internal error" not in result.output, (argv, result.output)
+    columns = {c.name: c.type for c in schema_from_sql(up).tables[0].columns}
+    assert columns["typ"].startswith("BR ] NOT") and columns["b"].startswith("X ]")
+    assert sqlite3.connect(project.config.root / "app.db").execute("SELECT typ, b FROM t").fetchall() == [("v", "é")]

@@ -30,6 +30,7 @@ from dbshift.analysis.effects import (
     TableName,
 )
 from dbshift.dialects.sqlite import type_affinity
+from dbshift.dialects.sqlite_description import DECLARED_TYPE, declared_type
 
 #: Authorizer actions that change a table's definition, naming it in their first or second argument.
 _DEFINITION_CHANGES = {
@@ -232,8 +233,10 @@ class SQLiteAnalyser(Analyser):
         return [name for (name,) in rows if not name.lower().startswith("sqlite_")]
 
     def _read_columns(self, table: str) -> list[_Column]:
-        rows = self.scratch.execute("SELECT name, type, hidden FROM pragma_table_xinfo(?)", (table,)).fetchall()
-        return [_Column(name, declared) for name, declared, hidden in rows if hidden == 0]
+        rows = self.scratch.execute(
+            f"SELECT name, {DECLARED_TYPE}, hidden FROM pragma_table_xinfo(?)", (table,)
+        ).fetchall()
+        return [_Column(name, declared_type(declared)) for name, declared, hidden in rows if hidden == 0]
 
     def _refresh(self, seen: _Statement) -> None:
         if all(e.action == sqlite3.SQLITE_CREATE_TABLE for e in seen.events if e.action in _DEFINITION_CHANGES):

@@ -16,7 +16,11 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 from dbshift.dialects.base import Database, Statement, TableWatch, sum_row_hashes
-from dbshift.dialects.sqlite_description import type_affinity  # noqa: F401 (also read from here)
+from dbshift.dialects.sqlite_description import (  # noqa: F401 (type_affinity also read from here)
+    DECLARED_TYPE,
+    declared_type,
+    type_affinity,
+)
 from dbshift.dialects.sqlite_script import split_sqlite_script
 from dbshift.errors import CheckFailed, ConfigError, LockHeld
 from dbshift.urls import parse_url
@@ -371,7 +375,13 @@ class SQLiteDatabase(Database):
         None (use the summed digest) when the rowid is not the primary key (``VACUUM`` may renumber
         it), or a value is REAL (JSON rounds it to 15 digits) or a BLOB (JSON refuses it), or a chunk of
         rows would not fit in one SQLite string, or the table has more columns than ``json_array`` takes."""
-        described = self._conn.execute(f"PRAGMA table_xinfo({self.quote(table)})").fetchall()
+        described = [
+            (cid, name, declared_type(declared), *rest)
+            for cid, name, declared, *rest in self._conn.execute(
+                f'SELECT cid, name, {DECLARED_TYPE}, "notnull", dflt_value, pk, hidden FROM pragma_table_xinfo(?)',
+                (table,),
+            )
+        ]
         key = self._rowid_key(table, described)
         if key is None:
             return None
@@ -436,7 +446,7 @@ class SQLiteDatabase(Database):
 
     def row_texts(self, table: str, batch: int = 20000) -> Iterator[list[bytes]]:
         """Each row as SQLite's ``quote()`` of every column, comma-joined (slower, but takes any bytes)."""
-        columns = [row[1] for row in self._conn.execute(f"PRAGMA table_info({self.quote(table)})")]
+        columns = [name for (name,) in self._conn.execute("SELECT name FROM pragma_table_info(?)", (table,))]
         if not columns:
             return
         row_sql = " || ',' || ".join(f"quote({self.quote(c)})" for c in columns)

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from dbshift.dialects.base import BOOKKEEPING_TABLES
+from dbshift.dialects.sqlite_description import declared_type  # (the type read as a BLOB)
 from dbshift.inspectors.sqlite_tokens import (
     Token,
     join_tokens,
@@ -100,12 +101,12 @@ class _Catalog:
     def read(connection) -> "_Catalog":
         catalog = _Catalog()
         tables = "FROM sqlite_schema AS m, {pragma} AS p WHERE m.type = 'table'"
-        for row in connection.execute(
-            'SELECT m.name, p.cid, p.name, p.type, p."notnull", p.dflt_value, p.pk, p.hidden '
+        for table, cid, name, declared, *rest in connection.execute(
+            'SELECT m.name, p.cid, p.name, CAST(p.type AS BLOB), p."notnull", p.dflt_value, p.pk, p.hidden '
             + tables.format(pragma="pragma_table_xinfo(m.name)")
             + " ORDER BY m.name, p.cid"
         ):
-            catalog.columns.setdefault(row[0], []).append(row[1:])
+            catalog.columns.setdefault(table, []).append((cid, name, declared_type(declared), *rest))
         for row in connection.execute("SELECT m.name, p.* " + tables.format(pragma="pragma_foreign_key_list(m.name)")):
             catalog.foreign_keys.setdefault(row[0], []).append(row[1:])
         for table, index, seqno, column in connection.execute(
