@@ -25,7 +25,7 @@ from dbshift.errors import ConfigError, DbshiftError
 from dbshift.lint import lint_sql
 from dbshift.lint.formats import render
 
-INPUTS = int(os.environ.get("DBSHIFT_LINT_FUZZ_INPUTS", "1500"))
+INPUTS = int(os.environ.get("DBSHIFT_LINT_FUZZ_INPUTS", "4000"))
 DRAFT_INPUTS = max(1, INPUTS // 4)
 SEED = int(os.environ.get("DBSHIFT_LINT_FUZZ_SEED", "20261206"))
 DIALECTS = ("postgresql", "mysql", "sqlite")
