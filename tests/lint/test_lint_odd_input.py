@@ -163,3 +163,20 @@ def test_fix_of_a_file_with_a_bom_or_odd_line_ends_writes_a_migration_that_still
     ]
     pglast.parse_sql(migration.up_sql)
     assert head.strip("\ufeff\n") in path.read_bytes().decode("utf-8")  # the comment as it was
+
+
+def test_a_cache_edited_by_hand_with_an_unknown_severity_is_not_trusted(project):
+    write_migration(project, 20260101000000, "t", "CREATE TABLE t (v TEXT, w TEXT);", "DROP TABLE t;")
+    write_migration(project, 20260102000000, "w", "ALTER TABLE t DROP COLUMN w;", "ALTER TABLE t ADD COLUMN w TEXT;")
+    root = str(project.config.root)
+    first = run_dbshift("-C", root, "lint", "--all", "--format", "json")
+    cache = project.config.root / ".dbshift_cache" / "lint.json"
+    stored = json.loads(cache.read_text())
+    for rows in stored["entries"].values():
+        for row in rows:
+            row[1] = "fatal"
+    cache.write_text(json.dumps(stored))
+    for output_format in ("sarif", "github", "json"):
+        result = run_dbshift("-C", root, "lint", "--all", "--format", output_format)
+        assert result.returncode == 1 and "internal error" not in result.output, result.output
+    assert json.loads(result.stdout) == json.loads(first.stdout)  # read again, not taken from the cache
