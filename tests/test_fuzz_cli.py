@@ -361,8 +361,13 @@ def lint_case(rng: random.Random, number: int) -> Case:
             ["lint", "--no-cache", "--all"],
             ["lint", "--observe"],
             ["lint", "--fix", "--dialect", "postgresql"],
+            ["lint", "{root}/" + f"migrations/{name}.sql", "{root}/migrations/../" + f"migrations/{name}.sql"],
+            ["lint", "{root}/" + rng.choice(["migrations", "dbshift.toml", "nothere.sql", "app.db", ""])],
+            ["lint", "{root}/migrations/20260101000001_shop.sql", "{root}/" + f"migrations/{name}.sql"],
         ]
     )
+    if rng.random() < 0.1:  # a lint cache cut short or edited by hand
+        files[".dbshift_cache/lint.json"] = rng.choice([b"", b"{", b"[]", b'{"scope": 1, "entries": []}', b"\xff"])
     if rng.random() < 0.3:  # a folder with no database: lint needs --dialect
         files["dbshift.toml"] = NO_DATABASE_TOML
         dialect = "postgresql" if postgres else rng.choice(["sqlite", "sqlite", "mysql", "oracle"])

@@ -45,6 +45,7 @@ def lint(
             "--observe runs the pending migrations: give no files, --all or --fix", hint="dbshift lint --observe"
         )
     project = state.project(quiet=True)
+    files = _distinct(files or [])
     if fix or diff:
         _fix(project, files or [], every, dialect, write=not diff)
         return
@@ -111,6 +112,20 @@ def _fix(project, files: list[Path], every: bool, dialect: str | None, write: bo
         verb = "rewritten (dbshift.sum updated)" if changed else "rewritten"
     fixed = sum(len(f.fixed) for f in changed)
     sys.stdout.write(f"{len(changed)} migration(s) {verb}: {fixed} finding(s) fixed\n")
+
+
+def _distinct(files: list[Path]) -> list[Path]:
+    """``files`` without a file named twice (``a.sql ./a.sql``): read twice, the second reading
+    started from the schema its own first reading left, and reported what it had just done as
+    failing."""
+    seen: set[Path] = set()
+    distinct = []
+    for file in files:
+        key = Path(file).resolve()
+        if key not in seen:
+            seen.add(key)
+            distinct.append(file)
+    return distinct
 
 
 def _relative_path(path: Path | str, folders: dict | None = None) -> str:
