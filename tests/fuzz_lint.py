@@ -12,6 +12,8 @@ from cli_inprocess import is_one_error_with_hint
 
 #: What `dbshift lint` exits with: clean, an error-level finding, a usage or configuration error.
 LINT_EXIT_CODES = {0, 1, 2}
+#: --fix and --diff of an applied migration: refused for safety (its checksum is in the history).
+REFUSED = 3
 
 
 #: A pending PostgreSQL migration every --fix rewrite applies to (CONCURRENTLY, NOT VALID, a
@@ -121,28 +123,28 @@ def lint_table(rng: random.Random) -> str:
 
 
 def judge_lint(argv: list[str], result, before: dict[str, bytes], after: dict[str, bytes]) -> str | None:
-    """lint's promises: exit 0, 1 or 2 (a usage or configuration error, in one line with a hint);
-    JSON and SARIF parse and exit 1 exactly when they hold an error-level finding; --diff writes no
+    """lint's promises: exit 0, 1 or 2 (a usage or configuration error, in one line with a hint; 3
+    when --fix or --diff is refused an applied migration); JSON and SARIF parse and exit 1 exactly when they hold an error-level finding; --diff writes no
     file; --fix leaves every migration PostgreSQL's parser could read readable."""
     code, out = result.returncode, result.stdout
-    if code not in LINT_EXIT_CODES:
+    fixing = "--fix" in argv or "--diff" in argv
+    if code not in LINT_EXIT_CODES | ({REFUSED} if fixing else set()):
         return f"lint exit code {code}: {result.output[-400:]}"
-    if code == 2 and not is_one_error_with_hint(result):
-        return f"lint exit 2 without one error line and a hint: {result.stderr[-400:]!r}"
+    if code in (2, REFUSED) and not is_one_error_with_hint(result):
+        return f"lint exit {code} without one error line and a hint: {result.stderr[-400:]!r}"
     if (
         "dbshift.toml" in result.stderr
         and "lint" in result.stderr
         and not re.search(r"dbshift\.toml:\d+", result.stderr)
     ):
         return f"a [lint] error not naming its line: {result.stderr[-300:]!r}"
-    fixing = "--fix" in argv or "--diff" in argv
     if "--diff" in argv and after != before:
         return f"lint --diff changed files: {sorted(n for n in after if after[n] != before.get(n))}"
     if "--fix" in argv:
         broken = [n for n in before if postgres_readable(before[n]) and not postgres_readable(after.get(n, b""))]
         if broken:
             return f"lint --fix made {broken} unreadable: {after.get(broken[0], b'')[:600]!r}"
-    if code == 2 or fixing:
+    if code in (2, REFUSED) or fixing:
         return None
     given = [argv[i + 1] for i, word in enumerate(argv[:-1]) if word == "--format"]  # the last one counts
     output_format = given[-1] if given else ("json" if "--json" in argv else "text")

@@ -361,6 +361,7 @@ def lint_case(rng: random.Random, number: int) -> Case:
             ["lint", "--no-cache", "--all"],
             ["lint", "--observe"],
             ["lint", "--fix", "--dialect", "postgresql"],
+            ["lint", rng.choice(["--fix", "--diff"]), "{root}/migrations/20260101000002_orders.sql"],  # applied
             ["lint", "{root}/" + f"migrations/{name}.sql", "{root}/migrations/../" + f"migrations/{name}.sql"],
             ["lint", "{root}/" + rng.choice(["migrations", "dbshift.toml", "nothere.sql", "app.db", ""])],
             ["lint", "{root}/migrations/20260101000001_shop.sql", "{root}/" + f"migrations/{name}.sql"],
