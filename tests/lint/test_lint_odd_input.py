@@ -180,15 +180,3 @@ def test_a_cache_edited_by_hand_with_an_unknown_severity_is_not_trusted(project)
         result = run_dbshift("-C", root, "lint", "--all", "--format", output_format)
         assert result.returncode == 1 and "internal error" not in result.output, result.output
     assert json.loads(result.stdout) == json.loads(first.stdout)  # read again, not taken from the cache
-
-
-def test_a_file_named_twice_is_linted_once(project):
-    write_migration(project, 20260101000000, "t", "CREATE TABLE t (v TEXT, w TEXT);", "DROP TABLE t;")
-    path = write_migration(
-        project, 20260102000000, "w", "ALTER TABLE t DROP COLUMN w;", "ALTER TABLE t ADD COLUMN w TEXT;"
-    )
-    root = project.config.root
-    once = run_dbshift("-C", str(root), "lint", str(path), "--format", "json")
-    twice = run_dbshift("-C", str(root), "lint", str(path), str(root / "migrations" / ".." / "migrations" / path.name))
-    assert [f["code"] for f in json.loads(once.stdout)["findings"]] == ["drop-column"]
-    assert "not-analysed" not in twice.stdout and "1 error" in twice.stdout, twice.output

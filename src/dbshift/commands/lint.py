@@ -32,6 +32,7 @@ def lint(
     """Name every risky statement of migrations before they run; exit 1 on an error-level finding."""
     from dbshift.errors import ConfigError
     from dbshift.lint import all_rules
+    from dbshift.lint.engine import lint_dialect
     from dbshift.lint.formats import FORMATS, render
 
     state = ctx.obj
@@ -45,7 +46,7 @@ def lint(
             "--observe runs the pending migrations: give no files, --all or --fix", hint="dbshift lint --observe"
         )
     project = state.project(quiet=True)
-    files = _distinct(files or [])
+    dialect = lint_dialect(project.config, dialect)
     if fix or diff:
         _fix(project, files or [], every, dialect, write=not diff)
         return
@@ -66,12 +67,11 @@ def _findings(project, files: list[Path], pending: bool, every: bool, dialect: s
     the pending ones, whose data-aware findings read the live database)."""
     from dbshift.lint import LintSettings, lint_migrations
     from dbshift.lint.cache import FindingsCache
-    from dbshift.lint.engine import lint_dialect
     from dbshift.migrations import load_migration
 
     config = project.config
     settings = LintSettings.from_config(config)
-    dialect = lint_dialect(config, dialect)
+    dialect = dialect or (config.url.dialect if config.url is not None else None)
     remembered = None
     if cache and dialect and config.config_file is not None:  # a project folder, not any folder a file was linted in
         remembered = FindingsCache.for_project(config.root, dialect, settings)
@@ -112,20 +112,6 @@ def _fix(project, files: list[Path], every: bool, dialect: str | None, write: bo
         verb = "rewritten (dbshift.sum updated)" if changed else "rewritten"
     fixed = sum(len(f.fixed) for f in changed)
     sys.stdout.write(f"{len(changed)} migration(s) {verb}: {fixed} finding(s) fixed\n")
-
-
-def _distinct(files: list[Path]) -> list[Path]:
-    """``files`` without a file named twice (``a.sql ./a.sql``): read twice, the second reading
-    started from the schema its own first reading left, and reported what it had just done as
-    failing."""
-    seen: set[Path] = set()
-    distinct = []
-    for file in files:
-        key = Path(file).resolve()
-        if key not in seen:
-            seen.add(key)
-            distinct.append(file)
-    return distinct
 
 
 def _relative_path(path: Path | str, folders: dict | None = None) -> str:

@@ -67,12 +67,11 @@ def plan_fixes(project, files: list[Path], every: bool = False, dialect: str | N
     """The rewrites ``dbshift lint --fix`` makes: of ``files``, or every migration (``every``, or
     no database configured), or the pending ones (with --all too: applied ones are never rewritten). An applied one is refused (SafetyRefusal)."""
     from dbshift.errors import ConfigError
-    from dbshift.lint.engine import lint_dialect
     from dbshift.lint.settings import LintSettings
     from dbshift.migrations import load_migration
 
     config = project.config
-    dialect = lint_dialect(config, dialect)
+    dialect = dialect or (config.url.dialect if config.url is not None else None)
     if dialect is None:
         raise ConfigError("lint --fix needs to know the dialect", hint="configure a database URL, or pass --dialect")
     known = project.migrations() if config.migrations_dir.is_dir() else []
