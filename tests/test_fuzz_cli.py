@@ -522,12 +522,20 @@ def url_case(rng: random.Random, number: int) -> Case:
     if scheme.lower().startswith("sqlite") and rng.random() < 0.8:
         # always relative to the project (sqlite:/// + a relative path) or malformed: never a file elsewhere
         url = f"{scheme}:" + rng.choice(["///", "///", "//", "/", ""]) + rng.choice(SQLITE_PATHS).lstrip("/")
-        commands = [["status"], ["history"], ["apply", "--dry-run"], ["inspect"], ["verify"]]
+        commands = [
+            ["status"],
+            ["history"],
+            ["apply", "--dry-run"],
+            ["inspect"],
+            ["verify"],
+            ["lint"],
+            ["lint", "--all"],
+        ]
     else:
         port = rng.choice(URL_PORTS)
         port = ":1" if port in ("", ":0") and rng.random() < 0.9 else port  # never a real server's test database
         url = f"{scheme}://{rng.choice(URL_USERS)}{rng.choice(URL_HOSTS)}{port}{rng.choice(URL_PATHS)}"
-        commands = [["status"], ["history"]]
+        commands = [["status"], ["history"], ["lint"]]
     command = rng.choice(commands)
     if rng.random() < 0.3:
         return Case(number, "url", command, env={"DATABASE_URL": url})
