@@ -67,6 +67,7 @@ ODD_TOKENS = [
     "NOT VALID",
     "IF NOT EXISTS",
     "CASCADE",
+    "NOT " * 3000,  # deeper than Python's JSON decoding and tree walks go
 ]
 #: Identifiers put in the place of a word.
 ODD_IDENTIFIERS = [

@@ -180,3 +180,25 @@ def test_a_cache_edited_by_hand_with_an_unknown_severity_is_not_trusted(project)
         result = run_dbshift("-C", root, "lint", "--all", "--format", output_format)
         assert result.returncode == 1 and "internal error" not in result.output, result.output
     assert json.loads(result.stdout) == json.loads(first.stdout)  # read again, not taken from the cache
+
+
+DEEP = {
+    "600 nested CASEs": "SELECT " + "CASE WHEN x THEN " * 600 + "1" + " END" * 600 + ";",
+    "300 nested subqueries": "DELETE FROM t WHERE id IN "
+    + "(SELECT id FROM t WHERE id IN " * 300
+    + "(1)"
+    + ")" * 300
+    + ";",
+    "5,000 NOTs": "DELETE FROM t WHERE " + "NOT " * 5000 + "a;",
+}
+
+
+@pytest.mark.parametrize("dialect", ["postgresql", "mysql", "sqlite"])
+@pytest.mark.parametrize("what", list(DEEP))
+def test_a_statement_nested_deeper_than_python_reads_is_not_analysed_and_the_next_is_read(dialect, what):
+    findings = lint_sql(DEEP[what] + "\nDROP TABLE orders;\n", dialect, transactional=False)
+    if dialect == "sqlite":  # (its copy of the schema has no table orders: line 2 is not analysed either)
+        assert _not_analysed_lines(findings) == [1, 2]
+    else:
+        assert _not_analysed_lines(findings) == [1]
+        assert [f.line for f in findings if f.code == "drop-table"] == [2]
