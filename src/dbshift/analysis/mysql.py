@@ -50,10 +50,12 @@ class MySQLAnalyser(Analyser):
 
     def statement(self, sql: str) -> StatementEffects:
         """The effects of one statement."""
+        from sqlglot.errors import SqlglotError
+
         effects = StatementEffects(sql)
         try:
             tokens = self._dialect.tokenize(sql)
-        except Exception as exc:  # noqa: BLE001 - sqlglot's TokenError, or another error on odd input
+        except SqlglotError as exc:
             effects.unreadable = f"cannot read it: {_first_line(exc)}"
             return effects
         if _has_executable_comment(sql, tokens):

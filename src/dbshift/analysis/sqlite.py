@@ -30,7 +30,6 @@ from dbshift.analysis.effects import (
     TableName,
 )
 from dbshift.dialects.sqlite import type_affinity
-from dbshift.dialects.sqlite_description import DECLARED_TYPE, declared_type
 
 #: Authorizer actions that change a table's definition, naming it in their first or second argument.
 _DEFINITION_CHANGES = {
@@ -109,6 +108,9 @@ class SQLiteAnalyser(Analyser):
         self.scratch = sqlite3.connect(":memory:", isolation_level=None)
         self._steps = 0
         self.scratch.set_progress_handler(self._count_steps, _PROGRESS_EVERY)
+        # SQLite keeps a type written `[a] é` one byte short, cutting é in half: read as text, the
+        # copy's PRAGMAs would fail to decode it (the type then holds U+FFFD, as the inspector's does)
+        self.scratch.text_factory = lambda raw: raw.decode("utf-8", "replace")
         if live is not None:
             _copy_schema(live, self.scratch)
         self.columns: dict[str, list[_Column]] = {}
@@ -168,12 +170,12 @@ class SQLiteAnalyser(Analyser):
         try:
             self.scratch.execute(sql).fetchall()
         except (sqlite3.Error, sqlite3.Warning) as exc:
-            denied = getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_AUTH  # not `BEGIN nonsense`
-            if denied and seen.events and all(e.action in _TRANSACTION_ACTIONS for e in seen.events):
-                effects.changes.extend(
-                    _transaction_change(e) for e in seen.events if e.action == sqlite3.SQLITE_TRANSACTION
-                )
-                return effects
+            if seen.events and all(e.action in _TRANSACTION_ACTIONS for e in seen.events):
+                if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_AUTH:  # denied; not `BEGIN nonsense`
+                    effects.changes.extend(
+                        _transaction_change(e) for e in seen.events if e.action == sqlite3.SQLITE_TRANSACTION
+                    )
+                    return effects
             effects.unreadable = f"SQLite cannot run it on a copy of the schema: {exc}"
             return effects
         finally:
@@ -233,10 +235,8 @@ class SQLiteAnalyser(Analyser):
         return [name for (name,) in rows if not name.lower().startswith("sqlite_")]
 
     def _read_columns(self, table: str) -> list[_Column]:
-        rows = self.scratch.execute(
-            f"SELECT name, {DECLARED_TYPE}, hidden FROM pragma_table_xinfo(?)", (table,)
-        ).fetchall()
-        return [_Column(name, declared_type(declared)) for name, declared, hidden in rows if hidden == 0]
+        rows = self.scratch.execute("SELECT name, type, hidden FROM pragma_table_xinfo(?)", (table,)).fetchall()
+        return [_Column(name, declared) for name, declared, hidden in rows if hidden == 0]
 
     def _refresh(self, seen: _Statement) -> None:
         if all(e.action == sqlite3.SQLITE_CREATE_TABLE for e in seen.events if e.action in _DEFINITION_CHANGES):

@@ -16,11 +16,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 from dbshift.dialects.base import Database, Statement, TableWatch, sum_row_hashes
-from dbshift.dialects.sqlite_description import (  # noqa: F401 (type_affinity also read from here)
-    DECLARED_TYPE,
-    declared_type,
-    type_affinity,
-)
+from dbshift.dialects.sqlite_description import type_affinity  # noqa: F401 (also read from here)
 from dbshift.dialects.sqlite_script import split_sqlite_script
 from dbshift.errors import CheckFailed, ConfigError, LockHeld
 from dbshift.urls import parse_url
@@ -375,6 +371,8 @@ class SQLiteDatabase(Database):
         None (use the summed digest) when the rowid is not the primary key (``VACUUM`` may renumber
         it), or a value is REAL (JSON rounds it to 15 digits) or a BLOB (JSON refuses it), or a chunk of
         rows would not fit in one SQLite string, or the table has more columns than ``json_array`` takes."""
+        from dbshift.dialects.sqlite_description import DECLARED_TYPE, declared_type
+
         described = [
             (cid, name, declared_type(declared), *rest)
             for cid, name, declared, *rest in self._conn.execute(
