@@ -70,11 +70,15 @@ class MySQLAnalyser(Analyser):
         try:
             with _quiet_sqlglot():
                 effects.tree = self._dialect.parser().parse(tokens, sql)
-        except SqlglotError as exc:
+        except Exception as exc:  # noqa: BLE001 - sqlglot also raises ValueError, TypeError... on odd input
             effects.unreadable = f"cannot read it: {_first_line(exc)}"
             return effects
         from dbshift.analysis.mysql_changes import read_changes
 
+        misread = next((p for p in map(_misread, effects.tree) if p is not None), None)
+        if misread is not None:
+            effects.unreadable = misread
+            return effects
         for expression in effects.tree:
             if expression is not None:
                 _mark_guarded(expression, guarded)
@@ -129,6 +133,28 @@ def _column_copies(update) -> list[ColumnCopy]:
             sources = frozenset(c.name for c in assignment.expression.find_all(exp.Column))
             copies.append(ColumnCopy(table, assignment.this.name, sources))
     return copies
+
+
+def _misread(expression) -> str | None:
+    """Why sqlglot's tree of a statement is not one MySQL accepts (None: it is): sqlglot parses
+    leniently, e.g. ``ALTER TABLE `a` (...)`` with a column list or ``CREATE INDEX ON t (c)``
+    without a name, which MySQL rejects and whose trees lack the parts the readers need."""
+    from sqlglot import exp
+
+    if expression is None:
+        return None
+    kind = str(expression.args.get("kind") or "").upper()
+    if isinstance(expression, exp.Alter) and kind == "TABLE" and not isinstance(expression.this, exp.Table):
+        return "cannot read it: ALTER TABLE without a table name MySQL accepts"
+    if isinstance(expression, exp.Create) and kind == "INDEX":
+        index = expression.this
+        if not isinstance(index, exp.Index) or index.this is None or not isinstance(index.args.get("table"), exp.Table):
+            return "cannot read it: CREATE INDEX needs an index name and a table"
+    if isinstance(expression, exp.Create) and kind in ("TABLE", "VIEW"):
+        target = expression.this.this if isinstance(expression.this, exp.Schema) else expression.this
+        if not isinstance(target, exp.Table):
+            return f"cannot read it: CREATE {kind} without a name MySQL accepts"
+    return None
 
 
 def _table(table) -> TableName:

@@ -49,9 +49,15 @@ class PostgreSQLAnalyser(Analyser):
         effects = StatementEffects(sql)
         try:
             effects.tree, text = self._parse(sql)
+            return self._read(effects, text)
         except self._parse_error as exc:
             effects.unreadable = f"PostgreSQL's parser cannot read it: {exc}"
-            return effects
+        except RecursionError:  # PostgreSQL reads 600 nested CASEs; Python's JSON and tree walks stop sooner
+            effects = StatementEffects(sql)
+            effects.unreadable = "its expressions are nested too deeply for dbshift to read"
+        return effects
+
+    def _read(self, effects: StatementEffects, text: str | None) -> StatementEffects:
         read_changes = self._read_changes
         for raw in effects.tree:
             read_changes(raw.stmt, effects)

@@ -162,6 +162,9 @@ class SQLiteAnalyser(Analyser):
         self.scratch = sqlite3.connect(":memory:", isolation_level=None, cached_statements=0)
         self._steps = 0
         self.scratch.set_progress_handler(self._count_steps, _PROGRESS_EVERY)
+        # SQLite keeps a type written `[a] é` one byte short, cutting é in half: read as text, the
+        # copy's PRAGMAs would fail to decode it (the type then holds U+FFFD, as the inspector's does)
+        self.scratch.text_factory = lambda raw: raw.decode("utf-8", "replace")
         if live is not None:
             _copy_schema(live, self.scratch)
         self.columns = _Tables((table, self._read_columns(table)) for table in self._table_names())
@@ -222,10 +225,11 @@ class SQLiteAnalyser(Analyser):
                 self.scratch.set_authorizer(None)
                 return self.statement(sql, rerun)
             if seen.events and all(e.action in _TRANSACTION_ACTIONS for e in seen.events):
-                effects.changes.extend(
-                    _transaction_change(e) for e in seen.events if e.action == sqlite3.SQLITE_TRANSACTION
-                )
-                return effects
+                if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_AUTH:  # denied; not `BEGIN nonsense`
+                    effects.changes.extend(
+                        _transaction_change(e) for e in seen.events if e.action == sqlite3.SQLITE_TRANSACTION
+                    )
+                    return effects
             effects.unreadable = f"SQLite cannot run it on a copy of the schema: {exc}"
             return effects
         finally:
@@ -474,11 +478,10 @@ def _copy_schema(live, scratch: sqlite3.Connection) -> None:
 def _parse(sql: str):
     """The statement's sqlglot tree, or None when sqlglot cannot read it."""
     import sqlglot
-    from sqlglot.errors import SqlglotError
 
     try:
         trees = sqlglot.parse(sql, read="sqlite")
-    except SqlglotError:
+    except Exception:  # noqa: BLE001 - sqlglot raises ParseError, and ValueError, TypeError... on odd input
         return None
     return trees[0] if len(trees) == 1 else None
 
