@@ -6,10 +6,12 @@
   files were linted once before) and with --no-cache (every file parsed). Target: at most 1.5x squawk.
 - ``apply``: `dbshift apply` of 200 small SQLite migrations with lint at apply (the default) and
   with `[lint] apply = "off"`. Target: lint adds at most 10%.
+- ``gate``: the lint gate of ``apply`` alone on those 200 migrations, in CPU time (what lint adds,
+  without the disk waits of the apply around it).
 - ``data``: each data-aware check on a 5,000,000-row PostgreSQL table (BENCH_PG_URL, default the
   test server). Target: at most 2 s each. Long: run it only with --rows or BENCH_LINT_DATA=1.
 
-Run: ./dev bench bench/lint.py files|apply|data [--rounds 5]
+Run: ./dev bench bench/lint.py files|apply|gate|data [--rounds 5]
 """
 
 from __future__ import annotations
@@ -116,7 +118,8 @@ def bench_files(rounds: int) -> None:
     print(report(times, "squawk (500 files)"))
 
 
-def bench_apply(rounds: int) -> None:
+def _apply_project() -> Path:
+    """bench/apply.py's 200 migrations in ``.work/lint_apply``, hashed, with no database yet."""
     sys.path.insert(0, str(SRC))
     from apply import COUNT, UP
 
@@ -126,28 +129,71 @@ def bench_apply(rounds: int) -> None:
     shutil.rmtree(root, ignore_errors=True)
     (root / "migrations").mkdir(parents=True)
     (root / "dbshift.toml").write_text('[database]\nurl = "sqlite:///app.db"\n')
-    for i in range(COUNT):  # bench/apply.py's 200 migrations
+    for i in range(COUNT):
         version = 20260101000000 + (i // 60) * 100 + i % 60
         (root / "migrations" / f"{version}_table_{i}.sql").write_text(
             f"-- migrate:up\n{UP.format(i=i)}\n-- migrate:down\nDROP TABLE t{i};\n"
         )
     Project(root).hash()
+    return root
+
+
+def bench_apply(rounds: int) -> None:
+    root = _apply_project()
+    from dbshift import Project
+    from dbshift.dialects.description import forget_splits
+
     database = root / "app.db"
     config = root / "dbshift.toml"
     base = config.read_text()
 
     def fresh(name: str) -> None:
+        forget_splits()  # as in a new process: the gate (or the runner) splits each up once
         for suffix in ("", "-journal", "-wal", "-shm"):
             Path(str(database) + suffix).unlink(missing_ok=True)
         config.write_text(base + ('\n[lint]\napply = "off"\n' if "off" in name else ""))
 
-    jobs = {
-        'dbshift apply, [lint] apply = "off"': lambda: Project(root).apply(),
-        "dbshift apply, lint at apply (default)": lambda: Project(root).apply(),
-    }
-    times = interleaved(jobs, rounds, setup=fresh)
+    cpu: dict[str, list[float]] = {}
+
+    def apply(name: str):
+        def job() -> None:
+            started = time.process_time()
+            Project(root).apply()
+            cpu.setdefault(name, []).append(time.process_time() - started)
+
+        return job
+
+    off, on = 'dbshift apply, [lint] apply = "off"', "dbshift apply, lint at apply (default)"
+    times = interleaved({off: apply(off), on: apply(on)}, rounds, setup=fresh)
     print(f"200 small SQLite migrations, Project.apply() in-process, {rounds} interleaved rounds\n")
-    print(report(times, 'dbshift apply, [lint] apply = "off"'))
+    print(report(times, off))
+    # CPU time of the same rounds: a shared machine's disk waits (each migration commits) move the
+    # wall times above by more than lint costs, not these
+    print("\nCPU time of the same rounds:\n")
+    print(report(cpu, off))
+
+
+def bench_gate(rounds: int) -> None:
+    """The lint gate alone (what apply adds): CPU time of ``apply_findings`` for the 200 ups against
+    an empty database, each round with no split remembered. CPU time, not wall time: the figure a
+    busy shared machine's disk waits do not move."""
+    root = _apply_project()
+    from dbshift import Project
+    from dbshift.dialects.description import forget_splits
+    from dbshift.lint.gate import apply_findings
+
+    project = Project(root)
+    times = []
+    with project.connect() as db:
+        plan = project.migrations()
+        for _ in range(rounds + 1):  # the first round imports the lint modules: not counted
+            forget_splits()
+            started = time.process_time()
+            apply_findings(project.config, db, plan)
+            times.append(time.process_time() - started)
+    times = sorted(times[1:])
+    print(f"lint gate of 200 small SQLite migrations (apply_findings), CPU time, {rounds} rounds")
+    print(f"median {times[len(times) // 2] * 1000:.1f} ms, min {times[0] * 1000:.1f} ms, max {times[-1] * 1000:.1f} ms")
 
 
 DATA_MIGRATION = {
@@ -212,7 +258,7 @@ def bench_data(rows: int, rounds: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=("files", "apply", "data"))
+    parser.add_argument("what", choices=("files", "apply", "gate", "data"))
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--rows", type=int, default=None, help="data: rows of the big table (default 5,000,000)")
     args = parser.parse_args()
@@ -220,6 +266,8 @@ def main() -> None:
         bench_files(args.rounds)
     elif args.what == "apply":
         bench_apply(args.rounds)
+    elif args.what == "gate":
+        bench_gate(args.rounds)
     elif args.rows is None and not os.environ.get("BENCH_LINT_DATA"):
         raise SystemExit("data builds a 5,000,000-row table: pass --rows N or set BENCH_LINT_DATA=1")
     else:

@@ -4,8 +4,13 @@ the way to an error.
 
 Each input is a copy of one small project (two applied migrations, a few rows of every kind of
 value) with one thing made odd: a mutated migration file (truncated, random bytes, NUL, bad UTF-8,
-BOM, huge lines, odd flags and statements, duplicate versions, odd file names), a mutated
-``dbshift.toml``, an odd database URL, or odd command-line arguments. The CLI runs in this process
+BOM, huge lines, odd flags and statements, ``-- lint:ignore`` comments, duplicate versions, odd
+file names), a mutated ``dbshift.toml`` (odd ``[lint]`` tables among them), an odd database URL,
+or odd command-line arguments. ``dbshift lint`` (``--all``, ``--pending``, files, ``--format``,
+``--fix``, ``--diff``, ``--no-cache``, ``--observe``) runs on mutated migrations too, in the project
+and in a folder with no database (``--dialect``): it exits 0, 1 (an error finding) or 2, its JSON
+and SARIF parse and agree with the exit code, ``--diff`` writes nothing and ``--fix`` never makes a
+migration PostgreSQL's parser could read unreadable. The CLI runs in this process
 through its entry point :func:`dbshift.cli.main`. The seed is fixed; ``DBSHIFT_FUZZ_INPUTS=N`` runs
 more inputs (``DBSHIFT_FUZZ_SEED`` another seed). An "internal error" (the CLI's last-resort
 guard) counts as a failure like a traceback.
@@ -24,13 +29,14 @@ import pytest
 
 from cli_inprocess import run_dbshift
 from conftest import write_migration
+from fuzz_lint import LINT_LINES, NO_DATABASE_TOML, PENDING_PG_SQL, judge_lint, lint_table, mutate_lines
 
 INPUTS = int(os.environ.get("DBSHIFT_FUZZ_INPUTS", "1000"))
 SEED = int(os.environ.get("DBSHIFT_FUZZ_SEED", "20261206"))
 EXIT_CODES = {0, 1, 2, 3, 4}
 
 #: Commands that must never change the user's data, whatever their exit code.
-READ_ONLY = {"status", "history", "inspect", "verify", "rollback-plan", "plan", "report", "backups", "rehearse"}
+READ_ONLY = {"status", "history", "inspect", "verify", "rollback-plan", "plan", "report", "backups", "rehearse", "lint"}
 
 SHOP_UP = """\
 CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT NOT NULL, balance REAL, photo BLOB, note TEXT);
@@ -321,6 +327,55 @@ def migration_case(rng: random.Random, number: int) -> Case:
     return Case(number, "migration file", command + rng.choice([[], [], ["--json"], ["-y"]]), files)
 
 
+def lint_case(rng: random.Random, number: int) -> Case:
+    """A mutated migration (SQLite or PostgreSQL statements, lint:ignore comments), then lint: on
+    the project's database, or in a folder with no database given --dialect (where --fix and
+    --diff rewrite PostgreSQL)."""
+    fixing = rng.random() < 0.3
+    postgres = rng.random() < (0.85 if fixing else 0.4)
+    base = PENDING_PG_SQL if postgres else PENDING_SQL
+    extra = SQL_LINES + FLAG_LINES + LINT_LINES
+    roll = rng.random()
+    data = mutate_bytes(rng, base, extra) if roll < 0.2 else mutate_lines(rng, base, extra) if roll < 0.9 else base
+    name = rng.choice(MIGRATION_NAMES) if rng.random() < 0.1 else "20260102000000_change"
+    files: dict[str, bytes | None] = {f"migrations/{name}.sql": data}
+    if rng.random() < 0.1:
+        files["migrations/20260101000002_orders.sql"] = mutate_lines(rng, ORDERS_UP.encode(), SQL_LINES + LINT_LINES)
+    if fixing:
+        files["dbshift.toml"] = NO_DATABASE_TOML
+        command = ["lint", rng.choice(["--fix", "--fix", "--diff"])]
+        command += ["--dialect", "postgresql" if rng.random() < 0.9 else rng.choice(["sqlite", "mysql"])]
+        if rng.random() < 0.2:
+            command.append("{root}/" + f"migrations/{name}.sql")
+        return Case(number, "lint", command, files)
+    command = rng.choice(
+        [
+            ["lint"],
+            ["lint", "--all"],
+            ["lint", "--pending"],
+            ["lint", "{root}/" + f"migrations/{name}.sql"],
+            ["lint", "--format", "json"],
+            ["lint", "--format", "sarif"],
+            ["lint", "--format", "github"],
+            ["lint", "--format", rng.choice(["xml", "", "JSON"])],
+            ["lint", "--no-cache", "--all"],
+            ["lint", "--observe"],
+            ["lint", "--fix", "--dialect", "postgresql"],
+            ["lint", rng.choice(["--fix", "--diff"]), "{root}/migrations/20260101000002_orders.sql"],  # applied
+            ["lint", "{root}/" + f"migrations/{name}.sql", "{root}/migrations/../" + f"migrations/{name}.sql"],
+            ["lint", "{root}/" + rng.choice(["migrations", "dbshift.toml", "nothere.sql", "app.db", ""])],
+            ["lint", "{root}/migrations/20260101000001_shop.sql", "{root}/" + f"migrations/{name}.sql"],
+        ]
+    )
+    if rng.random() < 0.1:  # a lint cache cut short or edited by hand
+        files[".dbshift_cache/lint.json"] = rng.choice([b"", b"{", b"[]", b'{"scope": 1, "entries": []}', b"\xff"])
+    if rng.random() < 0.3:  # a folder with no database: lint needs --dialect
+        files["dbshift.toml"] = NO_DATABASE_TOML
+        dialect = "postgresql" if postgres else rng.choice(["sqlite", "sqlite", "mysql", "oracle"])
+        command = command + ["--dialect", dialect] if "--dialect" not in command else command
+    return Case(number, "lint", command + rng.choice([[], [], ["--json"], ["--format", "json"]]), files)
+
+
 CONFIG_VALUES = [
     '"abc"',
     "inf",
@@ -370,6 +425,11 @@ def config_case(rng: random.Random, number: int, template: Path) -> Case:
     """dbshift.toml with a setting given an odd value, or odd lines or bytes."""
     text = (template / "dbshift.toml").read_text()
     lines = text.splitlines()
+    if rng.random() < 0.3:  # an odd [lint] table, read by lint and by apply's lint gate
+        data = (text + lint_table(rng)).encode()
+        command = rng.choice([["lint"], ["lint", "--all"], ["lint", "--format", "sarif"], ["apply"], ["status"]])
+        files = {"dbshift.toml": data, "migrations/20260102000000_change.sql": PENDING_SQL}
+        return Case(number, "lint table", command + rng.choice([[], ["--json"]]), files)
     if rng.random() < 0.6:
         settings = [i for i, line in enumerate(lines) if "=" in line and not line.startswith("#")]
         index = rng.choice(settings)
@@ -462,12 +522,20 @@ def url_case(rng: random.Random, number: int) -> Case:
     if scheme.lower().startswith("sqlite") and rng.random() < 0.8:
         # always relative to the project (sqlite:/// + a relative path) or malformed: never a file elsewhere
         url = f"{scheme}:" + rng.choice(["///", "///", "//", "/", ""]) + rng.choice(SQLITE_PATHS).lstrip("/")
-        commands = [["status"], ["history"], ["apply", "--dry-run"], ["inspect"], ["verify"]]
+        commands = [
+            ["status"],
+            ["history"],
+            ["apply", "--dry-run"],
+            ["inspect"],
+            ["verify"],
+            ["lint"],
+            ["lint", "--all"],
+        ]
     else:
         port = rng.choice(URL_PORTS)
         port = ":1" if port in ("", ":0") and rng.random() < 0.9 else port  # never a real server's test database
         url = f"{scheme}://{rng.choice(URL_USERS)}{rng.choice(URL_HOSTS)}{port}{rng.choice(URL_PATHS)}"
-        commands = [["status"], ["history"]]
+        commands = [["status"], ["history"], ["lint"]]
     command = rng.choice(commands)
     if rng.random() < 0.3:
         return Case(number, "url", command, env={"DATABASE_URL": url})
@@ -532,8 +600,10 @@ def argument_case(rng: random.Random, number: int) -> Case:
 def generate(rng: random.Random, number: int, template: Path) -> Case:
     """One input of a kind chosen by weight."""
     roll, odd_folder = rng.random(), rng.random() < 0.1
-    if roll < 0.5:
+    if roll < 0.35:
         case = migration_case(rng, number)
+    elif roll < 0.5:
+        case = lint_case(rng, number)
     elif roll < 0.7:
         case = config_case(rng, number, template)
     elif roll < 0.85:
@@ -562,16 +632,25 @@ def run_case(case: Case, template: Path, work: Path) -> str | None:
             path.write_bytes(data)
     database = root / "app.db"
     before = user_data(database)
+    migrations_before = migration_files(root)
     saved = {key: os.environ.get(key) for key in case.env}
     os.environ.update(case.env)
     try:
-        result = run_dbshift("-C", str(root), *case.argv)
+        result = run_dbshift("-C", str(root), *(word.replace("{root}", str(root)) for word in case.argv))
     finally:
         for key, value in saved.items():
             os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
     problem = judge(case, result, before, database)
+    if problem is None and "lint" in case.argv:
+        problem = judge_lint(case.argv, result, migrations_before, migration_files(root))
     shutil.rmtree(work / f"case{case.number}", ignore_errors=True)
     return problem
+
+
+def migration_files(root: Path) -> dict[str, bytes]:
+    """The SQL migration files of a case's project and their bytes."""
+    folder = root / "migrations"
+    return {p.name: p.read_bytes() for p in folder.glob("*.sql") if p.is_file()} if folder.is_dir() else {}
 
 
 def judge(case: Case, result, before, database: Path) -> str | None:

@@ -6,6 +6,7 @@ Precedence for the database URL: ``--db`` > ``--env NAME`` > ``DATABASE_URL`` > 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -153,7 +154,13 @@ class Settings:
         try:
             self.data = tomllib.loads(text) if text else {}
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{config_file}: {exc}", hint="fix the TOML syntax of dbshift.toml") from None
+            where = re.search(r" \(at line (\d+), column \d+\)$", str(exc))  # tomllib puts it last
+            if where is None:
+                raise ConfigError(f"{config_file}: {exc}", hint="fix the TOML syntax of dbshift.toml") from None
+            message = str(exc)[: where.start()]
+            raise ConfigError(
+                f"{config_file}:{where.group(1)}: {message}", hint="fix the TOML syntax of dbshift.toml"
+            ) from None
 
     def where(self, table: str, key: str | None = None) -> str:
         """``file:line`` of ``[table]`` (or of ``key`` inside it), for error messages."""
@@ -213,7 +220,7 @@ class Settings:
 def _line_of(text: str, table: str, key: str | None) -> int:
     """The line of ``[table]`` or of ``key = ...`` inside it (1 when it cannot be told)."""
     current, found = "", None
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(text.split("\n"), start=1):  # TOML lines end at \n only
         stripped = line.strip()
         if stripped.startswith("[") and not stripped.startswith("[["):
             current = stripped.strip("[] \t").split("]")[0].strip()

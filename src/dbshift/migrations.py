@@ -291,9 +291,20 @@ def _check_timestamp(path: Path, digits: str) -> None:
         ) from None
 
 
+def text_lines(text: str) -> list[str]:
+    """``text`` split into the lines dbshift numbers: a line ends at ``\\n`` only (a CRLF's ``\\r``
+    is dropped). ``str.splitlines`` also ends lines at form feeds, U+2028 and other characters a
+    comment or a string literal may hold: the SQL run would change and every line number after
+    them would shift."""
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return [line[:-1] if line.endswith("\r") else line for line in lines]
+
+
 def _parse_sql(migration: Migration, text: str) -> None:
     path = migration.path
-    lines = text.splitlines()
+    lines = text_lines(text)
     sections: dict[str, tuple[int, int]] = {}  # name -> (marker line index, end index)
     current = None
     for index, line in enumerate(lines):
@@ -306,9 +317,15 @@ def _parse_sql(migration: Migration, text: str) -> None:
                     hint="sections are `-- migrate:up` and `-- migrate:down`",
                 )
             if section in sections:
-                raise MigrationFileError(f"{path}:{index + 1}: second `-- migrate:{section}` section")
+                raise MigrationFileError(
+                    f"{path}:{index + 1}: second `-- migrate:{section}` section",
+                    hint="a migration has one `-- migrate:up` and at most one `-- migrate:down`; merge the two",
+                )
             if section == "down" and "up" not in sections:
-                raise MigrationFileError(f"{path}:{index + 1}: `-- migrate:down` comes before `-- migrate:up`")
+                raise MigrationFileError(
+                    f"{path}:{index + 1}: `-- migrate:down` comes before `-- migrate:up`",
+                    hint="put the up section first: `-- migrate:up`, its statements, then `-- migrate:down`",
+                )
             if current is not None:
                 sections[current] = (sections[current][0], index)
             sections[section] = (index, len(lines))
@@ -352,8 +369,8 @@ def _parse_header_line(migration: Migration, line: str, number: int) -> None:
             hint="put statements inside the `-- migrate:up` section",
         )
     flag = FLAG.match(stripped)
-    if not flag:
-        return  # a free-text comment
+    if not flag or stripped[2:].lstrip().startswith("lint:"):
+        return  # a free-text comment, or lint's (`-- lint:ignore missing-down why`: lint reads it)
     name, value = flag["flag"], flag["value"]
     if name not in SQL_FLAGS:
         raise MigrationFileError(
@@ -407,7 +424,9 @@ def _parse_python(migration: Migration, text: str) -> None:
     try:
         tree = ast.parse(text, filename=str(path))
     except SyntaxError as exc:
-        raise MigrationFileError(f"{path}:{exc.lineno}: Python syntax error: {exc.msg}") from None
+        raise MigrationFileError(
+            f"{path}:{exc.lineno}: Python syntax error: {exc.msg}", hint=f"check it with: python -m py_compile {path}"
+        ) from None
     functions = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
     if "up" not in functions:
         raise MigrationFileError(
@@ -427,7 +446,10 @@ def _read_constant(migration: Migration, name: str, value_node, line: int) -> No
     try:
         value = ast.literal_eval(value_node)
     except ValueError:
-        raise MigrationFileError(f"{migration.path}:{line}: {name} must be a literal value") from None
+        raise MigrationFileError(
+            f"{migration.path}:{line}: {name} must be a literal value",
+            hint=f"write {name} as a plain value (a string, number, list or True/False), not an expression",
+        ) from None
     if name == "DESCRIPTION":
         migration.description = str(value)
     elif name == "DEPENDS":
@@ -440,7 +462,7 @@ def _read_constant(migration: Migration, name: str, value_node, line: int) -> No
         migration.depends = _parse_depends(migration, [str(i) for i in items], line)
     elif name in ("DESTRUCTIVE", "RISKY", "TRANSACTION"):
         if not isinstance(value, bool):
-            raise MigrationFileError(f"{migration.path}:{line}: {name} must be True or False")
+            raise MigrationFileError(f"{migration.path}:{line}: {name} must be True or False", hint=f"{name} = True")
         setattr(migration, name.lower(), value)
 
 
@@ -455,7 +477,9 @@ def check_dependencies(migrations: list[Migration]) -> None:
                     hint="fix the version in `depends`, or add the missing migration",
                 )
             if dependency == migration.version:
-                raise MigrationFileError(f"{migration.path}: depends on itself")
+                raise MigrationFileError(
+                    f"{migration.path}: depends on itself", hint="remove its own version from `depends`"
+                )
     _check_cycles(migrations, by_version)
 
 

@@ -34,19 +34,22 @@ class Analyser(ABC):
     replays_schema: bool = False
 
     @abstractmethod
-    def statement(self, sql: str) -> StatementEffects:
-        """The effects of one statement (after the ones read before it)."""
+    def statement(self, sql: str, rerun: bool = True) -> StatementEffects:
+        """The effects of one statement (after the ones read before it). ``rerun``: also read why
+        it would fail a second run (:attr:`StatementEffects.repeat_fails`); an analyser that pays
+        for that (SQLite compiles the statement again) leaves it None when not asked."""
 
-    def script(self, statements: list[str]) -> ScriptEffects:
-        """The effects of ``statements`` in order, and the table rebuilds they make up."""
-        effects = [self.statement(sql) for sql in statements]
+    def script(self, statements: list[str], rerun: bool = True) -> ScriptEffects:
+        """The effects of ``statements`` in order, and the table rebuilds they make up
+        (``rerun``: see :meth:`statement`)."""
+        effects = [self.statement(sql, rerun) for sql in statements]
         return ScriptEffects(effects, self._rebuilds(effects), self._column_rebuilds(effects))
 
     def replay(self, statements: list[str]) -> None:
         """Run ``statements`` only for the schema the next ones are read against (their own
         effects are not wanted: an earlier migration, the schema a draft starts from)."""
         for sql in statements:
-            self.statement(sql)
+            self.statement(sql, rerun=False)
 
     def same_name(self, a: str, b: str) -> bool:
         """Whether two identifiers name the same object (exact by default)."""

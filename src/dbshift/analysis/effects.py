@@ -249,7 +249,8 @@ class StatementEffects:
     locks_schema: bool = False
     #: Why the statement fails when it runs a second time after it succeeded (``CREATE TABLE
     #: users without IF NOT EXISTS``): a file that is not one transaction cannot be re-run past it.
-    repeat_fails: list[str] = field(default_factory=list)
+    #: None: not read (the caller said it would not look, see :meth:`Analyser.statement`).
+    repeat_fails: list[str] | None = field(default_factory=list)
     #: Why the statement could not be read (None: it was read). Unreadable counts as lossy.
     unreadable: str | None = None
     #: The parser's tree (pglast or sqlglot nodes), for rules that need more than the fields above.

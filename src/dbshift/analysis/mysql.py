@@ -4,7 +4,8 @@ What sqlglot does not model is read from sqlglot's own tokens (so comments and q
 are handled by its lexer): ``ALTER TABLE t DROP|TRUNCATE PARTITION p, ...`` (rows go), the
 partition changes that keep every row (ADD, COALESCE, REORGANIZE, REMOVE PARTITIONING),
 ``CREATE TRIGGER``/``CREATE|ALTER|DROP EVENT`` (definitions, whose bodies run later as the
-application's logic) and ``RENAME TABLE a TO b, ...``. Anything else sqlglot only keeps as an
+application's logic), ``RENAME TABLE [IF EXISTS] a TO b, ...`` and MariaDB's ``IF [NOT] EXISTS``
+on ALTER TABLE clauses (sqlglot reads it on ADD/DROP COLUMN and DROP INDEX only). Anything else sqlglot only keeps as an
 opaque command (``CALL``, ``ALTER IGNORE``, ``HANDLER``...) is unreadable, and so is a version
 comment (``/*! ... */``), which MySQL runs.
 """
@@ -48,8 +49,9 @@ class MySQLAnalyser(Analyser):
         """Column names are case-insensitive; table names depend on the server, so both count."""
         return a.lower() == b.lower()
 
-    def statement(self, sql: str) -> StatementEffects:
-        """The effects of one statement."""
+    def statement(self, sql: str, rerun: bool = True) -> StatementEffects:
+        """The effects of one statement; why a second run fails is read from the tree whatever
+        ``rerun`` says (it costs nothing more)."""
         from sqlglot.errors import SqlglotError
 
         effects = StatementEffects(sql)
@@ -64,16 +66,22 @@ class MySQLAnalyser(Analyser):
         words = _without_final_semicolons(tokens)
         if _read_partition_change(words, effects) or _read_trigger_or_event(words, effects):
             return effects
+        tokens, guarded = _without_clause_guards(tokens)
         try:
             with _quiet_sqlglot():
                 effects.tree = self._dialect.parser().parse(tokens, sql)
-        except SqlglotError as exc:
+        except Exception as exc:  # noqa: BLE001 - sqlglot also raises ValueError, TypeError... on odd input
             effects.unreadable = f"cannot read it: {_first_line(exc)}"
             return effects
         from dbshift.analysis.mysql_changes import read_changes
 
+        misread = next((p for p in map(_misread, effects.tree) if p is not None), None)
+        if misread is not None:
+            effects.unreadable = misread
+            return effects
         for expression in effects.tree:
             if expression is not None:
+                _mark_guarded(expression, guarded)
                 self._read(expression, effects)
                 read_changes(expression, effects)
         return effects
@@ -127,6 +135,28 @@ def _column_copies(update) -> list[ColumnCopy]:
     return copies
 
 
+def _misread(expression) -> str | None:
+    """Why sqlglot's tree of a statement is not one MySQL accepts (None: it is): sqlglot parses
+    leniently, e.g. ``ALTER TABLE `a` (...)`` with a column list or ``CREATE INDEX ON t (c)``
+    without a name, which MySQL rejects and whose trees lack the parts the readers need."""
+    from sqlglot import exp
+
+    if expression is None:
+        return None
+    kind = str(expression.args.get("kind") or "").upper()
+    if isinstance(expression, exp.Alter) and kind == "TABLE" and not isinstance(expression.this, exp.Table):
+        return "cannot read it: ALTER TABLE without a table name MySQL accepts"
+    if isinstance(expression, exp.Create) and kind == "INDEX":
+        index = expression.this
+        if not isinstance(index, exp.Index) or index.this is None or not isinstance(index.args.get("table"), exp.Table):
+            return "cannot read it: CREATE INDEX needs an index name and a table"
+    if isinstance(expression, exp.Create) and kind in ("TABLE", "VIEW"):
+        target = expression.this.this if isinstance(expression.this, exp.Schema) else expression.this
+        if not isinstance(target, exp.Table):
+            return f"cannot read it: CREATE {kind} without a name MySQL accepts"
+    return None
+
+
 def _table(table) -> TableName:
     return TableName(table.name, table.db or None)
 
@@ -164,6 +194,68 @@ def _has_executable_comment(sql: str, tokens) -> bool:
             return True
         position = token.end + 1
     return any(start in sql[position:] for start in EXECUTABLE_COMMENT_STARTS)
+
+
+#: ALTER TABLE clauses that are table options, not actions (sqlglot keeps them apart).
+_OPTION_CLAUSES = {"ALGORITHM", "LOCK"}
+
+
+def _guard_length(tokens, index: int) -> int:
+    """2 for ``IF EXISTS``, 3 for ``IF NOT EXISTS`` at ``tokens[index]``, else 0."""
+    from sqlglot.tokens import TokenType
+
+    if tokens[index].token_type != TokenType.VAR or tokens[index].text.upper() != "IF":
+        return 0
+    kinds = [t.token_type for t in tokens[index + 1 : index + 3]]
+    if kinds[:1] == [TokenType.EXISTS]:
+        return 2
+    return 3 if kinds == [TokenType.NOT, TokenType.EXISTS] else 0
+
+
+def _without_clause_guards(tokens) -> tuple[list, set[int]]:
+    """An ALTER TABLE's tokens without the ``IF [NOT] EXISTS`` of its clauses, and the numbers of
+    the clauses (actions, as sqlglot counts them) that had one; other statements as they are.
+
+    sqlglot fails on MariaDB's ``ADD KEY|UNIQUE KEY|FOREIGN KEY|CONSTRAINT ... IF NOT EXISTS`` and
+    ``CHANGE COLUMN IF EXISTS``; without the guard it reads each clause, and the guard is put back
+    on its action (:func:`_mark_guarded`)."""
+    from sqlglot.tokens import TokenType
+
+    if [t.token_type for t in tokens[:2]] != [TokenType.ALTER, TokenType.TABLE]:
+        return tokens, set()
+    table, index = _name(tokens, 2)
+    if table is None:
+        return tokens, set()
+    kept, guarded, clause, depth, option = tokens[:index], set(), 0, 0, False
+    at_start = True
+    while index < len(tokens):
+        token = tokens[index]
+        if at_start:
+            option, at_start = token.text.upper() in _OPTION_CLAUSES, False
+        skip = _guard_length(tokens, index) if depth == 0 else 0
+        if skip:
+            guarded.add(clause)
+            index += skip
+            continue
+        depth += {TokenType.L_PAREN: 1, TokenType.R_PAREN: -1}.get(token.token_type, 0)
+        if depth == 0 and token.token_type == TokenType.COMMA:
+            clause += 0 if option else 1
+            at_start = True
+        kept.append(token)
+        index += 1
+    return kept, guarded
+
+
+def _mark_guarded(expression, guarded: set[int]) -> None:
+    """Put the ``IF [NOT] EXISTS`` read off by :func:`_without_clause_guards` back on its actions."""
+    from sqlglot import exp
+
+    if not guarded or not isinstance(expression, exp.Alter):
+        return
+    actions = expression.args.get("actions") or []
+    for number in guarded:
+        if number < len(actions):
+            actions[number].set("exists", True)
 
 
 def _read_drop(drop, effects: StatementEffects) -> None:
@@ -296,7 +388,7 @@ def _read_rename_tables(dialect, command, effects: StatementEffects) -> bool:
     tokens = dialect.tokenize(command.expression.name if command.expression is not None else "")
     if not tokens or tokens[0].token_type != TokenType.TABLE:
         return False
-    index, renames = 1, []
+    index, renames = 1 + (_guard_length(tokens, 1) if len(tokens) > 1 else 0), []  # MariaDB's IF EXISTS
     while True:
         old, index = _name(tokens, index)
         if old is None or index >= len(tokens) or tokens[index].text.upper() != "TO":

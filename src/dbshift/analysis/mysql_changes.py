@@ -48,7 +48,10 @@ def _table(table) -> TableName:
 
 def _repeat_fails(expression) -> list[str]:
     """Why the statement fails when it runs again: CREATE without IF NOT EXISTS, DROP without IF
-    EXISTS, ADD/DROP COLUMN without them (MariaDB has both), a rename (the old name is gone)."""
+    EXISTS, ADD/DROP COLUMN without them (MariaDB has both), a rename (the old name is gone) without
+    MariaDB's IF EXISTS. An ADD COLUMN of a name that the same ALTER TABLE drops with IF EXISTS
+    before it runs again (MariaDB reads IF NOT EXISTS against the table before the statement, so
+    that ADD has none)."""
     from sqlglot import exp
 
     kind = str(expression.args.get("kind") or "").upper()
@@ -62,17 +65,25 @@ def _repeat_fails(expression) -> list[str]:
         return [f"DROP {kind} {names} without IF EXISTS"]
     if not isinstance(expression, exp.Alter) or kind != "TABLE":
         return []
-    reasons = []
+    reasons, dropped = [], set()
     for action in expression.args.get("actions") or ():
-        if isinstance(action, exp.ColumnDef) and not action.args.get("exists"):
+        guarded = bool(action.args.get("exists"))
+        if isinstance(action, exp.ColumnDef) and not guarded and action.name.lower() not in dropped:
             reasons.append(f"ADD COLUMN {action.name} without IF NOT EXISTS")
-        elif isinstance(action, exp.Drop) and not action.args.get("exists"):
+        elif isinstance(action, exp.Drop) and not guarded:
             names = ", ".join(c.name for c in action.args.get("tables") or ())
             reasons.append(f"DROP {str(action.args.get('kind') or '').upper()} {names} without IF EXISTS".strip())
-        elif isinstance(action, (exp.AlterRename, exp.RenameColumn)) or (
-            isinstance(action, exp.ModifyColumn)
-            and action.args.get("rename_from") is not None
-            and action.args["rename_from"].name != action.this.name
+        elif isinstance(action, exp.Drop) and str(action.args.get("kind") or "").upper() == "COLUMN":
+            dropped |= {c.name.lower() for c in action.args.get("tables") or ()}
+        elif (
+            isinstance(action, exp.AlterRename)
+            or (isinstance(action, exp.RenameColumn) and not guarded)
+            or (
+                isinstance(action, exp.ModifyColumn)
+                and not guarded
+                and action.args.get("rename_from") is not None
+                and action.args["rename_from"].name != action.this.name
+            )
         ):
             reasons.append("a rename (the old name is gone when it runs again)")
     return reasons
@@ -198,11 +209,22 @@ def _read_alter(alter, changes: list[SchemaChange]) -> None:
             change = SchemaChange("set_default", table, action.name)
         elif isinstance(action, exp.AddConstraint):
             change = _constraint_change(table, action)
-        elif isinstance(action, exp.DropPrimaryKey):
+        elif isinstance(action, exp.DropPrimaryKey) or _drops_primary_index(action):
             change = SchemaChange("drop_constraint", table, "PRIMARY", flags=frozenset({"primary_key"}))
         else:
             continue
         changes.append(dataclasses.replace(change, flags=change.flags | options))
+
+
+def _drops_primary_index(action) -> bool:
+    """``DROP INDEX `PRIMARY``` (MariaDB and MySQL drop the primary key so, with IF EXISTS on MariaDB)."""
+    from sqlglot import exp
+
+    return (
+        isinstance(action, exp.Drop)
+        and str(action.args.get("kind") or "").upper() in ("INDEX", "KEY")
+        and [t.name.upper() for t in action.args.get("tables") or ()] == ["PRIMARY"]
+    )
 
 
 def _type_arguments(data_type) -> tuple[int, ...]:

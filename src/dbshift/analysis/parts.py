@@ -28,12 +28,12 @@ class Parts(Analyser):
         self.dialect = parts[0].dialect
         self.reads_copies = parts[0].reads_copies
 
-    def statement(self, sql: str) -> StatementEffects:
+    def statement(self, sql: str, rerun: bool = True) -> StatementEffects:
         """The effects of ``sql`` read by the analyser of its part."""
         part = next(self.route, None)
         if part is None:
             raise ValueError("more statements than the route names")
-        return self.parts[part].statement(sql)
+        return self.parts[part].statement(sql, rerun)
 
     def same_name(self, a: str, b: str) -> bool:
         """The parts' rule for identifiers (they are of one dialect)."""

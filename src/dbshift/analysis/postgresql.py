@@ -43,14 +43,21 @@ class PostgreSQLAnalyser(Analyser):
         # looked up once, not on each of 1,000s of statements
         self._parse, self._parse_error, self._read_changes = parse_sql_and_json, ParseError, read_changes
 
-    def statement(self, sql: str) -> StatementEffects:
-        """The effects of ``sql`` (one statement, or several in one text)."""
+    def statement(self, sql: str, rerun: bool = True) -> StatementEffects:
+        """The effects of ``sql`` (one statement, or several in one text); why a second run fails
+        is read from the tree whatever ``rerun`` says (it costs nothing more)."""
         effects = StatementEffects(sql)
         try:
             effects.tree, text = self._parse(sql)
+            return self._read(effects, text)
         except self._parse_error as exc:
             effects.unreadable = f"PostgreSQL's parser cannot read it: {exc}"
-            return effects
+        except RecursionError:  # PostgreSQL reads 600 nested CASEs; Python's JSON and tree walks stop sooner
+            effects = StatementEffects(sql)
+            effects.unreadable = "its expressions are nested too deeply for dbshift to read"
+        return effects
+
+    def _read(self, effects: StatementEffects, text: str | None) -> StatementEffects:
         read_changes = self._read_changes
         for raw in effects.tree:
             read_changes(raw.stmt, effects)

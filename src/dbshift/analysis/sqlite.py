@@ -49,6 +49,14 @@ _SCHEMA_ACTIONS = _DEFINITION_CHANGES | {
     sqlite3.SQLITE_DROP_TRIGGER,
 }
 _TRANSACTION_ACTIONS = {sqlite3.SQLITE_TRANSACTION, sqlite3.SQLITE_SAVEPOINT}
+#: Authorizer actions on rows: the statement deletes, updates or inserts some.
+_ROW_ACTIONS = frozenset({sqlite3.SQLITE_DELETE, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_INSERT})
+#: Row actions (and reads) that are not noted when on SQLite's own tables (``sqlite_schema``,
+#: ``sqlite_sequence``...): nothing reads them, and every schema change writes ``sqlite_schema``.
+_UNNOTED_ON_INTERNAL = _ROW_ACTIONS | {sqlite3.SQLITE_READ}
+#: Authorizer actions that change a (non-temporary) table's columns or drop them.
+_COLUMN_CHANGES = frozenset({sqlite3.SQLITE_ALTER_TABLE, sqlite3.SQLITE_DROP_TABLE})
+_INDEX_ACTIONS = frozenset({sqlite3.SQLITE_CREATE_INDEX, sqlite3.SQLITE_CREATE_TEMP_INDEX})
 _OPAQUE_ACTIONS = {sqlite3.SQLITE_ATTACH: "ATTACH opens another database", sqlite3.SQLITE_DETACH: "DETACH"}
 #: Virtual-machine steps one statement may take on the copy (its tables are empty, so only rows a
 #: statement makes up itself, e.g. a recursive CTE, cost anything); past this it is unreadable.
@@ -62,6 +70,7 @@ class _Event:
     first: str | None
     second: str | None
     trigger: str | None
+    database: str | None = None
 
 
 @dataclass
@@ -70,15 +79,59 @@ class _Column:
     declared: str
 
 
+class _Unread:
+    """The columns of a table a statement created in ``main``, read when first asked for (most
+    never are). A statement that would alter or drop the table is stopped before it runs until they
+    are read (see :meth:`SQLiteAnalyser._authorizer`); the maps of the copy share one holder per table."""
+
+    __slots__ = ("name", "columns")
+
+    def __init__(self, name: str):
+        self.name, self.columns = name, None
+
+
+class _Tables(dict):
+    """The copy's tables and their columns, found by name without regard to case as SQLite does
+    (a scan of every name per statement made a 200-table copy the lint's slowest part)."""
+
+    def __init__(self, columns=(), lowered: dict[str, str] | None = None):
+        super().__init__(columns)
+        if lowered is None:
+            lowered = {}
+            for name in self:
+                lowered.setdefault(name.lower(), name)
+        self.lowered = lowered
+
+    def find(self, name: str) -> str | None:
+        """The table's name as the copy spells it, or None."""
+        return self.lowered.get(name.lower())
+
+    def add(self, more: dict[str, list[_Column]]) -> None:
+        """Add the new tables ``more`` (in place: a copy per CREATE TABLE made 200 of them quadratic)."""
+        self.update(more)
+        for name in more:
+            self.lowered.setdefault(name.lower(), name)
+
+    def copy(self) -> _Tables:
+        """A copy of the map (the column lists are shared: they are never changed in place)."""
+        return _Tables(self, dict(self.lowered))
+
+
 @dataclass
 class _Statement:
     """Authorizer events of one statement."""
 
     events: list[_Event] = field(default_factory=list)
+    #: The actions of :attr:`events` (set once the statement has run).
+    actions: frozenset[int] = frozenset()
+    #: Tables whose columns are not read yet that the statement alters or drops (it was stopped).
+    unread: list[_Unread] = field(default_factory=list)
 
     def tables(self, *actions: int) -> list[tuple[str, str | None]]:
         """(table, trigger) of the events of ``actions`` on user tables, in order, without repeats."""
         found: list[tuple[str, str | None]] = []
+        if self.actions.isdisjoint(actions):
+            return found
         for event in self.events:
             table = event.second if event.action == sqlite3.SQLITE_ALTER_TABLE else event.first
             if (
@@ -105,22 +158,23 @@ class SQLiteAnalyser(Analyser):
     replays_schema = True
 
     def __init__(self, live=None):
-        self.scratch = sqlite3.connect(":memory:", isolation_level=None)
+        # no statement cache: each statement runs once, and every set_authorizer expires all cached ones
+        self.scratch = sqlite3.connect(":memory:", isolation_level=None, cached_statements=0)
         self._steps = 0
         self.scratch.set_progress_handler(self._count_steps, _PROGRESS_EVERY)
+        # SQLite keeps a type written `[a] é` one byte short, cutting é in half: read as text, the
+        # copy's PRAGMAs would fail to decode it (the type then holds U+FFFD, as the inspector's does)
+        self.scratch.text_factory = lambda raw: raw.decode("utf-8", "replace")
         if live is not None:
             _copy_schema(live, self.scratch)
-        self.columns: dict[str, list[_Column]] = {}
-        self.live_names: dict[str, str] = {}
-        for table in self._table_names():
-            self.columns[table] = self._read_columns(table)
-            self.live_names[table.lower()] = table
+        self.columns = _Tables((table, self._read_columns(table)) for table in self._table_names())
+        self.live_names: dict[str, str] = {table.lower(): table for table in self.columns}
 
     @contextlib.contextmanager
     def tentatively(self) -> Iterator[SQLiteAnalyser]:
         """Read statements inside a savepoint of the copy, rolled back afterwards (transaction
         statements are never run on the copy, so the savepoint stays open through the block)."""
-        columns, live_names = dict(self.columns), dict(self.live_names)
+        columns, live_names = self.columns.copy(), dict(self.live_names)
         self.scratch.execute("SAVEPOINT dbshift_tentative")
         try:
             yield self
@@ -146,36 +200,88 @@ class SQLiteAnalyser(Analyser):
                 self.scratch.execute(sql).fetchall()
             except (sqlite3.Error, sqlite3.Warning):
                 continue
-        self.columns = {table: self._read_columns(table) for table in self._table_names()}
+        self.columns = _Tables((table, self._read_columns(table)) for table in self._table_names())
 
     def same_name(self, a: str, b: str) -> bool:
         """SQLite compares names without regard to (ASCII) case."""
         return a.lower() == b.lower()
 
-    def statement(self, sql: str) -> StatementEffects:
-        """Run ``sql`` on the copy and report what SQLite saw it do."""
+    def statement(self, sql: str, rerun: bool = True) -> StatementEffects:
+        """Run ``sql`` on the copy and report what SQLite saw it do (``rerun``: and whether a schema
+        change fails a second run: one more compile; None when not asked)."""
         effects, seen = StatementEffects(sql), _Statement()
+        if not rerun:
+            effects.repeat_fails = None
 
-        def authorize(action, first, second, _database, trigger):
-            seen.events.append(_Event(action, first, second, trigger))
-            # BEGIN/COMMIT/ROLLBACK/SAVEPOINT are noted, never run: the copy stays in autocommit.
-            return sqlite3.SQLITE_DENY if action in _TRANSACTION_ACTIONS else sqlite3.SQLITE_OK
-
-        before = self.columns  # _refresh makes a new dict and never changes a list in place
+        before = self.columns  # _refresh makes a new map (but adds created tables in place) and never changes a list
         self._steps = 0
-        self.scratch.set_authorizer(authorize)
+        self.scratch.set_authorizer(self._authorizer(seen))
         try:
             self.scratch.execute(sql).fetchall()
         except (sqlite3.Error, sqlite3.Warning) as exc:
+            if seen.unread:  # stopped before it ran: read the columns it changes, then run it
+                for table in seen.unread:
+                    self._columns_of(table)
+                self.scratch.set_authorizer(None)
+                return self.statement(sql, rerun)
             if seen.events and all(e.action in _TRANSACTION_ACTIONS for e in seen.events):
-                effects.changes.extend(
-                    _transaction_change(e) for e in seen.events if e.action == sqlite3.SQLITE_TRANSACTION
-                )
-                return effects
+                if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_AUTH:  # denied; not `BEGIN nonsense`
+                    effects.changes.extend(
+                        _transaction_change(e) for e in seen.events if e.action == sqlite3.SQLITE_TRANSACTION
+                    )
+                    return effects
             effects.unreadable = f"SQLite cannot run it on a copy of the schema: {exc}"
             return effects
         finally:
             self.scratch.set_authorizer(None)
+        seen.actions = frozenset(e.action for e in seen.events)
+        if not seen.actions.isdisjoint(_OPAQUE_ACTIONS) or sqlite3.SQLITE_PRAGMA in seen.actions:
+            self._read_opaque(seen, effects)
+        if not seen.actions.isdisjoint(_DEFINITION_CHANGES):
+            self._refresh(seen)
+            self._read_definition_changes(seen, before, effects)
+        if not seen.actions.isdisjoint(_ROW_ACTIONS):
+            self._read_rows(sql, seen, before, effects)
+        if not seen.actions.isdisjoint(_INDEX_ACTIONS):
+            self._read_index_builds(seen, effects)
+        if rerun:
+            self._read_repeat(sql, seen, effects)
+        return effects
+
+    def _authorizer(self, seen: _Statement):
+        """The authorizer noting what a statement does in ``seen``."""
+        tables = self.columns
+
+        def authorize(action, first, second, database, trigger):
+            if action in _UNNOTED_ON_INTERNAL and first and first[:7].lower() == "sqlite_":
+                return sqlite3.SQLITE_OK
+            if action in _COLUMN_CHANGES:
+                alter = action == sqlite3.SQLITE_ALTER_TABLE  # (ALTER names the database first)
+                found = (
+                    tables.find((second if alter else first) or "")
+                    if (first if alter else database) == "main"
+                    else None
+                )
+                unread = tables[found] if found is not None else None
+                if isinstance(unread, _Unread) and unread.columns is None:
+                    seen.unread.append(unread)
+                    return sqlite3.SQLITE_DENY
+            seen.events.append(_Event(action, first, second, trigger, database))
+            # BEGIN/COMMIT/ROLLBACK/SAVEPOINT are noted, never run: the copy stays in autocommit.
+            return sqlite3.SQLITE_DENY if action in _TRANSACTION_ACTIONS else sqlite3.SQLITE_OK
+
+        return authorize
+
+    def _columns_of(self, columns: list[_Column] | _Unread) -> list[_Column]:
+        """A table's columns from a map of the copy (read now if they were not)."""
+        if not isinstance(columns, _Unread):
+            return columns
+        if columns.columns is None:
+            columns.columns = self._read_columns(columns.name)
+        return columns.columns
+
+    def _read_opaque(self, seen: _Statement, effects: StatementEffects) -> None:
+        """What makes the statements after this one unreadable on the copy (ATTACH, writable_schema)."""
         opaque = [_OPAQUE_ACTIONS[e.action] for e in seen.events if e.action in _OPAQUE_ACTIONS]
         opaque += [
             "writable_schema lets later statements edit the schema table directly"
@@ -184,19 +290,11 @@ class SQLiteAnalyser(Analyser):
         ]
         if opaque:
             effects.unreadable = opaque[0]
-        if any(e.action in _DEFINITION_CHANGES for e in seen.events):
-            self._refresh(seen)
-        self._read_definition_changes(seen, before, effects)
-        self._read_rows(sql, seen, before, effects)
-        self._read_index_builds(seen, effects)
-        self._read_repeat(sql, seen, effects)
-        return effects
 
     def _read_repeat(self, sql: str, seen: _Statement, effects: StatementEffects) -> None:
         """Whether a schema change fails when it runs again: SQLite compiles it (``EXPLAIN``, nothing
         runs) against the schema it left behind."""
-        actions = {e.action for e in seen.events}
-        if not actions & _SCHEMA_ACTIONS or sqlite3.SQLITE_CREATE_TEMP_TABLE in actions:
+        if seen.actions.isdisjoint(_SCHEMA_ACTIONS) or sqlite3.SQLITE_CREATE_TEMP_TABLE in seen.actions:
             return  # (a temporary table goes with the session that made it)
         try:
             self.scratch.execute("EXPLAIN " + sql).fetchall()
@@ -206,15 +304,13 @@ class SQLiteAnalyser(Analyser):
     def _read_index_builds(self, seen: _Statement, effects: StatementEffects) -> None:
         """Indexes the statement created, as the copy now holds them (unique, plain columns)."""
         for event in seen.events:
-            if event.action not in (sqlite3.SQLITE_CREATE_INDEX, sqlite3.SQLITE_CREATE_TEMP_INDEX) or not event.first:
+            if event.action not in _INDEX_ACTIONS or not event.first:
                 continue
-            listed = self.scratch.execute(
-                'SELECT "unique", partial FROM pragma_index_list(?) WHERE name = ?', (event.second, event.first)
-            ).fetchall()
+            listed = [row[2:] for row in self._pragma("index_list", event.second) if row[1] == event.first]
             if not listed:
                 continue
-            names = [name for (name,) in self.scratch.execute("SELECT name FROM pragma_index_info(?)", (event.first,))]
-            columns = tuple(names) if names and all(names) and not listed[0][1] else ()
+            names = [name for _seqno, _cid, name in self._pragma("index_info", event.first)]
+            columns = tuple(names) if names and all(names) and not listed[0][2] else ()
             effects.changes.append(
                 SchemaChange(
                     "create_index",
@@ -230,78 +326,85 @@ class SQLiteAnalyser(Analyser):
         rows = self.scratch.execute("SELECT name FROM sqlite_schema WHERE type = 'table'").fetchall()
         return [name for (name,) in rows if not name.lower().startswith("sqlite_")]
 
-    def _read_columns(self, table: str) -> list[_Column]:
-        rows = self.scratch.execute("SELECT name, type, hidden FROM pragma_table_xinfo(?)", (table,)).fetchall()
-        return [_Column(name, declared) for name, declared, hidden in rows if hidden == 0]
+    def _read_columns(self, table: str, schema: str = "main") -> list[_Column]:
+        """The columns of ``table`` in ``schema`` (main: the copy's map lists main's tables, and a
+        temporary table of the same name must not stand in for one; "": as SQLite finds the name)."""
+        return [_Column(row[1], row[2]) for row in self._pragma("table_xinfo", table, schema) if row[6] == 0]
+
+    def _pragma(self, pragma: str, name: str, schema: str = "") -> list[tuple]:
+        """``PRAGMA [schema.]pragma("name")``: the statement form compiles in half the time of the
+        ``pragma_...(?)`` table function, and every schema change makes the next one compile anew."""
+        quoted = '"' + name.replace('"', '""') + '"'
+        return self.scratch.execute(f"PRAGMA {schema + '.' if schema else ''}{pragma}({quoted})").fetchall()
 
     def _refresh(self, seen: _Statement) -> None:
         if all(e.action == sqlite3.SQLITE_CREATE_TABLE for e in seen.events if e.action in _DEFINITION_CHANGES):
             # only tables created (the common case): read those, not the list of every table
-            created = [t for t, _ in seen.tables(sqlite3.SQLITE_CREATE_TABLE)]
-            found = self._read_existing(created)
+            found = self._read_existing(seen)
             if found is not None:
-                self.columns = {**self.columns, **found}
+                self.columns.add(found)  # `before` holds them too now: no reader looks up a table the statement created
                 return
         altered = {t.lower() for t, _ in seen.tables(sqlite3.SQLITE_ALTER_TABLE)}
         current = self._table_names()
-        self.columns = {
-            table: self.columns[table]
-            if table in self.columns and table.lower() not in altered
-            else self._read_columns(table)
+        self.columns = _Tables(
+            (
+                table,
+                self.columns[table]
+                if table in self.columns and table.lower() not in altered
+                else self._read_columns(table),
+            )
             for table in current
-        }
+        )
 
-    def _read_existing(self, names: list[str]) -> dict[str, list[_Column]] | None:
-        """The columns of the new tables ``names`` (as the authorizer named them: the spelling
-        SQLite stores); None when one is not new to the copy (CREATE TABLE IF NOT EXISTS of a
-        table there) or has no columns to read: the caller reads the whole list instead."""
-        found = {}
-        for name in names:
-            if self._find(self.columns, name) is not None:
+    def _read_existing(self, seen: _Statement) -> dict[str, list[_Column] | _Unread] | None:
+        """The columns of the tables the statement created (named as the authorizer names them:
+        the spelling SQLite stores), those in ``main`` to be read when asked for; None when one is
+        not new to the copy (CREATE TABLE IF NOT EXISTS of a table there), or is elsewhere and has
+        no columns to read: the caller reads the whole list instead."""
+        in_main = {e.first for e in seen.events if e.action == sqlite3.SQLITE_CREATE_TABLE and e.database == "main"}
+        found: dict[str, list[_Column] | _Unread] = {}
+        for name, _ in seen.tables(sqlite3.SQLITE_CREATE_TABLE):
+            if self.columns.find(name) is not None:
                 return None
-            columns = self._read_columns(name)
-            if not columns:
+            found[name] = _Unread(name) if name in in_main else self._read_columns(name, "")
+            if not found[name]:
                 return None
-            found[name] = columns
         return found
-
-    def _find(self, tables: dict[str, list[_Column]], name: str) -> str | None:
-        return next((t for t in tables if t.lower() == name.lower()), None)
 
     # -- what the statement did -------------------------------------------------------------
     def _read_definition_changes(self, seen: _Statement, before: dict, effects: StatementEffects) -> None:
         for table, _ in seen.tables(sqlite3.SQLITE_CREATE_TABLE, sqlite3.SQLITE_CREATE_TEMP_TABLE):
             effects.creates.append(TableName(table))
         for table, _ in seen.tables(sqlite3.SQLITE_DROP_TABLE, sqlite3.SQLITE_DROP_TEMP_TABLE):
-            old = self._find(before, table)
-            columns = tuple(c.name for c in before[old]) if old else None
+            old = before.find(table)
+            columns = tuple(c.name for c in self._columns_of(before[old])) if old else None
             effects.drops.append(DroppedTable(TableName(table), columns, self._live_name(table)))
             self.live_names.pop(table.lower(), None)
         for table, _ in seen.tables(sqlite3.SQLITE_ALTER_TABLE):
             self._read_alter(table, before, effects)
 
     def _read_alter(self, table: str, before: dict, effects: StatementEffects) -> None:
-        old = self._find(before, table)
+        old = before.find(table)
         if old is None:
             return
-        now = self._find(self.columns, table)
+        now = self.columns.find(table)
         if now is None:  # renamed: the one table the copy did not have before
-            new = [t for t in self.columns if self._find(before, t) is None]
+            new = [t for t in self.columns if before.find(t) is None]
             if len(new) == 1:
                 effects.renames.append(Rename(TableName(old), new[0]))
                 live = self.live_names.pop(old.lower(), None)
                 if live is not None:
                     self.live_names[new[0].lower()] = live
             return
-        old_names = [c.name for c in before[old]]
-        new_names = [c.name for c in self.columns[now]]
+        old_names = [c.name for c in self._columns_of(before[old])]
+        new_names = [c.name for c in self._columns_of(self.columns[now])]
         gone = [c for c in old_names if not any(self.same_name(c, n) for n in new_names)]
         came = [c for c in new_names if not any(self.same_name(c, o) for o in old_names)]
         if len(gone) == 1 and len(came) == 1 and len(old_names) == len(new_names):
             effects.renames.append(Rename(TableName(now), came[0], column=gone[0]))
         else:
             effects.drops_columns.extend(ColumnRef(TableName(now), c) for c in gone)
-            declared = {c.name: c.declared for c in self.columns[now]}
+            declared = {c.name: c.declared for c in self._columns_of(self.columns[now])}
             effects.changes.extend(
                 SchemaChange("add_column", TableName(now), c, declared[c].lower() or None) for c in came
             )
@@ -345,11 +448,11 @@ class SQLiteAnalyser(Analyser):
             ):
                 reads.setdefault(event.first, set()).add(event.second)
         for source, columns in reads.items():
-            if self._find(before, source):
+            if before.find(source):
                 plain = len(reads) == 1 and _copy_is_plain(
                     sql,
-                    before[self._find(before, source)],
-                    self.columns.get(self._find(self.columns, targets[0]) or "", []),
+                    self._columns_of(before[before.find(source)]),
+                    self._columns_of(self.columns.get(self.columns.find(targets[0]) or "", [])),
                 )
                 effects.copies.append(RowCopy(TableName(targets[0]), TableName(source), frozenset(columns), plain))
 
@@ -375,11 +478,10 @@ def _copy_schema(live, scratch: sqlite3.Connection) -> None:
 def _parse(sql: str):
     """The statement's sqlglot tree, or None when sqlglot cannot read it."""
     import sqlglot
-    from sqlglot.errors import SqlglotError
 
     try:
         trees = sqlglot.parse(sql, read="sqlite")
-    except SqlglotError:
+    except Exception:  # noqa: BLE001 - sqlglot raises ParseError, and ValueError, TypeError... on odd input
         return None
     return trees[0] if len(trees) == 1 else None
 

@@ -32,6 +32,7 @@ def lint(
     """Name every risky statement of migrations before they run; exit 1 on an error-level finding."""
     from dbshift.errors import ConfigError
     from dbshift.lint import all_rules
+    from dbshift.lint.engine import lint_dialect
     from dbshift.lint.formats import FORMATS, render
 
     state = ctx.obj
@@ -45,6 +46,7 @@ def lint(
             "--observe runs the pending migrations: give no files, --all or --fix", hint="dbshift lint --observe"
         )
     project = state.project(quiet=True)
+    dialect = lint_dialect(project.config, dialect)
     if fix or diff:
         _fix(project, files or [], every, dialect, write=not diff)
         return

@@ -179,9 +179,10 @@ class Database(ABC):
         """Run one statement of a user's migration (dialects add their own checks)."""
         self.execute(sql)
 
-    @abstractmethod
     def split_script(self, text: str, first_line: int = 1) -> list[Statement]:
-        """Split a SQL script into statements, keeping the line where each starts."""
+        """Split a SQL script into statements, keeping the line where each starts (the dialect's
+        splitter, through the memo of :meth:`DialectDescription.split_script`)."""
+        return self.description.split_script(text, first_line)
 
     @property
     def description(self) -> "DialectDescription":

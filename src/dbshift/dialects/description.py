@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import functools
 import importlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -118,8 +120,9 @@ class DialectDescription:
         return a == b or (a in NUMBER_FAMILIES and b in NUMBER_FAMILIES)
 
     def split_script(self, text: str, first_line: int = 1) -> list["Statement"]:
-        """``text`` split into statements, each with the line where it starts."""
-        return _load(self.splitter)(text, first_line)
+        """``text`` split into statements, each with the line where it starts (a text split
+        lately is not split again: see :class:`_SplitMemo`)."""
+        return _SPLITS.split(self.splitter, text, first_line)
 
     def diff_objects(self, current: Any, desired: Any) -> list:
         """The typed changes of the dialect-only objects from ``current`` to ``desired`` (two Schemas)."""
@@ -160,6 +163,48 @@ class DialectDescription:
     def planner_module(self) -> Any:
         """The planner module (``plan_diff``, ``schema_sql``)."""
         return importlib.import_module(self.planner)
+
+
+class _SplitMemo:
+    """The statements of the scripts split lately, by splitter, text and first line: ``apply``
+    splits each up for its lint gate, its history record and its runner (twice), ``lint`` an
+    up for its findings and again for its down's. Bounded by the characters held; a text too
+    big to keep is split each time (its run costs far more than its split)."""
+
+    def __init__(self, budget: int):
+        self.budget, self.held = budget, 0
+        self.splits: OrderedDict[tuple[str, int, str], tuple[Statement, ...]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def split(self, splitter: str, text: str, first_line: int) -> list[Statement]:
+        """The statements of ``text`` (a new list each time; a Statement cannot be changed)."""
+        key = (splitter, first_line, text)
+        with self.lock:
+            found = self.splits.get(key)
+            if found is not None:
+                self.splits.move_to_end(key)
+                return list(found)
+        statements = _load(splitter)(text, first_line)
+        size = 2 * len(text)  # the text and the statements cut from it
+        if size <= self.budget // 8:
+            with self.lock:
+                if key not in self.splits:
+                    self.splits[key] = tuple(statements)
+                    self.held += size
+                while self.held > self.budget:
+                    (_, _, old), _ = self.splits.popitem(last=False)
+                    self.held -= 2 * len(old)
+        return statements
+
+
+_SPLITS = _SplitMemo(budget=16_000_000)  # characters: ~2,000 migrations of 4 KB each, texts of up to 1M
+
+
+def forget_splits() -> None:
+    """Empty the memo of split scripts (a benchmark round then pays what a new process pays)."""
+    with _SPLITS.lock:
+        _SPLITS.splits.clear()
+        _SPLITS.held = 0
 
 
 def _load(target: str) -> Any:

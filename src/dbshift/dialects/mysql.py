@@ -17,13 +17,12 @@ from typing import Any, Callable, Iterator, Sequence
 from dbshift.dialects.base import (
     LOCK_TABLE,
     Database,
-    Statement,
     TableWatch,
     foreign_key_violations,
     sha256_file,
     summed_digest,
 )
-from dbshift.dialects.mysql_script import ends_transaction, split_mysql_script
+from dbshift.dialects.mysql_script import ends_transaction
 from dbshift.dialects.statement_writes import (
     WriteWatcher,
     tables_written,
@@ -113,9 +112,6 @@ class MySQLDatabase(Database):
         with self._conn.cursor() as cursor:
             cursor.execute(sql, tuple(params) if params else None)
             return [tuple(row) for row in cursor.fetchall()] if cursor.description else []
-
-    def split_script(self, text: str, first_line: int = 1) -> list[Statement]:
-        return split_mysql_script(text, first_line)
 
     def table_exists(self, name: str) -> bool:
         rows = self.execute(

@@ -14,13 +14,12 @@ from typing import Any, Callable, Iterator, Sequence
 
 from dbshift.dialects.base import (
     Database,
-    Statement,
     TableWatch,
     foreign_key_violations,
     sha256_file,
     summed_digest,
 )
-from dbshift.dialects.postgresql_script import ends_transaction, split_postgresql_script
+from dbshift.dialects.postgresql_script import ends_transaction, split_postgresql_script  # noqa: F401 (also read from here)
 from dbshift.dialects.statement_writes import WriteWatcher, tables_written
 from dbshift.errors import CheckFailed, ConfigError, LockHeld
 
@@ -114,9 +113,6 @@ class PostgreSQLDatabase(Database):
         # Without parameters the SQL goes out as written, so a literal % needs no escaping.
         cursor = self._conn.execute(sql, tuple(params) if params else None)
         return cursor.fetchall() if cursor.description is not None else []
-
-    def split_script(self, text: str, first_line: int = 1) -> list[Statement]:
-        return split_postgresql_script(text, first_line)
 
     def check_schema_to_create_in(self) -> None:
         if self.execute("SELECT current_schema()")[0][0] is None:

@@ -15,9 +15,9 @@ import urllib.parse
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-from dbshift.dialects.base import Database, Statement, TableWatch, sum_row_hashes
+from dbshift.dialects.base import Database, TableWatch, sum_row_hashes
 from dbshift.dialects.sqlite_description import type_affinity  # noqa: F401 (also read from here)
-from dbshift.dialects.sqlite_script import split_sqlite_script
+from dbshift.dialects.sqlite_script import split_sqlite_script  # noqa: F401 (also read from here)
 from dbshift.errors import CheckFailed, ConfigError, LockHeld
 from dbshift.urls import parse_url
 
@@ -247,9 +247,6 @@ class SQLiteDatabase(Database):
         finally:
             self._conn.execute(f"PRAGMA cache_size={int(previous)}")
 
-    def split_script(self, text: str, first_line: int = 1) -> list[Statement]:
-        return split_sqlite_script(text, first_line)
-
     def table_exists(self, name: str) -> bool:
         rows = self._conn.execute("SELECT 1 FROM sqlite_schema WHERE type='table' AND name=?", (name,)).fetchall()
         return bool(rows)
@@ -371,7 +368,15 @@ class SQLiteDatabase(Database):
         None (use the summed digest) when the rowid is not the primary key (``VACUUM`` may renumber
         it), or a value is REAL (JSON rounds it to 15 digits) or a BLOB (JSON refuses it), or a chunk of
         rows would not fit in one SQLite string, or the table has more columns than ``json_array`` takes."""
-        described = self._conn.execute(f"PRAGMA table_xinfo({self.quote(table)})").fetchall()
+        from dbshift.dialects.sqlite_description import DECLARED_TYPE, declared_type
+
+        described = [
+            (cid, name, declared_type(declared), *rest)
+            for cid, name, declared, *rest in self._conn.execute(
+                f'SELECT cid, name, {DECLARED_TYPE}, "notnull", dflt_value, pk, hidden FROM pragma_table_xinfo(?)',
+                (table,),
+            )
+        ]
         key = self._rowid_key(table, described)
         if key is None:
             return None
@@ -436,7 +441,7 @@ class SQLiteDatabase(Database):
 
     def row_texts(self, table: str, batch: int = 20000) -> Iterator[list[bytes]]:
         """Each row as SQLite's ``quote()`` of every column, comma-joined (slower, but takes any bytes)."""
-        columns = [row[1] for row in self._conn.execute(f"PRAGMA table_info({self.quote(table)})")]
+        columns = [name for (name,) in self._conn.execute("SELECT name FROM pragma_table_info(?)", (table,))]
         if not columns:
             return
         row_sql = " || ',' || ".join(f"quote({self.quote(c)})" for c in columns)

@@ -17,6 +17,17 @@ from dbshift.dialects.description import (
 AFFINITY_FAMILIES = {"INTEGER": INTEGER, "TEXT": TEXT, "BLOB": BLOB, "REAL": REAL, "NUMERIC": DECIMAL}
 
 
+#: A column's declared type from the PRAGMAs, as bytes: ``CAST(type AS BLOB)``. SQLite keeps a
+#: type written ``[a] é`` one byte short, cutting the last character in half, and sqlite3 then
+#: fails to read it as text ("Could not decode to UTF-8").
+DECLARED_TYPE = "CAST(type AS BLOB)"
+
+
+def declared_type(raw: bytes | None) -> str:
+    """The declared type read as ``DECLARED_TYPE`` (a cut character becomes U+FFFD)."""
+    return raw.decode("utf-8", "replace") if raw else ""
+
+
 def type_affinity(declared: str) -> str:
     """SQLite's affinity rules (https://sqlite.org/datatype3.html): which storage classes a column
     keeps (a TEXT column never holds a REAL). The differ also uses them to judge type compatibility."""

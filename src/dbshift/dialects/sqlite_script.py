@@ -120,7 +120,7 @@ def split_sqlite_script(text: str, first_line: int = 1) -> list[Statement]:
     start = 0
     for end in _complete_ends(text):
         chunk = text[start : end + 1]
-        if not sqlite3.complete_statement(chunk):
+        if not _complete(chunk):
             return statements + split_by_complete_statement(text, start, lines)
         _append_statement(statements, lines, start, chunk)
         start = end + 1
@@ -142,13 +142,19 @@ def split_by_complete_statement(text: str, start: int = 0, lines: LineCounter | 
             break
         chunk = text[start : end + 1]
         search_from = end + 1
-        if sqlite3.complete_statement(chunk):
+        if _complete(chunk):
             _append_statement(statements, lines, start, chunk)
             start = end + 1
     tail = text[start:]
     if _strip_comments(tail).strip():
         _append_statement(statements, lines, start, tail)
     return statements
+
+
+def _complete(chunk: str) -> bool:
+    """``sqlite3.complete_statement``, which raises on a NUL: its tokenizer reads one as an
+    ordinary character, as it reads ``?`` (the statement is then reported, not the script refused)."""
+    return sqlite3.complete_statement(chunk.replace("\x00", "?") if "\x00" in chunk else chunk)
 
 
 def _append_statement(statements: list[Statement], lines: LineCounter, start: int, chunk: str) -> None:

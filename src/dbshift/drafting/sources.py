@@ -49,6 +49,11 @@ def inspect_database(db) -> Schema:
 
 def schema_from_sql(text: str, dialect: str = "sqlite", origin: str = "schema", server=None) -> Schema:
     """Execute ``text`` in a scratch database (on ``server`` for server dialects) and inspect the result."""
+    if "\x00" in text:  # no driver takes one (sqlite3 raises ValueError): named like a file's
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise ConfigError(
+            f"{origin}:{line}: a NUL byte (\\x00) in the text", hint="remove it: SQL text cannot hold NUL bytes"
+        )
     with scratch_database(dialect, server) as db:
         db.allow_forward_references()
         try:

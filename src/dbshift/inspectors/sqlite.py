@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from dbshift.dialects.base import BOOKKEEPING_TABLES
+from dbshift.dialects.sqlite_description import declared_type  # (the type read as a BLOB)
 from dbshift.inspectors.sqlite_tokens import (
     Token,
     join_tokens,
@@ -100,12 +101,12 @@ class _Catalog:
     def read(connection) -> "_Catalog":
         catalog = _Catalog()
         tables = "FROM sqlite_schema AS m, {pragma} AS p WHERE m.type = 'table'"
-        for row in connection.execute(
-            'SELECT m.name, p.cid, p.name, p.type, p."notnull", p.dflt_value, p.pk, p.hidden '
+        for table, cid, name, declared, *rest in connection.execute(
+            'SELECT m.name, p.cid, p.name, CAST(p.type AS BLOB), p."notnull", p.dflt_value, p.pk, p.hidden '
             + tables.format(pragma="pragma_table_xinfo(m.name)")
             + " ORDER BY m.name, p.cid"
         ):
-            catalog.columns.setdefault(row[0], []).append(row[1:])
+            catalog.columns.setdefault(table, []).append((cid, name, declared_type(declared), *rest))
         for row in connection.execute("SELECT m.name, p.* " + tables.format(pragma="pragma_foreign_key_list(m.name)")):
             catalog.foreign_keys.setdefault(row[0], []).append(row[1:])
         for table, index, seqno, column in connection.execute(
@@ -160,7 +161,7 @@ def _table(catalog: _Catalog, name: str, sql: str, indexes: tuple[Index, ...]) -
                 nullable=not notnull,
                 default=normalize(default),
                 collation=extra.collation,
-                generated=extra.generated,
+                generated=extra.generated if hidden in (HIDDEN_GENERATED_VIRTUAL, HIDDEN_GENERATED_STORED) else None,
                 generated_stored=hidden == HIDDEN_GENERATED_STORED,
                 hidden=hidden == 1,
             )
@@ -295,9 +296,19 @@ def _read_column(item: list[Token], text: _TableText) -> None:
 
 
 def _read_generated(item: list[Token], index: int, column: _ColumnText) -> int:
-    while not item[index].is_word("AS"):
-        index += 1
-    open_paren = index + 1
+    """``GENERATED ALWAYS AS (...)`` or ``AS (...)`` at ``index``; anything else is a word of the
+    type's name, as SQLite reads it (``x GENERATED``, ``int GENERATED ALWAYS ASc(1)``)."""
+    at = index + 2 if item[index].is_word("GENERATED") else index
+    generated = (
+        at + 1 < len(item)
+        and item[at].is_word("AS")
+        and (index == at or item[index + 1].is_word("ALWAYS"))
+        and item[at + 1].kind == "op"
+        and item[at + 1].text == "("
+    )
+    if not generated:
+        return index + 1
+    open_paren = at + 1
     close = matching_paren(item, open_paren)
     column.generated = join_tokens(item[open_paren + 1 : close])
     index = close + 1
@@ -386,22 +397,26 @@ _BEYOND_PRAGMAS = re.compile(r"\b(?:COLLATE|WHERE)\b", re.IGNORECASE)
 
 
 def _index(name: str, table: str, sql: str, catalog: _Catalog) -> Index:
-    if sql.count("(") == 1 and not _BEYOND_PRAGMAS.search(sql):
-        # Plain columns only: PRAGMA index_xinfo says all there is.
-        keys = tuple(IndexKey(column=column, descending=desc) for column, desc in catalog.index_keys.get(name, []))
+    pragma_keys = catalog.index_keys.get(name, [])
+    # PRAGMA index_xinfo names no column for an expression, and a quoted name no column has is
+    # one to SQLite: the string literal ("a.b"); only plain columns need no reading of the text.
+    expressions = [column is None for column, _ in pragma_keys]
+    if sql.count("(") == 1 and not _BEYOND_PRAGMAS.search(sql) and not any(expressions):
+        keys = tuple(IndexKey(column=column, descending=desc) for column, desc in pragma_keys)
         return Index(name=name, table=table, keys=keys, unique=bool(_UNIQUE_INDEX.match(sql)))
     tokens = tokenize(sql)
     unique = tokens[1].is_word("UNIQUE")
     open_paren = next(i for i, t in enumerate(tokens) if t.kind == "op" and t.text == "(")
     close = matching_paren(tokens, open_paren)
-    keys = tuple(_index_key(part) for part in split_top_level(tokens[open_paren + 1 : close]))
+    parts = split_top_level(tokens[open_paren + 1 : close])
+    keys = tuple(_index_key(part, expression=i < len(expressions) and expressions[i]) for i, part in enumerate(parts))
     where = None
     if close + 1 < len(tokens) and tokens[close + 1].is_word("WHERE"):
         where = join_tokens(tokens[close + 2 :])
     return Index(name=name, table=table, keys=keys, unique=unique, where=where)
 
 
-def _index_key(part: list[Token]) -> IndexKey:
+def _index_key(part: list[Token], expression: bool = False) -> IndexKey:
     descending = False
     collation = None
     if part and part[-1].is_word("ASC", "DESC"):
@@ -410,8 +425,13 @@ def _index_key(part: list[Token]) -> IndexKey:
     if len(part) >= 2 and part[-2].is_word("COLLATE"):
         collation = part[-1].name.upper()
         part = part[:-2]
-    if len(part) == 1 and part[0].kind in ("word", "id"):
+    if len(part) == 1 and part[0].kind in ("word", "id") and not expression:
         return IndexKey(column=part[0].name, descending=descending, collation=collation)
+    if len(part) == 1 and part[0].kind == "id":
+        # a quoted name no column has, which SQLite indexes as a string: kept quoted as written
+        # (in single quotes SQLite would look for a column of that name)
+        quoted = '"' + part[0].name.replace('"', '""') + '"'
+        return IndexKey(expression=quoted, descending=descending, collation=collation)
     return IndexKey(expression=join_tokens(part), descending=descending, collation=collation)
 
 

@@ -21,7 +21,7 @@ import json
 import os
 from pathlib import Path
 
-from dbshift.lint.findings import Finding
+from dbshift.lint.findings import SEVERITIES, Finding
 
 FOLDER = ".dbshift_cache"
 FILE = "lint.json"
@@ -153,12 +153,14 @@ def _load(path: Path, scope: str) -> dict[str, list[list]]:
 
 
 def _valid_row(row) -> bool:
-    """A stored finding of the right shape (a file edited by hand or cut short is not trusted)."""
+    """A stored finding of the right shape (a file edited by hand or cut short is not trusted; a
+    severity the formats do not know made SARIF and GitHub output an internal error)."""
     return (
         isinstance(row, list)
         and len(row) == len(FIELDS)
         and isinstance(row[2], int)
         and all(isinstance(value, str) for index, value in enumerate(row) if index != 2)
+        and row[1] in SEVERITIES
     )
 
 

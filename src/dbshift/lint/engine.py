@@ -135,9 +135,11 @@ def _lint_section(
     statements = describe(section.dialect).split_script(section.sql, section.first_line)
     file_lines = section.file_lines
     if file_lines is None:
-        file_lines = [""] * (section.first_line - 1) + section.sql.splitlines()
+        file_lines = [""] * (section.first_line - 1) + section.sql.split("\n")  # lines as the splitter counts them
     transactional = module.TRANSACTIONAL_DDL and (section.transactional is None or section.transactional)
-    effects = analyser.script([s.sql for s in statements])
+    # why a statement fails a second run is read by not-rerunnable, for a script outside one
+    # transaction only: SQLite compiles each schema change again to tell
+    effects = analyser.script([s.sql for s in statements], rerun=not transactional)
     read = [LintStatement(i, s.line, e) for i, (s, e) in enumerate(zip(statements, effects.statements))]
     open_at_end = _mark_transactions(read, transactional)
     script = LintScript(
@@ -225,6 +227,25 @@ def _finding(
     )
 
 
+def lint_dialect(config, dialect: str | None) -> str | None:
+    """The dialect lint reads a project's migrations in: the configured database's, else
+    ``dialect`` (``--dialect``). A ``dialect`` other than the database's is a ConfigError: the
+    statements would be judged by one dialect's rules on another's analysis of the live schema,
+    and ``--fix`` would write SQL the database cannot run."""
+    from dbshift.errors import ConfigError
+
+    url = config.url
+    if url is None:
+        return dialect
+    if dialect is not None and dialect != url.dialect:
+        raise ConfigError(
+            f"--dialect {dialect}, but the database {url.masked()} is {url.dialect}",
+            hint="leave --dialect out (it is for a folder with no database configured), or pass --db with a "
+            f"{dialect} database",
+        )
+    return url.dialect
+
+
 def lint_migrations(
     source,
     dialect: str | None = None,
@@ -254,7 +275,7 @@ def lint_migrations(
     if hasattr(source, "migrations") and callable(source.migrations):
         config = source.config
         settings = settings or LintSettings.from_config(config)
-        dialect = dialect or (config.url.dialect if config.url is not None else None)
+        dialect = lint_dialect(config, dialect)
         source = source.migrations()
     if dialect is None:
         raise ConfigError("lint needs a dialect", hint="configure a database URL, or pass --dialect")
@@ -383,10 +404,11 @@ def _section_findings(
 def _file_lines(migration) -> list[str]:
     """The migration file's lines (none for a Python migration): from the text discovery read
     (no second read of 500 files), else from the file."""
+    from dbshift.migrations import text_lines
+
     if migration.kind != "sql":
         return []
-    text = getattr(migration, "text", "") or Path(migration.path).read_text(encoding="utf-8")
-    return text.splitlines()
+    return text_lines(getattr(migration, "text", "") or Path(migration.path).read_text(encoding="utf-8"))
 
 
 def _history_findings(migration, settings: LintSettings, applied: set[int] | None, lines: list[str]) -> list[Finding]:

@@ -114,10 +114,19 @@ def _fix_one(migration, dialect: str, fixer, findings) -> FileFix:
     by_line = {statement.line: index for index, statement in enumerate(up)}
     wanted = [(f.code, by_line[f.line]) for f in findings if f.line in by_line]
     rewrite = fixer.rewrite([s.sql for s in up], [s.sql for s in down], wanted, migration.transaction)
-    old = Path(migration.path).read_text(encoding="utf-8")
+    old = _text(migration.path)
     new = _rebuild(old, migration, up, rewrite)
     skipped = [(code, up[index].line, why) for code, index, why in rewrite.skipped]
     return FileFix(Path(migration.path), old, new, rewrite.fixed, skipped)
+
+
+def _text(path) -> str:
+    """The file's text as the migration was read from it (its line numbers are the same): not
+    ``read_text``, whose universal newlines also end a line at a lone ``\\r``. A CRLF becomes a
+    newline, as the migration's statements have it, so each is found in the text."""
+    from dbshift.migrations import migration_text
+
+    return migration_text(Path(path), Path(path).read_bytes()).replace("\r\n", "\n")
 
 
 def _rebuild(text: str, migration, up, rewrite) -> str:

@@ -80,6 +80,7 @@ def _downs(migrations, db, settings) -> list[Finding]:
     """The findings of the downs in the order they run, read by one analyser that each down
     advances (a new one per down would replay every earlier down: quadratic on a long rollback)."""
     from dbshift.lint.engine import Section, lint_in_order
+    from dbshift.migrations import text_lines
 
     sections = [
         Section(
@@ -89,7 +90,7 @@ def _downs(migrations, db, settings) -> list[Finding]:
             migration.down_line,
             "down",
             migration.transaction,
-            migration.text.splitlines() if migration.text else None,
+            text_lines(migration.text) if migration.text else None,
         )
         for migration in migrations
     ]

@@ -136,7 +136,8 @@ def _not_rerunnable(script: LintScript):
     halfway: those before the failure stay done. A statement inside an explicit BEGIN ... COMMIT
     is undone with its transaction (not on MySQL, whose DDL commits on its own). The last statement
     never runs again after succeeding (nothing after it can fail), unless it is a named CREATE
-    INDEX CONCURRENTLY: when it fails it leaves an INVALID index of that name behind."""
+    INDEX CONCURRENTLY: when it fails it leaves an INVALID index of that name behind. (The lint
+    engine has ``repeat_fails`` read only for a script outside one transaction: keep in step.)"""
     if script.transactional:
         return
     statements = [s for s in script.statements if not any(c.kind == "transaction" for c in s.changes)]

@@ -106,7 +106,7 @@ def _config_error(config_file: Path | None, needle: str, message: str, hint: str
 
     where = str(config_file or "dbshift.toml")
     if config_file is not None and config_file.is_file():
-        lines = config_file.read_text(encoding="utf-8").splitlines()
+        lines = config_file.read_text(encoding="utf-8").split("\n")  # TOML lines end at \n only
         in_lint = False
         for number, line in enumerate(lines, 1):
             in_lint = line.strip().startswith("[lint") or (in_lint and not line.strip().startswith("["))
@@ -121,8 +121,8 @@ def _parse(line: str, file: str, number: int, known: set[str]) -> tuple[str, str
     from dbshift.errors import ConfigError
 
     text = line.strip()[2:].strip()
-    if not text.startswith(SUPPRESSION):
-        return None
+    if not text.startswith(SUPPRESSION) or text[len(SUPPRESSION) : len(SUPPRESSION) + 1].strip():
+        return None  # (`lint:ignoredrop-table` is no suppression: the finding stays)
     words = text[len(SUPPRESSION) :].split(None, 1)
     if not words:
         raise ConfigError(f"{file}:{number}: lint:ignore names no rule", hint="-- lint:ignore CODE why it is safe here")

@@ -9,7 +9,8 @@ copying if it cannot. DDL is not transactional here: every operation is marked
 
 InnoDB creates an index for a foreign key that has none; such indexes are planned together
 with their key, never dropped while the key still needs them. Partitioning and events are
-planned in :mod:`dbshift.planners.mysql_objects`.
+planned in :mod:`dbshift.planners.mysql_objects`; the ``IF [NOT] EXISTS`` forms that let a
+migration that failed halfway run again are chosen by :mod:`dbshift.planners.mysql_rerun`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,14 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from dbshift.dialects.mysql_differ import EventChange
+from dbshift.planners.mysql_columns import (
+    place_sql,
+    place_while_old,
+    position_sql,
+    reorder_sql,
+    temp_columns,
+    with_generated_values,
+)
 from dbshift.planners.mysql_losses import value_losses
 from dbshift.planners.mysql_objects import (
     PartitionStep,
@@ -35,6 +44,7 @@ from dbshift.planners.mysql_render import (
     names_sql,
     table_options_sql,
 )
+from dbshift.planners.mysql_rerun import PLAIN, Rerun
 from dbshift.planners.operations import Operation, Plan, plan_view_or_trigger
 from dbshift.planners.views import views_in_dependency_order
 from dbshift.schema import diff as d
@@ -60,9 +70,10 @@ def plan_diff(diff: d.Diff) -> Plan:
     Indexes that serve foreign keys are dropped and created together, in one ALTER TABLE per table:
     InnoDB refuses to drop the last one and silently drops its own once another one serves.
     """
-    events_first, events_last = event_operations(diff.objects(EventChange))
+    rerun = Rerun.of(diff)
+    events_first, events_last = event_operations(diff.objects(EventChange), rerun.enabled)
     diff = diff.without_objects()
-    keys = ForeignKeySteps.of(diff)
+    keys = ForeignKeySteps.of(diff, rerun)
     altered = {c.name for c in diff.changes if isinstance(c, d.AlterTable)}
     index_swaps: dict[str, tuple[list[Index], list[Index]]] = {}
     operations = events_first + keys.drop_operations()
@@ -73,46 +84,49 @@ def plan_diff(diff: d.Diff) -> Plan:
                 gone, made = index_swaps.setdefault(table, ([], []))
                 (gone if isinstance(change, d.DropIndex) else made).append(change.index)
             continue
-        operation = _plan_change(change, keys, diff)
+        operation = _plan_change(change, keys, diff, rerun)
         if operation.sql:  # a table that differs only in what MySQL ignores (the case of its name) needs nothing
             operations.append(operation)
-    operations += [_swap_indexes(table, gone, made) for table, (gone, made) in index_swaps.items()]
+    operations += [_swap_indexes(table, gone, made, rerun) for table, (gone, made) in index_swaps.items()]
     operations += keys.add_operations() + events_last
     return Plan(operations=[replace(op, transactional=False) for op in operations])
 
 
-def _plan_change(change, keys: "ForeignKeySteps", diff: d.Diff) -> Operation:
+def _plan_change(change, keys: "ForeignKeySteps", diff: d.Diff, rerun: Rerun) -> Operation:
+    back = rerun.reverse()
     if isinstance(change, d.CreateTable):
         table = replace(change.table, foreign_keys=keys.inline(change.table))
-        return Operation(f"create table {table.name}", [create_table_sql(table)], [f"DROP TABLE {quote(table.name)}"])
+        return Operation(
+            f"create table {table.name}",
+            [create_table_sql(table, rerun=rerun)],
+            [f"{back.drop_table(table.name)} {quote(table.name)}"],
+        )
     if isinstance(change, d.DropTable):
         # Keys dropped first come back last on the way down, not in its CREATE TABLE.
         table = replace(change.table, foreign_keys=keys.kept_by_dropped_table(change.table))
         return Operation(
             f"drop table {table.name}",
-            [f"DROP TABLE {quote(table.name)}"],
-            [create_table_sql(table)],
+            [f"{rerun.drop_table(table.name)} {quote(table.name)}"],
+            [create_table_sql(table, rerun=back)],
             destructive=True,
             lossy_reverse=f"the rows of table {table.name} are not brought back",
         )
     if isinstance(change, d.RenameTable):
         return Operation(
             f"rename table {change.old} to {change.new}",
-            [f"RENAME TABLE {quote(change.old)} TO {quote(change.new)}"],
-            [f"RENAME TABLE {quote(change.new)} TO {quote(change.old)}"],
+            [f"{rerun.rename_table(change.old, change.new)} {quote(change.old)} TO {quote(change.new)}"],
+            [f"{back.rename_table(change.new, change.old)} {quote(change.new)} TO {quote(change.old)}"],
         )
     if isinstance(change, d.AlterTable):
         table_before = next((old for old, new in diff.table_renames.items() if new == change.name), change.name)
-        return plan_alter_table(change, table_before)
+        return plan_alter_table(change, table_before, rerun)
     if isinstance(change, d.CreateIndex):
-        return Operation(
-            f"create index {change.index.name}", [create_index_sql(change.index)], [drop_index_sql(change.index)]
-        )
+        index = change.index
+        return Operation(f"create index {index.name}", [create_index_sql(index, rerun)], [drop_index_sql(index, back)])
     if isinstance(change, d.DropIndex):
-        return Operation(
-            f"drop index {change.index.name}", [drop_index_sql(change.index)], [create_index_sql(change.index)]
-        )
-    return plan_view_or_trigger(change, quote)
+        index = change.index
+        return Operation(f"drop index {index.name}", [drop_index_sql(index, rerun)], [create_index_sql(index, back)])
+    return rerun.view_or_trigger(plan_view_or_trigger(change, quote))
 
 
 # -- foreign keys -------------------------------------------------------------------------
@@ -135,15 +149,23 @@ def _foreign_key_index_table(change, diff: d.Diff) -> str | None:
     return name if table is not None and serves_foreign_key(table, change.index) else None
 
 
-def _index_swap_sql(table: str, gone: list[Index], made: list[Index]) -> str:
-    clauses = [f"DROP INDEX {quote(i.name)}" for i in gone] + [f"ADD {index_clause(i)}" for i in made]
+def _index_swap_sql(table: str, gone: list[Index], made: list[Index], rerun: Rerun = PLAIN, taken=()) -> str:
+    """One ALTER TABLE that drops ``gone`` and adds ``made``; ``taken``: the table's index names before it
+    (lower case: MariaDB reads an ADD's IF NOT EXISTS against them, so a name dropped here is added plainly)."""
+    taken = {n.lower() for n in taken} | {i.name.lower() for i in gone}
+    clauses = [f"DROP INDEX{rerun.if_exists()} {quote(i.name)}" for i in gone]
+    clauses += [f"ADD {index_clause(i, rerun.if_not_exists(i.name.lower() not in taken))}" for i in made]
     return f"ALTER TABLE {quote(table)} " + ", ".join(clauses)
 
 
-def _swap_indexes(table: str, gone: list[Index], made: list[Index]) -> Operation:
+def _swap_indexes(table: str, gone: list[Index], made: list[Index], rerun: Rerun) -> Operation:
     """Foreign-key indexes of a table that changes nothing else, swapped in one statement both ways."""
     what = ", ".join([f"drop index {i.name}" for i in gone] + [f"create index {i.name}" for i in made])
-    return Operation(f"{what} on {table}", [_index_swap_sql(table, gone, made)], [_index_swap_sql(table, made, gone)])
+    return Operation(
+        f"{what} on {table}",
+        [_index_swap_sql(table, gone, made, rerun)],
+        [_index_swap_sql(table, made, gone, rerun.reverse())],
+    )
 
 
 @dataclass(frozen=True)
@@ -153,10 +175,11 @@ class KeyStep:
     table: str
     key: ForeignKey
     kept_indexes: tuple[Index, ...] = ()
+    rerun: Rerun = PLAIN
 
     def drop_sql(self) -> str:
         """``ALTER TABLE ... DROP FOREIGN KEY``."""
-        return f"ALTER TABLE {quote(self.table)} DROP FOREIGN KEY {quote(self.key.name)}"
+        return f"ALTER TABLE {quote(self.table)} DROP FOREIGN KEY{self.rerun.if_exists()} {quote(self.key.name)}"
 
     def add_sql(self) -> str:
         """``ALTER TABLE ... ADD FOREIGN KEY``; an index it can use that stays is re-created in the same statement.
@@ -165,8 +188,9 @@ class KeyStep:
         an index created explicitly is kept, so the table ends with the index it had.
         """
         index = next((i for i in self.kept_indexes if i.columns[: len(self.key.columns)] == self.key.columns), None)
-        recreate = f"DROP INDEX {quote(index.name)}, ADD {index_clause(index)}, " if index is not None else ""
-        return f"ALTER TABLE {quote(self.table)} {recreate}ADD {foreign_key_sql(self.key)}"
+        drop = f"DROP INDEX{self.rerun.if_exists()}"
+        recreate = f"{drop} {quote(index.name)}, ADD {index_clause(index)}, " if index is not None else ""
+        return f"ALTER TABLE {quote(self.table)} {recreate}ADD {foreign_key_sql(self.key, self.rerun.if_not_exists())}"
 
 
 @dataclass
@@ -181,7 +205,7 @@ class ForeignKeySteps:
     inline_keys: dict[str, tuple[ForeignKey, ...]]
 
     @staticmethod
-    def of(diff: d.Diff) -> "ForeignKeySteps":
+    def of(diff: d.Diff, rerun: Rerun = PLAIN) -> "ForeignKeySteps":
         """Sort the keys of ``diff``: an unchanged key stays, unless the key it references changes shape."""
         alters = {c.name: c for c in diff.changes if isinstance(c, d.AlterTable)}
         dropped, added = [], []
@@ -194,6 +218,7 @@ class ForeignKeySteps:
             ready.add(table.name)
             inline_keys[table.name] = tuple(k for k in table.foreign_keys if _can_be_inline(k, ready, diff, alters))
             added += [KeyStep(table.name, k) for k in table.foreign_keys if k not in inline_keys[table.name]]
+        dropped, added = [replace(s, rerun=rerun) for s in dropped], [replace(s, rerun=rerun) for s in added]
         return ForeignKeySteps(dropped, added, inline_keys)
 
     def inline(self, table: Table) -> tuple[ForeignKey, ...]:
@@ -299,7 +324,7 @@ def reshaped_columns(change: d.AlterTable) -> set[str]:
 
 
 # -- altering one table -------------------------------------------------------------------
-def plan_alter_table(change: d.AlterTable, table_before: str | None = None) -> Operation:
+def plan_alter_table(change: d.AlterTable, table_before: str | None = None, rerun: Rerun = PLAIN) -> Operation:
     """Native ALTER TABLE both ways; flags for drops, copies and lossy reverses (foreign keys are planned apart).
 
     Where the values decide whether the down gives them back, the operation carries loss checks
@@ -316,12 +341,12 @@ def plan_alter_table(change: d.AlterTable, table_before: str | None = None) -> O
     overwritten = [n.name for o, n in change.altered if n.generated is not None and o.generated is None]
     return Operation(
         description=_describe(change, partitions),
-        sql=alter_table_sql(change),
-        reverse=alter_table_sql(change.inverse()),
+        sql=alter_table_sql(change, rerun),
+        reverse=alter_table_sql(change.inverse(), rerun.reverse()),
         destructive=bool(dropped) or bool(dropped_partitions) or bool(overwritten),
         rewrites_table=any(a.type != b.type for a, b in change.altered)
         or bool(change.up_values)
-        or bool(_reorder_sql(change))
+        or bool(reorder_sql(change))
         or partitions.rewrites_table()
         or bool(overwritten),
         lossy_reverse="; ".join(text for text in (lossy_reverse, partitions_lossy) if text),
@@ -346,31 +371,23 @@ def _partition_step(change: d.AlterTable) -> PartitionStep:
     )
 
 
-def alter_table_sql(change: d.AlterTable) -> list[str]:
+def alter_table_sql(change: d.AlterTable, rerun: Rerun = PLAIN) -> list[str]:
     """The statements that turn ``change.old`` into ``change.new`` (foreign keys aside), in a safe order.
 
-    Without values to compute, every clause goes in one ALTER TABLE. With values (``--convert``,
-    ``--default``, a value for an added column), see :func:`_converting_sql`.
+    Without values to compute, every clause goes in one ALTER TABLE, with the ``IF [NOT] EXISTS``
+    forms ``rerun`` allows. With values (``--convert``, ``--default``, a value for an added column),
+    see :func:`_converting_sql`: its statements have none, as its UPDATE run again would convert
+    values that are converted already.
     """
-    change = _with_generated_values(change)
+    change = with_generated_values(change)
     if change.up_values:
         statements = _converting_sql(change)
     else:
         table = quote(change.old.name)
-        statements = _drop_constraints(change.old, change.new, change.renamed, table)
-        statements += _reshaping_sql(change, table, temps={}, positions=True)
-        statements = _combined(statements, table) + _reorder_sql(change)
+        statements = _drop_constraints(change.old, change.new, change.renamed, table, rerun)
+        statements += _reshaping_sql(change, table, temps={}, positions=True, rerun=rerun)
+        statements = _combined(statements, table) + reorder_sql(change)
     return _partition_step(change).around(statements)
-
-
-def _with_generated_values(change: d.AlterTable) -> d.AlterTable:
-    """A generated column that becomes a plain one keeps the values it holds: they are its computed value."""
-    values = {
-        n.name: quote(o.name)
-        for o, n in change.altered
-        if o.generated is not None and n.generated is None and n.name not in change.up_values
-    }
-    return replace(change, up_values={**change.up_values, **values}) if values else change
 
 
 def _converting_sql(change: d.AlterTable) -> list[str]:
@@ -395,7 +412,7 @@ def _converting_sql(change: d.AlterTable) -> list[str]:
     filled = filled_columns(change)  # the neutral add nullable -> backfill -> NOT NULL, folded MySQL's way
     first += [
         f"ALTER TABLE {table} ADD COLUMN {column_sql(_holder(s.column, s.column.name))}"
-        + _place_sql(_place_while_old(change, s.column))
+        + place_sql(place_while_old(change, s.column))
         for s in filled
         if isinstance(s, AddColumnNullable)
     ]
@@ -411,42 +428,14 @@ def _converting_sql(change: d.AlterTable) -> list[str]:
     last += [
         f"ALTER TABLE {table} ADD {index_clause(i)}" for i in _indexes_over(change, moved) if i in change.new.indexes
     ]
-    return _combined(first, table) + update + _combined(last, table) + _reorder_sql(change)
+    return _combined(first, table) + update + _combined(last, table) + reorder_sql(change)
 
 
 def moved_columns(change: d.AlterTable) -> set[str]:
     """Old names of the columns whose values move into a new column (a key over one is dropped first)."""
-    change = _with_generated_values(change)
+    change = with_generated_values(change)
     temps = temp_columns(change) if change.up_values else {}
     return {o.name for o, n in change.altered if n.name in temps}
-
-
-def temp_columns(change: d.AlterTable) -> dict[str, str]:
-    """New name -> temporary column, for each converted column whose values need a column of the new type.
-
-    One column whose type, collation and NULL-ability hold the new values is updated in place
-    instead (MySQL assigns left to right, so only one in-place assignment can read the old row).
-    """
-    taken = {c.name.lower() for c in change.old.columns + change.new.columns}
-    temps, in_place = {}, False
-    for old, new in change.altered:
-        if new.name not in change.up_values:
-            continue
-        holds = (
-            (old.type, old.collation) == (new.type, new.collation)
-            and (old.nullable or not new.nullable)
-            and old.generated is None
-            and new.generated is None
-        )
-        if holds and not in_place:
-            in_place = True
-            continue
-        name = ("_dbshift_tmp_" + new.name)[:64]
-        while name.lower() in taken:
-            name = name[:60] + "_" + str(len(taken))
-        taken.add(name.lower())
-        temps[new.name] = name
-    return temps
 
 
 def _holder(column: Column, name: str) -> Column:
@@ -474,15 +463,19 @@ def _indexes_over(change: d.AlterTable, moved: set[str]) -> list[Index]:
     ]
 
 
-def _reshaping_sql(change: d.AlterTable, table: str, temps: dict[str, str], positions: bool) -> list[str]:
+def _reshaping_sql(
+    change: d.AlterTable, table: str, temps: dict[str, str], positions: bool, rerun: Rerun = PLAIN
+) -> list[str]:
     """Column, constraint, index and option steps after the values are in place.
 
     ``temps``: converted columns whose values wait in a temporary column (see :func:`temp_columns`).
     ``positions``: place new columns with AFTER (names as they are once every clause of the one
     ALTER TABLE has run: MySQL and MariaDB resolve AFTER against the new names); else at the end.
+    ``rerun``: the IF [NOT] EXISTS forms (the steps go in one ALTER TABLE, see :mod:`.mysql_rerun`).
     """
     old, new, renamed = change.old, change.new, change.renamed
-    statements = _alter_columns(change, table, temps, positions)
+    before = {c.name.lower() for c in old.columns}
+    statements = _alter_columns(change, table, temps, positions, rerun)
     constrain = {s.column.name: s for s in filled_columns(change) if isinstance(s, SetNotNull)}
     for column in change.added:
         if column.name in change.up_values:  # added and filled already: the neutral steps' last one, if any
@@ -490,30 +483,37 @@ def _reshaping_sql(change: d.AlterTable, table: str, temps: dict[str, str], posi
                 statements.append(f"ALTER TABLE {table} MODIFY COLUMN {column_sql(column)}")
             continue
         instant = ", ALGORITHM=INSTANT" if _instant_add(column) else ""
+        guard = rerun.if_not_exists(column.name.lower() not in before)
         statements.append(
-            f"ALTER TABLE {table} ADD COLUMN {column_sql(column)}{_position(change, column, positions)}{instant}"
+            f"ALTER TABLE {table} ADD COLUMN{guard} {column_sql(column)}{position_sql(change, column, positions)}{instant}"
         )
-    statements += [f"ALTER TABLE {table} DROP COLUMN {quote(c.name)}" for c in change.dropped]
+    statements += [f"ALTER TABLE {table} DROP COLUMN{rerun.if_exists()} {quote(c.name)}" for c in change.dropped]
     altered = {o.name for o, n in change.altered}
     statements += [
-        f"ALTER TABLE {table} RENAME COLUMN {quote(o)} TO {quote(n)}" for o, n in renamed.items() if o not in altered
+        f"ALTER TABLE {table} RENAME COLUMN{rerun.if_exists(_renamed_once(change, o, n))} {quote(o)} TO {quote(n)}"
+        for o, n in renamed.items()
+        if o not in altered
     ]
-    statements += _add_constraints(old, new, renamed, table)
+    statements += _add_constraints(old, new, renamed, table, rerun)
     moved = {o.name for o, n in change.altered if n.name in temps}
     gone = [
         i for i in old.indexes if serves_foreign_key(old, i) and i not in new.indexes and not set(i.columns) & moved
     ]
     made = [i for i in new.indexes if serves_foreign_key(new, i) and i not in old.indexes]
     if gone or made:
-        statements.append(_index_swap_sql(change.old.name, gone, made))
+        taken = [i.name for i in old.indexes] + [u.name for u in old.uniques if u.name]
+        statements.append(_index_swap_sql(change.old.name, gone, made, rerun, taken))
     if _without_partitioning(old.options) != _without_partitioning(new.options):
         statements.append(table_options_sql(old, new))
     return statements
 
 
-def _alter_columns(change: d.AlterTable, table: str, temps: dict[str, str], positions: bool) -> list[str]:
+def _alter_columns(
+    change: d.AlterTable, table: str, temps: dict[str, str], positions: bool, rerun: Rerun = PLAIN
+) -> list[str]:
     """Each altered column into its new definition and name (a temporary column into its place)."""
     statements = []
+    before = {c.name.lower() for c in change.old.columns}
     for old, new in change.altered:
         if new.name in temps:
             statements += [
@@ -522,15 +522,24 @@ def _alter_columns(change: d.AlterTable, table: str, temps: dict[str, str], posi
             ]
         elif (old.generated, old.generated_stored) != (new.generated, new.generated_stored):
             # MariaDB and MySQL cannot MODIFY a column into or out of being generated.
+            guard = rerun.if_not_exists(new.name.lower() not in before)
             statements += [
-                f"ALTER TABLE {table} DROP COLUMN {quote(old.name)}",
-                f"ALTER TABLE {table} ADD COLUMN {column_sql(new)}{_position(change, new, positions)}",
+                f"ALTER TABLE {table} DROP COLUMN{rerun.if_exists()} {quote(old.name)}",
+                f"ALTER TABLE {table} ADD COLUMN{guard} {column_sql(new)}{position_sql(change, new, positions)}",
             ]
         elif old.name != new.name:
-            statements.append(f"ALTER TABLE {table} CHANGE COLUMN {quote(old.name)} {column_sql(new)}")
+            guard = rerun.if_exists(_renamed_once(change, old.name, new.name))
+            statements.append(f"ALTER TABLE {table} CHANGE COLUMN{guard} {quote(old.name)} {column_sql(new)}")
         else:
             statements.append(f"ALTER TABLE {table} MODIFY COLUMN {column_sql(new)}")
     return statements
+
+
+def _renamed_once(change: d.AlterTable, old: str, new: str) -> bool:
+    """A rename skipped when its old name is gone is right: no column takes the old name, none had the new one."""
+    return old.lower() not in {c.name.lower() for c in change.new.columns} and new.lower() not in {
+        c.name.lower() for c in change.old.columns
+    }
 
 
 def _without_partitioning(options: dict) -> dict:
@@ -550,101 +559,6 @@ def _combined(statements: list[str], table: str) -> list[str]:
     return [prefix + ",\n  ".join(clauses)]
 
 
-def _reorder_sql(change: d.AlterTable) -> list[str]:
-    """MODIFY ... AFTER for the columns whose order changes, after every other step.
-
-    The columns already in the desired relative order (a longest increasing run) stay; each other
-    one moves after its desired predecessor, in desired order, so predecessors are in place first.
-    """
-    change = _with_generated_values(change)
-    wanted = [c.name for c in change.new.columns]
-    now = _order_after_steps(change)
-    staying = _longest_increasing([wanted.index(n) for n in now])
-    statements = []
-    for at, name in enumerate(wanted):
-        if at in staying:
-            continue
-        place = f" AFTER {quote(wanted[at - 1])}" if at else " FIRST"
-        statements.append(
-            f"ALTER TABLE {quote(change.new.name)} MODIFY COLUMN {column_sql(change.new.columns[at])}{place}"
-        )
-    return statements
-
-
-def _order_after_steps(change: d.AlterTable) -> list[str]:
-    """Column names (new) in the order the other statements leave them: in one ALTER TABLE, added
-    and re-made (generated) columns come after their predecessor (see :func:`_order_after_converting`)."""
-    if change.up_values:
-        return _order_after_converting(change)
-    regenerated = [
-        new.name
-        for old, new in change.altered
-        if (old.generated, old.generated_stored) != (new.generated, new.generated_stored)
-    ]
-    new_name = {old: new for new, old in change.sources.items()}
-    order = [new_name[c.name] for c in change.old.columns if c.name in new_name and new_name[c.name] not in regenerated]
-    wanted = [c.name for c in change.new.columns]
-    for name in wanted:
-        if name in order:
-            continue
-        at = wanted.index(name)
-        order.insert(order.index(wanted[at - 1]) + 1 if at else 0, name)
-    return order
-
-
-def _place_while_old(change: d.AlterTable, column: Column) -> tuple[str, str | None]:
-    """Where a column added before the values are computed goes: ("after", name) of its predecessor
-    when that one exists by then (an old column, under its old name, or a column added before it),
-    ("first", None), or ("last", None)."""
-    wanted = [c.name for c in change.new.columns]
-    at = wanted.index(column.name)
-    if at == 0:
-        return "first", None
-    previous = wanted[at - 1]
-    if previous in change.sources:
-        return "after", change.sources[previous]
-    early = [c.name for c in change.added if c.name in change.up_values]
-    return ("after", previous) if previous in early[: early.index(column.name)] else ("last", None)
-
-
-def _place_sql(place: tuple[str, str | None]) -> str:
-    where, name = place
-    return {"first": " FIRST", "last": ""}.get(where, f" AFTER {quote(name or '')}")
-
-
-def _order_after_converting(change: d.AlterTable) -> list[str]:
-    """Column names (new) in the order :func:`_converting_sql` leaves them, step by step."""
-    temps = temp_columns(change)
-    order = [c.name for c in change.old.columns] + [temps[n.name] for o, n in change.altered if n.name in temps]
-    for column in change.added:
-        if column.name in change.up_values:
-            where, anchor = _place_while_old(change, column)
-            at = {"first": 0, "last": len(order)}.get(where, order.index(anchor) + 1 if anchor in order else len(order))
-            order.insert(at, column.name)
-    moved = {o.name for o, n in change.altered if n.name in temps}
-    back = {temp: new for new, temp in temps.items()}
-    order = [back.get(name, name) for name in order if name not in moved]
-    regenerated = {
-        o.name: n.name
-        for o, n in change.altered
-        if (o.generated, o.generated_stored) != (n.generated, n.generated_stored) and n.name not in temps
-    }
-    order = [name for name in order if name not in regenerated] + list(regenerated.values())
-    order += [c.name for c in change.added if c.name not in change.up_values]
-    dropped = {c.name for c in change.dropped}
-    new_name = {old: new for new, old in change.sources.items()}
-    return [new_name.get(name, name) for name in order if name not in dropped]
-
-
-def _longest_increasing(values: list[int]) -> set[int]:
-    """The values of one longest strictly increasing subsequence."""
-    best: list[list[int]] = []
-    for value in values:
-        candidates = [run for run in best if run[-1] < value]
-        best.append(max(candidates, key=len, default=[]) + [value])
-    return set(max(best, key=len, default=[]))
-
-
 def _swap(names, renamed: dict[str, str]):
     return tuple(renamed.get(n, n) for n in names)
 
@@ -656,46 +570,47 @@ def _renamed_keys(table: Table, renamed: dict[str, str]):
     return pk, uniques, {c.name: c for c in table.checks}, keys
 
 
-def _drop_constraints(old: Table, new: Table, renamed: dict, table: str) -> list[str]:
+def _drop_constraints(old: Table, new: Table, renamed: dict, table: str, rerun: Rerun = PLAIN) -> list[str]:
     old_pk, old_uniques, old_checks, old_keys = _renamed_keys(old, renamed)
     new_pk, new_uniques, new_checks, new_keys = _renamed_keys(new, {})
+    drop = f"ALTER TABLE {table} DROP"
     statements = [
-        f"ALTER TABLE {table} DROP INDEX {quote(n)}" for n, u in old_uniques.items() if new_uniques.get(n) != u
+        f"{drop} INDEX{rerun.if_exists()} {quote(n)}" for n, u in old_uniques.items() if new_uniques.get(n) != u
     ]
     statements += [
-        f"ALTER TABLE {table} DROP CONSTRAINT {quote(n)}" for n, c in old_checks.items() if new_checks.get(n) != c
+        f"{drop} CONSTRAINT{rerun.if_exists()} {quote(n)}" for n, c in old_checks.items() if new_checks.get(n) != c
     ]
     if old_pk is not None and old_pk != new_pk:
-        statements.append(f"ALTER TABLE {table} DROP PRIMARY KEY")
+        # MariaDB has no DROP PRIMARY KEY IF EXISTS; DROP INDEX `PRIMARY` is the same step and takes one
+        # (a key that changes is added back in the same statement: its drop runs again as it is).
+        gone = new_pk is None and rerun.alter
+        statements.append(f"{drop} INDEX IF EXISTS `PRIMARY`" if gone else f"{drop} PRIMARY KEY")
     return statements
 
 
-def _add_constraints(old: Table, new: Table, renamed: dict, table: str) -> list[str]:
+def _add_constraints(old: Table, new: Table, renamed: dict, table: str, rerun: Rerun = PLAIN) -> list[str]:
+    """ADD PRIMARY KEY, UNIQUE KEY and CHECK for those that differ; IF NOT EXISTS (where ``rerun`` has it)
+    only on a name the table does not have before the ALTER TABLE (MariaDB reads it against those)."""
     old_pk, old_uniques, old_checks, old_keys = _renamed_keys(old, renamed)
     new_pk, new_uniques, new_checks, new_keys = _renamed_keys(new, {})
+    taken = {n.lower() for n in list(old_uniques) + list(old_checks) + [i.name for i in old.indexes] if n}
     statements = []
-    if new_pk is not None and old_pk != new_pk:
-        statements.append(f"ALTER TABLE {table} ADD PRIMARY KEY ({names_sql(new_pk.columns)})")
+    if new_pk is not None and old_pk != new_pk:  # IF NOT EXISTS only where no key is dropped before it
+        guard = rerun.if_not_exists(old_pk is None)
+        statements.append(f"ALTER TABLE {table} ADD PRIMARY KEY{guard} ({names_sql(new_pk.columns)})")
     statements += [
-        f"ALTER TABLE {table} ADD UNIQUE KEY {quote(n)} ({names_sql(u.columns)})"
+        f"ALTER TABLE {table} ADD UNIQUE KEY{rerun.if_not_exists(n.lower() not in taken)} {quote(n)} "
+        f"({names_sql(u.columns)})"
         for n, u in new_uniques.items()
         if old_uniques.get(n) != u
     ]
     statements += [
-        f"ALTER TABLE {table} ADD CONSTRAINT {quote(n)} CHECK ({c.expression})"
+        f"ALTER TABLE {table} ADD CONSTRAINT{rerun.if_not_exists(n.lower() not in taken)} {quote(n)} "
+        f"CHECK ({c.expression})"
         for n, c in new_checks.items()
         if old_checks.get(n) != c
     ]
     return statements
-
-
-def _position(change: d.AlterTable, column: Column, positions: bool) -> str:
-    """AFTER the previous column by its new name (or FIRST); "" when ``positions`` is off (the column goes last)."""
-    if not positions:
-        return ""
-    names = [c.name for c in change.new.columns]
-    at = names.index(column.name)
-    return f" AFTER {quote(names[at - 1])}" if at else " FIRST"
 
 
 def _instant_add(column: Column) -> bool:

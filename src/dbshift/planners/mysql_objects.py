@@ -185,9 +185,9 @@ def partition_losses(step: PartitionStep) -> tuple[list[str], str]:
 
 
 # -- events ---------------------------------------------------------------------------------
-def create_event_sql(name: str, event: dict) -> str:
-    """``CREATE EVENT`` with every clause, as ``SHOW CREATE EVENT`` writes it (without the definer)."""
-    return f"CREATE EVENT {quote(name)} " + _event_clauses(event, event.keys())
+def create_event_sql(name: str, event: dict, guard: str = "") -> str:
+    """``CREATE EVENT [guard]`` with every clause, as ``SHOW CREATE EVENT`` writes it (without the definer)."""
+    return f"CREATE EVENT{guard} {quote(name)} " + _event_clauses(event, event.keys())
 
 
 def _event_clauses(event: dict, which) -> str:
@@ -213,20 +213,26 @@ def alter_event_sql(name: str, old: dict, new: dict) -> str:
     return f"ALTER EVENT {quote(name)} " + _event_clauses(new, changed)
 
 
-def event_operations(changes: list) -> tuple[list[Operation], list[Operation]]:
-    """(drops and changes, creations) for the diff's EventChanges, each with its reverse.
+def event_operations(changes: list, rerun: bool = False) -> tuple[list[Operation], list[Operation]]:
+    """(drops and changes, creations) for the diff's EventChanges, each with its reverse; with ``rerun``,
+    CREATE EVENT IF NOT EXISTS and DROP EVENT IF EXISTS (MySQL 8 and MariaDB both have them).
 
     An event's body is checked only when it runs, so events may go first and come last.
     """
+    create, drop = (" IF NOT EXISTS", "DROP EVENT IF EXISTS") if rerun else ("", "DROP EVENT")
     first, last = [], []
     for change in changes:
         name, old, new = change.key, change.before, change.after
         if new is None:
-            first.append(Operation(f"drop event {name}", [f"DROP EVENT {quote(name)}"], [create_event_sql(name, old)]))
+            first.append(
+                Operation(f"drop event {name}", [f"{drop} {quote(name)}"], [create_event_sql(name, old, create)])
+            )
         elif old is not None:
             first.append(
                 Operation(f"alter event {name}", [alter_event_sql(name, old, new)], [alter_event_sql(name, new, old)])
             )
         else:
-            last.append(Operation(f"create event {name}", [create_event_sql(name, new)], [f"DROP EVENT {quote(name)}"]))
+            last.append(
+                Operation(f"create event {name}", [create_event_sql(name, new, create)], [f"{drop} {quote(name)}"])
+            )
     return first, last

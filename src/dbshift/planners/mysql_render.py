@@ -6,6 +6,7 @@ import re
 from dataclasses import replace
 
 from dbshift.planners.mysql_objects import literal, partition_clause, quote
+from dbshift.planners.mysql_rerun import PLAIN, Rerun
 from dbshift.schema.model import Column, ForeignKey, Index, IndexKey, Table
 
 
@@ -47,10 +48,10 @@ def column_sql(column: Column) -> str:
     return " ".join(words)
 
 
-def foreign_key_sql(key: ForeignKey) -> str:
-    """``CONSTRAINT name FOREIGN KEY (...) REFERENCES t (...) [actions]``."""
+def foreign_key_sql(key: ForeignKey, guard: str = "") -> str:
+    """``CONSTRAINT name FOREIGN KEY [guard] (...) REFERENCES t (...) [actions]`` (``guard``: `` IF NOT EXISTS``)."""
     sql = f"CONSTRAINT {quote(key.name)} " if key.name else ""
-    sql += f"FOREIGN KEY ({names_sql(key.columns)}) REFERENCES {quote(key.ref_table)} ({names_sql(key.ref_columns)})"
+    sql += f"FOREIGN KEY{guard} ({names_sql(key.columns)}) REFERENCES {quote(key.ref_table)} ({names_sql(key.ref_columns)})"
     # Left out, an action is RESTRICT; NO ACTION is reported apart from it, so it is written.
     if key.on_delete != "RESTRICT":
         sql += f" ON DELETE {key.on_delete}"
@@ -69,21 +70,21 @@ def _key_parts(index_keys, prefix: dict) -> str:
     return ", ".join(parts)
 
 
-def index_clause(index: Index) -> str:
-    """``[UNIQUE|FULLTEXT|SPATIAL] KEY name (...)`` inside CREATE/ALTER TABLE."""
+def index_clause(index: Index, guard: str = "") -> str:
+    """``[UNIQUE|FULLTEXT|SPATIAL] KEY [guard] name (...)`` inside CREATE/ALTER TABLE (``guard``: `` IF NOT EXISTS``)."""
     kind = index.options.get("type")
     word = f"{kind} KEY" if kind in ("FULLTEXT", "SPATIAL") else ("UNIQUE KEY" if index.unique else "KEY")
-    return f"{word} {quote(index.name)} ({_key_parts(index.keys, index.options.get('prefix', {}))})"
+    return f"{word}{guard} {quote(index.name)} ({_key_parts(index.keys, index.options.get('prefix', {}))})"
 
 
-def create_index_sql(index: Index) -> str:
-    """``CREATE INDEX`` for ``index``."""
-    return f"ALTER TABLE {quote(index.table)} ADD {index_clause(index)}"
+def create_index_sql(index: Index, rerun: Rerun = PLAIN) -> str:
+    """``ALTER TABLE ... ADD KEY`` for ``index`` (``IF NOT EXISTS`` where ``rerun`` says)."""
+    return f"ALTER TABLE {quote(index.table)} ADD {index_clause(index, rerun.if_not_exists())}"
 
 
-def drop_index_sql(index: Index) -> str:
-    """``DROP INDEX``."""
-    return f"ALTER TABLE {quote(index.table)} DROP INDEX {quote(index.name)}"
+def drop_index_sql(index: Index, rerun: Rerun = PLAIN) -> str:
+    """``ALTER TABLE ... DROP INDEX`` (``IF EXISTS`` where ``rerun`` says)."""
+    return f"ALTER TABLE {quote(index.table)} DROP INDEX{rerun.if_exists()} {quote(index.name)}"
 
 
 def _constraint_clauses(table: Table) -> list[str]:
@@ -153,10 +154,15 @@ def _reset_value(name: str) -> str:
     return "DEFAULT" if name.startswith("`") or name in _RESET_BY_DEFAULT else "0"
 
 
-def create_table_sql(table: Table, with_foreign_keys: bool = True) -> str:
-    """CREATE TABLE with its keys, indexes, checks, (optionally) foreign keys, and partitions."""
+def create_table_sql(table: Table, with_foreign_keys: bool = True, rerun: Rerun = PLAIN) -> str:
+    """CREATE TABLE (``IF NOT EXISTS`` where ``rerun`` says) with its keys, indexes, checks,
+    (optionally) foreign keys, and partitions."""
     bare = table if with_foreign_keys else replace(table, foreign_keys=())
     parts = [column_sql(c) for c in table.columns] + _constraint_clauses(bare)
-    sql = f"CREATE TABLE {quote(table.name)} (\n  " + ",\n  ".join(parts) + f"\n) {_table_options(table)}".rstrip()
+    sql = (
+        f"{rerun.create_table(table.name)} {quote(table.name)} (\n  "
+        + ",\n  ".join(parts)
+        + f"\n) {_table_options(table)}".rstrip()
+    )
     partitioning = table.options.get("partitioning")
     return sql + (f"\n{partition_clause(partitioning)}" if partitioning else "")

@@ -3,7 +3,8 @@
 Anything native ALTER cannot express is done with SQLite's documented table rebuild
 (https://sqlite.org/lang_altertable.html#otheralter): one rebuild per table for all of its
 changes, indexes recreated, the views and triggers around it dropped first and recreated after,
-and ``PRAGMA foreign_key_check`` on the table and on the tables that reference it. Migrations
+and ``PRAGMA foreign_key_check`` on the table and on the tables that reference it, once the
+direction has changed everything the check reads (see :mod:`.sqlite_key_checks`). Migrations
 run with ``foreign_keys=OFF`` (the runner guarantees it), so dropping the old copy of a parent
 table never fires ON DELETE CASCADE on its children. ``secure_delete`` is never touched.
 """
@@ -22,6 +23,7 @@ from dbshift.planners.operations import (
     rename_table_operation,
 )
 from dbshift.planners.operations import foreign_key_sql as shared_foreign_key_sql
+from dbshift.planners.sqlite_key_checks import place_key_checks
 from dbshift.planners.sqlite_values import checked_columns, loss_checks
 from dbshift.schema import diff as d
 from dbshift.schema.model import Column, ForeignKey, Index, Schema, Table
@@ -133,7 +135,16 @@ def plan_diff(diff: d.Diff) -> Plan:
         for c in diff.changes
         if isinstance(c, d.AlterTable) and not (_native_steps(c) and _native_steps(c.inverse()))
     }
-    operations = [_plan_change(change, diff) for change in _with_dependents_recreated(diff, rebuilt)]
+    changes = _with_dependents_recreated(diff, rebuilt)
+    operations = [_plan_change(change, diff) for change in changes]
+    rebuilt_up, rebuilt_down = {}, {}
+    for step, change in enumerate(changes):
+        if isinstance(change, d.AlterTable):
+            if operations[step].rewrites_table:
+                rebuilt_up[step] = change.new.name
+            if change.name.lower() in rebuilt and not _native_steps(change.inverse()):
+                rebuilt_down[step] = _name_before(change, diff)
+    place_key_checks(changes, operations, diff, rebuilt_up, rebuilt_down)
     return Plan(operations=operations)
 
 
@@ -182,10 +193,7 @@ def _plan_change(change, diff: d.Diff) -> Operation:
     if isinstance(change, d.RenameTable):
         return rename_table_operation(change, quote)
     if isinstance(change, d.AlterTable):
-        before = next(
-            (old for old, new in diff.table_renames.items() if new.lower() == change.name.lower()), change.name
-        )
-        return plan_alter_table(change, diff.current, diff.desired, before)
+        return plan_alter_table(change, _name_before(change, diff))
     if isinstance(change, d.CreateIndex):
         return Operation(
             f"create index {change.index.name}",
@@ -201,18 +209,23 @@ def _plan_change(change, diff: d.Diff) -> Operation:
     return plan_view_or_trigger(change, quote)
 
 
+def _name_before(change: d.AlterTable, diff: d.Diff) -> str:
+    """The altered table's name before the migration (its rename, if any, runs first)."""
+    return next((old for old, new in diff.table_renames.items() if new.lower() == change.name.lower()), change.name)
+
+
 # -- altering one table -------------------------------------------------------------------
-def plan_alter_table(
-    change: d.AlterTable, current: Schema, desired: Schema, table_before: str | None = None
-) -> Operation:
-    """Native ALTER TABLE statements when they reach the new definition exactly, else one rebuild.
+def plan_alter_table(change: d.AlterTable, table_before: str | None = None) -> Operation:
+    """Native ALTER TABLE statements when they reach the new definition exactly, else one rebuild
+    (without its foreign key checks: :func:`plan_diff` places them where the plan has changed
+    everything they read).
 
     Where the values decide whether the rebuild's reverse gives them back (a BIGINT in a REAL,
     text in a number column), the operation carries loss checks (``table_before``: the table's
     name before the migration, which the checks read).
     """
-    up = _native_steps(change) or rebuild_sql(change, desired)
-    down = _native_steps(change.inverse()) or rebuild_sql(change.inverse(), current)
+    up = _native_steps(change) or rebuild_sql(change)
+    down = _native_steps(change.inverse()) or rebuild_sql(change.inverse())
     rewrites = not _native_steps(change)
     lossy = ", ".join(f"{change.name}.{c}" for c in change.lossy_down)
     dropped = [c.name for c in change.dropped]
@@ -342,8 +355,9 @@ def _lower(names) -> set[str]:
     return {n.lower() for n in names}
 
 
-def rebuild_sql(change: d.AlterTable, schema_after: Schema) -> list[str]:
-    """SQLite's table rebuild: create the new shape, copy, drop, rename, recreate indexes, check keys."""
+def rebuild_sql(change: d.AlterTable) -> list[str]:
+    """SQLite's table rebuild: create the new shape, copy, drop, rename, recreate indexes (the
+    foreign key checks that follow are placed by :func:`plan_diff`)."""
     new, old = change.new, change.old
     temporary = REBUILD_PREFIX + new.name
     targets, values = [], []
@@ -371,20 +385,8 @@ def rebuild_sql(change: d.AlterTable, schema_after: Schema) -> list[str]:
     statements.append(f"ALTER TABLE {quote(temporary)} RENAME TO {quote(new.name)}")
     # Indexes that change are dropped before and created after the rebuild by their own operations.
     statements += [create_index_sql(i, new.name) for i in new.indexes if i in old.indexes]
-    statements += [f"PRAGMA foreign_key_check({quote(t)})" for t in _tables_to_check(new, schema_after)]
     return statements
 
 
 def _autoincrement(table: Table) -> bool:
     return bool(table.primary_key and table.primary_key.autoincrement)
-
-
-def _tables_to_check(table: Table, schema: Schema) -> list[str]:
-    """The rebuilt table when it has foreign keys, and every table whose foreign keys point at it."""
-    names = [table.name] if table.foreign_keys else []
-    for other in schema.tables:
-        if other.name.lower() != table.name.lower() and any(
-            k.ref_table.lower() == table.name.lower() for k in other.foreign_keys
-        ):
-            names.append(other.name)
-    return names
