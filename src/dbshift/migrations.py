@@ -198,6 +198,10 @@ def load_migration(path: Path) -> Migration:
     """Parse one migration file; raise MigrationFileError naming the file and line."""
     path = Path(path)
     if not FILE_NAME.match(path.name):
+        if not path.exists():  # a typo in the path says so first, not that the name looks odd
+            raise MigrationFileError(
+                f"{path}: no such file", hint="check the path (migration files are in the migrations folder)"
+            )
         _bad_file_name(path)
     return parse_migration(path.name, path.read_bytes(), path)
 

@@ -155,6 +155,14 @@ def test_linting_two_files_reads_the_second_after_the_migrations_between_them(pr
     assert not [f for f in found if "20260102000000" in f[1]], found  # the file not named is not reported
 
 
+def test_a_mistyped_file_name_says_there_is_no_such_file(project, run_cli):
+    for typo in ("nothere.sql", "migrations/20260101000000_nothere.sql"):
+        result = run_cli("lint", typo)
+        assert result.returncode == 2, result.output
+        assert f"{typo}: no such file" in result.stderr.replace("No such file or directory", "no such file")
+        assert "hint:" in result.stderr and "Traceback" not in result.output
+
+
 def test_a_migration_that_is_not_utf8_is_a_one_line_error_exit_2(project, run_cli):
     path = project.config.migrations_dir / "20260101000000_latin.sql"
     path.write_bytes("-- migrate:up\nINSERT INTO t VALUES ('caf\xe9');\n".encode("latin-1"))

@@ -162,7 +162,13 @@ def test_fix_of_a_file_with_a_bom_or_odd_line_ends_writes_a_migration_that_still
         "CREATE INDEX CONCURRENTLY orders_cents ON orders (cents)",
     ]
     pglast.parse_sql(migration.up_sql)
-    assert head.strip("\ufeff\n") in path.read_bytes().decode("utf-8")  # the comment as it was
+    written = path.read_bytes().decode("utf-8")
+    assert head.strip("\ufeff\n") in written  # the comment as it was
+    assert written.startswith("\ufeff") == head.startswith("\ufeff")  # the BOM kept (or not added)
+    if newline == "\r\n":  # a Windows file stays one: no line of it turned into a bare \n
+        assert written.count("\n") == written.count("\r\n") > 5
+    else:
+        assert "\r\n" not in written
 
 
 def test_a_cache_edited_by_hand_with_an_unknown_severity_is_not_trusted(project):

@@ -10,6 +10,7 @@ longer match the history.
 
 from __future__ import annotations
 
+import codecs
 import difflib
 import importlib
 from dataclasses import dataclass, field
@@ -27,6 +28,9 @@ class FileFix:
     fixed: list[str] = field(default_factory=list)
     #: (code, line, why) of findings it leaves.
     skipped: list[tuple[str, int, str]] = field(default_factory=list)
+    #: How the file ends its lines and whether it starts with a BOM: written back the same way.
+    line_end: str = "\n"
+    bom: bool = False
 
     @property
     def changed(self) -> bool:
@@ -114,19 +118,21 @@ def _fix_one(migration, dialect: str, fixer, findings) -> FileFix:
     by_line = {statement.line: index for index, statement in enumerate(up)}
     wanted = [(f.code, by_line[f.line]) for f in findings if f.line in by_line]
     rewrite = fixer.rewrite([s.sql for s in up], [s.sql for s in down], wanted, migration.transaction)
-    old = _text(migration.path)
+    raw = Path(migration.path).read_bytes()
+    old = _text(migration.path, raw)
     new = _rebuild(old, migration, up, rewrite)
     skipped = [(code, up[index].line, why) for code, index, why in rewrite.skipped]
-    return FileFix(Path(migration.path), old, new, rewrite.fixed, skipped)
+    line_end = "\r\n" if b"\r\n" in raw else "\n"
+    return FileFix(Path(migration.path), old, new, rewrite.fixed, skipped, line_end, raw.startswith(codecs.BOM_UTF8))
 
 
-def _text(path) -> str:
+def _text(path, raw: bytes) -> str:
     """The file's text as the migration was read from it (its line numbers are the same): not
     ``read_text``, whose universal newlines also end a line at a lone ``\\r``. A CRLF becomes a
     newline, as the migration's statements have it, so each is found in the text."""
     from dbshift.migrations import migration_text
 
-    return migration_text(Path(path), Path(path).read_bytes()).replace("\r\n", "\n")
+    return migration_text(Path(path), raw).replace("\r\n", "\n")
 
 
 def _rebuild(text: str, migration, up, rewrite) -> str:
@@ -151,9 +157,10 @@ def _rebuild(text: str, migration, up, rewrite) -> str:
 
 
 def write_fixes(project, fixes: list[FileFix]) -> None:
-    """Write the changed files and ``dbshift.sum``."""
+    """Write the changed files (with the line ends and BOM each had) and ``dbshift.sum``."""
     for fix in fixes:
         if fix.changed:
-            fix.path.write_text(fix.new, encoding="utf-8")
+            text = ("\ufeff" if fix.bom else "") + fix.new.replace("\n", fix.line_end)
+            fix.path.write_bytes(text.encode("utf-8"))
     if any(fix.changed for fix in fixes):
         project.hash()
