@@ -54,3 +54,23 @@ def performance_schema_without_mdl_url():
             yield url
     except ServerUnavailable as exc:
         skip_or_fail(f"private MariaDB with performance_schema: {exc}")
+
+
+@pytest.fixture
+def pg_db(postgres_url):
+    """A new empty database on the PostgreSQL test server, dropped afterwards."""
+    from tests.servers.conftest import create_database, drop_database
+
+    url = create_database(postgres_url)
+    yield url
+    drop_database(postgres_url, url)
+
+
+@pytest.fixture
+def my_db(mysql_url):
+    """A new empty database on the MariaDB test server, dropped afterwards."""
+    from tests.servers.conftest import create_database, drop_database
+
+    url = create_database(mysql_url)
+    yield url
+    drop_database(mysql_url, url)

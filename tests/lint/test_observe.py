@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from tests.conftest import write_migration
-from tests.servers.conftest import create_database, drop_database
 from tests.value_oracle import assert_same_values, snapshot
 
 from dbshift import Project
@@ -52,20 +50,6 @@ def _run(url: str, *statements: str) -> None:
             db.execute(sql)
     finally:
         db.close()
-
-
-@pytest.fixture
-def pg_db(postgres_url):
-    url = create_database(postgres_url)
-    yield url
-    drop_database(postgres_url, url)
-
-
-@pytest.fixture
-def my_db(mysql_url):
-    url = create_database(mysql_url)
-    yield url
-    drop_database(mysql_url, url)
 
 
 def _pg_project(tmp_path, url, up: str, header: str = ""):
