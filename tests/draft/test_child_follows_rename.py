@@ -135,6 +135,8 @@ def test_children_that_only_follow_a_renamed_key_are_not_copied(project, run_cli
     assert shown.returncode == 0, shown.output
     assert "nothing to run" in shown.output and "table rebuild" not in shown.output, shown.output
     drafted = project.diff(name="follow", renames=hints)
+    written = next(project.config.migrations_dir.glob("*_follow.sql")).read_text()
+    assert written.startswith("-- description: ") and "nothing to run" not in written.splitlines()[0]
     assert not drafted.plan.rewrites_tables
     assert _rebuilt(drafted.plan.up_statements()) == _rebuilt(drafted.plan.down_statements()) == set()
     followers = [op for op in drafted.plan.operations if not op.sql]
