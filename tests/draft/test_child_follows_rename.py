@@ -189,3 +189,23 @@ def test_a_child_spelling_the_key_in_another_case_still_ends_as_written(project,
     assert _rebuilt(drafted.plan.up_statements()) == up
     assert _rebuilt(drafted.plan.down_statements()) == down
     _apply_and_roll_back(project, run_cli, start, end, PLAIN[1])
+
+
+@pytest.mark.parametrize("backwards", [False, True], ids=["forwards", "backwards"])
+def test_a_parent_table_renamed_alone_leaves_its_child_alone(project, run_cli, backwards):
+    """SQLite's RENAME TO rewrites the child's REFERENCES too: the plan is the rename, nothing else."""
+    first = (
+        'CREATE TABLE "Pa rent" (id INTEGER PRIMARY KEY, k INTEGER UNIQUE);\n'
+        'CREATE TABLE kid (id INTEGER PRIMARY KEY, ref INTEGER REFERENCES "Pa rent"(k), n INTEGER);\n'
+    )
+    second = first.replace('"Pa rent"', '"pärent ✓"')
+    start, end = (second, first) if backwards else (first, second)
+    rows = {"Pa rent": [(1, 1), (2, -1)], "kid": [(1, 1, 9), (2, -1, None), (3, None, 0)]}
+    start_rows = _renamed(rows, first, start)
+    _start(project, start, start_rows)
+    (project.config.root / "schema.sql").write_text(end)
+    drafted = project.diff(name="table", renames=["pärent ✓=Pa rent" if backwards else "Pa rent=pärent ✓"])
+    assert [op.description for op in drafted.plan.operations] == [
+        "rename table pärent ✓ to Pa rent" if backwards else "rename table Pa rent to pärent ✓"
+    ]
+    _apply_and_roll_back(project, run_cli, start, end, start_rows)

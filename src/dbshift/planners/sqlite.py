@@ -4,7 +4,10 @@ Anything native ALTER cannot express is done with SQLite's documented table rebu
 (https://sqlite.org/lang_altertable.html#otheralter): one rebuild per table for all of its
 changes, indexes recreated, the views and triggers around it dropped first and recreated after,
 and ``PRAGMA foreign_key_check`` on the table and on the tables that reference it, once the
-direction has changed everything the check reads (see :mod:`.sqlite_key_checks`). Migrations
+direction has changed everything the check reads (see :mod:`.sqlite_key_checks`). A native
+``RENAME COLUMN`` (or ``RENAME TO``) also rewrites the REFERENCES clauses naming it in other tables,
+so a child whose foreign keys only follow its parents' native renames runs nothing; a parent's
+rebuild rewrites no child, so a child following a rebuilt parent's renamed key is rebuilt. Migrations
 run with ``foreign_keys=OFF`` (the runner guarantees it), so dropping the old copy of a parent
 table never fires ON DELETE CASCADE on its children. ``secure_delete`` is never touched.
 """
@@ -145,9 +148,11 @@ def plan_diff(diff: d.Diff) -> Plan:
     return Plan(operations=operations)
 
 
-#: Per direction: table (by SQLite's name rule) -> the column renames the direction runs on it with
-#: native ``RENAME COLUMN``, in order; None when every altered table is rebuilt in that direction.
-Follows = dict[str, tuple[tuple[str, str], ...]] | None
+#: Table (by SQLite's name rule) -> the column renames a direction runs on it with native
+#: ``RENAME COLUMN``, in order.
+Renames = dict[str, tuple[tuple[str, str], ...]]
+#: A direction's :data:`Renames`, or None when every table it alters is rebuilt.
+Follows = Renames | None
 
 
 def _followed_renames(diff: d.Diff) -> tuple[Follows, Follows]:
@@ -162,7 +167,7 @@ def _settled(changes: list[d.AlterTable]) -> Follows:
     """Which tables rename columns natively, given that each child's plan depends on its parents'
     (a chain settles in as many rounds as it is long; tables that keep flipping are all rebuilt)."""
     key = SQLITE.name_rule.table
-    follows: dict[str, tuple[tuple[str, str], ...]] = {}
+    follows: Renames = {}
     for _ in range(len(changes) + 1):
         native = {
             key(c.name): tuple(c.renamed.items())
@@ -304,9 +309,9 @@ def plan_alter_table(
     )
 
 
-def _native_steps(change: d.AlterTable, follows: Follows = None) -> list[str] | None:
+def _native_steps(change: d.AlterTable, follows: Renames | None = None) -> list[str] | None:
     """ALTER TABLE statements that turn ``old`` into ``new`` exactly, or None when none can; [] when
-    the other tables' native column renames (``follows``) already do it."""
+    the other tables' native column renames (``follows``, default none) already do it."""
     if change.up_values or change.old.options != change.new.options:
         return None
     # Indexes are dropped and created by their own operations.
@@ -360,7 +365,7 @@ def _rename_column(table: Table, old: str, new: str) -> Table:
     return _followed(table, {SQLITE.name_rule.table(table.name): ((old, new),)}, itself=True)
 
 
-def _followed(table: Table, follows: dict[str, tuple[tuple[str, str], ...]], itself: bool = False) -> Table:
+def _followed(table: Table, follows: Renames, itself: bool = False) -> Table:
     """``table`` with the referenced columns of its foreign keys renamed as ``follows`` renames them
     in their tables (SQLite rewrites a REFERENCES clause spelling the old name in any case, and
     writes the new name as the RENAME COLUMN spells it); its references to itself only when ``itself``."""
