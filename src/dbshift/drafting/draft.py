@@ -276,8 +276,9 @@ def down_keeps_every_column(result: Draft) -> bool:
 
 
 def plan_description(plan: Plan) -> str:
-    """A one-line description of a plan."""
-    first = plan.operations[0].description.removesuffix(" (table rebuild)") if plan.operations else "no changes"
+    """A one-line description of a plan, led by its first step that runs something."""
+    leading = next((op for op in plan.operations if op.sql), plan.operations[0]) if plan.operations else None
+    first = leading.description.removesuffix(" (table rebuild)") if leading else "no changes"
     more = len(plan.operations) - 1
     return first + (f" and {more} more change(s)" if more > 0 else "")
 

@@ -4,7 +4,10 @@ Anything native ALTER cannot express is done with SQLite's documented table rebu
 (https://sqlite.org/lang_altertable.html#otheralter): one rebuild per table for all of its
 changes, indexes recreated, the views and triggers around it dropped first and recreated after,
 and ``PRAGMA foreign_key_check`` on the table and on the tables that reference it, once the
-direction has changed everything the check reads (see :mod:`.sqlite_key_checks`). Migrations
+direction has changed everything the check reads (see :mod:`.sqlite_key_checks`). A native
+``RENAME COLUMN`` (or ``RENAME TO``) also rewrites the REFERENCES clauses naming it in other tables,
+so a child whose foreign keys only follow its parents' native renames runs nothing; a parent's
+rebuild rewrites no child, so a child following a rebuilt parent's renamed key is rebuilt. Migrations
 run with ``foreign_keys=OFF`` (the runner guarantees it), so dropping the old copy of a parent
 table never fires ON DELETE CASCADE on its children. ``secure_delete`` is never touched.
 """
@@ -129,23 +132,61 @@ def schema_sql(schema: Schema) -> list[str]:
 # -- planning -----------------------------------------------------------------------------
 def plan_diff(diff: d.Diff) -> Plan:
     """The operations that carry out ``diff`` on SQLite."""
+    follows = _followed_renames(diff)
     # A table rebuilt in either direction gets its views and triggers recreated around it in both.
-    rebuilt = {
-        c.name.lower()
-        for c in diff.changes
-        if isinstance(c, d.AlterTable) and not (_native_steps(c) and _native_steps(c.inverse()))
-    }
+    rebuilt = {c.name.lower() for c in diff.changes if isinstance(c, d.AlterTable) and None in _both_ways(c, follows)}
     changes = _with_dependents_recreated(diff, rebuilt)
-    operations = [_plan_change(change, diff) for change in changes]
+    operations = [_plan_change(change, diff, follows) for change in changes]
     rebuilt_up, rebuilt_down = {}, {}
     for step, change in enumerate(changes):
         if isinstance(change, d.AlterTable):
             if operations[step].rewrites_table:
                 rebuilt_up[step] = change.new.name
-            if change.name.lower() in rebuilt and not _native_steps(change.inverse()):
+            if change.name.lower() in rebuilt and _both_ways(change, follows)[1] is None:
                 rebuilt_down[step] = _name_before(change, diff)
     place_key_checks(changes, operations, diff, rebuilt_up, rebuilt_down)
     return Plan(operations=operations)
+
+
+#: Table (by SQLite's name rule) -> the column renames a direction runs on it with native
+#: ``RENAME COLUMN``, in order.
+Renames = dict[str, tuple[tuple[str, str], ...]]
+#: A direction's :data:`Renames`, or None when every table it alters is rebuilt.
+Follows = Renames | None
+
+
+def _followed_renames(diff: d.Diff) -> tuple[Follows, Follows]:
+    """The native column renames of the up and of the down, which SQLite carries into the REFERENCES
+    clauses of every table naming those columns (https://sqlite.org/lang_altertable.html, with
+    ``legacy_alter_table`` off): a child whose keys only follow them needs no rebuild."""
+    altered = [c for c in diff.changes if isinstance(c, d.AlterTable)]
+    return _settled(altered), _settled([c.inverse() for c in altered])
+
+
+def _settled(changes: list[d.AlterTable]) -> Follows:
+    """Which tables rename columns natively, given that each child's plan depends on its parents'
+    (a chain settles in as many rounds as it is long; tables that keep flipping are all rebuilt)."""
+    key = SQLITE.name_rule.table
+    follows: Renames = {}
+    for _ in range(len(changes) + 1):
+        native = {
+            key(c.name): tuple(c.renamed.items())
+            for c in changes
+            if c.renamed and _native_steps(c, follows) is not None
+        }
+        if native == follows:
+            return follows
+        follows = native
+    return None
+
+
+def _both_ways(change: d.AlterTable, follows: tuple[Follows, Follows]) -> tuple[list[str] | None, list[str] | None]:
+    """The native statements of the up and of the down (None: that direction rebuilds the table)."""
+    up, down = follows
+    return (
+        None if up is None else _native_steps(change, up),
+        None if down is None else _native_steps(change.inverse(), down),
+    )
 
 
 def _with_dependents_recreated(diff: d.Diff, rebuilt: set[str]) -> list:
@@ -177,7 +218,7 @@ def _mentions(trigger, tables: set[str]) -> bool:
     return any(t.kind in ("word", "id") and t.text.lower() in tables for t in tokenize(trigger.sql))
 
 
-def _plan_change(change, diff: d.Diff) -> Operation:
+def _plan_change(change, diff: d.Diff, follows: tuple[Follows, Follows]) -> Operation:
     if isinstance(change, d.CreateTable):
         create = [create_table_sql(change.table)] + [create_index_sql(i) for i in change.table.indexes]
         return Operation(f"create table {change.table.name}", create, [f"DROP TABLE {quote(change.table.name)}"])
@@ -193,7 +234,7 @@ def _plan_change(change, diff: d.Diff) -> Operation:
     if isinstance(change, d.RenameTable):
         return rename_table_operation(change, quote)
     if isinstance(change, d.AlterTable):
-        return plan_alter_table(change, _name_before(change, diff))
+        return plan_alter_table(change, _name_before(change, diff), follows)
     if isinstance(change, d.CreateIndex):
         return Operation(
             f"create index {change.index.name}",
@@ -215,18 +256,22 @@ def _name_before(change: d.AlterTable, diff: d.Diff) -> str:
 
 
 # -- altering one table -------------------------------------------------------------------
-def plan_alter_table(change: d.AlterTable, table_before: str | None = None) -> Operation:
+def plan_alter_table(
+    change: d.AlterTable, table_before: str | None = None, follows: tuple[Follows, Follows] = ({}, {})
+) -> Operation:
     """Native ALTER TABLE statements when they reach the new definition exactly, else one rebuild
     (without its foreign key checks: :func:`plan_diff` places them where the plan has changed
-    everything they read).
+    everything they read). ``follows``: the native column renames of the other tables in the up
+    and in the down, which SQLite writes into this table's REFERENCES clauses itself.
 
     Where the values decide whether the rebuild's reverse gives them back (a BIGINT in a REAL,
     text in a number column), the operation carries loss checks (``table_before``: the table's
     name before the migration, which the checks read).
     """
-    up = _native_steps(change) or rebuild_sql(change)
-    down = _native_steps(change.inverse()) or rebuild_sql(change.inverse())
-    rewrites = not _native_steps(change)
+    native_up, native_down = _both_ways(change, follows)
+    up = rebuild_sql(change) if native_up is None else native_up
+    down = rebuild_sql(change.inverse()) if native_down is None else native_down
+    rewrites = native_up is None
     lossy = ", ".join(f"{change.name}.{c}" for c in change.lossy_down)
     dropped = [c.name for c in change.dropped]
     coerced = [
@@ -245,7 +290,9 @@ def plan_alter_table(change: d.AlterTable, table_before: str | None = None) -> O
         for column, _ in (checked_columns(change) if rewrites else [])
     ]
     return Operation(
-        description=change.describe() + (" (table rebuild)" if rewrites else ""),
+        description=change.describe()
+        + (" (table rebuild)" if rewrites else "")
+        + (" (nothing to run: SQLite rewrites its REFERENCES with the parent's RENAME COLUMN)" if not up else ""),
         sql=up,
         reverse=down,
         destructive=bool(dropped or coerced),
@@ -262,24 +309,26 @@ def plan_alter_table(change: d.AlterTable, table_before: str | None = None) -> O
     )
 
 
-def _native_steps(change: d.AlterTable) -> list[str]:
-    """ALTER TABLE statements that turn ``old`` into ``new`` exactly, or [] when none can."""
+def _native_steps(change: d.AlterTable, follows: Renames | None = None) -> list[str] | None:
+    """ALTER TABLE statements that turn ``old`` into ``new`` exactly, or None when none can; [] when
+    the other tables' native column renames (``follows``, default none) already do it."""
     if change.up_values or change.old.options != change.new.options:
-        return []
-    table = change.old.definition()  # indexes are dropped and created by their own operations
+        return None
+    # Indexes are dropped and created by their own operations.
+    table = _followed(change.old.definition(), follows or {})
     statements = []
     for old_name, new_name in change.renamed.items():
         table = _rename_column(table, old_name, new_name)
         statements.append(f"ALTER TABLE {quote(table.name)} RENAME COLUMN {quote(old_name)} TO {quote(new_name)}")
     for column in change.dropped:
         if not _can_drop(table, column):
-            return []
+            return None
         table = replace(table, columns=tuple(c for c in table.columns if c.name != column.name))
         statements.append(f"ALTER TABLE {quote(table.name)} DROP COLUMN {quote(column.name)}")
     for column in change.added:
         key = next((k for k in change.new.foreign_keys if k.columns == (column.name,)), None)
         if not _can_add(column, key, change.new):
-            return []
+            return None
         table = replace(
             table,
             columns=table.columns + (column,),
@@ -297,11 +346,14 @@ def _native_steps(change: d.AlterTable) -> list[str]:
             definition += foreign_key_actions(key)
         statements.append(f"ALTER TABLE {quote(table.name)} ADD COLUMN {definition}")
     if replace(table, indexes=()) != change.new.definition():
-        return []
+        return None
     return statements
 
 
 def _rename_column(table: Table, old: str, new: str) -> Table:
+    """``table`` after SQLite's RENAME COLUMN, which also renames the column in the table's own
+    references to itself."""
+
     def swap(names):
         return tuple(new if n.lower() == old.lower() else n for n in names)
 
@@ -309,7 +361,24 @@ def _rename_column(table: Table, old: str, new: str) -> Table:
     pk = replace(table.primary_key, columns=swap(table.primary_key.columns)) if table.primary_key else None
     uniques = tuple(replace(u, columns=swap(u.columns)) for u in table.uniques)
     keys = tuple(replace(k, columns=swap(k.columns)) for k in table.foreign_keys)
-    return replace(table, columns=columns, primary_key=pk, uniques=uniques, foreign_keys=keys)
+    table = replace(table, columns=columns, primary_key=pk, uniques=uniques, foreign_keys=keys)
+    return _followed(table, {SQLITE.name_rule.table(table.name): ((old, new),)}, itself=True)
+
+
+def _followed(table: Table, follows: Renames, itself: bool = False) -> Table:
+    """``table`` with the referenced columns of its foreign keys renamed as ``follows`` renames them
+    in their tables (SQLite rewrites a REFERENCES clause spelling the old name in any case, and
+    writes the new name as the RENAME COLUMN spells it); its references to itself only when ``itself``."""
+    key = SQLITE.name_rule.table
+    mine = key(table.name)
+    keys = []
+    for fk in table.foreign_keys:
+        parent = key(fk.ref_table)
+        if (parent == mine) == itself:
+            for old, new in follows.get(parent, ()):
+                fk = replace(fk, ref_columns=tuple(new if c.lower() == old.lower() else c for c in fk.ref_columns))
+        keys.append(fk)
+    return replace(table, foreign_keys=tuple(keys))
 
 
 def _can_drop(table: Table, column: Column) -> bool:
