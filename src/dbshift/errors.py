@@ -36,9 +36,14 @@ class UnknownVersionError(DbshiftError):
 
 
 class MigrationFailed(DbshiftError):
-    """A statement of a migration failed; the migration was rolled back (exit 1)."""
+    """A statement of a migration failed; the migration was rolled back (exit 1). ``line``: the
+    file's line the failure is at, when one statement is to blame."""
 
     exit_code = 1
+
+    def __init__(self, message: str, hint: str | None = None, line: int | None = None):
+        super().__init__(message, hint)
+        self.line = line
 
 
 class CheckFailed(DbshiftError):

@@ -404,6 +404,7 @@ class Runner:
                     "dbshift runs this migration in, so a later failure could not undo the statements before it",
                     hint="remove it: each migration runs in one transaction with its history row (a migration "
                     "that must manage its own transactions says `-- no-transaction`)",
+                    line=statement.line,
                 )
 
     def _run_python(self, migration: Migration, direction: str) -> None:

@@ -86,4 +86,5 @@ def test_a_transaction_command_in_a_migration_is_an_observed_failure_naming_its_
     observed, findings = _observed_keeping_the_live_database(project)
     [failure] = [f for f in findings if f.code == "observed-failure"]
     assert "20260101000000_odd.sql:3: `BEGIN;` would end the transaction" in failure.problem, failure
+    assert failure.line == 3  # the finding sits on the BEGIN's line too
     assert not observed.observations  # refused before its first statement ran

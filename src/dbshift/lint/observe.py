@@ -309,7 +309,7 @@ def observe_pending(real, pending: list, settings=None) -> tuple[Observed, list[
                         with observer.migration(migration):
                             runner.apply_one(migration)
                     except DbshiftError as exc:
-                        failures.append((migration, exc.message))
+                        failures.append((migration, exc.message, getattr(exc, "line", None)))
                         break
             finally:
                 observer.close()

@@ -103,7 +103,7 @@ def _statement_findings(seen) -> list[tuple[str, str]]:
 
 def observed_findings(observed, settings=None, failures=()) -> list[Finding]:
     """The findings of ``observed`` (a :class:`dbshift.lint.observe.Observed`), with ``failures``
-    ((migration, message) of migrations that failed on the copy); ``settings`` turn rules off or
+    ((migration, message, line or None) of migrations that failed on the copy); ``settings`` turn rules off or
     change severities."""
     rules = {rule.code: rule for rule in OBSERVED_RULES}
     disabled = settings.disabled if settings is not None else frozenset()
@@ -133,8 +133,8 @@ def observed_findings(observed, settings=None, failures=()) -> list[Finding]:
     for seen in observed.observations:
         for code, detail in _statement_findings(seen):
             add(code, seen.file, seen.line, seen.statement, detail)
-    for migration, message in failures:
+    for migration, message, at in failures:
         failed = [o for o in observed.observations if o.file == str(migration.path) and o.error]
-        line = failed[-1].line if failed else 1
+        line = failed[-1].line if failed else (at or 1)  # (refused before a statement ran: its line)
         add("observed-failure", str(migration.path), line, failed[-1].statement if failed else "", message)
     return findings
