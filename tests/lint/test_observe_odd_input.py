@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import pytest
 from tests.conftest import write_migration
-from tests.lint.test_observe import _live_state, _run
-from tests.value_oracle import assert_same_values
+from tests.lint.test_observe import _observe, _run
 
 from dbshift import Project
 
@@ -50,20 +49,11 @@ def _project(tmp_path, url: str, dialect: str, up: str, python: str | None = Non
     return project
 
 
-def _observed_keeping_the_live_database(project):
-    before = _live_state(project)
-    observed, findings = project.observe()
-    values, schema = _live_state(project)
-    assert_same_values(before[0], values)
-    assert schema == before[1]
-    return observed, findings
-
-
 @pytest.mark.parametrize("dialect", ["postgresql", "mysql"])
 def test_an_unreadable_statement_stops_the_observation_at_its_line_and_nothing_live_changes(tmp_path, dialect, request):
     url = request.getfixturevalue("pg_db" if dialect == "postgresql" else "my_db")
     up, line, word = BROKEN[dialect]
-    observed, findings = _observed_keeping_the_live_database(_project(tmp_path, url, dialect, up))
+    observed, findings = _observe(_project(tmp_path, url, dialect, up))
     [failure] = [f for f in findings if f.code == "observed-failure"]
     assert failure.severity == "error" and failure.line == line and word in failure.problem.lower(), failure
     assert {o.line for o in observed.observations} >= {2}  # the index build before it was observed
@@ -74,7 +64,7 @@ def test_a_python_migration_that_raises_is_an_observed_failure_naming_its_error(
     python = '"""Fails."""\n\n\ndef up(ctx):\n    ctx.execute("UPDATE \\"it\'s \\"\\"t\\"\\" ✓\\" SET v = \'x\'")\n'
     python += '    raise RuntimeError("the API said no ✓")\n\n\ndef down(ctx):\n    pass\n'
     project = _project(tmp_path, pg_db, "postgresql", "CREATE INDEX by_v ON {t} (v);", python)
-    observed, findings = _observed_keeping_the_live_database(project)
+    observed, findings = _observe(project)
     [failure] = [f for f in findings if f.code == "observed-failure"]
     assert "the API said no ✓" in failure.problem and failure.file.endswith("_raises.py"), failure
 
@@ -83,7 +73,7 @@ def test_a_transaction_command_in_a_migration_is_an_observed_failure_naming_its_
     """The runner refuses a BEGIN before it runs anything (it would end dbshift's transaction): on
     the copy that refusal is the observed failure, naming the file and the line of the BEGIN."""
     project = _project(tmp_path, pg_db, "postgresql", "UPDATE {t} SET v = 'x';\nBEGIN;\nCOMMIT;")
-    observed, findings = _observed_keeping_the_live_database(project)
+    observed, findings = _observe(project)
     [failure] = [f for f in findings if f.code == "observed-failure"]
     assert "20260101000000_odd.sql:3: `BEGIN;` would end the transaction" in failure.problem, failure
     assert failure.line == 3  # the finding sits on the BEGIN's line too
